@@ -1,0 +1,9 @@
+/** Unit tests run on Pulumi mocks; ts-jest transpiles only (tsconfig has isolatedModules) and
+ * `npm run build` does the type-check, so the two run side by side instead of one inside the other. */
+module.exports = {
+    testEnvironment: "node",
+    roots: ["<rootDir>/tests"],
+    testMatch: ["**/*.test.ts"],
+    transform: { "^.+\\.ts$": ["ts-jest", {}] },
+    testTimeout: 60000,
+};
