@@ -1,0 +1,402 @@
+// The only place that reads Pulumi config. Everything the stack needs is read here once, validated,
+// and handed to the components as one typed object. Bad input stops the run before any resource is
+// registered, with one line that names the key, the value and what is allowed.
+import * as pulumi from "@pulumi/pulumi";
+import * as ipaddr from "ipaddr.js";
+import { z } from "zod";
+
+/** The project name, which is also the namespace of the project's config keys. */
+export const PROJECT = "aks-identity-vault";
+
+export const IDENTITY_MODES = ["podIdentityAddon", "podIdentityOss", "workloadIdentity"] as const;
+/** How workloads obtain their Azure identity. */
+export type IdentityMode = (typeof IDENTITY_MODES)[number];
+
+export const KEY_VAULT_AUTHORIZATIONS = ["rbac", "accessPolicy"] as const;
+/** How the Key Vault authorizes data-plane access: Azure RBAC or vault access policies. */
+export type KeyVaultAuthorization = (typeof KEY_VAULT_AUTHORIZATIONS)[number];
+
+/** One application team's slice of the stack. */
+export interface WorkloadConfig {
+    /** Short name: the identity, the blob container and the Key Vault secret are named after it. */
+    name: string;
+    /** The Kubernetes namespace the workload runs in. */
+    namespace: string;
+    /** The value pods carry in the `aadpodidbinding` label to claim the identity. Defaults to `name`. */
+    bindingSelector: string;
+}
+
+export interface NetworkConfig {
+    vnetAddressSpace: string;
+    aksSubnetPrefix: string;
+    privateEndpointSubnetPrefix: string;
+}
+
+export interface ClusterConfig {
+    nodeCount: number;
+    nodeVmSize: string;
+    /** CIDRs allowed to reach the API server. Empty means reachable from anywhere (warned). */
+    apiServerAuthorizedIpRanges: string[];
+}
+
+/** The whole validated configuration of one stack. */
+export interface StackConfig {
+    stack: string;
+    location: string;
+    /** Lower-case prefix of resource names, derived from the stack name (`aiv-dev`). */
+    baseName: string;
+    identityMode: IdentityMode;
+    keyVaultAuthorization: KeyVaultAuthorization;
+    network: NetworkConfig;
+    cluster: ClusterConfig;
+    workloads: WorkloadConfig[];
+    protectStatefulResources: boolean;
+    /** Tags put on every Azure resource that takes them. */
+    tags: Record<string, string>;
+}
+
+/**
+ * Defaults of the project's config keys. The scalar ones are declared again in Pulumi.yaml (the
+ * Pulumi CLI applies those); a test keeps the two identical.
+ */
+export const DEFAULTS = {
+    identityMode: "podIdentityAddon" as IdentityMode,
+    keyVaultAuthorization: "rbac" as KeyVaultAuthorization,
+    vnetAddressSpace: "10.76.0.0/22",
+    aksSubnetPrefix: "10.76.1.0/24",
+    privateEndpointSubnetPrefix: "10.76.2.0/26",
+    nodeCount: 2,
+    nodeVmSize: "Standard_DS2_v2",
+    apiServerAuthorizedIpRanges: [] as string[],
+    protectStatefulResources: true,
+    workloads: [{ name: "alpha", namespace: "alpha" }] as Array<{ name: string; namespace: string; bindingSelector?: string }>,
+};
+
+/** Every key the project reads from its own config namespace. */
+export const CONFIG_KEYS = [
+    "identityMode",
+    "keyVaultAuthorization",
+    "vnetAddressSpace",
+    "aksSubnetPrefix",
+    "privateEndpointSubnetPrefix",
+    "nodeCount",
+    "nodeVmSize",
+    "workloads",
+    "apiServerAuthorizedIpRanges",
+    "protectStatefulResources",
+] as const;
+export type ConfigKey = (typeof CONFIG_KEYS)[number];
+
+/** Config as the Pulumi engine hands it over: every value a string, lists and objects as JSON. */
+export type RawConfig = Partial<Record<ConfigKey, string>>;
+
+/** Azure CNI (without overlay) gives every node this many pod addresses plus its own. */
+export const MAX_PODS_PER_NODE = 30;
+/** Azure keeps the first four and the last address of every subnet. */
+const AZURE_RESERVED_PER_SUBNET = 5;
+/** Node-image upgrades add one surge node while the pool rolls. */
+const UPGRADE_SURGE_NODES = 1;
+const MAX_NODE_COUNT = 100;
+const MAX_WORKLOADS = 100;
+
+/**
+ * A configuration problem. It extends RunError so that `pulumi up` prints only the message: one
+ * line, no stack trace.
+ */
+export class ConfigError extends pulumi.RunError {
+    constructor(message: string) {
+        super(message);
+        this.name = "ConfigError";
+    }
+}
+
+/** Renders a config value for an error message, cut short when long. */
+export function showValue(value: unknown): string {
+    const text = JSON.stringify(value) ?? String(value);
+    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function fail(key: string, value: unknown, allowed: string): never {
+    throw new ConfigError(`Invalid config ${key} = ${showValue(value)}: ${allowed}.`);
+}
+
+function projectKey(key: string): string {
+    return `${PROJECT}:${key}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Address maths, on ipaddr.js. Exported for testing.
+
+/** Parses an IPv4 CIDR written as four decimal parts with no host bits set, or returns undefined. */
+export function parseIpv4Cidr(cidr: string): [ipaddr.IPv4, number] | undefined {
+    if (!ipaddr.IPv4.isValidCIDRFourPartDecimal(cidr)) {
+        return undefined;
+    }
+    const [address, prefix] = ipaddr.IPv4.parseCIDR(cidr);
+    if (ipaddr.IPv4.networkAddressFromCIDR(cidr).toString() !== address.toString()) {
+        return undefined;
+    }
+    return [address, prefix];
+}
+
+function requireCidr(cidr: string): [ipaddr.IPv4, number] {
+    const parsed = parseIpv4Cidr(cidr);
+    if (parsed === undefined) {
+        throw new Error(`not a canonical IPv4 CIDR: ${cidr}`);
+    }
+    return parsed;
+}
+
+/** True when every address of `inner` lies in `outer`. Both must be canonical IPv4 CIDRs. */
+export function cidrContains(outer: string, inner: string): boolean {
+    const [outerAddress, outerPrefix] = requireCidr(outer);
+    const [innerAddress, innerPrefix] = requireCidr(inner);
+    return innerPrefix >= outerPrefix && innerAddress.match(outerAddress, outerPrefix);
+}
+
+/** True when two canonical IPv4 CIDRs share at least one address. */
+export function cidrsOverlap(a: string, b: string): boolean {
+    return cidrContains(a, b) || cidrContains(b, a);
+}
+
+/** Number of addresses in a canonical IPv4 CIDR. */
+export function cidrSize(cidr: string): number {
+    return 2 ** (32 - requireCidr(cidr)[1]);
+}
+
+/** How many nodes fit in an Azure CNI subnet, keeping room for one surge node during upgrades. */
+export function maxNodesForSubnet(cidr: string, maxPodsPerNode = MAX_PODS_PER_NODE): number {
+    const usable = cidrSize(cidr) - AZURE_RESERVED_PER_SUBNET;
+    return Math.max(0, Math.floor(usable / (maxPodsPerNode + 1)) - UPGRADE_SURGE_NODES);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names. Exported for testing.
+
+/** Kubernetes namespace names: RFC 1123 labels. */
+export const NAMESPACE_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** Workload names: they become blob container, identity and secret names. */
+export const WORKLOAD_NAME_PATTERN = /^[a-z](?!.*--)[a-z0-9-]{1,22}[a-z0-9]$/;
+/** Kubernetes label values. */
+export const LABEL_VALUE_PATTERN = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
+
+/** Derives the lower-case resource name prefix from the stack name: `dev` becomes `aiv-dev`. */
+export function baseNameForStack(stack: string): string {
+    const cleaned = stack
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, "-")
+        .replace(/^-+|-+$/g, "");
+    if (cleaned === "") {
+        throw new ConfigError(
+            `Invalid stack name ${showValue(stack)}: it must contain at least one letter or digit.`,
+        );
+    }
+    return `aiv-${cleaned}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schemas, on zod. Each scalar key is checked on its own so that errors name it exactly.
+
+const cidrSchema = z
+    .string()
+    .refine((v) => parseIpv4Cidr(v) !== undefined, "must be an IPv4 CIDR such as 10.76.0.0/22 with no host bits set");
+
+const wholeNumber = (min: number, max: number) =>
+    z
+        .string()
+        .trim()
+        .regex(/^-?\d+$/, `must be a whole number from ${min} to ${max}`)
+        .transform(Number)
+        .pipe(z.number().min(min, `must be a whole number from ${min} to ${max}`).max(max, `must be a whole number from ${min} to ${max}`));
+
+const booleanString = z
+    .enum(["true", "false"], "must be true or false")
+    .transform((v) => v === "true");
+
+const namespaceSchema = z
+    .string()
+    .max(63, "must be at most 63 characters")
+    .regex(NAMESPACE_PATTERN, "must be a Kubernetes namespace name: lower-case letters, digits and '-', starting and ending with a letter or digit")
+    .refine((v) => v !== "default" && !v.startsWith("kube-"), "must not be 'default' or a 'kube-' namespace: workloads get a namespace of their own");
+
+const workloadSchema = z.strictObject(
+    {
+        name: z
+            .string("must be a string")
+            .regex(WORKLOAD_NAME_PATTERN, "must be 3-24 lower-case letters, digits and single hyphens, starting with a letter and ending with a letter or digit"),
+        namespace: namespaceSchema,
+        bindingSelector: z
+            .string()
+            .max(63, "must be at most 63 characters")
+            .regex(LABEL_VALUE_PATTERN, "must be a Kubernetes label value: letters, digits, '-', '_' and '.', starting and ending with a letter or digit")
+            .min(1, "must not be empty")
+            .optional(),
+    },
+    { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field(s) ${issue.keys.join(", ")}; allowed: name, namespace, bindingSelector` : "must be an object with name and namespace") },
+);
+
+const schemas = {
+    identityMode: z.enum(IDENTITY_MODES, `must be one of ${IDENTITY_MODES.join(", ")}`),
+    keyVaultAuthorization: z.enum(KEY_VAULT_AUTHORIZATIONS, `must be one of ${KEY_VAULT_AUTHORIZATIONS.join(", ")}`),
+    vnetAddressSpace: cidrSchema,
+    aksSubnetPrefix: cidrSchema,
+    privateEndpointSubnetPrefix: cidrSchema,
+    nodeCount: wholeNumber(1, MAX_NODE_COUNT),
+    nodeVmSize: z.string().regex(/^Standard_[A-Za-z0-9_]+$/, "must be an Azure VM size such as Standard_DS2_v2"),
+    protectStatefulResources: booleanString,
+    apiServerAuthorizedIpRanges: z
+        .array(
+            z
+                .string("must be a string")
+                .refine((v) => parseIpv4Cidr(v) !== undefined, "must be an IPv4 CIDR such as 203.0.113.0/24 with no host bits set")
+                .refine((v) => v !== "0.0.0.0/0", "0.0.0.0/0 admits everyone; leave the list empty to say so explicitly"),
+            "must be a JSON list of CIDR strings",
+        )
+        .max(200, "AKS accepts at most 200 ranges"),
+    workloads: z
+        .array(workloadSchema, "must be a JSON list of objects with name and namespace")
+        .min(1, "must list at least one workload")
+        .max(MAX_WORKLOADS, `must list at most ${MAX_WORKLOADS} workloads`),
+};
+
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+    let current = value;
+    for (const segment of path) {
+        if (current === null || typeof current !== "object") {
+            return undefined;
+        }
+        current = (current as Record<PropertyKey, unknown>)[segment];
+    }
+    return current;
+}
+
+function describePath(key: string, path: readonly PropertyKey[]): string {
+    return path.reduce<string>((acc, segment) => (typeof segment === "number" ? `${acc}[${segment}]` : `${acc}.${String(segment)}`), projectKey(key));
+}
+
+function check<S extends z.ZodType>(key: ConfigKey, schema: S, value: unknown): z.output<S> {
+    const result = schema.safeParse(value);
+    if (!result.success) {
+        const issue = result.error.issues[0];
+        fail(describePath(key, issue.path), valueAt(value, issue.path), issue.message);
+    }
+    return result.data;
+}
+
+function parseJson(key: ConfigKey, text: string): unknown {
+    try {
+        return JSON.parse(text);
+    } catch {
+        return fail(projectKey(key), text, "must be valid JSON");
+    }
+}
+
+/**
+ * Validates raw config and returns the typed configuration, or throws a ConfigError whose message
+ * is one line naming the key, the value and what is allowed. Pure: exported for testing.
+ */
+export function parseConfig(raw: RawConfig, context: { stack: string; location: string | undefined }): StackConfig {
+    const location = context.location;
+    if (location === undefined || location === "") {
+        throw new ConfigError("Missing config azure-native:location: set an Azure region, for example `pulumi config set azure-native:location uksouth`.");
+    }
+    if (!/^[a-z][a-z0-9]+$/.test(location)) {
+        fail("azure-native:location", location, "must be an Azure region name such as uksouth (lower case, no spaces)");
+    }
+    const baseName = baseNameForStack(context.stack);
+
+    const identityMode = check("identityMode", schemas.identityMode, raw.identityMode ?? DEFAULTS.identityMode);
+    const keyVaultAuthorization = check("keyVaultAuthorization", schemas.keyVaultAuthorization, raw.keyVaultAuthorization ?? DEFAULTS.keyVaultAuthorization);
+    const network: NetworkConfig = {
+        vnetAddressSpace: check("vnetAddressSpace", schemas.vnetAddressSpace, raw.vnetAddressSpace ?? DEFAULTS.vnetAddressSpace),
+        aksSubnetPrefix: check("aksSubnetPrefix", schemas.aksSubnetPrefix, raw.aksSubnetPrefix ?? DEFAULTS.aksSubnetPrefix),
+        privateEndpointSubnetPrefix: check("privateEndpointSubnetPrefix", schemas.privateEndpointSubnetPrefix, raw.privateEndpointSubnetPrefix ?? DEFAULTS.privateEndpointSubnetPrefix),
+    };
+    const nodeCount = raw.nodeCount === undefined ? DEFAULTS.nodeCount : check("nodeCount", schemas.nodeCount, raw.nodeCount);
+    const nodeVmSize = check("nodeVmSize", schemas.nodeVmSize, raw.nodeVmSize ?? DEFAULTS.nodeVmSize);
+    const apiServerAuthorizedIpRanges =
+        raw.apiServerAuthorizedIpRanges === undefined
+            ? [...DEFAULTS.apiServerAuthorizedIpRanges]
+            : check("apiServerAuthorizedIpRanges", schemas.apiServerAuthorizedIpRanges, parseJson("apiServerAuthorizedIpRanges", raw.apiServerAuthorizedIpRanges));
+    const protectStatefulResources =
+        raw.protectStatefulResources === undefined ? DEFAULTS.protectStatefulResources : check("protectStatefulResources", schemas.protectStatefulResources, raw.protectStatefulResources);
+    const workloadEntries =
+        raw.workloads === undefined ? DEFAULTS.workloads : check("workloads", schemas.workloads, parseJson("workloads", raw.workloads));
+
+    checkSubnets(network);
+    const maxNodes = maxNodesForSubnet(network.aksSubnetPrefix);
+    if (nodeCount > maxNodes) {
+        fail(
+            projectKey("nodeCount"),
+            nodeCount,
+            `the AKS subnet ${network.aksSubnetPrefix} fits at most ${maxNodes} nodes (Azure CNI takes ${MAX_PODS_PER_NODE + 1} addresses per node, plus one surge node); use a larger aksSubnetPrefix or fewer nodes`,
+        );
+    }
+
+    const workloads = workloadEntries.map((w) => ({ name: w.name, namespace: w.namespace, bindingSelector: w.bindingSelector ?? w.name }));
+    checkUnique(workloads, "name");
+    checkUnique(workloads, "namespace");
+    checkUnique(workloads, "bindingSelector");
+
+    return {
+        stack: context.stack,
+        location,
+        baseName,
+        identityMode,
+        keyVaultAuthorization,
+        network,
+        cluster: { nodeCount, nodeVmSize, apiServerAuthorizedIpRanges },
+        workloads,
+        protectStatefulResources,
+        tags: { project: PROJECT, stack: context.stack, "managed-by": "pulumi" },
+    };
+}
+
+function checkSubnets(network: NetworkConfig): void {
+    const subnets = [
+        ["aksSubnetPrefix", network.aksSubnetPrefix],
+        ["privateEndpointSubnetPrefix", network.privateEndpointSubnetPrefix],
+    ] as const;
+    for (const [key, prefix] of subnets) {
+        if (!cidrContains(network.vnetAddressSpace, prefix)) {
+            fail(projectKey(key), prefix, `must lie inside vnetAddressSpace ${network.vnetAddressSpace}`);
+        }
+    }
+    if (cidrsOverlap(network.aksSubnetPrefix, network.privateEndpointSubnetPrefix)) {
+        fail(projectKey("privateEndpointSubnetPrefix"), network.privateEndpointSubnetPrefix, `must not overlap aksSubnetPrefix ${network.aksSubnetPrefix}`);
+    }
+}
+
+function checkUnique(workloads: WorkloadConfig[], field: keyof WorkloadConfig): void {
+    const seen = new Map<string, number>();
+    workloads.forEach((w, index) => {
+        const first = seen.get(w[field]);
+        if (first !== undefined) {
+            fail(describePath("workloads", [index, field]), w[field], `workloads[${first}] already uses it; each workload needs its own ${field}`);
+        }
+        seen.set(w[field], index);
+    });
+}
+
+/**
+ * Reads the stack's config from Pulumi once and validates it. Unknown keys in the project's
+ * namespace are refused, so a typo is not silently ignored.
+ */
+export function loadConfig(): StackConfig {
+    const prefix = `${PROJECT}:`;
+    const known = new Set<string>(CONFIG_KEYS);
+    for (const fullKey of Object.keys(pulumi.runtime.allConfig())) {
+        if (fullKey.startsWith(prefix) && !known.has(fullKey.slice(prefix.length))) {
+            throw new ConfigError(`Unknown config key ${fullKey}: known keys are ${CONFIG_KEYS.join(", ")}.`);
+        }
+    }
+    const config = new pulumi.Config(PROJECT);
+    const raw: RawConfig = {};
+    for (const key of CONFIG_KEYS) {
+        const value = config.get(key);
+        if (value !== undefined) {
+            raw[key] = value;
+        }
+    }
+    return parseConfig(raw, { stack: pulumi.getStack(), location: new pulumi.Config("azure-native").get("location") });
+}
