@@ -1,0 +1,50 @@
+// Built-in Azure role definitions this stack grants, and the one way it grants them.
+import * as authorization from "@pulumi/azure-native/authorization";
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * Built-in role definition ids: the same GUIDs in every tenant. Owner and Contributor are
+ * deliberately absent: this stack never grants them.
+ */
+export const BUILT_IN_ROLES = {
+    storageBlobDataContributor: "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+    keyVaultSecretsUser: "4633458b-17de-408a-b874-0445c86b69e6",
+    managedIdentityOperator: "f1a07417-d97a-45cb-824c-7a7467783830",
+    virtualMachineContributor: "9980e02c-c2be-4d73-94e8-173b1dc7cf3c",
+    aksRbacClusterAdmin: "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
+} as const;
+export type BuiltInRole = keyof typeof BUILT_IN_ROLES;
+
+/** The subscription-qualified id ARM expects in a role assignment. Exported for testing. */
+export function roleDefinitionId(subscriptionId: string, role: BuiltInRole): string {
+    return `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${BUILT_IN_ROLES[role]}`;
+}
+
+export interface RoleGrant {
+    /** Object id of the managed identity's service principal. */
+    principalId: pulumi.Input<string>;
+    role: BuiltInRole;
+    /** The narrowest ARM id that carries the access: a container, a secret, an identity. */
+    scope: pulumi.Input<string>;
+    subscriptionId: pulumi.Input<string>;
+    /** Why the grant exists, shown in the Azure portal. */
+    description: string;
+}
+
+/**
+ * Grants a built-in role to a managed identity. `principalType` is always set: without it, ARM
+ * may not yet see a just-created identity and answers PrincipalNotFound.
+ */
+export function grantRole(name: string, grant: RoleGrant, opts: pulumi.CustomResourceOptions): authorization.RoleAssignment {
+    return new authorization.RoleAssignment(
+        name,
+        {
+            principalId: grant.principalId,
+            principalType: authorization.PrincipalType.ServicePrincipal,
+            roleDefinitionId: pulumi.output(grant.subscriptionId).apply((sub) => roleDefinitionId(sub, grant.role)),
+            scope: grant.scope,
+            description: grant.description,
+        },
+        opts,
+    );
+}

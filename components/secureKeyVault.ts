@@ -1,0 +1,187 @@
+// A Key Vault that only the VNet can reach, holding one demo secret per workload, with each
+// workload's identity allowed to read its own secret (Azure RBAC) or the vault's secrets (access
+// policies, which Azure scopes no narrower than the vault).
+import * as keyvault from "@pulumi/azure-native/keyvault";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { KeyVaultAuthorization } from "../config";
+import { createPrivateEndpoint } from "./privateEndpoint";
+import { grantRole } from "./roles";
+
+/** A workload's claim on the vault. */
+export interface VaultWorkload {
+    /** Workload name; its secret is named `<name>-demo`. */
+    name: string;
+    /** Service-principal object id of the workload's identity. */
+    principalId: pulumi.Input<string>;
+}
+
+export interface SecureKeyVaultArgs {
+    resourceGroupName: pulumi.Input<string>;
+    location: pulumi.Input<string>;
+    /** Prefix of Azure resource names, such as `aiv-dev`. */
+    baseName: string;
+    tenantId: pulumi.Input<string>;
+    subscriptionId: pulumi.Input<string>;
+    /** `rbac`: role assignments on each secret. `accessPolicy`: one access policy per workload. */
+    authorization: KeyVaultAuthorization;
+    /** Subnet for the vault's private endpoint. */
+    privateEndpointSubnetId: pulumi.Input<string>;
+    /** The `privatelink.vaultcore.azure.net` zone. */
+    vaultZoneId: pulumi.Input<string>;
+    workloads: VaultWorkload[];
+    /** Protect the vault and its secrets from deletion and replacement. Defaults to true. */
+    protect?: boolean;
+    /** Days a deleted vault or secret can be recovered (7-90). Defaults to 90. */
+    softDeleteRetentionDays?: number;
+    /** Tags for every resource that takes them. */
+    tags: Record<string, string>;
+}
+
+/**
+ * The vault name: `kv-`, the base name (cut to fit) and the random suffix; 3-24 letters, digits and
+ * single hyphens, as Azure requires. Exported for testing.
+ */
+export function keyVaultName(baseName: string, suffix: string): string {
+    const stem = `kv-${baseName}`.slice(0, 24 - suffix.length - 1).replace(/-+$/, "");
+    return `${stem}-${suffix}`;
+}
+
+/** Name of a workload's demo secret. Exported for testing. */
+export function demoSecretName(workloadName: string): string {
+    return `${workloadName}-demo`;
+}
+
+/** What an access policy lets a workload do: read secrets, and read keys and certificates. */
+export const WORKLOAD_ACCESS_POLICY_PERMISSIONS = {
+    secrets: [keyvault.SecretPermissions.Get, keyvault.SecretPermissions.List],
+    keys: [keyvault.KeyPermissions.Get],
+    certificates: [keyvault.CertificatePermissions.Get],
+};
+
+export class SecureKeyVault extends pulumi.ComponentResource {
+    public readonly vaultName: pulumi.Output<string>;
+    public readonly vaultId: pulumi.Output<string>;
+    public readonly vaultUri: pulumi.Output<string>;
+    /** Secret name by workload name. */
+    public readonly secretNames: Record<string, pulumi.Output<string>>;
+
+    constructor(name: string, args: SecureKeyVaultArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aks-identity-vault:keyvault:SecureKeyVault", name, {}, opts);
+        const protect = args.protect ?? true;
+        const rbac = args.authorization === "rbac";
+
+        const suffix = new random.RandomString(
+            `${name}-suffix`,
+            { length: 6, lower: true, upper: false, numeric: true, special: false },
+            { parent: this },
+        );
+
+        const vault = new keyvault.Vault(
+            `${name}-vault`,
+            {
+                vaultName: suffix.result.apply((s) => keyVaultName(args.baseName, s)),
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                properties: {
+                    tenantId: args.tenantId,
+                    sku: { family: keyvault.SkuFamily.A, name: keyvault.SkuName.Standard },
+                    // Unset means access policies (API 2024-11-01), so the mode is always explicit.
+                    // Access policies, when used, are standalone resources below, never inline.
+                    enableRbacAuthorization: rbac,
+                    enableSoftDelete: true,
+                    softDeleteRetentionInDays: args.softDeleteRetentionDays ?? 90,
+                    // Irreversible by design: once on, Azure refuses to turn it off.
+                    enablePurgeProtection: true,
+                    publicNetworkAccess: "Disabled",
+                    networkAcls: {
+                        defaultAction: keyvault.NetworkRuleAction.Deny,
+                        bypass: keyvault.NetworkRuleBypassOptions.None,
+                    },
+                    enabledForDeployment: false,
+                    enabledForDiskEncryption: false,
+                    enabledForTemplateDeployment: false,
+                },
+                tags: args.tags,
+            },
+            { parent: this, protect },
+        );
+
+        createPrivateEndpoint(
+            `${name}-vault`,
+            {
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                subnetId: args.privateEndpointSubnetId,
+                targetResourceId: vault.id,
+                targetName: vault.name,
+                groupId: "vault",
+                privateDnsZoneId: args.vaultZoneId,
+                tags: args.tags,
+            },
+            this,
+        );
+
+        this.secretNames = {};
+        for (const workload of args.workloads) {
+            const value = new random.RandomPassword(
+                `${name}-${workload.name}-secret-value`,
+                { length: 32, special: true, overrideSpecial: "-_.~" },
+                { parent: this },
+            );
+            // An ARM (control-plane) resource: it is written while the vault's public access is off.
+            const secret = new keyvault.Secret(
+                `${name}-${workload.name}-secret`,
+                {
+                    secretName: demoSecretName(workload.name),
+                    vaultName: vault.name,
+                    resourceGroupName: args.resourceGroupName,
+                    properties: {
+                        value: pulumi.secret(value.result),
+                        contentType: "text/plain",
+                    },
+                    tags: { ...args.tags, workload: workload.name },
+                },
+                { parent: this, protect },
+            );
+            if (rbac) {
+                grantRole(
+                    `${name}-${workload.name}-secrets-user`,
+                    {
+                        principalId: workload.principalId,
+                        role: "keyVaultSecretsUser",
+                        scope: secret.id,
+                        subscriptionId: args.subscriptionId,
+                        description: `Workload ${workload.name} reads its own demo secret only.`,
+                    },
+                    { parent: this },
+                );
+            } else {
+                new keyvault.AccessPolicy(
+                    `${name}-${workload.name}-access-policy`,
+                    {
+                        vaultName: vault.name,
+                        resourceGroupName: args.resourceGroupName,
+                        policy: {
+                            tenantId: args.tenantId,
+                            objectId: workload.principalId,
+                            permissions: WORKLOAD_ACCESS_POLICY_PERMISSIONS,
+                        },
+                    },
+                    { parent: this },
+                );
+            }
+            this.secretNames[workload.name] = secret.name;
+        }
+
+        this.vaultName = vault.name;
+        this.vaultId = vault.id;
+        this.vaultUri = vault.properties.vaultUri;
+        this.registerOutputs({
+            vaultName: this.vaultName,
+            vaultId: this.vaultId,
+            vaultUri: this.vaultUri,
+            secretNames: this.secretNames,
+        });
+    }
+}

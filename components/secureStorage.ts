@@ -1,0 +1,161 @@
+// A Storage account that only the VNet can reach, with one private container per workload and each
+// workload's identity allowed into its own container and nowhere else.
+import * as storage from "@pulumi/azure-native/storage";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { createPrivateEndpoint } from "./privateEndpoint";
+import { grantRole } from "./roles";
+
+/** A workload's claim on the account. */
+export interface StorageWorkload {
+    /** Container name; validated upstream as 3-24 lower-case letters, digits and single hyphens. */
+    name: string;
+    /** Service-principal object id of the workload's identity. */
+    principalId: pulumi.Input<string>;
+}
+
+export interface SecureStorageArgs {
+    resourceGroupName: pulumi.Input<string>;
+    location: pulumi.Input<string>;
+    /** Prefix of Azure resource names, such as `aiv-dev`. */
+    baseName: string;
+    subscriptionId: pulumi.Input<string>;
+    /** Subnet for the blob private endpoint. */
+    privateEndpointSubnetId: pulumi.Input<string>;
+    /** The `privatelink.blob.core.windows.net` zone. */
+    blobZoneId: pulumi.Input<string>;
+    workloads: StorageWorkload[];
+    /** Protect the account and containers from deletion and replacement. Defaults to true. */
+    protect?: boolean;
+    /** Blob and container soft-delete retention in days. Defaults to 30. */
+    softDeleteRetentionDays?: number;
+    /** Tags for every resource that takes them. */
+    tags: Record<string, string>;
+}
+
+/**
+ * The account name: `st`, the base name without hyphens (cut to fit), and the random suffix; 3-24
+ * lower-case letters and digits, as Azure requires. Exported for testing.
+ */
+export function storageAccountName(baseName: string, suffix: string): string {
+    const stem = `st${baseName.replace(/[^a-z0-9]/g, "")}`.slice(0, 24 - suffix.length);
+    return `${stem}${suffix}`;
+}
+
+export class SecureStorage extends pulumi.ComponentResource {
+    public readonly accountName: pulumi.Output<string>;
+    public readonly accountId: pulumi.Output<string>;
+    /** `https://<account>.blob.core.windows.net/`, resolved to the private endpoint inside the VNet. */
+    public readonly blobEndpoint: pulumi.Output<string>;
+    /** Container name by workload name. */
+    public readonly containers: Record<string, pulumi.Output<string>>;
+
+    constructor(name: string, args: SecureStorageArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aks-identity-vault:storage:SecureStorage", name, {}, opts);
+        const protect = args.protect ?? true;
+        const retentionDays = args.softDeleteRetentionDays ?? 30;
+
+        // The globally unique part of the name lives in state, so the name never changes on update.
+        const suffix = new random.RandomString(
+            `${name}-suffix`,
+            { length: 6, lower: true, upper: false, numeric: true, special: false },
+            { parent: this },
+        );
+
+        const account = new storage.StorageAccount(
+            `${name}-account`,
+            {
+                accountName: suffix.result.apply((s) => storageAccountName(args.baseName, s)),
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                kind: storage.Kind.StorageV2,
+                sku: { name: storage.SkuName.Standard_ZRS },
+                accessTier: storage.AccessTier.Hot,
+                enableHttpsTrafficOnly: true,
+                minimumTlsVersion: storage.MinimumTlsVersion.TLS1_2,
+                allowBlobPublicAccess: false,
+                publicNetworkAccess: storage.PublicNetworkAccess.Disabled,
+                networkRuleSet: { defaultAction: storage.DefaultAction.Deny, bypass: storage.Bypass.None },
+                // Entra ID only: no account keys, no SAS signed with them.
+                allowSharedKeyAccess: false,
+                defaultToOAuthAuthentication: true,
+                allowCrossTenantReplication: false,
+                allowedCopyScope: storage.AllowedCopyScope.PrivateLink,
+                encryption: {
+                    keySource: storage.KeySource.Microsoft_Storage,
+                    requireInfrastructureEncryption: true,
+                    services: {
+                        blob: { enabled: true, keyType: storage.KeyType.Account },
+                        file: { enabled: true, keyType: storage.KeyType.Account },
+                    },
+                },
+                tags: args.tags,
+            },
+            { parent: this, protect },
+        );
+
+        new storage.BlobServiceProperties(
+            `${name}-blob-service`,
+            {
+                accountName: account.name,
+                resourceGroupName: args.resourceGroupName,
+                blobServicesName: "default",
+                isVersioningEnabled: true,
+                deleteRetentionPolicy: { enabled: true, days: retentionDays },
+                containerDeleteRetentionPolicy: { enabled: true, days: retentionDays },
+            },
+            { parent: this },
+        );
+
+        createPrivateEndpoint(
+            `${name}-blob`,
+            {
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                subnetId: args.privateEndpointSubnetId,
+                targetResourceId: account.id,
+                targetName: account.name,
+                groupId: "blob",
+                privateDnsZoneId: args.blobZoneId,
+                tags: args.tags,
+            },
+            this,
+        );
+
+        this.containers = {};
+        for (const workload of args.workloads) {
+            const container = new storage.BlobContainer(
+                `${name}-${workload.name}-container`,
+                {
+                    containerName: workload.name,
+                    accountName: account.name,
+                    resourceGroupName: args.resourceGroupName,
+                    publicAccess: storage.PublicAccess.None,
+                },
+                { parent: this, protect },
+            );
+            grantRole(
+                `${name}-${workload.name}-blob-contributor`,
+                {
+                    principalId: workload.principalId,
+                    role: "storageBlobDataContributor",
+                    scope: container.id,
+                    subscriptionId: args.subscriptionId,
+                    description: `Workload ${workload.name} reads and writes blobs in its own container only.`,
+                },
+                { parent: this },
+            );
+            this.containers[workload.name] = container.name;
+        }
+
+        this.accountName = account.name;
+        this.accountId = account.id;
+        this.blobEndpoint = account.primaryEndpoints.blob;
+        this.registerOutputs({
+            accountName: this.accountName,
+            accountId: this.accountId,
+            blobEndpoint: this.blobEndpoint,
+            containers: this.containers,
+        });
+    }
+}
