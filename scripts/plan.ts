@@ -1,0 +1,160 @@
+// `npm run plan`: what `pulumi preview` would register, offline. It runs the real index.ts under the
+// shared mocks and prints a tree for reviewers, or with --json one document in the shape of
+// `pulumi preview --json`. Flags follow the Pulumi CLI: --stack, --config-file, -c key=value.
+import { Plan, Step, runProgram } from "../tests/harness";
+import { loadStackConfig } from "../tests/stackConfig";
+
+interface Args {
+    json: boolean;
+    stack: string;
+    configFile?: string;
+    overrides: string[];
+}
+
+const USAGE = `usage: npm run plan -- [--json] [--stack NAME] [--config-file FILE] [-c key=value ...]
+  --json              print one JSON document in the shape of \`pulumi preview --json\`
+  --stack NAME        stack whose Pulumi.NAME.yaml is read (default: dev)
+  --config-file FILE  read stack config from FILE instead
+  -c, --config k=v    set a config value; a key without a namespace is the project's;
+                      lists and objects as JSON (repeatable)`;
+
+class UsageError extends Error {}
+
+/** Parses the command line. Exported for testing. */
+export function parseArgs(argv: string[]): Args {
+    const args: Args = { json: false, stack: "dev", overrides: [] };
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        const value = (): string => {
+            const next = argv[++i];
+            if (next === undefined) {
+                throw new UsageError(`${arg} needs a value`);
+            }
+            return next;
+        };
+        if (arg === "--json") {
+            args.json = true;
+        } else if (arg === "--stack" || arg === "-s") {
+            args.stack = value();
+        } else if (arg.startsWith("--stack=")) {
+            args.stack = arg.slice("--stack=".length);
+        } else if (arg === "--config-file") {
+            args.configFile = value();
+        } else if (arg.startsWith("--config-file=")) {
+            args.configFile = arg.slice("--config-file=".length);
+        } else if (arg === "-c" || arg === "--config") {
+            args.overrides.push(value());
+        } else if (arg.startsWith("--config=")) {
+            args.overrides.push(arg.slice("--config=".length));
+        } else {
+            throw new UsageError(`unknown argument ${arg}`);
+        }
+    }
+    return args;
+}
+
+function flatten(value: unknown, prefix: string, out: string[]): void {
+    if (Array.isArray(value)) {
+        if (value.length === 0) {
+            out.push(`${prefix}: []`);
+        }
+        value.forEach((item, index) => flatten(item, `${prefix}[${index}]`, out));
+    } else if (value !== null && typeof value === "object") {
+        const entries = Object.entries(value as Record<string, unknown>);
+        if (entries.length === 0) {
+            out.push(`${prefix}: {}`);
+        }
+        for (const [key, item] of entries) {
+            flatten(item, prefix === "" ? key : `${prefix}.${key}`, out);
+        }
+    } else {
+        out.push(`${prefix}: ${typeof value === "string" ? value : JSON.stringify(value)}`);
+    }
+}
+
+function nameOf(urn: string): string {
+    return urn.slice(urn.lastIndexOf("::") + 2);
+}
+
+/** Renders the plan as an indented tree of resources with their inputs. Exported for testing. */
+export function renderTree(plan: Plan, stack: string): string {
+    const lines: string[] = [];
+    const resources = plan.steps.filter((s) => !s.newState.type.startsWith("pulumi:providers:"));
+    const providers = plan.steps.filter((s) => s.newState.type.startsWith("pulumi:providers:"));
+    lines.push(`Plan for stack ${stack}, computed offline under mocks (ids and other Azure-computed values are simulated).`);
+    lines.push(`Providers: ${providers.map((p) => `${p.newState.type.slice("pulumi:providers:".length)} ${String(p.newState.inputs.version)}`).join(", ")}`);
+    lines.push("");
+    const children = new Map<string, Step[]>();
+    for (const step of resources) {
+        const list = children.get(step.newState.parent) ?? [];
+        list.push(step);
+        children.set(step.newState.parent, list);
+    }
+    const visit = (step: Step, depth: number): void => {
+        const pad = "    ".repeat(depth);
+        const flags = [step.newState.protect ? "protect" : "", step.newState.retainOnDelete ? "retainOnDelete" : ""].filter(Boolean);
+        lines.push(`${pad}+ ${step.newState.type}  ${nameOf(step.urn)}${flags.length ? `  [${flags.join(", ")}]` : ""}`);
+        if (step.newState.custom) {
+            const settings: string[] = [];
+            const { tags, ...inputs } = step.newState.inputs;
+            void tags;
+            flatten(inputs, "", settings);
+            for (const setting of settings) {
+                lines.push(`${pad}      ${setting}`);
+            }
+        }
+        for (const child of children.get(step.urn) ?? []) {
+            visit(child, depth + 1);
+        }
+    };
+    for (const root of children.get("") ?? []) {
+        visit(root, 0);
+    }
+    lines.push("");
+    lines.push("Outputs:");
+    const outputs: string[] = [];
+    flatten(plan.outputs, "", outputs);
+    lines.push(...outputs.map((o) => `    ${o}`));
+    if (plan.diagnostics.length > 0) {
+        lines.push("");
+        lines.push("Diagnostics:");
+        lines.push(...plan.diagnostics.map((d) => `    ${d.severity}: ${d.message}`));
+    }
+    lines.push("");
+    lines.push(`Resources: + ${plan.changeSummary.create} to create (tags are set on every taggable resource; see --json)`);
+    return lines.join("\n");
+}
+
+async function main(argv: string[]): Promise<number> {
+    let args: Args;
+    try {
+        args = parseArgs(argv);
+    } catch (err) {
+        if (err instanceof UsageError) {
+            process.stderr.write(`${err.message}\n${USAGE}\n`);
+            return 2;
+        }
+        throw err;
+    }
+    try {
+        const config = loadStackConfig({ stack: args.stack, configFile: args.configFile, overrides: args.overrides });
+        const plan = await runProgram({ stack: args.stack, config });
+        process.stdout.write(args.json ? `${JSON.stringify(plan, null, 2)}\n` : `${renderTree(plan, args.stack)}\n`);
+        return 0;
+    } catch (err) {
+        // Config errors are the user's to fix: one line, no stack trace, as `pulumi up` shows them.
+        const message = err instanceof Error ? err.message : String(err);
+        process.stderr.write(`error: ${message.split("\n")[0]}\n`);
+        return 1;
+    }
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then(
+        (code) => process.exit(code),
+        (err: unknown) => {
+            process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+            process.exit(2);
+        },
+    );
+}

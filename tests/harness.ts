@@ -1,0 +1,250 @@
+// Runs the real program (index.ts) under the shared mocks and records every registration request
+// the Pulumi SDK sends, in order: type, name, inputs, parent, provider, dependencies and options.
+// The offline plan and the tests read the program through this one function, so what they show is
+// what the program registers, never a second description of it.
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import type { RegisterResourceOutputsRequest, RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
+import { AzureMocks } from "./mocks";
+
+export const PROJECT_NAME = "aks-identity-vault";
+const PROGRAM = path.join(__dirname, "..", "index.ts");
+
+// Markers of the Pulumi wire format (sdk/nodejs/runtime/rpc.ts).
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
+const ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17";
+const ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7";
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** The state a step would give a resource, in the shape of `pulumi preview --json`. */
+export interface NewState {
+    type: string;
+    custom: boolean;
+    parent: string;
+    provider: string;
+    inputs: Record<string, unknown>;
+    dependencies: string[];
+    propertyDependencies: Record<string, string[]>;
+    protect: boolean;
+    retainOnDelete: boolean;
+    deleteBeforeReplace: boolean;
+    ignoreChanges: string[];
+    aliases: unknown[];
+}
+
+export interface Step {
+    op: "create";
+    urn: string;
+    newState: NewState;
+}
+
+export interface Diagnostic {
+    severity: "debug" | "info" | "warning" | "error";
+    message: string;
+}
+
+export interface Plan {
+    steps: Step[];
+    outputs: Record<string, unknown>;
+    diagnostics: Diagnostic[];
+    changeSummary: { create: number };
+}
+
+export interface RunOptions {
+    /** Stack name. */
+    stack: string;
+    /** Full config keys (`aks-identity-vault:identityMode`, `azure-native:location`) to string values. */
+    config: Record<string, string>;
+}
+
+/** Turns wire-format values into what `pulumi preview --json` prints; secrets become "[secret]". */
+export function planValue(value: unknown): unknown {
+    if (value === UNKNOWN) {
+        return "[unknown]";
+    }
+    if (Array.isArray(value)) {
+        return value.map(planValue);
+    }
+    if (value !== null && typeof value === "object") {
+        const record = value as Record<string, unknown>;
+        switch (record[SIG_KEY]) {
+            case SECRET_SIG:
+                return "[secret]";
+            case RESOURCE_SIG:
+                return record.urn;
+            case ASSET_SIG:
+            case ARCHIVE_SIG:
+                return "[asset]";
+        }
+        return Object.fromEntries(
+            Object.keys(record)
+                .sort()
+                .map((key) => [key, planValue(record[key])]),
+        );
+    }
+    return value;
+}
+
+type Callback = (err: unknown, response: unknown) => void;
+
+/**
+ * The URN the Pulumi engine gives a resource: its type is qualified by the parent's whole type
+ * chain, except under the root Stack (sdk/go/common/resource/urn.go, NewURN).
+ */
+export function engineUrn(stack: string, parentUrn: string, type: string, name: string): string {
+    const parentType = parentUrn === "" ? "" : parentUrn.split("::")[2];
+    const qualified = parentType === "" || parentType === "pulumi:pulumi:Stack" ? type : `${parentType}$${type}`;
+    return `urn:pulumi:${stack}::${PROJECT_NAME}::${qualified}::${name}`;
+}
+
+function defaultProviderUrn(stack: string, pkg: string, version: string): string {
+    return `urn:pulumi:${stack}::${PROJECT_NAME}::pulumi:providers:${pkg}::default_${version.replace(/[.-]/g, "_")}`;
+}
+
+function consoleDiagnostics(diagnostics: Diagnostic[]): () => void {
+    const saved = { log: console.log, info: console.info, warn: console.warn, error: console.error };
+    const capture = (fallback: Diagnostic["severity"]) => (...args: unknown[]) => {
+        const text = args.map(String).join(" ");
+        const match = /^(debug|info|warning|error): \[runtime\] ([\s\S]*)$/.exec(text);
+        diagnostics.push(match ? { severity: match[1] as Diagnostic["severity"], message: match[2] } : { severity: fallback, message: text });
+    };
+    console.log = capture("info");
+    console.info = capture("info");
+    console.warn = capture("warning");
+    console.error = capture("error");
+    return () => Object.assign(console, saved);
+}
+
+/**
+ * Runs index.ts as `pulumi preview` would, against the mocks, and returns what it registered.
+ * Throws what the program throws (a ConfigError for bad config).
+ */
+export async function runProgram(options: RunOptions): Promise<Plan> {
+    const mocks = new AzureMocks();
+    await pulumi.runtime.setMocks(mocks, PROJECT_NAME, options.stack, true);
+    pulumi.runtime.setAllConfig(options.config);
+
+    const installed = pulumi.runtime.getMonitor();
+    if (!(installed instanceof MockMonitor)) {
+        throw new Error("the Pulumi runtime did not install the mock monitor");
+    }
+    const monitor: MockMonitor = installed;
+    // The mock monitor keeps only the parent's last type segment and qualifies top-level resources
+    // with the Stack's type; the engine does neither. URNs here must be the engine's, since a
+    // changed URN is a replaced resource.
+    Object.defineProperty(monitor, "newUrn", {
+        value: (parent: string, type: string, name: string) => engineUrn(options.stack, parent, type, name),
+    });
+
+    const steps: Step[] = [];
+    const providers = new Set<string>();
+    const stackOutputs: Record<string, unknown> = {};
+    let pending = 0;
+
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: RegisterResourceRequest, callback: Callback) => {
+        pending++;
+        const type = req.getType();
+        const custom = req.getCustom();
+        let provider = req.getProvider();
+        if (custom && provider === "" && !type.startsWith("pulumi:providers:")) {
+            const pkg = type.split(":")[0];
+            const providerUrn = defaultProviderUrn(options.stack, pkg, req.getVersion());
+            if (!providers.has(providerUrn)) {
+                providers.add(providerUrn);
+                steps.push({
+                    op: "create",
+                    urn: providerUrn,
+                    newState: {
+                        type: `pulumi:providers:${pkg}`,
+                        custom: true,
+                        parent: "",
+                        provider: "",
+                        inputs: { version: req.getVersion() },
+                        dependencies: [],
+                        propertyDependencies: {},
+                        protect: false,
+                        retainOnDelete: false,
+                        deleteBeforeReplace: false,
+                        ignoreChanges: [],
+                        aliases: [],
+                    },
+                });
+            }
+            provider = `${providerUrn}::${UNKNOWN}`;
+        }
+        const propertyDependencies: Record<string, string[]> = {};
+        req.getPropertydependenciesMap().forEach((deps, key) => {
+            propertyDependencies[key] = [...deps.getUrnsList()].sort();
+        });
+        const step: Step = {
+            op: "create",
+            urn: "",
+            newState: {
+                type,
+                custom,
+                parent: req.getParent(),
+                provider,
+                inputs: planValue(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+                dependencies: [...new Set(req.getDependenciesList())].sort(),
+                propertyDependencies: Object.fromEntries(Object.keys(propertyDependencies).sort().map((k) => [k, propertyDependencies[k]])),
+                protect: req.getProtect() ?? false,
+                retainOnDelete: req.getRetainondelete() ?? false,
+                deleteBeforeReplace: req.getDeletebeforereplace(),
+                ignoreChanges: req.getIgnorechangesList(),
+                aliases: req.getAliasesList().map((alias) => (alias.hasUrn() ? alias.getUrn() : planValue(alias.getSpec()?.toObject()))),
+            },
+        };
+        steps.push(step);
+        return register(req, (err: unknown, response: unknown) => {
+            if (response !== undefined && response !== null && typeof (response as { getUrn?: unknown }).getUrn === "function") {
+                step.urn = (response as { getUrn(): string }).getUrn();
+            }
+            pending--;
+            callback(err, response);
+        });
+    };
+
+    const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+    monitor.registerResourceOutputs = (req: RegisterResourceOutputsRequest, callback: Callback) => {
+        if (req.getUrn().includes("::pulumi:pulumi:Stack::")) {
+            Object.assign(stackOutputs, planValue(req.getOutputs()?.toJavaScript() ?? {}));
+        }
+        return registerOutputs(req, callback);
+    };
+
+    const diagnostics: Diagnostic[] = [];
+    const restoreConsole = consoleDiagnostics(diagnostics);
+    try {
+        // The Node language host runs the program inside a Stack resource whose outputs are the
+        // program's exports; this does the same.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        await pulumi.runtime.runInPulumiStack(async () => require(PROGRAM));
+        await settle(() => pending);
+    } finally {
+        restoreConsole();
+    }
+
+    const missing = steps.filter((s) => s.urn === "");
+    if (missing.length > 0) {
+        throw new Error(`registrations without a URN: ${missing.map((s) => s.newState.type).join(", ")}`);
+    }
+    return {
+        steps,
+        outputs: Object.fromEntries(Object.keys(stackOutputs).sort().map((k) => [k, stackOutputs[k]])),
+        diagnostics,
+        changeSummary: { create: steps.length },
+    };
+}
+
+/** Waits until no registration is in flight for several turns of the event loop. */
+async function settle(inFlight: () => number): Promise<void> {
+    let quiet = 0;
+    for (let turn = 0; turn < 10_000 && quiet < 5; turn++) {
+        await new Promise((resolve) => setImmediate(resolve));
+        quiet = inFlight() === 0 ? quiet + 1 : 0;
+    }
+}

@@ -1,0 +1,182 @@
+// Pulumi mocks shared by the unit tests and the offline plan (`npm run plan`). They answer like Azure
+// would: ARM ids built from the inputs, GUID-shaped client, principal and tenant ids, endpoint URLs.
+// Every value is derived from the resource's name and inputs, so two runs are identical. A resource
+// type or invoke without a mock fails loudly instead of being faked.
+import { createHash } from "crypto";
+import type * as pulumi from "@pulumi/pulumi";
+
+type Inputs = Record<string, unknown>;
+type State = Record<string, unknown>;
+
+/** Deterministic GUID (version-4 shaped) from a seed string. */
+export function guidFrom(seed: string): string {
+    const hex = createHash("sha256").update(seed).digest("hex");
+    const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** Deterministic string of `length` characters drawn from `alphabet`. */
+function charsFrom(seed: string, length: number, alphabet: string): string {
+    let out = "";
+    let counter = 0;
+    while (out.length < length) {
+        const digest = createHash("sha256").update(`${seed}:${counter++}`).digest();
+        for (const byte of digest) {
+            if (out.length < length) {
+                out += alphabet[byte % alphabet.length];
+            }
+        }
+    }
+    return out;
+}
+
+export const MOCK_SUBSCRIPTION_ID = guidFrom("subscription");
+export const MOCK_TENANT_ID = guidFrom("tenant");
+/** The principal running `pulumi up` (a user or a pipeline's service principal). */
+export const MOCK_DEPLOYER = { clientId: guidFrom("deployer-client"), objectId: guidFrom("deployer-object") };
+
+function str(inputs: Inputs, key: string, fallback: string): string {
+    const value = inputs[key];
+    return typeof value === "string" && value !== "" ? value : fallback;
+}
+
+function resourceGroupId(inputs: Inputs): string {
+    return `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${str(inputs, "resourceGroupName", "rg")}`;
+}
+
+function provider(inputs: Inputs, namespace: string): string {
+    return `${resourceGroupId(inputs)}/providers/${namespace}`;
+}
+
+interface AzureMock {
+    /** Input holding the Azure name; the Pulumi name is used when it is absent. */
+    nameKey: string;
+    /** ARM id of the resource. */
+    id: (inputs: Inputs, name: string) => string;
+    /** Outputs Azure computes, beyond the inputs, id and name. */
+    outputs?: (inputs: Inputs, name: string, urnSeed: string) => State;
+}
+
+const azure: Record<string, AzureMock> = {
+    "azure-native:resources:ResourceGroup": {
+        nameKey: "resourceGroupName",
+        id: (_i, name) => `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${name}`,
+    },
+    "azure-native:network:VirtualNetwork": {
+        nameKey: "virtualNetworkName",
+        id: (i, name) => `${provider(i, "Microsoft.Network")}/virtualNetworks/${name}`,
+    },
+    "azure-native:network:Subnet": {
+        nameKey: "subnetName",
+        id: (i, name) => `${provider(i, "Microsoft.Network")}/virtualNetworks/${str(i, "virtualNetworkName", "vnet")}/subnets/${name}`,
+    },
+    "azure-native:network:NetworkSecurityGroup": {
+        nameKey: "networkSecurityGroupName",
+        id: (i, name) => `${provider(i, "Microsoft.Network")}/networkSecurityGroups/${name}`,
+    },
+    "azure-native:network:PrivateEndpoint": {
+        nameKey: "privateEndpointName",
+        id: (i, name) => `${provider(i, "Microsoft.Network")}/privateEndpoints/${name}`,
+    },
+    "azure-native:network:PrivateDnsZoneGroup": {
+        nameKey: "privateDnsZoneGroupName",
+        id: (i, name) => `${provider(i, "Microsoft.Network")}/privateEndpoints/${str(i, "privateEndpointName", "pe")}/privateDnsZoneGroups/${name}`,
+    },
+    "azure-native:privatedns:PrivateZone": {
+        nameKey: "privateZoneName",
+        id: (i, name) => `${provider(i, "Microsoft.Network")}/privateDnsZones/${name}`,
+    },
+    "azure-native:privatedns:VirtualNetworkLink": {
+        nameKey: "virtualNetworkLinkName",
+        id: (i, name) => `${provider(i, "Microsoft.Network")}/privateDnsZones/${str(i, "privateZoneName", "zone")}/virtualNetworkLinks/${name}`,
+    },
+    "azure-native:managedidentity:UserAssignedIdentity": {
+        nameKey: "resourceName",
+        id: (i, name) => `${provider(i, "Microsoft.ManagedIdentity")}/userAssignedIdentities/${name}`,
+        outputs: (_i, _name, seed) => ({
+            clientId: guidFrom(`${seed}:client`),
+            principalId: guidFrom(`${seed}:principal`),
+            tenantId: MOCK_TENANT_ID,
+        }),
+    },
+    "azure-native:storage:StorageAccount": {
+        nameKey: "accountName",
+        id: (i, name) => `${provider(i, "Microsoft.Storage")}/storageAccounts/${name}`,
+        outputs: (_i, name) => ({
+            primaryEndpoints: { blob: `https://${name}.blob.core.windows.net/`, dfs: `https://${name}.dfs.core.windows.net/` },
+        }),
+    },
+    "azure-native:storage:BlobServiceProperties": {
+        nameKey: "blobServicesName",
+        id: (i, name) => `${provider(i, "Microsoft.Storage")}/storageAccounts/${str(i, "accountName", "account")}/blobServices/${name}`,
+    },
+    "azure-native:storage:BlobContainer": {
+        nameKey: "containerName",
+        id: (i, name) => `${provider(i, "Microsoft.Storage")}/storageAccounts/${str(i, "accountName", "account")}/blobServices/default/containers/${name}`,
+    },
+    "azure-native:keyvault:Vault": {
+        nameKey: "vaultName",
+        id: (i, name) => `${provider(i, "Microsoft.KeyVault")}/vaults/${name}`,
+        outputs: (i, name) => ({
+            properties: { ...((i.properties as State | undefined) ?? {}), vaultUri: `https://${name}.vault.azure.net/` },
+        }),
+    },
+    "azure-native:keyvault:Secret": {
+        nameKey: "secretName",
+        id: (i, name) => `${provider(i, "Microsoft.KeyVault")}/vaults/${str(i, "vaultName", "vault")}/secrets/${name}`,
+        outputs: (i, name) => ({
+            properties: {
+                ...((i.properties as State | undefined) ?? {}),
+                secretUri: `https://${str(i, "vaultName", "vault")}.vault.azure.net/secrets/${name}`,
+            },
+        }),
+    },
+    "azure-native:keyvault:AccessPolicy": {
+        nameKey: "vaultName",
+        id: (i) => `${provider(i, "Microsoft.KeyVault")}/vaults/${str(i, "vaultName", "vault")}/accessPolicy`,
+    },
+    "azure-native:authorization:RoleAssignment": {
+        nameKey: "roleAssignmentName",
+        id: (i, name) => `${str(i, "scope", "/")}/providers/Microsoft.Authorization/roleAssignments/${name}`,
+    },
+};
+
+/** Types whose Azure name Pulumi generates when the program leaves it out (auto-naming). */
+const AUTONAMED_AS_GUID = new Set(["azure-native:authorization:RoleAssignment"]);
+
+const LOWER_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+export class AzureMocks implements pulumi.runtime.Mocks {
+    newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: State } {
+        if (!args.custom) {
+            return { id: undefined, state: {} };
+        }
+        const inputs = args.inputs as Inputs;
+        const seed = `${args.type}::${args.name}`;
+        if (args.type === "random:index/randomString:RandomString") {
+            const length = typeof inputs.length === "number" ? inputs.length : 16;
+            return { id: args.name, state: { ...inputs, result: charsFrom(seed, length, LOWER_ALNUM) } };
+        }
+        if (args.type === "random:index/randomPassword:RandomPassword") {
+            const length = typeof inputs.length === "number" ? inputs.length : 16;
+            return { id: "none", state: { ...inputs, result: charsFrom(seed, length, `${LOWER_ALNUM}ABCDEFGHIJKLMNOPQRSTUVWXYZ-_.~`) } };
+        }
+        const mock = azure[args.type];
+        if (mock === undefined) {
+            throw new Error(`No mock for resource type ${args.type} (${args.name}): add one to tests/mocks.ts`);
+        }
+        const fallbackName = AUTONAMED_AS_GUID.has(args.type) ? guidFrom(seed) : args.name;
+        const name = str(inputs, mock.nameKey, fallbackName);
+        const id = mock.id(inputs, name);
+        return { id, state: { ...inputs, name, ...(mock.outputs?.(inputs, name, seed) ?? {}) } };
+    }
+
+    call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+        switch (args.token) {
+            case "azure-native:authorization:getClientConfig":
+                return { clientId: MOCK_DEPLOYER.clientId, objectId: MOCK_DEPLOYER.objectId, subscriptionId: MOCK_SUBSCRIPTION_ID, tenantId: MOCK_TENANT_ID };
+            default:
+                throw new Error(`No mock for invoke ${args.token}: add one to tests/mocks.ts`);
+        }
+    }
+}

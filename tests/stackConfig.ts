@@ -1,0 +1,70 @@
+// Builds a stack's config the way the Pulumi CLI does: the project's declared defaults from
+// Pulumi.yaml, then the stack file (Pulumi.<stack>.yaml or an explicit file), then `-c key=value`.
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { PROJECT_NAME } from "./harness";
+
+export const PROJECT_ROOT = path.join(__dirname, "..");
+
+export interface StackConfigOptions {
+    stack: string;
+    /** Stack config file to read instead of Pulumi.<stack>.yaml. */
+    configFile?: string;
+    /** `key=value` pairs; a key without a namespace is the project's; lists and objects as JSON. */
+    overrides?: string[];
+}
+
+/** Qualifies a key with the project's namespace when it has none. */
+export function qualify(key: string): string {
+    return key.includes(":") ? key : `${PROJECT_NAME}:${key}`;
+}
+
+/** Config values reach the program as strings; lists and objects as JSON text. */
+function asConfigString(key: string, value: unknown): string {
+    if (typeof value === "string") {
+        return value;
+    }
+    if (value !== null && typeof value === "object" && "secure" in value) {
+        throw new Error(`${key} is an encrypted secret, which the offline plan cannot decrypt; pass a stand-in with -c ${key}=...`);
+    }
+    return JSON.stringify(value);
+}
+
+function readYaml(file: string): Record<string, unknown> {
+    const parsed: unknown = parse(fs.readFileSync(file, "utf8"));
+    return parsed !== null && typeof parsed === "object" ? (parsed as Record<string, unknown>) : {};
+}
+
+/** Returns full config keys mapped to the strings the program would see. */
+export function loadStackConfig(options: StackConfigOptions): Record<string, string> {
+    const config: Record<string, string> = {};
+    const project = readYaml(path.join(PROJECT_ROOT, "Pulumi.yaml"));
+    const declarations = (project.config ?? {}) as Record<string, unknown>;
+    for (const [key, declaration] of Object.entries(declarations)) {
+        const value = declaration !== null && typeof declaration === "object" && !Array.isArray(declaration) ? (declaration as Record<string, unknown>).default : declaration;
+        if (value !== undefined) {
+            config[qualify(key)] = asConfigString(key, value);
+        }
+    }
+
+    const stackFile = options.configFile ?? path.join(PROJECT_ROOT, `Pulumi.${options.stack}.yaml`);
+    if (options.configFile !== undefined || fs.existsSync(stackFile)) {
+        if (!fs.existsSync(stackFile)) {
+            throw new Error(`config file ${stackFile} does not exist`);
+        }
+        const stackConfig = (readYaml(stackFile).config ?? {}) as Record<string, unknown>;
+        for (const [key, value] of Object.entries(stackConfig)) {
+            config[qualify(key)] = asConfigString(key, value);
+        }
+    }
+
+    for (const pair of options.overrides ?? []) {
+        const eq = pair.indexOf("=");
+        if (eq <= 0) {
+            throw new Error(`-c expects key=value, got ${JSON.stringify(pair)}`);
+        }
+        config[qualify(pair.slice(0, eq))] = pair.slice(eq + 1);
+    }
+    return config;
+}
