@@ -117,7 +117,8 @@ export function showValue(value: unknown): string {
 }
 
 function fail(key: string, value: unknown, allowed: string): never {
-    throw new ConfigError(`Invalid config ${key} = ${showValue(value)}: ${allowed}.`);
+    const what = value === undefined ? `Missing config ${key}` : `Invalid config ${key} = ${showValue(value)}`;
+    throw new ConfigError(`${what}: ${allowed}.`);
 }
 
 function projectKey(key: string): string {
@@ -213,20 +214,20 @@ const booleanString = z
     .enum(["true", "false"], "must be true or false")
     .transform((v) => v === "true");
 
-const namespaceSchema = z
-    .string()
+/** A string field; says "required" when it is missing rather than zod's type message. */
+const text = (what: string) => z.string({ error: (issue) => (issue.input === undefined ? `required: ${what}` : `must be a string: ${what}`) });
+
+const namespaceSchema = text("the workload's Kubernetes namespace name")
     .max(63, "must be at most 63 characters")
     .regex(NAMESPACE_PATTERN, "must be a Kubernetes namespace name: lower-case letters, digits and '-', starting and ending with a letter or digit")
     .refine((v) => v !== "default" && !v.startsWith("kube-"), "must not be 'default' or a 'kube-' namespace: workloads get a namespace of their own");
 
 const workloadSchema = z.strictObject(
     {
-        name: z
-            .string("must be a string")
+        name: text("3-24 lower-case letters, digits and single hyphens")
             .regex(WORKLOAD_NAME_PATTERN, "must be 3-24 lower-case letters, digits and single hyphens, starting with a letter and ending with a letter or digit"),
         namespace: namespaceSchema,
-        bindingSelector: z
-            .string()
+        bindingSelector: text("a Kubernetes label value")
             .max(63, "must be at most 63 characters")
             .regex(LABEL_VALUE_PATTERN, "must be a Kubernetes label value: letters, digits, '-', '_' and '.', starting and ending with a letter or digit")
             .min(1, "must not be empty")

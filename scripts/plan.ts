@@ -20,6 +20,9 @@ const USAGE = `usage: npm run plan -- [--json] [--stack NAME] [--config-file FIL
 
 class UsageError extends Error {}
 
+/** Errors that describe bad input rather than a defect: the program's ConfigError and the plan's own. */
+const USER_ERRORS = new Set(["ConfigError", "StackConfigError"]);
+
 /** Parses the command line. Exported for testing. */
 export function parseArgs(argv: string[]): Args {
     const args: Args = { json: false, stack: "dev", overrides: [] };
@@ -125,13 +128,20 @@ export function renderTree(plan: Plan, stack: string): string {
     return lines.join("\n");
 }
 
-async function main(argv: string[]): Promise<number> {
+/** Where the plan writes; the process's streams unless a test captures them. */
+export interface Io {
+    stdout: { write(text: string): unknown };
+    stderr: { write(text: string): unknown };
+}
+
+/** Runs the plan command and returns its exit code. Exported for testing. */
+export async function main(argv: string[], io: Io = process): Promise<number> {
     let args: Args;
     try {
         args = parseArgs(argv);
     } catch (err) {
         if (err instanceof UsageError) {
-            process.stderr.write(`${err.message}\n${USAGE}\n`);
+            io.stderr.write(`${err.message}\n${USAGE}\n`);
             return 2;
         }
         throw err;
@@ -139,13 +149,15 @@ async function main(argv: string[]): Promise<number> {
     try {
         const config = loadStackConfig({ stack: args.stack, configFile: args.configFile, overrides: args.overrides });
         const plan = await runProgram({ stack: args.stack, config });
-        process.stdout.write(args.json ? `${JSON.stringify(plan, null, 2)}\n` : `${renderTree(plan, args.stack)}\n`);
+        io.stdout.write(args.json ? `${JSON.stringify(plan, null, 2)}\n` : `${renderTree(plan, args.stack)}\n`);
         return 0;
     } catch (err) {
-        // Config errors are the user's to fix: one line, no stack trace, as `pulumi up` shows them.
-        const message = err instanceof Error ? err.message : String(err);
-        process.stderr.write(`error: ${message.split("\n")[0]}\n`);
-        return 1;
+        // Bad input is the user's to fix: one line, no stack trace, as `pulumi up` shows a RunError.
+        if (err instanceof Error && USER_ERRORS.has(err.name)) {
+            io.stderr.write(`error: ${err.message.split("\n")[0]}\n`);
+            return 1;
+        }
+        throw err;
     }
 }
 
@@ -153,7 +165,7 @@ if (require.main === module) {
     main(process.argv.slice(2)).then(
         (code) => process.exit(code),
         (err: unknown) => {
-            process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+            process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
             process.exit(2);
         },
     );

@@ -218,14 +218,27 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
 
     const diagnostics: Diagnostic[] = [];
     const restoreConsole = consoleDiagnostics(diagnostics);
+    // The Node language host runs the program inside a Stack resource whose outputs are the
+    // program's exports; this does the same. A program that throws (bad config) is caught inside
+    // the Stack, so that the SDK's promises derived from the Stack's outputs do not reject
+    // unhandled, and rethrown once the runtime has settled.
+    let programError: unknown;
     try {
-        // The Node language host runs the program inside a Stack resource whose outputs are the
-        // program's exports; this does the same.
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        await pulumi.runtime.runInPulumiStack(async () => require(PROGRAM));
+        await pulumi.runtime.runInPulumiStack(async () => {
+            try {
+                // eslint-disable-next-line @typescript-eslint/no-require-imports
+                return require(PROGRAM) as Record<string, unknown>;
+            } catch (err) {
+                programError = err;
+                return {};
+            }
+        });
         await settle(() => pending);
     } finally {
         restoreConsole();
+    }
+    if (programError !== undefined) {
+        throw programError;
     }
 
     const missing = steps.filter((s) => s.urn === "");

@@ -7,6 +7,14 @@ import { PROJECT_NAME } from "./harness";
 
 export const PROJECT_ROOT = path.join(__dirname, "..");
 
+/** A problem with the plan's own inputs: a missing config file, a malformed -c pair. */
+export class StackConfigError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "StackConfigError";
+    }
+}
+
 export interface StackConfigOptions {
     stack: string;
     /** Stack config file to read instead of Pulumi.<stack>.yaml. */
@@ -26,7 +34,7 @@ function asConfigString(key: string, value: unknown): string {
         return value;
     }
     if (value !== null && typeof value === "object" && "secure" in value) {
-        throw new Error(`${key} is an encrypted secret, which the offline plan cannot decrypt; pass a stand-in with -c ${key}=...`);
+        throw new StackConfigError(`${key} is an encrypted secret, which the offline plan cannot decrypt; pass a stand-in with -c ${key}=...`);
     }
     return JSON.stringify(value);
 }
@@ -51,7 +59,7 @@ export function loadStackConfig(options: StackConfigOptions): Record<string, str
     const stackFile = options.configFile ?? path.join(PROJECT_ROOT, `Pulumi.${options.stack}.yaml`);
     if (options.configFile !== undefined || fs.existsSync(stackFile)) {
         if (!fs.existsSync(stackFile)) {
-            throw new Error(`config file ${stackFile} does not exist`);
+            throw new StackConfigError(`config file ${stackFile} does not exist`);
         }
         const stackConfig = (readYaml(stackFile).config ?? {}) as Record<string, unknown>;
         for (const [key, value] of Object.entries(stackConfig)) {
@@ -62,7 +70,7 @@ export function loadStackConfig(options: StackConfigOptions): Record<string, str
     for (const pair of options.overrides ?? []) {
         const eq = pair.indexOf("=");
         if (eq <= 0) {
-            throw new Error(`-c expects key=value, got ${JSON.stringify(pair)}`);
+            throw new StackConfigError(`-c expects key=value, got ${JSON.stringify(pair)}`);
         }
         config[qualify(pair.slice(0, eq))] = pair.slice(eq + 1);
     }

@@ -1,0 +1,175 @@
+import { ConfigError, DEFAULTS, RawConfig, StackConfig, baseNameForStack, cidrContains, cidrsOverlap, maxNodesForSubnet, parseConfig, parseIpv4Cidr } from "../config";
+
+const parse = (raw: RawConfig, stack = "dev", location: string | undefined = "uksouth"): StackConfig => parseConfig(raw, { stack, location });
+
+/** Runs parseConfig and returns the ConfigError's message, failing if it does not throw one. */
+function errorOf(raw: RawConfig, location: string | null = "uksouth"): string {
+    try {
+        parseConfig(raw, { stack: "dev", location: location ?? undefined });
+    } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        return (err as Error).message;
+    }
+    throw new Error(`expected a ConfigError for ${JSON.stringify(raw)}`);
+}
+
+describe("parseConfig with no project keys set", () => {
+    const config = parse({});
+
+    test("applies every default", () => {
+        expect(config.identityMode).toBe("podIdentityAddon");
+        expect(config.keyVaultAuthorization).toBe("rbac");
+        expect(config.network).toEqual({ vnetAddressSpace: "10.76.0.0/22", aksSubnetPrefix: "10.76.1.0/24", privateEndpointSubnetPrefix: "10.76.2.0/26" });
+        expect(config.cluster).toEqual({ nodeCount: 2, nodeVmSize: "Standard_DS2_v2", apiServerAuthorizedIpRanges: [] });
+        expect(config.protectStatefulResources).toBe(true);
+        expect(config.workloads).toEqual([{ name: "alpha", namespace: "alpha", bindingSelector: "alpha" }]);
+    });
+
+    test("derives the name prefix and tags from the stack", () => {
+        expect(config.baseName).toBe("aiv-dev");
+        expect(config.location).toBe("uksouth");
+        expect(config.tags).toEqual({ project: "aks-identity-vault", stack: "dev", "managed-by": "pulumi" });
+    });
+});
+
+describe("parseConfig accepts valid values", () => {
+    test.each(["podIdentityAddon", "podIdentityOss", "workloadIdentity"])("identityMode %s", (mode) => {
+        expect(parse({ identityMode: mode }).identityMode).toBe(mode);
+    });
+
+    test.each(["rbac", "accessPolicy"])("keyVaultAuthorization %s", (mode) => {
+        expect(parse({ keyVaultAuthorization: mode }).keyVaultAuthorization).toBe(mode);
+    });
+
+    test("a custom address plan", () => {
+        const config = parse({ vnetAddressSpace: "172.20.0.0/16", aksSubnetPrefix: "172.20.0.0/20", privateEndpointSubnetPrefix: "172.20.16.0/28", nodeCount: "12" });
+        expect(config.network.aksSubnetPrefix).toBe("172.20.0.0/20");
+        expect(config.cluster.nodeCount).toBe(12);
+    });
+
+    test("several workloads with an explicit binding selector", () => {
+        const workloads = [
+            { name: "alpha", namespace: "team-a" },
+            { name: "beta", namespace: "team-b", bindingSelector: "beta-reader" },
+        ];
+        expect(parse({ workloads: JSON.stringify(workloads) }).workloads).toEqual([
+            { name: "alpha", namespace: "team-a", bindingSelector: "alpha" },
+            { name: "beta", namespace: "team-b", bindingSelector: "beta-reader" },
+        ]);
+    });
+
+    test("authorized IP ranges and protection off", () => {
+        const config = parse({ apiServerAuthorizedIpRanges: '["203.0.113.0/24","198.51.100.7/32"]', protectStatefulResources: "false" });
+        expect(config.cluster.apiServerAuthorizedIpRanges).toEqual(["203.0.113.0/24", "198.51.100.7/32"]);
+        expect(config.protectStatefulResources).toBe(false);
+    });
+});
+
+describe("parseConfig refuses bad values with one line naming the key, the value and what is allowed", () => {
+    const cases: Array<[string, RawConfig, string, string]> = [
+        ["an unknown identityMode", { identityMode: "aadPodIdentity" }, 'aks-identity-vault:identityMode = "aadPodIdentity"', "podIdentityAddon, podIdentityOss, workloadIdentity"],
+        ["an unknown keyVaultAuthorization", { keyVaultAuthorization: "RBAC" }, 'aks-identity-vault:keyVaultAuthorization = "RBAC"', "rbac, accessPolicy"],
+        ["a CIDR with an octet out of range", { vnetAddressSpace: "10.76.0.300/22" }, 'aks-identity-vault:vnetAddressSpace = "10.76.0.300/22"', "IPv4 CIDR"],
+        ["a CIDR without a prefix length", { aksSubnetPrefix: "10.76.1.0" }, 'aks-identity-vault:aksSubnetPrefix = "10.76.1.0"', "IPv4 CIDR"],
+        ["a CIDR with host bits set", { aksSubnetPrefix: "10.76.1.7/24" }, 'aks-identity-vault:aksSubnetPrefix = "10.76.1.7/24"', "no host bits"],
+        ["an AKS subnet outside the VNet", { aksSubnetPrefix: "10.77.1.0/24" }, 'aks-identity-vault:aksSubnetPrefix = "10.77.1.0/24"', "inside vnetAddressSpace 10.76.0.0/22"],
+        ["an endpoint subnet larger than the VNet", { privateEndpointSubnetPrefix: "10.76.0.0/21" }, 'aks-identity-vault:privateEndpointSubnetPrefix = "10.76.0.0/21"', "inside vnetAddressSpace"],
+        ["overlapping subnets", { privateEndpointSubnetPrefix: "10.76.1.128/26" }, 'aks-identity-vault:privateEndpointSubnetPrefix = "10.76.1.128/26"', "must not overlap aksSubnetPrefix 10.76.1.0/24"],
+        ["nodeCount 0", { nodeCount: "0" }, 'aks-identity-vault:nodeCount = "0"', "whole number from 1"],
+        ["nodeCount negative", { nodeCount: "-3" }, 'aks-identity-vault:nodeCount = "-3"', "whole number from 1"],
+        ["nodeCount not a number", { nodeCount: "two" }, 'aks-identity-vault:nodeCount = "two"', "whole number"],
+        ["nodeCount fractional", { nodeCount: "2.5" }, 'aks-identity-vault:nodeCount = "2.5"', "whole number"],
+        ["more nodes than the AKS subnet holds", { nodeCount: "8" }, "aks-identity-vault:nodeCount = 8", "fits at most 7 nodes"],
+        ["a namespace with capitals", { workloads: '[{"name":"alpha","namespace":"Team_A"}]' }, 'aks-identity-vault:workloads[0].namespace = "Team_A"', "Kubernetes namespace name"],
+        ["a namespace over 63 characters", { workloads: JSON.stringify([{ name: "alpha", namespace: "a".repeat(64) }]) }, "aks-identity-vault:workloads[0].namespace", "at most 63"],
+        ["the default namespace", { workloads: '[{"name":"alpha","namespace":"default"}]' }, 'aks-identity-vault:workloads[0].namespace = "default"', "must not be 'default'"],
+        ["a kube- namespace", { workloads: '[{"name":"alpha","namespace":"kube-system"}]' }, 'aks-identity-vault:workloads[0].namespace = "kube-system"', "kube-"],
+        ["two workloads with one name", { workloads: '[{"name":"alpha","namespace":"a"},{"name":"alpha","namespace":"b"}]' }, 'aks-identity-vault:workloads[1].name = "alpha"', "workloads[0] already uses it"],
+        ["two workloads with one namespace", { workloads: '[{"name":"alpha","namespace":"shared"},{"name":"beta","namespace":"shared"}]' }, 'aks-identity-vault:workloads[1].namespace = "shared"', "workloads[0] already uses it"],
+        ["two workloads with one binding selector", { workloads: '[{"name":"alpha","namespace":"a"},{"name":"beta","namespace":"b","bindingSelector":"alpha"}]' }, 'aks-identity-vault:workloads[1].bindingSelector = "alpha"', "own bindingSelector"],
+        ["a workload name with a double hyphen", { workloads: '[{"name":"al--pha","namespace":"a"}]' }, 'aks-identity-vault:workloads[0].name = "al--pha"', "single hyphens"],
+        ["a workload name too short for a container", { workloads: '[{"name":"ab","namespace":"a"}]' }, 'aks-identity-vault:workloads[0].name = "ab"', "3-24"],
+        ["a workload without a namespace", { workloads: '[{"name":"alpha"}]' }, "aks-identity-vault:workloads[0].namespace", "Kubernetes namespace"],
+        ["a workload with an unknown field", { workloads: '[{"name":"alpha","namespace":"a","identity":"x"}]' }, "aks-identity-vault:workloads[0]", "unknown field(s) identity"],
+        ["an empty workload list", { workloads: "[]" }, "aks-identity-vault:workloads = []", "at least one workload"],
+        ["workloads that are not JSON", { workloads: "alpha" }, 'aks-identity-vault:workloads = "alpha"', "valid JSON"],
+        ["workloads that are an object", { workloads: '{"name":"alpha"}' }, "aks-identity-vault:workloads", "JSON list"],
+        ["an authorized range that is not a CIDR", { apiServerAuthorizedIpRanges: '["203.0.113.0/33"]' }, 'aks-identity-vault:apiServerAuthorizedIpRanges[0] = "203.0.113.0/33"', "IPv4 CIDR"],
+        ["an authorized range with host bits", { apiServerAuthorizedIpRanges: '["203.0.113.9/24"]' }, 'aks-identity-vault:apiServerAuthorizedIpRanges[0] = "203.0.113.9/24"', "no host bits"],
+        ["an authorized range admitting everyone", { apiServerAuthorizedIpRanges: '["0.0.0.0/0"]' }, 'aks-identity-vault:apiServerAuthorizedIpRanges[0] = "0.0.0.0/0"', "admits everyone"],
+        ["authorized ranges that are a string", { apiServerAuthorizedIpRanges: '"203.0.113.0/24"' }, "aks-identity-vault:apiServerAuthorizedIpRanges", "JSON list"],
+        ["protectStatefulResources not a boolean", { protectStatefulResources: "yes" }, 'aks-identity-vault:protectStatefulResources = "yes"', "true or false"],
+        ["a VM size that is not one", { nodeVmSize: "large" }, 'aks-identity-vault:nodeVmSize = "large"', "Azure VM size"],
+    ];
+
+    test.each(cases)("%s", (_label, raw, named, allowed) => {
+        const message = errorOf(raw);
+        expect(message).toContain(named);
+        expect(message).toContain(allowed);
+        expect(message).not.toContain("\n");
+    });
+
+    test("a missing location names azure-native:location", () => {
+        expect(errorOf({}, null)).toMatch(/^Missing config azure-native:location: /);
+    });
+
+    test("a display-name location is refused", () => {
+        expect(errorOf({}, "UK South")).toContain('azure-native:location = "UK South"');
+    });
+
+    test("a stack name with no letters or digits is refused", () => {
+        expect(() => baseNameForStack("--")).toThrow(ConfigError);
+    });
+
+    test("the error hides its stack trace from pulumi (a RunError)", () => {
+        const error = new ConfigError("x");
+        expect(error.name).toBe("ConfigError");
+        // pulumi's language host prints only the message of a RunError.
+        expect(Object.getPrototypeOf(Object.getPrototypeOf(error)).constructor.name).toBe("RunError");
+    });
+});
+
+describe("address maths", () => {
+    test("parseIpv4Cidr accepts canonical CIDRs only", () => {
+        expect(parseIpv4Cidr("10.76.0.0/22")?.[1]).toBe(22);
+        expect(parseIpv4Cidr("10.76.1.0/22")).toBeUndefined();
+        expect(parseIpv4Cidr("010.76.0.0/22")).toBeUndefined();
+        expect(parseIpv4Cidr("fd00::/8")).toBeUndefined();
+        expect(parseIpv4Cidr("")).toBeUndefined();
+    });
+
+    test("containment and overlap", () => {
+        expect(cidrContains("10.76.0.0/22", "10.76.3.0/24")).toBe(true);
+        expect(cidrContains("10.76.0.0/22", "10.76.4.0/24")).toBe(false);
+        expect(cidrContains("10.76.1.0/24", "10.76.0.0/22")).toBe(false);
+        expect(cidrContains("10.76.0.0/22", "10.76.0.0/22")).toBe(true);
+        expect(cidrsOverlap("10.76.1.0/24", "10.76.1.128/25")).toBe(true);
+        expect(cidrsOverlap("10.76.1.128/25", "10.76.1.0/24")).toBe(true);
+        expect(cidrsOverlap("10.76.1.0/24", "10.76.2.0/24")).toBe(false);
+    });
+
+    test("Azure CNI node capacity keeps room for a surge node", () => {
+        // /24: 256 - 5 reserved = 251 addresses, 31 per node: 8 nodes, one kept for surge.
+        // /20: 4091 addresses: 131 nodes, one kept for surge.
+        expect(maxNodesForSubnet("10.76.1.0/24")).toBe(7);
+        expect(maxNodesForSubnet("10.76.0.0/20")).toBe(130);
+        expect(maxNodesForSubnet("10.76.1.0/28")).toBe(0);
+    });
+
+    test("the default address plan is valid and its nodes fit", () => {
+        expect(cidrContains(DEFAULTS.vnetAddressSpace, DEFAULTS.aksSubnetPrefix)).toBe(true);
+        expect(cidrContains(DEFAULTS.vnetAddressSpace, DEFAULTS.privateEndpointSubnetPrefix)).toBe(true);
+        expect(cidrsOverlap(DEFAULTS.aksSubnetPrefix, DEFAULTS.privateEndpointSubnetPrefix)).toBe(false);
+        expect(maxNodesForSubnet(DEFAULTS.aksSubnetPrefix)).toBeGreaterThanOrEqual(DEFAULTS.nodeCount);
+    });
+});
+
+describe("baseNameForStack", () => {
+    test.each([
+        ["dev", "aiv-dev"],
+        ["Prod_EU.1", "aiv-prod-eu-1"],
+        ["--x--", "aiv-x"],
+    ])("%s becomes %s", (stack, expected) => {
+        expect(baseNameForStack(stack)).toBe(expected);
+    });
+});

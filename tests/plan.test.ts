@@ -1,0 +1,173 @@
+// `npm run plan`: the offline preview reviewers read. Its JSON follows `pulumi preview --json`.
+import { execFile } from "child_process";
+import * as path from "path";
+import { promisify } from "util";
+import type { Plan } from "./harness";
+
+const run = promisify(execFile);
+const ROOT = path.join(__dirname, "..");
+
+/** Runs `npm run plan -- <args>` as a user would, in its own process. */
+async function planProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    try {
+        const { stdout, stderr } = await run("node", ["-r", "ts-node/register/transpile-only", "scripts/plan.ts", ...args], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
+        return { code: 0, stdout, stderr };
+    } catch (err) {
+        const failed = err as { code: number; stdout: string; stderr: string };
+        return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+    }
+}
+
+/**
+ * Runs the plan command in this process, capturing its output. A run that succeeds leaves the
+ * program in the module registry, so those get a fresh registry; a program that throws while
+ * loading is not kept, so failing runs can share one.
+ */
+async function planInProcess(args: string[], fresh = true): Promise<{ code: number; stdout: string; stderr: string }> {
+    let stdout = "";
+    let stderr = "";
+    let code = -1;
+    const io = { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) } };
+    if (fresh) {
+        await jest.isolateModulesAsync(async () => {
+            const { main } = await import("../scripts/plan");
+            code = await main(args, io);
+        });
+    } else {
+        const { main } = await import("../scripts/plan");
+        code = await main(args, io);
+    }
+    return { code, stdout, stderr };
+}
+
+describe("plan --json on the dev stack", () => {
+    let plan: Plan;
+    beforeAll(async () => {
+        const result = await planInProcess(["--json"]);
+        expect(result.code).toBe(0);
+        expect(result.stderr).toBe("");
+        plan = JSON.parse(result.stdout) as Plan;
+    });
+
+    test("is one document shaped like pulumi preview --json", () => {
+        expect(Object.keys(plan).sort()).toEqual(["changeSummary", "diagnostics", "outputs", "steps"]);
+        expect(plan.changeSummary).toEqual({ create: plan.steps.length });
+        for (const s of plan.steps) {
+            expect(Object.keys(s).sort()).toEqual(["newState", "op", "urn"]);
+            expect(s.op).toBe("create");
+            expect(Object.keys(s.newState).sort()).toEqual(
+                ["aliases", "custom", "deleteBeforeReplace", "dependencies", "ignoreChanges", "inputs", "parent", "propertyDependencies", "protect", "provider", "retainOnDelete", "type"].sort(),
+            );
+        }
+    });
+
+    test("starts with the Stack and registers each resource after its parent, provider and dependencies", () => {
+        expect(plan.steps[0].newState.type).toBe("pulumi:pulumi:Stack");
+        expect(plan.steps[0].urn).toBe("urn:pulumi:dev::aks-identity-vault::pulumi:pulumi:Stack::aks-identity-vault-dev");
+        const seen = new Set<string>();
+        for (const s of plan.steps) {
+            if (s.newState.parent !== "") {
+                expect(seen).toContain(s.newState.parent);
+            }
+            for (const dependency of s.newState.dependencies) {
+                expect(seen).toContain(dependency);
+            }
+            if (s.newState.provider !== "") {
+                expect(seen).toContain(s.newState.provider.split("::").slice(0, 4).join("::"));
+            }
+            seen.add(s.urn);
+        }
+        expect(new Set(plan.steps.map((s) => s.urn)).size).toBe(plan.steps.length);
+    });
+
+    test("custom resources name their default provider as the engine does", () => {
+        const vault = plan.steps.find((s) => s.newState.type === "azure-native:keyvault:Vault");
+        expect(vault?.newState.provider).toMatch(/^urn:pulumi:dev::aks-identity-vault::pulumi:providers:azure-native::default_3_\d+_\d+::04da6b54-80e4-46f7-96ec-b56ff0331ba9$/);
+    });
+
+    test("never prints a secret value", () => {
+        const secret = plan.steps.find((s) => s.newState.type === "azure-native:keyvault:Secret");
+        expect((secret?.newState.inputs.properties as Record<string, unknown>).value).toBe("[secret]");
+        const password = plan.steps.find((s) => s.newState.type === "random:index/randomPassword:RandomPassword");
+        expect(password).toBeDefined();
+        expect(JSON.stringify(plan)).not.toMatch(/"result"/);
+    });
+
+    test("exports what an operator needs", () => {
+        expect(Object.keys(plan.outputs)).toEqual(
+            expect.arrayContaining(["resourceGroupName", "keyVaultName", "keyVaultUri", "storageAccountName", "blobEndpoint", "workloads", "tenantId", "identityMode"]),
+        );
+    });
+});
+
+describe("plan refuses bad config with one line naming the key, and no stack trace", () => {
+    const cases: Array<[string, string[], string]> = [
+        ["unknown identityMode", ["-c", "identityMode=podIdentity"], "aks-identity-vault:identityMode"],
+        ["unknown keyVaultAuthorization", ["-c", "keyVaultAuthorization=policies"], "aks-identity-vault:keyVaultAuthorization"],
+        ["invalid CIDR", ["-c", "vnetAddressSpace=10.76.0.0/40"], "aks-identity-vault:vnetAddressSpace"],
+        ["subnet outside the VNet", ["-c", "aksSubnetPrefix=192.168.1.0/24"], "aks-identity-vault:aksSubnetPrefix"],
+        ["overlapping subnets", ["-c", "privateEndpointSubnetPrefix=10.76.1.0/26"], "aks-identity-vault:privateEndpointSubnetPrefix"],
+        ["nodeCount below 1", ["-c", "nodeCount=0"], "aks-identity-vault:nodeCount"],
+        ["nodeCount not a number", ["-c", "nodeCount=many"], "aks-identity-vault:nodeCount"],
+        ["invalid namespace", ["-c", 'workloads=[{"name":"alpha","namespace":"Alpha!"}]'], "aks-identity-vault:workloads[0].namespace"],
+        ["duplicate workload name", ["-c", 'workloads=[{"name":"alpha","namespace":"a"},{"name":"alpha","namespace":"b"}]'], "aks-identity-vault:workloads[1].name"],
+        ["duplicate namespace", ["-c", 'workloads=[{"name":"alpha","namespace":"a"},{"name":"beta","namespace":"a"}]'], "aks-identity-vault:workloads[1].namespace"],
+        ["invalid authorized IP range", ["-c", 'apiServerAuthorizedIpRanges=["1.2.3.4/40"]'], "aks-identity-vault:apiServerAuthorizedIpRanges[0]"],
+        ["unknown project key", ["-c", "identitymode=workloadIdentity"], "aks-identity-vault:identitymode"],
+    ];
+
+    test.each(cases)("%s", async (_label, args, key) => {
+        const result = await planInProcess(args, false);
+        expect(result.code).toBe(1);
+        expect(result.stdout).toBe("");
+        expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
+        expect(result.stderr).toContain(key);
+        expect(result.stderr).not.toMatch(/\n\s+at /);
+    });
+
+    test("in its own process, as a user runs it", async () => {
+        const result = await planProcess(["--json", "-c", "nodeCount=zero"]);
+        expect(result).toEqual({ code: 1, stdout: "", stderr: 'error: Invalid config aks-identity-vault:nodeCount = "zero": must be a whole number from 1 to 100.\n' });
+    });
+});
+
+test("two plans of the same config are byte-identical", async () => {
+    const [first, second] = await Promise.all([planProcess(["--json"]), planProcess(["--json"])]);
+    expect(first.code).toBe(0);
+    expect(first.stdout.length).toBeGreaterThan(1000);
+    expect(second.stdout).toBe(first.stdout);
+});
+
+test("the tree names every resource with its settings and flags protection", async () => {
+    const result = await planInProcess([]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("+ azure-native:keyvault:Vault  keyvault-vault  [protect]");
+    expect(result.stdout).toContain("properties.publicNetworkAccess: Disabled");
+    expect(result.stdout).toContain("properties.value: [secret]");
+    expect(result.stdout).toMatch(/Resources: \+ \d+ to create/);
+});
+
+describe("parseArgs", () => {
+    let parseArgs: typeof import("../scripts/plan").parseArgs;
+    beforeAll(async () => {
+        ({ parseArgs } = await import("../scripts/plan"));
+    });
+
+    test("takes the Pulumi CLI's flags", () => {
+        expect(parseArgs(["--json", "--stack", "prod", "--config-file", "x.yaml", "-c", "a=1", "--config", "b=2", "--config=c=3"])).toEqual({
+            json: true,
+            stack: "prod",
+            configFile: "x.yaml",
+            overrides: ["a=1", "b=2", "c=3"],
+        });
+    });
+
+    test("defaults to the dev stack", () => {
+        expect(parseArgs([])).toEqual({ json: false, stack: "dev", overrides: [] });
+    });
+
+    test("refuses unknown flags and missing values", () => {
+        expect(() => parseArgs(["--yes"])).toThrow("unknown argument --yes");
+        expect(() => parseArgs(["-c"])).toThrow("-c needs a value");
+    });
+});

@@ -1,0 +1,323 @@
+// The program as `pulumi preview` would register it on the dev stack, run under the shared mocks.
+// Each security setting is asserted here, so removing one fails a test.
+import * as fs from "fs";
+import * as path from "path";
+import type { Plan, Step } from "./harness";
+import { MOCK_SUBSCRIPTION_ID, MOCK_TENANT_ID } from "./mocks";
+import { inputAt, planFor, step, stepsOfType } from "./support";
+
+const T = {
+    rg: "azure-native:resources:ResourceGroup",
+    vnet: "azure-native:network:VirtualNetwork",
+    subnet: "azure-native:network:Subnet",
+    nsg: "azure-native:network:NetworkSecurityGroup",
+    endpoint: "azure-native:network:PrivateEndpoint",
+    zoneGroup: "azure-native:network:PrivateDnsZoneGroup",
+    zone: "azure-native:privatedns:PrivateZone",
+    link: "azure-native:privatedns:VirtualNetworkLink",
+    identity: "azure-native:managedidentity:UserAssignedIdentity",
+    account: "azure-native:storage:StorageAccount",
+    blobService: "azure-native:storage:BlobServiceProperties",
+    container: "azure-native:storage:BlobContainer",
+    vault: "azure-native:keyvault:Vault",
+    secret: "azure-native:keyvault:Secret",
+    accessPolicy: "azure-native:keyvault:AccessPolicy",
+    role: "azure-native:authorization:RoleAssignment",
+    randomString: "random:index/randomString:RandomString",
+    randomPassword: "random:index/randomPassword:RandomPassword",
+};
+
+const TWO_WORKLOADS = 'workloads=[{"name":"alpha","namespace":"alpha"},{"name":"beta","namespace":"team-beta"}]';
+
+/** The ARM id the mocks gave a resource, as other resources' inputs see it. */
+function idOf(plan: Plan, type: string, name: string): string {
+    const s = step(plan, type, name);
+    const ids: Record<string, (st: Step) => string> = {
+        [T.container]: (st) =>
+            `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/rg-aiv-dev/providers/Microsoft.Storage/storageAccounts/${String(st.newState.inputs.accountName)}/blobServices/default/containers/${String(st.newState.inputs.containerName)}`,
+        [T.secret]: (st) =>
+            `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/rg-aiv-dev/providers/Microsoft.KeyVault/vaults/${String(st.newState.inputs.vaultName)}/secrets/${String(st.newState.inputs.secretName)}`,
+    };
+    return ids[type](s);
+}
+
+describe("dev stack (defaults: rbac, one workload)", () => {
+    let plan: Plan;
+    beforeAll(async () => {
+        plan = await planFor([TWO_WORKLOADS]);
+    });
+
+    test("composes the five components", () => {
+        const components = plan.steps.filter((s) => !s.newState.custom && s.newState.type !== "pulumi:pulumi:Stack").map((s) => s.newState.type);
+        expect(new Set(components)).toEqual(
+            new Set(["aks-identity-vault:network:Network", "aks-identity-vault:dns:PrivateDns", "aks-identity-vault:identity:Identity", "aks-identity-vault:storage:SecureStorage", "aks-identity-vault:keyvault:SecureKeyVault"]),
+        );
+    });
+
+    test("every resource but the resource group sits under a component", () => {
+        const stackUrn = plan.steps[0].urn;
+        const topLevel = plan.steps.filter((s) => s.newState.parent === stackUrn && s.newState.custom).map((s) => s.newState.type);
+        expect(topLevel).toEqual([T.rg]);
+    });
+
+    describe("Network", () => {
+        test("one VNet with the configured address space and no inline subnets", () => {
+            const vnet = step(plan, T.vnet, "network-vnet");
+            expect(inputAt(vnet, "addressSpace.addressPrefixes")).toEqual(["10.76.0.0/22"]);
+            expect(vnet.newState.inputs.subnets).toBeUndefined();
+        });
+
+        test("an AKS subnet and an endpoint subnet, each with its NSG", () => {
+            const aks = step(plan, T.subnet, "network-aks-subnet");
+            const endpoints = step(plan, T.subnet, "network-endpoints-subnet");
+            expect(aks.newState.inputs.addressPrefix).toBe("10.76.1.0/24");
+            expect(endpoints.newState.inputs.addressPrefix).toBe("10.76.2.0/26");
+            expect(String(inputAt(aks, "networkSecurityGroup.id"))).toMatch(/networkSecurityGroups\/nsg-aiv-dev-aks$/);
+            expect(String(inputAt(endpoints, "networkSecurityGroup.id"))).toMatch(/networkSecurityGroups\/nsg-aiv-dev-endpoints$/);
+        });
+
+        test("the endpoint subnet enforces its NSG on private endpoints and has no default outbound access", () => {
+            const endpoints = step(plan, T.subnet, "network-endpoints-subnet");
+            expect(endpoints.newState.inputs.privateEndpointNetworkPolicies).toBe("Enabled");
+            expect(endpoints.newState.inputs.defaultOutboundAccess).toBe(false);
+        });
+
+        test("the endpoint NSG admits only HTTPS from the AKS subnet", () => {
+            const rules = inputAt(step(plan, T.nsg, "network-endpoints-nsg"), "securityRules") as Array<Record<string, unknown>>;
+            expect(rules.filter((r) => r.access === "Allow")).toEqual([
+                expect.objectContaining({ sourceAddressPrefix: "10.76.1.0/24", destinationPortRange: "443", protocol: "Tcp", direction: "Inbound" }),
+            ]);
+            expect(rules).toContainEqual(expect.objectContaining({ access: "Deny", sourceAddressPrefix: "*", direction: "Inbound" }));
+        });
+    });
+
+    describe("PrivateDns", () => {
+        test("zones for blob and Key Vault (vaultcore, not vault)", () => {
+            const zones = stepsOfType(plan, T.zone).map((z) => z.newState.inputs.privateZoneName);
+            expect(zones.sort()).toEqual(["privatelink.blob.core.windows.net", "privatelink.vaultcore.azure.net"]);
+            expect(stepsOfType(plan, T.zone).every((z) => z.newState.inputs.location === "global")).toBe(true);
+        });
+
+        test("each zone is linked to the VNet with registration off", () => {
+            const links = stepsOfType(plan, T.link);
+            expect(links.map((l) => l.newState.inputs.privateZoneName).sort()).toEqual(["privatelink.blob.core.windows.net", "privatelink.vaultcore.azure.net"]);
+            for (const link of links) {
+                expect(link.newState.inputs.registrationEnabled).toBe(false);
+                expect(String(inputAt(link, "virtualNetwork.id"))).toMatch(/virtualNetworks\/vnet-aiv-dev$/);
+            }
+        });
+    });
+
+    describe("Identity", () => {
+        test("one user-assigned identity per workload", () => {
+            expect(stepsOfType(plan, T.identity).map((i) => i.newState.inputs.resourceName)).toEqual(["id-aiv-dev-alpha", "id-aiv-dev-beta"]);
+        });
+
+        test("exports each workload's client id, resource id and namespace", () => {
+            const workloads = plan.outputs.workloads as Record<string, Record<string, string>>;
+            expect(Object.keys(workloads)).toEqual(["alpha", "beta"]);
+            expect(workloads.beta.namespace).toBe("team-beta");
+            expect(workloads.alpha.identityClientId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+            expect(workloads.alpha.identityResourceId).toMatch(/userAssignedIdentities\/id-aiv-dev-alpha$/);
+        });
+    });
+
+    describe("SecureStorage", () => {
+        let account: Step;
+        beforeAll(() => {
+            account = step(plan, T.account, "storage-account");
+        });
+
+        test("a StorageV2 account named from a random suffix kept in state", () => {
+            const suffix = step(plan, T.randomString, "storage-suffix");
+            expect(suffix.newState.inputs).toMatchObject({ length: 6, upper: false, special: false });
+            expect(account.newState.inputs.kind).toBe("StorageV2");
+            expect(account.newState.inputs.accountName).toMatch(/^staivdev[a-z0-9]{6}$/);
+            expect(account.newState.propertyDependencies.accountName).toEqual([suffix.urn]);
+        });
+
+        test.each([
+            ["enableHttpsTrafficOnly", true],
+            ["minimumTlsVersion", "TLS1_2"],
+            ["allowBlobPublicAccess", false],
+            ["publicNetworkAccess", "Disabled"],
+            ["networkRuleSet.defaultAction", "Deny"],
+            ["networkRuleSet.bypass", "None"],
+            ["allowSharedKeyAccess", false],
+            ["defaultToOAuthAuthentication", true],
+            ["allowCrossTenantReplication", false],
+            ["allowedCopyScope", "PrivateLink"],
+            ["encryption.requireInfrastructureEncryption", true],
+        ])("%s is %p", (setting, expected) => {
+            expect(inputAt(account, setting)).toBe(expected);
+        });
+
+        test("blob soft delete, container soft delete and versioning are on", () => {
+            const service = step(plan, T.blobService, "storage-blob-service");
+            expect(inputAt(service, "isVersioningEnabled")).toBe(true);
+            expect(inputAt(service, "deleteRetentionPolicy")).toEqual({ enabled: true, days: 30 });
+            expect(inputAt(service, "containerDeleteRetentionPolicy")).toEqual({ enabled: true, days: 30 });
+        });
+
+        test("a private container per workload", () => {
+            const containers = stepsOfType(plan, T.container);
+            expect(containers.map((c) => c.newState.inputs.containerName)).toEqual(["alpha", "beta"]);
+            expect(containers.every((c) => c.newState.inputs.publicAccess === "None")).toBe(true);
+        });
+
+        test("a blob private endpoint in the endpoint subnet, registered in the blob zone", () => {
+            const endpoint = step(plan, T.endpoint, "storage-blob-endpoint");
+            expect(String(inputAt(endpoint, "subnet.id"))).toMatch(/subnets\/snet-endpoints$/);
+            const connections = inputAt(endpoint, "privateLinkServiceConnections") as Array<Record<string, unknown>>;
+            expect(connections).toHaveLength(1);
+            expect(connections[0].groupIds).toEqual(["blob"]);
+            expect(String(connections[0].privateLinkServiceId)).toMatch(/storageAccounts\/staivdev[a-z0-9]{6}$/);
+            const group = step(plan, T.zoneGroup, "storage-blob-endpoint-dns");
+            expect(group.newState.inputs.privateEndpointName).toBe(endpoint.newState.inputs.privateEndpointName);
+            expect(String(inputAt(group, "privateDnsZoneConfigs.0.privateDnsZoneId"))).toMatch(/privateDnsZones\/privatelink\.blob\.core\.windows\.net$/);
+        });
+
+        test("each identity is Storage Blob Data Contributor on its own container only", () => {
+            const principals = plan.outputs.workloads as Record<string, Record<string, string>>;
+            for (const workload of ["alpha", "beta"]) {
+                const grant = step(plan, T.role, `storage-${workload}-blob-contributor`);
+                expect(grant.newState.inputs).toMatchObject({
+                    principalType: "ServicePrincipal",
+                    roleDefinitionId: `/subscriptions/${MOCK_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/ba92f5b4-2d11-453d-a403-e96b0029c9fe`,
+                    scope: idOf(plan, T.container, `storage-${workload}-container`),
+                });
+                expect(grant.newState.dependencies).toContain(step(plan, T.identity, `${workload}-identity`).urn);
+                expect(principals[workload]).toBeDefined();
+            }
+        });
+    });
+
+    describe("SecureKeyVault", () => {
+        let vault: Step;
+        beforeAll(() => {
+            vault = step(plan, T.vault, "keyvault-vault");
+        });
+
+        test("named from a random suffix kept in state", () => {
+            expect(vault.newState.inputs.vaultName).toMatch(/^kv-aiv-dev-[a-z0-9]{6}$/);
+            expect(vault.newState.propertyDependencies.vaultName).toEqual([step(plan, T.randomString, "keyvault-suffix").urn]);
+        });
+
+        test.each([
+            ["properties.enablePurgeProtection", true],
+            ["properties.enableSoftDelete", true],
+            ["properties.softDeleteRetentionInDays", 90],
+            ["properties.publicNetworkAccess", "Disabled"],
+            ["properties.networkAcls.defaultAction", "Deny"],
+            ["properties.networkAcls.bypass", "None"],
+            ["properties.enableRbacAuthorization", true],
+            ["properties.enabledForTemplateDeployment", false],
+            ["properties.tenantId", MOCK_TENANT_ID],
+        ])("%s is %p", (setting, expected) => {
+            expect(inputAt(vault, setting)).toBe(expected);
+        });
+
+        test("no inline access policies, which would fight standalone ones", () => {
+            expect(inputAt(vault, "properties.accessPolicies")).toBeUndefined();
+        });
+
+        test("a demo secret per workload, its value a secret from a random password", () => {
+            for (const workload of ["alpha", "beta"]) {
+                const secret = step(plan, T.secret, `keyvault-${workload}-secret`);
+                expect(secret.newState.inputs.secretName).toBe(`${workload}-demo`);
+                expect(inputAt(secret, "properties.value")).toBe("[secret]");
+                expect(inputAt(secret, "properties.contentType")).toBe("text/plain");
+                expect(secret.newState.propertyDependencies.properties).toEqual([step(plan, T.randomPassword, `keyvault-${workload}-secret-value`).urn]);
+            }
+        });
+
+        test("each identity is Key Vault Secrets User on its own secret only", () => {
+            for (const workload of ["alpha", "beta"]) {
+                const grant = step(plan, T.role, `keyvault-${workload}-secrets-user`);
+                expect(grant.newState.inputs).toMatchObject({
+                    principalType: "ServicePrincipal",
+                    roleDefinitionId: `/subscriptions/${MOCK_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6`,
+                    scope: idOf(plan, T.secret, `keyvault-${workload}-secret`),
+                });
+            }
+            expect(stepsOfType(plan, T.accessPolicy)).toHaveLength(0);
+        });
+
+        test("a vault private endpoint in the endpoint subnet, registered in the vaultcore zone", () => {
+            const endpoint = step(plan, T.endpoint, "keyvault-vault-endpoint");
+            expect(String(inputAt(endpoint, "subnet.id"))).toMatch(/subnets\/snet-endpoints$/);
+            expect(inputAt(endpoint, "privateLinkServiceConnections.0.groupIds")).toEqual(["vault"]);
+            const group = step(plan, T.zoneGroup, "keyvault-vault-endpoint-dns");
+            expect(String(inputAt(group, "privateDnsZoneConfigs.0.privateDnsZoneId"))).toMatch(/privateDnsZones\/privatelink\.vaultcore\.azure\.net$/);
+        });
+
+        test("outputs name the vault and its URI", () => {
+            expect(plan.outputs.keyVaultName).toBe(vault.newState.inputs.vaultName);
+            expect(plan.outputs.keyVaultUri).toBe(`https://${String(vault.newState.inputs.vaultName)}.vault.azure.net/`);
+        });
+    });
+
+    test("every role assignment names a built-in role other than Owner or Contributor, with principalType", () => {
+        const roles = stepsOfType(plan, T.role);
+        expect(roles.length).toBeGreaterThan(0);
+        for (const role of roles) {
+            expect(role.newState.inputs.principalType).toBe("ServicePrincipal");
+            expect(String(role.newState.inputs.roleDefinitionId)).not.toMatch(/8e3af657-a8ff-443c-a75c-2fe8c4bcb635|b24988ac-6180-42a0-ab88-20f7382dd24c/);
+            expect(String(role.newState.inputs.scope)).toMatch(/\/(containers|secrets)\/[a-z0-9-]+$/);
+        }
+    });
+
+    test("the stateful resources are protected", () => {
+        for (const type of [T.rg, T.account, T.container, T.vault, T.secret]) {
+            const steps = stepsOfType(plan, type);
+            expect(steps.length).toBeGreaterThan(0);
+            expect(steps.every((s) => s.newState.protect)).toBe(true);
+        }
+    });
+
+    test("every Azure resource whose type takes tags is tagged", () => {
+        const azureSteps = plan.steps.filter((s) => s.newState.custom && s.newState.type.startsWith("azure-native:"));
+        for (const s of azureSteps) {
+            const [, module, resource] = s.newState.type.split(":");
+            const dts = path.join(__dirname, "..", "node_modules", "@pulumi", "azure-native", module, `${resource[0].toLowerCase()}${resource.slice(1)}.d.ts`);
+            const args = fs.readFileSync(dts, "utf8").split(`export interface ${resource}Args`)[1];
+            if (/\n\s+tags\?:/.test(args)) {
+                expect([s.urn, s.newState.inputs.tags]).toEqual([s.urn, expect.objectContaining({ project: "aks-identity-vault", stack: "dev", "managed-by": "pulumi" })]);
+            }
+        }
+    });
+});
+
+describe("keyVaultAuthorization=accessPolicy", () => {
+    let plan: Plan;
+    beforeAll(async () => {
+        plan = await planFor([TWO_WORKLOADS, "keyVaultAuthorization=accessPolicy"]);
+    });
+
+    test("the vault uses access policies, set explicitly", () => {
+        expect(inputAt(step(plan, T.vault, "keyvault-vault"), "properties.enableRbacAuthorization")).toBe(false);
+    });
+
+    test("one standalone access policy per workload: get and list secrets, get keys and certificates", () => {
+        const workloads = plan.outputs.workloads as Record<string, Record<string, string>>;
+        for (const workload of ["alpha", "beta"]) {
+            const policy = step(plan, T.accessPolicy, `keyvault-${workload}-access-policy`);
+            expect(inputAt(policy, "policy.permissions")).toEqual({ secrets: ["get", "list"], keys: ["get"], certificates: ["get"] });
+            expect(inputAt(policy, "policy.tenantId")).toBe(MOCK_TENANT_ID);
+            expect(policy.newState.dependencies).toContain(step(plan, T.identity, `${workload}-identity`).urn);
+            expect(workloads[workload]).toBeDefined();
+        }
+    });
+
+    test("no Key Vault role assignments; storage grants are unchanged", () => {
+        const roles = stepsOfType(plan, T.role).map((r) => r.urn.split("::").pop());
+        expect(roles).toEqual(["storage-alpha-blob-contributor", "storage-beta-blob-contributor"]);
+    });
+});
+
+describe("protectStatefulResources=false", () => {
+    test("protects nothing", async () => {
+        const plan = await planFor(["protectStatefulResources=false"]);
+        expect(plan.steps.filter((s) => s.newState.protect)).toEqual([]);
+    });
+});

@@ -1,0 +1,41 @@
+// The URNs and Azure names of stateful resources. A changed URN or name replaces the resource in
+// Azure (a new vault, an empty storage account), so this list changes only on purpose: a rename
+// needs an alias, and the reviewer updates this list in the same change.
+import type { Plan } from "./harness";
+import { planFor } from "./support";
+
+const P = "urn:pulumi:dev::aks-identity-vault::";
+
+/** URN → the input that holds the Azure name, and its value ("<suffix>" marks the random part). */
+const STATEFUL: Record<string, [string, string]> = {
+    [`${P}azure-native:resources:ResourceGroup::stack`]: ["resourceGroupName", "rg-aiv-dev"],
+    [`${P}aks-identity-vault:network:Network$azure-native:network:VirtualNetwork::network-vnet`]: ["virtualNetworkName", "vnet-aiv-dev"],
+    [`${P}aks-identity-vault:dns:PrivateDns$azure-native:privatedns:PrivateZone::dns-blob-zone`]: ["privateZoneName", "privatelink.blob.core.windows.net"],
+    [`${P}aks-identity-vault:dns:PrivateDns$azure-native:privatedns:PrivateZone::dns-vault-zone`]: ["privateZoneName", "privatelink.vaultcore.azure.net"],
+    [`${P}aks-identity-vault:identity:Identity$azure-native:managedidentity:UserAssignedIdentity::alpha-identity`]: ["resourceName", "id-aiv-dev-alpha"],
+    [`${P}aks-identity-vault:storage:SecureStorage$random:index/randomString:RandomString::storage-suffix`]: ["length", "6"],
+    [`${P}aks-identity-vault:storage:SecureStorage$azure-native:storage:StorageAccount::storage-account`]: ["accountName", "staivdev<suffix>"],
+    [`${P}aks-identity-vault:storage:SecureStorage$azure-native:storage:BlobContainer::storage-alpha-container`]: ["containerName", "alpha"],
+    [`${P}aks-identity-vault:keyvault:SecureKeyVault$random:index/randomString:RandomString::keyvault-suffix`]: ["length", "6"],
+    [`${P}aks-identity-vault:keyvault:SecureKeyVault$azure-native:keyvault:Vault::keyvault-vault`]: ["vaultName", "kv-aiv-dev-<suffix>"],
+    [`${P}aks-identity-vault:keyvault:SecureKeyVault$random:index/randomPassword:RandomPassword::keyvault-alpha-secret-value`]: ["length", "32"],
+    [`${P}aks-identity-vault:keyvault:SecureKeyVault$azure-native:keyvault:Secret::keyvault-alpha-secret`]: ["secretName", "alpha-demo"],
+};
+
+/** The suffix of a name derived from a RandomString, which the mocks fill deterministically. */
+function pattern(expected: string): RegExp {
+    return new RegExp(`^${expected.replace("<suffix>", "[a-z0-9]{6}")}$`);
+}
+
+describe.each([["identityMode=podIdentityAddon"], ["identityMode=podIdentityOss"], ["identityMode=workloadIdentity"], ["keyVaultAuthorization=accessPolicy"]])("with %s", (override) => {
+    let plan: Plan;
+    beforeAll(async () => {
+        plan = await planFor([override]);
+    });
+
+    test.each(Object.entries(STATEFUL))("%s keeps its URN and name", (urn, [key, expected]) => {
+        const found = plan.steps.find((s) => s.urn === urn);
+        expect(found).toBeDefined();
+        expect(String(found?.newState.inputs[key])).toMatch(pattern(expected));
+    });
+});
