@@ -162,11 +162,14 @@ export async function main(argv: string[], io: Io = process): Promise<number> {
 }
 
 if (require.main === module) {
+    // exitCode rather than exit(): exit() would cut off a large plan still being written to a pipe.
     main(process.argv.slice(2)).then(
-        (code) => process.exit(code),
+        (code) => {
+            process.exitCode = code;
+        },
         (err: unknown) => {
             process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-            process.exit(2);
+            process.exitCode = 2;
         },
     );
 }
