@@ -2,22 +2,15 @@
 import * as network from "@pulumi/azure-native/network";
 import * as inputs from "@pulumi/azure-native/types/input";
 import * as pulumi from "@pulumi/pulumi";
+import { PlacementArgs } from "./common";
 
-export interface NetworkArgs {
-    /** Resource group that holds the network. */
-    resourceGroupName: pulumi.Input<string>;
-    /** Azure region. */
-    location: pulumi.Input<string>;
-    /** Prefix of Azure resource names, such as `aiv-dev`. */
-    baseName: string;
+export interface NetworkArgs extends PlacementArgs {
     /** The VNet's address space, a validated IPv4 CIDR. */
     addressSpace: string;
     /** Subnet for AKS nodes and, with Azure CNI, their pods. Must lie inside `addressSpace`. */
     aksSubnetPrefix: string;
     /** Subnet for private endpoints. Must lie inside `addressSpace` and not overlap the AKS subnet. */
     privateEndpointSubnetPrefix: string;
-    /** Tags for every resource that takes them. */
-    tags: Record<string, string>;
 }
 
 /**

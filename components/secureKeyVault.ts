@@ -5,22 +5,11 @@ import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { KeyVaultAuthorization } from "../config";
+import { PlacementArgs, WorkloadGrantee, nameSuffix } from "./common";
 import { createPrivateEndpoint } from "./privateEndpoint";
 import { grantRole } from "./roles";
 
-/** A workload's claim on the vault. */
-export interface VaultWorkload {
-    /** Workload name; its secret is named `<name>-demo`. */
-    name: string;
-    /** Service-principal object id of the workload's identity. */
-    principalId: pulumi.Input<string>;
-}
-
-export interface SecureKeyVaultArgs {
-    resourceGroupName: pulumi.Input<string>;
-    location: pulumi.Input<string>;
-    /** Prefix of Azure resource names, such as `aiv-dev`. */
-    baseName: string;
+export interface SecureKeyVaultArgs extends PlacementArgs {
     tenantId: pulumi.Input<string>;
     subscriptionId: pulumi.Input<string>;
     /** `rbac`: role assignments on each secret. `accessPolicy`: one access policy per workload. */
@@ -29,13 +18,12 @@ export interface SecureKeyVaultArgs {
     privateEndpointSubnetId: pulumi.Input<string>;
     /** The `privatelink.vaultcore.azure.net` zone. */
     vaultZoneId: pulumi.Input<string>;
-    workloads: VaultWorkload[];
+    /** Each workload gets a secret named `<name>-demo` and read access to it. */
+    workloads: WorkloadGrantee[];
     /** Protect the vault and its secrets from deletion and replacement. Defaults to true. */
     protect?: boolean;
     /** Days a deleted vault or secret can be recovered (7-90). Defaults to 90. */
     softDeleteRetentionDays?: number;
-    /** Tags for every resource that takes them. */
-    tags: Record<string, string>;
 }
 
 /**
@@ -71,11 +59,7 @@ export class SecureKeyVault extends pulumi.ComponentResource {
         const protect = args.protect ?? true;
         const rbac = args.authorization === "rbac";
 
-        const suffix = new random.RandomString(
-            `${name}-suffix`,
-            { length: 6, lower: true, upper: false, numeric: true, special: false },
-            { parent: this },
-        );
+        const suffix = nameSuffix(name, this);
 
         const vault = new keyvault.Vault(
             `${name}-vault`,

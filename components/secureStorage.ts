@@ -2,35 +2,22 @@
 // workload's identity allowed into its own container and nowhere else.
 import * as storage from "@pulumi/azure-native/storage";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
+import { PlacementArgs, WorkloadGrantee, nameSuffix } from "./common";
 import { createPrivateEndpoint } from "./privateEndpoint";
 import { grantRole } from "./roles";
 
-/** A workload's claim on the account. */
-export interface StorageWorkload {
-    /** Container name; validated upstream as 3-24 lower-case letters, digits and single hyphens. */
-    name: string;
-    /** Service-principal object id of the workload's identity. */
-    principalId: pulumi.Input<string>;
-}
-
-export interface SecureStorageArgs {
-    resourceGroupName: pulumi.Input<string>;
-    location: pulumi.Input<string>;
-    /** Prefix of Azure resource names, such as `aiv-dev`. */
-    baseName: string;
+export interface SecureStorageArgs extends PlacementArgs {
     subscriptionId: pulumi.Input<string>;
     /** Subnet for the blob private endpoint. */
     privateEndpointSubnetId: pulumi.Input<string>;
     /** The `privatelink.blob.core.windows.net` zone. */
     blobZoneId: pulumi.Input<string>;
-    workloads: StorageWorkload[];
+    /** Each workload gets a container named after it and read-write access to it. */
+    workloads: WorkloadGrantee[];
     /** Protect the account and containers from deletion and replacement. Defaults to true. */
     protect?: boolean;
     /** Blob and container soft-delete retention in days. Defaults to 30. */
     softDeleteRetentionDays?: number;
-    /** Tags for every resource that takes them. */
-    tags: Record<string, string>;
 }
 
 /**
@@ -56,11 +43,7 @@ export class SecureStorage extends pulumi.ComponentResource {
         const retentionDays = args.softDeleteRetentionDays ?? 30;
 
         // The globally unique part of the name lives in state, so the name never changes on update.
-        const suffix = new random.RandomString(
-            `${name}-suffix`,
-            { length: 6, lower: true, upper: false, numeric: true, special: false },
-            { parent: this },
-        );
+        const suffix = nameSuffix(name, this);
 
         const account = new storage.StorageAccount(
             `${name}-account`,
