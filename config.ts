@@ -32,11 +32,26 @@ export interface NetworkConfig {
     privateEndpointSubnetPrefix: string;
 }
 
+export const PRINCIPAL_TYPES = ["User", "ServicePrincipal", "Group"] as const;
+/** What kind of Entra principal runs `pulumi up`. */
+export type PrincipalType = (typeof PRINCIPAL_TYPES)[number];
+
 export interface ClusterConfig {
     nodeCount: number;
     nodeVmSize: string;
     /** CIDRs allowed to reach the API server. Empty means reachable from anywhere (warned). */
     apiServerAuthorizedIpRanges: string[];
+    /** Kubernetes service address range; must not overlap the VNet. */
+    serviceCidr: string;
+    /** The cluster DNS service's address: the tenth address of `serviceCidr`. */
+    dnsServiceIp: string;
+    /** Principal type of whoever runs `pulumi up`, who is made cluster admin through Azure RBAC. */
+    deployerPrincipalType: PrincipalType;
+}
+
+export interface DemoConfig {
+    /** Image of the verification Jobs and the inspection pod: an official Node.js image, pinned. */
+    verifierImage: string;
 }
 
 /** The whole validated configuration of one stack. */
@@ -49,6 +64,7 @@ export interface StackConfig {
     keyVaultAuthorization: KeyVaultAuthorization;
     network: NetworkConfig;
     cluster: ClusterConfig;
+    demo: DemoConfig;
     workloads: WorkloadConfig[];
     protectStatefulResources: boolean;
     /** Tags put on every Azure resource that takes them. */
@@ -68,6 +84,9 @@ export const DEFAULTS = {
     nodeCount: 2,
     nodeVmSize: "Standard_DS2_v2",
     apiServerAuthorizedIpRanges: [] as string[],
+    serviceCidr: "10.0.0.0/16",
+    deployerPrincipalType: "User" as PrincipalType,
+    verifierImage: "node:22.14.0-alpine3.21",
     protectStatefulResources: true,
     workloads: [{ name: "alpha", namespace: "alpha" }] as Array<{ name: string; namespace: string; bindingSelector?: string }>,
 };
@@ -83,6 +102,9 @@ export const CONFIG_KEYS = [
     "nodeVmSize",
     "workloads",
     "apiServerAuthorizedIpRanges",
+    "serviceCidr",
+    "deployerPrincipalType",
+    "verifierImage",
     "protectStatefulResources",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
@@ -158,6 +180,13 @@ export function cidrContains(outer: string, inner: string): boolean {
 /** True when two canonical IPv4 CIDRs share at least one address. */
 export function cidrsOverlap(a: string, b: string): boolean {
     return cidrContains(a, b) || cidrContains(b, a);
+}
+
+/** The address `offset` places after the network address of a canonical IPv4 CIDR. */
+export function cidrHost(cidr: string, offset: number): string {
+    const [address] = requireCidr(cidr);
+    const value = address.toByteArray().reduce((acc, byte) => acc * 256 + byte, 0) + offset;
+    return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join(".");
 }
 
 /** Number of addresses in a canonical IPv4 CIDR. */
@@ -254,6 +283,12 @@ const schemas = {
             "must be a JSON list of CIDR strings",
         )
         .max(200, "AKS accepts at most 200 ranges"),
+    serviceCidr: cidrSchema.refine((v) => (parseIpv4Cidr(v)?.[1] ?? 0) <= 24, "must be an IPv4 CIDR of at least /24 such as 10.0.0.0/16"),
+    deployerPrincipalType: z.enum(PRINCIPAL_TYPES, `must be one of ${PRINCIPAL_TYPES.join(", ")}`),
+    verifierImage: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9._\/-]*(:[A-Za-z0-9._-]+)?(@sha256:[a-f0-9]{64})?$/, "must be an image reference such as node:22.14.0-alpine3.21")
+        .refine((v) => /:[A-Za-z0-9._-]+$|@sha256:/.test(v) && !/:latest$/.test(v), "must be pinned to a version tag or digest, not latest"),
     workloads: z
         .array(workloadSchema, "must be a JSON list of objects with name and namespace")
         .min(1, "must list at least one workload")
@@ -319,12 +354,18 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
         raw.apiServerAuthorizedIpRanges === undefined
             ? [...DEFAULTS.apiServerAuthorizedIpRanges]
             : check("apiServerAuthorizedIpRanges", schemas.apiServerAuthorizedIpRanges, parseJson("apiServerAuthorizedIpRanges", raw.apiServerAuthorizedIpRanges));
+    const serviceCidr = check("serviceCidr", schemas.serviceCidr, raw.serviceCidr ?? DEFAULTS.serviceCidr);
+    const deployerPrincipalType = check("deployerPrincipalType", schemas.deployerPrincipalType, raw.deployerPrincipalType ?? DEFAULTS.deployerPrincipalType);
+    const verifierImage = check("verifierImage", schemas.verifierImage, raw.verifierImage ?? DEFAULTS.verifierImage);
     const protectStatefulResources =
         raw.protectStatefulResources === undefined ? DEFAULTS.protectStatefulResources : check("protectStatefulResources", schemas.protectStatefulResources, raw.protectStatefulResources);
     const workloadEntries =
         raw.workloads === undefined ? DEFAULTS.workloads : check("workloads", schemas.workloads, parseJson("workloads", raw.workloads));
 
     checkSubnets(network);
+    if (cidrsOverlap(serviceCidr, network.vnetAddressSpace)) {
+        fail(projectKey("serviceCidr"), serviceCidr, `must not overlap vnetAddressSpace ${network.vnetAddressSpace}: Kubernetes service addresses must not be routable in the VNet`);
+    }
     const maxNodes = maxNodesForSubnet(network.aksSubnetPrefix);
     if (nodeCount > maxNodes) {
         fail(
@@ -346,7 +387,8 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
         identityMode,
         keyVaultAuthorization,
         network,
-        cluster: { nodeCount, nodeVmSize, apiServerAuthorizedIpRanges },
+        cluster: { nodeCount, nodeVmSize, apiServerAuthorizedIpRanges, serviceCidr, dnsServiceIp: cidrHost(serviceCidr, 10), deployerPrincipalType },
+        demo: { verifierImage },
         workloads,
         protectStatefulResources,
         tags: { project: PROJECT, stack: context.stack, "managed-by": "pulumi" },

@@ -20,7 +20,15 @@ describe("parseConfig with no project keys set", () => {
         expect(config.identityMode).toBe("podIdentityAddon");
         expect(config.keyVaultAuthorization).toBe("rbac");
         expect(config.network).toEqual({ vnetAddressSpace: "10.76.0.0/22", aksSubnetPrefix: "10.76.1.0/24", privateEndpointSubnetPrefix: "10.76.2.0/26" });
-        expect(config.cluster).toEqual({ nodeCount: 2, nodeVmSize: "Standard_DS2_v2", apiServerAuthorizedIpRanges: [] });
+        expect(config.cluster).toEqual({
+            nodeCount: 2,
+            nodeVmSize: "Standard_DS2_v2",
+            apiServerAuthorizedIpRanges: [],
+            serviceCidr: "10.0.0.0/16",
+            dnsServiceIp: "10.0.0.10",
+            deployerPrincipalType: "User",
+        });
+        expect(config.demo).toEqual({ verifierImage: "node:22.14.0-alpine3.21" });
         expect(config.protectStatefulResources).toBe(true);
         expect(config.workloads).toEqual([{ name: "alpha", namespace: "alpha", bindingSelector: "alpha" }]);
     });
@@ -39,6 +47,16 @@ describe("parseConfig accepts valid values", () => {
 
     test.each(["rbac", "accessPolicy"])("keyVaultAuthorization %s", (mode) => {
         expect(parse({ keyVaultAuthorization: mode }).keyVaultAuthorization).toBe(mode);
+    });
+
+    test("a service CIDR elsewhere, with its DNS service address", () => {
+        const config = parse({ serviceCidr: "172.16.0.0/20" });
+        expect(config.cluster.dnsServiceIp).toBe("172.16.0.10");
+    });
+
+    test("a verifier image pinned by digest from another registry", () => {
+        const image = `myregistry.azurecr.io/mirror/node:22.14.0-alpine3.21@sha256:${"a".repeat(64)}`;
+        expect(parse({ verifierImage: image }).demo.verifierImage).toBe(image);
     });
 
     test("a custom address plan", () => {
@@ -99,6 +117,11 @@ describe("parseConfig refuses bad values with one line naming the key, the value
         ["an authorized range admitting everyone", { apiServerAuthorizedIpRanges: '["0.0.0.0/0"]' }, 'aks-identity-vault:apiServerAuthorizedIpRanges[0] = "0.0.0.0/0"', "admits everyone"],
         ["authorized ranges that are a string", { apiServerAuthorizedIpRanges: '"203.0.113.0/24"' }, "aks-identity-vault:apiServerAuthorizedIpRanges", "JSON list"],
         ["protectStatefulResources not a boolean", { protectStatefulResources: "yes" }, 'aks-identity-vault:protectStatefulResources = "yes"', "true or false"],
+        ["a service CIDR overlapping the VNet", { serviceCidr: "10.76.0.0/16" }, 'aks-identity-vault:serviceCidr = "10.76.0.0/16"', "must not overlap vnetAddressSpace"],
+        ["a service CIDR smaller than /24", { serviceCidr: "10.0.0.0/28" }, 'aks-identity-vault:serviceCidr = "10.0.0.0/28"', "at least /24"],
+        ["an unknown deployer principal type", { deployerPrincipalType: "user" }, 'aks-identity-vault:deployerPrincipalType = "user"', "User, ServicePrincipal, Group"],
+        ["a verifier image on latest", { verifierImage: "node:latest" }, 'aks-identity-vault:verifierImage = "node:latest"', "pinned"],
+        ["a verifier image without a tag", { verifierImage: "node" }, 'aks-identity-vault:verifierImage = "node"', "pinned"],
         ["a VM size that is not one", { nodeVmSize: "large" }, 'aks-identity-vault:nodeVmSize = "large"', "Azure VM size"],
     ];
 
