@@ -1,0 +1,544 @@
+// Tests of verifier/verifier.js, the Job that proves a workload's Azure identity wiring: direct
+// tests of its pure helpers, then the real script as a child process against Azurite and loopback
+// fakes of the instance metadata endpoint, Microsoft Entra ID and Key Vault.
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import {
+    KEYVAULT_FORBIDDEN,
+    TENANT_ID,
+    TokenLog,
+    accessToken,
+    closedPort,
+    createTlsMaterial,
+    entraHandler,
+    failingFor,
+    imdsHandler,
+    keyVaultHandler,
+    request,
+    startAzurite,
+    startFakeServer,
+    type Azurite,
+    type FakeServer,
+    type TlsMaterial,
+} from "./fakes/azure";
+
+// ---------------------------------------------------------------------------------------------
+// The script's exports
+// ---------------------------------------------------------------------------------------------
+
+interface HttpRequest {
+    method: string;
+    url: string;
+    headers: Record<string, string>;
+    body?: string;
+}
+
+interface Failure {
+    kind: "refused" | "unreachable" | "local";
+    detail: string;
+}
+
+type Attempt<T> = { kind: "ok"; value: T } | { kind: "retry"; failure: Failure; retryAfterMs?: number } | { kind: "stop"; failure: Failure };
+
+type RetryResult<T> = { ok: true; value: T; attempts: number; elapsedMs: number } | { ok: false; failure: Failure; attempts: number; elapsedMs: number };
+
+type ConfigResult =
+    | { ok: true; config: { mode: string; tokenSource: string; budgets: { tokenMs: number; accessMs: number; intervalMs: number; requestTimeoutMs: number } } }
+    | { ok: false; mode: string | undefined; missing: string[]; error: string };
+
+/** The helpers verifier.js exports (it is plain JavaScript, so its shape is restated here). */
+interface VerifierHelpers {
+    sha256Prefix(value: string): string;
+    imdsTokenRequest(imdsEndpoint: string, resource: string, clientId: string | undefined): HttpRequest;
+    workloadIdentityTokenRequest(input: { authorityHost: string; tenantId: string; clientId: string; resource: string; assertion: string }): HttpRequest;
+    keyVaultSecretUrl(keyVaultUri: string, secretName: string): string;
+    blobName(workload: string, time: Date, randomHex: string): string;
+    blobUrl(blobEndpoint: string, container: string, name: string): string;
+    parseRetryAfter(value: string | string[] | undefined, nowMs: number): number | undefined;
+    classifyAccessStatus(status: number): "ok" | "retry" | "stop";
+    classifyUnboundTokenStatus(status: number): "granted" | "refused" | "retry";
+    describeHttpFailure(response: { status: number; statusText: string; headers: Record<string, string>; body: string }): string;
+    redact(text: string, sensitive: readonly string[]): string;
+    failureSentence(service: string, doing: string, result: { failure: Failure; attempts: number; elapsedMs: number }): string;
+    formatVerdict(verdict: Record<string, unknown>): string;
+    readConfig(env: Record<string, string | undefined>): ConfigResult;
+    retryWithinBudget<T>(options: {
+        budgetMs: number;
+        intervalMs: number;
+        attempt: (n: number) => Promise<Attempt<T>>;
+        clock?: { now: () => number; sleep: (ms: number) => Promise<void> };
+    }): Promise<RetryResult<T>>;
+}
+
+const PROJECT_ROOT = path.resolve(__dirname, "..");
+const verifier: VerifierHelpers = require(path.join(PROJECT_ROOT, "verifier", "verifier.js"));
+
+describe("verifier helpers", () => {
+    test("sha256Prefix is the first 12 hex characters of the sha256", () => {
+        expect(verifier.sha256Prefix("abc")).toBe("ba7816bf8f01");
+    });
+
+    test("Key Vault and blob URLs tolerate a missing trailing slash and encode names", () => {
+        const expected = "https://kv-aiv-dev-abc123.vault.azure.net/secrets/alpha-demo?api-version=7.4";
+        expect(verifier.keyVaultSecretUrl("https://kv-aiv-dev-abc123.vault.azure.net/", "alpha-demo")).toBe(expected);
+        expect(verifier.keyVaultSecretUrl("https://kv-aiv-dev-abc123.vault.azure.net", "alpha-demo")).toBe(expected);
+        expect(verifier.blobUrl("https://st.blob.core.windows.net", "alpha", "verify/a b:c.txt")).toBe(
+            "https://st.blob.core.windows.net/alpha/verify/a%20b%3Ac.txt",
+        );
+        expect(verifier.blobName("alpha", new Date("2024-05-01T10:00:00.000Z"), "1a2b3c4d")).toBe("verify/alpha-2024-05-01T10:00:00.000Z-1a2b3c4d.txt");
+    });
+
+    test("token requests carry what IMDS and Entra expect", () => {
+        const imds = verifier.imdsTokenRequest("http://169.254.169.254/", "https://vault.azure.net", "cid");
+        expect(imds).toEqual({
+            method: "GET",
+            url: "http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fvault.azure.net&client_id=cid",
+            headers: { Metadata: "true" },
+        });
+        expect(verifier.imdsTokenRequest("http://169.254.169.254", "https://storage.azure.com", undefined).url).not.toContain("client_id");
+
+        const entra = verifier.workloadIdentityTokenRequest({
+            authorityHost: "https://login.microsoftonline.com/",
+            tenantId: "t1",
+            clientId: "c1",
+            resource: "https://storage.azure.com",
+            assertion: "sa.jwt.token",
+        });
+        expect(entra.url).toBe("https://login.microsoftonline.com/t1/oauth2/v2.0/token");
+        expect(Object.fromEntries(new URLSearchParams(entra.body))).toEqual({
+            client_id: "c1",
+            grant_type: "client_credentials",
+            scope: "https://storage.azure.com/.default",
+            client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            client_assertion: "sa.jwt.token",
+        });
+    });
+
+    test("status classification: data-plane retries 401/403/429/5xx, unbound refusals are 400/401/403/404", () => {
+        expect([200, 201, 401, 403, 404, 429, 500, 503].map(verifier.classifyAccessStatus)).toEqual([
+            "ok", "ok", "retry", "retry", "stop", "retry", "retry", "retry",
+        ]);
+        expect([200, 400, 401, 403, 404, 429, 500].map(verifier.classifyUnboundTokenStatus)).toEqual([
+            "granted", "refused", "refused", "refused", "refused", "retry", "retry",
+        ]);
+    });
+
+    test("Retry-After is read as seconds or as an HTTP date", () => {
+        const now = Date.parse("2024-05-01T10:00:00Z");
+        expect(verifier.parseRetryAfter("3", now)).toBe(3000);
+        expect(verifier.parseRetryAfter("Wed, 01 May 2024 10:00:05 GMT", now)).toBe(5000);
+        expect(verifier.parseRetryAfter(undefined, now)).toBeUndefined();
+        expect(verifier.parseRetryAfter("soon", now)).toBeUndefined();
+    });
+
+    test("HTTP failures name Azure's error codes but never repeat the body's text", () => {
+        const keyVault = verifier.describeHttpFailure({
+            status: 403,
+            statusText: "Forbidden",
+            headers: {},
+            body: JSON.stringify({ error: { code: "Forbidden", message: "Caller is not authorized", innererror: { code: "ForbiddenByRbac" } } }),
+        });
+        expect(keyVault).toBe("HTTP 403 Forbidden (ForbiddenByRbac)");
+        const storage = verifier.describeHttpFailure({
+            status: 403,
+            statusText: "Forbidden",
+            headers: { "x-ms-error-code": "AuthorizationPermissionMismatch" },
+            body: "<?xml version=\"1.0\"?><Error><Code>AuthorizationPermissionMismatch</Code><Message>no</Message></Error>",
+        });
+        expect(storage).toBe("HTTP 403 Forbidden (AuthorizationPermissionMismatch)");
+        const entra = verifier.describeHttpFailure({
+            status: 400,
+            statusText: "Bad Request",
+            headers: {},
+            body: JSON.stringify({ error: "invalid_client", error_description: "AADSTS70021: secret-ish text", error_codes: [70021] }),
+        });
+        expect(entra).toBe("HTTP 400 Bad Request (invalid_client, AADSTS70021)");
+        const odd = verifier.describeHttpFailure({ status: 500, statusText: "", headers: {}, body: JSON.stringify({ error: "the secret is hunter2" }) });
+        expect(odd).toBe("HTTP 500");
+    });
+
+    test("redact hides every remembered value; failure sentences tell refusals from unreachable services", () => {
+        expect(verifier.redact("a tok1 b tok2 tok1", ["tok1", "tok2"])).toBe("a [redacted] b [redacted] [redacted]");
+        const refused = { failure: { kind: "refused" as const, detail: "HTTP 403 Forbidden (ForbiddenByRbac)" }, attempts: 3, elapsedMs: 600_000 };
+        expect(verifier.failureSentence("Key Vault", "reading secret alpha-demo", refused)).toBe(
+            "Key Vault refused reading secret alpha-demo: HTTP 403 Forbidden (ForbiddenByRbac) for 600s (3 attempts)",
+        );
+        const unreachable = { failure: { kind: "unreachable" as const, detail: "connect ECONNREFUSED" }, attempts: 1, elapsedMs: 1234 };
+        expect(verifier.failureSentence("Storage", "writing blob c/x", unreachable)).toBe(
+            "Storage could not be reached for writing blob c/x: connect ECONNREFUSED for 1.23s (1 attempt)",
+        );
+    });
+
+    test("formatVerdict is one line of JSON even with newlines in values", () => {
+        const line = verifier.formatVerdict({ verdict: "fail", error: "two\nlines" });
+        expect(line.split("\n")).toHaveLength(1);
+        expect(JSON.parse(line)).toEqual({ verdict: "fail", error: "two\nlines" });
+    });
+
+    test("readConfig applies the default budgets and names every missing or invalid variable", () => {
+        const ok = verifier.readConfig({ VERIFY_MODE: "unbound", TOKEN_SOURCE: "imds", WORKLOAD: "alpha" });
+        expect(ok.ok && ok.config.budgets).toEqual({ tokenMs: 300_000, accessMs: 600_000, intervalMs: 5000, requestTimeoutMs: 10_000 });
+        const missing = verifier.readConfig({ VERIFY_MODE: "bound", TOKEN_SOURCE: "imds", WORKLOAD: "alpha", SECRET_NAME: "s" });
+        expect(missing.ok).toBe(false);
+        expect(!missing.ok && missing.missing).toEqual(["KEYVAULT_URI", "SECRET_FILE", "BLOB_ENDPOINT", "BLOB_CONTAINER"]);
+        const invalid = verifier.readConfig({ VERIFY_MODE: "maybe", TOKEN_SOURCE: "imds", WORKLOAD: "alpha", RETRY_INTERVAL_SECONDS: "-1" });
+        expect(!invalid.ok && invalid.error).toMatch(/VERIFY_MODE must be 'bound' or 'unbound'.*RETRY_INTERVAL_SECONDS/);
+    });
+
+    test("retryWithinBudget stops at the budget, never sleeps past it and honours Retry-After", async () => {
+        let now = 0;
+        const sleeps: number[] = [];
+        const clock = { now: () => now, sleep: async (ms: number) => { sleeps.push(ms); now += ms; } };
+        const failure: Failure = { kind: "refused", detail: "HTTP 503" };
+        const result = await verifier.retryWithinBudget<never>({
+            budgetMs: 1000,
+            intervalMs: 300,
+            clock,
+            attempt: async (n) => ({ kind: "retry", failure, retryAfterMs: n === 1 ? 500 : undefined }),
+        });
+        expect(result).toEqual({ ok: false, failure, attempts: 4, elapsedMs: 1000 });
+        expect(sleeps).toEqual([500, 300, 200]);
+
+        const stopped = await verifier.retryWithinBudget<never>({ budgetMs: 1000, intervalMs: 10, clock, attempt: async () => ({ kind: "stop", failure }) });
+        expect(stopped.attempts).toBe(1);
+        const third = await verifier.retryWithinBudget<string>({
+            budgetMs: 1000,
+            intervalMs: 10,
+            clock,
+            attempt: async (n) => (n < 3 ? { kind: "retry", failure } : { kind: "ok", value: "done" }),
+        });
+        expect(third).toMatchObject({ ok: true, value: "done", attempts: 3 });
+    });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The script end to end
+// ---------------------------------------------------------------------------------------------
+// Azurite and the certificate are shared by the file; every case gets its own fake servers, token
+// log and files, so the cases run concurrently.
+
+/** The verdict line, as far as these tests read it. */
+interface Verdict {
+    verdict: "pass" | "fail";
+    mode: string | null;
+    tokenSource?: string;
+    workload?: string;
+    step?: string;
+    error?: string;
+    refusal?: string;
+    missing?: string[];
+    secretSha256Prefix?: string;
+    secretMatchesMount?: boolean;
+    blob?: string;
+    attempts?: { token: number; keyvault?: number; blobWrite?: number };
+    elapsedSeconds?: number;
+}
+
+interface Run {
+    code: number | null;
+    stdout: string;
+    stderr: string;
+    verdict: Verdict;
+    durationMs: number;
+}
+
+const SECRET = "Pa55-w0rd with spaces & ünïcode \u2713";
+const SECRET_NAME = "alpha-demo";
+const WORKLOAD = "alpha";
+const CONTAINER = "alpha";
+const CLIENT_ID = "5b9d1c2e-8f4a-4c3b-a1d2-e3f4a5b6c7d8";
+const FEDERATED_TOKEN = "eyJhbGciOiJSUzI1NiJ9.projected-service-account-token.c2ln";
+const FAST = { RETRY_INTERVAL_SECONDS: "0.1", REQUEST_TIMEOUT_SECONDS: "2" };
+
+let workDir: string;
+let tls: TlsMaterial;
+let azurite: Azurite;
+
+/** One case's fakes and files: the pod's view of the world. */
+interface Scenario {
+    tokens: TokenLog;
+    imds: FakeServer;
+    entra: FakeServer;
+    keyVault: FakeServer;
+    dir: string;
+    secretFile: string;
+    tokenFile: string;
+}
+
+/** Runs `body` with fresh fakes that behave like a correctly wired identity, then stops them. */
+async function withScenario(body: (s: Scenario) => Promise<void>): Promise<void> {
+    const dir = fs.mkdtempSync(path.join(workDir, "case-"));
+    const tokens = new TokenLog();
+    const [imds, entra, keyVault] = await Promise.all([startFakeServer(), startFakeServer(tls), startFakeServer(tls)]);
+    const s: Scenario = { tokens, imds, entra, keyVault, dir, secretFile: path.join(dir, SECRET_NAME), tokenFile: path.join(dir, "azure-identity-token") };
+    fs.writeFileSync(s.secretFile, SECRET);
+    fs.writeFileSync(s.tokenFile, FEDERATED_TOKEN);
+    imds.reset(imdsHandler({ tokens, clientId: CLIENT_ID }));
+    entra.reset(entraHandler({ tokens, tenantId: TENANT_ID, clientId: CLIENT_ID, assertion: FEDERATED_TOKEN }));
+    keyVault.reset(keyVaultHandler({ baseUrl: keyVault.url, secretName: SECRET_NAME, value: SECRET }));
+    try {
+        await body(s);
+    } finally {
+        await Promise.all([imds.close(), entra.close(), keyVault.close()]);
+    }
+}
+
+/** Runs `node verifier/verifier.js` with exactly `env` (plus PATH and the test CA), bounded in time. */
+function runVerifier(env: Record<string, string>): Promise<Run> {
+    const started = Date.now();
+    return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, ["verifier/verifier.js"], {
+            cwd: PROJECT_ROOT,
+            env: { PATH: process.env.PATH ?? "", NODE_EXTRA_CA_CERTS: tls.certPath, ...env },
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+        const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+        child.on("error", reject);
+        child.on("close", (code) => {
+            clearTimeout(timer);
+            const lines = stdout.split("\n").filter((line) => line !== "");
+            if (lines.length !== 1) {
+                reject(new Error(`expected one verdict line, got ${lines.length}: ${stdout}\n${stderr}`));
+                return;
+            }
+            resolve({ code, stdout, stderr, verdict: JSON.parse(lines[0]) as Verdict, durationMs: Date.now() - started });
+        });
+    });
+}
+
+/** Neither output may contain the secret, a token or the federated assertion. */
+function expectNothingSensitive(run: Run, s: Scenario): void {
+    for (const sensitive of [SECRET, FEDERATED_TOKEN, ...s.tokens.issued]) {
+        expect(run.stdout).not.toContain(sensitive);
+        expect(run.stderr).not.toContain(sensitive);
+    }
+}
+
+/** What every `bound` run needs besides its token source. */
+function boundTargets(s: Scenario): Record<string, string> {
+    return {
+        VERIFY_MODE: "bound",
+        KEYVAULT_URI: `${s.keyVault.url}/`,
+        SECRET_NAME,
+        SECRET_FILE: s.secretFile,
+        BLOB_ENDPOINT: azurite.endpoint,
+        BLOB_CONTAINER: CONTAINER,
+        WORKLOAD,
+        TOKEN_BUDGET_SECONDS: "3",
+        ACCESS_BUDGET_SECONDS: "3",
+        ...FAST,
+    };
+}
+
+function imdsVars(s: Scenario): Record<string, string> {
+    return { TOKEN_SOURCE: "imds", IMDS_ENDPOINT: s.imds.url, AZURE_CLIENT_ID: CLIENT_ID };
+}
+
+/** What the Workload ID webhook injects. */
+function workloadIdentityVars(s: Scenario): Record<string, string> {
+    return {
+        TOKEN_SOURCE: "workloadIdentity",
+        AZURE_CLIENT_ID: CLIENT_ID,
+        AZURE_TENANT_ID: TENANT_ID,
+        AZURE_FEDERATED_TOKEN_FILE: s.tokenFile,
+        AZURE_AUTHORITY_HOST: `${s.entra.url}/`,
+    };
+}
+
+function unboundBase(): Record<string, string> {
+    return { VERIFY_MODE: "unbound", WORKLOAD, TOKEN_BUDGET_SECONDS: "3", ...FAST };
+}
+
+function boundEnv(s: Scenario, overrides: Record<string, string> = {}): Record<string, string> {
+    return { ...boundTargets(s), ...imdsVars(s), ...overrides };
+}
+
+function unboundImdsEnv(s: Scenario, overrides: Record<string, string> = {}): Record<string, string> {
+    return { ...unboundBase(), ...imdsVars(s), ...overrides };
+}
+
+function storageAuth(): Record<string, string> {
+    return { Authorization: `Bearer ${accessToken("https://storage.azure.com")}`, "x-ms-version": "2021-12-02" };
+}
+
+beforeAll(async () => {
+    workDir = fs.mkdtempSync(path.join(os.tmpdir(), "verifier-test-"));
+    tls = await createTlsMaterial(workDir);
+    const workspace = path.join(workDir, "azurite");
+    fs.mkdirSync(workspace);
+    azurite = await startAzurite({ projectRoot: PROJECT_ROOT, workspace, tls, timeoutMs: 20_000 });
+    const created = await request(`${azurite.endpoint}${CONTAINER}?restype=container`, { method: "PUT", headers: storageAuth(), ca: tls.cert });
+    expect(created.status).toBe(201);
+}, 30_000);
+
+afterAll(async () => {
+    await azurite?.stop();
+    if (workDir) {
+        fs.rmSync(workDir, { recursive: true, force: true });
+    }
+});
+
+describe("verifier.js in bound mode", () => {
+    test.concurrent("passes end to end through IMDS and leaves the blob in Azurite", () =>
+        withScenario(async (s) => {
+            const run = await runVerifier(boundEnv(s));
+            expect(run.code).toBe(0);
+            expect(run.verdict).toMatchObject({
+                verdict: "pass",
+                mode: "bound",
+                tokenSource: "imds",
+                workload: WORKLOAD,
+                secretSha256Prefix: verifier.sha256Prefix(SECRET),
+                secretMatchesMount: true,
+                attempts: { token: 2, keyvault: 1, blobWrite: 1 },
+            });
+            expect(run.verdict.blob).toMatch(/^alpha\/verify\/alpha-\d{4}-\d\d-\d\dT[\d:.]+Z-[0-9a-f]{8}\.txt$/);
+            expectNothingSensitive(run, s);
+
+            const name = (run.verdict.blob ?? "").slice(`${CONTAINER}/`.length);
+            const blob = await request(verifier.blobUrl(azurite.endpoint, CONTAINER, name), { headers: storageAuth(), ca: tls.cert });
+            expect(blob.status).toBe(200);
+            expect(blob.body).toContain(`workload: ${WORKLOAD}`);
+            expect(blob.body).toContain(`secretSha256Prefix: ${verifier.sha256Prefix(SECRET)}`);
+            expect(blob.body).not.toContain(SECRET);
+        }),
+    );
+
+    test.concurrent("passes through Microsoft Entra Workload ID with the projected token", () =>
+        withScenario(async (s) => {
+            const run = await runVerifier({ ...boundTargets(s), ...workloadIdentityVars(s) });
+            expect(run.code).toBe(0);
+            expect(run.verdict).toMatchObject({ verdict: "pass", mode: "bound", tokenSource: "workloadIdentity", secretMatchesMount: true });
+            expect(s.entra.requests.map((r) => new URLSearchParams(r.body).get("scope"))).toEqual([
+                "https://vault.azure.net/.default",
+                "https://storage.azure.com/.default",
+            ]);
+            expect(s.imds.requests).toHaveLength(0);
+            expectNothingSensitive(run, s);
+        }),
+    );
+
+    test.concurrent("waits for a token endpoint that fails at first (identity still being assigned)", () =>
+        withScenario(async (s) => {
+            s.imds.reset(failingFor(800, { status: 500, body: { error: "unknown_error" } }, imdsHandler({ tokens: s.tokens, clientId: CLIENT_ID })));
+            const run = await runVerifier(boundEnv(s));
+            expect(run.code).toBe(0);
+            expect(run.verdict.verdict).toBe("pass");
+            expect(run.verdict.attempts?.token).toBeGreaterThan(2); // Key Vault token retried, then Storage
+            expectNothingSensitive(run, s);
+        }),
+    );
+
+    test.concurrent("waits for Key Vault to stop answering 403 (role assignment propagating)", () =>
+        withScenario(async (s) => {
+            s.keyVault.reset(failingFor(800, KEYVAULT_FORBIDDEN, keyVaultHandler({ baseUrl: s.keyVault.url, secretName: SECRET_NAME, value: SECRET })));
+            const run = await runVerifier(boundEnv(s));
+            expect(run.code).toBe(0);
+            expect(run.verdict.verdict).toBe("pass");
+            expect(run.verdict.attempts?.keyvault).toBeGreaterThan(1);
+            expectNothingSensitive(run, s);
+        }),
+    );
+
+    test.concurrent("fails at step keyvault when Key Vault answers 403 for the whole budget", () =>
+        withScenario(async (s) => {
+            s.keyVault.reset(() => KEYVAULT_FORBIDDEN);
+            const run = await runVerifier(boundEnv(s, { ACCESS_BUDGET_SECONDS: "1" }));
+            expect(run.code).toBe(1);
+            expect(run.durationMs).toBeLessThan(8000);
+            expect(run.verdict).toMatchObject({ verdict: "fail", mode: "bound", step: "keyvault" });
+            expect(run.verdict.error).toMatch(/^Key Vault refused reading secret alpha-demo: HTTP 403 Forbidden \(ForbiddenByRbac\) for 1(\.\d+)?s/);
+            expect(run.verdict.attempts?.keyvault).toBeGreaterThan(1);
+            expectNothingSensitive(run, s);
+        }),
+    );
+
+    test.concurrent("fails at step blobWrite when storage cannot be reached", () =>
+        withScenario(async (s) => {
+            const port = await closedPort();
+            const run = await runVerifier(boundEnv(s, { BLOB_ENDPOINT: `https://127.0.0.1:${port}/devstoreaccount1/`, ACCESS_BUDGET_SECONDS: "1" }));
+            expect(run.code).toBe(1);
+            expect(run.verdict).toMatchObject({ verdict: "fail", step: "blobWrite", secretSha256Prefix: verifier.sha256Prefix(SECRET) });
+            expect(run.verdict.error).toMatch(/^Storage could not be reached for writing blob alpha\/verify\/.*ECONNREFUSED/);
+            expectNothingSensitive(run, s);
+        }),
+    );
+
+    test.concurrent("fails at step mount when the mounted file differs from Key Vault", () =>
+        withScenario(async (s) => {
+            fs.writeFileSync(s.secretFile, `${SECRET}\n`);
+            const run = await runVerifier(boundEnv(s));
+            expect(run.code).toBe(1);
+            expect(run.verdict).toMatchObject({ verdict: "fail", step: "mount" });
+            expect(run.verdict.error).toContain(`differs from Key Vault secret ${SECRET_NAME}`);
+            expectNothingSensitive(run, s);
+        }),
+    );
+
+    test.concurrent("exits 2 naming a missing environment variable", () =>
+        withScenario(async (s) => {
+            const { SECRET_NAME: _omitted, ...env } = boundEnv(s);
+            const run = await runVerifier(env);
+            expect(run.code).toBe(2);
+            expect(run.verdict).toMatchObject({ verdict: "fail", mode: "bound", step: "config", missing: ["SECRET_NAME"] });
+            expect(run.verdict.error).toContain("SECRET_NAME");
+            expect(s.imds.requests).toHaveLength(0);
+        }),
+    );
+});
+
+describe("verifier.js in unbound mode", () => {
+    test.concurrent("passes when IMDS refuses the token", () =>
+        withScenario(async (s) => {
+            s.imds.reset(() => ({ status: 403, body: "no AzureAssignedIdentity found for pod default/verify-unbound in assigned state" }));
+            const run = await runVerifier(unboundImdsEnv(s));
+            expect(run.code).toBe(0);
+            expect(run.verdict).toMatchObject({ verdict: "pass", mode: "unbound", tokenSource: "imds", refusal: "HTTP 403 Forbidden", attempts: { token: 1 } });
+            expectNothingSensitive(run, s);
+        }),
+    );
+
+    test.concurrent("fails when a token is granted without the binding", () =>
+        withScenario(async (s) => {
+            const run = await runVerifier(unboundImdsEnv(s));
+            expect(run.code).toBe(1);
+            expect(run.verdict).toMatchObject({
+                verdict: "fail",
+                mode: "unbound",
+                step: "token",
+                error: "got a token without the binding: the identity is not guarded",
+            });
+            expect(s.tokens.issued).toHaveLength(1);
+            expectNothingSensitive(run, s);
+        }),
+    );
+
+    test.concurrent("passes with Workload ID when the pod has no federated token file", () =>
+        withScenario(async (s) => {
+            const run = await runVerifier({ ...unboundBase(), ...workloadIdentityVars(s), AZURE_FEDERATED_TOKEN_FILE: path.join(s.dir, "absent-token") });
+            expect(run.code).toBe(0);
+            expect(run.verdict).toMatchObject({ verdict: "pass", mode: "unbound", tokenSource: "workloadIdentity" });
+            expect(run.verdict.refusal).toContain("no federated token file");
+            expect(s.entra.requests).toHaveLength(0);
+            expectNothingSensitive(run, s);
+        }),
+    );
+
+    test.concurrent("fails as inconclusive when the token endpoint is unreachable for the whole budget", () =>
+        withScenario(async (s) => {
+            const port = await closedPort();
+            const run = await runVerifier(unboundImdsEnv(s, { IMDS_ENDPOINT: `http://127.0.0.1:${port}`, TOKEN_BUDGET_SECONDS: "1" }));
+            expect(run.code).toBe(1);
+            expect(run.verdict).toMatchObject({ verdict: "fail", mode: "unbound", step: "token" });
+            expect(run.verdict.error).toMatch(/^inconclusive: .*ECONNREFUSED/);
+            expect(run.verdict.attempts?.token).toBeGreaterThan(1);
+            expectNothingSensitive(run, s);
+        }),
+    );
+});

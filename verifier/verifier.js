@@ -1,0 +1,1197 @@
+// @ts-check
+/**
+ * Identity wiring verifier, run as a Kubernetes Job next to a workload.
+ *
+ * In `bound` mode it proves, end to end, that the pod's Azure identity works: it gets a token
+ * (pod identity through the instance metadata endpoint, or Microsoft Entra Workload ID through a
+ * federated service-account token), reads the workload's secret from Key Vault, checks that the
+ * Secrets Store CSI driver mounted the same value, then writes a blob to the workload's container
+ * and reads it back. In `unbound` mode it proves the opposite: a pod without the binding must be
+ * refused a token.
+ *
+ * Node standard library only, nothing written to disk. The verdict is exactly one line of JSON on
+ * stdout; progress goes to stderr. The secret value and tokens are never printed: the secret is
+ * identified by a 12-character sha256 hex prefix.
+ *
+ * Exit codes: 0 pass, 1 fail, 2 bad configuration.
+ *
+ * Each retry loop has its own budget (TOKEN_BUDGET_SECONDS for a token, ACCESS_BUDGET_SECONDS for
+ * Key Vault and each blob request), checks the time left before every pause and makes its last
+ * attempt when the budget runs out; a single request is bounded by REQUEST_TIMEOUT_SECONDS.
+ *
+ * `attempts.token` counts every token request (two on a clean `bound` run: Key Vault, Storage).
+ */
+"use strict";
+
+const crypto = require("crypto");
+const fs = require("fs");
+const http = require("http");
+const https = require("https");
+
+/** Token audiences of the two data planes. */
+const RESOURCES = Object.freeze({
+    keyVault: "https://vault.azure.net",
+    storage: "https://storage.azure.com",
+});
+
+const DEFAULT_IMDS_ENDPOINT = "http://169.254.169.254";
+const IMDS_API_VERSION = "2018-02-01";
+const KEYVAULT_API_VERSION = "7.4";
+const STORAGE_API_VERSION = "2021-12-02";
+const JWT_BEARER_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/** Defaults of the budgets, in seconds. */
+const DEFAULT_SECONDS = Object.freeze({
+    TOKEN_BUDGET_SECONDS: 300,
+    ACCESS_BUDGET_SECONDS: 600,
+    RETRY_INTERVAL_SECONDS: 5,
+    REQUEST_TIMEOUT_SECONDS: 10,
+});
+
+/** Shortest pause between two attempts, so a zero interval cannot spin. */
+const MIN_WAIT_MS = 10;
+/** Responses are small JSON or text documents; anything larger is cut off. */
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+const EXIT = Object.freeze({ pass: 0, fail: 1, config: 2 });
+
+// ---------------------------------------------------------------------------------------------
+// Types
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * @typedef {"bound" | "unbound"} Mode
+ * @typedef {"imds" | "workloadIdentity"} TokenSource
+ * @typedef {"token" | "keyvault" | "mount" | "blobWrite" | "blobRead" | "config"} Step
+ *
+ * @typedef {object} Budgets
+ * @property {number} tokenMs
+ * @property {number} accessMs
+ * @property {number} intervalMs
+ * @property {number} requestTimeoutMs
+ *
+ * @typedef {object} BoundTargets
+ * @property {string} keyVaultUri
+ * @property {string} secretName
+ * @property {string} secretFile
+ * @property {string} blobEndpoint
+ * @property {string} blobContainer
+ *
+ * @typedef {object} Config
+ * @property {Mode} mode
+ * @property {TokenSource} tokenSource
+ * @property {string} workload
+ * @property {string} imdsEndpoint
+ * @property {string | undefined} clientId
+ * @property {string | undefined} tenantId
+ * @property {string | undefined} federatedTokenFile
+ * @property {string | undefined} authorityHost
+ * @property {BoundTargets | undefined} targets   present in `bound` mode
+ * @property {Budgets} budgets
+ *
+ * @typedef {{ ok: true, config: Config } | { ok: false, mode: string | undefined, missing: string[], error: string }} ConfigResult
+ *
+ * @typedef {object} HttpRequest
+ * @property {string} method
+ * @property {string} url
+ * @property {Record<string, string>} headers
+ * @property {string} [body]
+ *
+ * @typedef {object} HttpResponse
+ * @property {number} status
+ * @property {string} statusText
+ * @property {import("http").IncomingHttpHeaders} headers
+ * @property {string} body
+ *
+ * A failed attempt: an HTTP answer that refused, a service that could not be reached, or a
+ * request that could not even be made (e.g. no federated token in the pod).
+ * @typedef {object} Failure
+ * @property {"refused" | "unreachable" | "local"} kind
+ * @property {string} detail
+ */
+
+/**
+ * @template T
+ * @typedef {{ kind: "ok", value: T } | { kind: "retry", failure: Failure, retryAfterMs?: number } | { kind: "stop", failure: Failure }} Attempt
+ */
+
+/**
+ * @template T
+ * @typedef {{ ok: true, value: T, attempts: number, elapsedMs: number } | { ok: false, failure: Failure, attempts: number, elapsedMs: number }} RetryResult
+ */
+
+/**
+ * @typedef {object} Clock
+ * @property {() => number} now
+ * @property {(ms: number) => Promise<void>} sleep
+ *
+ * @typedef {object} Reporter
+ * @property {(value: string) => void} remember   marks a value that must never be printed
+ * @property {(text: string) => string} redact
+ * @property {(line: string) => void} log         one progress line on stderr
+ *
+ * @typedef {object} Context
+ * @property {Config} config
+ * @property {Clock} clock
+ * @property {Reporter} reporter
+ * @property {(request: HttpRequest) => Promise<HttpResponse>} send
+ * @property {{ step: Step }} progress   the step under way, for the verdict of an unexpected error
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Pure helpers
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * First 12 hex characters of the sha256 of a value: enough to identify it, useless to recover it.
+ * @param {string | Buffer} value
+ * @returns {string}
+ */
+function sha256Prefix(value) {
+    return crypto.createHash("sha256").update(value).digest("hex").slice(0, 12);
+}
+
+/**
+ * @param {string} url
+ * @returns {string}
+ */
+function withTrailingSlash(url) {
+    return url.endsWith("/") ? url : `${url}/`;
+}
+
+/**
+ * @param {string} url
+ * @returns {string}
+ */
+function withoutTrailingSlash(url) {
+    return url.replace(/\/+$/, "");
+}
+
+/**
+ * The token request of the instance metadata endpoint (intercepted by aad-pod-identity's NMI).
+ * @param {string} imdsEndpoint
+ * @param {string} resource
+ * @param {string | undefined} clientId
+ * @returns {HttpRequest}
+ */
+function imdsTokenRequest(imdsEndpoint, resource, clientId) {
+    const query = new URLSearchParams({ "api-version": IMDS_API_VERSION, resource });
+    if (clientId) {
+        query.set("client_id", clientId);
+    }
+    return {
+        method: "GET",
+        url: `${withoutTrailingSlash(imdsEndpoint)}/metadata/identity/oauth2/token?${query.toString()}`,
+        headers: { Metadata: "true" },
+    };
+}
+
+/**
+ * The client-credentials request that trades a federated service-account token for an Entra token.
+ * @param {{ authorityHost: string, tenantId: string, clientId: string, resource: string, assertion: string }} input
+ * @returns {HttpRequest}
+ */
+function workloadIdentityTokenRequest(input) {
+    const form = new URLSearchParams({
+        client_id: input.clientId,
+        grant_type: "client_credentials",
+        scope: `${withoutTrailingSlash(input.resource)}/.default`,
+        client_assertion_type: JWT_BEARER_ASSERTION_TYPE,
+        client_assertion: input.assertion,
+    });
+    return {
+        method: "POST",
+        url: `${withTrailingSlash(input.authorityHost)}${encodeURIComponent(input.tenantId)}/oauth2/v2.0/token`,
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: form.toString(),
+    };
+}
+
+/**
+ * @param {string} keyVaultUri
+ * @param {string} secretName
+ * @returns {string}
+ */
+function keyVaultSecretUrl(keyVaultUri, secretName) {
+    return `${withTrailingSlash(keyVaultUri)}secrets/${encodeURIComponent(secretName)}?api-version=${KEYVAULT_API_VERSION}`;
+}
+
+/**
+ * Name of the blob written by one run, e.g. `verify/alpha-2024-05-01T10:00:00.000Z-1a2b3c4d.txt`.
+ * @param {string} workload
+ * @param {Date} time
+ * @param {string} randomHex
+ * @returns {string}
+ */
+function blobName(workload, time, randomHex) {
+    return `verify/${workload}-${time.toISOString()}-${randomHex}.txt`;
+}
+
+/**
+ * URL of a blob; every path segment is percent-encoded.
+ * @param {string} blobEndpoint
+ * @param {string} container
+ * @param {string} name
+ * @returns {string}
+ */
+function blobUrl(blobEndpoint, container, name) {
+    const path = [container, ...name.split("/")].map(encodeURIComponent).join("/");
+    return `${withTrailingSlash(blobEndpoint)}${path}`;
+}
+
+/**
+ * The text written to the blob: who wrote it, when, and which secret it saw (by hash only).
+ * @param {string} workload
+ * @param {Date} time
+ * @param {string} secretHash
+ * @returns {string}
+ */
+function blobBody(workload, time, secretHash) {
+    return [
+        "aks-identity-vault verifier",
+        `workload: ${workload}`,
+        `time: ${time.toISOString()}`,
+        `secretSha256Prefix: ${secretHash}`,
+        "",
+    ].join("\n");
+}
+
+/**
+ * Milliseconds to wait from a `Retry-After` header (seconds or an HTTP date), if it has one.
+ * @param {string | string[] | undefined} value
+ * @param {number} nowMs wall-clock time, for the date form
+ * @returns {number | undefined}
+ */
+function parseRetryAfter(value, nowMs) {
+    const text = Array.isArray(value) ? value[0] : value;
+    if (text === undefined || text.trim() === "") {
+        return undefined;
+    }
+    if (/^\s*\d+(\.\d+)?\s*$/.test(text)) {
+        return Math.round(Number(text) * 1000);
+    }
+    const date = Date.parse(text);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+}
+
+/**
+ * How a data-plane answer (Key Vault, Storage) is treated: 401/403 are retried because new
+ * role assignments take minutes to apply, 408/429/5xx because they are transient.
+ * @param {number} status
+ * @returns {"ok" | "retry" | "stop"}
+ */
+function classifyAccessStatus(status) {
+    if (status >= 200 && status < 300) {
+        return "ok";
+    }
+    if (status === 401 || status === 403 || status === 408 || status === 429 || status >= 500) {
+        return "retry";
+    }
+    return "stop";
+}
+
+/**
+ * How a token endpoint's answer is read in `unbound` mode: a token means the identity is not
+ * guarded, 400/401/403/404 are a definitive refusal, anything else gives no answer yet.
+ * @param {number} status
+ * @returns {"granted" | "refused" | "retry"}
+ */
+function classifyUnboundTokenStatus(status) {
+    if (status >= 200 && status < 300) {
+        return "granted";
+    }
+    if (status === 400 || status === 401 || status === 403 || status === 404) {
+        return "refused";
+    }
+    return "retry";
+}
+
+/** Azure error codes are identifiers; anything else in a body is not repeated. */
+const ERROR_CODE_PATTERN = /^[A-Za-z0-9_.-]{1,80}$/;
+
+/**
+ * @param {unknown} value
+ * @param {string} key
+ * @returns {unknown}
+ */
+function field(value, key) {
+    return value !== null && typeof value === "object" ? /** @type {Record<string, unknown>} */ (value)[key] : undefined;
+}
+
+/**
+ * Azure's error codes in a response, never its free text: Key Vault `{error:{code,innererror}}`,
+ * Entra and IMDS `{error, error_codes}`, Storage `x-ms-error-code` and `<Code>` in XML.
+ * @param {string} body
+ * @param {import("http").IncomingHttpHeaders} headers
+ * @returns {string[]}
+ */
+function azureErrorCodes(body, headers) {
+    /** @type {unknown[]} */
+    const candidates = [headers["x-ms-error-code"]];
+    try {
+        /** @type {unknown} */
+        const parsed = JSON.parse(body);
+        const error = field(parsed, "error");
+        candidates.push(error, field(error, "code"), field(field(error, "innererror"), "code"));
+        const aadCodes = field(parsed, "error_codes");
+        if (Array.isArray(aadCodes) && typeof aadCodes[0] === "number") {
+            candidates.push(`AADSTS${aadCodes[0]}`);
+        }
+    } catch {
+        const xmlCode = /<Code>([^<]*)<\/Code>/.exec(body);
+        candidates.push(xmlCode ? xmlCode[1] : undefined);
+    }
+    /** @type {string[]} */
+    const codes = [];
+    for (const candidate of candidates) {
+        if (typeof candidate === "string" && ERROR_CODE_PATTERN.test(candidate) && !codes.includes(candidate)) {
+            codes.push(candidate);
+        }
+    }
+    return codes;
+}
+
+/**
+ * One-phrase description of an HTTP refusal, e.g. `HTTP 403 Forbidden (ForbiddenByRbac)`.
+ * @param {HttpResponse} response
+ * @returns {string}
+ */
+function describeHttpFailure(response) {
+    const statusText = response.statusText.trim();
+    const codes = azureErrorCodes(response.body, response.headers).filter(
+        (code) => code.toLowerCase() !== statusText.replace(/\s+/g, "").toLowerCase(),
+    );
+    const head = statusText ? `HTTP ${response.status} ${statusText}` : `HTTP ${response.status}`;
+    return codes.length > 0 ? `${head} (${codes.join(", ")})` : head;
+}
+
+/**
+ * @param {unknown} err
+ * @returns {string | undefined}
+ */
+function errorCode(err) {
+    const code = field(err, "code");
+    return typeof code === "string" ? code : undefined;
+}
+
+/**
+ * One-phrase description of a network (or other) error, e.g. `connect ECONNREFUSED 127.0.0.1:8443`.
+ * @param {unknown} err
+ * @returns {string}
+ */
+function describeError(err) {
+    const code = errorCode(err);
+    const message = err instanceof Error ? err.message.split("\n")[0].trim() : "";
+    const text = message && code && !message.includes(code) ? `${message} (${code})` : message || code || "unknown network error";
+    return text.length > 200 ? `${text.slice(0, 197)}...` : text;
+}
+
+/**
+ * Replaces every remembered sensitive value in a text.
+ * @param {string} text
+ * @param {ReadonlyArray<string>} sensitive
+ * @returns {string}
+ */
+function redact(text, sensitive) {
+    let result = text;
+    for (const value of sensitive) {
+        if (value) {
+            result = result.split(value).join("[redacted]");
+        }
+    }
+    return result;
+}
+
+/**
+ * Seconds with at most two decimals, for verdicts and messages.
+ * @param {number} ms
+ * @returns {number}
+ */
+function seconds(ms) {
+    return Math.round(ms / 10) / 100;
+}
+
+/**
+ * The sentence for a step that failed: a refusal names the HTTP answer, a network failure says
+ * the service could not be reached, a local failure says the request could not be made.
+ * @param {string} service     e.g. "Key Vault"
+ * @param {string} doing       e.g. "reading secret alpha-demo", "a Key Vault token"
+ * @param {{ failure: Failure, attempts: number, elapsedMs: number }} result
+ * @returns {string}
+ */
+function failureSentence(service, doing, result) {
+    const what = {
+        refused: `${service} refused ${doing}`,
+        unreachable: `${service} could not be reached for ${doing}`,
+        local: `${service} could not be asked for ${doing}`,
+    }[result.failure.kind];
+    const tries = result.attempts === 1 ? "1 attempt" : `${result.attempts} attempts`;
+    return `${what}: ${result.failure.detail} for ${seconds(result.elapsedMs)}s (${tries})`;
+}
+
+/**
+ * The verdict as exactly one line of JSON.
+ * @param {Record<string, unknown>} verdict
+ * @returns {string}
+ */
+function formatVerdict(verdict) {
+    return JSON.stringify(verdict);
+}
+
+/**
+ * @param {Record<string, string | undefined>} env
+ * @param {string} name
+ * @returns {string | undefined}
+ */
+function nonEmpty(env, name) {
+    const value = env[name];
+    return value === undefined || value.trim() === "" ? undefined : value.trim();
+}
+
+/**
+ * @param {string} value
+ * @returns {boolean}
+ */
+function isHttpUrl(value) {
+    try {
+        const url = new URL(value);
+        return url.protocol === "https:" || url.protocol === "http:";
+    } catch {
+        return false;
+    }
+}
+
+/**
+ * Reads variables and collects what is missing or invalid, so one verdict can name all of it.
+ * @param {Record<string, string | undefined>} env
+ */
+function envReader(env) {
+    /** @type {string[]} */
+    const missing = [];
+    /** @type {string[]} */
+    const invalid = [];
+    /** @param {string} name */
+    const optional = (name) => nonEmpty(env, name);
+    /** @param {string} name */
+    const required = (name) => {
+        const value = nonEmpty(env, name);
+        if (value === undefined) {
+            missing.push(name);
+        }
+        return value ?? "";
+    };
+    /**
+     * @template {string | undefined} T
+     * @param {string} name
+     * @param {T} value
+     * @returns {T}
+     */
+    const checkUrl = (name, value) => {
+        if (value && !isHttpUrl(value)) {
+            invalid.push(`${name} must be an http(s) URL`);
+        }
+        return value;
+    };
+    /**
+     * @param {string} name
+     * @param {readonly string[]} allowed
+     */
+    const oneOf = (name, allowed) => {
+        const value = required(name);
+        if (value && !allowed.includes(value)) {
+            invalid.push(`${name} must be ${allowed.map((a) => `'${a}'`).join(" or ")} (got '${value}')`);
+        }
+        return value;
+    };
+    /**
+     * A duration in seconds, returned in milliseconds.
+     * @param {keyof typeof DEFAULT_SECONDS} name
+     * @param {boolean} allowZero
+     */
+    const milliseconds = (name, allowZero) => {
+        const text = nonEmpty(env, name);
+        const value = text === undefined ? DEFAULT_SECONDS[name] : Number(text);
+        if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+            invalid.push(`${name} must be a ${allowZero ? "non-negative" : "positive"} number of seconds (got '${text}')`);
+            return 0;
+        }
+        return value * 1000;
+    };
+    return { missing, invalid, optional, required, checkUrl, oneOf, milliseconds };
+}
+
+/**
+ * The `bound` mode's targets: the vault, the secret, its mount and the blob container.
+ * @param {ReturnType<typeof envReader>} read
+ * @returns {BoundTargets}
+ */
+function readBoundTargets(read) {
+    return {
+        keyVaultUri: read.checkUrl("KEYVAULT_URI", read.required("KEYVAULT_URI")),
+        secretName: read.required("SECRET_NAME"),
+        secretFile: read.required("SECRET_FILE"),
+        blobEndpoint: read.checkUrl("BLOB_ENDPOINT", read.required("BLOB_ENDPOINT")),
+        blobContainer: read.required("BLOB_CONTAINER"),
+    };
+}
+
+/**
+ * Reads and validates the configuration from the environment.
+ * @param {Record<string, string | undefined>} env
+ * @returns {ConfigResult}
+ */
+function readConfig(env) {
+    const read = envReader(env);
+    const mode = read.oneOf("VERIFY_MODE", ["bound", "unbound"]);
+    const tokenSource = read.oneOf("TOKEN_SOURCE", ["imds", "workloadIdentity"]);
+    const workload = read.required("WORKLOAD");
+    const imdsEndpoint = read.checkUrl("IMDS_ENDPOINT", read.optional("IMDS_ENDPOINT") ?? DEFAULT_IMDS_ENDPOINT);
+    const authorityHost = read.checkUrl("AZURE_AUTHORITY_HOST", read.optional("AZURE_AUTHORITY_HOST"));
+    const targets = mode === "bound" ? readBoundTargets(read) : undefined;
+    const budgets = {
+        tokenMs: read.milliseconds("TOKEN_BUDGET_SECONDS", true),
+        accessMs: read.milliseconds("ACCESS_BUDGET_SECONDS", true),
+        intervalMs: read.milliseconds("RETRY_INTERVAL_SECONDS", true),
+        requestTimeoutMs: read.milliseconds("REQUEST_TIMEOUT_SECONDS", false),
+    };
+    if (read.missing.length > 0 || read.invalid.length > 0) {
+        const plural = read.missing.length > 1 ? "s" : "";
+        const parts = read.missing.length > 0 ? [`missing environment variable${plural} ${read.missing.join(", ")}`] : [];
+        return { ok: false, mode: mode || undefined, missing: read.missing, error: [...parts, ...read.invalid].join("; ") };
+    }
+    return {
+        ok: true,
+        config: {
+            mode: /** @type {Mode} */ (mode),
+            tokenSource: /** @type {TokenSource} */ (tokenSource),
+            workload,
+            imdsEndpoint,
+            clientId: read.optional("AZURE_CLIENT_ID"),
+            tenantId: read.optional("AZURE_TENANT_ID"),
+            federatedTokenFile: read.optional("AZURE_FEDERATED_TOKEN_FILE"),
+            authorityHost,
+            targets,
+            budgets,
+        },
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Retrying
+// ---------------------------------------------------------------------------------------------
+
+/** @type {Clock} */
+const systemClock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/**
+ * Runs `attempt` until it succeeds, stops, or the budget is spent. Before each pause it checks the
+ * time left and never sleeps past the budget; a `retryAfterMs` longer than the interval is honoured
+ * up to the time left. The first attempt always runs.
+ * @template T
+ * @param {object} options
+ * @param {number} options.budgetMs
+ * @param {number} options.intervalMs
+ * @param {(attempt: number) => Promise<Attempt<T>>} options.attempt
+ * @param {(attempt: number, failure: Failure, waitMs: number, remainingMs: number) => void} [options.onRetry]
+ * @param {Clock} [options.clock]
+ * @returns {Promise<RetryResult<T>>}
+ */
+async function retryWithinBudget(options) {
+    const clock = options.clock ?? systemClock;
+    const start = clock.now();
+    const deadline = start + options.budgetMs;
+    for (let n = 1; ; n++) {
+        const outcome = await options.attempt(n);
+        if (outcome.kind === "ok") {
+            return { ok: true, value: outcome.value, attempts: n, elapsedMs: clock.now() - start };
+        }
+        const remainingMs = deadline - clock.now();
+        if (outcome.kind === "stop" || remainingMs <= 0) {
+            return { ok: false, failure: outcome.failure, attempts: n, elapsedMs: clock.now() - start };
+        }
+        const waitMs = Math.min(remainingMs, Math.max(options.intervalMs, outcome.retryAfterMs ?? 0, MIN_WAIT_MS));
+        options.onRetry?.(n, outcome.failure, waitMs, remainingMs);
+        await clock.sleep(waitMs);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// I/O
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * One HTTP(S) request without keep-alive, bounded by `timeoutMs` from start to end of the body.
+ * Rejects on network errors and timeouts; any HTTP status resolves.
+ * @param {HttpRequest} request
+ * @param {number} timeoutMs
+ * @returns {Promise<HttpResponse>}
+ */
+function sendHttp(request, timeoutMs) {
+    return new Promise((resolve, reject) => {
+        const url = new URL(request.url);
+        const transport = url.protocol === "https:" ? https : url.protocol === "http:" ? http : undefined;
+        if (transport === undefined) {
+            reject(new Error(`unsupported protocol ${url.protocol}`));
+            return;
+        }
+        let settled = false;
+        /** @param {() => void} finish */
+        const settle = (finish) => {
+            if (!settled) {
+                settled = true;
+                clearTimeout(timer);
+                finish();
+            }
+        };
+        const headers = { ...request.headers };
+        if (request.body !== undefined) {
+            headers["Content-Length"] = String(Buffer.byteLength(request.body));
+        }
+        const req = transport.request(url, { method: request.method, headers, agent: false }, (res) => {
+            /** @type {Buffer[]} */
+            const chunks = [];
+            let size = 0;
+            res.on("data", (/** @type {Buffer} */ chunk) => {
+                size += chunk.length;
+                if (size > MAX_RESPONSE_BYTES) {
+                    req.destroy(new Error(`response larger than ${MAX_RESPONSE_BYTES} bytes`));
+                } else {
+                    chunks.push(chunk);
+                }
+            });
+            res.on("error", (err) => settle(() => reject(err)));
+            res.on("end", () =>
+                settle(() =>
+                    resolve({
+                        status: res.statusCode ?? 0,
+                        statusText: res.statusMessage ?? "",
+                        headers: res.headers,
+                        body: Buffer.concat(chunks).toString("utf8"),
+                    }),
+                ),
+            );
+        });
+        const timer = setTimeout(() => req.destroy(new Error(`no response within ${seconds(timeoutMs)}s`)), timeoutMs);
+        req.on("error", (err) => settle(() => reject(err)));
+        req.end(request.body);
+    });
+}
+
+/**
+ * Sends a request and turns the outcome into either a response or a network failure.
+ * @param {Context} ctx
+ * @param {HttpRequest} request
+ * @returns {Promise<{ response: HttpResponse } | { failure: Failure }>}
+ */
+async function exchange(ctx, request) {
+    try {
+        return { response: await ctx.send(request) };
+    } catch (err) {
+        return { failure: { kind: "unreachable", detail: ctx.reporter.redact(describeError(err)) } };
+    }
+}
+
+/**
+ * A data-plane response as a retry attempt.
+ * @template T
+ * @param {Context} ctx
+ * @param {HttpResponse} response
+ * @param {(response: HttpResponse) => T} onSuccess
+ * @returns {Attempt<T>}
+ */
+function accessAttempt(ctx, response, onSuccess) {
+    const decision = classifyAccessStatus(response.status);
+    if (decision === "ok") {
+        return { kind: "ok", value: onSuccess(response) };
+    }
+    /** @type {Failure} */
+    const failure = { kind: "refused", detail: ctx.reporter.redact(describeHttpFailure(response)) };
+    if (decision === "stop") {
+        return { kind: "stop", failure };
+    }
+    return { kind: "retry", failure, retryAfterMs: parseRetryAfter(response.headers["retry-after"], Date.now()) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tokens
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * What one token request gave.
+ * @typedef {{ kind: "token", token: string }
+ *   | { kind: "noIdentity", detail: string, permanent: boolean }
+ *   | { kind: "http", response: HttpResponse, detail: string }
+ *   | { kind: "network", detail: string }} TokenOutcome
+ */
+
+/**
+ * @param {Config} config
+ * @returns {string}
+ */
+function tokenServiceName(config) {
+    return config.tokenSource === "imds" ? "IMDS" : "Microsoft Entra ID";
+}
+
+/**
+ * Builds this attempt's token request; for Workload ID it re-reads the projected token file.
+ * @param {Context} ctx
+ * @param {string} resource
+ * @returns {HttpRequest | { noIdentity: string, permanent: boolean }}
+ */
+function buildTokenRequest(ctx, resource) {
+    const { tokenSource, imdsEndpoint, clientId, tenantId, federatedTokenFile, authorityHost } = ctx.config;
+    if (tokenSource === "imds") {
+        return imdsTokenRequest(imdsEndpoint, resource, clientId);
+    }
+    if (!clientId || !tenantId || !federatedTokenFile || !authorityHost) {
+        const injected = {
+            AZURE_CLIENT_ID: clientId,
+            AZURE_TENANT_ID: tenantId,
+            AZURE_FEDERATED_TOKEN_FILE: federatedTokenFile,
+            AZURE_AUTHORITY_HOST: authorityHost,
+        };
+        const absent = Object.entries(injected)
+            .filter(([, value]) => !value)
+            .map(([name]) => name);
+        return { noIdentity: `no federated identity in this pod (${absent.join(", ")} not set)`, permanent: true };
+    }
+    let assertion;
+    try {
+        assertion = fs.readFileSync(federatedTokenFile, "utf8").trim();
+    } catch (err) {
+        const reason = errorCode(err) ?? "unreadable";
+        return { noIdentity: `no federated token file at ${federatedTokenFile} (${reason})`, permanent: false };
+    }
+    ctx.reporter.remember(assertion);
+    return workloadIdentityTokenRequest({ authorityHost, tenantId, clientId, resource, assertion });
+}
+
+/**
+ * One token request for `resource`.
+ * @param {Context} ctx
+ * @param {string} resource
+ * @returns {Promise<TokenOutcome>}
+ */
+async function requestToken(ctx, resource) {
+    const request = buildTokenRequest(ctx, resource);
+    if ("noIdentity" in request) {
+        return { kind: "noIdentity", detail: ctx.reporter.redact(request.noIdentity), permanent: request.permanent };
+    }
+    const result = await exchange(ctx, request);
+    if ("failure" in result) {
+        return { kind: "network", detail: result.failure.detail };
+    }
+    const response = result.response;
+    if (response.status >= 200 && response.status < 300) {
+        let token;
+        try {
+            token = field(JSON.parse(response.body), "access_token");
+        } catch {
+            token = undefined;
+        }
+        if (typeof token === "string" && token !== "") {
+            ctx.reporter.remember(token);
+            return { kind: "token", token };
+        }
+        return { kind: "http", response, detail: `HTTP ${response.status} without an access_token` };
+    }
+    return { kind: "http", response, detail: ctx.reporter.redact(describeHttpFailure(response)) };
+}
+
+/**
+ * `bound` mode: a token for `resource`, retrying everything but a missing identity within the
+ * token budget.
+ * @param {Context} ctx
+ * @param {string} resource
+ * @param {string} label   e.g. "Key Vault"
+ * @returns {Promise<RetryResult<string>>}
+ */
+function acquireToken(ctx, resource, label) {
+    return retryWithinBudget({
+        budgetMs: ctx.config.budgets.tokenMs,
+        intervalMs: ctx.config.budgets.intervalMs,
+        clock: ctx.clock,
+        onRetry: retryLogger(ctx, `${label} token`),
+        attempt: async () => {
+            /** @type {TokenOutcome} */
+            const outcome = await requestToken(ctx, resource);
+            switch (outcome.kind) {
+                case "token":
+                    return { kind: "ok", value: outcome.token };
+                case "noIdentity":
+                    return { kind: outcome.permanent ? "stop" : "retry", failure: { kind: "local", detail: outcome.detail } };
+                case "http":
+                    return {
+                        kind: "retry",
+                        failure: { kind: "refused", detail: outcome.detail },
+                        retryAfterMs: parseRetryAfter(outcome.response.headers["retry-after"], Date.now()),
+                    };
+                case "network":
+                    return { kind: "retry", failure: { kind: "unreachable", detail: outcome.detail } };
+            }
+        },
+    });
+}
+
+/**
+ * @param {Context} ctx
+ * @param {string} what
+ * @returns {(attempt: number, failure: Failure, waitMs: number, remainingMs: number) => void}
+ */
+function retryLogger(ctx, what) {
+    return (attempt, failure, waitMs, remainingMs) =>
+        ctx.reporter.log(
+            `${what}: attempt ${attempt} failed (${failure.detail}); retrying in ${seconds(waitMs)}s, ${seconds(remainingMs)}s left`,
+        );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Flows
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Marks the start of a step: remembered for unexpected errors, and logged.
+ * @param {Context} ctx
+ * @param {Step} step
+ * @param {string} message
+ */
+function enter(ctx, step, message) {
+    ctx.progress.step = step;
+    ctx.reporter.log(`${step}: ${message}`);
+}
+
+/**
+ * @typedef {object} Outcome
+ * @property {Record<string, unknown>} verdict
+ * @property {number} exitCode
+ */
+
+/**
+ * `bound` mode: token, Key Vault, mount, blob write, blob read.
+ * @param {Context} ctx
+ * @param {BoundTargets} targets
+ * @returns {Promise<Outcome>}
+ */
+async function runBound(ctx, targets) {
+    const { config, clock, reporter } = ctx;
+    const started = clock.now();
+    const attempts = { token: 0, keyvault: 0, blobWrite: 0 };
+    /** @type {string | undefined} */
+    let secretHash;
+    /**
+     * @param {Step} step
+     * @param {string} error
+     * @returns {Outcome}
+     */
+    const fail = (step, error) => ({
+        exitCode: EXIT.fail,
+        verdict: {
+            verdict: "fail",
+            mode: "bound",
+            tokenSource: config.tokenSource,
+            workload: config.workload,
+            step,
+            error: reporter.redact(error),
+            ...(secretHash === undefined ? {} : { secretSha256Prefix: secretHash }),
+            attempts,
+            elapsedSeconds: seconds(clock.now() - started),
+        },
+    });
+    const source = tokenServiceName(config);
+
+    enter(ctx, "token", `requesting a Key Vault token from ${source}`);
+    const vaultToken = await acquireToken(ctx, RESOURCES.keyVault, "Key Vault");
+    attempts.token += vaultToken.attempts;
+    if (!vaultToken.ok) {
+        return fail("token", failureSentence(source, "a Key Vault token", vaultToken));
+    }
+
+    enter(ctx, "keyvault", `reading secret ${targets.secretName}`);
+    const secretUrl = keyVaultSecretUrl(targets.keyVaultUri, targets.secretName);
+    const secretRequest = { method: "GET", url: secretUrl, headers: { Authorization: `Bearer ${vaultToken.value}` } };
+    const secret = await accessWithRetry(ctx, "keyvault", secretRequest, secretValue(ctx));
+    attempts.keyvault = secret.attempts;
+    if (!secret.ok) {
+        return fail("keyvault", failureSentence("Key Vault", `reading secret ${targets.secretName}`, secret));
+    }
+    if (secret.value === undefined) {
+        return fail("keyvault", `Key Vault answered reading secret ${targets.secretName} without a string value`);
+    }
+    secretHash = sha256Prefix(secret.value);
+
+    enter(ctx, "mount", `comparing ${targets.secretFile} with Key Vault`);
+    const mountError = compareMount(targets.secretFile, secret.value, targets.secretName);
+    if (mountError !== undefined) {
+        return fail("mount", mountError);
+    }
+
+    enter(ctx, "token", `requesting a Storage token from ${source}`);
+    const storageToken = await acquireToken(ctx, RESOURCES.storage, "Storage");
+    attempts.token += storageToken.attempts;
+    if (!storageToken.ok) {
+        return fail("token", failureSentence(source, "a Storage token", storageToken));
+    }
+
+    const now = new Date();
+    const name = blobName(config.workload, now, crypto.randomBytes(4).toString("hex"));
+    const blobPath = `${targets.blobContainer}/${name}`;
+    const url = blobUrl(targets.blobEndpoint, targets.blobContainer, name);
+    const body = blobBody(config.workload, now, secretHash);
+    const storageHeaders = { Authorization: `Bearer ${storageToken.value}`, "x-ms-version": STORAGE_API_VERSION };
+
+    enter(ctx, "blobWrite", `writing ${blobPath}`);
+    const putHeaders = { ...storageHeaders, "x-ms-blob-type": "BlockBlob", "Content-Type": "text/plain" };
+    const written = await accessWithRetry(ctx, "blobWrite", { method: "PUT", url, headers: putHeaders, body }, () => true);
+    attempts.blobWrite = written.attempts;
+    if (!written.ok) {
+        return fail("blobWrite", failureSentence("Storage", `writing blob ${blobPath}`, written));
+    }
+
+    enter(ctx, "blobRead", `reading ${blobPath} back`);
+    const read = await accessWithRetry(ctx, "blobRead", { method: "GET", url, headers: storageHeaders }, (r) => r.body);
+    if (!read.ok) {
+        return fail("blobRead", failureSentence("Storage", `reading blob ${blobPath}`, read));
+    }
+    if (read.value !== body) {
+        return fail("blobRead", `blob ${blobPath} read back differs from what was written`);
+    }
+
+    return {
+        exitCode: EXIT.pass,
+        verdict: {
+            verdict: "pass",
+            mode: "bound",
+            tokenSource: config.tokenSource,
+            workload: config.workload,
+            secretSha256Prefix: secretHash,
+            secretMatchesMount: true,
+            blob: blobPath,
+            attempts,
+            elapsedSeconds: seconds(clock.now() - started),
+        },
+    };
+}
+
+/**
+ * A Key Vault or Storage request, retried within the access budget: network failures, 401/403
+ * (role assignments still propagating), 408, 429 and 5xx are retried, other answers are final.
+ * @template T
+ * @param {Context} ctx
+ * @param {string} label     for progress lines
+ * @param {HttpRequest} request
+ * @param {(response: HttpResponse) => T} onSuccess
+ * @returns {Promise<RetryResult<T>>}
+ */
+function accessWithRetry(ctx, label, request, onSuccess) {
+    return retryWithinBudget({
+        budgetMs: ctx.config.budgets.accessMs,
+        intervalMs: ctx.config.budgets.intervalMs,
+        clock: ctx.clock,
+        onRetry: retryLogger(ctx, label),
+        attempt: async () => {
+            const result = await exchange(ctx, request);
+            if ("failure" in result) {
+                return { kind: "retry", failure: result.failure };
+            }
+            return accessAttempt(ctx, result.response, onSuccess);
+        },
+    });
+}
+
+/**
+ * Extracts (and marks as sensitive) the `value` of a Key Vault secret response.
+ * @param {Context} ctx
+ * @returns {(response: HttpResponse) => string | undefined}
+ */
+function secretValue(ctx) {
+    return (response) => {
+        let value;
+        try {
+            value = field(JSON.parse(response.body), "value");
+        } catch {
+            value = undefined;
+        }
+        if (typeof value !== "string") {
+            return undefined;
+        }
+        ctx.reporter.remember(value);
+        return value;
+    };
+}
+
+/**
+ * Compares the CSI-mounted file with the Key Vault value, byte for byte; says why not, if not.
+ * @param {string} file
+ * @param {string} expected
+ * @param {string} secretName
+ * @returns {string | undefined}
+ */
+function compareMount(file, expected, secretName) {
+    let mounted;
+    try {
+        mounted = fs.readFileSync(file);
+    } catch (err) {
+        return `could not read the mounted secret file ${file} (${errorCode(err) ?? "unreadable"})`;
+    }
+    if (mounted.equals(Buffer.from(expected, "utf8"))) {
+        return undefined;
+    }
+    return `the mounted secret file ${file} (sha256 ${sha256Prefix(mounted)}) differs from Key Vault secret ${secretName} (sha256 ${sha256Prefix(expected)})`;
+}
+
+/**
+ * `unbound` mode's reading of one token request: a token or a definitive refusal ends the loop,
+ * anything else (network errors, 5xx, a 2xx without a token) is retried.
+ * @param {TokenOutcome} outcome
+ * @returns {Attempt<{ granted: true } | { granted: false, refusal: string }>}
+ */
+function unboundAttempt(outcome) {
+    switch (outcome.kind) {
+        case "token":
+            return { kind: "ok", value: { granted: true } };
+        case "noIdentity":
+            return { kind: "ok", value: { granted: false, refusal: outcome.detail } };
+        case "network":
+            return { kind: "retry", failure: { kind: "unreachable", detail: outcome.detail } };
+        case "http":
+            if (classifyUnboundTokenStatus(outcome.response.status) === "refused") {
+                return { kind: "ok", value: { granted: false, refusal: outcome.detail } };
+            }
+            return {
+                kind: "retry",
+                failure: { kind: "refused", detail: outcome.detail },
+                retryAfterMs: parseRetryAfter(outcome.response.headers["retry-after"], Date.now()),
+            };
+    }
+}
+
+/**
+ * `unbound` mode: a Storage token must be refused.
+ * @param {Context} ctx
+ * @returns {Promise<Outcome>}
+ */
+async function runUnbound(ctx) {
+    const { config, clock, reporter } = ctx;
+    const started = clock.now();
+    const base = { mode: "unbound", tokenSource: config.tokenSource, workload: config.workload };
+    enter(ctx, "token", `requesting a Storage token from ${tokenServiceName(config)}; it must be refused`);
+    const result = await retryWithinBudget({
+        budgetMs: config.budgets.tokenMs,
+        intervalMs: config.budgets.intervalMs,
+        clock,
+        onRetry: retryLogger(ctx, "token"),
+        attempt: async () => unboundAttempt(await requestToken(ctx, RESOURCES.storage)),
+    });
+    const tail = { attempts: { token: result.attempts }, elapsedSeconds: seconds(clock.now() - started) };
+    if (!result.ok) {
+        const error = `inconclusive: ${tokenServiceName(config)} gave no definitive answer within ${seconds(config.budgets.tokenMs)}s (last: ${result.failure.detail})`;
+        return { exitCode: EXIT.fail, verdict: { verdict: "fail", ...base, step: "token", error: reporter.redact(error), ...tail } };
+    }
+    if (result.value.granted) {
+        const error = "got a token without the binding: the identity is not guarded";
+        return { exitCode: EXIT.fail, verdict: { verdict: "fail", ...base, step: "token", error, ...tail } };
+    }
+    return { exitCode: EXIT.pass, verdict: { verdict: "pass", ...base, refusal: reporter.redact(result.value.refusal), ...tail } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entry point
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A reporter that remembers sensitive values and keeps them out of everything it prints.
+ * @param {(line: string) => void} writeLine
+ * @returns {Reporter}
+ */
+function createReporter(writeLine) {
+    /** @type {string[]} */
+    const sensitive = [];
+    /** @param {string} text */
+    const redactText = (text) => redact(text, sensitive);
+    return {
+        remember: (value) => {
+            if (value && !sensitive.includes(value)) {
+                sensitive.push(value);
+            }
+        },
+        redact: redactText,
+        log: (line) => writeLine(redactText(`verifier: ${line}`)),
+    };
+}
+
+/**
+ * Runs the verification for an environment and returns the verdict and exit code.
+ * @param {Record<string, string | undefined>} env
+ * @param {Reporter} reporter
+ * @param {{ step: Step }} progress
+ * @returns {Promise<Outcome>}
+ */
+async function verify(env, reporter, progress) {
+    const parsed = readConfig(env);
+    if (!parsed.ok) {
+        return {
+            exitCode: EXIT.config,
+            verdict: { verdict: "fail", mode: parsed.mode ?? null, step: "config", error: parsed.error, missing: parsed.missing },
+        };
+    }
+    const config = parsed.config;
+    /** @type {Context} */
+    const ctx = {
+        config,
+        clock: systemClock,
+        reporter,
+        send: (request) => sendHttp(request, config.budgets.requestTimeoutMs),
+        progress,
+    };
+    if (config.mode === "unbound") {
+        return runUnbound(ctx);
+    }
+    if (config.targets === undefined) {
+        throw new Error("bound mode without its targets");
+    }
+    return runBound(ctx, config.targets);
+}
+
+async function main() {
+    const reporter = createReporter((line) => process.stderr.write(`${line}\n`));
+    /** @type {{ step: Step }} */
+    const progress = { step: "config" };
+    /** @type {Outcome} */
+    let outcome;
+    try {
+        outcome = await verify(process.env, reporter, progress);
+    } catch (err) {
+        const error = reporter.redact(`unexpected error: ${describeError(err)}`);
+        outcome = { exitCode: EXIT.fail, verdict: { verdict: "fail", mode: process.env.VERIFY_MODE ?? null, step: progress.step, error } };
+    }
+    process.stdout.write(`${formatVerdict(outcome.verdict)}\n`, () => process.exit(outcome.exitCode));
+}
+
+module.exports = {
+    RESOURCES,
+    sha256Prefix,
+    imdsTokenRequest,
+    workloadIdentityTokenRequest,
+    keyVaultSecretUrl,
+    blobName,
+    blobUrl,
+    blobBody,
+    parseRetryAfter,
+    classifyAccessStatus,
+    classifyUnboundTokenStatus,
+    azureErrorCodes,
+    describeHttpFailure,
+    describeError,
+    redact,
+    failureSentence,
+    formatVerdict,
+    readConfig,
+    retryWithinBudget,
+};
+
+if (require.main === module) {
+    void main();
+}
