@@ -1,0 +1,897 @@
+// Attaches one workload's pod identity to an AKS cluster's pod-identity add-on, after the cluster
+// exists. Azure refuses pod identities in the request that creates a cluster, and the cluster resource
+// can only declare them on itself, so each workload's entry of
+// `properties.podIdentityProfile.userAssignedIdentities` is managed here on its own: read the
+// cluster, change only that entry, write the cluster back with the read ETag in If-Match (what
+// `az aks pod-identity add|delete` does, without the az CLI). Concurrent writers never lose each
+// other's entries: a stale write is refused with 412 and redone on a fresh read. Azure's "another
+// operation is in progress" (409) and throttling (429, honoring Retry-After) answers are retried for a
+// bounded time.
+//
+// The file holds the ARM logic as plain functions over an injected client, the Pulumi dynamic provider
+// built on them, and the `PodIdentityAttachment` resource.
+//
+// Credentials and endpoint, read by the provider when it runs (during `pulumi up`):
+// - ARM_CLIENT_ID + ARM_TENANT_ID + ARM_CLIENT_SECRET: a service principal secret (the ARM_* variables
+//   of Pulumi's and Terraform's Azure providers);
+// - ARM_CLIENT_ID + ARM_TENANT_ID + ARM_OIDC_TOKEN or ARM_OIDC_TOKEN_FILE_PATH: a federated token;
+// - otherwise `DefaultAzureCredential`: the AZURE_* environment (secret, certificate, workload
+//   identity), managed identity (ARM_CLIENT_ID picks a user-assigned one when ARM_USE_MSI=true),
+//   `az login`, `azd auth login`, Azure PowerShell;
+// - AZURE_RESOURCE_MANAGER_ENDPOINT: the Azure Resource Manager endpoint, `https://management.azure.com`
+//   unless set (or unless ARM_ENVIRONMENT is `usgovernment` or `china`); the token scope is the
+//   endpoint's origin + `/.default`, or AZURE_RESOURCE_MANAGER_SCOPE when set; AZURE_AUTHORITY_HOST
+//   (or ARM_ENVIRONMENT) picks the Microsoft Entra authority of sovereign clouds.
+import { readFileSync } from "fs";
+import { ContainerServiceClient, isRestError } from "@azure/arm-containerservice";
+import type {
+    ContainerServiceClientOptionalParams,
+    ManagedCluster,
+    ManagedClusterPodIdentity,
+    ManagedClustersCreateOrUpdateOptionalParams,
+    ManagedClustersGetOptionalParams,
+} from "@azure/arm-containerservice";
+import { ClientAssertionCredential, ClientSecretCredential, DefaultAzureCredential } from "@azure/identity";
+import type { TokenCredential } from "@azure/identity";
+import * as pulumi from "@pulumi/pulumi";
+
+// ---------------------------------------------------------------------------------------------------
+// Types
+// ---------------------------------------------------------------------------------------------------
+
+/** The cluster to change; its subscription is the client's. */
+export interface ClusterRef {
+    /** Resource group of the cluster. */
+    resourceGroupName: string;
+    /** Name of the cluster. */
+    clusterName: string;
+}
+
+/** The user-assigned managed identity a pod identity hands out. */
+export interface PodIdentityIdentity {
+    /** ARM id of the user-assigned identity. */
+    resourceId: string;
+    /** Application (client) id of the identity. */
+    clientId: string;
+    /** Object id of the identity's service principal. */
+    objectId: string;
+}
+
+/** One entry of `podIdentityProfile.userAssignedIdentities`, writable fields only. */
+export interface PodIdentityEntry {
+    /** Pod identity name (the AzureIdentity's name in the namespace). */
+    name: string;
+    /** Kubernetes namespace of the pod identity. */
+    namespace: string;
+    /** Value of the `aadpodidbinding` pod label that selects this identity. */
+    bindingSelector: string;
+    /** The user-assigned identity handed out. */
+    identity: PodIdentityIdentity;
+}
+
+/** An entry as read from a cluster, with the add-on's provisioning state of it. */
+export interface AttachedPodIdentity extends PodIdentityEntry {
+    /** `Assigned`, `Updating`, `Failed`... as the add-on reports it; absent when Azure omits it. */
+    provisioningState?: string;
+}
+
+/** How long and how often the ARM calls are retried. */
+export interface RetryPolicy {
+    /** Total time allowed for one operation, waits and in-flight requests included. */
+    budgetMs: number;
+    /** First wait after a retryable answer; doubles on each retry. */
+    initialDelayMs: number;
+    /** Longest wait between two attempts, unless Azure's Retry-After asks for more. */
+    maxDelayMs: number;
+    /** Interval between polls of a long-running cluster update; the SDK's default (or Retry-After) when absent. */
+    pollIntervalMs?: number;
+}
+
+/**
+ * The two `managedClusters` operations this file uses, as `ContainerServiceClient` has them; tests may
+ * pass any object of this shape.
+ */
+export interface ManagedClusterApi {
+    /** `get` and `beginCreateOrUpdateAndWait` of `ContainerServiceClient.managedClusters`. */
+    managedClusters: {
+        get(resourceGroupName: string, resourceName: string, options?: ManagedClustersGetOptionalParams): Promise<ManagedCluster>;
+        beginCreateOrUpdateAndWait(
+            resourceGroupName: string,
+            resourceName: string,
+            parameters: ManagedCluster,
+            options?: ManagedClustersCreateOrUpdateOptionalParams,
+        ): Promise<ManagedCluster>;
+    };
+}
+
+/** Where the ARM calls go and which token they carry. */
+export interface ArmSettings {
+    /** Azure Resource Manager endpoint, such as `https://management.azure.com`. */
+    endpoint: string;
+    /** Token scope requested from Microsoft Entra ID. */
+    scope: string;
+    /** Microsoft Entra authority host for sovereign clouds; the credential's default when absent. */
+    authorityHost?: string;
+}
+
+/** Which credential `createCredential` builds from an environment. */
+export type CredentialSource = "armClientSecret" | "armOidcToken" | "default";
+
+/** Variables read from the environment; `process.env` fits. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Retries for real Azure: 20 minutes in all, waits from 5 s doubling up to 60 s. */
+const defaultRetryPolicy: RetryPolicy = { budgetMs: 20 * 60_000, initialDelayMs: 5_000, maxDelayMs: 60_000 };
+
+// Exported under another name so that the functions of this file refer to the constant itself, which
+// keeps the module's exports out of the serialized dynamic provider.
+export { defaultRetryPolicy as DEFAULT_RETRY_POLICY };
+
+// ---------------------------------------------------------------------------------------------------
+// Pure helpers
+// ---------------------------------------------------------------------------------------------------
+
+/** True when `entry` is the pod identity `namespace`/`name`. */
+export function isEntry(entry: { namespace: string; name: string }, namespace: string, name: string): boolean {
+    return entry.namespace === namespace && entry.name === name;
+}
+
+/** The entry `namespace`/`name` of `list`, if any. */
+export function findEntry<T extends { namespace: string; name: string }>(list: readonly T[], namespace: string, name: string): T | undefined {
+    return list.find((e) => isEntry(e, namespace, name));
+}
+
+/**
+ * `list` with `entry` in it: it replaces the entry of the same namespace and name in place, or is
+ * appended. The other entries are kept as they are, in their order.
+ */
+export function withEntry(list: readonly ManagedClusterPodIdentity[], entry: PodIdentityEntry): ManagedClusterPodIdentity[] {
+    const index = list.findIndex((e) => isEntry(e, entry.namespace, entry.name));
+    const copy = { ...entry, identity: { ...entry.identity } };
+    return index < 0 ? [...list, copy] : list.map((e, i) => (i === index ? copy : e));
+}
+
+/** `list` without the entry `namespace`/`name`; the others are kept as they are, in their order. */
+export function withoutEntry(list: readonly ManagedClusterPodIdentity[], namespace: string, name: string): ManagedClusterPodIdentity[] {
+    return list.filter((e) => !isEntry(e, namespace, name));
+}
+
+/** Text equality ignoring case, for ARM ids, names and GUIDs, which Azure compares so. */
+function sameText(a: unknown, b: unknown): boolean {
+    return typeof a === "string" && typeof b === "string" && a.toLowerCase() === b.toLowerCase();
+}
+
+/** True when both values are identities with the same resource id, client id and object id (ignoring case). */
+export function sameIdentity(a: unknown, b: unknown): boolean {
+    if (typeof a !== "object" || a === null || typeof b !== "object" || b === null) {
+        return false;
+    }
+    const keys = ["resourceId", "clientId", "objectId"];
+    return keys.every((key) => sameText(Reflect.get(a, key), Reflect.get(b, key)));
+}
+
+/** True when the two entries have the same key, selector and identity. */
+export function sameEntry(a: ManagedClusterPodIdentity, b: PodIdentityEntry): boolean {
+    return isEntry(a, b.namespace, b.name) && (a.bindingSelector ?? "") === b.bindingSelector && sameIdentity(a.identity, b.identity);
+}
+
+/** Only the writable fields of an entry, as a PUT sends them. */
+function writableEntry(e: ManagedClusterPodIdentity): ManagedClusterPodIdentity {
+    return {
+        name: e.name,
+        namespace: e.namespace,
+        bindingSelector: e.bindingSelector,
+        identity: { resourceId: e.identity.resourceId, clientId: e.identity.clientId, objectId: e.identity.objectId },
+    };
+}
+
+/** An entry as read, with absent fields as empty strings. */
+function attachedEntry(e: ManagedClusterPodIdentity): AttachedPodIdentity {
+    return {
+        name: e.name,
+        namespace: e.namespace,
+        bindingSelector: e.bindingSelector ?? "",
+        identity: { resourceId: e.identity?.resourceId ?? "", clientId: e.identity?.clientId ?? "", objectId: e.identity?.objectId ?? "" },
+        ...(e.provisioningState === undefined ? {} : { provisioningState: e.provisioningState }),
+    };
+}
+
+/** ARM id of a managed cluster. */
+export function clusterResourceId(subscriptionId: string, cluster: ClusterRef): string {
+    return `/subscriptions/${subscriptionId}/resourceGroups/${cluster.resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/${cluster.clusterName}`;
+}
+
+/** Pulumi id of an attachment: `<cluster ARM id>/podIdentities/<namespace>/<name>`. */
+export function attachmentId(subscriptionId: string, cluster: ClusterRef, namespace: string, name: string): string {
+    return `${clusterResourceId(subscriptionId, cluster)}/podIdentities/${namespace}/${name}`;
+}
+
+/** The parts of an attachment id, or undefined when `id` is not one. */
+export function parseAttachmentId(
+    id: string,
+): { subscriptionId: string; resourceGroupName: string; clusterName: string; namespace: string; name: string } | undefined {
+    const match = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerService\/managedClusters\/([^/]+)\/podIdentities\/([^/]+)\/([^/]+)$/i.exec(id);
+    if (!match) {
+        return undefined;
+    }
+    return { subscriptionId: match[1], resourceGroupName: match[2], clusterName: match[3], namespace: match[4], name: match[5] };
+}
+
+/** HTTP status of an ARM error, if it has one. */
+function statusOf(error: unknown): number | undefined {
+    return isRestError(error) ? error.statusCode : undefined;
+}
+
+/** Azure error code (or Node system error code) of an error, if it has one. */
+function codeOf(error: unknown): string | undefined {
+    if (typeof error !== "object" || error === null) {
+        return undefined;
+    }
+    const code: unknown = Reflect.get(error, "code");
+    return typeof code === "string" && code !== "" ? code : undefined;
+}
+
+/**
+ * True when trying again may succeed: 409 answers other than a resource lock ("another operation is
+ * in progress": `OperationNotAllowed`, `AnotherOperationInProgress`, `Conflict`...), 412 (the cluster
+ * changed since it was read), 408, 429, 5xx but 501 and 505, network failures, and long-running
+ * operations that were canceled or failed with one of those codes.
+ */
+export function isRetryable(error: unknown): boolean {
+    const conflictCodes = ["OperationNotAllowed", "AnotherOperationInProgress", "Conflict", "OperationPreempted", "PreconditionFailed", "RetryableError"];
+    const networkCodes = ["REQUEST_SEND_ERROR", "ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "EAI_AGAIN", "ECONNABORTED", "UND_ERR_SOCKET"];
+    const status = statusOf(error);
+    const code = codeOf(error);
+    if (status !== undefined) {
+        if (status === 409) {
+            return code !== "ScopeLocked";
+        }
+        return status === 408 || status === 412 || status === 429 || (status >= 500 && status !== 501 && status !== 505);
+    }
+    if (code !== undefined) {
+        return conflictCodes.includes(code) || networkCodes.includes(code);
+    }
+    if (error instanceof Error) {
+        if (error.message === "Operation was canceled") {
+            return true;
+        }
+        const failed = /^The long-running operation has failed\. ([A-Za-z]+)\./.exec(error.message);
+        return failed !== null && conflictCodes.includes(failed[1]);
+    }
+    return false;
+}
+
+/** Wait Azure asks for in an error's Retry-After (or retry-after-ms) header, in milliseconds. */
+export function retryAfterMs(error: unknown, now: number = Date.now()): number | undefined {
+    if (!isRestError(error) || error.response === undefined) {
+        return undefined;
+    }
+    const headers = error.response.headers;
+    for (const name of ["retry-after-ms", "x-ms-retry-after-ms"]) {
+        const value = Number(headers.get(name));
+        if (headers.get(name) !== undefined && Number.isFinite(value) && value >= 0) {
+            return value;
+        }
+    }
+    const text = headers.get("retry-after");
+    if (text === undefined || text.trim() === "") {
+        return undefined;
+    }
+    const seconds = Number(text);
+    if (Number.isFinite(seconds)) {
+        return Math.max(0, seconds * 1000);
+    }
+    const date = Date.parse(text);
+    return Number.isFinite(date) ? Math.max(0, date - now) : undefined;
+}
+
+/**
+ * How long to wait before retry number `retry` (1 for the first) after `error`: exponential from
+ * `initialDelayMs`, capped at `maxDelayMs`, with jitter (half to all of it); never less than Azure's
+ * Retry-After. A 412 (the cluster changed since it was read) is retried after a short random wait.
+ */
+export function retryDelayMs(error: unknown, retry: number, policy: RetryPolicy, random: () => number = Math.random): number {
+    const asked = retryAfterMs(error) ?? 0;
+    if (statusOf(error) === 412) {
+        return Math.max(asked, Math.round(random() * policy.initialDelayMs));
+    }
+    const exponential = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** Math.min(30, Math.max(0, retry - 1)));
+    return Math.max(asked, Math.round(exponential * (0.5 + random() * 0.5)));
+}
+
+/** Status, code and message of an error, for messages. */
+export function describeError(error: unknown): string {
+    const status = statusOf(error);
+    const code = codeOf(error);
+    const message = error instanceof Error ? error.message : String(error);
+    const head = [status === undefined ? "" : `HTTP ${status}`, code ?? ""].filter((s) => s !== "").join(" ");
+    return head === "" ? message : `${head}: ${message}`;
+}
+
+/** Milliseconds as `1m05s`, `850 ms`. */
+function duration(ms: number): string {
+    if (ms < 1000) {
+        return `${Math.round(ms)} ms`;
+    }
+    const seconds = Math.round(ms / 1000);
+    return seconds < 60 ? `${seconds}s` : `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, "0")}s`;
+}
+
+/**
+ * Runs `attempt` until it succeeds, fails with an answer that is not retryable, or `policy.budgetMs`
+ * has passed; in-flight requests are aborted at the deadline. Errors name the operation and cluster.
+ */
+async function withRetries<T>(operation: string, cluster: ClusterRef, policy: RetryPolicy, attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const subject = `${operation} AKS cluster "${cluster.clusterName}" in resource group "${cluster.resourceGroupName}"`;
+    const started = Date.now();
+    const deadline = started + policy.budgetMs;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), policy.budgetMs);
+    let attempts = 0;
+    let retries = 0;
+    let lastError: unknown = undefined;
+    const gaveUp = (reason: string): Error =>
+        new Error(
+            `Gave up trying to ${subject} after ${attempts} attempt${attempts === 1 ? "" : "s"} in ${duration(Date.now() - started)} ` +
+                `(retry budget ${duration(policy.budgetMs)}${reason}); last answer: ${lastError === undefined ? "none" : describeError(lastError)}`,
+            { cause: lastError },
+        );
+    try {
+        for (;;) {
+            attempts += 1;
+            try {
+                return await attempt(controller.signal);
+            } catch (error) {
+                if (controller.signal.aborted) {
+                    throw gaveUp("; the last request was cut off at the deadline");
+                }
+                if (!isRetryable(error)) {
+                    throw new Error(`Could not ${subject}: ${describeError(error)}`, { cause: error });
+                }
+                lastError = error;
+                retries += 1;
+                const delay = retryDelayMs(error, retries, policy);
+                if (Date.now() + delay >= deadline) {
+                    throw gaveUp(delay > policy.maxDelayMs ? `; Azure asked to wait ${duration(delay)}` : "");
+                }
+                await new Promise((resolve) => setTimeout(resolve, delay));
+            }
+        }
+    } finally {
+        clearTimeout(timer);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// ARM operations
+// ---------------------------------------------------------------------------------------------------
+
+/** The cluster and its ETag (from the body, else the header), or undefined when it does not exist. */
+async function getCluster(client: ManagedClusterApi, cluster: ClusterRef, signal: AbortSignal): Promise<{ current: ManagedCluster; etag?: string } | undefined> {
+    let headerEtag: string | undefined;
+    try {
+        const current = await client.managedClusters.get(cluster.resourceGroupName, cluster.clusterName, {
+            abortSignal: signal,
+            onResponse: (raw) => {
+                headerEtag = raw.headers.get("etag") ?? undefined;
+            },
+        });
+        const etag = current.eTag ?? headerEtag;
+        return etag === undefined ? { current } : { current, etag };
+    } catch (error) {
+        if (statusOf(error) === 404) {
+            return undefined;
+        }
+        throw error;
+    }
+}
+
+/**
+ * Writes `current` back with `entries` as its pod identities: `podIdentityProfile` gets
+ * `enabled: true`, the read `allowNetworkPluginKubenet` and exceptions, and only the writable fields of
+ * each entry; the SDK's serializer leaves out the cluster's read-only properties. If-Match carries the
+ * read ETag, so a write based on a stale read is refused with 412.
+ */
+async function putPodIdentities(
+    client: ManagedClusterApi,
+    cluster: ClusterRef,
+    current: ManagedCluster,
+    etag: string | undefined,
+    entries: readonly ManagedClusterPodIdentity[],
+    policy: RetryPolicy,
+    signal: AbortSignal,
+): Promise<ManagedCluster> {
+    const profile = current.podIdentityProfile;
+    const parameters: ManagedCluster = {
+        ...current,
+        podIdentityProfile: {
+            enabled: true,
+            allowNetworkPluginKubenet: profile?.allowNetworkPluginKubenet,
+            userAssignedIdentities: entries.map(writableEntry),
+            userAssignedIdentityExceptions: profile?.userAssignedIdentityExceptions,
+        },
+    };
+    return client.managedClusters.beginCreateOrUpdateAndWait(cluster.resourceGroupName, cluster.clusterName, parameters, {
+        ifMatch: etag,
+        abortSignal: signal,
+        updateIntervalInMs: policy.pollIntervalMs,
+    });
+}
+
+/** The entries of a cluster's pod-identity profile. */
+function entriesOf(cluster: ManagedCluster): ManagedClusterPodIdentity[] {
+    return cluster.podIdentityProfile?.userAssignedIdentities ?? [];
+}
+
+/**
+ * Adds `entry` to the cluster's pod identities, or changes the entry of the same namespace and name
+ * in place; other entries are kept. Nothing is written when the entry is already there, the add-on is
+ * enabled and the entry has not failed. Fails when the cluster does not exist or the add-on reports
+ * the entry as failed.
+ */
+export async function upsertPodIdentity(
+    client: ManagedClusterApi,
+    cluster: ClusterRef,
+    entry: PodIdentityEntry,
+    policy: RetryPolicy = defaultRetryPolicy,
+): Promise<AttachedPodIdentity> {
+    return withRetries(`attach pod identity "${entry.namespace}/${entry.name}" to`, cluster, policy, async (signal) => {
+        const read = await getCluster(client, cluster, signal);
+        if (read === undefined) {
+            throw new Error("the cluster does not exist (HTTP 404)");
+        }
+        const existing = findEntry(entriesOf(read.current), entry.namespace, entry.name);
+        if (existing !== undefined && sameEntry(existing, entry) && read.current.podIdentityProfile?.enabled === true && existing.provisioningState !== "Failed") {
+            return attachedEntry(existing);
+        }
+        const updated = await putPodIdentities(client, cluster, read.current, read.etag, withEntry(entriesOf(read.current), entry), policy, signal);
+        const stored = findEntry(entriesOf(updated), entry.namespace, entry.name);
+        if (stored === undefined) {
+            throw new Error("the entry is missing from the cluster after the update; another writer may have replaced the pod identities");
+        }
+        if (stored.provisioningState === "Failed") {
+            const detail = stored.provisioningInfo?.error?.error;
+            throw new Error(`the pod-identity add-on reports the entry as Failed${detail ? `: ${detail.code ?? ""} ${detail.message ?? ""}`.trimEnd() : ""}`);
+        }
+        return attachedEntry(stored);
+    });
+}
+
+/**
+ * Removes the entry `namespace`/`name` from the cluster's pod identities; other entries are kept.
+ * Resolves to false, writing nothing, when the cluster or the entry is already gone.
+ */
+export async function removePodIdentity(
+    client: ManagedClusterApi,
+    cluster: ClusterRef,
+    namespace: string,
+    name: string,
+    policy: RetryPolicy = defaultRetryPolicy,
+): Promise<boolean> {
+    return withRetries(`remove pod identity "${namespace}/${name}" from`, cluster, policy, async (signal) => {
+        const read = await getCluster(client, cluster, signal);
+        if (read === undefined || findEntry(entriesOf(read.current), namespace, name) === undefined) {
+            return false;
+        }
+        try {
+            await putPodIdentities(client, cluster, read.current, read.etag, withoutEntry(entriesOf(read.current), namespace, name), policy, signal);
+        } catch (error) {
+            if (statusOf(error) === 404) {
+                return false;
+            }
+            throw error;
+        }
+        return true;
+    });
+}
+
+/** The entry `namespace`/`name` as the cluster has it, or undefined when it or the cluster is gone. */
+export async function readPodIdentity(
+    client: ManagedClusterApi,
+    cluster: ClusterRef,
+    namespace: string,
+    name: string,
+    policy: RetryPolicy = defaultRetryPolicy,
+): Promise<AttachedPodIdentity | undefined> {
+    return withRetries(`read pod identity "${namespace}/${name}" from`, cluster, policy, async (signal) => {
+        const read = await getCluster(client, cluster, signal);
+        const found = read === undefined ? undefined : findEntry(entriesOf(read.current), namespace, name);
+        return found === undefined ? undefined : attachedEntry(found);
+    });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Credentials and client
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * Endpoint, token scope and authority from the environment: AZURE_RESOURCE_MANAGER_ENDPOINT (an https
+ * URL), else the cloud of ARM_ENVIRONMENT (`public`, `usgovernment`, `china`), else
+ * `https://management.azure.com`; AZURE_RESOURCE_MANAGER_SCOPE, else `<endpoint origin>/.default`;
+ * AZURE_AUTHORITY_HOST, else the cloud's authority when ARM_ENVIRONMENT is set.
+ */
+export function armSettingsFromEnv(env: Environment = process.env): ArmSettings {
+    const clouds: Record<string, { endpoint: string; authorityHost: string }> = {
+        public: { endpoint: "https://management.azure.com", authorityHost: "https://login.microsoftonline.com" },
+        usgovernment: { endpoint: "https://management.usgovcloudapi.net", authorityHost: "https://login.microsoftonline.us" },
+        china: { endpoint: "https://management.chinacloudapi.cn", authorityHost: "https://login.chinacloudapi.cn" },
+    };
+    const environment = env.ARM_ENVIRONMENT?.trim().toLowerCase() || undefined;
+    const cloud = environment === undefined ? undefined : clouds[environment];
+    if (environment !== undefined && cloud === undefined) {
+        throw new Error(`ARM_ENVIRONMENT "${env.ARM_ENVIRONMENT}" is not one of ${Object.keys(clouds).join(", ")}; set AZURE_RESOURCE_MANAGER_ENDPOINT instead`);
+    }
+    const text = env.AZURE_RESOURCE_MANAGER_ENDPOINT?.trim() || cloud?.endpoint || "https://management.azure.com";
+    let url: URL;
+    try {
+        url = new URL(text);
+    } catch {
+        throw new Error(`AZURE_RESOURCE_MANAGER_ENDPOINT "${text}" is not a URL`);
+    }
+    if (url.protocol !== "https:") {
+        throw new Error(`AZURE_RESOURCE_MANAGER_ENDPOINT "${text}" must be an https URL: the Azure SDK sends bearer tokens only over TLS`);
+    }
+    const endpoint = `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
+    const scope = env.AZURE_RESOURCE_MANAGER_SCOPE?.trim() || `${url.origin}/.default`;
+    const authorityHost = env.AZURE_AUTHORITY_HOST?.trim() || cloud?.authorityHost;
+    return authorityHost === undefined ? { endpoint, scope } : { endpoint, scope, authorityHost };
+}
+
+/** Which credential the environment selects; see `createCredential`. */
+export function credentialSourceFromEnv(env: Environment = process.env): CredentialSource {
+    if (env.ARM_CLIENT_ID && env.ARM_TENANT_ID && env.ARM_CLIENT_SECRET) {
+        return "armClientSecret";
+    }
+    if (env.ARM_CLIENT_ID && env.ARM_TENANT_ID && (env.ARM_OIDC_TOKEN || env.ARM_OIDC_TOKEN_FILE_PATH)) {
+        return "armOidcToken";
+    }
+    return "default";
+}
+
+/**
+ * The credential of the environment: a service principal secret or federated token from the ARM_*
+ * variables when they are complete, else `DefaultAzureCredential` (AZURE_* variables, workload or
+ * managed identity, `az login`...), with ARM_TENANT_ID as its tenant and, when ARM_USE_MSI=true,
+ * ARM_CLIENT_ID as the user-assigned managed identity.
+ */
+export function createCredential(env: Environment = process.env): TokenCredential {
+    const { authorityHost } = armSettingsFromEnv(env);
+    const options = authorityHost === undefined ? {} : { authorityHost };
+    const clientId = env.ARM_CLIENT_ID ?? "";
+    const tenantId = env.ARM_TENANT_ID ?? "";
+    switch (credentialSourceFromEnv(env)) {
+        case "armClientSecret":
+            return new ClientSecretCredential(tenantId, clientId, env.ARM_CLIENT_SECRET ?? "", options);
+        case "armOidcToken": {
+            const token = env.ARM_OIDC_TOKEN;
+            const file = env.ARM_OIDC_TOKEN_FILE_PATH ?? "";
+            return new ClientAssertionCredential(tenantId, clientId, async () => token || readFileSync(file, "utf8").trim(), options);
+        }
+        case "default": {
+            const useMsi = (env.ARM_USE_MSI ?? "").toLowerCase() === "true";
+            return new DefaultAzureCredential({
+                ...options,
+                ...(env.ARM_TENANT_ID ? { tenantId: env.ARM_TENANT_ID } : {}),
+                ...(useMsi && env.ARM_CLIENT_ID ? { managedIdentityClientId: env.ARM_CLIENT_ID } : {}),
+            });
+        }
+    }
+}
+
+/** Settings for `createContainerServiceClient`; every one has a default. */
+export interface ContainerServiceClientSettings {
+    /** Environment read for the endpoint and credential; `process.env` when absent. */
+    env?: Environment;
+    /** Credential to use instead of the environment's. */
+    credential?: TokenCredential;
+    /** Further client options (pipeline, TLS, retries); the endpoint and token scope come from `env`. */
+    clientOptions?: ContainerServiceClientOptionalParams;
+}
+
+/** A `ContainerServiceClient` for `subscriptionId` with the endpoint, scope and credential of the environment. */
+export function createContainerServiceClient(subscriptionId: string, settings: ContainerServiceClientSettings = {}): ContainerServiceClient {
+    const env = settings.env ?? process.env;
+    const arm = armSettingsFromEnv(env);
+    return new ContainerServiceClient(settings.credential ?? createCredential(env), subscriptionId, {
+        ...settings.clientOptions,
+        endpoint: arm.endpoint,
+        credentials: { scopes: [arm.scope] },
+    });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Pulumi dynamic provider
+// ---------------------------------------------------------------------------------------------------
+
+/** The inputs of a `PodIdentityAttachment` once resolved; its outputs echo them. */
+export interface PodIdentityAttachmentState {
+    /** Subscription of the cluster. */
+    subscriptionId: string;
+    /** Resource group of the cluster. */
+    resourceGroupName: string;
+    /** Name of the cluster. */
+    clusterName: string;
+    /** Revision of the cluster the entry was asserted for. */
+    clusterRevision: string;
+    /** Pod identity name. */
+    name: string;
+    /** Kubernetes namespace of the pod identity. */
+    namespace: string;
+    /** Value of the `aadpodidbinding` pod label that selects this identity. */
+    bindingSelector: string;
+    /** The user-assigned identity handed out. */
+    identity: PodIdentityIdentity;
+}
+
+/** Pulumi's placeholder for a value not known during preview (sdk/nodejs/runtime/rpc.ts). */
+const unknownValue = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/**
+ * Problems with inputs, as Pulumi check failures. Strings must be non-empty (`clusterRevision` may be
+ * empty); values not known yet during preview pass.
+ */
+export function checkAttachmentInputs(value: unknown, allowUnknown = true): pulumi.dynamic.CheckFailure[] {
+    const failures: pulumi.dynamic.CheckFailure[] = [];
+    if (typeof value !== "object" || value === null) {
+        return [{ property: "", reason: "inputs must be an object" }];
+    }
+    const field = (key: string): unknown => Reflect.get(value, key);
+    const required = ["subscriptionId", "resourceGroupName", "clusterName", "name", "namespace", "bindingSelector"];
+    for (const key of required) {
+        const v = field(key);
+        if (typeof v !== "string" || v.trim() === "" || (!allowUnknown && v === unknownValue)) {
+            failures.push({ property: key, reason: `${key} must be a non-empty string` });
+        }
+    }
+    const revision = field("clusterRevision");
+    if (typeof revision !== "string" || (!allowUnknown && revision === unknownValue)) {
+        failures.push({ property: "clusterRevision", reason: "clusterRevision must be a string" });
+    }
+    const identity = field("identity");
+    if (!(allowUnknown && identity === unknownValue)) {
+        for (const key of ["resourceId", "clientId", "objectId"]) {
+            const v: unknown = typeof identity === "object" && identity !== null ? Reflect.get(identity, key) : undefined;
+            if (typeof v !== "string" || v.trim() === "" || (!allowUnknown && v === unknownValue)) {
+                failures.push({ property: `identity.${key}`, reason: `identity.${key} must be a non-empty string` });
+            }
+        }
+    }
+    return failures;
+}
+
+/** `value` as attachment state, or an error listing what is wrong with it. */
+export function parseAttachmentState(value: unknown): PodIdentityAttachmentState {
+    const failures = checkAttachmentInputs(value, false);
+    if (failures.length > 0 || typeof value !== "object" || value === null) {
+        throw new Error(`Invalid pod identity attachment properties: ${failures.map((f) => f.reason).join("; ")}`);
+    }
+    const text = (key: string): string => String(Reflect.get(value, key));
+    const identity: unknown = Reflect.get(value, "identity");
+    const identityText = (key: string): string => (typeof identity === "object" && identity !== null ? String(Reflect.get(identity, key)) : "");
+    return {
+        subscriptionId: text("subscriptionId"),
+        resourceGroupName: text("resourceGroupName"),
+        clusterName: text("clusterName"),
+        clusterRevision: text("clusterRevision"),
+        name: text("name"),
+        namespace: text("namespace"),
+        bindingSelector: text("bindingSelector"),
+        identity: { resourceId: identityText("resourceId"), clientId: identityText("clientId"), objectId: identityText("objectId") },
+    };
+}
+
+/** Attachment properties as seen by `diffAttachment`: any of them may be missing or not known yet. */
+export type AttachmentProperties = Partial<Record<keyof PodIdentityAttachmentState, unknown>>;
+
+/**
+ * Pulumi's diff of an attachment: a new cluster (subscription, resource group or cluster name, compared
+ * ignoring case as Azure does) or a new entry key (namespace, name) replaces it; a new selector,
+ * identity or cluster revision updates it in place; equal inputs are no change.
+ */
+export function diffAttachment(olds: AttachmentProperties, news: AttachmentProperties): pulumi.dynamic.DiffResult {
+    const replaces: string[] = [];
+    for (const key of ["subscriptionId", "resourceGroupName", "clusterName"] as const) {
+        if (!sameText(olds[key], news[key])) {
+            replaces.push(key);
+        }
+    }
+    for (const key of ["namespace", "name"] as const) {
+        if (olds[key] !== news[key]) {
+            replaces.push(key);
+        }
+    }
+    const updates = [
+        olds.bindingSelector !== news.bindingSelector,
+        !sameIdentity(olds.identity, news.identity),
+        olds.clusterRevision !== news.clusterRevision,
+    ];
+    return { changes: replaces.length > 0 || updates.some((u) => u), replaces, deleteBeforeReplace: false };
+}
+
+/** The cluster of an attachment. */
+function clusterOf(state: PodIdentityAttachmentState): ClusterRef {
+    return { resourceGroupName: state.resourceGroupName, clusterName: state.clusterName };
+}
+
+/** The entry of an attachment. */
+function entryOf(state: PodIdentityAttachmentState): PodIdentityEntry {
+    return { name: state.name, namespace: state.namespace, bindingSelector: state.bindingSelector, identity: { ...state.identity } };
+}
+
+declare global {
+    // Per-cluster queues of the attachments of one deployment, shared by every copy of the provider
+    // the Pulumi engine loads in its process.
+    var __aksPodIdentityAttachmentQueues: Map<string, Promise<void>> | undefined;
+}
+
+/**
+ * Runs `run` after the earlier operations of this process on the same cluster: writes to one cluster
+ * go one at a time instead of answering each other with "operation in progress". Other processes are
+ * kept apart by ETags and retries.
+ */
+async function inClusterQueue<T>(clusterId: string, run: () => Promise<T>): Promise<T> {
+    const queues = (globalThis.__aksPodIdentityAttachmentQueues ??= new Map<string, Promise<void>>());
+    const key = clusterId.toLowerCase();
+    const previous = queues.get(key) ?? Promise.resolve();
+    const result = previous.then(run);
+    const settled = result.then(
+        () => undefined,
+        () => undefined,
+    );
+    queues.set(key, settled);
+    try {
+        return await result;
+    } finally {
+        if (queues.get(key) === settled) {
+            queues.delete(key);
+        }
+    }
+}
+
+/**
+ * The state of an attachment from its properties or, when they are incomplete (an imported resource),
+ * from its id, with empty selector, identity and revision.
+ */
+function stateFromIdOrProps(id: string, props: unknown): PodIdentityAttachmentState {
+    try {
+        return parseAttachmentState(props);
+    } catch {
+        const parsed = parseAttachmentId(id);
+        if (parsed === undefined) {
+            throw new Error(`Pod identity attachment "${id}" has incomplete properties and its id is not <cluster ARM id>/podIdentities/<namespace>/<name>`);
+        }
+        return { ...parsed, clusterRevision: "", bindingSelector: "", identity: { resourceId: "", clientId: "", objectId: "" } };
+    }
+}
+
+/** What `createPodIdentityProvider` can be given instead of its defaults. */
+export interface PodIdentityProviderOptions {
+    /** Builds the client of a subscription; `createContainerServiceClient` (environment credentials) when absent. */
+    clientFactory?: (subscriptionId: string) => ManagedClusterApi;
+    /** Retries; `DEFAULT_RETRY_POLICY` when absent. */
+    retryPolicy?: RetryPolicy;
+}
+
+/**
+ * The dynamic provider of `PodIdentityAttachment`: `create` and `update` upsert the entry, `delete`
+ * removes it, `read` reads it back (an empty id when it is gone, so that a refresh drops it from the
+ * state and the next `pulumi up` re-creates it), `diff` is `diffAttachment`.
+ */
+export function createPodIdentityProvider(
+    options: PodIdentityProviderOptions = {},
+): pulumi.dynamic.ResourceProvider<PodIdentityAttachmentState, PodIdentityAttachmentState> {
+    const policy = options.retryPolicy ?? defaultRetryPolicy;
+    const clientFor = (subscriptionId: string): ManagedClusterApi =>
+        options.clientFactory === undefined ? createContainerServiceClient(subscriptionId) : options.clientFactory(subscriptionId);
+    const apply = async (inputs: unknown): Promise<PodIdentityAttachmentState> => {
+        const state = parseAttachmentState(inputs);
+        const cluster = clusterOf(state);
+        await inClusterQueue(clusterResourceId(state.subscriptionId, cluster), () =>
+            upsertPodIdentity(clientFor(state.subscriptionId), cluster, entryOf(state), policy),
+        );
+        return state;
+    };
+    return {
+        check: async (_olds, news) => {
+            const failures = checkAttachmentInputs(news);
+            return failures.length === 0 ? { inputs: news } : { inputs: news, failures };
+        },
+        diff: async (_id, olds, news) => diffAttachment(olds, news),
+        create: async (inputs) => {
+            const state = await apply(inputs);
+            return { id: attachmentId(state.subscriptionId, clusterOf(state), state.namespace, state.name), outs: state };
+        },
+        update: async (_id, _olds, news) => ({ outs: await apply(news) }),
+        delete: async (id, props) => {
+            const state = stateFromIdOrProps(id, props);
+            const cluster = clusterOf(state);
+            await inClusterQueue(clusterResourceId(state.subscriptionId, cluster), () =>
+                removePodIdentity(clientFor(state.subscriptionId), cluster, state.namespace, state.name, policy),
+            );
+        },
+        read: async (id, props) => {
+            const state = stateFromIdOrProps(id, props);
+            const live = await readPodIdentity(clientFor(state.subscriptionId), clusterOf(state), state.namespace, state.name, policy);
+            if (live === undefined) {
+                return { id: "" };
+            }
+            return {
+                id: attachmentId(state.subscriptionId, clusterOf(state), state.namespace, state.name),
+                props: {
+                    ...state,
+                    bindingSelector: live.bindingSelector,
+                    identity: sameIdentity(live.identity, state.identity) ? state.identity : live.identity,
+                },
+            };
+        },
+    };
+}
+
+const podIdentityProvider = createPodIdentityProvider();
+
+/** The provider every `PodIdentityAttachment` uses (environment credentials, `DEFAULT_RETRY_POLICY`). */
+export { podIdentityProvider as POD_IDENTITY_PROVIDER };
+
+/** Arguments of `PodIdentityAttachment`. */
+export interface PodIdentityAttachmentArgs {
+    /** Subscription of the cluster. */
+    subscriptionId: pulumi.Input<string>;
+    /** Resource group of the cluster. */
+    resourceGroupName: pulumi.Input<string>;
+    /** Name of the cluster. */
+    clusterName: pulumi.Input<string>;
+    /** Any string that changes whenever the cluster resource itself is updated; a change re-asserts the entry (a cluster update made by Pulumi sends no pod identities and would drop it). */
+    clusterRevision: pulumi.Input<string>;
+    /** Pod identity name (the AzureIdentity's name in the namespace). */
+    name: pulumi.Input<string>;
+    /** Kubernetes namespace of the pod identity. */
+    namespace: pulumi.Input<string>;
+    /** Value of the `aadpodidbinding` pod label that selects this identity. */
+    bindingSelector: pulumi.Input<string>;
+    /** The user-assigned managed identity handed out: ARM id, client id and service principal object id. */
+    identity: pulumi.Input<{ resourceId: pulumi.Input<string>; clientId: pulumi.Input<string>; objectId: pulumi.Input<string> }>;
+}
+
+/**
+ * One workload's pod identity in an AKS cluster's pod-identity add-on, attached after the cluster
+ * exists. Its id is `<cluster ARM id>/podIdentities/<namespace>/<name>`; its outputs echo its inputs.
+ * Registered as `pulumi-nodejs:dynamic:PodIdentityAttachment`.
+ */
+export class PodIdentityAttachment extends pulumi.dynamic.Resource {
+    /** Subscription of the cluster. */
+    declare public readonly subscriptionId: pulumi.Output<string>;
+    /** Resource group of the cluster. */
+    declare public readonly resourceGroupName: pulumi.Output<string>;
+    /** Name of the cluster. */
+    declare public readonly clusterName: pulumi.Output<string>;
+    /** The cluster revision the entry was last asserted for. */
+    declare public readonly clusterRevision: pulumi.Output<string>;
+    /** Pod identity name. */
+    declare public readonly name: pulumi.Output<string>;
+    /** Namespace of the pod identity. */
+    declare public readonly namespace: pulumi.Output<string>;
+    /** Value of the `aadpodidbinding` label that selects the identity. */
+    declare public readonly bindingSelector: pulumi.Output<string>;
+    /** The user-assigned identity handed out. */
+    declare public readonly identity: pulumi.Output<PodIdentityIdentity>;
+
+    constructor(name: string, args: PodIdentityAttachmentArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            podIdentityProvider,
+            name,
+            {
+                subscriptionId: args.subscriptionId,
+                resourceGroupName: args.resourceGroupName,
+                clusterName: args.clusterName,
+                clusterRevision: args.clusterRevision,
+                name: args.name,
+                namespace: args.namespace,
+                bindingSelector: args.bindingSelector,
+                identity: args.identity,
+            },
+            opts,
+            undefined,
+            "PodIdentityAttachment",
+        );
+    }
+}
