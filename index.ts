@@ -1,9 +1,14 @@
 // The hallway: read the config once, compose the components, export what an operator needs.
+import * as fs from "fs";
+import * as path from "path";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as resources from "@pulumi/azure-native/resources";
 import * as pulumi from "@pulumi/pulumi";
+import { AksCluster } from "./components/aksCluster";
+import { DemoWorkloads } from "./components/demoWorkloads";
 import { Identity } from "./components/identity";
 import { Network } from "./components/network";
+import { PodIdentityBinding } from "./components/podIdentityBinding";
 import { PrivateDns } from "./components/privateDns";
 import { SecureKeyVault } from "./components/secureKeyVault";
 import { SecureStorage } from "./components/secureStorage";
@@ -65,7 +70,58 @@ const vault = new SecureKeyVault("keyvault", {
     protect,
 });
 
+const aks = new AksCluster("aks", {
+    ...common,
+    subscriptionId: client.subscriptionId,
+    tenantId: client.tenantId,
+    subnetId: net.aksSubnetId,
+    nodeCount: config.cluster.nodeCount,
+    nodeVmSize: config.cluster.nodeVmSize,
+    apiServerAuthorizedIpRanges: config.cluster.apiServerAuthorizedIpRanges,
+    serviceCidr: config.cluster.serviceCidr,
+    dnsServiceIp: config.cluster.dnsServiceIp,
+    identityMode: config.identityMode,
+    admin: { objectId: client.objectId, principalType: config.cluster.deployerPrincipalType },
+    protect,
+});
+
+const verifierScript = fs.readFileSync(path.join(__dirname, "verifier", "verifier.js"), "utf8");
+const demos = config.workloads.map((w, i) => {
+    const binding = new PodIdentityBinding(w.name, {
+        workload: w,
+        identity: { resourceId: identities[i].resourceId, clientId: identities[i].clientId, principalId: identities[i].principalId },
+        cluster: {
+            subscriptionId: client.subscriptionId,
+            resourceGroupName: resourceGroup.name,
+            clusterName: aks.clusterName,
+            revision: aks.revision,
+            kubeletObjectId: aks.kubeletIdentity.objectId,
+        },
+        vault: { vaultName: vault.vaultName, tenantId: client.tenantId, secretName: vault.secretNames[w.name], keyName: vault.keyNames[w.name] },
+        provider: aks.provider,
+    });
+    return new DemoWorkloads(w.name, {
+        workload: w,
+        namespace: binding.namespace,
+        secretProviderClassName: binding.secretProviderClassName,
+        identityClientId: identities[i].clientId,
+        keyVaultUri: vault.vaultUri,
+        secretName: vault.secretNames[w.name],
+        blobEndpoint: store.blobEndpoint,
+        container: store.containers[w.name],
+        image: config.demo.verifierImage,
+        verifierScript,
+        privateEndpointSubnetPrefix: config.network.privateEndpointSubnetPrefix,
+        aksSubnetPrefix: config.network.aksSubnetPrefix,
+        dependsOn: [...binding.ready, ...vault.grants[w.name], ...store.grants[w.name], ...vault.endpoint, ...store.endpoint],
+        provider: aks.provider,
+    });
+});
+
 export const resourceGroupName = resourceGroup.name;
+export const clusterName = aks.clusterName;
+/** Run once to fetch a kubeconfig that logs in through Entra ID (needs kubelogin). */
+export const getCredentialsCommand = pulumi.interpolate`az aks get-credentials --resource-group ${resourceGroup.name} --name ${aks.clusterName} --overwrite-existing && kubelogin convert-kubeconfig -l azurecli`;
 export const location = config.location;
 export const identityMode = config.identityMode;
 export const keyVaultAuthorization = config.keyVaultAuthorization;
@@ -88,6 +144,9 @@ export const workloads = pulumi.output(
                 identityResourceId: identities[i].resourceId,
                 container: store.containers[w.name],
                 secretName: vault.secretNames[w.name],
+                keyName: vault.keyNames[w.name],
+                verdicts: pulumi.interpolate`kubectl logs -n ${w.namespace} job/${demos[i].boundJobName}; kubectl logs -n ${w.namespace} job/${demos[i].unboundJobName}`,
+                inspect: pulumi.interpolate`kubectl exec -n ${w.namespace} ${demos[i].inspectorPodName} -- ls /mnt/secrets-store`,
             },
         ]),
     ),

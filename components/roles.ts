@@ -9,6 +9,9 @@ import * as pulumi from "@pulumi/pulumi";
 export const BUILT_IN_ROLES = {
     storageBlobDataContributor: "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
     keyVaultSecretsUser: "4633458b-17de-408a-b874-0445c86b69e6",
+    /** Reads metadata and public key material; never secret values. */
+    keyVaultReader: "21090545-7ca7-4776-b22c-e363652d74d2",
+    networkContributor: "4d97b98b-1d4f-4787-a291-c67834d212e7",
     managedIdentityOperator: "f1a07417-d97a-45cb-824c-7a7467783830",
     virtualMachineContributor: "9980e02c-c2be-4d73-94e8-173b1dc7cf3c",
     aksRbacClusterAdmin: "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
@@ -21,8 +24,10 @@ export function roleDefinitionId(subscriptionId: string, role: BuiltInRole): str
 }
 
 export interface RoleGrant {
-    /** Object id of the managed identity's service principal. */
+    /** Object id of the principal: a managed identity's service principal unless `principalType` says otherwise. */
     principalId: pulumi.Input<string>;
+    /** Defaults to `ServicePrincipal`, which every managed identity is. */
+    principalType?: "User" | "ServicePrincipal" | "Group";
     role: BuiltInRole;
     /** The narrowest ARM id that carries the access: a container, a secret, an identity. */
     scope: pulumi.Input<string>;
@@ -32,15 +37,15 @@ export interface RoleGrant {
 }
 
 /**
- * Grants a built-in role to a managed identity. `principalType` is always set: without it, ARM
- * may not yet see a just-created identity and answers PrincipalNotFound.
+ * Grants a built-in role. `principalType` is always set: without it, ARM may not yet see a
+ * just-created identity and answers PrincipalNotFound.
  */
 export function grantRole(name: string, grant: RoleGrant, opts: pulumi.CustomResourceOptions): authorization.RoleAssignment {
     return new authorization.RoleAssignment(
         name,
         {
             principalId: grant.principalId,
-            principalType: authorization.PrincipalType.ServicePrincipal,
+            principalType: grant.principalType ?? authorization.PrincipalType.ServicePrincipal,
             roleDefinitionId: pulumi.output(grant.subscriptionId).apply((sub) => roleDefinitionId(sub, grant.role)),
             scope: grant.scope,
             description: grant.description,

@@ -1,6 +1,6 @@
-// A Key Vault that only the VNet can reach, holding one demo secret per workload, with each
-// workload's identity allowed to read its own secret (Azure RBAC) or the vault's secrets (access
-// policies, which Azure scopes no narrower than the vault).
+// A Key Vault that only the VNet can reach, holding one demo secret and one demo key per workload,
+// with each workload's identity allowed to read its own secret and key (Azure RBAC) or the vault's
+// secrets and keys (access policies, which Azure scopes no narrower than the vault).
 import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -40,6 +40,11 @@ export function demoSecretName(workloadName: string): string {
     return `${workloadName}-demo`;
 }
 
+/** Name of a workload's demo key. Exported for testing. */
+export function demoKeyName(workloadName: string): string {
+    return `${workloadName}-demo-key`;
+}
+
 /** What an access policy lets a workload do: read secrets, and read keys and certificates. */
 export const WORKLOAD_ACCESS_POLICY_PERMISSIONS = {
     secrets: [keyvault.SecretPermissions.Get, keyvault.SecretPermissions.List],
@@ -53,6 +58,12 @@ export class SecureKeyVault extends pulumi.ComponentResource {
     public readonly vaultUri: pulumi.Output<string>;
     /** Secret name by workload name. */
     public readonly secretNames: Record<string, pulumi.Output<string>>;
+    /** Key name by workload name. */
+    public readonly keyNames: Record<string, pulumi.Output<string>>;
+    /** The grants (role assignments or access policies) each workload's reads depend on. */
+    public readonly grants: Record<string, pulumi.Resource[]>;
+    /** The private endpoint and its DNS registration: the vault is reachable once they exist. */
+    public readonly endpoint: pulumi.Resource[];
 
     constructor(name: string, args: SecureKeyVaultArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-identity-vault:keyvault:SecureKeyVault", name, {}, opts);
@@ -91,7 +102,7 @@ export class SecureKeyVault extends pulumi.ComponentResource {
             { parent: this, protect },
         );
 
-        createPrivateEndpoint(
+        const { endpoint, dnsZoneGroup } = createPrivateEndpoint(
             `${name}-vault`,
             {
                 resourceGroupName: args.resourceGroupName,
@@ -106,7 +117,10 @@ export class SecureKeyVault extends pulumi.ComponentResource {
             this,
         );
 
+        this.endpoint = [endpoint, dnsZoneGroup];
         this.secretNames = {};
+        this.keyNames = {};
+        this.grants = {};
         for (const workload of args.workloads) {
             const value = new random.RandomPassword(
                 `${name}-${workload.name}-secret-value`,
@@ -128,20 +142,49 @@ export class SecureKeyVault extends pulumi.ComponentResource {
                 },
                 { parent: this, protect },
             );
-            if (rbac) {
-                grantRole(
-                    `${name}-${workload.name}-secrets-user`,
-                    {
-                        principalId: workload.principalId,
-                        role: "keyVaultSecretsUser",
-                        scope: secret.id,
-                        subscriptionId: args.subscriptionId,
-                        description: `Workload ${workload.name} reads its own demo secret only.`,
+            // A key the CSI driver mounts next to the secret (its public part). ARM creates it too.
+            const key = new keyvault.Key(
+                `${name}-${workload.name}-key`,
+                {
+                    keyName: demoKeyName(workload.name),
+                    vaultName: vault.name,
+                    resourceGroupName: args.resourceGroupName,
+                    properties: {
+                        kty: keyvault.JsonWebKeyType.RSA,
+                        keySize: 3072,
+                        keyOps: [keyvault.JsonWebKeyOperation.Sign, keyvault.JsonWebKeyOperation.Verify],
                     },
-                    { parent: this },
-                );
+                    tags: { ...args.tags, workload: workload.name },
+                },
+                { parent: this, protect },
+            );
+            if (rbac) {
+                this.grants[workload.name] = [
+                    grantRole(
+                        `${name}-${workload.name}-secrets-user`,
+                        {
+                            principalId: workload.principalId,
+                            role: "keyVaultSecretsUser",
+                            scope: secret.id,
+                            subscriptionId: args.subscriptionId,
+                            description: `Workload ${workload.name} reads its own demo secret only.`,
+                        },
+                        { parent: this },
+                    ),
+                    grantRole(
+                        `${name}-${workload.name}-key-reader`,
+                        {
+                            principalId: workload.principalId,
+                            role: "keyVaultReader",
+                            scope: key.id,
+                            subscriptionId: args.subscriptionId,
+                            description: `Workload ${workload.name} reads its own demo key's public part only.`,
+                        },
+                        { parent: this },
+                    ),
+                ];
             } else {
-                new keyvault.AccessPolicy(
+                this.grants[workload.name] = [new keyvault.AccessPolicy(
                     `${name}-${workload.name}-access-policy`,
                     {
                         vaultName: vault.name,
@@ -153,9 +196,10 @@ export class SecureKeyVault extends pulumi.ComponentResource {
                         },
                     },
                     { parent: this },
-                );
+                )];
             }
             this.secretNames[workload.name] = secret.name;
+            this.keyNames[workload.name] = key.name;
         }
 
         this.vaultName = vault.name;
@@ -166,6 +210,7 @@ export class SecureKeyVault extends pulumi.ComponentResource {
             vaultId: this.vaultId,
             vaultUri: this.vaultUri,
             secretNames: this.secretNames,
+            keyNames: this.keyNames,
         });
     }
 }

@@ -36,6 +36,10 @@ export class SecureStorage extends pulumi.ComponentResource {
     public readonly blobEndpoint: pulumi.Output<string>;
     /** Container name by workload name. */
     public readonly containers: Record<string, pulumi.Output<string>>;
+    /** The role assignment each workload's blob access depends on. */
+    public readonly grants: Record<string, pulumi.Resource[]>;
+    /** The private endpoint and its DNS registration: the account is reachable once they exist. */
+    public readonly endpoint: pulumi.Resource[];
 
     constructor(name: string, args: SecureStorageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-identity-vault:storage:SecureStorage", name, {}, opts);
@@ -90,7 +94,7 @@ export class SecureStorage extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        createPrivateEndpoint(
+        const { endpoint, dnsZoneGroup } = createPrivateEndpoint(
             `${name}-blob`,
             {
                 resourceGroupName: args.resourceGroupName,
@@ -105,7 +109,9 @@ export class SecureStorage extends pulumi.ComponentResource {
             this,
         );
 
+        this.endpoint = [endpoint, dnsZoneGroup];
         this.containers = {};
+        this.grants = {};
         for (const workload of args.workloads) {
             const container = new storage.BlobContainer(
                 `${name}-${workload.name}-container`,
@@ -117,7 +123,7 @@ export class SecureStorage extends pulumi.ComponentResource {
                 },
                 { parent: this, protect },
             );
-            grantRole(
+            const grant = grantRole(
                 `${name}-${workload.name}-blob-contributor`,
                 {
                     principalId: workload.principalId,
@@ -129,6 +135,7 @@ export class SecureStorage extends pulumi.ComponentResource {
                 { parent: this },
             );
             this.containers[workload.name] = container.name;
+            this.grants[workload.name] = [grant];
         }
 
         this.accountName = account.name;

@@ -15,6 +15,8 @@ export function guidFrom(seed: string): string {
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
+const LOWER_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789";
+
 /** Deterministic string of `length` characters drawn from `alphabet`. */
 function charsFrom(seed: string, length: number, alphabet: string): string {
     let out = "";
@@ -131,6 +133,25 @@ const azure: Record<string, AzureMock> = {
             },
         }),
     },
+    "azure-native:keyvault:Key": {
+        nameKey: "keyName",
+        id: (i, name) => `${provider(i, "Microsoft.KeyVault")}/vaults/${str(i, "vaultName", "vault")}/keys/${name}`,
+        outputs: (i, name) => ({ keyUri: `https://${str(i, "vaultName", "vault")}.vault.azure.net/keys/${name}` }),
+    },
+    "azure-native:containerservice:ManagedCluster": {
+        nameKey: "resourceName",
+        id: (i, name) => `${provider(i, "Microsoft.ContainerService")}/managedClusters/${name}`,
+        outputs: (i, name, seed) => {
+            const oidc = i.oidcIssuerProfile as { enabled?: boolean } | undefined;
+            return {
+                fqdn: `${str(i, "dnsPrefix", name)}-${charsFrom(seed, 8, LOWER_ALNUM)}.hcp.${str(i, "location", "uksouth")}.azmk8s.io`,
+                nodeResourceGroup: str(i, "nodeResourceGroup", `MC_${str(i, "resourceGroupName", "rg")}_${name}`),
+                oidcIssuerProfile: oidc?.enabled
+                    ? { enabled: true, issuerURL: `https://${str(i, "location", "uksouth")}.oic.prod-aks.azure.com/${MOCK_TENANT_ID}/${guidFrom(`${seed}:issuer`)}/` }
+                    : { enabled: false },
+            };
+        },
+    },
     "azure-native:keyvault:AccessPolicy": {
         nameKey: "vaultName",
         id: (i) => `${provider(i, "Microsoft.KeyVault")}/vaults/${str(i, "vaultName", "vault")}/accessPolicy`,
@@ -144,7 +165,48 @@ const azure: Record<string, AzureMock> = {
 /** Types whose Azure name Pulumi generates when the program leaves it out (auto-naming). */
 const AUTONAMED_AS_GUID = new Set(["azure-native:authorization:RoleAssignment"]);
 
-const LOWER_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+/** The Entra ID kubeconfig AKS returns for `format: exec` (kubelogin, device-code login). */
+export function userKubeconfig(cluster: string): string {
+    const server = `https://${cluster}-dns-00000000.hcp.uksouth.azmk8s.io:443`;
+    return [
+        "apiVersion: v1",
+        "kind: Config",
+        "clusters:",
+        `- name: ${cluster}`,
+        "  cluster:",
+        "    certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t",
+        `    server: ${server}`,
+        "contexts:",
+        `- name: ${cluster}`,
+        "  context:",
+        `    cluster: ${cluster}`,
+        `    user: clusterUser_${cluster}`,
+        `current-context: ${cluster}`,
+        "users:",
+        `- name: clusterUser_${cluster}`,
+        "  user:",
+        "    exec:",
+        "      apiVersion: client.authentication.k8s.io/v1beta1",
+        "      command: kubelogin",
+        "      args:",
+        "      - get-token",
+        "      - --login",
+        "      - devicecode",
+        "      - --server-id",
+        "      - 6dae42f8-4368-4678-94ff-3960e28e3630",
+        "      - --client-id",
+        "      - 80faf920-1908-4b52-b5ef-a8e7bedfc67a",
+        "      - --tenant-id",
+        `      - ${MOCK_TENANT_ID}`,
+        "      - --environment",
+        "      - AzurePublicCloud",
+        "      env: null",
+        "      interactiveMode: IfAvailable",
+        "      provideClusterInfo: false",
+        "",
+    ].join("\n");
+}
 
 export class AzureMocks implements pulumi.runtime.Mocks {
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: State } {
@@ -161,6 +223,21 @@ export class AzureMocks implements pulumi.runtime.Mocks {
             const length = typeof inputs.length === "number" ? inputs.length : 16;
             return { id: "none", state: { ...inputs, result: charsFrom(seed, length, `${LOWER_ALNUM}ABCDEFGHIJKLMNOPQRSTUVWXYZ-_.~`) } };
         }
+        if (args.type === "pulumi:providers:kubernetes") {
+            return { id: guidFrom(seed), state: { ...inputs } };
+        }
+        if (args.type.startsWith("kubernetes:")) {
+            // The Kubernetes provider's id is namespace/name (or name for cluster-scoped objects).
+            const metadata = (inputs.metadata ?? {}) as Record<string, unknown>;
+            const objectName = str(metadata, "name", args.name);
+            const namespace = typeof metadata.namespace === "string" ? `${metadata.namespace}/` : "";
+            return { id: `${namespace}${objectName}`, state: { ...inputs, metadata: { ...metadata, name: objectName } } };
+        }
+        if (args.type.startsWith("pulumi-nodejs:dynamic:")) {
+            // Pod identity attachments: the provider's id is the cluster's ARM id, then the entry.
+            const cluster = `/subscriptions/${str(inputs, "subscriptionId", MOCK_SUBSCRIPTION_ID)}/resourceGroups/${str(inputs, "resourceGroupName", "rg")}/providers/Microsoft.ContainerService/managedClusters/${str(inputs, "clusterName", "aks")}`;
+            return { id: `${cluster}/podIdentities/${str(inputs, "namespace", "default")}/${str(inputs, "name", args.name)}`, state: { ...inputs } };
+        }
         const mock = azure[args.type];
         if (mock === undefined) {
             throw new Error(`No mock for resource type ${args.type} (${args.name}): add one to tests/mocks.ts`);
@@ -173,6 +250,8 @@ export class AzureMocks implements pulumi.runtime.Mocks {
 
     call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
         switch (args.token) {
+            case "azure-native:containerservice:listManagedClusterUserCredentials":
+                return { kubeconfigs: [{ name: "clusterUser", value: Buffer.from(userKubeconfig(String(args.inputs.resourceName))).toString("base64") }] };
             case "azure-native:authorization:getClientConfig":
                 return { clientId: MOCK_DEPLOYER.clientId, objectId: MOCK_DEPLOYER.objectId, subscriptionId: MOCK_SUBSCRIPTION_ID, tenantId: MOCK_TENANT_ID };
             default:

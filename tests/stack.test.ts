@@ -22,6 +22,8 @@ const T = {
     vault: "azure-native:keyvault:Vault",
     secret: "azure-native:keyvault:Secret",
     accessPolicy: "azure-native:keyvault:AccessPolicy",
+    key: "azure-native:keyvault:Key",
+    cluster: "azure-native:containerservice:ManagedCluster",
     role: "azure-native:authorization:RoleAssignment",
     randomString: "random:index/randomString:RandomString",
     randomPassword: "random:index/randomPassword:RandomPassword",
@@ -47,11 +49,15 @@ describe("dev stack (defaults: rbac, one workload)", () => {
         plan = await planFor([TWO_WORKLOADS]);
     });
 
-    test("composes the five components", () => {
+    test("composes the components: one of each shared, one of each per workload", () => {
         const components = plan.steps.filter((s) => !s.newState.custom && s.newState.type !== "pulumi:pulumi:Stack").map((s) => s.newState.type);
-        expect(new Set(components)).toEqual(
-            new Set(["aks-identity-vault:network:Network", "aks-identity-vault:dns:PrivateDns", "aks-identity-vault:identity:Identity", "aks-identity-vault:storage:SecureStorage", "aks-identity-vault:keyvault:SecureKeyVault"]),
-        );
+        const count = (type: string) => components.filter((c) => c === type).length;
+        for (const shared of ["network:Network", "dns:PrivateDns", "storage:SecureStorage", "keyvault:SecureKeyVault", "aks:AksCluster"]) {
+            expect([shared, count(`aks-identity-vault:${shared}`)]).toEqual([shared, 1]);
+        }
+        for (const perWorkload of ["identity:Identity", "binding:PodIdentityBinding", "demo:DemoWorkloads"]) {
+            expect([perWorkload, count(`aks-identity-vault:${perWorkload}`)]).toEqual([perWorkload, 2]);
+        }
     });
 
     test("every resource but the resource group sits under a component", () => {
@@ -110,7 +116,8 @@ describe("dev stack (defaults: rbac, one workload)", () => {
 
     describe("Identity", () => {
         test("one user-assigned identity per workload", () => {
-            expect(stepsOfType(plan, T.identity).map((i) => i.newState.inputs.resourceName)).toEqual(["id-aiv-dev-alpha", "id-aiv-dev-beta"]);
+            const workloadIdentities = stepsOfType(plan, T.identity).filter((i) => i.urn.includes("aks-identity-vault:identity:Identity$"));
+            expect(workloadIdentities.map((i) => i.newState.inputs.resourceName)).toEqual(["id-aiv-dev-alpha", "id-aiv-dev-beta"]);
         });
 
         test("exports each workload's client id, resource id and namespace", () => {
@@ -257,18 +264,29 @@ describe("dev stack (defaults: rbac, one workload)", () => {
         });
     });
 
-    test("every role assignment names a built-in role other than Owner or Contributor, with principalType", () => {
+    test("every role assignment names a built-in role other than Owner or Contributor, with principalType, on one resource", () => {
         const roles = stepsOfType(plan, T.role);
         expect(roles.length).toBeGreaterThan(0);
         for (const role of roles) {
-            expect(role.newState.inputs.principalType).toBe("ServicePrincipal");
+            expect(["ServicePrincipal", "User"]).toContain(role.newState.inputs.principalType);
             expect(String(role.newState.inputs.roleDefinitionId)).not.toMatch(/8e3af657-a8ff-443c-a75c-2fe8c4bcb635|b24988ac-6180-42a0-ab88-20f7382dd24c/);
-            expect(String(role.newState.inputs.scope)).toMatch(/\/(containers|secrets)\/[a-z0-9-]+$/);
+            // Never a subscription or a whole resource group: always a provider resource.
+            expect(String(role.newState.inputs.scope)).toMatch(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/.+/);
+        }
+    });
+
+    test("workload identities are granted only their own container, secret and key", () => {
+        for (const workload of ["alpha", "beta"]) {
+            const identity = step(plan, T.identity, `${workload}-identity`).urn;
+            const scopes = stepsOfType(plan, T.role)
+                .filter((r) => r.newState.propertyDependencies.principalId?.includes(identity))
+                .map((r) => String(r.newState.inputs.scope).split("/").slice(-2).join("/"));
+            expect(scopes.sort()).toEqual([`containers/${workload}`, `keys/${workload}-demo-key`, `secrets/${workload}-demo`]);
         }
     });
 
     test("the stateful resources are protected", () => {
-        for (const type of [T.rg, T.account, T.container, T.vault, T.secret]) {
+        for (const type of [T.rg, T.account, T.container, T.vault, T.secret, T.key, T.cluster]) {
             const steps = stepsOfType(plan, type);
             expect(steps.length).toBeGreaterThan(0);
             expect(steps.every((s) => s.newState.protect)).toBe(true);
@@ -310,8 +328,9 @@ describe("keyVaultAuthorization=accessPolicy", () => {
     });
 
     test("no Key Vault role assignments; storage grants are unchanged", () => {
-        const roles = stepsOfType(plan, T.role).map((r) => r.urn.split("::").pop());
-        expect(roles).toEqual(["storage-alpha-blob-contributor", "storage-beta-blob-contributor"]);
+        const roles = stepsOfType(plan, T.role).map((r) => String(r.urn.split("::").pop()));
+        expect(roles.filter((r) => r.startsWith("keyvault-"))).toEqual([]);
+        expect(roles.filter((r) => r.startsWith("storage-"))).toEqual(["storage-alpha-blob-contributor", "storage-beta-blob-contributor"]);
     });
 });
 

@@ -20,6 +20,10 @@ const STATEFUL: Record<string, [string, string]> = {
     [`${P}aks-identity-vault:keyvault:SecureKeyVault$azure-native:keyvault:Vault::keyvault-vault`]: ["vaultName", "kv-aiv-dev-<suffix>"],
     [`${P}aks-identity-vault:keyvault:SecureKeyVault$random:index/randomPassword:RandomPassword::keyvault-alpha-secret-value`]: ["length", "32"],
     [`${P}aks-identity-vault:keyvault:SecureKeyVault$azure-native:keyvault:Secret::keyvault-alpha-secret`]: ["secretName", "alpha-demo"],
+    [`${P}aks-identity-vault:keyvault:SecureKeyVault$azure-native:keyvault:Key::keyvault-alpha-key`]: ["keyName", "alpha-demo-key"],
+    [`${P}aks-identity-vault:aks:AksCluster$azure-native:containerservice:ManagedCluster::aks-cluster`]: ["resourceName", "aks-aiv-dev"],
+    [`${P}aks-identity-vault:aks:AksCluster$azure-native:managedidentity:UserAssignedIdentity::aks-control-plane-identity`]: ["resourceName", "id-aiv-dev-aks"],
+    [`${P}aks-identity-vault:aks:AksCluster$azure-native:managedidentity:UserAssignedIdentity::aks-kubelet-identity`]: ["resourceName", "id-aiv-dev-aks-kubelet"],
 };
 
 /** The suffix of a name derived from a RandomString, which the mocks fill deterministically. */

@@ -1,0 +1,259 @@
+// The AKS cluster: Azure CNI in the AKS subnet, Entra ID with Azure RBAC and no local accounts, the
+// pod-identity add-on (enabled, identities attached later, one resource each), the Key Vault
+// provider for the Secrets Store CSI driver, and a Kubernetes provider that logs in through Entra.
+import { createHash } from "crypto";
+import * as containerservice from "@pulumi/azure-native/containerservice";
+import * as managedidentity from "@pulumi/azure-native/managedidentity";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { parse, stringify } from "yaml";
+import type { IdentityMode, PrincipalType } from "../config";
+import { MAX_PODS_PER_NODE } from "../config";
+import { PlacementArgs } from "./common";
+import { grantRole } from "./roles";
+
+export interface AksClusterArgs extends PlacementArgs {
+    subscriptionId: pulumi.Input<string>;
+    tenantId: pulumi.Input<string>;
+    /** Subnet for nodes and (Azure CNI) pods. */
+    subnetId: pulumi.Input<string>;
+    /** Nodes in the system pool. */
+    nodeCount: number;
+    /** VM size of the nodes. */
+    nodeVmSize: string;
+    /** CIDRs allowed to reach the API server; empty admits any address, with a warning. */
+    apiServerAuthorizedIpRanges: string[];
+    /** Kubernetes service range, apart from the VNet. */
+    serviceCidr: string;
+    /** The cluster DNS service's address inside `serviceCidr`. */
+    dnsServiceIp: string;
+    /** Which identity machinery the cluster runs: the add-on is enabled only for `podIdentityAddon`. */
+    identityMode: IdentityMode;
+    /** Whoever runs `pulumi up`: made "Azure Kubernetes Service RBAC Cluster Admin" on the cluster. */
+    admin: { objectId: pulumi.Input<string>; principalType: PrincipalType };
+    /** Protect the cluster from deletion and replacement. Defaults to true. */
+    protect?: boolean;
+    /** How often the CSI driver re-reads Key Vault objects. Defaults to "2m". */
+    secretRotationPollInterval?: string;
+}
+
+/** The settings of the cluster resource that come from config: they decide its inputs. */
+export interface ClusterSpec {
+    nodeCount: number;
+    nodeVmSize: string;
+    apiServerAuthorizedIpRanges: string[];
+    serviceCidr: string;
+    dnsServiceIp: string;
+    identityMode: IdentityMode;
+    secretRotationPollInterval: string;
+}
+
+/**
+ * A short digest of the cluster's config-derived settings. It changes whenever Pulumi would update
+ * the cluster resource, and pod-identity attachments take it as an input so that they re-assert
+ * their entries after such an update (which sends no pod identities). Exported for testing.
+ */
+export function clusterRevision(spec: ClusterSpec): string {
+    const canonical = JSON.stringify(spec, Object.keys(spec).sort());
+    return createHash("sha256").update(canonical).digest("hex").slice(0, 16);
+}
+
+/** The kubelogin arguments of a user kubeconfig, switched to reuse the Azure CLI's login. */
+function azureCliArgs(args: string[]): string[] {
+    const serverId = args[args.indexOf("--server-id") + 1];
+    if (!args.includes("--server-id") || serverId === undefined) {
+        throw new Error("the cluster's kubeconfig has no kubelogin --server-id argument");
+    }
+    return ["get-token", "--login", "azurecli", "--server-id", serverId];
+}
+
+/**
+ * Rewrites the Entra ID kubeconfig AKS returns (`format: exec`, kubelogin with device-code login)
+ * to log in with the Azure CLI's credentials, as `kubelogin convert-kubeconfig -l azurecli` does,
+ * so that `pulumi up` runs unattended wherever `az login` was done. Exported for testing.
+ */
+export function kubeconfigForAzureCli(kubeconfig: string): string {
+    const doc = parse(kubeconfig) as { users?: Array<{ user?: { exec?: { command?: string; args?: string[] } } }> };
+    for (const entry of doc.users ?? []) {
+        const exec = entry.user?.exec;
+        if (exec?.command === "kubelogin" && exec.args !== undefined) {
+            exec.args = azureCliArgs(exec.args);
+        }
+    }
+    return stringify(doc);
+}
+
+export class AksCluster extends pulumi.ComponentResource {
+    public readonly clusterName: pulumi.Output<string>;
+    public readonly clusterId: pulumi.Output<string>;
+    /** The identity of the nodes' kubelet, which pod identity assigns workload identities through. */
+    public readonly kubeletIdentity: { resourceId: pulumi.Output<string>; clientId: pulumi.Output<string>; objectId: pulumi.Output<string> };
+    /** Resource group AKS creates for the nodes. */
+    public readonly nodeResourceGroup: pulumi.Output<string>;
+    /** See {@link clusterRevision}. */
+    public readonly revision: string;
+    /** Kubernetes provider for the cluster, authenticating through Entra ID (kubelogin, Azure CLI). */
+    public readonly provider: k8s.Provider;
+
+    constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aks-identity-vault:aks:AksCluster", name, {}, opts);
+        const spec: ClusterSpec = {
+            nodeCount: args.nodeCount,
+            nodeVmSize: args.nodeVmSize,
+            apiServerAuthorizedIpRanges: args.apiServerAuthorizedIpRanges,
+            serviceCidr: args.serviceCidr,
+            dnsServiceIp: args.dnsServiceIp,
+            identityMode: args.identityMode,
+            secretRotationPollInterval: args.secretRotationPollInterval ?? "2m",
+        };
+        if (spec.apiServerAuthorizedIpRanges.length === 0) {
+            pulumi.log.warn(
+                "apiServerAuthorizedIpRanges is empty: the AKS API server accepts connections from any address (Entra ID still authenticates every request). Set it to your operators' and pipelines' egress ranges.",
+                this,
+            );
+        }
+
+        // Both identities exist, with their role assignments, before the cluster does.
+        const controlPlane = new managedidentity.UserAssignedIdentity(
+            `${name}-control-plane-identity`,
+            { resourceName: `id-${args.baseName}-aks`, resourceGroupName: args.resourceGroupName, location: args.location, tags: args.tags },
+            { parent: this },
+        );
+        const kubelet = new managedidentity.UserAssignedIdentity(
+            `${name}-kubelet-identity`,
+            { resourceName: `id-${args.baseName}-aks-kubelet`, resourceGroupName: args.resourceGroupName, location: args.location, tags: args.tags },
+            { parent: this },
+        );
+        const controlPlaneGrants = [
+            grantRole(
+                `${name}-control-plane-kubelet-operator`,
+                {
+                    principalId: controlPlane.principalId,
+                    role: "managedIdentityOperator",
+                    scope: kubelet.id,
+                    subscriptionId: args.subscriptionId,
+                    description: "The AKS control plane assigns the kubelet identity to the nodes.",
+                },
+                { parent: this },
+            ),
+            grantRole(
+                `${name}-control-plane-subnet`,
+                {
+                    principalId: controlPlane.principalId,
+                    role: "networkContributor",
+                    scope: args.subnetId,
+                    subscriptionId: args.subscriptionId,
+                    description: "The AKS control plane joins nodes and load balancers to its own subnet only.",
+                },
+                { parent: this },
+            ),
+        ];
+
+        const cluster = new containerservice.ManagedCluster(
+            `${name}-cluster`,
+            {
+                resourceName: `aks-${args.baseName}`,
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                dnsPrefix: args.baseName,
+                nodeResourceGroup: pulumi.interpolate`${args.resourceGroupName}-aks-nodes`,
+                sku: { name: containerservice.ManagedClusterSKUName.Base, tier: containerservice.ManagedClusterSKUTier.Standard },
+                identity: { type: containerservice.ResourceIdentityType.UserAssigned, userAssignedIdentities: [controlPlane.id] },
+                identityProfile: { kubeletidentity: { resourceId: kubelet.id, clientId: kubelet.clientId, objectId: kubelet.principalId } },
+                enableRBAC: true,
+                aadProfile: { managed: true, enableAzureRBAC: true, tenantID: args.tenantId },
+                disableLocalAccounts: true,
+                autoUpgradeProfile: {
+                    upgradeChannel: containerservice.UpgradeChannel.Stable,
+                    nodeOSUpgradeChannel: containerservice.NodeOSUpgradeChannel.NodeImage,
+                },
+                apiServerAccessProfile: spec.apiServerAuthorizedIpRanges.length > 0 ? { authorizedIPRanges: spec.apiServerAuthorizedIpRanges } : undefined,
+                networkProfile: {
+                    networkPlugin: containerservice.NetworkPlugin.Azure,
+                    networkPolicy: containerservice.NetworkPolicy.Calico,
+                    serviceCidr: spec.serviceCidr,
+                    dnsServiceIP: spec.dnsServiceIp,
+                    loadBalancerSku: containerservice.LoadBalancerSku.Standard,
+                    outboundType: containerservice.OutboundType.LoadBalancer,
+                },
+                agentPoolProfiles: [
+                    {
+                        name: "system",
+                        mode: containerservice.AgentPoolMode.System,
+                        type: containerservice.AgentPoolType.VirtualMachineScaleSets,
+                        osType: containerservice.OSType.Linux,
+                        count: spec.nodeCount,
+                        vmSize: spec.nodeVmSize,
+                        vnetSubnetID: args.subnetId,
+                        // The subnet-size check in config.ts assumes exactly this many pods per node
+                        // and one surge node.
+                        maxPods: MAX_PODS_PER_NODE,
+                        upgradeSettings: { maxSurge: "1" },
+                        enableNodePublicIP: false,
+                        tags: args.tags,
+                    },
+                ],
+                // Identities are refused in the request that creates the cluster; each workload's is
+                // attached afterwards by its own PodIdentityAttachment.
+                podIdentityProfile: { enabled: spec.identityMode === "podIdentityAddon", allowNetworkPluginKubenet: false },
+                addonProfiles: {
+                    azureKeyvaultSecretsProvider: {
+                        enabled: true,
+                        config: { enableSecretRotation: "true", rotationPollInterval: spec.secretRotationPollInterval },
+                    },
+                },
+                securityProfile: { imageCleaner: { enabled: true, intervalHours: 48 } },
+                tags: args.tags,
+            },
+            {
+                parent: this,
+                dependsOn: controlPlaneGrants,
+                protect: args.protect ?? true,
+                // The attachments own this list; a refresh reads their entries into the cluster's
+                // state, and ignoring the path keeps an update from sending the list back empty.
+                ignoreChanges: ["podIdentityProfile.userAssignedIdentities", "podIdentityProfile.userAssignedIdentityExceptions"],
+            },
+        );
+
+        grantRole(
+            `${name}-deployer-admin`,
+            {
+                principalId: args.admin.objectId,
+                principalType: args.admin.principalType,
+                role: "aksRbacClusterAdmin",
+                scope: cluster.id,
+                subscriptionId: args.subscriptionId,
+                description: "Whoever runs pulumi up manages the cluster's Kubernetes objects through Azure RBAC.",
+            },
+            { parent: this },
+        );
+
+        const credentials = containerservice.listManagedClusterUserCredentialsOutput(
+            { resourceGroupName: args.resourceGroupName, resourceName: cluster.name, format: "exec" },
+            { parent: this },
+        );
+        const kubeconfig = pulumi.secret(
+            credentials.kubeconfigs.apply((configs) => {
+                const first = configs[0];
+                if (first === undefined) {
+                    throw new Error("AKS returned no user kubeconfig");
+                }
+                return kubeconfigForAzureCli(Buffer.from(first.value, "base64").toString("utf8"));
+            }),
+        );
+        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig, enableServerSideApply: true }, { parent: this });
+
+        this.clusterName = cluster.name;
+        this.clusterId = cluster.id;
+        this.kubeletIdentity = { resourceId: kubelet.id, clientId: kubelet.clientId, objectId: kubelet.principalId };
+        this.nodeResourceGroup = cluster.nodeResourceGroup.apply((rg) => rg ?? "");
+        this.revision = clusterRevision(spec);
+        this.registerOutputs({
+            clusterName: this.clusterName,
+            clusterId: this.clusterId,
+            kubeletIdentity: this.kubeletIdentity,
+            nodeResourceGroup: this.nodeResourceGroup,
+            revision: this.revision,
+        });
+    }
+}

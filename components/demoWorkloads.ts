@@ -1,0 +1,185 @@
+// Workloads that prove the wiring on every `pulumi up`: a Job that carries the binding label reads
+// the workload's secret (mounted by the CSI driver and over the Key Vault API) and writes a blob; a
+// Job without the label must be refused a token; a long-running pod mounts the secrets for people
+// who want to look. Pulumi waits for Jobs to complete, so a broken wiring fails the update.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { WorkloadConfig } from "../config";
+
+export interface DemoWorkloadsArgs {
+    workload: WorkloadConfig;
+    /** Namespace created by the workload's PodIdentityBinding. */
+    namespace: pulumi.Input<string>;
+    secretProviderClassName: pulumi.Input<string>;
+    /** Client id of the workload's identity. */
+    identityClientId: pulumi.Input<string>;
+    keyVaultUri: pulumi.Input<string>;
+    secretName: pulumi.Input<string>;
+    /** `https://<account>.blob.core.windows.net/`. */
+    blobEndpoint: pulumi.Input<string>;
+    container: pulumi.Input<string>;
+    /** Pinned official Node.js image. */
+    image: string;
+    /** Source of verifier/verifier.js, shipped in a ConfigMap. */
+    verifierScript: string;
+    /** Subnet of the private endpoints: the only HTTPS destination the pods may reach. */
+    privateEndpointSubnetPrefix: string;
+    /** Subnet of the nodes, where the pod-identity NMI answers token requests (port 2579). */
+    aksSubnetPrefix: string;
+    /** What must exist before the bound Job can pass: identity assignment, grants, endpoints. */
+    dependsOn: pulumi.Input<pulumi.Resource>[];
+    provider: k8s.Provider;
+    /** How long the verification Jobs may take. Defaults to 20 minutes (role propagation is slow). */
+    verifyTimeoutMinutes?: number;
+}
+
+/** The mount point of the Key Vault objects, as in the Secrets Store CSI driver's walkthroughs. */
+export const SECRETS_MOUNT = "/mnt/secrets-store";
+const SCRIPT_MOUNT = "/opt/verifier";
+/** The `node` user of the official Node.js images. */
+const NODE_UID = 1000;
+
+/** Pod-level settings of the Pod Security Standards "restricted" profile. Exported for testing. */
+export function restrictedPodSecurityContext() {
+    return { runAsNonRoot: true, runAsUser: NODE_UID, runAsGroup: NODE_UID, fsGroup: NODE_UID, seccompProfile: { type: "RuntimeDefault" } };
+}
+
+/** Container-level settings of the "restricted" profile, plus a read-only root filesystem. Exported for testing. */
+export function restrictedContainerSecurityContext() {
+    return { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } };
+}
+
+/** Small, bounded resources for the verifier and the inspector. Exported for testing. */
+export const DEMO_RESOURCES = { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "250m", memory: "128Mi" } };
+
+/** Labels shared by every demo pod; the NetworkPolicy selects them. */
+export function demoLabels(workload: string, role: string): Record<string, string> {
+    return { "app.kubernetes.io/name": role, "app.kubernetes.io/part-of": "aks-identity-vault-demo", "aks-identity-vault/workload": workload };
+}
+
+/**
+ * Egress the demo pods need, and nothing else: DNS, HTTPS to the private endpoints, and the
+ * instance metadata endpoint that the pod-identity NMI intercepts (its redirect lands on the node,
+ * port 2579). Ingress: none. Exported for testing.
+ */
+export function demoNetworkPolicySpec(args: { workload: string; privateEndpointSubnetPrefix: string; aksSubnetPrefix: string }) {
+    return {
+        podSelector: { matchLabels: { "app.kubernetes.io/part-of": "aks-identity-vault-demo", "aks-identity-vault/workload": args.workload } },
+        policyTypes: ["Ingress", "Egress"],
+        ingress: [],
+        egress: [
+            {
+                to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+                ports: [
+                    { protocol: "UDP", port: 53 },
+                    { protocol: "TCP", port: 53 },
+                ],
+            },
+            { to: [{ ipBlock: { cidr: args.privateEndpointSubnetPrefix } }], ports: [{ protocol: "TCP", port: 443 }] },
+            { to: [{ ipBlock: { cidr: "169.254.169.254/32" } }], ports: [{ protocol: "TCP", port: 80 }] },
+            { to: [{ ipBlock: { cidr: args.aksSubnetPrefix } }], ports: [{ protocol: "TCP", port: 2579 }] },
+        ],
+    };
+}
+
+export class DemoWorkloads extends pulumi.ComponentResource {
+    /** `kubectl logs` targets for the two verdicts. */
+    public readonly boundJobName: pulumi.Output<string>;
+    public readonly unboundJobName: pulumi.Output<string>;
+    public readonly inspectorPodName: pulumi.Output<string>;
+
+    constructor(name: string, args: DemoWorkloadsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aks-identity-vault:demo:DemoWorkloads", name, {}, opts);
+        const { workload } = args;
+        const k8sOpts = { parent: this, provider: args.provider };
+        const timeout = `${args.verifyTimeoutMinutes ?? 20}m`;
+        const meta = (resourceName: string, role: string, extra: Record<string, string> = {}) => ({
+            name: resourceName,
+            namespace: args.namespace,
+            labels: { ...demoLabels(workload.name, role), ...extra },
+        });
+
+        const script = new k8s.core.v1.ConfigMap(`${name}-verifier-script`, { metadata: meta("verifier-script", "verifier"), data: { "verifier.js": args.verifierScript } }, k8sOpts);
+        const boundAccount = new k8s.core.v1.ServiceAccount(`${name}-bound-sa`, { metadata: meta(`${workload.name}-verifier`, "verifier"), automountServiceAccountToken: false }, k8sOpts);
+        const unboundAccount = new k8s.core.v1.ServiceAccount(`${name}-unbound-sa`, { metadata: meta(`${workload.name}-unbound`, "verifier-unbound"), automountServiceAccountToken: false }, k8sOpts);
+        const policy = new k8s.networking.v1.NetworkPolicy(
+            `${name}-network-policy`,
+            {
+                metadata: meta("demo-egress", "network-policy"),
+                spec: demoNetworkPolicySpec({ workload: workload.name, privateEndpointSubnetPrefix: args.privateEndpointSubnetPrefix, aksSubnetPrefix: args.aksSubnetPrefix }),
+            },
+            k8sOpts,
+        );
+
+        const container = (env: Record<string, pulumi.Input<string>>, mounts: Array<{ name: string; mountPath: string; readOnly: boolean }>, command: string[]) => ({
+            name: "main",
+            image: args.image,
+            imagePullPolicy: "IfNotPresent",
+            command,
+            env: Object.entries(env).map(([envName, value]) => ({ name: envName, value })),
+            resources: DEMO_RESOURCES,
+            securityContext: restrictedContainerSecurityContext(),
+            volumeMounts: mounts,
+        });
+        const scriptVolume = { name: "verifier", configMap: { name: script.metadata.name } };
+        const scriptMount = { name: "verifier", mountPath: SCRIPT_MOUNT, readOnly: true };
+        const secretsVolume = { name: "secrets-store", csi: { driver: "secrets-store.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: args.secretProviderClassName } } };
+        const secretsMount = { name: "secrets-store", mountPath: SECRETS_MOUNT, readOnly: true };
+        const bindingLabel = { aadpodidbinding: workload.bindingSelector };
+        const common = {
+            WORKLOAD: workload.name,
+            TOKEN_SOURCE: "imds",
+            KEYVAULT_URI: args.keyVaultUri,
+            BLOB_ENDPOINT: args.blobEndpoint,
+            BLOB_CONTAINER: args.container,
+        };
+        const job = (jobName: string, role: string, labels: Record<string, string>, account: k8s.core.v1.ServiceAccount, env: Record<string, pulumi.Input<string>>, withSecrets: boolean) =>
+            new k8s.batch.v1.Job(
+                `${name}-${role}`,
+                {
+                    metadata: meta(jobName, role, labels),
+                    spec: {
+                        // The script retries within its own budgets; a failed pod is a verdict, not a flake.
+                        backoffLimit: 0,
+                        activeDeadlineSeconds: (args.verifyTimeoutMinutes ?? 20) * 60,
+                        template: {
+                            metadata: { labels: { ...demoLabels(workload.name, role), ...labels } },
+                            spec: {
+                                serviceAccountName: account.metadata.name,
+                                automountServiceAccountToken: false,
+                                restartPolicy: "Never",
+                                securityContext: restrictedPodSecurityContext(),
+                                containers: [container(env, withSecrets ? [scriptMount, secretsMount] : [scriptMount], ["node", `${SCRIPT_MOUNT}/verifier.js`])],
+                                volumes: withSecrets ? [scriptVolume, secretsVolume] : [scriptVolume],
+                            },
+                        },
+                    },
+                },
+                { ...k8sOpts, dependsOn: [...args.dependsOn, policy], customTimeouts: { create: timeout, update: timeout } },
+            );
+
+        const bound = job(`${workload.name}-verify-bound`, "verify-bound", bindingLabel, boundAccount, { ...common, VERIFY_MODE: "bound", AZURE_CLIENT_ID: args.identityClientId, SECRET_NAME: args.secretName, SECRET_FILE: pulumi.interpolate`${SECRETS_MOUNT}/${args.secretName}` }, true);
+        // No binding label and no CSI volume (its mount would need the identity): it must be refused.
+        const unbound = job(`${workload.name}-verify-unbound`, "verify-unbound", {}, unboundAccount, { ...common, VERIFY_MODE: "unbound", AZURE_CLIENT_ID: args.identityClientId }, false);
+
+        const inspector = new k8s.core.v1.Pod(
+            `${name}-inspector`,
+            {
+                metadata: meta(`${workload.name}-secrets-inspector`, "secrets-inspector", bindingLabel),
+                spec: {
+                    serviceAccountName: boundAccount.metadata.name,
+                    automountServiceAccountToken: false,
+                    securityContext: restrictedPodSecurityContext(),
+                    containers: [container({}, [secretsMount], ["node", "-e", "setInterval(() => {}, 3600000)"])],
+                    volumes: [secretsVolume],
+                },
+            },
+            { ...k8sOpts, dependsOn: [...args.dependsOn, policy] },
+        );
+
+        this.boundJobName = bound.metadata.name;
+        this.unboundJobName = unbound.metadata.name;
+        this.inspectorPodName = inspector.metadata.name;
+        this.registerOutputs({ boundJobName: this.boundJobName, unboundJobName: this.unboundJobName, inspectorPodName: this.inspectorPodName });
+    }
+}
