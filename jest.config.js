@@ -5,5 +5,7 @@ module.exports = {
     roots: ["<rootDir>/tests"],
     testMatch: ["**/*.test.ts"],
     transform: { "^.+\\.ts$": ["ts-jest", {}] },
+    globalSetup: "<rootDir>/tests/globalSetup.ts",
+    globalTeardown: "<rootDir>/tests/globalTeardown.ts",
     testTimeout: 60000,
 };

@@ -1,6 +1,7 @@
 // `npm run plan`: what `pulumi preview` would register, offline. It runs the real index.ts under the
 // shared mocks and prints a tree for reviewers, or with --json one document in the shape of
 // `pulumi preview --json`. Flags follow the Pulumi CLI: --stack, --config-file, -c key=value.
+import { createHash } from "crypto";
 import { Plan, Step, runProgram } from "../tests/harness";
 import { loadStackConfig } from "../tests/stackConfig";
 
@@ -70,9 +71,22 @@ function flatten(value: unknown, prefix: string, out: string[]): void {
         for (const [key, item] of entries) {
             flatten(item, prefix === "" ? key : `${prefix}.${key}`, out);
         }
+    } else if (typeof value === "string" && value.includes("\n")) {
+        out.push(...multiline(prefix, value));
     } else {
         out.push(`${prefix}: ${typeof value === "string" ? value : JSON.stringify(value)}`);
     }
+}
+
+/** Most embedded documents are short enough to read in place; a long one is named by its digest. */
+const MAX_INLINE_LINES = 24;
+
+function multiline(prefix: string, value: string): string[] {
+    const lines = value.replace(/\n$/, "").split("\n");
+    if (lines.length > MAX_INLINE_LINES) {
+        return [`${prefix}: [${lines.length} lines, sha256 ${createHash("sha256").update(value).digest("hex").slice(0, 16)}]`];
+    }
+    return [`${prefix}: |`, ...lines.map((line) => `    ${line}`)];
 }
 
 function nameOf(urn: string): string {
@@ -85,7 +99,8 @@ export function renderTree(plan: Plan, stack: string): string {
     const resources = plan.steps.filter((s) => !s.newState.type.startsWith("pulumi:providers:"));
     const providers = plan.steps.filter((s) => s.newState.type.startsWith("pulumi:providers:"));
     lines.push(`Plan for stack ${stack}, computed offline under mocks (ids and other Azure-computed values are simulated).`);
-    lines.push(`Providers: ${providers.map((p) => `${p.newState.type.slice("pulumi:providers:".length)} ${String(p.newState.inputs.version)}`).join(", ")}`);
+    const describe = (p: Step) => [p.newState.type.slice("pulumi:providers:".length), nameOf(p.urn), typeof p.newState.inputs.version === "string" ? p.newState.inputs.version : ""].filter(Boolean).join(" ");
+    lines.push(`Providers: ${providers.map(describe).join(", ")}`);
     lines.push("");
     const children = new Map<string, Step[]>();
     for (const step of resources) {

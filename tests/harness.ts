@@ -2,6 +2,7 @@
 // the Pulumi SDK sends, in order: type, name, inputs, parent, provider, dependencies and options.
 // The offline plan and the tests read the program through this one function, so what they show is
 // what the program registers, never a second description of it.
+import { createHash } from "crypto";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
@@ -101,7 +102,8 @@ export function engineUrn(stack: string, parentUrn: string, type: string, name: 
 }
 
 function defaultProviderUrn(stack: string, pkg: string, version: string): string {
-    return `urn:pulumi:${stack}::${PROJECT_NAME}::pulumi:providers:${pkg}::default_${version.replace(/[.-]/g, "_")}`;
+    const name = version === "" ? "default" : `default_${version.replace(/[.-]/g, "_")}`;
+    return `urn:pulumi:${stack}::${PROJECT_NAME}::pulumi:providers:${pkg}::${name}`;
 }
 
 function consoleDiagnostics(diagnostics: Diagnostic[]): () => void {
@@ -142,11 +144,9 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
     const steps: Step[] = [];
     const providers = new Set<string>();
     const stackOutputs: Record<string, unknown> = {};
-    let pending = 0;
 
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: RegisterResourceRequest, callback: Callback) => {
-        pending++;
         const type = req.getType();
         const custom = req.getCustom();
         let provider = req.getProvider();
@@ -180,6 +180,11 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
         req.getPropertydependenciesMap().forEach((deps, key) => {
             propertyDependencies[key] = [...deps.getUrnsList()].sort();
         });
+        const inputs = planValue(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
+        if (type.startsWith("pulumi-nodejs:dynamic:") && typeof inputs.__provider === "string") {
+            // The serialized provider code: its digest shows in a diff when the code changes.
+            inputs.__provider = `[dynamic provider, sha256 ${createHash("sha256").update(inputs.__provider).digest("hex").slice(0, 16)}]`;
+        }
         const step: Step = {
             op: "create",
             urn: "",
@@ -188,7 +193,7 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
                 custom,
                 parent: req.getParent(),
                 provider,
-                inputs: planValue(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+                inputs,
                 dependencies: [...new Set(req.getDependenciesList())].sort(),
                 propertyDependencies: Object.fromEntries(Object.keys(propertyDependencies).sort().map((k) => [k, propertyDependencies[k]])),
                 protect: req.getProtect() ?? false,
@@ -203,7 +208,6 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
             if (response !== undefined && response !== null && typeof (response as { getUrn?: unknown }).getUrn === "function") {
                 step.urn = (response as { getUrn(): string }).getUrn();
             }
-            pending--;
             callback(err, response);
         });
     };
@@ -233,7 +237,9 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
                 return {};
             }
         });
-        await settle(() => pending);
+        // Waits for every outstanding registration, including the serialization of dynamic
+        // providers, which runs before their registration request is sent.
+        await pulumi.runtime.disconnect();
     } finally {
         restoreConsole();
     }
@@ -251,13 +257,4 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
         diagnostics,
         changeSummary: { create: steps.length },
     };
-}
-
-/** Waits until no registration is in flight for several turns of the event loop. */
-async function settle(inFlight: () => number): Promise<void> {
-    let quiet = 0;
-    for (let turn = 0; turn < 10_000 && quiet < 5; turn++) {
-        await new Promise((resolve) => setImmediate(resolve));
-        quiet = inFlight() === 0 ? quiet + 1 : 0;
-    }
 }

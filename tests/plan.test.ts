@@ -3,14 +3,15 @@ import { execFile } from "child_process";
 import * as path from "path";
 import { promisify } from "util";
 import type { Plan } from "./harness";
+import { PlanProcess, planFor, planProcess } from "./support";
 
 const run = promisify(execFile);
 const ROOT = path.join(__dirname, "..");
 
 /** Runs `npm run plan -- <args>` exactly as a user would, in its own process. */
-async function planProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function npmPlan(args: string[]): Promise<PlanProcess> {
     try {
-        const { stdout, stderr } = await run("npm", ["run", "plan", "--", ...args], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
+        const { stdout, stderr } = await run("npm", ["run", "plan", "--", ...args], { cwd: ROOT, maxBuffer: 256 * 1024 * 1024 });
         return { code: 0, stdout, stderr };
     } catch (err) {
         const failed = err as { code: number; stdout: string; stderr: string };
@@ -19,34 +20,22 @@ async function planProcess(args: string[]): Promise<{ code: number; stdout: stri
 }
 
 /**
- * Runs the plan command in this process, capturing its output. A run that succeeds leaves the
- * program in the module registry, so those get a fresh registry; a program that throws while
- * loading is not kept, so failing runs can share one.
+ * Runs the plan command in this process, capturing its output: for bad config, which stops the
+ * program before it registers anything (a program that throws while loading is not kept in the
+ * module registry, so each run evaluates it anew).
  */
-async function planInProcess(args: string[], fresh = true): Promise<{ code: number; stdout: string; stderr: string }> {
+async function refusedInProcess(args: string[]): Promise<PlanProcess> {
     let stdout = "";
     let stderr = "";
-    let code = -1;
-    const io = { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) } };
-    if (fresh) {
-        await jest.isolateModulesAsync(async () => {
-            const { main } = await import("../scripts/plan");
-            code = await main(args, io);
-        });
-    } else {
-        const { main } = await import("../scripts/plan");
-        code = await main(args, io);
-    }
+    const { main } = await import("../scripts/plan");
+    const code = await main(args, { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) } });
     return { code, stdout, stderr };
 }
 
 describe("plan --json on the dev stack", () => {
     let plan: Plan;
     beforeAll(async () => {
-        const result = await planInProcess(["--json"]);
-        expect(result.code).toBe(0);
-        expect(result.stderr).toBe("");
-        plan = JSON.parse(result.stdout) as Plan;
+        plan = await planFor();
     });
 
     test("is one document shaped like pulumi preview --json", () => {
@@ -117,7 +106,7 @@ describe("plan refuses bad config with one line naming the key, and no stack tra
     ];
 
     test.each(cases)("%s", async (_label, args, key) => {
-        const result = await planInProcess(args, false);
+        const result = await refusedInProcess(args);
         expect(result.code).toBe(1);
         expect(result.stdout).toBe("");
         expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
@@ -126,13 +115,13 @@ describe("plan refuses bad config with one line naming the key, and no stack tra
     });
 
     test("in its own process, as a user runs it", async () => {
-        const result = await planProcess(["--json", "-c", "nodeCount=zero"]);
+        const result = await npmPlan(["--json", "-c", "nodeCount=zero"]);
         expect(result).toEqual({ code: 1, stdout: "", stderr: 'error: Invalid config aks-identity-vault:nodeCount = "zero": must be a whole number from 1 to 100.\n' });
     });
 });
 
 test("two plans of the same config are byte-identical, each one JSON document on stdout", async () => {
-    const [first, second] = await Promise.all([planProcess(["--json"]), planProcess(["--json"])]);
+    const [first, second] = await Promise.all([npmPlan(["--json"]), npmPlan(["--json"])]);
     expect(first.code).toBe(0);
     expect(first.stdout.startsWith("{")).toBe(true);
     expect(() => JSON.parse(first.stdout)).not.toThrow();
@@ -140,7 +129,7 @@ test("two plans of the same config are byte-identical, each one JSON document on
 });
 
 test("the tree names every resource with its settings and flags protection", async () => {
-    const result = await planInProcess([]);
+    const result = await planProcess([]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("+ azure-native:keyvault:Vault  keyvault-vault  [protect]");
     expect(result.stdout).toContain("properties.publicNetworkAccess: Disabled");

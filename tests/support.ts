@@ -1,17 +1,62 @@
-// Helpers for tests that run the whole program: each run gets a fresh module registry, so the
-// program is evaluated anew with its own config, exactly as one `pulumi preview` would.
+// Helpers for tests that read the whole program. A plan is computed exactly as `npm run plan`
+// computes it, in its own process: the program, its dynamic provider's serialization and the
+// mocks run as they do for a reviewer. Plans are cached for the length of one jest run (see
+// globalSetup.ts), so test files that need the same configuration share one computation.
+import { execFile } from "child_process";
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { promisify } from "util";
 import type { Plan, Step } from "./harness";
 
-/** Runs the program for `stack` with `-c key=value` overrides and returns what it registered. */
-export async function planFor(overrides: string[] = [], stack = "dev"): Promise<Plan> {
-    let plan: Plan | undefined;
-    await jest.isolateModulesAsync(async () => {
-        const { runProgram } = await import("./harness");
-        const { loadStackConfig } = await import("./stackConfig");
-        plan = await runProgram({ stack, config: loadStackConfig({ stack, overrides }) });
-    });
+const run = promisify(execFile);
+const ROOT = path.join(__dirname, "..");
+const memory = new Map<string, Promise<Plan>>();
+
+/** Result of running the plan command in its own process. */
+export interface PlanProcess {
+    code: number;
+    stdout: string;
+    stderr: string;
+}
+
+/** Runs `scripts/plan.ts` with `args` in a child process, as `npm run plan -- <args>` does. */
+export async function planProcess(args: string[]): Promise<PlanProcess> {
+    try {
+        const { stdout, stderr } = await run(process.execPath, ["-r", "sucrase/register/ts", "scripts/plan.ts", ...args], { cwd: ROOT, maxBuffer: 256 * 1024 * 1024 });
+        return { code: 0, stdout, stderr };
+    } catch (err) {
+        const failed = err as { code: number; stdout: string; stderr: string };
+        return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+    }
+}
+
+async function computePlan(stack: string, overrides: string[]): Promise<Plan> {
+    const key = createHash("sha256").update(JSON.stringify([stack, overrides])).digest("hex").slice(0, 24);
+    const cacheDir = process.env.AIV_PLAN_CACHE;
+    const cached = cacheDir === undefined ? undefined : path.join(cacheDir, `${key}.json`);
+    if (cached !== undefined && fs.existsSync(cached)) {
+        return JSON.parse(fs.readFileSync(cached, "utf8")) as Plan;
+    }
+    const result = await planProcess(["--json", "--stack", stack, ...overrides.flatMap((o) => ["-c", o])]);
+    if (result.code !== 0) {
+        throw new Error(`plan ${JSON.stringify(overrides)} exited ${result.code}: ${result.stderr}`);
+    }
+    if (cached !== undefined) {
+        const partial = `${cached}.${process.pid}.tmp`;
+        fs.writeFileSync(partial, result.stdout);
+        fs.renameSync(partial, cached);
+    }
+    return JSON.parse(result.stdout) as Plan;
+}
+
+/** The plan of `stack` with `-c key=value` overrides. */
+export function planFor(overrides: string[] = [], stack = "dev"): Promise<Plan> {
+    const key = JSON.stringify([stack, overrides]);
+    let plan = memory.get(key);
     if (plan === undefined) {
-        throw new Error("the program did not run");
+        plan = computePlan(stack, overrides);
+        memory.set(key, plan);
     }
     return plan;
 }
