@@ -113,6 +113,13 @@ export class AksCluster extends pulumi.ComponentResource {
             );
         }
 
+        if (spec.identityMode === "podIdentityAddon") {
+            pulumi.log.warn(
+                "identityMode podIdentityAddon uses the AKS pod-identity add-on, which Microsoft has deprecated (support ended September 2025) in favour of Microsoft Entra Workload ID; the subscription needs the EnablePodIdentityPreview feature. Plan the move to identityMode workloadIdentity.",
+                this,
+            );
+        }
+
         // Both identities exist, with their role assignments, before the cluster does.
         const controlPlane = new managedidentity.UserAssignedIdentity(
             `${name}-control-plane-identity`,

@@ -102,6 +102,10 @@ describe("dev stack: AKS with the pod-identity add-on", () => {
             });
         });
 
+        test("the plan warns that the add-on is deprecated", () => {
+            expect(plan.diagnostics).toContainEqual({ severity: "warning", message: expect.stringContaining("deprecated") });
+        });
+
         test("no authorized IP ranges: no access profile, and the plan warns", () => {
             expect(cluster.newState.inputs.apiServerAccessProfile).toBeUndefined();
             expect(plan.diagnostics).toContainEqual({ severity: "warning", message: expect.stringContaining("apiServerAuthorizedIpRanges is empty") });
@@ -239,9 +243,9 @@ describe("dev stack: AKS with the pod-identity add-on", () => {
 });
 
 describe("apiServerAuthorizedIpRanges set", () => {
-    test("restricts the API server and does not warn", async () => {
+    test("restricts the API server and does not warn about it", async () => {
         const plan = await planFor(['apiServerAuthorizedIpRanges=["203.0.113.0/24"]']);
         expect(inputAt(step(plan, T.cluster, "aks-cluster"), "apiServerAccessProfile.authorizedIPRanges")).toEqual(["203.0.113.0/24"]);
-        expect(plan.diagnostics.filter((d) => d.severity === "warning")).toEqual([]);
+        expect(plan.diagnostics.filter((d) => d.message.includes("apiServerAuthorizedIpRanges"))).toEqual([]);
     });
 });
