@@ -459,7 +459,9 @@ export async function upsertPodIdentity(
 
 /**
  * Removes the entry `namespace`/`name` from the cluster's pod identities; other entries are kept.
- * Resolves to false, writing nothing, when the cluster or the entry is already gone.
+ * Resolves to false, writing nothing, when the cluster or the entry is already gone, or when the
+ * add-on is off (a switch to another identity mode turned it off, and writing the profile back would
+ * turn it on again).
  */
 export async function removePodIdentity(
     client: ManagedClusterApi,
@@ -470,7 +472,7 @@ export async function removePodIdentity(
 ): Promise<boolean> {
     return withRetries(`remove pod identity "${namespace}/${name}" from`, cluster, policy, async (signal) => {
         const read = await getCluster(client, cluster, signal);
-        if (read === undefined || findEntry(entriesOf(read.current), namespace, name) === undefined) {
+        if (read === undefined || read.current.podIdentityProfile?.enabled !== true || findEntry(entriesOf(read.current), namespace, name) === undefined) {
             return false;
         }
         try {

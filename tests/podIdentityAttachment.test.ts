@@ -296,6 +296,14 @@ describe("ARM operations through the SDK against a fake Azure Resource Manager",
         expect(arm.count("PUT")).toBe(0);
     });
 
+    test("remove writes nothing once the add-on is off, so switching identity mode never turns it back on", async () => {
+        const body = arm.clusterBody(SUB, RG, CLUSTER) as { properties: { podIdentityProfile: { enabled: boolean } } };
+        body.properties.podIdentityProfile.enabled = false;
+        expect(await removePodIdentity(client(), cluster, "beta", "beta", FAST)).toBe(false);
+        expect(arm.count("PUT")).toBe(0);
+        expect(arm.clusterBody(SUB, RG, CLUSTER)).toMatchObject({ properties: { podIdentityProfile: { enabled: false } } });
+    });
+
     test("read returns the entry when present and undefined when it or the cluster is gone", async () => {
         expect(await readPodIdentity(client(), cluster, "beta", "beta", FAST)).toEqual({ ...entry("beta"), provisioningState: "Assigned" });
         expect(await readPodIdentity(client(), cluster, "alpha", "alpha", FAST)).toBeUndefined();
