@@ -16,6 +16,10 @@ export const KEY_VAULT_AUTHORIZATIONS = ["rbac", "accessPolicy"] as const;
 /** How the Key Vault authorizes data-plane access: Azure RBAC or vault access policies. */
 export type KeyVaultAuthorization = (typeof KEY_VAULT_AUTHORIZATIONS)[number];
 
+export const IDENTITY_TYPES = ["managedIdentity", "servicePrincipal"] as const;
+/** What Azure identity a workload has: a user-assigned managed identity, or (open-source aad-pod-identity only) a service principal. */
+export type IdentityType = (typeof IDENTITY_TYPES)[number];
+
 /** One application team's slice of the stack. */
 export interface WorkloadConfig {
     /** Short name: the identity, the blob container and the Key Vault secret are named after it. */
@@ -24,6 +28,10 @@ export interface WorkloadConfig {
     namespace: string;
     /** The value pods carry in the `aadpodidbinding` label to claim the identity. Defaults to `name`. */
     bindingSelector: string;
+    /** The service account the workload's pods run as. Defaults to `<name>-workload`. */
+    serviceAccount: string;
+    /** Defaults to `managedIdentity`; `servicePrincipal` needs identityMode `podIdentityOss`. */
+    identityType: IdentityType;
 }
 
 export interface NetworkConfig {
@@ -88,7 +96,7 @@ export const DEFAULTS = {
     deployerPrincipalType: "User" as PrincipalType,
     verifierImage: "node:22.14.0-alpine3.21",
     protectStatefulResources: true,
-    workloads: [{ name: "alpha", namespace: "alpha" }] as Array<{ name: string; namespace: string; bindingSelector?: string }>,
+    workloads: [{ name: "alpha", namespace: "alpha" }] as Array<{ name: string; namespace: string; bindingSelector?: string; serviceAccount?: string; identityType?: IdentityType }>,
 };
 
 /** Every key the project reads from its own config namespace. */
@@ -207,6 +215,8 @@ export function maxNodesForSubnet(cidr: string, maxPodsPerNode = MAX_PODS_PER_NO
 export const NAMESPACE_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** Workload names: they become blob container, identity and secret names. */
 export const WORKLOAD_NAME_PATTERN = /^[a-z](?!.*--)[a-z0-9-]{1,22}[a-z0-9]$/;
+/** Kubernetes service account names: RFC 1123 subdomains. */
+export const SERVICE_ACCOUNT_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 /** Kubernetes label values. */
 export const LABEL_VALUE_PATTERN = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
 
@@ -261,8 +271,18 @@ const workloadSchema = z.strictObject(
             .regex(LABEL_VALUE_PATTERN, "must be a Kubernetes label value: letters, digits, '-', '_' and '.', starting and ending with a letter or digit")
             .min(1, "must not be empty")
             .optional(),
+        serviceAccount: text("a Kubernetes service account name")
+            .max(253, "must be at most 253 characters")
+            .regex(SERVICE_ACCOUNT_PATTERN, "must be a Kubernetes service account name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit")
+            .optional(),
+        identityType: z.enum(IDENTITY_TYPES, `must be one of ${IDENTITY_TYPES.join(", ")}`).optional(),
     },
-    { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field(s) ${issue.keys.join(", ")}; allowed: name, namespace, bindingSelector` : "must be an object with name and namespace") },
+    {
+        error: (issue) =>
+            issue.code === "unrecognized_keys"
+                ? `unknown field(s) ${issue.keys.join(", ")}; allowed: name, namespace, bindingSelector, serviceAccount, identityType`
+                : "must be an object with name and namespace",
+    },
 );
 
 const schemas = {
@@ -375,7 +395,18 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
         );
     }
 
-    const workloads = workloadEntries.map((w) => ({ name: w.name, namespace: w.namespace, bindingSelector: w.bindingSelector ?? w.name }));
+    const workloads = workloadEntries.map((w) => ({
+        name: w.name,
+        namespace: w.namespace,
+        bindingSelector: w.bindingSelector ?? w.name,
+        serviceAccount: w.serviceAccount ?? `${w.name}-workload`,
+        identityType: w.identityType ?? "managedIdentity",
+    }));
+    workloads.forEach((w, index) => {
+        if (w.identityType === "servicePrincipal" && identityMode !== "podIdentityOss") {
+            fail(describePath("workloads", [index, "identityType"]), w.identityType, `needs identityMode podIdentityOss (identityMode is ${identityMode}); use managedIdentity`);
+        }
+    });
     checkUnique(workloads, "name");
     checkUnique(workloads, "namespace");
     checkUnique(workloads, "bindingSelector");

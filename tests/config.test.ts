@@ -30,7 +30,7 @@ describe("parseConfig with no project keys set", () => {
         });
         expect(config.demo).toEqual({ verifierImage: "node:22.14.0-alpine3.21" });
         expect(config.protectStatefulResources).toBe(true);
-        expect(config.workloads).toEqual([{ name: "alpha", namespace: "alpha", bindingSelector: "alpha" }]);
+        expect(config.workloads).toEqual([{ name: "alpha", namespace: "alpha", bindingSelector: "alpha", serviceAccount: "alpha-workload", identityType: "managedIdentity" }]);
     });
 
     test("derives the name prefix and tags from the stack", () => {
@@ -71,9 +71,14 @@ describe("parseConfig accepts valid values", () => {
             { name: "beta", namespace: "team-b", bindingSelector: "beta-reader" },
         ];
         expect(parse({ workloads: JSON.stringify(workloads) }).workloads).toEqual([
-            { name: "alpha", namespace: "team-a", bindingSelector: "alpha" },
-            { name: "beta", namespace: "team-b", bindingSelector: "beta-reader" },
+            { name: "alpha", namespace: "team-a", bindingSelector: "alpha", serviceAccount: "alpha-workload", identityType: "managedIdentity" },
+            { name: "beta", namespace: "team-b", bindingSelector: "beta-reader", serviceAccount: "beta-workload", identityType: "managedIdentity" },
         ]);
+    });
+
+    test("a service-principal workload with its own service account, in podIdentityOss mode", () => {
+        const workloads = [{ name: "legacy", namespace: "legacy", serviceAccount: "legacy-app", identityType: "servicePrincipal" }];
+        expect(parse({ identityMode: "podIdentityOss", workloads: JSON.stringify(workloads) }).workloads[0]).toMatchObject({ serviceAccount: "legacy-app", identityType: "servicePrincipal" });
     });
 
     test("authorized IP ranges and protection off", () => {
@@ -109,6 +114,9 @@ describe("parseConfig refuses bad values with one line naming the key, the value
         ["a workload name too short for a container", { workloads: '[{"name":"ab","namespace":"a"}]' }, 'aks-identity-vault:workloads[0].name = "ab"', "3-24"],
         ["a workload without a namespace", { workloads: '[{"name":"alpha"}]' }, "aks-identity-vault:workloads[0].namespace", "Kubernetes namespace"],
         ["a workload with an unknown field", { workloads: '[{"name":"alpha","namespace":"a","identity":"x"}]' }, "aks-identity-vault:workloads[0]", "unknown field(s) identity"],
+        ["a service-principal workload outside podIdentityOss", { workloads: '[{"name":"alpha","namespace":"a","identityType":"servicePrincipal"}]' }, 'aks-identity-vault:workloads[0].identityType = "servicePrincipal"', "needs identityMode podIdentityOss"],
+        ["an unknown identity type", { workloads: '[{"name":"alpha","namespace":"a","identityType":"msi"}]' }, 'aks-identity-vault:workloads[0].identityType = "msi"', "managedIdentity, servicePrincipal"],
+        ["a service account with capitals", { workloads: '[{"name":"alpha","namespace":"a","serviceAccount":"App"}]' }, 'aks-identity-vault:workloads[0].serviceAccount = "App"', "service account name"],
         ["an empty workload list", { workloads: "[]" }, "aks-identity-vault:workloads = []", "at least one workload"],
         ["workloads that are not JSON", { workloads: "alpha" }, 'aks-identity-vault:workloads = "alpha"', "valid JSON"],
         ["workloads that are an object", { workloads: '{"name":"alpha"}' }, "aks-identity-vault:workloads", "JSON list"],
