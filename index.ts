@@ -4,6 +4,7 @@ import * as path from "path";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as resources from "@pulumi/azure-native/resources";
 import * as pulumi from "@pulumi/pulumi";
+import { AadPodIdentity } from "./components/aadPodIdentity";
 import { AksCluster } from "./components/aksCluster";
 import { DemoWorkloads } from "./components/demoWorkloads";
 import { Identity } from "./components/identity";
@@ -45,6 +46,7 @@ const identities = config.workloads.map(
             resourceGroupName: resourceGroup.name,
             location: resourceGroup.location,
             identityName: `id-${config.baseName}-${w.name}`,
+            type: w.identityType,
             tags: { ...config.tags, workload: w.name },
         }),
 );
@@ -85,24 +87,49 @@ const aks = new AksCluster("aks", {
     protect,
 });
 
+// The open-source aad-pod-identity runs only in its own mode; the add-on and Workload ID are part of AKS.
+const oss =
+    config.identityMode === "podIdentityOss"
+        ? new AadPodIdentity("aad-pod-identity", {
+              subscriptionId: client.subscriptionId,
+              nodeResourceGroup: aks.nodeResourceGroup,
+              kubeletObjectId: aks.kubeletIdentity.objectId,
+              provider: aks.provider,
+          })
+        : undefined;
+
 const verifierScript = fs.readFileSync(path.join(__dirname, "verifier", "verifier.js"), "utf8");
 const demos = config.workloads.map((w, i) => {
+    const identity = identities[i];
     const binding = new PodIdentityBinding(w.name, {
         workload: w,
-        identity: { resourceId: identities[i].resourceId, clientId: identities[i].clientId, principalId: identities[i].principalId },
+        identityMode: config.identityMode,
+        identity: {
+            type: identity.type,
+            resourceId: identity.resourceId,
+            identityName: identity.identityName,
+            clientId: identity.clientId,
+            principalId: identity.principalId,
+            clientSecret: identity.clientSecret,
+        },
+        identityResourceGroupName: resourceGroup.name,
         cluster: {
             subscriptionId: client.subscriptionId,
             resourceGroupName: resourceGroup.name,
             clusterName: aks.clusterName,
             revision: aks.revision,
             kubeletObjectId: aks.kubeletIdentity.objectId,
+            oidcIssuerUrl: aks.oidcIssuerUrl,
         },
         vault: { vaultName: vault.vaultName, tenantId: client.tenantId, secretName: vault.secretNames[w.name], keyName: vault.keyNames[w.name] },
         provider: aks.provider,
+        platform: oss === undefined ? [] : [oss.release, oss.nodeGrant],
     });
     return new DemoWorkloads(w.name, {
         workload: w,
+        identityMode: config.identityMode,
         namespace: binding.namespace,
+        serviceAccountName: binding.serviceAccountName,
         secretProviderClassName: binding.secretProviderClassName,
         identityClientId: identities[i].clientId,
         keyVaultUri: vault.vaultUri,
@@ -120,6 +147,7 @@ const demos = config.workloads.map((w, i) => {
 
 export const resourceGroupName = resourceGroup.name;
 export const clusterName = aks.clusterName;
+export const oidcIssuerUrl = aks.oidcIssuerUrl;
 /** Run once to fetch a kubeconfig that logs in through Entra ID (needs kubelogin). */
 export const getCredentialsCommand = pulumi.interpolate`az aks get-credentials --resource-group ${resourceGroup.name} --name ${aks.clusterName} --overwrite-existing && kubelogin convert-kubeconfig -l azurecli`;
 export const location = config.location;
@@ -139,6 +167,8 @@ export const workloads = pulumi.output(
             {
                 namespace: w.namespace,
                 bindingSelector: w.bindingSelector,
+                serviceAccount: w.serviceAccount,
+                identityType: w.identityType,
                 identityName: identities[i].identityName,
                 identityClientId: identities[i].clientId,
                 identityResourceId: identities[i].resourceId,

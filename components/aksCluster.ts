@@ -90,6 +90,8 @@ export class AksCluster extends pulumi.ComponentResource {
     public readonly kubeletIdentity: { resourceId: pulumi.Output<string>; clientId: pulumi.Output<string>; objectId: pulumi.Output<string> };
     /** Resource group AKS creates for the nodes. */
     public readonly nodeResourceGroup: pulumi.Output<string>;
+    /** The cluster's OIDC issuer, which federated identity credentials trust. */
+    public readonly oidcIssuerUrl: pulumi.Output<string>;
     /** See {@link clusterRevision}. */
     public readonly revision: string;
     /** Kubernetes provider for the cluster, authenticating through Entra ID (kubelogin, Azure CLI). */
@@ -116,6 +118,11 @@ export class AksCluster extends pulumi.ComponentResource {
         if (spec.identityMode === "podIdentityAddon") {
             pulumi.log.warn(
                 "identityMode podIdentityAddon uses the AKS pod-identity add-on, which Microsoft has deprecated (support ended September 2025) in favour of Microsoft Entra Workload ID; the subscription needs the EnablePodIdentityPreview feature. Plan the move to identityMode workloadIdentity.",
+                this,
+            );
+        } else if (spec.identityMode === "podIdentityOss") {
+            pulumi.log.warn(
+                "identityMode podIdentityOss installs the open-source aad-pod-identity, archived since October 2023 and no longer patched. Plan the move to identityMode workloadIdentity.",
                 this,
             );
         }
@@ -209,7 +216,13 @@ export class AksCluster extends pulumi.ComponentResource {
                         config: { enableSecretRotation: "true", rotationPollInterval: spec.secretRotationPollInterval },
                     },
                 },
-                securityProfile: { imageCleaner: { enabled: true, intervalHours: 48 } },
+                // The OIDC issuer stays on in every mode: AKS cannot turn it off again, so a switch
+                // back from Workload ID must not try to.
+                oidcIssuerProfile: { enabled: true },
+                securityProfile: {
+                    imageCleaner: { enabled: true, intervalHours: 48 },
+                    workloadIdentity: { enabled: spec.identityMode === "workloadIdentity" },
+                },
                 tags: args.tags,
             },
             {
@@ -254,12 +267,14 @@ export class AksCluster extends pulumi.ComponentResource {
         this.clusterId = cluster.id;
         this.kubeletIdentity = { resourceId: kubelet.id, clientId: kubelet.clientId, objectId: kubelet.principalId };
         this.nodeResourceGroup = cluster.nodeResourceGroup.apply((rg) => rg ?? "");
+        this.oidcIssuerUrl = cluster.oidcIssuerProfile.apply((profile) => profile?.issuerURL ?? "");
         this.revision = clusterRevision(spec);
         this.registerOutputs({
             clusterName: this.clusterName,
             clusterId: this.clusterId,
             kubeletIdentity: this.kubeletIdentity,
             nodeResourceGroup: this.nodeResourceGroup,
+            oidcIssuerUrl: this.oidcIssuerUrl,
             revision: this.revision,
         });
     }

@@ -4,12 +4,16 @@
 // who want to look. Pulumi waits for Jobs to complete, so a broken wiring fails the update.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { WorkloadConfig } from "../config";
+import type { IdentityMode, WorkloadConfig } from "../config";
+import { identityPodLabels } from "./podIdentityBinding";
 
 export interface DemoWorkloadsArgs {
     workload: WorkloadConfig;
+    identityMode: IdentityMode;
     /** Namespace created by the workload's PodIdentityBinding. */
     namespace: pulumi.Input<string>;
+    /** The workload's service account, created by its PodIdentityBinding. */
+    serviceAccountName: pulumi.Input<string>;
     secretProviderClassName: pulumi.Input<string>;
     /** Client id of the workload's identity. */
     identityClientId: pulumi.Input<string>;
@@ -57,12 +61,23 @@ export function demoLabels(workload: string, role: string): Record<string, strin
     return { "app.kubernetes.io/name": role, "app.kubernetes.io/part-of": "aks-identity-vault-demo", "aks-identity-vault/workload": workload };
 }
 
+/** Addresses that are never the public Entra ID endpoint. */
+const NON_PUBLIC = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10", "127.0.0.0/8"];
+
 /**
- * Egress the demo pods need, and nothing else: DNS, HTTPS to the private endpoints, and the
- * instance metadata endpoint that the pod-identity NMI intercepts (its redirect lands on the node,
- * port 2579). Ingress: none. Exported for testing.
+ * Egress the demo pods need, and nothing else: DNS and HTTPS to the private endpoints; then, to get
+ * a token, either the instance metadata endpoint that the pod-identity NMI intercepts (its redirect
+ * lands on the node, port 2579) or, with Workload ID, HTTPS to Microsoft Entra ID, which has public
+ * addresses only (a NetworkPolicy cannot name hosts). Ingress: none. Exported for testing.
  */
-export function demoNetworkPolicySpec(args: { workload: string; privateEndpointSubnetPrefix: string; aksSubnetPrefix: string }) {
+export function demoNetworkPolicySpec(args: { workload: string; identityMode: IdentityMode; privateEndpointSubnetPrefix: string; aksSubnetPrefix: string }) {
+    const tokenEgress =
+        args.identityMode === "workloadIdentity"
+            ? [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: NON_PUBLIC } }], ports: [{ protocol: "TCP", port: 443 }] }]
+            : [
+                  { to: [{ ipBlock: { cidr: "169.254.169.254/32" } }], ports: [{ protocol: "TCP", port: 80 }] },
+                  { to: [{ ipBlock: { cidr: args.aksSubnetPrefix } }], ports: [{ protocol: "TCP", port: 2579 }] },
+              ];
     return {
         podSelector: { matchLabels: { "app.kubernetes.io/part-of": "aks-identity-vault-demo", "aks-identity-vault/workload": args.workload } },
         policyTypes: ["Ingress", "Egress"],
@@ -76,8 +91,7 @@ export function demoNetworkPolicySpec(args: { workload: string; privateEndpointS
                 ],
             },
             { to: [{ ipBlock: { cidr: args.privateEndpointSubnetPrefix } }], ports: [{ protocol: "TCP", port: 443 }] },
-            { to: [{ ipBlock: { cidr: "169.254.169.254/32" } }], ports: [{ protocol: "TCP", port: 80 }] },
-            { to: [{ ipBlock: { cidr: args.aksSubnetPrefix } }], ports: [{ protocol: "TCP", port: 2579 }] },
+            ...tokenEgress,
         ],
     };
 }
@@ -100,13 +114,25 @@ export class DemoWorkloads extends pulumi.ComponentResource {
         });
 
         const script = new k8s.core.v1.ConfigMap(`${name}-verifier-script`, { metadata: meta("verifier-script", "verifier"), data: { "verifier.js": args.verifierScript } }, k8sOpts);
-        const boundAccount = new k8s.core.v1.ServiceAccount(`${name}-bound-sa`, { metadata: meta(`${workload.name}-verifier`, "verifier"), automountServiceAccountToken: false }, k8sOpts);
-        const unboundAccount = new k8s.core.v1.ServiceAccount(`${name}-unbound-sa`, { metadata: meta(`${workload.name}-unbound`, "verifier-unbound"), automountServiceAccountToken: false }, k8sOpts);
+        const workloadIdentity = args.identityMode === "workloadIdentity";
+        // The unbound Job's own account. With Workload ID it names the workload's client id, so the pod
+        // claims the identity; no federated credential trusts this account, so Entra must refuse it.
+        const unboundAccount = new k8s.core.v1.ServiceAccount(
+            `${name}-unbound-sa`,
+            {
+                metadata: {
+                    ...meta(`${workload.name}-unbound`, "verifier-unbound"),
+                    annotations: workloadIdentity ? { "azure.workload.identity/client-id": args.identityClientId } : {},
+                },
+                automountServiceAccountToken: false,
+            },
+            k8sOpts,
+        );
         const policy = new k8s.networking.v1.NetworkPolicy(
             `${name}-network-policy`,
             {
                 metadata: meta("demo-egress", "network-policy"),
-                spec: demoNetworkPolicySpec({ workload: workload.name, privateEndpointSubnetPrefix: args.privateEndpointSubnetPrefix, aksSubnetPrefix: args.aksSubnetPrefix }),
+                spec: demoNetworkPolicySpec({ workload: workload.name, identityMode: args.identityMode, privateEndpointSubnetPrefix: args.privateEndpointSubnetPrefix, aksSubnetPrefix: args.aksSubnetPrefix }),
             },
             k8sOpts,
         );
@@ -125,15 +151,15 @@ export class DemoWorkloads extends pulumi.ComponentResource {
         const scriptMount = { name: "verifier", mountPath: SCRIPT_MOUNT, readOnly: true };
         const secretsVolume = { name: "secrets-store", csi: { driver: "secrets-store.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: args.secretProviderClassName } } };
         const secretsMount = { name: "secrets-store", mountPath: SECRETS_MOUNT, readOnly: true };
-        const bindingLabel = { aadpodidbinding: workload.bindingSelector };
+        const bindingLabel = identityPodLabels(args.identityMode, workload.bindingSelector);
         const common = {
             WORKLOAD: workload.name,
-            TOKEN_SOURCE: "imds",
+            TOKEN_SOURCE: workloadIdentity ? "workloadIdentity" : "imds",
             KEYVAULT_URI: args.keyVaultUri,
             BLOB_ENDPOINT: args.blobEndpoint,
             BLOB_CONTAINER: args.container,
         };
-        const job = (jobName: string, role: string, labels: Record<string, string>, account: k8s.core.v1.ServiceAccount, env: Record<string, pulumi.Input<string>>, withSecrets: boolean) =>
+        const job = (jobName: string, role: string, labels: Record<string, string>, account: pulumi.Input<string>, env: Record<string, pulumi.Input<string>>, withSecrets: boolean) =>
             new k8s.batch.v1.Job(
                 `${name}-${role}`,
                 {
@@ -145,7 +171,7 @@ export class DemoWorkloads extends pulumi.ComponentResource {
                         template: {
                             metadata: { labels: { ...demoLabels(workload.name, role), ...labels } },
                             spec: {
-                                serviceAccountName: account.metadata.name,
+                                serviceAccountName: account,
                                 automountServiceAccountToken: false,
                                 restartPolicy: "Never",
                                 securityContext: restrictedPodSecurityContext(),
@@ -158,16 +184,20 @@ export class DemoWorkloads extends pulumi.ComponentResource {
                 { ...k8sOpts, dependsOn: [...args.dependsOn, policy], customTimeouts: { create: timeout, update: timeout } },
             );
 
-        const bound = job(`${workload.name}-verify-bound`, "verify-bound", bindingLabel, boundAccount, { ...common, VERIFY_MODE: "bound", AZURE_CLIENT_ID: args.identityClientId, SECRET_NAME: args.secretName, SECRET_FILE: pulumi.interpolate`${SECRETS_MOUNT}/${args.secretName}` }, true);
-        // No binding label and no CSI volume (its mount would need the identity): it must be refused.
-        const unbound = job(`${workload.name}-verify-unbound`, "verify-unbound", {}, unboundAccount, { ...common, VERIFY_MODE: "unbound", AZURE_CLIENT_ID: args.identityClientId }, false);
+        // With Workload ID the webhook injects AZURE_CLIENT_ID (from the service account), the tenant,
+        // the authority and the token file.
+        const clientId: Record<string, pulumi.Input<string>> = workloadIdentity ? {} : { AZURE_CLIENT_ID: args.identityClientId };
+        const bound = job(`${workload.name}-verify-bound`, "verify-bound", bindingLabel, args.serviceAccountName, { ...common, ...clientId, VERIFY_MODE: "bound", SECRET_NAME: args.secretName, SECRET_FILE: pulumi.interpolate`${SECRETS_MOUNT}/${args.secretName}` }, true);
+        // Pod identity: no binding label. Workload ID: the label, under an account no credential
+        // trusts. Either way no CSI volume (its mount would need the identity), and it must be refused.
+        const unbound = job(`${workload.name}-verify-unbound`, "verify-unbound", workloadIdentity ? bindingLabel : {}, unboundAccount.metadata.name, { ...common, ...clientId, VERIFY_MODE: "unbound" }, false);
 
         const inspector = new k8s.core.v1.Pod(
             `${name}-inspector`,
             {
                 metadata: meta(`${workload.name}-secrets-inspector`, "secrets-inspector", bindingLabel),
                 spec: {
-                    serviceAccountName: boundAccount.metadata.name,
+                    serviceAccountName: args.serviceAccountName,
                     automountServiceAccountToken: false,
                     securityContext: restrictedPodSecurityContext(),
                     containers: [container({}, [secretsMount], ["node", "-e", "setInterval(() => {}, 3600000)"])],

@@ -1,20 +1,30 @@
-// One workload's identity wiring inside the cluster: its namespace, its pod identity (attached to
-// the cluster after creation, as the add-on requires), the kubelet's right to assign that identity
-// to the nodes, and the SecretProviderClass through which the CSI driver mounts its Key Vault
-// objects with the pod's own identity.
+// One workload's identity wiring inside the cluster, in the identity mode of the stack: its namespace
+// and service account, the SecretProviderClass through which the CSI driver mounts its Key Vault
+// objects, and what binds pods to its Azure identity:
+// - podIdentityAddon: an attachment to the add-on's list, and the kubelet's right to assign the identity;
+// - podIdentityOss: AzureIdentity and AzureIdentityBinding objects (and the service principal's secret);
+// - workloadIdentity: a federated identity credential that trusts the service account's tokens.
+// In both pod-identity modes an admission policy lets only this workload's pods carry its label.
+import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
-import type { WorkloadConfig } from "../config";
+import type { IdentityMode, IdentityType, WorkloadConfig } from "../config";
 import { PodIdentityAttachment } from "./podIdentityAttachment";
 import { grantRole } from "./roles";
 
-/** The workload's user-assigned identity. */
+/** The workload's Azure identity. */
 export interface BoundIdentity {
+    type: IdentityType;
+    /** ARM id of the managed identity (empty for a service principal). */
     resourceId: pulumi.Input<string>;
+    /** Azure name of the managed identity (the parent of its federated credentials). */
+    identityName: pulumi.Input<string>;
     clientId: pulumi.Input<string>;
     /** Object id of its service principal. */
     principalId: pulumi.Input<string>;
+    /** Service principal password, for `servicePrincipal` identities. */
+    clientSecret?: pulumi.Input<string>;
 }
 
 /** The cluster the identity is bound in. */
@@ -26,6 +36,8 @@ export interface BindingCluster {
     revision: string;
     /** Object id of the kubelet identity, which assigns workload identities to the nodes. */
     kubeletObjectId: pulumi.Input<string>;
+    /** The cluster's OIDC issuer URL, trusted by Workload ID's federated credentials. */
+    oidcIssuerUrl: pulumi.Input<string>;
 }
 
 /** The Key Vault objects the workload mounts. */
@@ -38,16 +50,24 @@ export interface BindingVault {
 
 export interface PodIdentityBindingArgs {
     workload: WorkloadConfig;
+    identityMode: IdentityMode;
     identity: BoundIdentity;
     cluster: BindingCluster;
     vault: BindingVault;
+    /** Resource group of the managed identity (for its federated credential). */
+    identityResourceGroupName: pulumi.Input<string>;
     /** Kubernetes provider of the cluster. */
     provider: k8s.Provider;
+    /** What the mode's machinery needs first (the aad-pod-identity release and its CRDs). */
+    platform?: pulumi.Resource[];
     /** Azure cloud name for the Key Vault provider. Defaults to "AzurePublicCloud". */
     cloudName?: string;
 }
 
-/** Labels every namespace of this stack carries: Pod Security Standards "restricted", enforced. */
+/** Audience of tokens that Workload ID exchanges for Entra tokens. */
+export const WORKLOAD_IDENTITY_AUDIENCE = "api://AzureADTokenExchange";
+
+/** Labels every workload namespace carries: Pod Security Standards "restricted", enforced. */
 export function namespaceLabels(workload: string): Record<string, string> {
     return {
         "app.kubernetes.io/managed-by": "pulumi",
@@ -75,14 +95,16 @@ export function secretProviderObjects(objects: VaultObject[]): string {
 }
 
 /**
- * The SecretProviderClass spec for the pod-identity modes: the CSI driver asks for tokens as the
- * mounting pod (`usePodIdentity`), never as the node. Exported for testing.
+ * The SecretProviderClass spec. In the pod-identity modes the CSI driver asks for tokens as the
+ * mounting pod (`usePodIdentity`); with Workload ID it exchanges the pod's service-account token for
+ * the identity named by `clientID`. Never the node's identity. Exported for testing.
  */
-export function secretProviderClassSpec(args: { vaultName: string; tenantId: string; secretName: string; keyName: string; cloudName: string }) {
+export function secretProviderClassSpec(args: { identityMode: IdentityMode; clientId: string; vaultName: string; tenantId: string; secretName: string; keyName: string; cloudName: string }) {
+    const identity = args.identityMode === "workloadIdentity" ? { usePodIdentity: "false", clientID: args.clientId } : { usePodIdentity: "true" };
     return {
         provider: "azure",
         parameters: {
-            usePodIdentity: "true",
+            ...identity,
             useVMManagedIdentity: "false",
             keyvaultName: args.vaultName,
             tenantId: args.tenantId,
@@ -97,56 +119,150 @@ export function secretProviderClassSpec(args: { vaultName: string; tenantId: str
     };
 }
 
+/** A CEL string literal. */
+function celString(value: string): string {
+    return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+}
+
+/**
+ * The label guard: a pod may carry `aadpodidbinding: <selector>` only in the workload's namespace and
+ * as the workload's service account. Without it any pod in any namespace could claim the identity by
+ * setting the label (Azure/aad-pod-identity#106). Exported for testing.
+ */
+export function labelGuardValidation(workload: { bindingSelector: string; namespace: string; serviceAccount: string }) {
+    const selector = celString(workload.bindingSelector);
+    const claims = `has(object.metadata.labels) && 'aadpodidbinding' in object.metadata.labels && object.metadata.labels['aadpodidbinding'] == ${selector}`;
+    const allowed = `request.namespace == ${celString(workload.namespace)} && object.spec.serviceAccountName == ${celString(workload.serviceAccount)}`;
+    return {
+        expression: `!(${claims}) || (${allowed})`,
+        messageExpression:
+            `'pods labelled aadpodidbinding=${workload.bindingSelector.replace(/'/g, "")} must run in namespace ${workload.namespace} as service account ${workload.serviceAccount}; ` +
+            `this pod is in namespace ' + request.namespace + ' as service account ' + object.spec.serviceAccountName`,
+        reason: "Forbidden",
+    };
+}
+
+/** Labels a pod needs for its workload's identity in a mode. Exported for testing. */
+export function identityPodLabels(identityMode: IdentityMode, bindingSelector: string): Record<string, string> {
+    return identityMode === "workloadIdentity" ? { "azure.workload.identity/use": "true" } : { aadpodidbinding: bindingSelector };
+}
+
 export class PodIdentityBinding extends pulumi.ComponentResource {
     public readonly namespace: pulumi.Output<string>;
+    /** The service account the workload's pods run as. */
+    public readonly serviceAccountName: pulumi.Output<string>;
     /** Name of the SecretProviderClass in the namespace. */
     public readonly secretProviderClassName: pulumi.Output<string>;
-    /** What pods need before they can use the identity: the attachment and the kubelet's grant. */
+    /** What pods need before they can use the identity in this mode. */
     public readonly ready: pulumi.Resource[];
 
     constructor(name: string, args: PodIdentityBindingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-identity-vault:binding:PodIdentityBinding", name, {}, opts);
-        const { workload } = args;
+        const { workload, identityMode } = args;
         const k8sOpts = { parent: this, provider: args.provider };
+        const managed = args.identity.type === "managedIdentity";
 
-        const namespace = new k8s.core.v1.Namespace(
-            `${name}-namespace`,
-            { metadata: { name: workload.namespace, labels: namespaceLabels(workload.name) } },
+        const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: workload.namespace, labels: namespaceLabels(workload.name) } }, k8sOpts);
+        const serviceAccount = new k8s.core.v1.ServiceAccount(
+            `${name}-service-account`,
+            {
+                metadata: {
+                    name: workload.serviceAccount,
+                    namespace: namespace.metadata.name,
+                    labels: { "app.kubernetes.io/managed-by": "pulumi", "aks-identity-vault/workload": workload.name },
+                    annotations: identityMode === "workloadIdentity" ? { "azure.workload.identity/client-id": args.identity.clientId } : {},
+                },
+                // Pods use an Azure identity, not the Kubernetes API.
+                automountServiceAccountToken: false,
+            },
             k8sOpts,
         );
 
-        // `az aks pod-identity add` grants this too: the kubelet assigns the identity to the nodes.
-        const kubeletGrant = grantRole(
-            `${name}-kubelet-operator`,
-            {
-                principalId: args.cluster.kubeletObjectId,
-                role: "managedIdentityOperator",
-                scope: args.identity.resourceId,
-                subscriptionId: args.cluster.subscriptionId,
-                description: `The cluster's kubelet assigns workload ${workload.name}'s identity to the nodes.`,
-            },
-            { parent: this },
-        );
+        const ready: pulumi.Resource[] = [];
+        if (identityMode !== "workloadIdentity" && managed) {
+            // `az aks pod-identity add` grants this too: the kubelet assigns the identity to the nodes.
+            ready.push(
+                grantRole(
+                    `${name}-kubelet-operator`,
+                    {
+                        principalId: args.cluster.kubeletObjectId,
+                        role: "managedIdentityOperator",
+                        scope: args.identity.resourceId,
+                        subscriptionId: args.cluster.subscriptionId,
+                        description: `The cluster's kubelet assigns workload ${workload.name}'s identity to the nodes.`,
+                    },
+                    { parent: this },
+                ),
+            );
+        }
 
-        const attachment = new PodIdentityAttachment(
-            `${name}-pod-identity`,
-            {
-                subscriptionId: args.cluster.subscriptionId,
-                resourceGroupName: args.cluster.resourceGroupName,
-                clusterName: args.cluster.clusterName,
-                clusterRevision: args.cluster.revision,
-                name: workload.name,
-                namespace: namespace.metadata.name,
-                bindingSelector: workload.bindingSelector,
-                identity: { resourceId: args.identity.resourceId, clientId: args.identity.clientId, objectId: args.identity.principalId },
-            },
-            { parent: this, dependsOn: [kubeletGrant] },
-        );
+        if (identityMode === "podIdentityAddon") {
+            ready.push(
+                new PodIdentityAttachment(
+                    `${name}-pod-identity`,
+                    {
+                        subscriptionId: args.cluster.subscriptionId,
+                        resourceGroupName: args.cluster.resourceGroupName,
+                        clusterName: args.cluster.clusterName,
+                        clusterRevision: args.cluster.revision,
+                        name: workload.name,
+                        namespace: namespace.metadata.name,
+                        bindingSelector: workload.bindingSelector,
+                        identity: { resourceId: args.identity.resourceId, clientId: args.identity.clientId, objectId: args.identity.principalId },
+                    },
+                    { parent: this, dependsOn: [...ready] },
+                ),
+            );
+        } else if (identityMode === "podIdentityOss") {
+            ready.push(...this.ossIdentity(name, args, namespace, k8sOpts, [...ready, ...(args.platform ?? [])]));
+        } else {
+            ready.push(
+                new managedidentity.FederatedIdentityCredential(
+                    `${name}-federation`,
+                    {
+                        federatedIdentityCredentialResourceName: `${workload.namespace}-${workload.serviceAccount}`,
+                        resourceName: args.identity.identityName,
+                        resourceGroupName: args.identityResourceGroupName,
+                        issuer: args.cluster.oidcIssuerUrl,
+                        subject: `system:serviceaccount:${workload.namespace}:${workload.serviceAccount}`,
+                        audiences: [WORKLOAD_IDENTITY_AUDIENCE],
+                    },
+                    { parent: this },
+                ),
+            );
+        }
+
+        if (identityMode !== "workloadIdentity") {
+            const guard = labelGuardValidation(workload);
+            const policyName = `aadpodidbinding-guard-${workload.name}`;
+            const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+                `${name}-label-guard`,
+                {
+                    metadata: { name: policyName, labels: { "app.kubernetes.io/managed-by": "pulumi", "aks-identity-vault/workload": workload.name } },
+                    spec: {
+                        failurePolicy: "Fail",
+                        matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["pods"] }] },
+                        validations: [guard],
+                    },
+                },
+                k8sOpts,
+            );
+            ready.push(
+                new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+                    `${name}-label-guard-binding`,
+                    {
+                        metadata: { name: policyName, labels: { "app.kubernetes.io/managed-by": "pulumi", "aks-identity-vault/workload": workload.name } },
+                        spec: { policyName: policy.metadata.name, validationActions: ["Deny"] },
+                    },
+                    k8sOpts,
+                ),
+            );
+        }
 
         const spec = pulumi
-            .all([args.vault.vaultName, args.vault.tenantId, args.vault.secretName, args.vault.keyName])
-            .apply(([vaultName, tenantId, secretName, keyName]) =>
-                secretProviderClassSpec({ vaultName, tenantId, secretName, keyName, cloudName: args.cloudName ?? "AzurePublicCloud" }),
+            .all([args.identity.clientId, args.vault.vaultName, args.vault.tenantId, args.vault.secretName, args.vault.keyName])
+            .apply(([clientId, vaultName, tenantId, secretName, keyName]) =>
+                secretProviderClassSpec({ identityMode, clientId, vaultName, tenantId, secretName, keyName, cloudName: args.cloudName ?? "AzurePublicCloud" }),
             );
         const secretProviderClass = new k8s.apiextensions.CustomResource(
             `${name}-secret-provider`,
@@ -160,8 +276,46 @@ export class PodIdentityBinding extends pulumi.ComponentResource {
         );
 
         this.namespace = namespace.metadata.name;
+        this.serviceAccountName = serviceAccount.metadata.name;
         this.secretProviderClassName = secretProviderClass.metadata.name;
-        this.ready = [attachment, kubeletGrant];
-        this.registerOutputs({ namespace: this.namespace, secretProviderClassName: this.secretProviderClassName });
+        this.ready = ready;
+        this.registerOutputs({ namespace: this.namespace, serviceAccountName: this.serviceAccountName, secretProviderClassName: this.secretProviderClassName });
+    }
+
+    /** AzureIdentity (type 0 managed identity, type 1 service principal with its secret) and its binding. */
+    private ossIdentity(name: string, args: PodIdentityBindingArgs, namespace: k8s.core.v1.Namespace, k8sOpts: { parent: pulumi.Resource; provider: k8s.Provider }, dependsOn: pulumi.Resource[]): pulumi.Resource[] {
+        const { workload } = args;
+        const crOpts = { ...k8sOpts, dependsOn };
+        const labels = { "app.kubernetes.io/managed-by": "pulumi", "aks-identity-vault/workload": workload.name };
+        let identitySpec: Record<string, pulumi.Input<string | number | Record<string, pulumi.Input<string>>>>;
+        const created: pulumi.Resource[] = [];
+        if (args.identity.type === "managedIdentity") {
+            identitySpec = { type: 0, resourceID: args.identity.resourceId, clientID: args.identity.clientId };
+        } else {
+            // The password lives only here (and, encrypted, in the stack's state); NMI reads it.
+            const secret = new k8s.core.v1.Secret(
+                `${name}-service-principal-secret`,
+                { metadata: { name: `${workload.name}-service-principal`, namespace: namespace.metadata.name, labels }, type: "Opaque", stringData: { clientSecret: args.identity.clientSecret ?? "" } },
+                k8sOpts,
+            );
+            created.push(secret);
+            identitySpec = { type: 1, clientID: args.identity.clientId, tenantID: args.vault.tenantId, clientPassword: { name: secret.metadata.name, namespace: namespace.metadata.name } };
+        }
+        const azureIdentity = new k8s.apiextensions.CustomResource(
+            `${name}-azure-identity`,
+            { apiVersion: "aadpodidentity.k8s.io/v1", kind: "AzureIdentity", metadata: { name: workload.name, namespace: namespace.metadata.name, labels }, spec: identitySpec },
+            { ...crOpts, dependsOn: [...dependsOn, ...created] },
+        );
+        const binding = new k8s.apiextensions.CustomResource(
+            `${name}-azure-identity-binding`,
+            {
+                apiVersion: "aadpodidentity.k8s.io/v1",
+                kind: "AzureIdentityBinding",
+                metadata: { name: `${workload.name}-binding`, namespace: namespace.metadata.name, labels },
+                spec: { azureIdentity: azureIdentity.metadata.name, selector: workload.bindingSelector },
+            },
+            crOpts,
+        );
+        return [...created, azureIdentity, binding];
     }
 }

@@ -53,11 +53,18 @@ describe("clusterRevision", () => {
 });
 
 describe("SecretProviderClass", () => {
-    const spec = secretProviderClassSpec({ vaultName: "kv-aiv-dev-abc123", tenantId: "t-1", secretName: "alpha-demo", keyName: "alpha-demo-key", cloudName: "AzurePublicCloud" });
+    const args = { clientId: "c-1", vaultName: "kv-aiv-dev-abc123", tenantId: "t-1", secretName: "alpha-demo", keyName: "alpha-demo-key", cloudName: "AzurePublicCloud" };
+    const spec = secretProviderClassSpec({ ...args, identityMode: "podIdentityAddon" });
 
     test("uses the Azure provider with the pod's identity", () => {
         expect(spec.provider).toBe("azure");
         expect(spec.parameters).toMatchObject({ usePodIdentity: "true", useVMManagedIdentity: "false", keyvaultName: "kv-aiv-dev-abc123", tenantId: "t-1", cloudName: "AzurePublicCloud" });
+    });
+
+    test("with Workload ID, names the identity's client id instead of the pod identity", () => {
+        const wi = secretProviderClassSpec({ ...args, identityMode: "workloadIdentity" });
+        expect(wi.parameters).toMatchObject({ usePodIdentity: "false", useVMManagedIdentity: "false", clientID: "c-1" });
+        expect(secretProviderClassSpec({ ...args, identityMode: "podIdentityOss" }).parameters).not.toHaveProperty("clientID");
     });
 
     test("lists the secret and the key in the provider's objects format", () => {
@@ -88,7 +95,7 @@ test("demo pods run as the restricted profile requires", () => {
 });
 
 describe("demo NetworkPolicy", () => {
-    const spec = demoNetworkPolicySpec({ workload: "alpha", privateEndpointSubnetPrefix: "10.76.2.0/26", aksSubnetPrefix: "10.76.1.0/24" });
+    const spec = demoNetworkPolicySpec({ workload: "alpha", identityMode: "podIdentityAddon", privateEndpointSubnetPrefix: "10.76.2.0/26", aksSubnetPrefix: "10.76.1.0/24" });
 
     test("denies all ingress", () => {
         expect(spec.policyTypes).toEqual(["Ingress", "Egress"]);
@@ -102,5 +109,13 @@ describe("demo NetworkPolicy", () => {
         expect(spec.egress[2]).toEqual({ to: [{ ipBlock: { cidr: "169.254.169.254/32" } }], ports: [{ protocol: "TCP", port: 80 }] });
         expect(spec.egress[3]).toEqual({ to: [{ ipBlock: { cidr: "10.76.1.0/24" } }], ports: [{ protocol: "TCP", port: 2579 }] });
         expect(JSON.stringify(spec.egress)).not.toContain("0.0.0.0/0");
+    });
+
+    test("with Workload ID, reaches Entra ID on public addresses instead of IMDS and NMI", () => {
+        const wi = demoNetworkPolicySpec({ workload: "alpha", identityMode: "workloadIdentity", privateEndpointSubnetPrefix: "10.76.2.0/26", aksSubnetPrefix: "10.76.1.0/24" });
+        expect(wi.egress).toHaveLength(3);
+        expect(wi.egress[2].to[0]).toEqual({ ipBlock: { cidr: "0.0.0.0/0", except: expect.arrayContaining(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"]) } });
+        expect(wi.egress[2].ports).toEqual([{ protocol: "TCP", port: 443 }]);
+        expect(JSON.stringify(wi.egress)).not.toContain("2579");
     });
 });

@@ -152,6 +152,10 @@ const azure: Record<string, AzureMock> = {
             };
         },
     },
+    "azure-native:managedidentity:FederatedIdentityCredential": {
+        nameKey: "federatedIdentityCredentialResourceName",
+        id: (i, name) => `${provider(i, "Microsoft.ManagedIdentity")}/userAssignedIdentities/${str(i, "resourceName", "identity")}/federatedIdentityCredentials/${name}`,
+    },
     "azure-native:keyvault:AccessPolicy": {
         nameKey: "vaultName",
         id: (i) => `${provider(i, "Microsoft.KeyVault")}/vaults/${str(i, "vaultName", "vault")}/accessPolicy`,
@@ -222,6 +226,18 @@ export class AzureMocks implements pulumi.runtime.Mocks {
         if (args.type === "random:index/randomPassword:RandomPassword") {
             const length = typeof inputs.length === "number" ? inputs.length : 16;
             return { id: "none", state: { ...inputs, result: charsFrom(seed, length, `${LOWER_ALNUM}ABCDEFGHIJKLMNOPQRSTUVWXYZ-_.~`) } };
+        }
+        if (args.type === "azuread:index/application:Application") {
+            return { id: `/applications/${guidFrom(`${seed}:object`)}`, state: { ...inputs, clientId: guidFrom(`${seed}:client`), objectId: guidFrom(`${seed}:object`) } };
+        }
+        if (args.type === "azuread:index/servicePrincipal:ServicePrincipal") {
+            return { id: `/servicePrincipals/${guidFrom(`${seed}:object`)}`, state: { ...inputs, objectId: guidFrom(`${seed}:object`) } };
+        }
+        if (args.type === "azuread:index/applicationPassword:ApplicationPassword") {
+            return { id: `${String(inputs.applicationId)}/password/${guidFrom(seed)}`, state: { ...inputs, keyId: guidFrom(seed), value: charsFrom(seed, 40, `${LOWER_ALNUM}~._-`) } };
+        }
+        if (args.type === "kubernetes:helm.sh/v3:Release") {
+            return { id: `${str(inputs, "namespace", "default")}/${str(inputs, "name", args.name)}`, state: { ...inputs, status: { status: "deployed", version: 1 } } };
         }
         if (args.type === "pulumi:providers:kubernetes") {
             return { id: guidFrom(seed), state: { ...inputs } };

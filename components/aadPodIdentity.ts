@@ -1,0 +1,92 @@
+// The open-source aad-pod-identity (MIC and NMI), installed from its Helm chart for identityMode
+// podIdentityOss: namespaced, so an identity serves only pods in its own namespace, and refusing to run
+// on kubenet. MIC assigns identities to the node scale set with the kubelet identity, which needs
+// "Virtual Machine Contributor" on the node resource group ("Managed Identity Operator" on each
+// workload identity is granted by that workload's PodIdentityBinding).
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { grantRole } from "./roles";
+
+/** The chart, pinned: the last release of the project, which was archived in October 2023. */
+export const AAD_POD_IDENTITY_CHART = {
+    chart: "aad-pod-identity",
+    version: "4.1.18",
+    repo: "https://raw.githubusercontent.com/Azure/aad-pod-identity/master/charts",
+} as const;
+
+/** Chart values: namespaced matching and the kubenet guard. Exported for testing. */
+export function aadPodIdentityValues() {
+    return {
+        // The chart reads this as a string.
+        forceNamespaced: "true",
+        nmi: { allowNetworkPluginKubenet: false },
+        installMICException: "true",
+        rbac: { enabled: true },
+    };
+}
+
+export interface AadPodIdentityArgs {
+    subscriptionId: pulumi.Input<string>;
+    /** Resource group AKS created for the nodes (their scale set lives there). */
+    nodeResourceGroup: pulumi.Input<string>;
+    /** Object id of the cluster's kubelet identity, which MIC acts as. */
+    kubeletObjectId: pulumi.Input<string>;
+    provider: k8s.Provider;
+}
+
+export class AadPodIdentity extends pulumi.ComponentResource {
+    /** The Helm release: its CRDs must exist before AzureIdentity and AzureIdentityBinding objects. */
+    public readonly release: k8s.helm.v3.Release;
+    /** The kubelet's grant on the node resource group. */
+    public readonly nodeGrant: pulumi.Resource;
+
+    constructor(name: string, args: AadPodIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aks-identity-vault:podidentity:AadPodIdentity", name, {}, opts);
+
+        // NMI runs on the host network with NET_ADMIN to redirect the metadata endpoint: this namespace
+        // must admit privileged pods, and nothing else runs in it.
+        const namespace = new k8s.core.v1.Namespace(
+            `${name}-namespace`,
+            {
+                metadata: {
+                    name: "aad-pod-identity",
+                    labels: {
+                        "app.kubernetes.io/managed-by": "pulumi",
+                        "pod-security.kubernetes.io/enforce": "privileged",
+                        "pod-security.kubernetes.io/warn": "privileged",
+                    },
+                },
+            },
+            { parent: this, provider: args.provider },
+        );
+
+        this.nodeGrant = grantRole(
+            `${name}-kubelet-vm-contributor`,
+            {
+                principalId: args.kubeletObjectId,
+                role: "virtualMachineContributor",
+                scope: pulumi.interpolate`/subscriptions/${args.subscriptionId}/resourceGroups/${args.nodeResourceGroup}`,
+                subscriptionId: args.subscriptionId,
+                description: "aad-pod-identity's MIC assigns workload identities to the node scale set.",
+            },
+            { parent: this },
+        );
+
+        this.release = new k8s.helm.v3.Release(
+            `${name}-release`,
+            {
+                name: "aad-pod-identity",
+                chart: AAD_POD_IDENTITY_CHART.chart,
+                version: AAD_POD_IDENTITY_CHART.version,
+                repositoryOpts: { repo: AAD_POD_IDENTITY_CHART.repo },
+                namespace: namespace.metadata.name,
+                values: aadPodIdentityValues(),
+                atomic: true,
+                cleanupOnFail: true,
+            },
+            { parent: this, provider: args.provider, dependsOn: [this.nodeGrant] },
+        );
+
+        this.registerOutputs({ release: this.release.status });
+    }
+}
