@@ -200,7 +200,16 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
                 retainOnDelete: req.getRetainondelete() ?? false,
                 deleteBeforeReplace: req.getDeletebeforereplace(),
                 ignoreChanges: req.getIgnorechangesList(),
-                aliases: req.getAliasesList().map((alias) => (alias.hasUrn() ? alias.getUrn() : planValue(alias.getSpec()?.toObject()))),
+                aliases: req.getAliasesList().map((alias) => {
+                    if (alias.hasUrn()) {
+                        return alias.getUrn();
+                    }
+                    // An alias spec: every part left empty means "as the resource has it" (the
+                    // engine's rule), and the result is the URN the resource used to have.
+                    const spec = alias.getSpec();
+                    const parent = spec?.getNoparent() ? "" : spec?.getParenturn() || req.getParent();
+                    return engineUrn(spec?.getStack() || options.stack, parent, spec?.getType() || type, spec?.getName() || req.getName());
+                }),
             },
         };
         steps.push(step);

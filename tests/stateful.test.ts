@@ -31,6 +31,38 @@ function pattern(expected: string): RegExp {
     return new RegExp(`^${expected.replace("<suffix>", "[a-z0-9]{6}")}$`);
 }
 
+const MODES = ["podIdentityAddon", "podIdentityOss", "workloadIdentity"] as const;
+
+/** URN to name input of every stateful resource of a plan. */
+function statefulNames(plan: Plan): Record<string, string> {
+    return Object.fromEntries(
+        Object.entries(STATEFUL).map(([urn, [key]]) => {
+            const found = plan.steps.find((s) => s.urn === urn);
+            return [urn, String(found?.newState.inputs[key])];
+        }),
+    );
+}
+
+describe("switching identityMode between any two modes", () => {
+    const pairs = MODES.flatMap((from) => MODES.filter((to) => to !== from).map((to) => [from, to] as const));
+
+    test.each(pairs)("%s -> %s keeps every stateful resource's URN and name", async (from, to) => {
+        const [before, after] = await Promise.all([planFor([`identityMode=${from}`]), planFor([`identityMode=${to}`])]);
+        expect(statefulNames(after)).toEqual(statefulNames(before));
+        expect(Object.values(statefulNames(before))).not.toContain("undefined");
+    });
+
+    test.each(pairs)("%s -> %s keeps the cluster's settings that force replacement", async (from, to) => {
+        const [before, after] = await Promise.all([planFor([`identityMode=${from}`]), planFor([`identityMode=${to}`])]);
+        const cluster = (plan: Plan) => plan.steps.find((s) => s.urn.endsWith("::aks-cluster"))?.newState.inputs ?? {};
+        // Name, location, node resource group, DNS prefix, network plugin and the OIDC issuer (which
+        // cannot be turned off) are the same in every mode.
+        for (const key of ["resourceName", "location", "nodeResourceGroup", "dnsPrefix", "networkProfile", "oidcIssuerProfile", "identity"]) {
+            expect([key, cluster(after)[key]]).toEqual([key, cluster(before)[key]]);
+        }
+    });
+});
+
 describe.each([["identityMode=podIdentityAddon"], ["identityMode=podIdentityOss"], ["identityMode=workloadIdentity"], ["keyVaultAuthorization=accessPolicy"]])("with %s", (override) => {
     let plan: Plan;
     beforeAll(async () => {
