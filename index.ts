@@ -31,6 +31,7 @@ const net = new Network("network", {
     addressSpace: config.network.vnetAddressSpace,
     aksSubnetPrefix: config.network.aksSubnetPrefix,
     privateEndpointSubnetPrefix: config.network.privateEndpointSubnetPrefix,
+    protect,
 });
 
 const dns = new PrivateDns("dns", {
@@ -38,6 +39,7 @@ const dns = new PrivateDns("dns", {
     vnetId: net.vnetId,
     baseName: config.baseName,
     tags: config.tags,
+    protect,
 });
 
 const identities = config.workloads.map(
@@ -48,6 +50,7 @@ const identities = config.workloads.map(
             identityName: `id-${config.baseName}-${w.name}`,
             type: w.identityType,
             tags: { ...config.tags, workload: w.name },
+            protect,
         }),
 );
 const grantees = config.workloads.map((w, i) => ({ name: w.name, principalId: identities[i].principalId }));

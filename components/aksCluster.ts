@@ -31,7 +31,7 @@ export interface AksClusterArgs extends PlacementArgs {
     identityMode: IdentityMode;
     /** Whoever runs `pulumi up`: made "Azure Kubernetes Service RBAC Cluster Admin" on the cluster. */
     admin: { objectId: pulumi.Input<string>; principalType: PrincipalType };
-    /** Protect the cluster from deletion and replacement. Defaults to true. */
+    /** Protect the cluster and its two identities from deletion and replacement. Defaults to true. */
     protect?: boolean;
     /** How often the CSI driver re-reads Key Vault objects. Defaults to "2m". */
     secretRotationPollInterval?: string;
@@ -131,12 +131,12 @@ export class AksCluster extends pulumi.ComponentResource {
         const controlPlane = new managedidentity.UserAssignedIdentity(
             `${name}-control-plane-identity`,
             { resourceName: `id-${args.baseName}-aks`, resourceGroupName: args.resourceGroupName, location: args.location, tags: args.tags },
-            { parent: this },
+            { parent: this, protect: args.protect ?? true },
         );
         const kubelet = new managedidentity.UserAssignedIdentity(
             `${name}-kubelet-identity`,
             { resourceName: `id-${args.baseName}-aks-kubelet`, resourceGroupName: args.resourceGroupName, location: args.location, tags: args.tags },
-            { parent: this },
+            { parent: this, protect: args.protect ?? true },
         );
         const controlPlaneGrants = [
             grantRole(

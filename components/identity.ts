@@ -19,6 +19,11 @@ export interface IdentityArgs {
     passwordLifetime?: string;
     /** Tags for the identity. */
     tags: Record<string, string>;
+    /**
+     * Protect the identity from deletion and replacement: a new one has a new client id, which every
+     * application and federated credential would have to learn again. Defaults to true.
+     */
+    protect?: boolean;
 }
 
 export class Identity extends pulumi.ComponentResource {
@@ -37,12 +42,13 @@ export class Identity extends pulumi.ComponentResource {
     constructor(name: string, args: IdentityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-identity-vault:identity:Identity", name, {}, opts);
         this.type = args.type ?? "managedIdentity";
+        const protect = args.protect ?? true;
 
         if (this.type === "managedIdentity") {
             const identity = new managedidentity.UserAssignedIdentity(
                 `${name}-identity`,
                 { resourceName: args.identityName, resourceGroupName: args.resourceGroupName, location: args.location, tags: args.tags },
-                { parent: this },
+                { parent: this, protect },
             );
             this.resourceId = identity.id;
             this.clientId = identity.clientId;
@@ -53,7 +59,7 @@ export class Identity extends pulumi.ComponentResource {
             const application = new azuread.Application(
                 `${name}-application`,
                 { displayName: args.identityName, signInAudience: "AzureADMyOrg", tags: Object.entries(args.tags).map(([k, v]) => `${k}:${v}`) },
-                { parent: this },
+                { parent: this, protect },
             );
             const servicePrincipal = new azuread.ServicePrincipal(`${name}-service-principal`, { clientId: application.clientId }, { parent: this });
             const password = new azuread.ApplicationPassword(

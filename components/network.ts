@@ -11,6 +11,8 @@ export interface NetworkArgs extends PlacementArgs {
     aksSubnetPrefix: string;
     /** Subnet for private endpoints. Must lie inside `addressSpace` and not overlap the AKS subnet. */
     privateEndpointSubnetPrefix: string;
+    /** Protect the VNet from deletion and replacement. Defaults to true. */
+    protect?: boolean;
 }
 
 /**
@@ -66,7 +68,7 @@ export class Network extends pulumi.ComponentResource {
                 addressSpace: { addressPrefixes: [args.addressSpace] },
                 tags: args.tags,
             },
-            { parent: this },
+            { parent: this, protect: args.protect ?? true },
         );
 
         // AKS manages its own rules on the node NICs; the subnet NSG keeps Azure's default rules.

@@ -21,6 +21,8 @@ export interface PrivateDnsArgs {
     baseName: string;
     /** Tags for every resource that takes them. */
     tags: Record<string, string>;
+    /** Protect the zones from deletion and replacement. Defaults to true. */
+    protect?: boolean;
 }
 
 export class PrivateDns extends pulumi.ComponentResource {
@@ -39,7 +41,7 @@ export class PrivateDns extends pulumi.ComponentResource {
                     location: "global",
                     tags: args.tags,
                 },
-                { parent: this },
+                { parent: this, protect: args.protect ?? true },
             );
             // Registration stays off: these zones hold only the endpoints' records, never VM names.
             new privatedns.VirtualNetworkLink(

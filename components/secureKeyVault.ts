@@ -140,7 +140,9 @@ export class SecureKeyVault extends pulumi.ComponentResource {
                     },
                     tags: { ...args.tags, workload: workload.name },
                 },
-                { parent: this, protect },
+                // Removing a workload leaves its secret in the vault (soft delete would keep it anyway):
+                // azure-native deletes secrets through the data plane, which only the VNet can reach.
+                { parent: this, protect, retainOnDelete: true },
             );
             // A key the CSI driver mounts next to the secret (its public part). ARM creates it too.
             const key = new keyvault.Key(
@@ -156,7 +158,7 @@ export class SecureKeyVault extends pulumi.ComponentResource {
                     },
                     tags: { ...args.tags, workload: workload.name },
                 },
-                { parent: this, protect },
+                { parent: this, protect, retainOnDelete: true },
             );
             if (rbac) {
                 this.grants[workload.name] = [

@@ -121,7 +121,8 @@ export class SecureStorage extends pulumi.ComponentResource {
                     resourceGroupName: args.resourceGroupName,
                     publicAccess: storage.PublicAccess.None,
                 },
-                { parent: this, protect },
+                // Removing a workload leaves its data behind for someone to delete on purpose.
+                { parent: this, protect, retainOnDelete: true },
             );
             const grant = grantRole(
                 `${name}-${workload.name}-blob-contributor`,

@@ -286,10 +286,10 @@ describe("dev stack (defaults: rbac, one workload)", () => {
     });
 
     test("the stateful resources are protected", () => {
-        for (const type of [T.rg, T.account, T.container, T.vault, T.secret, T.key, T.cluster]) {
+        for (const type of [T.rg, T.vnet, T.zone, T.identity, T.account, T.container, T.vault, T.secret, T.key, T.cluster]) {
             const steps = stepsOfType(plan, type);
             expect(steps.length).toBeGreaterThan(0);
-            expect(steps.every((s) => s.newState.protect)).toBe(true);
+            expect([type, steps.every((s) => s.newState.protect)]).toEqual([type, true]);
         }
     });
 
@@ -334,9 +334,4 @@ describe("keyVaultAuthorization=accessPolicy", () => {
     });
 });
 
-describe("protectStatefulResources=false", () => {
-    test("protects nothing", async () => {
-        const plan = await planFor(["protectStatefulResources=false"]);
-        expect(plan.steps.filter((s) => s.newState.protect)).toEqual([]);
-    });
-});
+

@@ -33,6 +33,27 @@ function pattern(expected: string): RegExp {
 
 const MODES = ["podIdentityAddon", "podIdentityOss", "workloadIdentity"] as const;
 
+describe("protection on the dev stack", () => {
+    let plan: Plan;
+    beforeAll(async () => {
+        plan = await planFor();
+    });
+
+    test.each(Object.keys(STATEFUL).filter((urn) => !urn.includes("random:index")))("%s is protected", (urn) => {
+        expect(plan.steps.find((s) => s.urn === urn)?.newState.protect).toBe(true);
+    });
+
+    test("secrets, keys and containers are retained in Azure when removed from the program; nothing else is", () => {
+        const retained = plan.steps.filter((s) => s.newState.retainOnDelete).map((s) => s.newState.type);
+        expect(new Set(retained)).toEqual(new Set(["azure-native:keyvault:Secret", "azure-native:keyvault:Key", "azure-native:storage:BlobContainer"]));
+    });
+
+    test("protectStatefulResources=false protects nothing", async () => {
+        const unprotected = await planFor(["protectStatefulResources=false"]);
+        expect(unprotected.steps.filter((s) => s.newState.protect)).toEqual([]);
+    });
+});
+
 /** URN to name input of every stateful resource of a plan. */
 function statefulNames(plan: Plan): Record<string, string> {
     return Object.fromEntries(
