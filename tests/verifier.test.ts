@@ -13,7 +13,10 @@ import {
     closedPort,
     createTlsMaterial,
     entraHandler,
+    entraNoMatchingFederatedIdentity,
+    entraTooManyRequests,
     failingFor,
+    failingTimes,
     imdsHandler,
     keyVaultHandler,
     request,
@@ -250,6 +253,9 @@ const WORKLOAD = "alpha";
 const CONTAINER = "alpha";
 const CLIENT_ID = "5b9d1c2e-8f4a-4c3b-a1d2-e3f4a5b6c7d8";
 const FEDERATED_TOKEN = "eyJhbGciOiJSUzI1NiJ9.projected-service-account-token.c2ln";
+/** The service accounts Entra quotes back when no federated credential matches. */
+const WORKLOAD_SUBJECT = "system:serviceaccount:alpha:alpha";
+const UNBOUND_SUBJECT = "system:serviceaccount:alpha:verify-unbound";
 const FAST = { RETRY_INTERVAL_SECONDS: "0.1", REQUEST_TIMEOUT_SECONDS: "2" };
 
 let workDir: string;
@@ -285,8 +291,11 @@ async function withScenario(body: (s: Scenario) => Promise<void>): Promise<void>
     }
 }
 
-/** Runs `node verifier/verifier.js` with exactly `env` (plus PATH and the test CA), bounded in time. */
-function runVerifier(env: Record<string, string>): Promise<Run> {
+/**
+ * Runs `node verifier/verifier.js` with exactly `env` (plus PATH and the test CA), bounded in time;
+ * `onStderr` sees the progress written so far each time more arrives.
+ */
+function runVerifier(env: Record<string, string>, onStderr?: (stderrSoFar: string) => void): Promise<Run> {
     const started = Date.now();
     return new Promise((resolve, reject) => {
         const child = spawn(process.execPath, ["verifier/verifier.js"], {
@@ -297,7 +306,10 @@ function runVerifier(env: Record<string, string>): Promise<Run> {
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
-        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+        child.stderr.on("data", (chunk: Buffer) => {
+            stderr += chunk.toString("utf8");
+            onStderr?.(stderr);
+        });
         const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
         child.on("error", reject);
         child.on("close", (code) => {
@@ -363,6 +375,32 @@ function unboundImdsEnv(s: Scenario, overrides: Record<string, string> = {}): Re
     return { ...unboundBase(), ...imdsVars(s), ...overrides };
 }
 
+function unboundWorkloadIdentityEnv(s: Scenario, overrides: Record<string, string> = {}): Record<string, string> {
+    return { ...unboundBase(), ...workloadIdentityVars(s), ...overrides };
+}
+
+/** Runs `action` after `ms` milliseconds; the promise settles once it has run. */
+function after(ms: number, action: () => void): Promise<void> {
+    return new Promise((resolve, reject) =>
+        setTimeout(() => {
+            try {
+                action();
+                resolve();
+            } catch (err) {
+                reject(err);
+            }
+        }, ms),
+    );
+}
+
+/** Entra's error descriptions are free text (issuer, subject, trace ids); the verifier repeats only codes. */
+function expectNoEntraFreeText(run: Run): void {
+    for (const text of ["No matching federated identity record", "Assertion Subject", "Trace ID"]) {
+        expect(run.stdout).not.toContain(text);
+        expect(run.stderr).not.toContain(text);
+    }
+}
+
 function storageAuth(): Record<string, string> {
     return { Authorization: `Bearer ${accessToken("https://storage.azure.com")}`, "x-ms-version": "2021-12-02" };
 }
@@ -420,6 +458,87 @@ describe("verifier.js in bound mode", () => {
                 "https://storage.azure.com/.default",
             ]);
             expect(s.imds.requests).toHaveLength(0);
+            expectNothingSensitive(run, s);
+        }),
+    );
+
+    test.concurrent("waits for Entra to stop answering AADSTS70021 (federated credential still propagating)", () =>
+        withScenario(async (s) => {
+            s.entra.reset(
+                failingFor(
+                    1000,
+                    entraNoMatchingFederatedIdentity(WORKLOAD_SUBJECT),
+                    entraHandler({ tokens: s.tokens, tenantId: TENANT_ID, clientId: CLIENT_ID, assertion: FEDERATED_TOKEN }),
+                ),
+            );
+            const run = await runVerifier({ ...boundTargets(s), ...workloadIdentityVars(s) });
+            expect(run.code).toBe(0);
+            expect(run.verdict).toMatchObject({ verdict: "pass", mode: "bound", tokenSource: "workloadIdentity", secretMatchesMount: true });
+            expect(run.verdict.attempts?.token).toBeGreaterThan(2); // Key Vault token retried, then Storage
+            expect(s.entra.requests.length).toBe(run.verdict.attempts?.token);
+            expect(run.stderr).toContain("Key Vault token: attempt 1 failed (HTTP 400 Bad Request (invalid_request, AADSTS70021))");
+            expectNoEntraFreeText(run);
+            expectNothingSensitive(run, s);
+        }),
+    );
+
+    test.concurrent("fails at step token when Entra answers AADSTS70021 for the whole token budget", () =>
+        withScenario(async (s) => {
+            s.entra.reset(() => entraNoMatchingFederatedIdentity(WORKLOAD_SUBJECT));
+            const run = await runVerifier({ ...boundTargets(s), ...workloadIdentityVars(s), TOKEN_BUDGET_SECONDS: "1" });
+            expect(run.code).toBe(1);
+            expect(run.durationMs).toBeLessThan(8000);
+            expect(run.verdict).toMatchObject({ verdict: "fail", mode: "bound", tokenSource: "workloadIdentity", workload: WORKLOAD, step: "token" });
+            expect(run.verdict.error).toMatch(
+                /^Microsoft Entra ID refused a Key Vault token: HTTP 400 Bad Request \(invalid_request, AADSTS70021\) for 1(\.\d+)?s \(\d+ attempts\)$/,
+            );
+            expect(run.verdict.attempts?.token).toBeGreaterThan(1);
+            expect(run.verdict.secretSha256Prefix).toBeUndefined();
+            expect(s.keyVault.requests).toHaveLength(0);
+            expect(s.tokens.issued).toHaveLength(0);
+            expectNoEntraFreeText(run);
+            expectNothingSensitive(run, s);
+        }),
+    );
+
+    test.concurrent("waits for the projected service-account token file to appear", () =>
+        withScenario(async (s) => {
+            fs.rmSync(s.tokenFile);
+            let delivered: Promise<void> | undefined;
+            let deliveredAt = Infinity;
+            const run = await runVerifier({ ...boundTargets(s), ...workloadIdentityVars(s) }, (stderr) => {
+                if (delivered === undefined && stderr.includes("no federated token file")) {
+                    delivered = after(1000, () => {
+                        const staged = `${s.tokenFile}.staged`;
+                        fs.writeFileSync(staged, FEDERATED_TOKEN);
+                        fs.renameSync(staged, s.tokenFile);
+                        deliveredAt = Date.now();
+                    });
+                }
+            });
+            await delivered;
+            expect(run.code).toBe(0);
+            expect(run.verdict).toMatchObject({ verdict: "pass", mode: "bound", tokenSource: "workloadIdentity", secretMatchesMount: true });
+            expect(run.verdict.attempts?.token).toBeGreaterThan(2);
+            expect(s.entra.requests).toHaveLength(2);
+            expect(s.entra.requests[0].receivedAt).toBeGreaterThanOrEqual(deliveredAt);
+            expect(run.stderr).toContain(`no federated token file at ${s.tokenFile} (ENOENT)`);
+            expectNothingSensitive(run, s);
+        }),
+    );
+
+    test.concurrent("honours Entra's Retry-After when throttled (429)", () =>
+        withScenario(async (s) => {
+            s.entra.reset(
+                failingTimes(1, entraTooManyRequests(1), entraHandler({ tokens: s.tokens, tenantId: TENANT_ID, clientId: CLIENT_ID, assertion: FEDERATED_TOKEN })),
+            );
+            const run = await runVerifier({ ...boundTargets(s), ...workloadIdentityVars(s) });
+            expect(run.code).toBe(0);
+            expect(run.verdict).toMatchObject({ verdict: "pass", mode: "bound", tokenSource: "workloadIdentity", attempts: { token: 3 } });
+            expect(s.entra.requests).toHaveLength(3);
+            expect(s.entra.requests[1].receivedAt - s.entra.requests[0].receivedAt).toBeGreaterThanOrEqual(950);
+            expect(run.verdict.elapsedSeconds).toBeGreaterThanOrEqual(0.95);
+            expect(run.stderr).toContain("Key Vault token: attempt 1 failed (HTTP 429 Too Many Requests); retrying in 1s");
             expectNothingSensitive(run, s);
         }),
     );
@@ -525,6 +644,53 @@ describe("verifier.js in unbound mode", () => {
             expect(run.code).toBe(0);
             expect(run.verdict).toMatchObject({ verdict: "pass", mode: "unbound", tokenSource: "workloadIdentity" });
             expect(run.verdict.refusal).toContain("no federated token file");
+            expect(s.entra.requests).toHaveLength(0);
+            expectNothingSensitive(run, s);
+        }),
+    );
+
+    test.concurrent.each([
+        { variant: "invalid_request" as const, refusal: "HTTP 400 Bad Request (invalid_request, AADSTS70021)" },
+        { variant: "invalid_client" as const, refusal: "HTTP 401 Unauthorized (invalid_client, AADSTS70021)" },
+    ])("passes when Entra finds no federated credential for the service account ($variant)", ({ variant, refusal }) =>
+        withScenario(async (s) => {
+            s.entra.reset(() => entraNoMatchingFederatedIdentity(UNBOUND_SUBJECT, variant));
+            const run = await runVerifier(unboundWorkloadIdentityEnv(s));
+            expect(run.code).toBe(0);
+            expect(run.verdict).toMatchObject({ verdict: "pass", mode: "unbound", tokenSource: "workloadIdentity", workload: WORKLOAD, refusal, attempts: { token: 1 } });
+            expect(s.entra.requests).toHaveLength(1);
+            expect(new URLSearchParams(s.entra.requests[0].body).get("client_assertion")).toBe(FEDERATED_TOKEN);
+            expectNoEntraFreeText(run);
+            expectNothingSensitive(run, s);
+        }),
+    );
+
+    test.concurrent("fails when Entra grants a Workload ID token without the binding", () =>
+        withScenario(async (s) => {
+            const run = await runVerifier(unboundWorkloadIdentityEnv(s));
+            expect(run.code).toBe(1);
+            expect(run.verdict).toMatchObject({
+                verdict: "fail",
+                mode: "unbound",
+                tokenSource: "workloadIdentity",
+                step: "token",
+                error: "got a token without the binding: the identity is not guarded",
+                attempts: { token: 1 },
+            });
+            expect(s.tokens.issued).toHaveLength(1);
+            expect(s.entra.requests.map((r) => new URLSearchParams(r.body).get("scope"))).toEqual(["https://storage.azure.com/.default"]);
+            expectNothingSensitive(run, s);
+        }),
+    );
+
+    test.concurrent("fails as inconclusive when Entra is unreachable for the whole budget", () =>
+        withScenario(async (s) => {
+            const port = await closedPort();
+            const run = await runVerifier(unboundWorkloadIdentityEnv(s, { AZURE_AUTHORITY_HOST: `https://127.0.0.1:${port}/`, TOKEN_BUDGET_SECONDS: "1" }));
+            expect(run.code).toBe(1);
+            expect(run.verdict).toMatchObject({ verdict: "fail", mode: "unbound", tokenSource: "workloadIdentity", step: "token" });
+            expect(run.verdict.error).toMatch(/^inconclusive: Microsoft Entra ID gave no definitive answer within 1s \(last: .*ECONNREFUSED.*\)$/);
+            expect(run.verdict.attempts?.token).toBeGreaterThan(1);
             expect(s.entra.requests).toHaveLength(0);
             expectNothingSensitive(run, s);
         }),

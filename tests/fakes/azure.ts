@@ -110,6 +110,8 @@ export interface ReceivedRequest {
     url: URL;
     headers: http.IncomingHttpHeaders;
     body: string;
+    /** `Date.now()` when the request's body had been read. */
+    receivedAt: number;
 }
 
 /** What a fake server answers. Object bodies are sent as JSON. */
@@ -162,6 +164,7 @@ export async function startFakeServer(tls?: TlsMaterial): Promise<FakeServer> {
                 url: new URL(req.url ?? "/", "http://127.0.0.1"),
                 headers: req.headers,
                 body: Buffer.concat(chunks).toString("utf8"),
+                receivedAt: Date.now(),
             };
             const answer = fake ? fake.handle(received) : { status: 503 };
             const json = typeof answer.body === "object";
@@ -210,6 +213,12 @@ export function failingFor(ms: number, response: FakeResponse, then: Handler): H
     };
 }
 
+/** A handler that answers `response` to the first `count` requests and defers to `then` afterwards. */
+export function failingTimes(count: number, response: FakeResponse, then: Handler): Handler {
+    let seen = 0;
+    return (request) => (++seen <= count ? response : then(request));
+}
+
 /** Key Vault's answer when a role assignment has not reached the data plane. */
 export const KEYVAULT_FORBIDDEN: FakeResponse = {
     status: 403,
@@ -251,6 +260,50 @@ export function imdsHandler(options: { tokens: TokenLog; clientId?: string }): H
     };
 }
 
+/**
+ * An error of Microsoft Entra ID's token endpoint as it sends them: an OAuth `error`, an
+ * `error_description` that starts with the AADSTS code and ends with trace and correlation ids,
+ * and the numeric code again in `error_codes`.
+ */
+export function entraError(status: number, error: string, code: number, message: string): FakeResponse {
+    const timestamp = new Date().toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");
+    const traceId = randomUUID();
+    const correlationId = randomUUID();
+    return {
+        status,
+        body: {
+            error,
+            error_description: `AADSTS${code}: ${message}\r\nTrace ID: ${traceId}\r\nCorrelation ID: ${correlationId}\r\nTimestamp: ${timestamp}`,
+            error_codes: [code],
+            timestamp,
+            trace_id: traceId,
+            correlation_id: correlationId,
+            error_uri: `https://login.microsoftonline.com/error?code=${code}`,
+        },
+    };
+}
+
+/** The issuer of the cluster's service-account tokens, as Entra quotes it back. */
+export const CLUSTER_OIDC_ISSUER = "https://westeurope.oic.prod-aks.azure.com/0c7e4a1b-5d2f-4e8a-9b3c-6f1d2e3a4b5c/4f1e2d3c-b5a6-4978-8a9b-0c1d2e3f4a5b/";
+
+/**
+ * Entra's refusal of a service-account token that no federated identity credential trusts (yet):
+ * a credential created moments ago, or a pod running under another service account. Entra has
+ * sent it as 400 `invalid_request` and, more recently, as 401 `invalid_client`.
+ */
+export function entraNoMatchingFederatedIdentity(subject: string, variant: "invalid_request" | "invalid_client" = "invalid_request"): FakeResponse {
+    const message =
+        `No matching federated identity record found for presented assertion. Assertion Issuer: '${CLUSTER_OIDC_ISSUER}'. ` +
+        `Assertion Subject: '${subject}'. Assertion Audience: 'api://AzureADTokenExchange'. ` +
+        "https://docs.microsoft.com/en-us/azure/active-directory/develop/workload-identity-federation";
+    return variant === "invalid_request" ? entraError(400, "invalid_request", 70021, message) : entraError(401, "invalid_client", 70021, message);
+}
+
+/** Entra's throttling answer: 429 with a plain-text body and the seconds to wait in `Retry-After`. */
+export function entraTooManyRequests(retryAfterSeconds: number): FakeResponse {
+    return { status: 429, headers: { "Retry-After": String(retryAfterSeconds) }, body: "Too Many Requests" };
+}
+
 /** What the Entra token endpoint expects of a client-credentials request with a federated token. */
 export interface EntraExpectation {
     tokens: TokenLog;
@@ -272,10 +325,22 @@ export function entraHandler(expected: EntraExpectation): Handler {
             form.get("client_assertion_type") === "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" &&
             scope.endsWith("/.default");
         if (!wellFormed) {
-            return { status: 400, body: { error: "invalid_request", error_codes: [900144] } };
+            return entraError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.");
         }
-        if (form.get("client_id") !== expected.clientId || form.get("client_assertion") !== expected.assertion) {
-            return { status: 400, body: { error: "invalid_client", error_codes: [70021] } };
+        const clientId = form.get("client_id") ?? "";
+        if (clientId !== expected.clientId) {
+            return entraError(
+                400,
+                "unauthorized_client",
+                700016,
+                `Application with identifier '${clientId}' was not found in the directory '${expected.tenantId}'. ` +
+                    "This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. " +
+                    "You may have sent your authentication request to the wrong tenant.",
+            );
+        }
+        if (form.get("client_assertion") !== expected.assertion) {
+            const subject = jwtClaims(form.get("client_assertion") ?? "")?.sub;
+            return entraNoMatchingFederatedIdentity(typeof subject === "string" ? subject : "system:serviceaccount:default:default");
         }
         return {
             status: 200,
