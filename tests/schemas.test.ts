@@ -311,3 +311,53 @@ describe("validation rejects", () => {
         expect(violations(stepWith("kubernetes:core/v1:Secret", "kubernetes:core/v1:Secret", secret))).toEqual([expect.stringMatching(/data must be object/)]);
     });
 });
+
+/**
+ * A copy of a CRD schema that refuses fields it does not declare: every object with `properties`
+ * gets `additionalProperties: false` (maps, declared through `additionalProperties`, stay open).
+ * The API server would silently drop such a field, so a misspelt one (`clientId` for `clientID`)
+ * would otherwise deploy as if it were not there.
+ */
+function closed(schema: unknown): unknown {
+    if (Array.isArray(schema)) {
+        return schema.map(closed);
+    }
+    if (schema === null || typeof schema !== "object") {
+        return schema;
+    }
+    const entries = Object.entries(schema).map(([key, value]) => [key, key === "properties" ? Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, closed(v)])) : closed(value)]);
+    const copy: Record<string, unknown> = Object.fromEntries(entries);
+    // metadata is the API server's, described by its own schema.
+    if ("properties" in copy && !("additionalProperties" in copy) && !("x-kubernetes-preserve-unknown-fields" in copy)) {
+        copy.additionalProperties = false;
+    }
+    return copy;
+}
+
+describe("custom resources use only fields their CRD declares", () => {
+    const strictAjv = new Ajv({ allErrors: true, strict: false });
+    const strictSchemas = new Map(
+        CRD_SCHEMAS.map((crd) => {
+            const schema = closed(crd.schema) as { properties: Record<string, unknown> };
+            // metadata is described loosely on purpose (the API server owns it).
+            schema.properties.metadata = { type: "object" };
+            return [`${crd.apiVersion}/${crd.kind}`, strictAjv.compile(schema)];
+        }),
+    );
+    const customSteps = Object.values(PLANS).flatMap((plan) => plan.steps.filter((s) => strictSchemas.has(`${String(s.newState.inputs.apiVersion)}/${String(s.newState.inputs.kind)}`)));
+
+    test.each(customSteps.map((s) => [describeObject(s), s] as const))("%s", (_name, s) => {
+        const validate = strictSchemas.get(`${String(s.newState.inputs.apiVersion)}/${String(s.newState.inputs.kind)}`);
+        expect(validate?.(s.newState.inputs) ? [] : strictAjv.errorsText(validate?.errors)).toEqual([]);
+    });
+
+    test("a misspelt field is caught", () => {
+        const identity = sample("kubernetes:aadpodidentity.k8s.io/v1:AzureIdentity");
+        const spec = at(identity, "spec");
+        spec.clientId = spec.clientID;
+        delete spec.clientID;
+        const validate = strictSchemas.get("aadpodidentity.k8s.io/v1/AzureIdentity");
+        expect(validate?.(identity)).toBe(false);
+        expect(strictAjv.errorsText(validate?.errors)).toContain("must NOT have additional properties");
+    });
+});
