@@ -107,14 +107,7 @@ const demos = config.workloads.map((w, i) => {
     const binding = new PodIdentityBinding(w.name, {
         workload: w,
         identityMode: config.identityMode,
-        identity: {
-            type: identity.type,
-            resourceId: identity.resourceId,
-            identityName: identity.identityName,
-            clientId: identity.clientId,
-            principalId: identity.principalId,
-            clientSecret: identity.clientSecret,
-        },
+        identity,
         identityResourceGroupName: resourceGroup.name,
         cluster: {
             subscriptionId: client.subscriptionId,
@@ -134,7 +127,7 @@ const demos = config.workloads.map((w, i) => {
         namespace: binding.namespace,
         serviceAccountName: binding.serviceAccountName,
         secretProviderClassName: binding.secretProviderClassName,
-        identityClientId: identities[i].clientId,
+        identityClientId: identity.clientId,
         keyVaultUri: vault.vaultUri,
         secretName: vault.secretNames[w.name],
         blobEndpoint: store.blobEndpoint,
