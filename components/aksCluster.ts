@@ -12,11 +12,8 @@ import { MAX_PODS_PER_NODE } from "../config";
 import { PlacementArgs } from "./common";
 import { grantRole } from "./roles";
 
-export interface AksClusterArgs extends PlacementArgs {
-    subscriptionId: pulumi.Input<string>;
-    tenantId: pulumi.Input<string>;
-    /** Subnet for nodes and (Azure CNI) pods. */
-    subnetId: pulumi.Input<string>;
+/** The settings of the cluster resource that come from config: they decide its inputs. */
+export interface ClusterSpec {
     /** Nodes in the system pool. */
     nodeCount: number;
     /** VM size of the nodes. */
@@ -27,25 +24,23 @@ export interface AksClusterArgs extends PlacementArgs {
     serviceCidr: string;
     /** The cluster DNS service's address inside `serviceCidr`. */
     dnsServiceIp: string;
-    /** Which identity machinery the cluster runs: the add-on is enabled only for `podIdentityAddon`. */
+    /** Which identity machinery the cluster runs: the add-on only for `podIdentityAddon`, workload identity only for `workloadIdentity`. */
     identityMode: IdentityMode;
+    /** How often the CSI driver re-reads Key Vault objects. */
+    secretRotationPollInterval: string;
+}
+
+export interface AksClusterArgs extends PlacementArgs, Omit<ClusterSpec, "secretRotationPollInterval"> {
+    subscriptionId: pulumi.Input<string>;
+    tenantId: pulumi.Input<string>;
+    /** Subnet for nodes and (Azure CNI) pods. */
+    subnetId: pulumi.Input<string>;
     /** Whoever runs `pulumi up`: made "Azure Kubernetes Service RBAC Cluster Admin" on the cluster. */
     admin: { objectId: pulumi.Input<string>; principalType: PrincipalType };
     /** Protect the cluster and its two identities from deletion and replacement. Defaults to true. */
     protect?: boolean;
     /** How often the CSI driver re-reads Key Vault objects. Defaults to "2m". */
     secretRotationPollInterval?: string;
-}
-
-/** The settings of the cluster resource that come from config: they decide its inputs. */
-export interface ClusterSpec {
-    nodeCount: number;
-    nodeVmSize: string;
-    apiServerAuthorizedIpRanges: string[];
-    serviceCidr: string;
-    dnsServiceIp: string;
-    identityMode: IdentityMode;
-    secretRotationPollInterval: string;
 }
 
 /**
