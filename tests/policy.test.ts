@@ -1,0 +1,968 @@
+// The policy pack in policy/: every policy passes a compliant resource (or stack) and fails a
+// non-compliant one, evaluated by the same offline logic `npm run policy` uses; the offline
+// evaluation builds the analyzer's arguments faithfully; and the real plans of all six
+// configurations meet every mandatory policy.
+import type { Policies } from "@pulumi/policy";
+import {
+    PLAN_CONFIGURATIONS,
+    PlanStep,
+    evaluatePlan,
+    formatViolation,
+    isResourcePolicy,
+    isStackPolicy,
+    mapWithConcurrency,
+    resourceValidationArgs,
+    summaryLine,
+    validateResourceStep,
+    validateStackSteps,
+} from "../policy/offline";
+import { dataItemOf, scopeLevel } from "../policy/lib/arm";
+import { isPinnedImage, selectorMatches } from "../policy/lib/k8s";
+import { admitsInternet, isNonPublicCidr } from "../policy/lib/net";
+import { policies } from "../policy/policies";
+import { planFor } from "./support";
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures: small resources shaped like the plan's steps, and a way to vary them.
+
+type Json = string | number | boolean | null | Json[] | JsonObject;
+interface JsonObject {
+    [key: string]: Json | undefined;
+}
+
+/** A resource before it becomes a plan step. */
+interface Fixture {
+    type: string;
+    name: string;
+    inputs: JsonObject;
+    protect?: boolean;
+    /** Property name to the fixtures it was computed from. */
+    deps?: Record<string, Fixture[]>;
+}
+
+function isJsonObject(value: Json | undefined): value is JsonObject {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** `base` with `patch` merged in; an undefined value removes the key, arrays are replaced. */
+function merge(base: JsonObject, patch: JsonObject): JsonObject {
+    const out: JsonObject = { ...base };
+    for (const [key, value] of Object.entries(patch)) {
+        const current = out[key];
+        if (value === undefined) {
+            delete out[key];
+        } else {
+            out[key] = isJsonObject(value) && isJsonObject(current) ? merge(current, value) : value;
+        }
+    }
+    return out;
+}
+
+/** A variant of a fixture: patched inputs, and optionally other options. */
+function vary(base: Fixture, patch: JsonObject, options: Partial<Omit<Fixture, "inputs">> = {}): Fixture {
+    return { ...base, ...options, inputs: merge(base.inputs, patch) };
+}
+
+function urnOf(fixture: Fixture): string {
+    return `urn:pulumi:test::aks-identity-vault::${fixture.type}::${fixture.name}`;
+}
+
+/** The plan step of a fixture. */
+function stepOf(fixture: Fixture): PlanStep {
+    const propertyDependencies = Object.fromEntries(Object.entries(fixture.deps ?? {}).map(([key, deps]) => [key, deps.map(urnOf)]));
+    return {
+        op: "create",
+        urn: urnOf(fixture),
+        newState: {
+            type: fixture.type,
+            custom: true,
+            parent: "",
+            provider: "",
+            inputs: fixture.inputs,
+            dependencies: [...new Set(Object.values(propertyDependencies).flat())],
+            propertyDependencies,
+            protect: fixture.protect ?? false,
+            retainOnDelete: false,
+            deleteBeforeReplace: false,
+            ignoreChanges: [],
+            aliases: [],
+        },
+    };
+}
+
+const SUB = "/subscriptions/11111111-1111-1111-1111-111111111111";
+const RG = `${SUB}/resourceGroups/rg-aiv-test`;
+const TENANT = "22222222-2222-2222-2222-222222222222";
+const PRINCIPAL = "33333333-3333-3333-3333-333333333333";
+const VNET = `${RG}/providers/Microsoft.Network/virtualNetworks/vnet-aiv-test`;
+const VAULT_ID = `${RG}/providers/Microsoft.KeyVault/vaults/kv-aiv-test-abc123`;
+const ACCOUNT_ID = `${RG}/providers/Microsoft.Storage/storageAccounts/staivtestabc123`;
+const IDENTITY_ID = `${RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aiv-test-alpha`;
+const ZONE_ID = (zone: string) => `${RG}/providers/Microsoft.Network/privateDnsZones/${zone}`;
+const ROLE = (guid: string) => `${SUB}/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
+const ROLES = {
+    owner: "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+    secretsUser: "4633458b-17de-408a-b874-0445c86b69e6",
+    blobContributor: "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+    networkContributor: "4d97b98b-1d4f-4787-a291-c67834d212e7",
+    vmContributor: "9980e02c-c2be-4d73-94e8-173b1dc7cf3c",
+};
+const T = {
+    resourceGroup: "azure-native:resources:ResourceGroup",
+    vault: "azure-native:keyvault:Vault",
+    accessPolicy: "azure-native:keyvault:AccessPolicy",
+    secret: "azure-native:keyvault:Secret",
+    key: "azure-native:keyvault:Key",
+    account: "azure-native:storage:StorageAccount",
+    blobService: "azure-native:storage:BlobServiceProperties",
+    container: "azure-native:storage:BlobContainer",
+    zone: "azure-native:privatedns:PrivateZone",
+    link: "azure-native:privatedns:VirtualNetworkLink",
+    nsg: "azure-native:network:NetworkSecurityGroup",
+    rule: "azure-native:network:SecurityRule",
+    subnet: "azure-native:network:Subnet",
+    endpoint: "azure-native:network:PrivateEndpoint",
+    zoneGroup: "azure-native:network:PrivateDnsZoneGroup",
+    role: "azure-native:authorization:RoleAssignment",
+    cluster: "azure-native:containerservice:ManagedCluster",
+    agentPool: "azure-native:containerservice:AgentPool",
+    federation: "azure-native:managedidentity:FederatedIdentityCredential",
+    namespace: "kubernetes:core/v1:Namespace",
+    serviceAccount: "kubernetes:core/v1:ServiceAccount",
+    configMap: "kubernetes:core/v1:ConfigMap",
+    pod: "kubernetes:core/v1:Pod",
+    job: "kubernetes:batch/v1:Job",
+    cronJob: "kubernetes:batch/v1:CronJob",
+    deployment: "kubernetes:apps/v1:Deployment",
+    networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+    release: "kubernetes:helm.sh/v3:Release",
+    admissionPolicy: "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
+    admissionBinding: "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding",
+    secretProviderClass: "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass",
+    azureIdentity: "kubernetes:aadpodidentity.k8s.io/v1:AzureIdentity",
+    azureIdentityBinding: "kubernetes:aadpodidentity.k8s.io/v1:AzureIdentityBinding",
+    attachment: "pulumi-nodejs:dynamic:PodIdentityAttachment",
+};
+
+const resourceGroup: Fixture = { type: T.resourceGroup, name: "stack", protect: true, inputs: { resourceGroupName: "rg-aiv-test", location: "uksouth" } };
+const vault: Fixture = {
+    type: T.vault,
+    name: "keyvault-vault",
+    protect: true,
+    inputs: {
+        vaultName: "kv-aiv-test-abc123",
+        resourceGroupName: "rg-aiv-test",
+        location: "uksouth",
+        properties: {
+            tenantId: TENANT,
+            sku: { family: "A", name: "standard" },
+            enableRbacAuthorization: true,
+            enableSoftDelete: true,
+            softDeleteRetentionInDays: 90,
+            enablePurgeProtection: true,
+            publicNetworkAccess: "Disabled",
+            networkAcls: { defaultAction: "Deny", bypass: "None" },
+            enabledForDeployment: false,
+            enabledForDiskEncryption: false,
+            enabledForTemplateDeployment: false,
+        },
+    },
+};
+const accessPolicy: Fixture = {
+    type: T.accessPolicy,
+    name: "keyvault-alpha-access-policy",
+    inputs: { vaultName: "kv-aiv-test-abc123", resourceGroupName: "rg-aiv-test", policy: { objectId: PRINCIPAL, tenantId: TENANT, permissions: { secrets: ["get", "list"], keys: ["get"], certificates: ["get"] } } },
+};
+const secret: Fixture = {
+    type: T.secret,
+    name: "keyvault-alpha-secret",
+    protect: true,
+    inputs: { secretName: "alpha-demo", vaultName: "kv-aiv-test-abc123", resourceGroupName: "rg-aiv-test", properties: { value: "[secret]", contentType: "text/plain" } },
+};
+const key: Fixture = {
+    type: T.key,
+    name: "keyvault-alpha-key",
+    protect: true,
+    inputs: { keyName: "alpha-demo-key", vaultName: "kv-aiv-test-abc123", resourceGroupName: "rg-aiv-test", properties: { kty: "RSA", keySize: 3072, keyOps: ["sign", "verify"] } },
+};
+const account: Fixture = {
+    type: T.account,
+    name: "storage-account",
+    protect: true,
+    inputs: {
+        accountName: "staivtestabc123",
+        resourceGroupName: "rg-aiv-test",
+        kind: "StorageV2",
+        sku: { name: "Standard_ZRS" },
+        enableHttpsTrafficOnly: true,
+        minimumTlsVersion: "TLS1_2",
+        allowBlobPublicAccess: false,
+        publicNetworkAccess: "Disabled",
+        networkRuleSet: { defaultAction: "Deny", bypass: "None" },
+        allowSharedKeyAccess: false,
+        allowCrossTenantReplication: false,
+        encryption: { keySource: "Microsoft.Storage", requireInfrastructureEncryption: true },
+    },
+};
+const blobService: Fixture = {
+    type: T.blobService,
+    name: "storage-blob-service",
+    deps: { accountName: [account] },
+    inputs: {
+        accountName: "staivtestabc123",
+        resourceGroupName: "rg-aiv-test",
+        blobServicesName: "default",
+        isVersioningEnabled: true,
+        deleteRetentionPolicy: { enabled: true, days: 30 },
+        containerDeleteRetentionPolicy: { enabled: true, days: 30 },
+    },
+};
+const container: Fixture = {
+    type: T.container,
+    name: "storage-alpha-container",
+    protect: true,
+    deps: { accountName: [account] },
+    inputs: { accountName: "staivtestabc123", resourceGroupName: "rg-aiv-test", containerName: "alpha", publicAccess: "None" },
+};
+const vaultZone: Fixture = { type: T.zone, name: "dns-vault-zone", inputs: { privateZoneName: "privatelink.vaultcore.azure.net", resourceGroupName: "rg-aiv-test", location: "global" } };
+const blobZone: Fixture = { type: T.zone, name: "dns-blob-zone", inputs: { privateZoneName: "privatelink.blob.core.windows.net", resourceGroupName: "rg-aiv-test", location: "global" } };
+const vaultLink: Fixture = {
+    type: T.link,
+    name: "dns-vault-link",
+    deps: { privateZoneName: [vaultZone] },
+    inputs: { privateZoneName: "privatelink.vaultcore.azure.net", resourceGroupName: "rg-aiv-test", location: "global", virtualNetwork: { id: VNET }, registrationEnabled: false, virtualNetworkLinkName: "link-aiv-test" },
+};
+const aksNsg: Fixture = { type: T.nsg, name: "network-aks-nsg", inputs: { networkSecurityGroupName: "nsg-aiv-test-aks", resourceGroupName: "rg-aiv-test" } };
+const httpsFromAks = {
+    name: "allow-https-from-aks",
+    priority: 100,
+    direction: "Inbound",
+    access: "Allow",
+    protocol: "Tcp",
+    sourceAddressPrefix: "10.76.1.0/24",
+    sourcePortRange: "*",
+    destinationAddressPrefix: "10.76.2.0/26",
+    destinationPortRange: "443",
+};
+const denyInbound = { ...httpsFromAks, name: "deny-other-inbound", priority: 4096, access: "Deny", protocol: "*", sourceAddressPrefix: "*", destinationAddressPrefix: "*", destinationPortRange: "*" };
+const endpointNsg: Fixture = { type: T.nsg, name: "network-endpoints-nsg", inputs: { networkSecurityGroupName: "nsg-aiv-test-endpoints", resourceGroupName: "rg-aiv-test", securityRules: [httpsFromAks, denyInbound] } };
+const aksSubnet: Fixture = {
+    type: T.subnet,
+    name: "network-aks-subnet",
+    deps: { networkSecurityGroup: [aksNsg] },
+    inputs: { subnetName: "snet-aks", virtualNetworkName: "vnet-aiv-test", resourceGroupName: "rg-aiv-test", addressPrefix: "10.76.1.0/24", networkSecurityGroup: { id: `${RG}/providers/Microsoft.Network/networkSecurityGroups/nsg-aiv-test-aks` }, privateEndpointNetworkPolicies: "Disabled" },
+};
+const endpointSubnet: Fixture = {
+    type: T.subnet,
+    name: "network-endpoints-subnet",
+    deps: { networkSecurityGroup: [endpointNsg] },
+    inputs: {
+        subnetName: "snet-endpoints",
+        virtualNetworkName: "vnet-aiv-test",
+        resourceGroupName: "rg-aiv-test",
+        addressPrefix: "10.76.2.0/26",
+        networkSecurityGroup: { id: `${RG}/providers/Microsoft.Network/networkSecurityGroups/nsg-aiv-test-endpoints` },
+        privateEndpointNetworkPolicies: "Enabled",
+    },
+};
+const endpointFor = (name: string, target: Fixture, targetId: string, group: string, subnet: Fixture): Fixture => ({
+    type: T.endpoint,
+    name,
+    deps: { subnet: [subnet], privateLinkServiceConnections: [target], privateEndpointName: [target] },
+    inputs: {
+        privateEndpointName: `pe-${group}`,
+        resourceGroupName: "rg-aiv-test",
+        subnet: { id: `${VNET}/subnets/${String(subnet.inputs.subnetName)}` },
+        privateLinkServiceConnections: [{ name: `pe-${group}`, privateLinkServiceId: targetId, groupIds: [group] }],
+    },
+});
+const zoneGroupFor = (name: string, endpoint: Fixture, zone: Fixture, group: string): Fixture => ({
+    type: T.zoneGroup,
+    name,
+    deps: { privateEndpointName: [endpoint], privateDnsZoneConfigs: [zone] },
+    inputs: {
+        privateDnsZoneGroupName: "default",
+        privateEndpointName: String(endpoint.inputs.privateEndpointName),
+        resourceGroupName: "rg-aiv-test",
+        privateDnsZoneConfigs: [{ name: group, privateDnsZoneId: ZONE_ID(String(zone.inputs.privateZoneName)) }],
+    },
+});
+const vaultEndpoint = endpointFor("keyvault-vault-endpoint", vault, VAULT_ID, "vault", endpointSubnet);
+const blobEndpoint = endpointFor("storage-blob-endpoint", account, ACCOUNT_ID, "blob", endpointSubnet);
+const vaultZoneGroup = zoneGroupFor("keyvault-vault-endpoint-dns", vaultEndpoint, vaultZone, "vault");
+const blobZoneGroup = zoneGroupFor("storage-blob-endpoint-dns", blobEndpoint, blobZone, "blob");
+const secretsUser: Fixture = {
+    type: T.role,
+    name: "keyvault-alpha-secrets-user",
+    inputs: { principalId: PRINCIPAL, principalType: "ServicePrincipal", roleDefinitionId: ROLE(ROLES.secretsUser), scope: `${VAULT_ID}/secrets/alpha-demo` },
+};
+const cluster: Fixture = {
+    type: T.cluster,
+    name: "aks-cluster",
+    protect: true,
+    deps: { agentPoolProfiles: [aksSubnet] },
+    inputs: {
+        resourceName: "aks-aiv-test",
+        resourceGroupName: "rg-aiv-test",
+        enableRBAC: true,
+        aadProfile: { managed: true, enableAzureRBAC: true, tenantID: TENANT },
+        disableLocalAccounts: true,
+        identity: { type: "UserAssigned", userAssignedIdentities: [`${RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aiv-test-aks`] },
+        identityProfile: { kubeletidentity: { resourceId: `${RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aiv-test-aks-kubelet`, clientId: PRINCIPAL, objectId: PRINCIPAL } },
+        autoUpgradeProfile: { upgradeChannel: "stable", nodeOSUpgradeChannel: "NodeImage" },
+        apiServerAccessProfile: { authorizedIPRanges: ["203.0.113.0/24"] },
+        networkProfile: { networkPlugin: "azure", networkPolicy: "calico", serviceCidr: "10.0.0.0/16", dnsServiceIP: "10.0.0.10" },
+        agentPoolProfiles: [{ name: "system", mode: "System", count: 2, vmSize: "Standard_DS2_v2", vnetSubnetID: `${VNET}/subnets/snet-aks`, enableNodePublicIP: false }],
+        podIdentityProfile: { enabled: true, allowNetworkPluginKubenet: false },
+        addonProfiles: { azureKeyvaultSecretsProvider: { enabled: true, config: { enableSecretRotation: "true", rotationPollInterval: "2m" } } },
+        oidcIssuerProfile: { enabled: true },
+        securityProfile: { workloadIdentity: { enabled: false } },
+    },
+};
+const restrictedLabels = {
+    "pod-security.kubernetes.io/enforce": "restricted",
+    "pod-security.kubernetes.io/enforce-version": "latest",
+};
+const namespace: Fixture = { type: T.namespace, name: "alpha-namespace", inputs: { apiVersion: "v1", kind: "Namespace", metadata: { name: "alpha", labels: restrictedLabels } } };
+const serviceAccount: Fixture = {
+    type: T.serviceAccount,
+    name: "alpha-service-account",
+    inputs: { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "alpha-workload", namespace: "alpha" }, automountServiceAccountToken: false },
+};
+const mainContainer: JsonObject = {
+    name: "main",
+    image: "node:22.14.0-alpine3.21",
+    resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "250m", memory: "128Mi" } },
+    securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } },
+};
+const podSpec: JsonObject = {
+    serviceAccountName: "alpha-workload",
+    automountServiceAccountToken: false,
+    securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: "RuntimeDefault" } },
+    containers: [mainContainer],
+    volumes: [
+        { name: "verifier", configMap: { name: "verifier-script" } },
+        { name: "secrets-store", csi: { driver: "secrets-store.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: "alpha-keyvault" } } },
+    ],
+};
+const podLabels = { "app.kubernetes.io/part-of": "aks-identity-vault-demo", "aks-identity-vault/workload": "alpha", aadpodidbinding: "alpha" };
+const pod: Fixture = { type: T.pod, name: "alpha-inspector", inputs: { apiVersion: "v1", kind: "Pod", metadata: { name: "alpha-secrets-inspector", namespace: "alpha", labels: podLabels }, spec: podSpec } };
+const job: Fixture = {
+    type: T.job,
+    name: "alpha-verify-bound",
+    inputs: { apiVersion: "batch/v1", kind: "Job", metadata: { name: "alpha-verify-bound", namespace: "alpha" }, spec: { backoffLimit: 0, template: { metadata: { labels: podLabels }, spec: { ...podSpec, restartPolicy: "Never" } } } },
+};
+const deployment: Fixture = {
+    type: T.deployment,
+    name: "alpha-deployment",
+    inputs: { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "alpha", namespace: "alpha" }, spec: { selector: { matchLabels: podLabels }, template: { metadata: { labels: podLabels }, spec: podSpec } } },
+};
+const cronJob: Fixture = {
+    type: T.cronJob,
+    name: "alpha-cron",
+    inputs: { apiVersion: "batch/v1", kind: "CronJob", metadata: { name: "alpha", namespace: "alpha" }, spec: { schedule: "@daily", jobTemplate: { spec: { template: { metadata: { labels: podLabels }, spec: podSpec } } } } },
+};
+const networkPolicy: Fixture = {
+    type: T.networkPolicy,
+    name: "alpha-network-policy",
+    inputs: {
+        apiVersion: "networking.k8s.io/v1",
+        kind: "NetworkPolicy",
+        metadata: { name: "demo-egress", namespace: "alpha" },
+        spec: {
+            podSelector: { matchLabels: { "app.kubernetes.io/part-of": "aks-identity-vault-demo", "aks-identity-vault/workload": "alpha" } },
+            policyTypes: ["Ingress", "Egress"],
+            ingress: [],
+            egress: [
+                { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }], ports: [{ protocol: "UDP", port: 53 }] },
+                { to: [{ ipBlock: { cidr: "10.76.2.0/26" } }], ports: [{ protocol: "TCP", port: 443 }] },
+                { to: [{ ipBlock: { cidr: "169.254.169.254/32" } }], ports: [{ protocol: "TCP", port: 80 }] },
+            ],
+        },
+    },
+};
+const labelGuard: Fixture = {
+    type: T.admissionPolicy,
+    name: "alpha-label-guard",
+    inputs: {
+        metadata: { name: "aadpodidbinding-guard-alpha" },
+        spec: {
+            failurePolicy: "Fail",
+            matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["pods"] }] },
+            validations: [
+                {
+                    expression:
+                        "!(has(object.metadata.labels) && 'aadpodidbinding' in object.metadata.labels && object.metadata.labels['aadpodidbinding'] == 'alpha') || (request.namespace == 'alpha' && object.spec.serviceAccountName == 'alpha-workload')",
+                },
+            ],
+        },
+    },
+};
+const labelGuardBinding: Fixture = {
+    type: T.admissionBinding,
+    name: "alpha-label-guard-binding",
+    deps: { spec: [labelGuard] },
+    inputs: { metadata: { name: "aadpodidbinding-guard-alpha" }, spec: { policyName: "aadpodidbinding-guard-alpha", validationActions: ["Deny"] } },
+};
+const secretProviderClass: Fixture = {
+    type: T.secretProviderClass,
+    name: "alpha-secret-provider",
+    inputs: {
+        apiVersion: "secrets-store.csi.x-k8s.io/v1",
+        kind: "SecretProviderClass",
+        metadata: { name: "alpha-keyvault", namespace: "alpha" },
+        spec: { provider: "azure", parameters: { usePodIdentity: "true", useVMManagedIdentity: "false", keyvaultName: "kv-aiv-test-abc123", tenantId: TENANT, objects: "array: []" } },
+    },
+};
+const release: Fixture = {
+    type: T.release,
+    name: "aad-pod-identity-release",
+    inputs: {
+        name: "aad-pod-identity",
+        chart: "aad-pod-identity",
+        version: "4.1.18",
+        namespace: "aad-pod-identity",
+        repositoryOpts: { repo: "https://raw.githubusercontent.com/Azure/aad-pod-identity/master/charts" },
+        values: { forceNamespaced: "true", nmi: { allowNetworkPluginKubenet: false } },
+    },
+};
+const otherRelease = vary(release, { name: "ingress", chart: "ingress-nginx", namespace: "ingress", values: {} }, { name: "ingress-release" });
+const azureIdentity: Fixture = {
+    type: T.azureIdentity,
+    name: "alpha-azure-identity",
+    inputs: { apiVersion: "aadpodidentity.k8s.io/v1", kind: "AzureIdentity", metadata: { name: "alpha", namespace: "alpha" }, spec: { type: 0, resourceID: IDENTITY_ID, clientID: PRINCIPAL } },
+};
+const azureIdentityBinding: Fixture = {
+    type: T.azureIdentityBinding,
+    name: "alpha-azure-identity-binding",
+    inputs: { apiVersion: "aadpodidentity.k8s.io/v1", kind: "AzureIdentityBinding", metadata: { name: "alpha-binding", namespace: "alpha" }, spec: { azureIdentity: "alpha", selector: "alpha" } },
+};
+const attachment: Fixture = {
+    type: T.attachment,
+    name: "alpha-pod-identity",
+    inputs: { __provider: "[dynamic provider]", name: "alpha", namespace: "alpha", bindingSelector: "alpha", clusterName: "aks-aiv-test", identity: { resourceId: IDENTITY_ID, clientId: PRINCIPAL, objectId: PRINCIPAL } },
+};
+const federation: Fixture = {
+    type: T.federation,
+    name: "alpha-federation",
+    inputs: {
+        resourceName: "id-aiv-test-alpha",
+        resourceGroupName: "rg-aiv-test",
+        federatedIdentityCredentialResourceName: "alpha-alpha-workload",
+        issuer: "https://uksouth.oic.prod-aks.azure.com/tenant/cluster/",
+        subject: "system:serviceaccount:alpha:alpha-workload",
+        audiences: ["api://AzureADTokenExchange"],
+    },
+};
+
+/** A small stack that meets every stack policy. */
+const goodStack: Fixture[] = [
+    resourceGroup,
+    vault,
+    secret,
+    key,
+    account,
+    blobService,
+    container,
+    vaultZone,
+    blobZone,
+    aksNsg,
+    endpointNsg,
+    aksSubnet,
+    endpointSubnet,
+    vaultEndpoint,
+    vaultZoneGroup,
+    blobEndpoint,
+    blobZoneGroup,
+    cluster,
+    namespace,
+    serviceAccount,
+    pod,
+    job,
+    networkPolicy,
+    labelGuard,
+    labelGuardBinding,
+];
+
+/** `goodStack` with fixtures replaced (same type and name) or removed. */
+function stackWith(replacements: Fixture[], removed: Fixture[] = []): Fixture[] {
+    const key = (f: Fixture) => `${f.type}::${f.name}`;
+    const replaced = new Map(replacements.map((f) => [key(f), f]));
+    const dropped = new Set(removed.map(key));
+    const kept = goodStack.filter((f) => !dropped.has(key(f))).map((f) => replaced.get(key(f)) ?? f);
+    return [...kept, ...replacements.filter((f) => !goodStack.some((g) => key(g) === key(f)))];
+}
+
+/** Drops the recorded dependencies of fixtures, leaving only literal names and ids to match on. */
+function withoutDependencies(fixtures: Fixture[]): Fixture[] {
+    return fixtures.map((f) => ({ ...f, deps: {} }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cases: for every policy, compliant and non-compliant subjects.
+
+/** pass: applies, no violation; fail: applies, violations; skip: the policy does not apply. */
+type Verdict = "pass" | "fail" | "skip";
+interface Case {
+    policy: string;
+    verdict: Verdict;
+    why: string;
+    /** A single resource for a resource policy, a list of resources for a stack policy. */
+    subject: Fixture | Fixture[];
+}
+
+const pass = (policy: string, why: string, subject: Fixture | Fixture[]): Case => ({ policy, verdict: "pass", why, subject });
+const fail = (policy: string, why: string, subject: Fixture | Fixture[]): Case => ({ policy, verdict: "fail", why, subject });
+const skip = (policy: string, why: string, subject: Fixture | Fixture[]): Case => ({ policy, verdict: "skip", why, subject });
+/** A pod spec variant applied to a pod. */
+const podWith = (spec: JsonObject): Fixture => vary(pod, { spec });
+/** A container variant applied to a pod's only container. */
+const containerWith = (patch: JsonObject): Fixture => podWith({ containers: [merge(mainContainer, patch)] });
+
+const CASES: Case[] = [
+    // Key Vault
+    pass("keyvault-purge-protection", "purge protection on", vault),
+    fail("keyvault-purge-protection", "purge protection off", vary(vault, { properties: { enablePurgeProtection: false } })),
+    pass("keyvault-soft-delete-retention", "90 days", vault),
+    pass("keyvault-soft-delete-retention", "unset retention is Azure's 90 days", vary(vault, { properties: { softDeleteRetentionInDays: undefined } })),
+    fail("keyvault-soft-delete-retention", "7 days", vary(vault, { properties: { softDeleteRetentionInDays: 7 } })),
+    fail("keyvault-soft-delete-retention", "soft delete off", vary(vault, { properties: { enableSoftDelete: false } })),
+    pass("keyvault-explicit-authorization-mode", "RBAC set", vault),
+    pass("keyvault-explicit-authorization-mode", "access policies set explicitly", vary(vault, { properties: { enableRbacAuthorization: false } })),
+    fail("keyvault-explicit-authorization-mode", "left to the default", vary(vault, { properties: { enableRbacAuthorization: undefined } })),
+    pass("keyvault-no-inline-access-policies", "no inline policies", vault),
+    fail("keyvault-no-inline-access-policies", "an inline policy", vary(vault, { properties: { accessPolicies: [{ objectId: PRINCIPAL, tenantId: TENANT, permissions: { secrets: ["get"] } }] } })),
+    pass("keyvault-rbac-authorization", "RBAC vault", vault),
+    fail("keyvault-rbac-authorization", "access-policy vault", vary(vault, { properties: { enableRbacAuthorization: false } })),
+    fail("keyvault-rbac-authorization", "a standalone access policy", accessPolicy),
+    pass("keyvault-access-policy-read-only", "get and list", accessPolicy),
+    fail("keyvault-access-policy-read-only", "set and purge", vary(accessPolicy, { policy: { permissions: { secrets: ["get", "set", "purge"] } } })),
+    fail("keyvault-access-policy-read-only", "all key permissions", vary(accessPolicy, { policy: { permissions: { keys: ["all"] } } })),
+    pass("keyvault-public-network-disabled", "disabled", vault),
+    fail("keyvault-public-network-disabled", "enabled", vary(vault, { properties: { publicNetworkAccess: "Enabled" } })),
+    fail("keyvault-public-network-disabled", "unset", vary(vault, { properties: { publicNetworkAccess: undefined } })),
+    pass("keyvault-network-acls-deny", "default deny", vault),
+    pass("keyvault-network-acls-deny", "default deny with a private rule", vary(vault, { properties: { networkAcls: { ipRules: [{ value: "10.1.0.0/16" }] } } })),
+    fail("keyvault-network-acls-deny", "default allow", vary(vault, { properties: { networkAcls: { defaultAction: "Allow" } } })),
+    fail("keyvault-network-acls-deny", "a public IP rule", vary(vault, { properties: { networkAcls: { ipRules: [{ value: "203.0.113.0/24" }] } } })),
+    pass("keyvault-no-platform-access", "all off", vault),
+    fail("keyvault-no-platform-access", "template deployment on", vary(vault, { properties: { enabledForTemplateDeployment: true } })),
+    pass("keyvault-secret-content-type", "text/plain", secret),
+    fail("keyvault-secret-content-type", "no content type", vary(secret, { properties: { contentType: undefined } })),
+    pass("keyvault-key-strength", "RSA 3072", key),
+    pass("keyvault-key-strength", "an EC key", vary(key, { properties: { kty: "EC", keySize: undefined, curveName: "P-256" } })),
+    fail("keyvault-key-strength", "RSA 1024", vary(key, { properties: { keySize: 1024 } })),
+    pass("keyvault-private-endpoint", "endpoint present", goodStack),
+    pass("keyvault-private-endpoint", "matched by ARM id without recorded dependencies", withoutDependencies(goodStack)),
+    fail("keyvault-private-endpoint", "no endpoint", stackWith([], [vaultEndpoint, vaultZoneGroup])),
+    fail("keyvault-private-endpoint", "an endpoint for another sub-resource", stackWith([vary(vaultEndpoint, { privateLinkServiceConnections: [{ name: "pe", privateLinkServiceId: VAULT_ID, groupIds: ["blob"] }] })])),
+    // Storage
+    pass("storage-https-only", "HTTPS only", account),
+    fail("storage-https-only", "HTTP allowed", vary(account, { enableHttpsTrafficOnly: false })),
+    pass("storage-minimum-tls-1-2", "TLS 1.2", account),
+    fail("storage-minimum-tls-1-2", "TLS 1.0", vary(account, { minimumTlsVersion: "TLS1_0" })),
+    pass("storage-no-public-blob-access", "off", account),
+    fail("storage-no-public-blob-access", "unset", vary(account, { allowBlobPublicAccess: undefined })),
+    pass("storage-public-network-disabled", "disabled", account),
+    fail("storage-public-network-disabled", "enabled", vary(account, { publicNetworkAccess: "Enabled" })),
+    pass("storage-network-default-deny", "deny", account),
+    fail("storage-network-default-deny", "allow", vary(account, { networkRuleSet: { defaultAction: "Allow" } })),
+    pass("storage-no-shared-key", "off", account),
+    fail("storage-no-shared-key", "on", vary(account, { allowSharedKeyAccess: true })),
+    pass("storage-no-cross-tenant-replication", "off", account),
+    fail("storage-no-cross-tenant-replication", "unset", vary(account, { allowCrossTenantReplication: undefined })),
+    pass("storage-infrastructure-encryption", "on", account),
+    fail("storage-infrastructure-encryption", "off", vary(account, { encryption: { requireInfrastructureEncryption: false } })),
+    pass("storage-blob-data-protection", "versioning and 30-day soft delete", blobService),
+    fail("storage-blob-data-protection", "no versioning", vary(blobService, { isVersioningEnabled: false })),
+    fail("storage-blob-data-protection", "no container soft delete", vary(blobService, { containerDeleteRetentionPolicy: { enabled: false } })),
+    fail("storage-blob-data-protection", "one day of blob soft delete", vary(blobService, { deleteRetentionPolicy: { days: 1 } })),
+    pass("storage-container-private", "None", container),
+    pass("storage-container-private", "unset means None", vary(container, { publicAccess: undefined })),
+    fail("storage-container-private", "Blob", vary(container, { publicAccess: "Blob" })),
+    pass("storage-private-endpoint", "endpoint present", goodStack),
+    fail("storage-private-endpoint", "no endpoint", stackWith([], [blobEndpoint, blobZoneGroup])),
+    pass("storage-blob-service-managed", "blob service declared", goodStack),
+    pass("storage-blob-service-managed", "matched by account name without recorded dependencies", withoutDependencies(goodStack)),
+    fail("storage-blob-service-managed", "blob service left at Azure's defaults", stackWith([], [blobService])),
+    // Network
+    pass("private-dns-zone-name", "vaultcore", vaultZone),
+    pass("private-dns-zone-name", "blob", blobZone),
+    fail("private-dns-zone-name", "vault instead of vaultcore", vary(vaultZone, { privateZoneName: "privatelink.vault.azure.net" })),
+    pass("private-dns-link-registration-off", "registration off", vaultLink),
+    fail("private-dns-link-registration-off", "registration on", vary(vaultLink, { registrationEnabled: true })),
+    pass("private-endpoint-single-connection", "one vault connection", vaultEndpoint),
+    fail("private-endpoint-single-connection", "two group ids", vary(vaultEndpoint, { privateLinkServiceConnections: [{ name: "pe", privateLinkServiceId: ACCOUNT_ID, groupIds: ["blob", "file"] }] })),
+    fail("private-endpoint-single-connection", "a manual connection", vary(vaultEndpoint, { manualPrivateLinkServiceConnections: [{ name: "m", privateLinkServiceId: VAULT_ID, groupIds: ["vault"] }] })),
+    pass("private-endpoint-dns-zone-group", "each endpoint in its zone", goodStack),
+    pass("private-endpoint-dns-zone-group", "matched by names without recorded dependencies", withoutDependencies(goodStack)),
+    fail("private-endpoint-dns-zone-group", "vault endpoint registered in the blob zone", stackWith([zoneGroupFor("keyvault-vault-endpoint-dns", vaultEndpoint, blobZone, "vault")])),
+    fail("private-endpoint-dns-zone-group", "no zone group", stackWith([], [blobZoneGroup])),
+    fail("private-endpoint-dns-zone-group", "two zone groups", stackWith([zoneGroupFor("keyvault-vault-endpoint-dns-2", vaultEndpoint, vaultZone, "vault")])),
+    pass("private-endpoint-dedicated-subnet", "endpoint subnet", goodStack),
+    fail("private-endpoint-dedicated-subnet", "endpoint among the nodes", stackWith([endpointFor("keyvault-vault-endpoint", vault, VAULT_ID, "vault", aksSubnet)])),
+    fail("private-endpoint-dedicated-subnet", "subnet not declared", stackWith([], [endpointSubnet])),
+    pass("private-endpoint-subnet-network-policies", "enabled", goodStack),
+    fail("private-endpoint-subnet-network-policies", "disabled", stackWith([vary(endpointSubnet, { privateEndpointNetworkPolicies: "Disabled" })])),
+    fail("private-endpoint-subnet-network-policies", "no NSG", stackWith([vary(endpointSubnet, { networkSecurityGroup: undefined }, { deps: {} })])),
+    pass("subnet-nsg", "NSG attached", aksSubnet),
+    pass("subnet-nsg", "GatewaySubnet is exempt", vary(aksSubnet, { subnetName: "GatewaySubnet", networkSecurityGroup: undefined })),
+    fail("subnet-nsg", "no NSG", vary(aksSubnet, { networkSecurityGroup: undefined })),
+    pass("nsg-no-internet-inbound", "HTTPS from the AKS subnet, deny the rest", endpointNsg),
+    fail("nsg-no-internet-inbound", "SSH from anywhere", vary(endpointNsg, { securityRules: [{ ...httpsFromAks, name: "ssh", sourceAddressPrefix: "*", destinationPortRange: "22" }] })),
+    fail("nsg-no-internet-inbound", "a standalone rule from the Internet tag", { type: T.rule, name: "rule", inputs: { ...httpsFromAks, sourceAddressPrefix: "Internet" } }),
+    fail("nsg-no-internet-inbound", "a public source range", vary(endpointNsg, { securityRules: [{ ...httpsFromAks, sourceAddressPrefix: undefined, sourceAddressPrefixes: ["198.51.100.0/24"] }] })),
+    // Role assignments
+    pass("role-assignment-principal-type", "ServicePrincipal", secretsUser),
+    fail("role-assignment-principal-type", "unset", vary(secretsUser, { principalType: undefined })),
+    pass("role-assignment-no-privileged-roles", "Key Vault Secrets User", secretsUser),
+    fail("role-assignment-no-privileged-roles", "Owner", vary(secretsUser, { roleDefinitionId: ROLE(ROLES.owner) })),
+    pass("role-assignment-no-broad-scope", "a secret", secretsUser),
+    fail("role-assignment-no-broad-scope", "a subscription", vary(secretsUser, { roleDefinitionId: ROLE(ROLES.networkContributor), scope: SUB })),
+    fail("role-assignment-no-broad-scope", "a management group", vary(secretsUser, { roleDefinitionId: ROLE(ROLES.networkContributor), scope: "/providers/Microsoft.Management/managementGroups/corp" })),
+    pass("role-assignment-data-role-item-scope", "secrets user on one secret", secretsUser),
+    pass("role-assignment-data-role-item-scope", "blob contributor on one container", vary(secretsUser, { roleDefinitionId: ROLE(ROLES.blobContributor), scope: `${ACCOUNT_ID}/blobServices/default/containers/alpha` })),
+    pass("role-assignment-data-role-item-scope", "a control-plane role is out of scope", vary(secretsUser, { roleDefinitionId: ROLE(ROLES.networkContributor), scope: `${VNET}/subnets/snet-aks` })),
+    fail("role-assignment-data-role-item-scope", "secrets user on the whole vault", vary(secretsUser, { scope: VAULT_ID })),
+    fail("role-assignment-data-role-item-scope", "blob contributor on the account", vary(secretsUser, { roleDefinitionId: ROLE(ROLES.blobContributor), scope: ACCOUNT_ID })),
+    pass("role-assignment-resource-scope", "a resource", secretsUser),
+    fail("role-assignment-resource-scope", "the node resource group", vary(secretsUser, { roleDefinitionId: ROLE(ROLES.vmContributor), scope: `${SUB}/resourceGroups/rg-aiv-test-aks-nodes` })),
+    // AKS
+    pass("aks-entra-azure-rbac", "managed Entra with Azure RBAC", cluster),
+    fail("aks-entra-azure-rbac", "Kubernetes RBAC only", vary(cluster, { aadProfile: { enableAzureRBAC: false } })),
+    fail("aks-entra-azure-rbac", "RBAC off", vary(cluster, { enableRBAC: false })),
+    pass("aks-local-accounts-disabled", "disabled", cluster),
+    fail("aks-local-accounts-disabled", "unset", vary(cluster, { disableLocalAccounts: undefined })),
+    pass("aks-network-policy", "calico", cluster),
+    fail("aks-network-policy", "none", vary(cluster, { networkProfile: { networkPolicy: "none" } })),
+    pass("aks-azure-cni", "azure", cluster),
+    fail("aks-azure-cni", "kubenet", vary(cluster, { networkProfile: { networkPlugin: "kubenet" } })),
+    pass("aks-api-server-access-restricted", "authorized ranges", cluster),
+    pass("aks-api-server-access-restricted", "private cluster", vary(cluster, { apiServerAccessProfile: { authorizedIPRanges: undefined, enablePrivateCluster: true } })),
+    fail("aks-api-server-access-restricted", "open to any address", vary(cluster, { apiServerAccessProfile: undefined })),
+    fail("aks-api-server-access-restricted", "0.0.0.0/0 authorized", vary(cluster, { apiServerAccessProfile: { authorizedIPRanges: ["0.0.0.0/0"] } })),
+    pass("aks-upgrade-channel", "stable", cluster),
+    fail("aks-upgrade-channel", "none", vary(cluster, { autoUpgradeProfile: { upgradeChannel: "none" } })),
+    pass("aks-node-os-upgrade-channel", "NodeImage", cluster),
+    fail("aks-node-os-upgrade-channel", "Unmanaged", vary(cluster, { autoUpgradeProfile: { nodeOSUpgradeChannel: "Unmanaged" } })),
+    pass("aks-keyvault-secrets-provider-rotation", "rotation on", cluster),
+    fail("aks-keyvault-secrets-provider-rotation", "rotation off", vary(cluster, { addonProfiles: { azureKeyvaultSecretsProvider: { config: { enableSecretRotation: "false" } } } })),
+    fail("aks-keyvault-secrets-provider-rotation", "add-on missing", vary(cluster, { addonProfiles: { azureKeyvaultSecretsProvider: undefined } })),
+    pass("aks-no-node-public-ip", "no public IPs", cluster),
+    fail("aks-no-node-public-ip", "public node IPs", vary(cluster, { agentPoolProfiles: [{ name: "system", vnetSubnetID: `${VNET}/subnets/snet-aks`, enableNodePublicIP: true }] })),
+    fail("aks-no-node-public-ip", "a standalone pool with public IPs", { type: T.agentPool, name: "pool", inputs: { agentPoolName: "user", enableNodePublicIP: true } }),
+    pass("aks-pod-identity-not-on-kubenet", "add-on on Azure CNI", cluster),
+    pass("aks-pod-identity-not-on-kubenet", "the chart without kubenet", release),
+    fail("aks-pod-identity-not-on-kubenet", "kubenet allowed", vary(cluster, { podIdentityProfile: { allowNetworkPluginKubenet: true } })),
+    fail("aks-pod-identity-not-on-kubenet", "add-on on kubenet", vary(cluster, { networkProfile: { networkPlugin: "kubenet" } })),
+    fail("aks-pod-identity-not-on-kubenet", "the chart allows kubenet", vary(release, { values: { nmi: { allowNetworkPluginKubenet: "true" } } })),
+    pass("aks-user-assigned-identities", "user-assigned control plane and kubelet", cluster),
+    fail("aks-user-assigned-identities", "system-assigned", vary(cluster, { identity: { type: "SystemAssigned", userAssignedIdentities: undefined }, identityProfile: undefined })),
+    pass("aks-cluster-protected", "protected", cluster),
+    fail("aks-cluster-protected", "unprotected", vary(cluster, {}, { protect: false })),
+    pass("aks-workload-identity-oidc-issuer", "issuer on", vary(cluster, { securityProfile: { workloadIdentity: { enabled: true } } })),
+    fail("aks-workload-identity-oidc-issuer", "Workload ID without the issuer", vary(cluster, { securityProfile: { workloadIdentity: { enabled: true } }, oidcIssuerProfile: { enabled: false } })),
+    pass("aks-workload-identity-preferred", "Workload ID", vary(cluster, { podIdentityProfile: { enabled: false }, securityProfile: { workloadIdentity: { enabled: true } } })),
+    skip("aks-workload-identity-preferred", "another chart", otherRelease),
+    fail("aks-workload-identity-preferred", "the pod-identity add-on", cluster),
+    fail("aks-workload-identity-preferred", "the open-source chart", release),
+    // Kubernetes workloads
+    pass("k8s-run-as-non-root", "pod-level runAsNonRoot", pod),
+    skip("k8s-run-as-non-root", "a ConfigMap", { type: T.configMap, name: "config", inputs: { metadata: { name: "config", namespace: "alpha" }, data: {} } }),
+    fail("k8s-run-as-non-root", "not set anywhere", podWith({ securityContext: { runAsNonRoot: undefined }, containers: [merge(mainContainer, { securityContext: { runAsNonRoot: undefined } })] })),
+    fail("k8s-run-as-non-root", "UID 0", containerWith({ securityContext: { runAsUser: 0 } })),
+    pass("k8s-no-privilege-escalation", "false", job),
+    fail("k8s-no-privilege-escalation", "unset", containerWith({ securityContext: { allowPrivilegeEscalation: undefined } })),
+    pass("k8s-drop-all-capabilities", "drop ALL", pod),
+    pass("k8s-drop-all-capabilities", "drop ALL, add NET_BIND_SERVICE", containerWith({ securityContext: { capabilities: { add: ["NET_BIND_SERVICE"] } } })),
+    fail("k8s-drop-all-capabilities", "drops NET_RAW only", containerWith({ securityContext: { capabilities: { drop: ["NET_RAW"] } } })),
+    fail("k8s-drop-all-capabilities", "adds NET_ADMIN", containerWith({ securityContext: { capabilities: { add: ["NET_ADMIN"] } } })),
+    pass("k8s-seccomp-runtime-default", "pod RuntimeDefault", pod),
+    fail("k8s-seccomp-runtime-default", "container Unconfined", containerWith({ securityContext: { seccompProfile: { type: "Unconfined" } } })),
+    fail("k8s-seccomp-runtime-default", "unset", podWith({ securityContext: { seccompProfile: undefined } })),
+    pass("k8s-no-host-namespaces", "none", pod),
+    fail("k8s-no-host-namespaces", "hostNetwork", podWith({ hostNetwork: true })),
+    fail("k8s-no-host-namespaces", "hostPID in a Deployment", vary(deployment, { spec: { template: { spec: { hostPID: true } } } })),
+    pass("k8s-no-host-ports", "none", pod),
+    fail("k8s-no-host-ports", "hostPort 8080", containerWith({ ports: [{ containerPort: 8080, hostPort: 8080 }] })),
+    pass("k8s-not-privileged", "unprivileged", deployment),
+    fail("k8s-not-privileged", "privileged", containerWith({ securityContext: { privileged: true } })),
+    pass("k8s-restricted-volume-types", "configMap and csi", pod),
+    fail("k8s-restricted-volume-types", "hostPath", podWith({ volumes: [{ name: "docker", hostPath: { path: "/var/run/docker.sock" } }] })),
+    pass("k8s-read-only-root-filesystem", "read-only", pod),
+    fail("k8s-read-only-root-filesystem", "writable", containerWith({ securityContext: { readOnlyRootFilesystem: false } })),
+    pass("k8s-image-pinned", "version tag", pod),
+    pass("k8s-image-pinned", "digest", containerWith({ image: `registry.example:5000/node@sha256:${"a".repeat(64)}` })),
+    fail("k8s-image-pinned", "latest", containerWith({ image: "node:latest" })),
+    fail("k8s-image-pinned", "no tag", containerWith({ image: "registry.example:5000/node" })),
+    pass("k8s-resource-requests-limits", "all four", cronJob),
+    fail("k8s-resource-requests-limits", "no limits", containerWith({ resources: { limits: undefined } })),
+    pass("k8s-pod-no-token-automount", "off", pod),
+    fail("k8s-pod-no-token-automount", "unset", podWith({ automountServiceAccountToken: undefined })),
+    pass("k8s-no-default-service-account", "own account", pod),
+    fail("k8s-no-default-service-account", "unset", podWith({ serviceAccountName: undefined })),
+    fail("k8s-no-default-service-account", "default", podWith({ serviceAccountName: "default" })),
+    pass("k8s-not-default-namespace", "alpha", networkPolicy),
+    pass("k8s-not-default-namespace", "a release in its own namespace", release),
+    skip("k8s-not-default-namespace", "a cluster-scoped object", labelGuard),
+    fail("k8s-not-default-namespace", "default", vary(secretProviderClass, { metadata: { namespace: "default" } })),
+    fail("k8s-not-default-namespace", "unset", { type: T.configMap, name: "config", inputs: { metadata: { name: "config" }, data: {} } }),
+    fail("k8s-not-default-namespace", "a release without a namespace", vary(release, { namespace: undefined })),
+    pass("k8s-service-account-no-automount", "off", serviceAccount),
+    fail("k8s-service-account-no-automount", "unset", vary(serviceAccount, { automountServiceAccountToken: undefined })),
+    pass("k8s-namespace-enforces-restricted", "restricted", namespace),
+    fail("k8s-namespace-enforces-restricted", "privileged", vary(namespace, { metadata: { labels: { "pod-security.kubernetes.io/enforce": "privileged" } } })),
+    pass("k8s-workload-namespace-restricted", "alpha is restricted", goodStack),
+    fail("k8s-workload-namespace-restricted", "alpha is baseline", stackWith([vary(namespace, { metadata: { labels: { "pod-security.kubernetes.io/enforce": "baseline" } } })])),
+    fail("k8s-workload-namespace-restricted", "a pod in a namespace the stack does not create", stackWith([vary(pod, { metadata: { namespace: "elsewhere" } })])),
+    pass("k8s-network-policy-coverage", "the policy selects the pods", goodStack),
+    fail("k8s-network-policy-coverage", "the selector misses the pods", stackWith([vary(networkPolicy, { spec: { podSelector: { matchLabels: { "app.kubernetes.io/name": "other" } } } })])),
+    fail("k8s-network-policy-coverage", "the policy is in another namespace", stackWith([vary(networkPolicy, { metadata: { namespace: "beta" } })])),
+    pass("k8s-network-policy-both-directions", "ingress and egress, named peers", networkPolicy),
+    fail("k8s-network-policy-both-directions", "egress only", vary(networkPolicy, { spec: { policyTypes: ["Egress"] } })),
+    fail("k8s-network-policy-both-directions", "ingress from anywhere", vary(networkPolicy, { spec: { ingress: [{ ports: [{ port: 8080 }] }] } })),
+    pass("k8s-network-policy-private-egress", "private ranges only", networkPolicy),
+    fail("k8s-network-policy-private-egress", "HTTPS to public addresses", vary(networkPolicy, { spec: { egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8"] } }], ports: [{ protocol: "TCP", port: 443 }] }] } })),
+    pass("k8s-helm-chart-pinned", "4.1.18 over HTTPS", release),
+    fail("k8s-helm-chart-pinned", "a version range", vary(release, { version: "^4.1.0" })),
+    fail("k8s-helm-chart-pinned", "no version", vary(release, { version: undefined })),
+    fail("k8s-helm-chart-pinned", "plain HTTP repository", vary(release, { repositoryOpts: { repo: "http://charts.example/" } })),
+    // Workload identity
+    pass("secret-provider-class-pod-identity", "usePodIdentity", secretProviderClass),
+    pass("secret-provider-class-pod-identity", "Workload ID client id", vary(secretProviderClass, { spec: { parameters: { usePodIdentity: "false", clientID: PRINCIPAL } } })),
+    fail("secret-provider-class-pod-identity", "the kubelet identity", vary(secretProviderClass, { spec: { parameters: { usePodIdentity: "false", useVMManagedIdentity: "true", userAssignedIdentityID: PRINCIPAL } } })),
+    fail("secret-provider-class-pod-identity", "no tenant", vary(secretProviderClass, { spec: { parameters: { tenantId: undefined } } })),
+    skip("secret-provider-class-pod-identity", "another provider's class", vary(secretProviderClass, { spec: { provider: "vault" } })),
+    pass("federated-credential-scoped", "one service account", federation),
+    fail("federated-credential-scoped", "a wildcard subject", vary(federation, { subject: "system:serviceaccount:alpha:*" })),
+    fail("federated-credential-scoped", "kube-system", vary(federation, { subject: "system:serviceaccount:kube-system:alpha-workload" })),
+    fail("federated-credential-scoped", "an extra audience", vary(federation, { audiences: ["api://AzureADTokenExchange", "api://other"] })),
+    fail("federated-credential-scoped", "an HTTP issuer", vary(federation, { issuer: "http://issuer.example/" })),
+    pass("pod-identity-attachment-scoped", "namespace alpha", attachment),
+    fail("pod-identity-attachment-scoped", "kube-system", vary(attachment, { namespace: "kube-system" })),
+    fail("pod-identity-attachment-scoped", "no selector and no identity", vary(attachment, { bindingSelector: "", identity: { resourceId: "" } })),
+    pass("aad-pod-identity-objects-namespaced", "AzureIdentity in alpha", azureIdentity),
+    pass("aad-pod-identity-objects-namespaced", "binding with a selector", azureIdentityBinding),
+    fail("aad-pod-identity-objects-namespaced", "AzureIdentity in default", vary(azureIdentity, { metadata: { namespace: "default" } })),
+    fail("aad-pod-identity-objects-namespaced", "binding without a selector", vary(azureIdentityBinding, { spec: { selector: undefined } })),
+    pass("aad-pod-identity-force-namespaced", "forceNamespaced", release),
+    fail("aad-pod-identity-force-namespaced", "cluster-wide matching", vary(release, { values: { forceNamespaced: undefined } })),
+    skip("aad-pod-identity-force-namespaced", "another chart", otherRelease),
+    pass("aadpodidbinding-label-guarded", "guard bound with Deny", goodStack),
+    fail("aadpodidbinding-label-guarded", "guard not bound", stackWith([], [labelGuardBinding])),
+    fail("aadpodidbinding-label-guarded", "binding only warns", stackWith([vary(labelGuardBinding, { spec: { validationActions: ["Warn"] } })])),
+    fail("aadpodidbinding-label-guarded", "guard for another selector", stackWith([vary(labelGuard, { spec: { validations: [{ expression: "object.metadata.labels['aadpodidbinding'] == 'beta'" }] } })])),
+    // Stack
+    pass("stateful-resources-protected", "all protected", goodStack),
+    fail("stateful-resources-protected", "an unprotected vault", stackWith([vary(vault, {}, { protect: false })])),
+    fail("stateful-resources-protected", "an unprotected container", stackWith([vary(container, {}, { protect: false })])),
+];
+
+const POLICIES = new Map(policies.map((p) => [p.name, p]));
+
+/** Evaluates a case through the offline logic: the policy's outcome on its subject. */
+async function outcomeOf(testCase: Case) {
+    const policy = POLICIES.get(testCase.policy);
+    if (policy === undefined) {
+        throw new Error(`no policy ${testCase.policy}`);
+    }
+    if (Array.isArray(testCase.subject)) {
+        if (!isStackPolicy(policy)) {
+            throw new Error(`${policy.name} is not a stack policy`);
+        }
+        return validateStackSteps(policy, testCase.subject.map(stepOf));
+    }
+    if (!isResourcePolicy(policy)) {
+        throw new Error(`${policy.name} is not a resource policy`);
+    }
+    const step = stepOf(testCase.subject);
+    return validateResourceStep(policy, step, new Map([[step.urn, step]]));
+}
+
+describe("every policy", () => {
+    test("the pack has at least 40 uniquely named policies, each mandatory unless it says why not", () => {
+        expect(policies.length).toBeGreaterThanOrEqual(40);
+        expect(new Set(policies.map((p) => p.name)).size).toBe(policies.length);
+        for (const policy of policies) {
+            expect(["mandatory", "advisory"]).toContain(policy.enforcementLevel);
+            if (policy.enforcementLevel === "advisory") {
+                expect(policy.description).toMatch(/Advisory: /);
+            }
+            expect(policy.description).toMatch(/Checkov CKV|Pod Security Standards|no direct Checkov equivalent/i);
+        }
+    });
+
+    test("has a passing and a failing case, and every case names a policy of the pack", () => {
+        const missing = policies.flatMap((p) => (["pass", "fail"] as const satisfies readonly Verdict[]).filter((verdict) => !CASES.some((c) => c.policy === p.name && c.verdict === verdict)).map((verdict) => `${p.name}: no ${verdict} case`));
+        expect(missing).toEqual([]);
+        expect(CASES.filter((c) => !POLICIES.has(c.policy)).map((c) => c.policy)).toEqual([]);
+    });
+
+    const titles: Record<Verdict, string> = { pass: "passes", fail: "fails", skip: "does not apply to" };
+    test.each(CASES.map((c) => [`${c.policy} ${titles[c.verdict]}: ${c.why}`, c] as const))("%s", async (_title, testCase) => {
+        const outcome = await outcomeOf(testCase);
+        expect(outcome.applied).toBe(testCase.verdict !== "skip");
+        if (testCase.verdict !== "fail") {
+            expect(outcome.violations).toEqual([]);
+        } else {
+            expect(outcome.violations.length).toBeGreaterThan(0);
+            const level = POLICIES.get(testCase.policy)?.enforcementLevel;
+            expect(outcome.violations.every((v) => v.policyName === testCase.policy && v.enforcementLevel === level && v.message.length > 0)).toBe(true);
+        }
+    });
+});
+
+describe("the offline evaluation", () => {
+    const purge = POLICIES.get("keyvault-purge-protection");
+    const retention = POLICIES.get("keyvault-soft-delete-retention");
+    const badVault = stepOf(vary(vault, { properties: { enablePurgeProtection: false, softDeleteRetentionInDays: 30 } }));
+    const only = (step: PlanStep) => new Map([[step.urn, step]]);
+
+    test("skips resources of other types without calling the policy", async () => {
+        if (purge === undefined || !isResourcePolicy(purge)) {
+            throw new Error("missing policy");
+        }
+        expect(await validateResourceStep(purge, stepOf(account), only(stepOf(account)))).toEqual({ applied: false, violations: [] });
+    });
+
+    test("honours enforcement levels from policy pack config, including disabled", async () => {
+        if (purge === undefined || !isResourcePolicy(purge)) {
+            throw new Error("missing policy");
+        }
+        const advisory = await validateResourceStep(purge, badVault, only(badVault), { config: { "keyvault-purge-protection": "advisory" } });
+        expect(advisory.violations.map((v) => v.enforcementLevel)).toEqual(["advisory"]);
+        const disabled = await validateResourceStep(purge, badVault, only(badVault), { config: { all: { enforcementLevel: "disabled" } } });
+        expect(disabled).toEqual({ applied: false, violations: [] });
+    });
+
+    test("hands getConfig the schema's defaults, overridden by policy pack config", async () => {
+        if (retention === undefined || !isResourcePolicy(retention)) {
+            throw new Error("missing policy");
+        }
+        expect((await validateResourceStep(retention, badVault, only(badVault))).violations).toHaveLength(1);
+        const relaxed = await validateResourceStep(retention, badVault, only(badVault), { config: { "keyvault-soft-delete-retention": { minimumRetentionDays: 30 } } });
+        expect(relaxed.violations).toEqual([]);
+    });
+
+    test("reports a value unknown during preview as an advisory, as the analyzer does", async () => {
+        if (purge === undefined || !isResourcePolicy(purge)) {
+            throw new Error("missing policy");
+        }
+        const unknown = stepOf(vary(vault, { properties: { enablePurgeProtection: "[unknown]" } }));
+        const outcome = await validateResourceStep(purge, unknown, only(unknown), { label: "preview" });
+        expect(outcome.violations).toEqual([
+            { policyName: "keyvault-purge-protection", enforcementLevel: "advisory", label: "preview", urn: unknown.urn, message: expect.stringContaining("can't run policy 'keyvault-purge-protection' during preview") },
+        ]);
+    });
+
+    test("builds the analyzer's resource arguments from a plan step", () => {
+        const providerUrn = "urn:pulumi:test::aks-identity-vault::pulumi:providers:azure-native::default_3_28_0";
+        const provider: PlanStep = { urn: providerUrn, newState: { type: "pulumi:providers:azure-native", inputs: { version: "3.28.0" } } };
+        const step: PlanStep = { ...stepOf(vault), newState: { ...stepOf(vault).newState, provider: `${providerUrn}::04da6b54`, parent: "urn:parent", aliases: ["urn:old", 7] } };
+        const args = resourceValidationArgs(step, new Map([[providerUrn, provider]]), { minimumRetentionDays: 90 });
+        expect(args).toMatchObject({ type: T.vault, urn: step.urn, name: "keyvault-vault", opts: { protect: true, parent: "urn:parent", aliases: ["urn:old"], ignoreChanges: [] } });
+        expect(args.opts.deleteBeforeReplace).toBeUndefined();
+        expect(args.provider).toMatchObject({ type: "pulumi:providers:azure-native", urn: providerUrn, name: "default_3_28_0", props: { version: "3.28.0" } });
+        expect(args.getConfig<{ minimumRetentionDays: number }>().minimumRetentionDays).toBe(90);
+        expect(() => args.notApplicable("why")).toThrow("why");
+    });
+
+    test("links parents and property dependencies of stack resources", async () => {
+        const seen: string[] = [];
+        const probe: Policies[number] = {
+            name: "probe",
+            description: "test probe",
+            enforcementLevel: "mandatory",
+            validateStack: (args) => {
+                const zoneGroup = args.resources.find((r) => r.urn === urnOf(vaultZoneGroup));
+                seen.push(...(zoneGroup?.propertyDependencies.privateEndpointName ?? []).map((r) => r.urn), ...(zoneGroup?.dependencies ?? []).map((r) => r.type));
+            },
+        };
+        if (!isStackPolicy(probe)) {
+            throw new Error("not a stack policy");
+        }
+        await validateStackSteps(probe, goodStack.map(stepOf));
+        expect(seen).toEqual([urnOf(vaultEndpoint), T.endpoint, T.zone]);
+    });
+
+    test("runs at most the given number of tasks at once, keeping their order", async () => {
+        let running = 0;
+        let peak = 0;
+        const results = await mapWithConcurrency([30, 10, 20, 5, 1], 2, async (delay, index) => {
+            running += 1;
+            peak = Math.max(peak, running);
+            await new Promise((resolve) => setTimeout(resolve, delay));
+            running -= 1;
+            return index;
+        });
+        expect(results).toEqual([0, 1, 2, 3, 4]);
+        expect(peak).toBe(2);
+    });
+
+    test("prints one line per violation and the summary line", () => {
+        expect(summaryLine(79, 792, 0)).toBe("79 policies, 792 resources checked, 0 mandatory violations");
+        expect(summaryLine(policies.length, 3, 2)).toMatch(/^\d+ policies, \d+ resources checked, \d+ mandatory violations$/);
+        const line = formatViolation({ policyName: "p", enforcementLevel: "mandatory", label: "workloadIdentity/rbac", urn: "urn:x", message: "first\n  second" });
+        expect(line).toBe("mandatory p [workloadIdentity/rbac] urn:x: first second");
+        expect(formatViolation({ policyName: "p", enforcementLevel: "advisory", label: "l", message: "m" })).toBe("advisory p [l] (stack): m");
+    });
+});
+
+describe("helpers", () => {
+    test("images are pinned by a tag other than latest or by a digest", () => {
+        expect(isPinnedImage("node:22.14.0-alpine3.21")).toBe(true);
+        expect(isPinnedImage(`node@sha256:${"0".repeat(64)}`)).toBe(true);
+        expect(isPinnedImage("registry:5000/node")).toBe(false);
+        expect(isPinnedImage("node:latest")).toBe(false);
+        expect(isPinnedImage("node@sha256:short")).toBe(false);
+    });
+
+    test("label selectors match labels and expressions", () => {
+        const labels = { app: "demo", tier: "web" };
+        expect(selectorMatches({}, labels)).toBe(true);
+        expect(selectorMatches({ matchLabels: { app: "demo" }, matchExpressions: [{ key: "tier", operator: "In", values: ["web"] }] }, labels)).toBe(true);
+        expect(selectorMatches({ matchExpressions: [{ key: "tier", operator: "NotIn", values: ["web"] }] }, labels)).toBe(false);
+        expect(selectorMatches({ matchExpressions: [{ key: "zone", operator: "DoesNotExist" }] }, labels)).toBe(true);
+        expect(selectorMatches({ matchLabels: { app: "other" } }, labels)).toBe(false);
+    });
+
+    test("scopes and addresses are classified", () => {
+        expect(scopeLevel("/")).toBe("root");
+        expect(scopeLevel(SUB)).toBe("subscription");
+        expect(scopeLevel(RG)).toBe("resourceGroup");
+        expect(scopeLevel(VAULT_ID)).toBe("resource");
+        expect(dataItemOf(`${VAULT_ID}/keys/k`)).toBe("keyVaultKey");
+        expect(dataItemOf(VAULT_ID)).toBeUndefined();
+        expect(isNonPublicCidr("10.76.2.0/26")).toBe(true);
+        expect(isNonPublicCidr("10.0.0.0/7")).toBe(false);
+        expect(isNonPublicCidr("169.254.169.254/32")).toBe(true);
+        expect(admitsInternet("VirtualNetwork")).toBe(false);
+        expect(admitsInternet("Internet")).toBe(true);
+        expect(admitsInternet("52.1.2.3")).toBe(true);
+    });
+});
+
+describe("the real plans", () => {
+    const evaluations = new Map<string, Awaited<ReturnType<typeof evaluatePlan>>>();
+    beforeAll(async () => {
+        const plans = await Promise.all(PLAN_CONFIGURATIONS.map((c) => planFor(c.overrides)));
+        for (const [index, configuration] of PLAN_CONFIGURATIONS.entries()) {
+            evaluations.set(configuration.label, await evaluatePlan(policies, plans[index], { label: configuration.label }));
+        }
+    }, 120000);
+
+    test.each(PLAN_CONFIGURATIONS.map((c) => c.label))("%s meets every mandatory policy", (label) => {
+        const evaluation = evaluations.get(label);
+        expect(evaluation?.violations.filter((v) => v.enforcementLevel === "mandatory").map(formatViolation)).toEqual([]);
+        expect(evaluation?.resourceValidations).toBeGreaterThan(100);
+    });
+
+    test("the advisories are exactly the deliberate exceptions of each mode", () => {
+        const advisories = (label: string) => new Set(evaluations.get(label)?.violations.map((v) => v.policyName));
+        expect(advisories("podIdentityAddon/rbac")).toEqual(new Set(["aks-api-server-access-restricted", "aks-workload-identity-preferred"]));
+        expect(advisories("podIdentityOss/accessPolicy")).toEqual(
+            new Set(["aks-api-server-access-restricted", "aks-workload-identity-preferred", "role-assignment-resource-scope", "k8s-namespace-enforces-restricted", "keyvault-rbac-authorization"]),
+        );
+        expect(advisories("workloadIdentity/rbac")).toEqual(new Set(["aks-api-server-access-restricted", "k8s-network-policy-private-egress"]));
+    });
+});
