@@ -1,0 +1,78 @@
+// Fifty workloads on one cluster: each gets its own namespace, identity, binding, secret, key,
+// container, SecretProviderClass and Jobs, and no identity is granted anything of another workload.
+import type { Plan, Step } from "./harness";
+import { inputAt, planFor, step, stepsOfType } from "./support";
+
+const NAMES = Array.from({ length: 50 }, (_, i) => `team${String(i).padStart(2, "0")}`);
+const FIFTY = `workloads=${JSON.stringify(NAMES.map((name) => ({ name, namespace: name })))}`;
+
+/** Role-assignment scopes (last two ARM segments) granted to the principal of a resource. */
+function scopesGrantedTo(plan: Plan, principal: Step): string[] {
+    return stepsOfType(plan, "azure-native:authorization:RoleAssignment")
+        .filter((r) => r.newState.propertyDependencies.principalId?.includes(principal.urn))
+        .map((r) => String(r.newState.inputs.scope).split("/").slice(-2).join("/"))
+        .sort();
+}
+
+describe("50 workloads, Azure RBAC", () => {
+    let plan: Plan;
+    beforeAll(async () => {
+        plan = await planFor([FIFTY]);
+    });
+
+    test.each([
+        ["kubernetes:core/v1:Namespace", "namespace"],
+        ["azure-native:managedidentity:UserAssignedIdentity", "identity"],
+        ["pulumi-nodejs:dynamic:PodIdentityAttachment", "pod-identity"],
+        ["azure-native:keyvault:Secret", "secret"],
+        ["azure-native:keyvault:Key", "key"],
+        ["azure-native:storage:BlobContainer", "container"],
+        ["kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass", "secret-provider"],
+        ["kubernetes:batch/v1:Job", "verify-bound"],
+        ["kubernetes:batch/v1:Job", "verify-unbound"],
+    ])("each workload has its own %s (%s)", (type, role) => {
+        const owners = stepsOfType(plan, type)
+            .map((s) => s.urn.split("::").pop() ?? "")
+            // The cluster's own control-plane and kubelet identities belong to no workload.
+            .filter((name) => name.endsWith(`-${role}`) && !name.startsWith("aks-"))
+            .map((name) => name.replace(/^(storage|keyvault)-/, "").slice(0, -(role.length + 1)));
+        expect(owners.sort()).toEqual(NAMES);
+    });
+
+    test("no identity is granted another workload's container, secret or key", () => {
+        for (const name of NAMES) {
+            const identity = step(plan, "azure-native:managedidentity:UserAssignedIdentity", `${name}-identity`);
+            expect([name, scopesGrantedTo(plan, identity)]).toEqual([name, [`containers/${name}`, `keys/${name}-demo-key`, `secrets/${name}-demo`]]);
+        }
+    });
+
+    test("each SecretProviderClass mounts only its own workload's objects", () => {
+        for (const name of NAMES) {
+            const objects = String(inputAt(step(plan, "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass", `${name}-secret-provider`), "spec.parameters.objects"));
+            const named = [...objects.matchAll(/objectName: (\S+)/g)].map((m) => m[1]);
+            expect(named).toEqual([`${name}-demo`, `${name}-demo-key`]);
+        }
+    });
+
+    test("each pod identity and label guard names only its own namespace and selector", () => {
+        for (const name of NAMES) {
+            const attachment = step(plan, "pulumi-nodejs:dynamic:PodIdentityAttachment", `${name}-pod-identity`);
+            expect(attachment.newState.inputs).toMatchObject({ name, namespace: name, bindingSelector: name, identity: { resourceId: expect.stringMatching(new RegExp(`/id-aiv-dev-${name}$`)) } });
+            const guard = inputAt(step(plan, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy", `${name}-label-guard`), "spec.validations.0.expression");
+            expect(guard).toContain(`== '${name}'`);
+            expect(guard).toContain(`== '${name}-workload'`);
+        }
+    });
+});
+
+describe("50 workloads, access policies", () => {
+    test("each access policy names one workload's identity; Azure applies it vault-wide (see README)", async () => {
+        const plan = await planFor([FIFTY, "keyVaultAuthorization=accessPolicy"]);
+        for (const name of NAMES) {
+            const policy = step(plan, "azure-native:keyvault:AccessPolicy", `keyvault-${name}-access-policy`);
+            const identity = step(plan, "azure-native:managedidentity:UserAssignedIdentity", `${name}-identity`);
+            expect(policy.newState.propertyDependencies.policy).toContain(identity.urn);
+            expect(scopesGrantedTo(plan, identity)).toEqual([`containers/${name}`]);
+        }
+    });
+});
