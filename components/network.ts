@@ -1,6 +1,6 @@
 // The virtual network: one subnet for the AKS nodes and pods (Azure CNI), one for private endpoints.
 import * as network from "@pulumi/azure-native/network";
-import * as inputs from "@pulumi/azure-native/types/input";
+import type * as inputs from "@pulumi/azure-native/types/input";
 import * as pulumi from "@pulumi/pulumi";
 import { PlacementArgs } from "./common";
 

@@ -1,0 +1,27 @@
+import { PROGRAM_LIBRARIES, median, workloadsConfig } from "../scripts/bench";
+
+test("median of odd and even counts", () => {
+    expect(median([5, 1, 3])).toBe(3);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+});
+
+test("workloads config of n distinct workloads", () => {
+    const value = JSON.parse(workloadsConfig(3).replace(/^workloads=/, "")) as Array<{ name: string; namespace: string }>;
+    expect(value).toEqual([
+        { name: "team00", namespace: "team00" },
+        { name: "team01", namespace: "team01" },
+        { name: "team02", namespace: "team02" },
+    ]);
+});
+
+test("the floor loads every library the program imports from node_modules", async () => {
+    const fs = await import("fs");
+    const path = await import("path");
+    const root = path.join(__dirname, "..");
+    const sources = ["index.ts", "config.ts", ...fs.readdirSync(path.join(root, "components")).map((f) => path.join("components", f))];
+    const imported = new Set(
+        sources.flatMap((file) => [...fs.readFileSync(path.join(root, file), "utf8").matchAll(/^import (?!type )[^;]*? from "([^".][^"]*)";$/gm)].map((m) => m[1])),
+    );
+    const builtins = new Set(["fs", "path", "crypto"]);
+    expect([...imported].filter((lib) => !builtins.has(lib) && !PROGRAM_LIBRARIES.includes(lib)).sort()).toEqual([]);
+});
