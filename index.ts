@@ -136,7 +136,7 @@ const demos = config.workloads.map((w, i) => {
         verifierScript,
         privateEndpointSubnetPrefix: config.network.privateEndpointSubnetPrefix,
         aksSubnetPrefix: config.network.aksSubnetPrefix,
-        dependsOn: [...binding.ready, ...vault.grants[w.name], ...store.grants[w.name], ...vault.endpoint, ...store.endpoint],
+        dependsOn: [...binding.ready, ...vault.grants[w.name], ...store.grants[w.name], ...vault.endpoint, ...store.endpoint, ...dns.links],
         provider: aks.provider,
     });
 });

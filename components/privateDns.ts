@@ -28,10 +28,13 @@ export interface PrivateDnsArgs {
 export class PrivateDns extends pulumi.ComponentResource {
     public readonly blobZoneId: pulumi.Output<string>;
     public readonly vaultZoneId: pulumi.Output<string>;
+    /** The VNet links: until they exist, names in the zones do not resolve inside the VNet. */
+    public readonly links: pulumi.Resource[];
 
     constructor(name: string, args: PrivateDnsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-identity-vault:dns:PrivateDns", name, {}, opts);
 
+        this.links = [];
         const zoneIds = (Object.keys(PRIVATE_DNS_ZONES) as Array<keyof typeof PRIVATE_DNS_ZONES>).map((key) => {
             const zone = new privatedns.PrivateZone(
                 `${name}-${key}-zone`,
@@ -44,7 +47,7 @@ export class PrivateDns extends pulumi.ComponentResource {
                 { parent: this, protect: args.protect ?? true },
             );
             // Registration stays off: these zones hold only the endpoints' records, never VM names.
-            new privatedns.VirtualNetworkLink(
+            const link = new privatedns.VirtualNetworkLink(
                 `${name}-${key}-link`,
                 {
                     virtualNetworkLinkName: `link-${args.baseName}`,
@@ -57,6 +60,7 @@ export class PrivateDns extends pulumi.ComponentResource {
                 },
                 { parent: this },
             );
+            this.links.push(link);
             return zone.id;
         });
 

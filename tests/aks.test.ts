@@ -195,6 +195,8 @@ describe("dev stack: AKS with the pod-identity add-on", () => {
                     step(plan, T.role, "storage-alpha-blob-contributor").urn,
                     step(plan, "azure-native:network:PrivateDnsZoneGroup", "keyvault-vault-endpoint-dns").urn,
                     step(plan, "azure-native:network:PrivateDnsZoneGroup", "storage-blob-endpoint-dns").urn,
+                    step(plan, "azure-native:privatedns:VirtualNetworkLink", "dns-vault-link").urn,
+                    step(plan, "azure-native:privatedns:VirtualNetworkLink", "dns-blob-link").urn,
                 ]),
             );
             expect(unbound.newState.dependencies).toContain(attachment);
