@@ -1,0 +1,98 @@
+// Typical create times per resource type, the figures `npm run graph` schedules the deploy with.
+// They are estimates for one `pulumi up` in a quiet Azure region, not measurements of this stack:
+// each entry says where its figure comes from. The graph lists every type of a plan that has no
+// entry here (it falls back to DEFAULT_DURATION), and tests/graph.test.ts fails when a type of any
+// identity mode is missing, so a new resource cannot silently be timed by the fallback.
+
+/** The modelled create time of one resource type. */
+export interface TypeDuration {
+    /** Seconds from the engine starting the create until the resource is ready for its dependents. */
+    seconds: number;
+    /** One line: where the figure comes from, or the reasoning behind it. */
+    source: string;
+    /**
+     * A resource type whose instance this type's operations lock: resources of this type that depend
+     * on the same instance of `serializedOn` run one after another, never at the same time.
+     */
+    serializedOn?: string;
+}
+
+/** The AKS cluster type; pod identity attachments are operations on one of these. */
+export const MANAGED_CLUSTER_TYPE = "azure-native:containerservice:ManagedCluster";
+
+/** What a type without an entry is assumed to take: one ARM PUT and its polling. */
+export const DEFAULT_DURATION: TypeDuration = {
+    seconds: 60,
+    source: "fallback for a type without an entry: one ARM PUT with its long-running-operation polling",
+};
+
+const K8S_OBJECT = "a Kubernetes API object: one request, ready as soon as the API server stores it";
+
+/** Typical create time by Pulumi resource type. */
+export const DURATIONS: Readonly<Record<string, TypeDuration>> = {
+    // Azure Resource Manager: resource group, network, private DNS.
+    "azure-native:resources:ResourceGroup": { seconds: 5, source: "a synchronous ARM PUT, a few seconds" },
+    "azure-native:network:VirtualNetwork": { seconds: 10, source: "network resources provision in seconds (ARM async operation, ~5-15 s)" },
+    "azure-native:network:Subnet": { seconds: 10, source: "~5-15 s; Azure runs one subnet operation per VNet at a time, hence the program's subnet ordering" },
+    "azure-native:network:NetworkSecurityGroup": { seconds: 10, source: "~5-15 s, like other network resources" },
+    "azure-native:network:PrivateEndpoint": { seconds: 90, source: "~1-2 min: provisions a NIC in the subnet and the Private Link connection" },
+    "azure-native:network:PrivateDnsZoneGroup": { seconds: 30, source: "~20-40 s: updates the endpoint and writes its A records into the zone" },
+    "azure-native:privatedns:PrivateZone": { seconds: 60, source: "~1 min: private DNS zones are global resources created through a long-running operation" },
+    "azure-native:privatedns:VirtualNetworkLink": { seconds: 45, source: "~30-60 s per link" },
+    // Identities and grants.
+    "azure-native:managedidentity:UserAssignedIdentity": { seconds: 10, source: "~10 s: an identity and its Entra service principal" },
+    "azure-native:managedidentity:FederatedIdentityCredential": {
+        seconds: 10,
+        source: "~10 s to create; Entra may take a minute more to honour it, which the verification Jobs absorb",
+    },
+    "azure-native:authorization:RoleAssignment": {
+        seconds: 10,
+        source: "~5-10 s to create; propagation (Microsoft: up to 10 min, usually 1-2) is absorbed by the verification Jobs' retries",
+    },
+    "azuread:index/application:Application": { seconds: 15, source: "~10-20 s: Microsoft Graph create, the provider then waits for replication" },
+    "azuread:index/servicePrincipal:ServicePrincipal": { seconds: 15, source: "~10-20 s: Microsoft Graph create, the provider then waits for replication" },
+    "azuread:index/applicationPassword:ApplicationPassword": { seconds: 10, source: "~5-10 s: one Graph call, then the provider's consistency wait" },
+    // Key Vault and Storage.
+    "azure-native:keyvault:Vault": { seconds: 60, source: "~1 min: Key Vault create through ARM" },
+    "azure-native:keyvault:Secret": { seconds: 5, source: "a few seconds: created through ARM (control plane), so the closed network does not matter" },
+    "azure-native:keyvault:Key": { seconds: 10, source: "~5-10 s: key generation through ARM" },
+    "azure-native:storage:StorageAccount": { seconds: 30, source: "~20-40 s: StorageV2 account create (long-running operation)" },
+    "azure-native:storage:BlobServiceProperties": { seconds: 5, source: "a synchronous ARM PUT on the account's blob service" },
+    "azure-native:storage:BlobContainer": { seconds: 5, source: "a synchronous ARM PUT" },
+    // The cluster and what changes it.
+    [MANAGED_CLUSTER_TYPE]: {
+        seconds: 480,
+        source: "~6-10 min: AKS create per Microsoft's AKS quickstarts and common experience (node pool, Azure CNI, add-ons)",
+    },
+    "pulumi-nodejs:dynamic:PodIdentityAttachment": {
+        seconds: 240,
+        source: "~3-5 min: a managed-cluster update (what `az aks pod-identity add` does); AKS runs one operation per cluster at a time",
+        serializedOn: MANAGED_CLUSTER_TYPE,
+    },
+    // Kubernetes.
+    "kubernetes:core/v1:Namespace": { seconds: 2, source: K8S_OBJECT },
+    "kubernetes:core/v1:ServiceAccount": { seconds: 1, source: K8S_OBJECT },
+    "kubernetes:core/v1:ConfigMap": { seconds: 1, source: K8S_OBJECT },
+    "kubernetes:core/v1:Secret": { seconds: 1, source: K8S_OBJECT },
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy": { seconds: 1, source: K8S_OBJECT },
+    "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass": { seconds: 1, source: K8S_OBJECT },
+    "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy": { seconds: 1, source: K8S_OBJECT },
+    "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding": { seconds: 1, source: K8S_OBJECT },
+    "kubernetes:aadpodidentity.k8s.io/v1:AzureIdentity": { seconds: 1, source: K8S_OBJECT },
+    "kubernetes:aadpodidentity.k8s.io/v1:AzureIdentityBinding": { seconds: 1, source: K8S_OBJECT },
+    "kubernetes:core/v1:Pod": { seconds: 60, source: "~1 min: Pulumi waits for Ready: schedule, pull the verifier image, mount the CSI volume with the pod's identity" },
+    "kubernetes:batch/v1:Job": {
+        seconds: 180,
+        source: "~2-4 min: Pulumi waits for completion: image pull, the identity reaching the node or token exchange, role propagation",
+    },
+    "kubernetes:helm.sh/v3:Release": { seconds: 60, source: "~1 min: installs the chart and waits for MIC and NMI to roll out" },
+    // Random values are computed by the provider, with no cloud call.
+    "random:index/randomString:RandomString": { seconds: 0, source: "computed locally by the random provider" },
+    "random:index/randomPassword:RandomPassword": { seconds: 0, source: "computed locally by the random provider" },
+};
+
+/** The duration of `type`, and whether it came from the table rather than the fallback. */
+export function durationOf(type: string, table: Readonly<Record<string, TypeDuration>> = DURATIONS): { duration: TypeDuration; known: boolean } {
+    const entry = Object.prototype.hasOwnProperty.call(table, type) ? table[type] : undefined;
+    return entry === undefined ? { duration: DEFAULT_DURATION, known: false } : { duration: entry, known: true };
+}
