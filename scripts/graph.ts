@@ -13,6 +13,7 @@
 // change their cluster) are chained in the order they become ready.
 import { DURATIONS, MANAGED_CLUSTER_TYPE, TypeDuration, durationOf } from "./durations";
 import type { Io } from "./plan";
+import { runCommand } from "./cli";
 
 // ---------------------------------------------------------------------------------------------------
 // Plan input
@@ -626,13 +627,5 @@ export async function main(argv: string[], io: Io = process): Promise<number> {
 }
 
 if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => {
-            process.exitCode = code;
-        },
-        (err: unknown) => {
-            process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-            process.exitCode = 2;
-        },
-    );
+    runCommand(() => main(process.argv.slice(2)));
 }

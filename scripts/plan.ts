@@ -4,6 +4,7 @@
 import { createHash } from "crypto";
 import { Plan, Step, runProgram } from "../tests/harness";
 import { loadStackConfig } from "../tests/stackConfig";
+import { runCommand } from "./cli";
 
 interface Args {
     json: boolean;
@@ -177,14 +178,5 @@ export async function main(argv: string[], io: Io = process): Promise<number> {
 }
 
 if (require.main === module) {
-    // exitCode rather than exit(): exit() would cut off a large plan still being written to a pipe.
-    main(process.argv.slice(2)).then(
-        (code) => {
-            process.exitCode = code;
-        },
-        (err: unknown) => {
-            process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-            process.exitCode = 2;
-        },
-    );
+    runCommand(() => main(process.argv.slice(2)));
 }

@@ -4,6 +4,7 @@
 import { PlanDocument, PLAN_CONFIGURATIONS, evaluatePlan, formatViolation, mapWithConcurrency, summaryLine } from "../policy/offline";
 import { policies } from "../policy/policies";
 import { planProcess } from "../tests/support";
+import { runCommand } from "./cli";
 
 /** Plans computed at once: each runs the whole program in its own process. */
 const PLAN_CONCURRENCY = 2;
@@ -34,12 +35,4 @@ async function main(): Promise<number> {
     return mandatory > 0 ? 1 : 0;
 }
 
-main().then(
-    (code) => {
-        process.exitCode = code;
-    },
-    (err: unknown) => {
-        console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
-        process.exitCode = 1;
-    },
-);
+runCommand(main);
