@@ -163,7 +163,9 @@ export class DemoWorkloads extends pulumi.ComponentResource {
             new k8s.batch.v1.Job(
                 `${name}-${role}`,
                 {
-                    metadata: meta(jobName, role, labels),
+                    // A Job that failed its verdict is run again by the next `pulumi up` instead of being
+                    // waited on forever.
+                    metadata: { ...meta(jobName, role, labels), annotations: { "pulumi.com/replaceUnready": "true" } },
                     spec: {
                         // The script retries within its own budgets; a failed pod is a verdict, not a flake.
                         backoffLimit: 0,

@@ -168,6 +168,12 @@ describe("dev stack: AKS with the pod-identity add-on", () => {
             inspector = step(plan, T.pod, "alpha-inspector");
         });
 
+        test("a Job that failed is replaced, so the next pulumi up runs the verification again", () => {
+            for (const job of [bound, unbound]) {
+                expect(inputAt(job, "metadata.annotations")).toEqual({ "pulumi.com/replaceUnready": "true" });
+            }
+        });
+
         test("the bound Job carries the binding label and mounts the CSI volume", () => {
             expect(podLabels(bound).aadpodidbinding).toBe("alpha");
             expect(JSON.stringify(podSpec(bound).volumes)).toContain('"driver":"secrets-store.csi.k8s.io"');
