@@ -3,7 +3,6 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { PROJECT_NAME } from "./harness";
 
 export const PROJECT_ROOT = path.join(__dirname, "..");
 
@@ -24,8 +23,8 @@ export interface StackConfigOptions {
 }
 
 /** Qualifies a key with the project's namespace when it has none. */
-export function qualify(key: string): string {
-    return key.includes(":") ? key : `${PROJECT_NAME}:${key}`;
+export function qualify(key: string, projectName: string): string {
+    return key.includes(":") ? key : `${projectName}:${key}`;
 }
 
 /** Config values reach the program as strings; lists and objects as JSON text. */
@@ -48,11 +47,12 @@ function readYaml(file: string): Record<string, unknown> {
 export function loadStackConfig(options: StackConfigOptions): Record<string, string> {
     const config: Record<string, string> = {};
     const project = readYaml(path.join(PROJECT_ROOT, "Pulumi.yaml"));
+    const projectName = String(project.name);
     const declarations = (project.config ?? {}) as Record<string, unknown>;
     for (const [key, declaration] of Object.entries(declarations)) {
         const value = declaration !== null && typeof declaration === "object" && !Array.isArray(declaration) ? (declaration as Record<string, unknown>).default : declaration;
         if (value !== undefined) {
-            config[qualify(key)] = asConfigString(key, value);
+            config[qualify(key, projectName)] = asConfigString(key, value);
         }
     }
 
@@ -63,7 +63,7 @@ export function loadStackConfig(options: StackConfigOptions): Record<string, str
         }
         const stackConfig = (readYaml(stackFile).config ?? {}) as Record<string, unknown>;
         for (const [key, value] of Object.entries(stackConfig)) {
-            config[qualify(key)] = asConfigString(key, value);
+            config[qualify(key, projectName)] = asConfigString(key, value);
         }
     }
 
@@ -72,7 +72,7 @@ export function loadStackConfig(options: StackConfigOptions): Record<string, str
         if (eq <= 0) {
             throw new StackConfigError(`-c expects key=value, got ${JSON.stringify(pair)}`);
         }
-        config[qualify(pair.slice(0, eq))] = pair.slice(eq + 1);
+        config[qualify(pair.slice(0, eq), projectName)] = pair.slice(eq + 1);
     }
     return config;
 }

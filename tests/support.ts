@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { promisify } from "util";
 import type { Plan, Step } from "./harness";
+import { loadStackConfig } from "./stackConfig";
 
 const run = promisify(execFile);
 const ROOT = path.join(__dirname, "..");
@@ -31,8 +32,19 @@ export async function planProcess(args: string[]): Promise<PlanProcess> {
     }
 }
 
-async function computePlan(stack: string, overrides: string[]): Promise<Plan> {
-    const key = createHash("sha256").update(JSON.stringify([stack, overrides])).digest("hex").slice(0, 24);
+/**
+ * The cache key of a plan: the config the program would see, not the overrides that produced it, so
+ * `-c identityMode=podIdentityAddon` and no override at all (the default) share one plan.
+ */
+export function planKey(stack: string, overrides: string[]): string {
+    const config = loadStackConfig({ stack, overrides });
+    const canonical = Object.keys(config)
+        .sort()
+        .map((k) => [k, config[k]]);
+    return createHash("sha256").update(JSON.stringify([stack, canonical])).digest("hex").slice(0, 24);
+}
+
+async function computePlan(key: string, stack: string, overrides: string[]): Promise<Plan> {
     const cacheDir = process.env.AIV_PLAN_CACHE;
     const cached = cacheDir === undefined ? undefined : path.join(cacheDir, `${key}.json`);
     if (cached !== undefined && fs.existsSync(cached)) {
@@ -52,10 +64,10 @@ async function computePlan(stack: string, overrides: string[]): Promise<Plan> {
 
 /** The plan of `stack` with `-c key=value` overrides. */
 export function planFor(overrides: string[] = [], stack = "dev"): Promise<Plan> {
-    const key = JSON.stringify([stack, overrides]);
+    const key = planKey(stack, overrides);
     let plan = memory.get(key);
     if (plan === undefined) {
-        plan = computePlan(stack, overrides);
+        plan = computePlan(key, stack, overrides);
         memory.set(key, plan);
     }
     return plan;
