@@ -3,6 +3,7 @@
 // fakes of the instance metadata endpoint, Microsoft Entra ID and Key Vault.
 import { spawn } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import {
@@ -73,6 +74,7 @@ interface VerifierHelpers {
         attempt: (n: number) => Promise<Attempt<T>>;
         clock?: { now: () => number; sleep: (ms: number) => Promise<void> };
     }): Promise<RetryResult<T>>;
+    sendHttp(request: { method: string; url: string; headers: Record<string, string>; body?: string }, timeoutMs: number): Promise<{ status: number }>;
 }
 
 const PROJECT_ROOT = path.resolve(__dirname, "..");
@@ -420,6 +422,26 @@ afterAll(async () => {
     if (workDir) {
         fs.rmSync(workDir, { recursive: true, force: true });
     }
+});
+
+test("Storage requests carry the date they are sent on; others do not", async () => {
+    const seen: Array<string | undefined> = [];
+    const server = http.createServer((req, res) => {
+        seen.push(req.headers["x-ms-date"] as string | undefined);
+        res.writeHead(200).end("ok");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+        const address = server.address();
+        const url = `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}/c/b`;
+        await verifier.sendHttp({ method: "GET", url, headers: { "x-ms-version": "2021-12-02" } }, 2000);
+        await verifier.sendHttp({ method: "GET", url, headers: {} }, 2000);
+    } finally {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    expect(seen).toHaveLength(2);
+    expect(Math.abs(Date.parse(String(seen[0])) - Date.now())).toBeLessThan(5000);
+    expect(seen[1]).toBeUndefined();
 });
 
 describe("verifier.js in bound mode", () => {

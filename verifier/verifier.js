@@ -647,6 +647,11 @@ function sendHttp(request, timeoutMs) {
             }
         };
         const headers = { ...request.headers };
+        // Azure Storage wants the request's date on every authorized request; set it when sent, so
+        // a retry never carries a stale one.
+        if (headers["x-ms-version"] !== undefined) {
+            headers["x-ms-date"] = new Date().toUTCString();
+        }
         if (request.body !== undefined) {
             headers["Content-Length"] = String(Buffer.byteLength(request.body));
         }
@@ -1190,6 +1195,7 @@ module.exports = {
     formatVerdict,
     readConfig,
     retryWithinBudget,
+    sendHttp,
 };
 
 if (require.main === module) {
