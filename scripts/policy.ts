@@ -3,19 +3,15 @@
 // violation and a summary, and exits 1 when any mandatory policy is violated.
 import { PlanDocument, PLAN_CONFIGURATIONS, evaluatePlan, formatViolation, mapWithConcurrency, summaryLine } from "../policy/offline";
 import { policies } from "../policy/policies";
-import { planProcess } from "../tests/support";
+import { planJson } from "../tests/support";
 import { runCommand } from "./cli";
 
 /** Plans computed at once: each runs the whole program in its own process. */
 const PLAN_CONCURRENCY = 2;
 
-/** Computes one configuration's plan, or throws with the plan command's error. */
+/** Computes one configuration's plan of the dev stack, or throws with the plan command's error. */
 async function planOf(overrides: string[]): Promise<PlanDocument> {
-    const result = await planProcess(["--json", ...overrides.flatMap((o) => ["-c", o])]);
-    if (result.code !== 0) {
-        throw new Error(`plan ${overrides.join(" ")} exited ${result.code}: ${result.stderr.trim()}`);
-    }
-    return JSON.parse(result.stdout) as PlanDocument;
+    return JSON.parse(await planJson("dev", overrides)) as PlanDocument;
 }
 
 async function main(): Promise<number> {

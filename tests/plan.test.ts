@@ -1,22 +1,10 @@
 // `npm run plan`: the offline preview reviewers read. Its JSON follows `pulumi preview --json`.
-import { execFile } from "child_process";
-import * as path from "path";
-import { promisify } from "util";
 import type { Plan } from "./harness";
-import { PlanProcess, planFor, planProcess } from "./support";
-
-const run = promisify(execFile);
-const ROOT = path.join(__dirname, "..");
+import { PlanProcess, capture, planFor, planProcess } from "./support";
 
 /** Runs `npm run plan -- <args>` exactly as a user would, in its own process. */
-async function npmPlan(args: string[]): Promise<PlanProcess> {
-    try {
-        const { stdout, stderr } = await run("npm", ["run", "plan", "--", ...args], { cwd: ROOT, maxBuffer: 256 * 1024 * 1024 });
-        return { code: 0, stdout, stderr };
-    } catch (err) {
-        const failed = err as { code: number; stdout: string; stderr: string };
-        return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-    }
+function npmPlan(args: string[]): Promise<PlanProcess> {
+    return capture("npm", ["run", "plan", "--", ...args]);
 }
 
 /**

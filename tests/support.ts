@@ -21,15 +21,29 @@ export interface PlanProcess {
     stderr: string;
 }
 
-/** Runs `scripts/plan.ts` with `args` in a child process, as `npm run plan -- <args>` does. */
-export async function planProcess(args: string[]): Promise<PlanProcess> {
+/** Runs a command in the project root and captures its exit code and output, failing or not. */
+export async function capture(command: string, args: string[]): Promise<PlanProcess> {
     try {
-        const { stdout, stderr } = await run(process.execPath, ["-r", "sucrase/register/ts", "scripts/plan.ts", ...args], { cwd: ROOT, maxBuffer: 256 * 1024 * 1024 });
+        const { stdout, stderr } = await run(command, args, { cwd: ROOT, maxBuffer: 256 * 1024 * 1024 });
         return { code: 0, stdout, stderr };
     } catch (err) {
         const failed = err as { code: number; stdout: string; stderr: string };
         return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
     }
+}
+
+/** Runs `scripts/plan.ts` with `args` in a child process, as `npm run plan -- <args>` does. */
+export function planProcess(args: string[]): Promise<PlanProcess> {
+    return capture(process.execPath, ["-r", "sucrase/register/ts", "scripts/plan.ts", ...args]);
+}
+
+/** The `--json` plan of `stack` with `-c key=value` overrides, as text; throws with the command's error. */
+export async function planJson(stack: string, overrides: string[]): Promise<string> {
+    const result = await planProcess(["--json", "--stack", stack, ...overrides.flatMap((o) => ["-c", o])]);
+    if (result.code !== 0) {
+        throw new Error(`plan ${JSON.stringify(overrides)} exited ${result.code}: ${result.stderr.trim()}`);
+    }
+    return result.stdout;
 }
 
 /**
@@ -50,16 +64,13 @@ async function computePlan(key: string, stack: string, overrides: string[]): Pro
     if (cached !== undefined && fs.existsSync(cached)) {
         return JSON.parse(fs.readFileSync(cached, "utf8")) as Plan;
     }
-    const result = await planProcess(["--json", "--stack", stack, ...overrides.flatMap((o) => ["-c", o])]);
-    if (result.code !== 0) {
-        throw new Error(`plan ${JSON.stringify(overrides)} exited ${result.code}: ${result.stderr}`);
-    }
+    const json = await planJson(stack, overrides);
     if (cached !== undefined) {
         const partial = `${cached}.${process.pid}.tmp`;
-        fs.writeFileSync(partial, result.stdout);
+        fs.writeFileSync(partial, json);
         fs.renameSync(partial, cached);
     }
-    return JSON.parse(result.stdout) as Plan;
+    return JSON.parse(json) as Plan;
 }
 
 /** The plan of `stack` with `-c key=value` overrides. */
