@@ -5,6 +5,7 @@
 // isType/asType, getConfig, notApplicable) and the same rules for enforcement levels, policy
 // config, "not applicable" and values that are unknown during a preview.
 import * as policySdk from "@pulumi/policy";
+import { providerUrn, urnName } from "../tests/urn";
 import type {
     EnforcementLevel,
     Policies,
@@ -174,11 +175,6 @@ function propsOf(step: PlanStep): Record<string, unknown> {
     return checkUnknowns(typeof restored === "object" && restored !== null && !Array.isArray(restored) ? (restored as Record<string, unknown>) : {});
 }
 
-/** The name part of a URN. */
-export function urnName(urn: string): string {
-    return urn.slice(urn.lastIndexOf("::") + 2);
-}
-
 /** The type part of a URN (the last type of its parent chain). */
 function urnType(urn: string): string {
     const qualified = urn.split("::")[2] ?? "";
@@ -206,11 +202,10 @@ function optionsOf(state: PlanState): PolicyResourceOptions {
 
 /** The provider of a step, from its `<provider urn>::<id>` reference. */
 function providerOf(state: PlanState, steps: ReadonlyMap<string, PlanStep>): PolicyProviderResource | undefined {
-    const reference = state.provider ?? "";
-    if (reference === "") {
+    const urn = providerUrn(state.provider ?? "");
+    if (urn === undefined) {
         return undefined;
     }
-    const urn = reference.slice(0, reference.lastIndexOf("::"));
     const step = steps.get(urn);
     return { type: step?.newState.type ?? urnType(urn), props: step === undefined ? {} : propsOf(step), urn, name: urnName(urn) };
 }

@@ -13,6 +13,7 @@
 // change their cluster) are chained in the order they become ready.
 import { DURATIONS, MANAGED_CLUSTER_TYPE, TypeDuration, durationOf } from "./durations";
 import type { Io } from "./plan";
+import { providerUrn, urnName } from "../tests/urn";
 import { runCommand } from "./cli";
 
 // ---------------------------------------------------------------------------------------------------
@@ -39,19 +40,9 @@ export interface PlanStep {
 const STACK_TYPE = "pulumi:pulumi:Stack";
 const PROVIDER_PREFIX = "pulumi:providers:";
 
-/** The name part of a URN (after its last `::`). */
-export function nameOfUrn(urn: string): string {
-    return urn.slice(urn.lastIndexOf("::") + 2);
-}
-
 /** The last segment of a Pulumi type: `azure-native:network:PrivateEndpoint` is `PrivateEndpoint`. */
 export function shortType(type: string): string {
     return type.slice(type.lastIndexOf(":") + 1);
-}
-
-/** The provider URN of a provider reference `<urn>::<id>`, or undefined for "". */
-export function providerUrn(reference: string): string | undefined {
-    return reference === "" ? undefined : reference.slice(0, reference.lastIndexOf("::"));
 }
 
 function isProvider(step: PlanStep): boolean {
@@ -203,7 +194,7 @@ export function buildGraph(steps: readonly PlanStep[], table: Readonly<Record<st
         const waitsFor = waitsOf(step, resolve);
         return {
             urn: step.urn,
-            name: nameOfUrn(step.urn),
+            name: urnName(step.urn),
             type: step.newState.type,
             index,
             component: enclosingComponent(step.urn, byUrn),
@@ -214,7 +205,7 @@ export function buildGraph(steps: readonly PlanStep[], table: Readonly<Record<st
         };
     });
     const dependencies = nodes.flatMap((node) => [...node.waitsFor.keys()].map((from): GraphEdge => ({ from, to: node.urn, kind: "dependency" })));
-    const components = steps.filter(isComponent).map((s) => ({ urn: s.urn, name: nameOfUrn(s.urn), type: s.newState.type, parent: enclosingComponent(s.urn, byUrn) }));
+    const components = steps.filter(isComponent).map((s) => ({ urn: s.urn, name: urnName(s.urn), type: s.newState.type, parent: enclosingComponent(s.urn, byUrn) }));
     const unserialized: DeployGraph = { nodes, edges: dependencies, components };
     return { ...unserialized, edges: [...dependencies, ...serializedEdges(unserialized)] };
 }

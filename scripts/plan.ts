@@ -4,6 +4,7 @@
 import { createHash } from "crypto";
 import { Plan, Step, runProgram } from "../tests/harness";
 import { loadStackConfig } from "../tests/stackConfig";
+import { urnName } from "../tests/urn";
 import { runCommand } from "./cli";
 
 interface Args {
@@ -90,17 +91,13 @@ function multiline(prefix: string, value: string): string[] {
     return [`${prefix}: |`, ...lines.map((line) => `    ${line}`)];
 }
 
-function nameOf(urn: string): string {
-    return urn.slice(urn.lastIndexOf("::") + 2);
-}
-
 /** Renders the plan as an indented tree of resources with their inputs. Exported for testing. */
 export function renderTree(plan: Plan, stack: string): string {
     const lines: string[] = [];
     const resources = plan.steps.filter((s) => !s.newState.type.startsWith("pulumi:providers:"));
     const providers = plan.steps.filter((s) => s.newState.type.startsWith("pulumi:providers:"));
     lines.push(`Plan for stack ${stack}, computed offline under mocks (ids and other Azure-computed values are simulated).`);
-    const describe = (p: Step) => [p.newState.type.slice("pulumi:providers:".length), nameOf(p.urn), typeof p.newState.inputs.version === "string" ? p.newState.inputs.version : ""].filter(Boolean).join(" ");
+    const describe = (p: Step) => [p.newState.type.slice("pulumi:providers:".length), urnName(p.urn), typeof p.newState.inputs.version === "string" ? p.newState.inputs.version : ""].filter(Boolean).join(" ");
     lines.push(`Providers: ${providers.map(describe).join(", ")}`);
     lines.push("");
     const children = new Map<string, Step[]>();
@@ -112,7 +109,7 @@ export function renderTree(plan: Plan, stack: string): string {
     const visit = (step: Step, depth: number): void => {
         const pad = "    ".repeat(depth);
         const flags = [step.newState.protect ? "protect" : "", step.newState.retainOnDelete ? "retainOnDelete" : ""].filter(Boolean);
-        lines.push(`${pad}+ ${step.newState.type}  ${nameOf(step.urn)}${flags.length ? `  [${flags.join(", ")}]` : ""}`);
+        lines.push(`${pad}+ ${step.newState.type}  ${urnName(step.urn)}${flags.length ? `  [${flags.join(", ")}]` : ""}`);
         if (step.newState.custom) {
             const settings: string[] = [];
             const { tags, ...inputs } = step.newState.inputs;
