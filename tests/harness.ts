@@ -124,7 +124,17 @@ function consoleDiagnostics(diagnostics: Diagnostic[]): () => void {
  * Runs index.ts as `pulumi preview` would, against the mocks, and returns what it registered.
  * Throws what the program throws (a ConfigError for bad config).
  */
-export async function runProgram(options: RunOptions): Promise<Plan> {
+export function runProgram(options: RunOptions): Promise<Plan> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return record(options, () => require(PROGRAM) as Record<string, unknown>);
+}
+
+/**
+ * Runs `program` inside a Stack against the mocks, as the language host runs a Pulumi program, and
+ * returns what it registered once every registration has settled. Unit tests pass a program that
+ * builds one component; `runProgram` passes index.ts.
+ */
+export async function record(options: RunOptions, program: () => Record<string, unknown> | void): Promise<Plan> {
     const mocks = new AzureMocks();
     await pulumi.runtime.setMocks(mocks, PROJECT_NAME, options.stack, true);
     pulumi.runtime.setAllConfig(options.config);
@@ -239,8 +249,7 @@ export async function runProgram(options: RunOptions): Promise<Plan> {
     try {
         await pulumi.runtime.runInPulumiStack(async () => {
             try {
-                // eslint-disable-next-line @typescript-eslint/no-require-imports
-                return require(PROGRAM) as Record<string, unknown>;
+                return program() ?? {};
             } catch (err) {
                 programError = err;
                 return {};

@@ -1,0 +1,70 @@
+// In-process unit tests of one component: build it under the shared mocks, then read what it
+// registered. Each test builds its own component, so a test covers only the code it runs, and a
+// mutation test of that code runs only the tests that can notice the change.
+import * as pulumi from "@pulumi/pulumi";
+import { Plan, record, Step } from "../harness";
+
+/** Where unit-tested components place their resources. */
+export const PLACEMENT = { resourceGroupName: "rg-unit", location: "uksouth", baseName: "aiv-unit", tags: { stack: "unit" } };
+
+/** Builds what `program` declares under the mocks and returns every registration, settled. */
+export function build(program: () => void, config: Record<string, string> = {}): Promise<Plan> {
+    return record({ stack: "unit", config }, () => {
+        program();
+    });
+}
+
+/** The steps whose type is `type`. */
+export function ofType(plan: Plan, type: string): Step[] {
+    return plan.steps.filter((s) => s.newState.type === type);
+}
+
+/** The one step of `type` named `name`; throws naming what was found otherwise. */
+export function named(plan: Plan, type: string, name: string): Step {
+    const found = plan.steps.filter((s) => s.newState.type === type && s.urn.endsWith(`::${name}`));
+    if (found.length !== 1) {
+        throw new Error(`expected one ${type} named ${name}, found ${found.length} among ${plan.steps.map((s) => s.urn.split("::").pop()).join(", ")}`);
+    }
+    return found[0];
+}
+
+/** The URN of the step of `type` named `name`. */
+export function urnOf(plan: Plan, type: string, name: string): string {
+    return named(plan, type, name).urn;
+}
+
+/** The value an output settles to (mocked values are known, even in preview). */
+export function settled<T>(output: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => output.apply((value) => resolve(value)));
+}
+
+/** Last segment of a URN: the resource's name. */
+function nameOf(urn: string): string {
+    return urn.slice(urn.lastIndexOf("::") + 2);
+}
+
+/**
+ * What a component asks Azure and Kubernetes for, resource by resource, in a form a reviewer can
+ * read in a snapshot diff: type and name, parent, inputs, and every option that differs from the
+ * default. Providers and the Stack are left out.
+ */
+export function registrations(plan: Plan): Array<Record<string, unknown>> {
+    return plan.steps
+        .filter((s) => !s.newState.type.startsWith("pulumi:providers:") && s.newState.type !== "pulumi:pulumi:Stack")
+        .map((s) => {
+            const state = s.newState;
+            const entry: Record<string, unknown> = { resource: `${state.type} ${nameOf(s.urn)}`, parent: nameOf(state.parent) };
+            if (Object.keys(state.inputs).length > 0) {
+                entry.inputs = state.inputs;
+            }
+            if (state.protect) entry.protect = true;
+            if (state.retainOnDelete) entry.retainOnDelete = true;
+            if (state.deleteBeforeReplace) entry.deleteBeforeReplace = true;
+            if (state.ignoreChanges.length > 0) entry.ignoreChanges = state.ignoreChanges;
+            // azure-native aliases every resource to its other API versions; only the program's own count.
+            const aliases = state.aliases.filter((a) => typeof a !== "string" || !/azure-native:[a-zA-Z]+\/v\d/.test(a));
+            if (aliases.length > 0) entry.aliases = aliases;
+            if (state.dependencies.length > 0) entry.dependsOn = state.dependencies.map(nameOf);
+            return entry;
+        });
+}

@@ -1,0 +1,122 @@
+import * as pulumi from "@pulumi/pulumi";
+import { SecureKeyVault } from "../../components/secureKeyVault";
+import { build, named, ofType, PLACEMENT, registrations, settled } from "./build";
+
+const ARGS = {
+    ...PLACEMENT,
+    tenantId: "tenant-unit",
+    subscriptionId: "sub-unit",
+    authorization: "rbac" as const,
+    privateEndpointSubnetId: "/subscriptions/sub-unit/resourceGroups/rg-unit/providers/Microsoft.Network/virtualNetworks/vnet/subnets/snet-endpoints",
+    vaultZoneId: "/subscriptions/sub-unit/resourceGroups/rg-unit/providers/Microsoft.Network/privateDnsZones/privatelink.vaultcore.azure.net",
+    workloads: [
+        { name: "alpha", principalId: "principal-alpha" },
+        { name: "beta", principalId: "principal-beta" },
+    ],
+};
+const ROLE = "azure-native:authorization:RoleAssignment";
+const POLICY = "azure-native:keyvault:AccessPolicy";
+const ROLE_IDS = "/subscriptions/sub-unit/providers/Microsoft.Authorization/roleDefinitions/";
+
+async function built(args: ConstructorParameters<typeof SecureKeyVault>[1]) {
+    let vault: SecureKeyVault | undefined;
+    const plan = await build(() => {
+        vault = new SecureKeyVault("keyvault", args);
+    });
+    if (vault === undefined) throw new Error("not built");
+    return { vault, plan };
+}
+
+test.each(["rbac", "accessPolicy"] as const)("registers exactly the reviewed vault, endpoint, secrets, keys and grants (%s)", async (authorization) => {
+    expect(registrations((await built({ ...ARGS, authorization })).plan)).toMatchSnapshot();
+});
+
+test("the vault is private, purge-protected, and says which authorization it uses", async () => {
+    for (const authorization of ["rbac", "accessPolicy"] as const) {
+        const { plan } = await built({ ...ARGS, authorization });
+        const vault = named(plan, "azure-native:keyvault:Vault", "keyvault-vault");
+        expect(vault.newState.inputs.properties).toMatchObject({
+            tenantId: "tenant-unit",
+            enableRbacAuthorization: authorization === "rbac",
+            enableSoftDelete: true,
+            softDeleteRetentionInDays: 90,
+            enablePurgeProtection: true,
+            publicNetworkAccess: "Disabled",
+            networkAcls: { defaultAction: "Deny", bypass: "None" },
+        });
+        expect(vault.newState.inputs.properties).not.toHaveProperty("accessPolicies");
+        expect(vault.newState.protect).toBe(true);
+        expect(vault.newState.inputs.vaultName).toMatch(/^kv-aiv-unit-[a-z0-9]{6}$/);
+    }
+});
+
+test("soft-delete retention can be set", async () => {
+    const { plan } = await built({ ...ARGS, softDeleteRetentionDays: 7 });
+    expect(named(plan, "azure-native:keyvault:Vault", "keyvault-vault").newState.inputs.properties).toMatchObject({ softDeleteRetentionInDays: 7 });
+});
+
+test("each workload's secret and key are protected, retained, and the secret's value is a Pulumi secret", async () => {
+    const { plan } = await built(ARGS);
+    for (const w of ARGS.workloads) {
+        const secret = named(plan, "azure-native:keyvault:Secret", `keyvault-${w.name}-secret`);
+        expect(secret.newState.inputs).toMatchObject({ secretName: `${w.name}-demo`, properties: { value: "[secret]", contentType: "text/plain" }, tags: { workload: w.name } });
+        expect(secret.newState).toMatchObject({ protect: true, retainOnDelete: true });
+        const key = named(plan, "azure-native:keyvault:Key", `keyvault-${w.name}-key`);
+        expect(key.newState.inputs).toMatchObject({ keyName: `${w.name}-demo-key`, properties: { kty: "RSA", keySize: 3072, keyOps: ["sign", "verify"] } });
+        expect(key.newState).toMatchObject({ protect: true, retainOnDelete: true });
+        expect(named(plan, "random:index/randomPassword:RandomPassword", `keyvault-${w.name}-secret-value`).newState.inputs).toMatchObject({ length: 32 });
+    }
+});
+
+test("rbac: Secrets User on its own secret and Reader on its own key, nothing vault-wide", async () => {
+    const { plan, vault } = await built(ARGS);
+    for (const w of ARGS.workloads) {
+        const secretGrant = named(plan, ROLE, `keyvault-${w.name}-secrets-user`).newState.inputs;
+        expect(secretGrant).toMatchObject({ principalId: w.principalId, principalType: "ServicePrincipal", roleDefinitionId: `${ROLE_IDS}4633458b-17de-408a-b874-0445c86b69e6` });
+        expect(secretGrant.scope).toMatch(new RegExp(`/secrets/${w.name}-demo$`));
+        const keyGrant = named(plan, ROLE, `keyvault-${w.name}-key-reader`).newState.inputs;
+        expect(keyGrant).toMatchObject({ principalId: w.principalId, roleDefinitionId: `${ROLE_IDS}21090545-7ca7-4776-b22c-e363652d74d2` });
+        expect(keyGrant.scope).toMatch(new RegExp(`/keys/${w.name}-demo-key$`));
+        expect(vault.grants[w.name]).toHaveLength(2);
+    }
+    expect(ofType(plan, ROLE)).toHaveLength(4);
+    expect(ofType(plan, POLICY)).toHaveLength(0);
+});
+
+test("accessPolicy: one standalone policy per workload, reading secrets, keys and certificates only", async () => {
+    const { plan, vault } = await built({ ...ARGS, authorization: "accessPolicy" });
+    for (const w of ARGS.workloads) {
+        const policy = named(plan, POLICY, `keyvault-${w.name}-access-policy`).newState.inputs;
+        expect(policy.policy).toEqual({ tenantId: "tenant-unit", objectId: w.principalId, permissions: { secrets: ["get", "list"], keys: ["get"], certificates: ["get"] } });
+        expect(vault.grants[w.name]).toHaveLength(1);
+    }
+    expect(ofType(plan, ROLE)).toHaveLength(0);
+});
+
+test("one vault private endpoint registered in the vaultcore zone", async () => {
+    const { plan, vault } = await built(ARGS);
+    const endpoint = named(plan, "azure-native:network:PrivateEndpoint", "keyvault-vault-endpoint");
+    expect(endpoint.newState.inputs.privateLinkServiceConnections).toEqual([expect.objectContaining({ groupIds: ["vault"] })]);
+    expect(named(plan, "azure-native:network:PrivateDnsZoneGroup", "keyvault-vault-endpoint-dns").newState.inputs).toMatchObject({
+        privateDnsZoneConfigs: [{ name: "vault", privateDnsZoneId: ARGS.vaultZoneId }],
+    });
+    expect(vault.endpoint).toHaveLength(2);
+});
+
+test("protect: false leaves the vault, secrets and keys unprotected, still retained on delete", async () => {
+    const { plan } = await built({ ...ARGS, protect: false });
+    expect(named(plan, "azure-native:keyvault:Vault", "keyvault-vault").newState.protect).toBe(false);
+    expect(named(plan, "azure-native:keyvault:Secret", "keyvault-alpha-secret").newState).toMatchObject({ protect: false, retainOnDelete: true });
+    expect(named(plan, "azure-native:keyvault:Key", "keyvault-alpha-key").newState).toMatchObject({ protect: false, retainOnDelete: true });
+});
+
+test("exposes the vault's name, id and URI and each workload's secret and key names", async () => {
+    const { vault } = await built(ARGS);
+    const name = await settled(vault.vaultName);
+    expect(name).toMatch(/^kv-aiv-unit-[a-z0-9]{6}$/);
+    expect(await settled(vault.vaultId)).toMatch(new RegExp(`/vaults/${name}$`));
+    expect(await settled(vault.vaultUri)).toBe(`https://${name}.vault.azure.net/`);
+    expect(await settled(vault.secretNames.beta)).toBe("beta-demo");
+    expect(await settled(vault.keyNames.beta)).toBe("beta-demo-key");
+    expect(pulumi.Output.isInstance(vault.vaultUri)).toBe(true);
+});
