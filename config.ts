@@ -237,83 +237,89 @@ export function baseNameForStack(stack: string): string {
 // ---------------------------------------------------------------------------------------------
 // Schemas, on zod. Each scalar key is checked on its own so that errors name it exactly.
 
-const cidrSchema = z
-    .string()
-    .refine((v) => parseIpv4Cidr(v) !== undefined, "must be an IPv4 CIDR such as 10.76.0.0/22 with no host bits set");
-
-const wholeNumber = (min: number, max: number) =>
-    z
+/**
+ * The schemas of the project's keys. Built on each parse (once per program run), so that every test
+ * that parses config runs the code of the schemas it checks.
+ */
+function configSchemas() {
+    const cidrSchema = z
         .string()
-        .trim()
-        .regex(/^-?\d+$/, `must be a whole number from ${min} to ${max}`)
-        .transform(Number)
-        .pipe(z.number().min(min, `must be a whole number from ${min} to ${max}`).max(max, `must be a whole number from ${min} to ${max}`));
+        .refine((v) => parseIpv4Cidr(v) !== undefined, "must be an IPv4 CIDR such as 10.76.0.0/22 with no host bits set");
 
-const booleanString = z
-    .enum(["true", "false"], "must be true or false")
-    .transform((v) => v === "true");
+    const wholeNumber = (min: number, max: number) =>
+        z
+            .string()
+            .trim()
+            .regex(/^-?\d+$/, `must be a whole number from ${min} to ${max}`)
+            .transform(Number)
+            .pipe(z.number().min(min, `must be a whole number from ${min} to ${max}`).max(max, `must be a whole number from ${min} to ${max}`));
 
-/** A string field; says "required" when it is missing rather than zod's type message. */
-const text = (what: string) => z.string({ error: (issue) => (issue.input === undefined ? `required: ${what}` : `must be a string: ${what}`) });
+    const booleanString = z
+        .enum(["true", "false"], "must be true or false")
+        .transform((v) => v === "true");
 
-const namespaceSchema = text("the workload's Kubernetes namespace name")
-    .max(63, "must be at most 63 characters")
-    .regex(NAMESPACE_PATTERN, "must be a Kubernetes namespace name: lower-case letters, digits and '-', starting and ending with a letter or digit")
-    .refine((v) => v !== "default" && !v.startsWith("kube-"), "must not be 'default' or a 'kube-' namespace: workloads get a namespace of their own");
+    /** A string field; says "required" when it is missing rather than zod's type message. */
+    const text = (what: string) => z.string({ error: (issue) => (issue.input === undefined ? `required: ${what}` : `must be a string: ${what}`) });
 
-const workloadSchema = z.strictObject(
-    {
-        name: text("3-24 lower-case letters, digits and single hyphens")
-            .regex(WORKLOAD_NAME_PATTERN, "must be 3-24 lower-case letters, digits and single hyphens, starting with a letter and ending with a letter or digit"),
-        namespace: namespaceSchema,
-        bindingSelector: text("a Kubernetes label value")
-            .max(63, "must be at most 63 characters")
-            .regex(LABEL_VALUE_PATTERN, "must be a Kubernetes label value: letters, digits, '-', '_' and '.', starting and ending with a letter or digit")
-            .min(1, "must not be empty")
-            .optional(),
-        serviceAccount: text("a Kubernetes service account name")
-            .max(253, "must be at most 253 characters")
-            .regex(SERVICE_ACCOUNT_PATTERN, "must be a Kubernetes service account name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit")
-            .optional(),
-        identityType: z.enum(IDENTITY_TYPES, `must be one of ${IDENTITY_TYPES.join(", ")}`).optional(),
-    },
-    {
-        error: (issue) =>
-            issue.code === "unrecognized_keys"
-                ? `unknown field(s) ${issue.keys.join(", ")}; allowed: name, namespace, bindingSelector, serviceAccount, identityType`
-                : "must be an object with name and namespace",
-    },
-);
+    const namespaceSchema = text("the workload's Kubernetes namespace name")
+        .max(63, "must be at most 63 characters")
+        .regex(NAMESPACE_PATTERN, "must be a Kubernetes namespace name: lower-case letters, digits and '-', starting and ending with a letter or digit")
+        .refine((v) => v !== "default" && !v.startsWith("kube-"), "must not be 'default' or a 'kube-' namespace: workloads get a namespace of their own");
 
-const schemas = {
-    identityMode: z.enum(IDENTITY_MODES, `must be one of ${IDENTITY_MODES.join(", ")}`),
-    keyVaultAuthorization: z.enum(KEY_VAULT_AUTHORIZATIONS, `must be one of ${KEY_VAULT_AUTHORIZATIONS.join(", ")}`),
-    vnetAddressSpace: cidrSchema,
-    aksSubnetPrefix: cidrSchema,
-    privateEndpointSubnetPrefix: cidrSchema,
-    nodeCount: wholeNumber(1, MAX_NODE_COUNT),
-    nodeVmSize: z.string().regex(/^Standard_[A-Za-z0-9_]+$/, "must be an Azure VM size such as Standard_DS2_v2"),
-    protectStatefulResources: booleanString,
-    apiServerAuthorizedIpRanges: z
-        .array(
-            z
-                .string("must be a string")
-                .refine((v) => parseIpv4Cidr(v) !== undefined, "must be an IPv4 CIDR such as 203.0.113.0/24 with no host bits set")
-                .refine((v) => v !== "0.0.0.0/0", "0.0.0.0/0 admits everyone; leave the list empty to say so explicitly"),
-            "must be a JSON list of CIDR strings",
-        )
-        .max(200, "AKS accepts at most 200 ranges"),
-    serviceCidr: cidrSchema.refine((v) => (parseIpv4Cidr(v)?.[1] ?? 0) <= 24, "must be an IPv4 CIDR of at least /24 such as 10.0.0.0/16"),
-    deployerPrincipalType: z.enum(PRINCIPAL_TYPES, `must be one of ${PRINCIPAL_TYPES.join(", ")}`),
-    verifierImage: z
-        .string()
-        .regex(/^[a-z0-9][a-z0-9._\/-]*(:[A-Za-z0-9._-]+)?(@sha256:[a-f0-9]{64})?$/, "must be an image reference such as node:22.14.0-alpine3.21")
-        .refine((v) => /:[A-Za-z0-9._-]+$|@sha256:/.test(v) && !/:latest$/.test(v), "must be pinned to a version tag or digest, not latest"),
-    workloads: z
-        .array(workloadSchema, "must be a JSON list of objects with name and namespace")
-        .min(1, "must list at least one workload")
-        .max(MAX_WORKLOADS, `must list at most ${MAX_WORKLOADS} workloads`),
-};
+    const workloadSchema = z.strictObject(
+        {
+            name: text("3-24 lower-case letters, digits and single hyphens")
+                .regex(WORKLOAD_NAME_PATTERN, "must be 3-24 lower-case letters, digits and single hyphens, starting with a letter and ending with a letter or digit"),
+            namespace: namespaceSchema,
+            bindingSelector: text("a Kubernetes label value")
+                .max(63, "must be at most 63 characters")
+                .regex(LABEL_VALUE_PATTERN, "must be a Kubernetes label value: letters, digits, '-', '_' and '.', starting and ending with a letter or digit")
+                .min(1, "must not be empty")
+                .optional(),
+            serviceAccount: text("a Kubernetes service account name")
+                .max(253, "must be at most 253 characters")
+                .regex(SERVICE_ACCOUNT_PATTERN, "must be a Kubernetes service account name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit")
+                .optional(),
+            identityType: z.enum(IDENTITY_TYPES, `must be one of ${IDENTITY_TYPES.join(", ")}`).optional(),
+        },
+        {
+            error: (issue) =>
+                issue.code === "unrecognized_keys"
+                    ? `unknown field(s) ${issue.keys.join(", ")}; allowed: name, namespace, bindingSelector, serviceAccount, identityType`
+                    : "must be an object with name and namespace",
+        },
+    );
+
+    return {
+        identityMode: z.enum(IDENTITY_MODES, `must be one of ${IDENTITY_MODES.join(", ")}`),
+        keyVaultAuthorization: z.enum(KEY_VAULT_AUTHORIZATIONS, `must be one of ${KEY_VAULT_AUTHORIZATIONS.join(", ")}`),
+        vnetAddressSpace: cidrSchema,
+        aksSubnetPrefix: cidrSchema,
+        privateEndpointSubnetPrefix: cidrSchema,
+        nodeCount: wholeNumber(1, MAX_NODE_COUNT),
+        nodeVmSize: z.string().regex(/^Standard_[A-Za-z0-9_]+$/, "must be an Azure VM size such as Standard_DS2_v2"),
+        protectStatefulResources: booleanString,
+        apiServerAuthorizedIpRanges: z
+            .array(
+                z
+                    .string("must be a string")
+                    .refine((v) => parseIpv4Cidr(v) !== undefined, "must be an IPv4 CIDR such as 203.0.113.0/24 with no host bits set")
+                    .refine((v) => v !== "0.0.0.0/0", "0.0.0.0/0 admits everyone; leave the list empty to say so explicitly"),
+                "must be a JSON list of CIDR strings",
+            )
+            .max(200, "AKS accepts at most 200 ranges"),
+        serviceCidr: cidrSchema.refine((v) => (parseIpv4Cidr(v)?.[1] ?? 0) <= 24, "must be an IPv4 CIDR of at least /24 such as 10.0.0.0/16"),
+        deployerPrincipalType: z.enum(PRINCIPAL_TYPES, `must be one of ${PRINCIPAL_TYPES.join(", ")}`),
+        verifierImage: z
+            .string()
+            .regex(/^[a-z0-9][a-z0-9._\/-]*(:[A-Za-z0-9._-]+)?(@sha256:[a-f0-9]{64})?$/, "must be an image reference such as node:22.14.0-alpine3.21")
+            .refine((v) => /:[A-Za-z0-9._-]+$|@sha256:/.test(v) && !/:latest$/.test(v), "must be pinned to a version tag or digest, not latest"),
+        workloads: z
+            .array(workloadSchema, "must be a JSON list of objects with name and namespace")
+            .min(1, "must list at least one workload")
+            .max(MAX_WORKLOADS, `must list at most ${MAX_WORKLOADS} workloads`),
+    };
+}
 
 function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
     let current = value;
@@ -360,6 +366,7 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
         fail("azure-native:location", location, "must be an Azure region name such as uksouth (lower case, no spaces)");
     }
     const baseName = baseNameForStack(context.stack);
+    const schemas = configSchemas();
 
     const identityMode = check("identityMode", schemas.identityMode, raw.identityMode ?? DEFAULTS.identityMode);
     const keyVaultAuthorization = check("keyVaultAuthorization", schemas.keyVaultAuthorization, raw.keyVaultAuthorization ?? DEFAULTS.keyVaultAuthorization);

@@ -6,10 +6,12 @@ import { namespaceLabels, secretProviderClassSpec, secretProviderObjects } from 
 import { userKubeconfig } from "./mocks";
 
 describe("kubeconfigForAzureCli", () => {
-    const converted = parse(kubeconfigForAzureCli(userKubeconfig("aks-aiv-dev"))) as {
-        users: Array<{ user: { exec: { command: string; args: string[] } } }>;
-        clusters: Array<{ cluster: { server: string } }>;
-    };
+    type Kubeconfig = { users: Array<{ user: { exec: { command: string; args: string[] } } }>; clusters: Array<{ cluster: { server: string } }> };
+    // Computed in each test (beforeEach), so that each test covers the code it runs.
+    let converted: Kubeconfig;
+    beforeEach(() => {
+        converted = parse(kubeconfigForAzureCli(userKubeconfig("aks-aiv-dev"))) as Kubeconfig;
+    });
 
     test("switches kubelogin from device code to the Azure CLI's login, keeping the AKS server id", () => {
         expect(converted.users[0].user.exec.command).toBe("kubelogin");
@@ -54,7 +56,10 @@ describe("clusterRevision", () => {
 
 describe("SecretProviderClass", () => {
     const args = { clientId: "c-1", vaultName: "kv-aiv-dev-abc123", tenantId: "t-1", secretName: "alpha-demo", keyName: "alpha-demo-key", cloudName: "AzurePublicCloud" };
-    const spec = secretProviderClassSpec({ ...args, identityMode: "podIdentityAddon" });
+    let spec: ReturnType<typeof secretProviderClassSpec>;
+    beforeEach(() => {
+        spec = secretProviderClassSpec({ ...args, identityMode: "podIdentityAddon" });
+    });
 
     test("uses the Azure provider with the pod's identity", () => {
         expect(spec.provider).toBe("azure");
@@ -95,7 +100,10 @@ test("demo pods run as the restricted profile requires", () => {
 });
 
 describe("demo NetworkPolicy", () => {
-    const spec = demoNetworkPolicySpec({ workload: "alpha", identityMode: "podIdentityAddon", privateEndpointSubnetPrefix: "10.76.2.0/26", aksSubnetPrefix: "10.76.1.0/24" });
+    let spec: ReturnType<typeof demoNetworkPolicySpec>;
+    beforeEach(() => {
+        spec = demoNetworkPolicySpec({ workload: "alpha", identityMode: "podIdentityAddon", privateEndpointSubnetPrefix: "10.76.2.0/26", aksSubnetPrefix: "10.76.1.0/24" });
+    });
 
     test("denies all ingress", () => {
         expect(spec.policyTypes).toEqual(["Ingress", "Egress"]);

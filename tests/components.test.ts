@@ -63,9 +63,8 @@ test("private DNS zone names are the public cloud's privatelink zones", () => {
 });
 
 describe("endpointSubnetRules", () => {
-    const rules = endpointSubnetRules("10.76.1.0/24", "10.76.2.0/26");
-
     test("admit HTTPS from the AKS subnet to the endpoint subnet only", () => {
+        const rules = endpointSubnetRules("10.76.1.0/24", "10.76.2.0/26");
         expect(rules[0]).toMatchObject({
             access: "Allow",
             direction: "Inbound",
@@ -77,6 +76,7 @@ describe("endpointSubnetRules", () => {
     });
 
     test("deny all other inbound traffic ahead of Azure's AllowVnetInBound default rule", () => {
+        const rules = endpointSubnetRules("10.76.1.0/24", "10.76.2.0/26");
         const deny = rules[rules.length - 1];
         expect(deny).toMatchObject({ access: "Deny", direction: "Inbound", sourceAddressPrefix: "*", destinationPortRange: "*" });
         // Azure's default rules start at 65000; a custom rule must be at most 4096.

@@ -14,7 +14,11 @@ function errorOf(raw: RawConfig, location: string | null = "uksouth"): string {
 }
 
 describe("parseConfig with no project keys set", () => {
-    const config = parse({});
+    // Parsed in each test, so that each test covers the code it runs.
+    let config: StackConfig;
+    beforeEach(() => {
+        config = parse({});
+    });
 
     test("applies every default", () => {
         expect(config.identityMode).toBe("podIdentityAddon");
