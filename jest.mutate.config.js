@@ -1,0 +1,18 @@
+/** The tests that mutation testing runs: those that execute components/ and config.ts in the jest
+ * process itself. Tests that read plans from `npm run plan` processes are left out: a mutant lives
+ * only in the jest process, so they could not see it (and they cost seconds per plan). */
+const base = require("./jest.config");
+
+module.exports = {
+    ...base,
+    testMatch: [
+        "**/tests/unit/**/*.test.ts",
+        "**/tests/config.test.ts",
+        "**/tests/components.test.ts",
+        "**/tests/cluster.test.ts",
+        "**/tests/labelGuard.test.ts",
+        "**/tests/podIdentityAttachment.test.ts",
+    ],
+    globalSetup: undefined,
+    globalTeardown: undefined,
+};
