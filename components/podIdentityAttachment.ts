@@ -6,7 +6,8 @@
 // `az aks pod-identity add|delete` does, without the az CLI). Concurrent writers never lose each
 // other's entries: a stale write is refused with 412 and redone on a fresh read. Azure's "another
 // operation is in progress" (409) and throttling (429, honoring Retry-After) answers are retried for a
-// bounded time.
+// bounded time. The attachments of one deployment share their writes: those that become ready
+// together (all of them, once the cluster exists) cost one cluster update, not one each.
 //
 // The file holds the ARM logic as plain functions over an injected client, the Pulumi dynamic provider
 // built on them, and the `PodIdentityAttachment` resource.
@@ -423,46 +424,115 @@ function entriesOf(cluster: ManagedCluster): ManagedClusterPodIdentity[] {
     return cluster.podIdentityProfile?.userAssignedIdentities ?? [];
 }
 
+/** A change to one entry: attach it (add it, or change the entry of the same namespace and name), or detach it. */
+export type PodIdentityChange = { attach: PodIdentityEntry } | { detach: { namespace: string; name: string } };
+
+/** What one change of a batch came to: the entry as attached, whether a detach removed anything, or why it failed. */
+export type PodIdentityOutcome = { attached: AttachedPodIdentity } | { removed: boolean } | { failed: string };
+
+/** The entry a change is about. */
+function changeKey(change: PodIdentityChange): { namespace: string; name: string } {
+    return "attach" in change ? change.attach : change.detach;
+}
+
+/** What a change is called in messages: `attach pod identity "ns/name" to`. */
+function changeOperation(change: PodIdentityChange): string {
+    const { namespace, name } = changeKey(change);
+    return `${"attach" in change ? "attach" : "remove"} pod identity "${namespace}/${name}" ${"attach" in change ? "to" : "from"}`;
+}
+
+/** The outcome of an attach once the cluster holds `entries`: the stored entry, or why it is not usable. */
+function attachOutcome(entries: readonly ManagedClusterPodIdentity[], entry: PodIdentityEntry): PodIdentityOutcome {
+    const stored = findEntry(entries, entry.namespace, entry.name);
+    if (stored === undefined) {
+        return { failed: "the entry is missing from the cluster after the update; another writer may have replaced the pod identities" };
+    }
+    if (stored.provisioningState === "Failed") {
+        const detail = stored.provisioningInfo?.error?.error;
+        return { failed: `the pod-identity add-on reports the entry as Failed${detail ? `: ${detail.code ?? ""} ${detail.message ?? ""}`.trimEnd() : ""}` };
+    }
+    return { attached: attachedEntry(stored) };
+}
+
 /**
- * Adds `entry` to the cluster's pod identities, or changes the entry of the same namespace and name
- * in place; other entries are kept. Nothing is written when the entry is already there, the add-on is
- * enabled and the entry has not failed. Fails when the cluster does not exist or the add-on reports
- * the entry as failed.
+ * Applies `changes` to the cluster's pod identities with one read and at most one write, keeping every
+ * other entry; the outcomes are in the order of the changes. An attach writes unless its entry is there
+ * already, unchanged and not failed, with the add-on enabled; it fails when the cluster does not exist
+ * or the add-on reports the entry as failed. A detach writes only when its entry is there and the
+ * add-on is enabled (a switch to another identity mode turned it off, and writing the profile back
+ * would turn it on again); it removes nothing when the cluster or the entry is already gone. A write
+ * based on a stale read is refused (412) and the whole batch is redone on a fresh read.
  */
+export async function applyPodIdentityChanges(
+    client: ManagedClusterApi,
+    cluster: ClusterRef,
+    changes: readonly PodIdentityChange[],
+    policy: RetryPolicy = defaultRetryPolicy,
+): Promise<PodIdentityOutcome[]> {
+    const operation = changes.length === 1 ? changeOperation(changes[0]) : `update ${changes.length} pod identities of`;
+    return withRetries(operation, cluster, policy, async (signal) => {
+        const read = await getCluster(client, cluster, signal);
+        const gone = changes.map((change): PodIdentityOutcome => ("attach" in change ? { failed: "the cluster does not exist (HTTP 404)" } : { removed: false }));
+        if (read === undefined) {
+            return gone;
+        }
+        const enabled = read.current.podIdentityProfile?.enabled === true;
+        let entries = entriesOf(read.current);
+        const writes = changes.map((change) => {
+            if ("attach" in change) {
+                const existing = findEntry(entries, change.attach.namespace, change.attach.name);
+                entries = withEntry(entries, change.attach);
+                return existing === undefined || !sameEntry(existing, change.attach) || !enabled || existing.provisioningState === "Failed";
+            }
+            const present = findEntry(entries, change.detach.namespace, change.detach.name) !== undefined;
+            entries = withoutEntry(entries, change.detach.namespace, change.detach.name);
+            return present && enabled;
+        });
+        if (!writes.includes(true)) {
+            return changes.map((change): PodIdentityOutcome => ("attach" in change ? attachOutcome(entriesOf(read.current), change.attach) : { removed: false }));
+        }
+        let updated: ManagedCluster;
+        try {
+            updated = await putPodIdentities(client, cluster, read.current, read.etag, entries, policy, signal);
+        } catch (error) {
+            if (statusOf(error) === 404) {
+                return gone;
+            }
+            throw error;
+        }
+        return changes.map((change, i): PodIdentityOutcome => ("attach" in change ? attachOutcome(entriesOf(updated), change.attach) : { removed: writes[i] }));
+    });
+}
+
+/** The outcome of a single change, or the error that says why it failed. */
+async function applyOne(client: ManagedClusterApi, cluster: ClusterRef, change: PodIdentityChange, policy: RetryPolicy): Promise<PodIdentityOutcome> {
+    const [outcome] = await applyPodIdentityChanges(client, cluster, [change], policy);
+    if ("failed" in outcome) {
+        throw new Error(changeFailure(change, cluster, outcome.failed));
+    }
+    return outcome;
+}
+
+/** The message of a change that failed: `Could not attach pod identity "ns/name" to AKS cluster ...: reason`. */
+function changeFailure(change: PodIdentityChange, cluster: ClusterRef, reason: string): string {
+    return `Could not ${changeOperation(change)} AKS cluster "${cluster.clusterName}" in resource group "${cluster.resourceGroupName}": ${reason}`;
+}
+
+/** Attaches one entry: `applyPodIdentityChanges` with one attach. */
 export async function upsertPodIdentity(
     client: ManagedClusterApi,
     cluster: ClusterRef,
     entry: PodIdentityEntry,
     policy: RetryPolicy = defaultRetryPolicy,
 ): Promise<AttachedPodIdentity> {
-    return withRetries(`attach pod identity "${entry.namespace}/${entry.name}" to`, cluster, policy, async (signal) => {
-        const read = await getCluster(client, cluster, signal);
-        if (read === undefined) {
-            throw new Error("the cluster does not exist (HTTP 404)");
-        }
-        const existing = findEntry(entriesOf(read.current), entry.namespace, entry.name);
-        if (existing !== undefined && sameEntry(existing, entry) && read.current.podIdentityProfile?.enabled === true && existing.provisioningState !== "Failed") {
-            return attachedEntry(existing);
-        }
-        const updated = await putPodIdentities(client, cluster, read.current, read.etag, withEntry(entriesOf(read.current), entry), policy, signal);
-        const stored = findEntry(entriesOf(updated), entry.namespace, entry.name);
-        if (stored === undefined) {
-            throw new Error("the entry is missing from the cluster after the update; another writer may have replaced the pod identities");
-        }
-        if (stored.provisioningState === "Failed") {
-            const detail = stored.provisioningInfo?.error?.error;
-            throw new Error(`the pod-identity add-on reports the entry as Failed${detail ? `: ${detail.code ?? ""} ${detail.message ?? ""}`.trimEnd() : ""}`);
-        }
-        return attachedEntry(stored);
-    });
+    const outcome = await applyOne(client, cluster, { attach: entry }, policy);
+    if (!("attached" in outcome)) {
+        throw new Error(changeFailure({ attach: entry }, cluster, "no entry was attached"));
+    }
+    return outcome.attached;
 }
 
-/**
- * Removes the entry `namespace`/`name` from the cluster's pod identities; other entries are kept.
- * Resolves to false, writing nothing, when the cluster or the entry is already gone, or when the
- * add-on is off (a switch to another identity mode turned it off, and writing the profile back would
- * turn it on again).
- */
+/** Detaches one entry: `applyPodIdentityChanges` with one detach; true when it removed the entry. */
 export async function removePodIdentity(
     client: ManagedClusterApi,
     cluster: ClusterRef,
@@ -470,21 +540,8 @@ export async function removePodIdentity(
     name: string,
     policy: RetryPolicy = defaultRetryPolicy,
 ): Promise<boolean> {
-    return withRetries(`remove pod identity "${namespace}/${name}" from`, cluster, policy, async (signal) => {
-        const read = await getCluster(client, cluster, signal);
-        if (read === undefined || read.current.podIdentityProfile?.enabled !== true || findEntry(entriesOf(read.current), namespace, name) === undefined) {
-            return false;
-        }
-        try {
-            await putPodIdentities(client, cluster, read.current, read.etag, withoutEntry(entriesOf(read.current), namespace, name), policy, signal);
-        } catch (error) {
-            if (statusOf(error) === 404) {
-                return false;
-            }
-            throw error;
-        }
-        return true;
-    });
+    const outcome = await applyOne(client, cluster, { detach: { namespace, name } }, policy);
+    return "removed" in outcome && outcome.removed;
 }
 
 /** The entry `namespace`/`name` as the cluster has it, or undefined when it or the cluster is gone. */
@@ -720,34 +777,57 @@ function entryOf(state: PodIdentityAttachmentState): PodIdentityEntry {
     return { name: state.name, namespace: state.namespace, bindingSelector: state.bindingSelector, identity: { ...state.identity } };
 }
 
+/** A change waiting for its cluster's next write, and how to tell its caller the outcome. */
+interface QueuedChange {
+    change: PodIdentityChange;
+    settle: (outcome: PodIdentityOutcome) => void;
+    fail: (error: unknown) => void;
+}
+
 declare global {
-    // Per-cluster queues of the attachments of one deployment, shared by every copy of the provider
+    // Per-cluster batches of the attachments of one deployment, shared by every copy of the provider
     // the Pulumi engine loads in its process.
-    var __aksPodIdentityAttachmentQueues: Map<string, Promise<void>> | undefined;
+    var __aksPodIdentityAttachmentBatches: Map<string, QueuedChange[]> | undefined;
 }
 
 /**
- * Runs `run` after the earlier operations of this process on the same cluster: writes to one cluster
- * go one at a time instead of answering each other with "operation in progress". Other processes are
- * kept apart by ETags and retries.
+ * Runs `change` in its cluster's next write. The first change of a cluster opens a batch and waits
+ * `gatherMs` for others; changes that arrive while a write is under way go into the following one. So
+ * attachments that become ready together (all of them, once the cluster exists) cost one cluster
+ * update instead of one each, and writes to one cluster from this process never overlap. Other
+ * processes are kept apart by ETags and retries.
  */
-async function inClusterQueue<T>(clusterId: string, run: () => Promise<T>): Promise<T> {
-    const queues = (globalThis.__aksPodIdentityAttachmentQueues ??= new Map<string, Promise<void>>());
+async function inClusterBatch(
+    clusterId: string,
+    change: PodIdentityChange,
+    gatherMs: number,
+    write: (changes: PodIdentityChange[]) => Promise<PodIdentityOutcome[]>,
+): Promise<PodIdentityOutcome> {
+    const batches = (globalThis.__aksPodIdentityAttachmentBatches ??= new Map<string, QueuedChange[]>());
     const key = clusterId.toLowerCase();
-    const previous = queues.get(key) ?? Promise.resolve();
-    const result = previous.then(run);
-    const settled = result.then(
-        () => undefined,
-        () => undefined,
-    );
-    queues.set(key, settled);
-    try {
-        return await result;
-    } finally {
-        if (queues.get(key) === settled) {
-            queues.delete(key);
+    const outcome = new Promise<PodIdentityOutcome>((settle, fail) => {
+        const queued = batches.get(key);
+        if (queued !== undefined) {
+            queued.push({ change, settle, fail });
+            return;
         }
-    }
+        const queue: QueuedChange[] = [{ change, settle, fail }];
+        batches.set(key, queue);
+        void (async () => {
+            await new Promise((resolve) => setTimeout(resolve, gatherMs));
+            while (queue.length > 0) {
+                const batch = queue.splice(0);
+                try {
+                    const outcomes = await write(batch.map((q) => q.change));
+                    batch.forEach((q, i) => q.settle(outcomes[i]));
+                } catch (error) {
+                    batch.forEach((q) => q.fail(error));
+                }
+            }
+            batches.delete(key);
+        })();
+    });
+    return outcome;
 }
 
 /**
@@ -772,11 +852,13 @@ export interface PodIdentityProviderOptions {
     clientFactory?: (subscriptionId: string) => ManagedClusterApi;
     /** Retries; `DEFAULT_RETRY_POLICY` when absent. */
     retryPolicy?: RetryPolicy;
+    /** How long the first change to a cluster waits for others to share its write; 2 s when absent. */
+    gatherMs?: number;
 }
 
 /**
- * The dynamic provider of `PodIdentityAttachment`: `create` and `update` upsert the entry, `delete`
- * removes it, `read` reads it back (an empty id when it is gone, so that a refresh drops it from the
+ * The dynamic provider of `PodIdentityAttachment`: `create` and `update` attach the entry, `delete`
+ * detaches it (both in the cluster's next shared write, see `inClusterBatch`), `read` reads it back (an empty id when it is gone, so that a refresh drops it from the
  * state and the next `pulumi up` re-creates it), `diff` is `diffAttachment`.
  */
 export function createPodIdentityProvider(
@@ -785,12 +867,21 @@ export function createPodIdentityProvider(
     const policy = options.retryPolicy ?? defaultRetryPolicy;
     const clientFor = (subscriptionId: string): ManagedClusterApi =>
         options.clientFactory === undefined ? createContainerServiceClient(subscriptionId) : options.clientFactory(subscriptionId);
+    const gatherMs = options.gatherMs ?? 2_000;
+    /** Runs `change` in the cluster's next batch; throws, naming the change, when it failed. */
+    const batched = async (state: PodIdentityAttachmentState, change: PodIdentityChange): Promise<PodIdentityOutcome> => {
+        const cluster = clusterOf(state);
+        const outcome = await inClusterBatch(clusterResourceId(state.subscriptionId, cluster), change, gatherMs, (changes) =>
+            applyPodIdentityChanges(clientFor(state.subscriptionId), cluster, changes, policy),
+        );
+        if ("failed" in outcome) {
+            throw new Error(changeFailure(change, cluster, outcome.failed));
+        }
+        return outcome;
+    };
     const apply = async (inputs: unknown): Promise<PodIdentityAttachmentState> => {
         const state = parseAttachmentState(inputs);
-        const cluster = clusterOf(state);
-        await inClusterQueue(clusterResourceId(state.subscriptionId, cluster), () =>
-            upsertPodIdentity(clientFor(state.subscriptionId), cluster, entryOf(state), policy),
-        );
+        await batched(state, { attach: entryOf(state) });
         return state;
     };
     return {
@@ -806,10 +897,7 @@ export function createPodIdentityProvider(
         update: async (_id, _olds, news) => ({ outs: await apply(news) }),
         delete: async (id, props) => {
             const state = stateFromIdOrProps(id, props);
-            const cluster = clusterOf(state);
-            await inClusterQueue(clusterResourceId(state.subscriptionId, cluster), () =>
-                removePodIdentity(clientFor(state.subscriptionId), cluster, state.namespace, state.name, policy),
-            );
+            await batched(state, { detach: { namespace: state.namespace, name: state.name } });
         },
         read: async (id, props) => {
             const state = stateFromIdOrProps(id, props);

@@ -9,6 +9,7 @@ import type { TokenCredential } from "@azure/identity";
 import * as pulumi from "@pulumi/pulumi";
 import {
     armSettingsFromEnv,
+    applyPodIdentityChanges,
     attachmentId,
     checkAttachmentInputs,
     createContainerServiceClient,
@@ -304,6 +305,53 @@ describe("ARM operations through the SDK against a fake Azure Resource Manager",
         expect(arm.clusterBody(SUB, RG, CLUSTER)).toMatchObject({ properties: { podIdentityProfile: { enabled: false } } });
     });
 
+    test("a batch of attaches and detaches is one read and one write, with an outcome per change in order", async () => {
+        const outcomes = await applyPodIdentityChanges(client(), cluster, [{ attach: entry("alpha") }, { detach: { namespace: "delta", name: "delta" } }, { detach: { namespace: "x", name: "x" } }, { attach: entry("beta") }], FAST);
+        expect(outcomes).toEqual([{ attached: { ...entry("alpha"), provisioningState: "Assigned" } }, { removed: true }, { removed: false }, { attached: { ...entry("beta"), provisioningState: "Assigned" } }]);
+        expect(arm.requests.map((r) => `${r.method} ${r.status}`)).toEqual(["GET 200", "PUT 200"]);
+        expect(keys(arm.podIdentities(SUB, RG, CLUSTER))).toEqual(["beta/beta", "alpha/alpha"]);
+    });
+
+    test("a batch with nothing to change writes nothing", async () => {
+        expect(await applyPodIdentityChanges(client(), cluster, [{ attach: entry("beta") }, { detach: { namespace: "x", name: "x" } }], FAST)).toEqual([
+            { attached: { ...entry("beta"), provisioningState: "Assigned" } },
+            { removed: false },
+        ]);
+        expect(arm.count("PUT")).toBe(0);
+    });
+
+    test("with the add-on off, detaches alone write nothing, but a batch that attaches turns it on without the detached entries", async () => {
+        const body = arm.clusterBody(SUB, RG, CLUSTER) as { properties: { podIdentityProfile: { enabled: boolean } } };
+        body.properties.podIdentityProfile.enabled = false;
+        expect(await applyPodIdentityChanges(client(), cluster, [{ detach: { namespace: "beta", name: "beta" } }], FAST)).toEqual([{ removed: false }]);
+        expect(arm.count("PUT")).toBe(0);
+        expect(await applyPodIdentityChanges(client(), cluster, [{ detach: { namespace: "beta", name: "beta" } }, { attach: entry("delta") }], FAST)).toEqual([
+            { removed: false },
+            { attached: { ...entry("delta"), provisioningState: "Assigned" } },
+        ]);
+        expect(arm.count("PUT")).toBe(1);
+        expect(keys(arm.podIdentities(SUB, RG, CLUSTER))).toEqual(["delta/delta"]);
+        expect(arm.clusterBody(SUB, RG, CLUSTER)).toMatchObject({ properties: { podIdentityProfile: { enabled: true } } });
+    });
+
+    test("on a missing cluster, attaches fail and detaches remove nothing", async () => {
+        arm.deleteCluster(SUB, RG, CLUSTER);
+        expect(await applyPodIdentityChanges(client(), cluster, [{ attach: entry("alpha") }, { detach: { namespace: "beta", name: "beta" } }], FAST)).toEqual([
+            { failed: "the cluster does not exist (HTTP 404)" },
+            { removed: false },
+        ]);
+    });
+
+    test("an entry the add-on reports as Failed is re-written on the next attach, and its error is named", async () => {
+        arm.failEntries = ["alpha"];
+        await expect(upsertPodIdentity(client(), cluster, entry("alpha"), FAST)).rejects.toThrow(
+            'Could not attach pod identity "alpha/alpha" to AKS cluster "aks-dev" in resource group "rg-aks": the pod-identity add-on reports the entry as Failed: IdentityNotFound the identity could not be assigned',
+        );
+        arm.failEntries = [];
+        await upsertPodIdentity(client(), cluster, entry("alpha"), FAST);
+        expect(arm.count("PUT")).toBe(2);
+    });
+
     test("read returns the entry when present and undefined when it or the cluster is gone", async () => {
         expect(await readPodIdentity(client(), cluster, "beta", "beta", FAST)).toEqual({ ...entry("beta"), provisioningState: "Assigned" });
         expect(await readPodIdentity(client(), cluster, "alpha", "alpha", FAST)).toBeUndefined();
@@ -467,7 +515,7 @@ describe("dynamic provider", () => {
     });
 
     test("create, read, update and delete through the provider against the fake", async () => {
-        const provider = createPodIdentityProvider({ clientFactory: (subscriptionId) => client({}, subscriptionId), retryPolicy: FAST });
+        const provider = createPodIdentityProvider({ clientFactory: (subscriptionId) => client({}, subscriptionId), retryPolicy: FAST, gatherMs: 5 });
         const { read, update, delete: remove } = provider;
         if (!read || !update || !remove) {
             throw new Error("the provider lacks read, update or delete");
@@ -494,12 +542,47 @@ describe("dynamic provider", () => {
         expect(await read(created.id, news)).toEqual({ id: "" });
     });
 
-    test("attachments of one process to the same cluster are written one at a time", async () => {
-        const provider = createPodIdentityProvider({ clientFactory: (subscriptionId) => client({}, subscriptionId), retryPolicy: FAST });
+    test("attachments that become ready together share one cluster update", async () => {
+        const provider = createPodIdentityProvider({ clientFactory: (subscriptionId) => client({}, subscriptionId), retryPolicy: FAST, gatherMs: 5 });
         arm.mode = "lro";
         await Promise.all(["alpha", "gamma", "epsilon"].map((w) => provider.create({ ...inputs, ...entry(w) })));
-        expect(arm.count("PUT", 409) + arm.count("PUT", 412)).toBe(0);
+        expect(arm.count("PUT")).toBe(1);
         expect(keys(arm.podIdentities(SUB, RG, CLUSTER)).sort()).toEqual(["alpha/alpha", "beta/beta", "delta/delta", "epsilon/epsilon", "gamma/gamma"]);
+    });
+
+    test("changes that arrive during an update share the next one; writes to one cluster never overlap", async () => {
+        const provider = createPodIdentityProvider({ clientFactory: (subscriptionId) => client({}, subscriptionId), retryPolicy: FAST, gatherMs: 5 });
+        const remove = provider.delete;
+        if (!remove) throw new Error("the provider lacks delete");
+        arm.mode = "lro";
+        arm.lroPolls = 3;
+        const first = provider.create({ ...inputs, ...entry("alpha") });
+        while (arm.count("PUT") === 0) {
+            await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+        const later = [provider.create({ ...inputs, ...entry("gamma") }), remove(attachmentId(SUB, cluster, "delta", "delta"), { ...inputs, ...entry("delta") })];
+        await Promise.all([first, ...later]);
+        expect(arm.count("PUT")).toBe(2);
+        expect(arm.count("PUT", 409) + arm.count("PUT", 412)).toBe(0);
+        expect(keys(arm.podIdentities(SUB, RG, CLUSTER)).sort()).toEqual(["alpha/alpha", "beta/beta", "gamma/gamma"]);
+    });
+
+    test("in a shared update, an entry the add-on fails fails its own attachment only", async () => {
+        const provider = createPodIdentityProvider({ clientFactory: (subscriptionId) => client({}, subscriptionId), retryPolicy: FAST, gatherMs: 5 });
+        arm.failEntries = ["gamma"];
+        const results = await Promise.allSettled(["alpha", "gamma"].map((w) => provider.create({ ...inputs, ...entry(w) })));
+        expect(results[0].status).toBe("fulfilled");
+        expect(results[1]).toMatchObject({ status: "rejected", reason: { message: expect.stringMatching(/^Could not attach pod identity "gamma\/gamma" to AKS cluster "aks-dev" in resource group "rg-aks": the pod-identity add-on reports the entry as Failed/) } });
+        expect(arm.count("PUT")).toBe(1);
+    });
+
+    test("an update that fails outright fails every attachment that shared it", async () => {
+        const provider = createPodIdentityProvider({ clientFactory: (subscriptionId) => client({}, subscriptionId), retryPolicy: FAST, gatherMs: 5 });
+        arm.script("PUT", { status: 403, code: "AuthorizationFailed", times: Infinity });
+        const results = await Promise.allSettled(["alpha", "gamma"].map((w) => provider.create({ ...inputs, ...entry(w) })));
+        expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+        expect(results[0]).toMatchObject({ reason: { message: expect.stringMatching(/^Could not update 2 pod identities of AKS cluster "aks-dev".*HTTP 403 AuthorizationFailed/) } });
+        expect(arm.count("PUT")).toBe(1);
     });
 });
 

@@ -80,6 +80,8 @@ export class FakeArm {
     /** `sync` answers PUT with 200; `lro` with 201 and an Azure-AsyncOperation to poll `lroPolls` times. */
     public mode: "sync" | "lro" = "sync";
     public lroPolls = 2;
+    /** Names of entries the add-on reports as Failed after a write. */
+    public failEntries: string[] = [];
     /** Where GET answers carry the ETag. */
     public etagIn: { body: boolean; header: boolean } = { body: true, header: true };
 
@@ -145,6 +147,7 @@ export class FakeArm {
         this.getBarrier = undefined;
         this.mode = "sync";
         this.lroPolls = 2;
+        this.failEntries = [];
         this.etagIn = { body: true, header: true };
         this.counter = 0;
     }
@@ -250,6 +253,14 @@ export class FakeArm {
     /** Requests on one cluster, in arrival order. */
     requestsFor(clusterName: string): RecordedRequest[] {
         return this.requests.filter((r) => r.path.toLowerCase().endsWith(`/managedclusters/${clusterName.toLowerCase()}`));
+    }
+
+    /** An entry with the add-on's verdict on it: `state`, or Failed with an error for `failEntries`. */
+    private provisioned(entry: Json, state: string): Json {
+        if (typeof entry.name === "string" && this.failEntries.includes(entry.name)) {
+            return { ...entry, provisioningState: "Failed", provisioningInfo: { error: { error: { code: "IdentityNotFound", message: "the identity could not be assigned" } } } };
+        }
+        return { ...entry, provisioningState: state };
     }
 
     private nextEtag(): string {
@@ -406,7 +417,7 @@ export class FakeArm {
                 azurePortalFQDN: properties.azurePortalFQDN,
                 podIdentityProfile: {
                     ...profile,
-                    userAssignedIdentities: entries.map((e) => ({ ...asObject(e), provisioningState: lro ? "Updating" : "Assigned" })),
+                    userAssignedIdentities: entries.map((e) => this.provisioned(asObject(e), lro ? "Updating" : "Assigned")),
                 },
             },
         };
@@ -449,7 +460,7 @@ export class FakeArm {
                     properties: {
                         ...properties,
                         provisioningState: "Succeeded",
-                        podIdentityProfile: { ...profile, userAssignedIdentities: entries.map((e) => ({ ...asObject(e), provisioningState: "Assigned" })) },
+                        podIdentityProfile: { ...profile, userAssignedIdentities: entries.map((e) => this.provisioned(asObject(e), "Assigned")) },
                     },
                 };
             }
