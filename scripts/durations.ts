@@ -66,7 +66,7 @@ export const DURATIONS: Readonly<Record<string, TypeDuration>> = {
     },
     "pulumi-nodejs:dynamic:PodIdentityAttachment": {
         seconds: 240,
-        source: "~3-5 min: a managed-cluster update (what `az aks pod-identity add` does); AKS runs one operation per cluster at a time",
+        source: "~3-5 min: a managed-cluster update (what `az aks pod-identity add` does); AKS runs one operation per cluster at a time, and attachments ready together share one",
         serializedOn: MANAGED_CLUSTER_TYPE,
     },
     // Kubernetes.

@@ -211,8 +211,10 @@ export function buildGraph(steps: readonly PlanStep[], table: Readonly<Record<st
 }
 
 /**
- * Chains the nodes that share a lock, in the order they become ready (earliest start without the
- * chain, then topological order), so that they run one after another.
+ * Orders the nodes that share a lock into batches, as the pod-identity provider writes them: the
+ * earliest ready node opens a batch, every node ready by the time it starts joins it, and nodes that
+ * become ready while it runs form the next batch, which starts when it ends. Each node of a batch
+ * waits on the first node of the batch before (ready time, then topological order, decides).
  */
 export function serializedEdges(graph: DeployGraph): GraphEdge[] {
     const { start } = schedule(graph);
@@ -223,9 +225,25 @@ export function serializedEdges(graph: DeployGraph): GraphEdge[] {
             groups.set(node.lock, [...(groups.get(node.lock) ?? []), node]);
         }
     }
+    const readyAt = (node: GraphNode): number => start.get(node.urn) ?? 0;
     return [...groups.values()].flatMap((group) => {
-        const ordered = [...group].sort((a, b) => (start.get(a.urn) ?? 0) - (start.get(b.urn) ?? 0) || (position.get(a.urn) ?? 0) - (position.get(b.urn) ?? 0));
-        return ordered.slice(1).map((node, i): GraphEdge => ({ from: ordered[i].urn, to: node.urn, kind: "serialized" }));
+        const ordered = [...group].sort((a, b) => readyAt(a) - readyAt(b) || (position.get(a.urn) ?? 0) - (position.get(b.urn) ?? 0));
+        const edges: GraphEdge[] = [];
+        let previous: GraphNode | undefined;
+        let freeAt = 0;
+        for (let i = 0; i < ordered.length; ) {
+            const opensAt = Math.max(readyAt(ordered[i]), freeAt);
+            const batch = ordered.slice(i).filter((node, j) => j === 0 || readyAt(node) <= opensAt);
+            const first = batch[0];
+            const after = previous;
+            if (after !== undefined) {
+                edges.push(...batch.map((node): GraphEdge => ({ from: after.urn, to: node.urn, kind: "serialized" })));
+            }
+            freeAt = opensAt + Math.max(...batch.map((node) => node.seconds));
+            previous = first;
+            i += batch.length;
+        }
+        return edges;
     });
 }
 

@@ -120,12 +120,26 @@ describe("serialized operations", () => {
         ]);
     });
 
-    test("three attachments take three times as long as one", () => {
+    test("attachments ready together share one update: three take as long as one", () => {
         const cluster = resource(MANAGED_CLUSTER_TYPE, "cluster");
         const attachments = ["x", "y", "z"].map((n) => resource(ATTACHMENT, n, { inputs: { clusterName: [cluster] } }));
         const graph = buildGraph([STACK, cluster, ...attachments], TIMES);
-        expect(totals(graph, criticalPath(graph)).modelledSeconds).toBe(100 + 3 * 50);
-        expect(criticalPath(graph).map((s) => s.node.name)).toEqual(["cluster", "x", "y", "z"]);
+        expect(graph.edges.filter((e) => e.kind === "serialized")).toEqual([]);
+        expect(totals(graph, criticalPath(graph)).modelledSeconds).toBe(100 + 50);
+    });
+
+    test("attachments that become ready during an update share the next one", () => {
+        const cluster = resource(MANAGED_CLUSTER_TYPE, "cluster");
+        const slow = resource(T.c, "slow-grant");
+        const early = ["e1", "e2"].map((n) => resource(ATTACHMENT, n, { dependsOn: [cluster] }));
+        const late = ["l1", "l2"].map((n) => resource(ATTACHMENT, n, { dependsOn: [cluster, slow] }));
+        // The cluster is ready at 100, the slow grant at 120: e1 and e2 update from 100 to 150, l1 and l2 from 150 to 200.
+        const graph = buildGraph([STACK, cluster, slow, ...early, ...late], table({ [T.c]: 120, [MANAGED_CLUSTER_TYPE]: 100, [ATTACHMENT]: 50 }, { [ATTACHMENT]: { serializedOn: MANAGED_CLUSTER_TYPE } }));
+        expect(graph.edges.filter((e) => e.kind === "serialized").map((e) => names(graph, [e.from, e.to]))).toEqual([
+            ["e1", "l1"],
+            ["e1", "l2"],
+        ]);
+        expect(totals(graph, criticalPath(graph)).modelledSeconds).toBe(200);
     });
 
     test("attachments to different clusters do not wait for each other", () => {
@@ -265,10 +279,11 @@ describe("the Mermaid flowchart", () => {
 
     test("draws serialized operations dashed", () => {
         const cluster = resource(MANAGED_CLUSTER_TYPE, "cluster");
-        const graph = buildGraph([STACK, cluster, resource(ATTACHMENT, "x", { dependsOn: [cluster] }), resource(ATTACHMENT, "y", { dependsOn: [cluster] })], TIMES);
+        const slow = resource(T.c, "slow");
+        const graph = buildGraph([STACK, cluster, slow, resource(ATTACHMENT, "x", { dependsOn: [cluster] }), resource(ATTACHMENT, "y", { dependsOn: [cluster, slow] })], table({ [T.c]: 120, [MANAGED_CLUSTER_TYPE]: 100, [ATTACHMENT]: 50 }, { [ATTACHMENT]: { serializedOn: MANAGED_CLUSTER_TYPE } }));
         const mermaid = renderMermaid(graph, criticalPath(graph));
-        expect(mermaid).toContain("  n1 -.->|one at a time| n2");
-        expect(mermaid).toMatch(/^ {2}linkStyle 0,2 /m);
+        expect(mermaid).toContain("  n2 -.->|one at a time| n3");
+        expect(mermaid).toMatch(/^ {2}linkStyle \d+(,\d+)* /m);
     });
 
     test("leaves out only edges a longer chain implies, and keeps the ones it is told to", () => {
@@ -387,11 +402,11 @@ describe("the real plans", () => {
         expect(of(mode).offenders.map((o) => `${o.node.name} waits for ${o.through.name}`)).toEqual([]);
     });
 
-    test("podIdentityAddon: the two workloads' pod identity attachments run one after another", () => {
+    test("podIdentityAddon: the two workloads' pod identity attachments are ready together and share one cluster update", () => {
         const { graph, path } = of("podIdentityAddon");
-        const serialized = graph.edges.filter((e) => e.kind === "serialized");
-        expect(serialized.map((e) => names(graph, [e.from, e.to]))).toEqual([["alpha-pod-identity", "beta-pod-identity"]]);
-        expect(path.map((s) => s.node.name)).toEqual(expect.arrayContaining(["alpha-pod-identity", "beta-pod-identity"]));
-        expect(renderMermaid(graph, path)).toMatch(/ -\.->\|one at a time\| /);
+        expect(graph.edges.filter((e) => e.kind === "serialized")).toEqual([]);
+        const attachments = path.filter((s) => s.node.type === "pulumi-nodejs:dynamic:PodIdentityAttachment");
+        expect(attachments).toHaveLength(1);
+        expect(attachments[0].after).toBe("dependency");
     });
 });
