@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import { AksCluster, AksClusterArgs, clusterRevision } from "../../components/aksCluster";
 import type { IdentityMode } from "../../config";
-import { build, named, ofType, PLACEMENT, registrations, settled } from "./build";
+import { buildOne, named, ofType, PLACEMENT, registrations, settled } from "./build";
 
 const SUBNET = "/subscriptions/sub-unit/resourceGroups/rg-unit/providers/Microsoft.Network/virtualNetworks/vnet/subnets/snet-aks";
 const ARGS: AksClusterArgs = {
@@ -23,11 +23,7 @@ const ROLE_IDS = "/subscriptions/sub-unit/providers/Microsoft.Authorization/role
 const MODES: IdentityMode[] = ["podIdentityAddon", "podIdentityOss", "workloadIdentity"];
 
 async function built(args: AksClusterArgs) {
-    let aks: AksCluster | undefined;
-    const plan = await build(() => {
-        aks = new AksCluster("aks", args);
-    });
-    if (aks === undefined) throw new Error("not built");
+    const { component: aks, plan } = await buildOne(() => new AksCluster("aks", args));
     return { aks, plan, cluster: named(plan, CLUSTER, "aks-cluster").newState };
 }
 

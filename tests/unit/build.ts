@@ -7,11 +7,34 @@ import { Plan, record, Step } from "../harness";
 /** Where unit-tested components place their resources. */
 export const PLACEMENT = { resourceGroupName: "rg-unit", location: "uksouth", baseName: "aiv-unit", tags: { stack: "unit" } };
 
+/** What the Storage account and the Key Vault share: the subscription, the endpoint subnet and two workloads. */
+export const SHARED_SERVICE = {
+    ...PLACEMENT,
+    subscriptionId: "sub-unit",
+    privateEndpointSubnetId: "/subscriptions/sub-unit/resourceGroups/rg-unit/providers/Microsoft.Network/virtualNetworks/vnet/subnets/snet-endpoints",
+    workloads: [
+        { name: "alpha", principalId: "principal-alpha" },
+        { name: "beta", principalId: "principal-beta" },
+    ],
+};
+
 /** Builds what `program` declares under the mocks and returns every registration, settled. */
 export function build(program: () => void, config: Record<string, string> = {}): Promise<Plan> {
     return record({ stack: "unit", config }, () => {
         program();
     });
+}
+
+/** Builds the component `create` returns, and returns it with what was registered. */
+export async function buildOne<T>(create: () => T, config: Record<string, string> = {}): Promise<{ component: T; plan: Plan }> {
+    let component: T | undefined;
+    const plan = await build(() => {
+        component = create();
+    }, config);
+    if (component === undefined) {
+        throw new Error("the component was not built");
+    }
+    return { component, plan };
 }
 
 /** The steps whose type is `type`. */

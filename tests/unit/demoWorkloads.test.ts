@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import { DemoWorkloads, DemoWorkloadsArgs } from "../../components/demoWorkloads";
 import type { IdentityMode } from "../../config";
-import { build, named, registrations, settled } from "./build";
+import { buildOne, named, registrations, settled } from "./build";
 
 const MODES: IdentityMode[] = ["podIdentityAddon", "podIdentityOss", "workloadIdentity"];
 const JOB = "kubernetes:batch/v1:Job";
@@ -18,11 +18,10 @@ interface JobInputs {
 }
 
 async function built(identityMode: IdentityMode, extra: Partial<DemoWorkloadsArgs> = {}) {
-    let demo: DemoWorkloads | undefined;
-    const plan = await build(() => {
+    const { component: demo, plan } = await buildOne(() => {
         const provider = new k8s.Provider("k8s", { kubeconfig: "unit" });
         const prerequisite = new k8s.core.v1.ConfigMap("prerequisite", { metadata: { name: "prerequisite" } }, { provider });
-        demo = new DemoWorkloads("alpha", {
+        return new DemoWorkloads("alpha", {
             workload: { name: "alpha", namespace: "team-alpha", bindingSelector: "alpha-selector", serviceAccount: "alpha-workload", identityType: "managedIdentity" },
             identityMode,
             namespace: "team-alpha",
@@ -42,7 +41,6 @@ async function built(identityMode: IdentityMode, extra: Partial<DemoWorkloadsArg
             ...extra,
         });
     });
-    if (demo === undefined) throw new Error("not built");
     const job = (role: string) => named(plan, JOB, `alpha-${role}`);
     return { demo, plan, job, inputs: (role: string) => job(role).newState.inputs as unknown as JobInputs };
 }

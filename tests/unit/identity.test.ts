@@ -1,15 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Identity } from "../../components/identity";
-import { build, named, ofType, registrations, settled } from "./build";
+import { buildOne, named, ofType, registrations, settled } from "./build";
 
 const ARGS = { resourceGroupName: "rg-unit", location: "uksouth", identityName: "id-aiv-unit-alpha", tags: { stack: "unit", workload: "alpha" } };
 
-async function built(args: ConstructorParameters<typeof Identity>[1]): Promise<{ identity: Identity; plan: Awaited<ReturnType<typeof build>> }> {
-    let identity: Identity | undefined;
-    const plan = await build(() => {
-        identity = new Identity("alpha", args);
-    });
-    if (identity === undefined) throw new Error("not built");
+async function built(args: ConstructorParameters<typeof Identity>[1]) {
+    const { component: identity, plan } = await buildOne(() => new Identity("alpha", args));
     return { identity, plan };
 }
 

@@ -1,5 +1,5 @@
 import { Network } from "../../components/network";
-import { build, named, ofType, PLACEMENT, registrations, settled } from "./build";
+import { build, buildOne, named, ofType, PLACEMENT, registrations, settled } from "./build";
 
 const ARGS = { ...PLACEMENT, addressSpace: "10.76.0.0/16", aksSubnetPrefix: "10.76.1.0/24", privateEndpointSubnetPrefix: "10.76.2.0/26" };
 const SUBNET = "azure-native:network:Subnet";
@@ -39,11 +39,7 @@ test("ARM writes to one VNet's subnets one at a time: the endpoint subnet waits 
 });
 
 test("outputs are the VNet's and the subnets' ids and the VNet's name", async () => {
-    let net: Network | undefined;
-    await build(() => {
-        net = new Network("net", ARGS);
-    });
-    if (net === undefined) throw new Error("not built");
+    const { component: net } = await buildOne(() => new Network("net", ARGS));
     expect(await settled(net.vnetName)).toBe("vnet-aiv-unit");
     expect(await settled(net.vnetId)).toMatch(/\/virtualNetworks\/vnet-aiv-unit$/);
     expect(await settled(net.aksSubnetId)).toMatch(/\/subnets\/snet-aks$/);

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import { PodIdentityBinding, PodIdentityBindingArgs } from "../../components/podIdentityBinding";
 import type { IdentityMode } from "../../config";
-import { build, named, ofType, registrations, settled } from "./build";
+import { buildOne, named, ofType, registrations, settled } from "./build";
 
 const IDENTITY_ID = "/subscriptions/sub-unit/resourceGroups/rg-unit/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aiv-unit-alpha";
 const MODES: IdentityMode[] = ["podIdentityAddon", "podIdentityOss", "workloadIdentity"];
@@ -32,12 +32,10 @@ function args(identityMode: IdentityMode, provider: k8s.Provider, overrides: Par
 }
 
 async function built(identityMode: IdentityMode, overrides: (provider: k8s.Provider) => Partial<PodIdentityBindingArgs> = () => ({})) {
-    let binding: PodIdentityBinding | undefined;
-    const plan = await build(() => {
+    const { component: binding, plan } = await buildOne(() => {
         const provider = new k8s.Provider("k8s", { kubeconfig: "unit" });
-        binding = new PodIdentityBinding("alpha", args(identityMode, provider, overrides(provider)));
+        return new PodIdentityBinding("alpha", args(identityMode, provider, overrides(provider)));
     });
-    if (binding === undefined) throw new Error("not built");
     return { binding, plan };
 }
 

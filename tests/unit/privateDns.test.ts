@@ -1,5 +1,5 @@
 import { PrivateDns } from "../../components/privateDns";
-import { build, named, ofType, registrations, settled } from "./build";
+import { build, buildOne, named, ofType, registrations, settled } from "./build";
 
 const ARGS = { resourceGroupName: "rg-unit", vnetId: "/subscriptions/s/resourceGroups/rg-unit/providers/Microsoft.Network/virtualNetworks/vnet-aiv-unit", baseName: "aiv-unit", tags: { stack: "unit" } };
 
@@ -25,11 +25,7 @@ test("protect: false leaves the zones unprotected", async () => {
 });
 
 test("exposes the zone ids and one link per zone", async () => {
-    let dns: PrivateDns | undefined;
-    await build(() => {
-        dns = new PrivateDns("dns", ARGS);
-    });
-    if (dns === undefined) throw new Error("not built");
+    const { component: dns } = await buildOne(() => new PrivateDns("dns", ARGS));
     expect(await settled(dns.blobZoneId)).toMatch(/\/privateDnsZones\/privatelink\.blob\.core\.windows\.net$/);
     expect(await settled(dns.vaultZoneId)).toMatch(/\/privateDnsZones\/privatelink\.vaultcore\.azure\.net$/);
     expect(dns.links).toHaveLength(2);

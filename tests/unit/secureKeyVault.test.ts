@@ -1,29 +1,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SecureKeyVault } from "../../components/secureKeyVault";
-import { build, named, ofType, PLACEMENT, registrations, settled } from "./build";
+import { buildOne, named, ofType, registrations, settled, SHARED_SERVICE } from "./build";
 
 const ARGS = {
-    ...PLACEMENT,
+    ...SHARED_SERVICE,
     tenantId: "tenant-unit",
-    subscriptionId: "sub-unit",
     authorization: "rbac" as const,
-    privateEndpointSubnetId: "/subscriptions/sub-unit/resourceGroups/rg-unit/providers/Microsoft.Network/virtualNetworks/vnet/subnets/snet-endpoints",
     vaultZoneId: "/subscriptions/sub-unit/resourceGroups/rg-unit/providers/Microsoft.Network/privateDnsZones/privatelink.vaultcore.azure.net",
-    workloads: [
-        { name: "alpha", principalId: "principal-alpha" },
-        { name: "beta", principalId: "principal-beta" },
-    ],
 };
 const ROLE = "azure-native:authorization:RoleAssignment";
 const POLICY = "azure-native:keyvault:AccessPolicy";
 const ROLE_IDS = "/subscriptions/sub-unit/providers/Microsoft.Authorization/roleDefinitions/";
 
 async function built(args: ConstructorParameters<typeof SecureKeyVault>[1]) {
-    let vault: SecureKeyVault | undefined;
-    const plan = await build(() => {
-        vault = new SecureKeyVault("keyvault", args);
-    });
-    if (vault === undefined) throw new Error("not built");
+    const { component: vault, plan } = await buildOne(() => new SecureKeyVault("keyvault", args));
     return { vault, plan };
 }
 

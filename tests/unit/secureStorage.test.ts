@@ -1,24 +1,14 @@
 import { SecureStorage } from "../../components/secureStorage";
-import { build, named, ofType, PLACEMENT, registrations, settled } from "./build";
+import { buildOne, named, ofType, registrations, settled, SHARED_SERVICE } from "./build";
 
 const ARGS = {
-    ...PLACEMENT,
-    subscriptionId: "sub-unit",
-    privateEndpointSubnetId: "/subscriptions/sub-unit/resourceGroups/rg-unit/providers/Microsoft.Network/virtualNetworks/vnet/subnets/snet-endpoints",
+    ...SHARED_SERVICE,
     blobZoneId: "/subscriptions/sub-unit/resourceGroups/rg-unit/providers/Microsoft.Network/privateDnsZones/privatelink.blob.core.windows.net",
-    workloads: [
-        { name: "alpha", principalId: "principal-alpha" },
-        { name: "beta", principalId: "principal-beta" },
-    ],
 };
 const ROLE = "azure-native:authorization:RoleAssignment";
 
 async function built(args: ConstructorParameters<typeof SecureStorage>[1]) {
-    let store: SecureStorage | undefined;
-    const plan = await build(() => {
-        store = new SecureStorage("storage", args);
-    });
-    if (store === undefined) throw new Error("not built");
+    const { component: store, plan } = await buildOne(() => new SecureStorage("storage", args));
     return { store, plan };
 }
 
