@@ -215,18 +215,26 @@ function stackTagsOf(options: EvaluationOptions): ReadonlyMap<string, string> {
     return new Map(Object.entries(options.stackTags ?? {}));
 }
 
-/** The arguments a resource validation receives for one step. */
-export function resourceValidationArgs(step: PlanStep, steps: ReadonlyMap<string, PlanStep>, config: Record<string, unknown>, options: EvaluationOptions = {}): ResourceValidationArgs {
+/** What resource and stack validations both see of a step: its type, inputs, URN, name and options. */
+function resourceBasics(step: PlanStep) {
     const type = step.newState.type;
-    const props = propsOf(step);
-    const args: ResourceValidationArgs = {
+    return {
         type,
-        props,
+        props: propsOf(step),
         urn: step.urn,
         name: urnName(step.urn),
         opts: optionsOf(step.newState),
-        stackTags: stackTagsOf(options),
         isType: (resourceClass: object) => isTypeOf(type, resourceClass),
+    };
+}
+
+/** The arguments a resource validation receives for one step. */
+export function resourceValidationArgs(step: PlanStep, steps: ReadonlyMap<string, PlanStep>, config: Record<string, unknown>, options: EvaluationOptions = {}): ResourceValidationArgs {
+    const basics = resourceBasics(step);
+    const { type, props } = basics;
+    const args: ResourceValidationArgs = {
+        ...basics,
+        stackTags: stackTagsOf(options),
         asType: ((resourceClass: object) => (isTypeOf(type, resourceClass) ? props : undefined)) as ResourceValidationArgs["asType"],
         getConfig: (<T extends object>() => config as T) as ResourceValidationArgs["getConfig"],
         notApplicable: throwNotApplicable,
@@ -243,17 +251,12 @@ export function policyResources(steps: readonly PlanStep[]): PolicyResource[] {
     const byUrn = new Map(steps.map((s) => [s.urn, s]));
     const resources = new Map<string, PolicyResource>();
     for (const step of steps) {
-        const type = step.newState.type;
-        const props = propsOf(step);
+        const basics = resourceBasics(step);
+        const { type, props } = basics;
         const resource: PolicyResource = {
-            type,
-            props,
-            urn: step.urn,
-            name: urnName(step.urn),
-            opts: optionsOf(step.newState),
+            ...basics,
             dependencies: [],
             propertyDependencies: {},
-            isType: (resourceClass: object) => isTypeOf(type, resourceClass),
             asType: ((resourceClass: object) => (isTypeOf(type, resourceClass) ? props : undefined)) as PolicyResource["asType"],
         };
         const provider = providerOf(step.newState, byUrn);
