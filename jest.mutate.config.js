@@ -11,6 +11,7 @@ module.exports = {
         "**/tests/components.test.ts",
         "**/tests/cluster.test.ts",
         "**/tests/labelGuard.test.ts",
+        "**/tests/podIdentityArm.test.ts",
         "**/tests/podIdentityAttachment.test.ts",
     ],
     globalSetup: undefined,

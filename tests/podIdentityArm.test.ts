@@ -1,0 +1,388 @@
+// Pod identity ARM logic: the pure helpers, and the reads and writes through the real Azure SDK client
+// against a loopback HTTPS fake of Azure Resource Manager (tests/fakes/arm.ts). Nothing here loads
+// Pulumi.
+import { RestError } from "@azure/arm-containerservice";
+import { ClientAssertionCredential, ClientSecretCredential, DefaultAzureCredential } from "@azure/identity";
+import {
+    armSettingsFromEnv,
+    applyPodIdentityChanges,
+    attachmentId,
+    createCredential,
+    credentialSourceFromEnv,
+    DEFAULT_RETRY_POLICY,
+    isRetryable,
+    parseAttachmentId,
+    readPodIdentity,
+    removePodIdentity,
+    retryAfterMs,
+    retryDelayMs,
+    upsertPodIdentity,
+    withEntry,
+    withoutEntry,
+} from "../components/podIdentityArm";
+import type { PodIdentityEntry, RetryPolicy } from "../components/podIdentityArm";
+import { FAKE_TOKEN, FakeArm } from "./fakes/arm";
+import { beta, CLUSTER, cluster, entry, FAST, identityOf, keys, RG, SUB, useFakeArm } from "./fakes/podIdentityFixture";
+
+const fake = useFakeArm();
+
+describe("pure helpers", () => {
+    test("withEntry replaces an entry in place or appends it, keeping the others", () => {
+        const list = [entry("beta"), entry("alpha"), entry("delta")];
+        const changed = withEntry(list, entry("alpha", "alpha-2"));
+        expect(changed.map((e) => `${e.name}:${e.bindingSelector}`)).toEqual(["beta:beta", "alpha:alpha-2", "delta:delta"]);
+        expect(changed[0]).toBe(list[0]);
+        expect(withEntry(list, entry("gamma")).map((e) => e.name)).toEqual(["beta", "alpha", "delta", "gamma"]);
+        expect(list.map((e) => e.bindingSelector)).toEqual(["beta", "alpha", "delta"]);
+        const sameNameOtherNamespace = { ...entry("alpha"), namespace: "other" };
+        expect(withEntry(list, sameNameOtherNamespace)).toHaveLength(4);
+    });
+
+    test("withoutEntry removes only the entry of that namespace and name", () => {
+        const list = [entry("beta"), entry("alpha"), entry("delta")];
+        expect(withoutEntry(list, "alpha", "alpha").map((e) => e.name)).toEqual(["beta", "delta"]);
+        expect(withoutEntry(list, "other", "alpha")).toHaveLength(3);
+        expect(withoutEntry([], "alpha", "alpha")).toEqual([]);
+    });
+
+    test("isRetryable: conflicts, precondition failures, throttling, 5xx and network errors; not authorization or locks", () => {
+        const rest = (statusCode: number, code: string): RestError => new RestError(code, { statusCode, code });
+        expect(isRetryable(rest(409, "OperationNotAllowed"))).toBe(true);
+        expect(isRetryable(rest(409, "AnotherOperationInProgress"))).toBe(true);
+        expect(isRetryable(rest(409, "Conflict"))).toBe(true);
+        expect(isRetryable(rest(412, "PreconditionFailed"))).toBe(true);
+        expect(isRetryable(rest(429, "TooManyRequests"))).toBe(true);
+        expect(isRetryable(rest(503, "ServiceUnavailable"))).toBe(true);
+        expect(isRetryable(rest(500, "InternalServerError"))).toBe(true);
+        expect(isRetryable(new RestError("socket hang up", { code: "REQUEST_SEND_ERROR" }))).toBe(true);
+        expect(isRetryable(Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }))).toBe(true);
+        expect(isRetryable(new Error("Operation was canceled"))).toBe(true);
+        expect(isRetryable(new Error("The long-running operation has failed. OperationNotAllowed. Another operation is in progress."))).toBe(true);
+
+        expect(isRetryable(rest(409, "ScopeLocked"))).toBe(false);
+        expect(isRetryable(rest(403, "AuthorizationFailed"))).toBe(false);
+        expect(isRetryable(rest(404, "ResourceNotFound"))).toBe(false);
+        expect(isRetryable(rest(400, "OperationNotAllowed"))).toBe(false);
+        expect(isRetryable(rest(501, "NotImplemented"))).toBe(false);
+        expect(isRetryable(new Error("The long-running operation has failed. InvalidParameter. Bad selector."))).toBe(false);
+        expect(isRetryable(Object.assign(new Error("The operation was aborted."), { name: "AbortError" }))).toBe(false);
+        expect(isRetryable("nope")).toBe(false);
+    });
+
+    test("retryDelayMs backs off exponentially up to maxDelayMs, with jitter, and retries a 412 quickly", () => {
+        const policy: RetryPolicy = { budgetMs: 60_000, initialDelayMs: 100, maxDelayMs: 1_000 };
+        const conflict = new RestError("busy", { statusCode: 409, code: "OperationNotAllowed" });
+        expect([1, 2, 3, 4, 5, 6].map((n) => retryDelayMs(conflict, n, policy, () => 1))).toEqual([100, 200, 400, 800, 1000, 1000]);
+        expect([1, 2, 3].map((n) => retryDelayMs(conflict, n, policy, () => 0))).toEqual([50, 100, 200]);
+        const stale = new RestError("stale", { statusCode: 412, code: "PreconditionFailed" });
+        expect(retryDelayMs(stale, 5, policy, () => 0.5)).toBe(50);
+        expect(DEFAULT_RETRY_POLICY.budgetMs).toBe(20 * 60_000);
+    });
+
+    test("retryAfterMs reads Retry-After (seconds or date) and retry-after-ms of real SDK errors", async () => {
+        const raw = fake.client({ retryOptions: { maxRetries: 0 } });
+        const errorFor = async (headers: Record<string, string>): Promise<unknown> => {
+            fake.arm.script("GET", { status: 429, code: "TooManyRequests", headers, times: 1 });
+            return raw.managedClusters.get(RG, CLUSTER).then(
+                () => undefined,
+                (error: unknown) => error,
+            );
+        };
+        const seconds = await errorFor({ "retry-after": "7" });
+        expect(retryAfterMs(seconds)).toBe(7_000);
+        expect(retryDelayMs(seconds, 1, FAST)).toBe(7_000);
+        expect(retryAfterMs(await errorFor({ "retry-after-ms": "250" }))).toBe(250);
+        const now = Date.parse("2030-01-01T00:00:00Z");
+        expect(retryAfterMs(await errorFor({ "retry-after": "Tue, 01 Jan 2030 00:00:30 GMT" }), now)).toBe(30_000);
+        expect(retryAfterMs(new RestError("no response", { statusCode: 429 }))).toBeUndefined();
+    });
+
+    test("attachment ids name the cluster, namespace and name, and parse back", () => {
+        const id = attachmentId(SUB, cluster, "alpha", "alpha-id");
+        expect(id).toBe(`${FakeArm.clusterId(SUB, RG, CLUSTER)}/podIdentities/alpha/alpha-id`);
+        expect(parseAttachmentId(id)).toEqual({ subscriptionId: SUB, resourceGroupName: RG, clusterName: CLUSTER, namespace: "alpha", name: "alpha-id" });
+        expect(parseAttachmentId(FakeArm.clusterId(SUB, RG, CLUSTER))).toBeUndefined();
+    });
+
+    test("the ARM endpoint and scope come from AZURE_RESOURCE_MANAGER_ENDPOINT, ARM_ENVIRONMENT or the public cloud", () => {
+        expect(armSettingsFromEnv({})).toEqual({ endpoint: "https://management.azure.com", scope: "https://management.azure.com/.default" });
+        expect(armSettingsFromEnv({ AZURE_RESOURCE_MANAGER_ENDPOINT: "https://management.example.test/" })).toEqual({
+            endpoint: "https://management.example.test",
+            scope: "https://management.example.test/.default",
+        });
+        expect(armSettingsFromEnv({ ARM_ENVIRONMENT: "usgovernment" })).toEqual({
+            endpoint: "https://management.usgovcloudapi.net",
+            scope: "https://management.usgovcloudapi.net/.default",
+            authorityHost: "https://login.microsoftonline.us",
+        });
+        expect(
+            armSettingsFromEnv({
+                AZURE_RESOURCE_MANAGER_ENDPOINT: "https://fake.arm.local:8443",
+                AZURE_RESOURCE_MANAGER_SCOPE: "https://management.core.windows.net/.default",
+                AZURE_AUTHORITY_HOST: "https://login.local",
+            }),
+        ).toEqual({ endpoint: "https://fake.arm.local:8443", scope: "https://management.core.windows.net/.default", authorityHost: "https://login.local" });
+        expect(() => armSettingsFromEnv({ AZURE_RESOURCE_MANAGER_ENDPOINT: "http://127.0.0.1:8080" })).toThrow(/must be an https URL/);
+        expect(() => armSettingsFromEnv({ AZURE_RESOURCE_MANAGER_ENDPOINT: "not a url" })).toThrow(/is not a URL/);
+        expect(() => armSettingsFromEnv({ ARM_ENVIRONMENT: "german" })).toThrow(/ARM_ENVIRONMENT "german"/);
+    });
+
+    test("credentials: complete ARM_* service principal variables, else DefaultAzureCredential", () => {
+        const sp = { ARM_CLIENT_ID: "c", ARM_TENANT_ID: "t" };
+        expect(credentialSourceFromEnv({ ...sp, ARM_CLIENT_SECRET: "s" })).toBe("armClientSecret");
+        expect(credentialSourceFromEnv({ ...sp, ARM_OIDC_TOKEN: "jwt" })).toBe("armOidcToken");
+        expect(credentialSourceFromEnv({ ...sp, ARM_OIDC_TOKEN_FILE_PATH: "/var/run/token" })).toBe("armOidcToken");
+        expect(credentialSourceFromEnv({ ARM_CLIENT_ID: "c", ARM_CLIENT_SECRET: "s" })).toBe("default");
+        expect(credentialSourceFromEnv({ AZURE_CLIENT_ID: "c", AZURE_TENANT_ID: "t", AZURE_CLIENT_SECRET: "s" })).toBe("default");
+        expect(createCredential({ ...sp, ARM_CLIENT_SECRET: "s" })).toBeInstanceOf(ClientSecretCredential);
+        expect(createCredential({ ...sp, ARM_OIDC_TOKEN: "jwt" })).toBeInstanceOf(ClientAssertionCredential);
+        expect(createCredential({ ARM_USE_MSI: "true", ARM_CLIENT_ID: "c" })).toBeInstanceOf(DefaultAzureCredential);
+    });
+});
+
+describe("ARM operations through the SDK against a fake Azure Resource Manager", () => {
+    test("upsert adds an entry and keeps the others; the PUT carries If-Match, the add-on settings as read and no read-only property", async () => {
+        fake.scopesAsked.length = 0;
+        const attached = await upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST);
+
+        expect(attached).toMatchObject({ ...entry("alpha"), provisioningState: "Assigned" });
+        expect(keys(fake.arm.podIdentities(SUB, RG, CLUSTER))).toEqual(["beta/beta", "delta/delta", "alpha/alpha"]);
+        expect(fake.arm.podIdentities(SUB, RG, CLUSTER)?.[2]).toMatchObject(entry("alpha"));
+
+        const [get, put] = fake.arm.requests;
+        expect([get.method, put.method]).toEqual(["GET", "PUT"]);
+        expect(put.path).toBe(FakeArm.clusterId(SUB, RG, CLUSTER));
+        expect(put.apiVersion).toMatch(/^\d{4}-\d{2}-\d{2}(-preview)?$/);
+        expect(put.apiVersion).toBe(get.apiVersion);
+        expect(put.ifMatch).toBe('"etag-1"');
+        expect(put.authorization).toBe(`Bearer ${FAKE_TOKEN}`);
+        expect(fake.scopesAsked).toContain(`${fake.arm.url}/.default`);
+        expect(fake.arm.readOnlyLeaks).toEqual([]);
+        expect(put.body).toMatchObject({
+            location: "westeurope",
+            tags: { env: "test" },
+            properties: {
+                kubernetesVersion: "1.29",
+                dnsPrefix: CLUSTER,
+                podIdentityProfile: {
+                    enabled: true,
+                    allowNetworkPluginKubenet: false,
+                    userAssignedIdentityExceptions: [{ name: "kube-proxy", namespace: "kube-system", podLabels: { app: "kube-proxy" } }],
+                },
+            },
+        });
+    });
+
+    test("upsert of an entry already in place writes nothing", async () => {
+        await upsertPodIdentity(fake.client(), cluster, entry("beta"), FAST);
+        expect(fake.arm.count("GET")).toBe(1);
+        expect(fake.arm.count("PUT")).toBe(0);
+    });
+
+    test("upsert changes an entry's selector and identity in place", async () => {
+        const changed: PodIdentityEntry = { ...entry("beta", "beta-v2"), identity: identityOf("beta-v2") };
+        await upsertPodIdentity(fake.client(), cluster, changed, FAST);
+        const list = fake.arm.podIdentities(SUB, RG, CLUSTER);
+        expect(keys(list)).toEqual(["beta/beta", "delta/delta"]);
+        expect(list?.[0]).toMatchObject(changed);
+        expect(list?.[1]).toMatchObject(entry("delta"));
+    });
+
+    test("upsert follows a long-running update (201 + Azure-AsyncOperation) to its end", async () => {
+        fake.arm.mode = "lro";
+        fake.arm.lroPolls = 3;
+        const attached = await upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST);
+        expect(attached.provisioningState).toBe("Assigned");
+        expect(fake.arm.requests.filter((r) => r.path.includes("/operations/")).length).toBe(4);
+        expect(fake.arm.requests.map((r) => `${r.method} ${r.status}`)).toEqual([
+            "GET 200",
+            "PUT 201",
+            "GET 200",
+            "GET 200",
+            "GET 200",
+            "GET 200",
+            "GET 200",
+        ]);
+        expect(fake.arm.clusterBody(SUB, RG, CLUSTER)).toMatchObject({ properties: { provisioningState: "Succeeded" } });
+        expect(keys(fake.arm.podIdentities(SUB, RG, CLUSTER))).toEqual(["beta/beta", "delta/delta", "alpha/alpha"]);
+    });
+
+    test("upsert uses the ETag header when the body has none", async () => {
+        fake.arm.etagIn = { body: false, header: true };
+        await upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST);
+        expect(fake.arm.requests.find((r) => r.method === "PUT")?.ifMatch).toBe('"etag-1"');
+    });
+
+    test("remove deletes only that entry", async () => {
+        expect(await removePodIdentity(fake.client(), cluster, "beta", "beta", FAST)).toBe(true);
+        expect(keys(fake.arm.podIdentities(SUB, RG, CLUSTER))).toEqual(["delta/delta"]);
+        expect(fake.arm.readOnlyLeaks).toEqual([]);
+        expect(await removePodIdentity(fake.client(), cluster, "delta", "delta", FAST)).toBe(true);
+        expect(fake.arm.podIdentities(SUB, RG, CLUSTER)).toEqual([]);
+        expect(fake.arm.clusterBody(SUB, RG, CLUSTER)).toMatchObject({ properties: { podIdentityProfile: { enabled: true, userAssignedIdentities: [] } } });
+    });
+
+    test("remove succeeds without writing when the entry or the cluster is already gone", async () => {
+        expect(await removePodIdentity(fake.client(), cluster, "alpha", "alpha", FAST)).toBe(false);
+        fake.arm.deleteCluster(SUB, RG, CLUSTER);
+        expect(await removePodIdentity(fake.client(), cluster, "beta", "beta", FAST)).toBe(false);
+        expect(await removePodIdentity(fake.client(), { resourceGroupName: "rg-gone", clusterName: "gone" }, "beta", "beta", FAST)).toBe(false);
+        expect(fake.arm.count("PUT")).toBe(0);
+    });
+
+    test("remove writes nothing once the add-on is off, so switching identity mode never turns it back on", async () => {
+        const body = fake.arm.clusterBody(SUB, RG, CLUSTER) as { properties: { podIdentityProfile: { enabled: boolean } } };
+        body.properties.podIdentityProfile.enabled = false;
+        expect(await removePodIdentity(fake.client(), cluster, "beta", "beta", FAST)).toBe(false);
+        expect(fake.arm.count("PUT")).toBe(0);
+        expect(fake.arm.clusterBody(SUB, RG, CLUSTER)).toMatchObject({ properties: { podIdentityProfile: { enabled: false } } });
+    });
+
+    test("a batch of attaches and detaches is one read and one write, with an outcome per change in order", async () => {
+        const outcomes = await applyPodIdentityChanges(fake.client(), cluster, [{ attach: entry("alpha") }, { detach: { namespace: "delta", name: "delta" } }, { detach: { namespace: "x", name: "x" } }, { attach: entry("beta") }], FAST);
+        expect(outcomes).toEqual([{ attached: { ...entry("alpha"), provisioningState: "Assigned" } }, { removed: true }, { removed: false }, { attached: { ...entry("beta"), provisioningState: "Assigned" } }]);
+        expect(fake.arm.requests.map((r) => `${r.method} ${r.status}`)).toEqual(["GET 200", "PUT 200"]);
+        expect(keys(fake.arm.podIdentities(SUB, RG, CLUSTER))).toEqual(["beta/beta", "alpha/alpha"]);
+    });
+
+    test("a batch with nothing to change writes nothing", async () => {
+        expect(await applyPodIdentityChanges(fake.client(), cluster, [{ attach: entry("beta") }, { detach: { namespace: "x", name: "x" } }], FAST)).toEqual([
+            { attached: { ...entry("beta"), provisioningState: "Assigned" } },
+            { removed: false },
+        ]);
+        expect(fake.arm.count("PUT")).toBe(0);
+    });
+
+    test("with the add-on off, detaches alone write nothing, but a batch that attaches turns it on without the detached entries", async () => {
+        const body = fake.arm.clusterBody(SUB, RG, CLUSTER) as { properties: { podIdentityProfile: { enabled: boolean } } };
+        body.properties.podIdentityProfile.enabled = false;
+        expect(await applyPodIdentityChanges(fake.client(), cluster, [{ detach: { namespace: "beta", name: "beta" } }], FAST)).toEqual([{ removed: false }]);
+        expect(fake.arm.count("PUT")).toBe(0);
+        expect(await applyPodIdentityChanges(fake.client(), cluster, [{ detach: { namespace: "beta", name: "beta" } }, { attach: entry("delta") }], FAST)).toEqual([
+            { removed: false },
+            { attached: { ...entry("delta"), provisioningState: "Assigned" } },
+        ]);
+        expect(fake.arm.count("PUT")).toBe(1);
+        expect(keys(fake.arm.podIdentities(SUB, RG, CLUSTER))).toEqual(["delta/delta"]);
+        expect(fake.arm.clusterBody(SUB, RG, CLUSTER)).toMatchObject({ properties: { podIdentityProfile: { enabled: true } } });
+    });
+
+    test("on a missing cluster, attaches fail and detaches remove nothing", async () => {
+        fake.arm.deleteCluster(SUB, RG, CLUSTER);
+        expect(await applyPodIdentityChanges(fake.client(), cluster, [{ attach: entry("alpha") }, { detach: { namespace: "beta", name: "beta" } }], FAST)).toEqual([
+            { failed: "the cluster does not exist (HTTP 404)" },
+            { removed: false },
+        ]);
+    });
+
+    test("an entry the add-on reports as Failed is re-written on the next attach, and its error is named", async () => {
+        fake.arm.failEntries = ["alpha"];
+        await expect(upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST)).rejects.toThrow(
+            'Could not attach pod identity "alpha/alpha" to AKS cluster "aks-dev" in resource group "rg-aks": the pod-identity add-on reports the entry as Failed: IdentityNotFound the identity could not be assigned',
+        );
+        fake.arm.failEntries = [];
+        await upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST);
+        expect(fake.arm.count("PUT")).toBe(2);
+    });
+
+    test("read returns the entry when present and undefined when it or the cluster is gone", async () => {
+        expect(await readPodIdentity(fake.client(), cluster, "beta", "beta", FAST)).toEqual({ ...entry("beta"), provisioningState: "Assigned" });
+        expect(await readPodIdentity(fake.client(), cluster, "alpha", "alpha", FAST)).toBeUndefined();
+        fake.arm.deleteCluster(SUB, RG, CLUSTER);
+        expect(await readPodIdentity(fake.client(), cluster, "beta", "beta", FAST)).toBeUndefined();
+    });
+
+    test("two concurrent upserts that read the same ETag both end up in the list (412, re-read, retry)", async () => {
+        fake.arm.holdGets(2);
+        await Promise.all([
+            upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST),
+            upsertPodIdentity(fake.client(), cluster, entry("gamma"), FAST),
+        ]);
+        expect(fake.arm.count("PUT", 412)).toBe(1);
+        expect(fake.arm.count("PUT", 200)).toBe(2);
+        expect(keys(fake.arm.podIdentities(SUB, RG, CLUSTER)).sort()).toEqual(["alpha/alpha", "beta/beta", "delta/delta", "gamma/gamma"]);
+    });
+
+    test("concurrent long-running updates: the second waits out 409 OperationNotAllowed and keeps the first's entry", async () => {
+        fake.arm.mode = "lro";
+        fake.arm.lroPolls = 3;
+        fake.arm.holdGets(2);
+        await Promise.all([
+            upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST),
+            removePodIdentity(fake.client(), cluster, "delta", "delta", FAST),
+        ]);
+        expect(fake.arm.count("PUT", 409)).toBeGreaterThanOrEqual(1);
+        expect(keys(fake.arm.podIdentities(SUB, RG, CLUSTER)).sort()).toEqual(["alpha/alpha", "beta/beta"]);
+    });
+
+    test("409 OperationNotAllowed on the first attempts is retried, re-reading the cluster each time", async () => {
+        fake.arm.script("PUT", { status: 409, code: "OperationNotAllowed", times: 3 });
+        await upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST);
+        expect(fake.arm.requests.map((r) => `${r.method} ${r.status}`)).toEqual([
+            "GET 200",
+            "PUT 409",
+            "GET 200",
+            "PUT 409",
+            "GET 200",
+            "PUT 409",
+            "GET 200",
+            "PUT 200",
+        ]);
+        expect(keys(fake.arm.podIdentities(SUB, RG, CLUSTER))).toEqual(["beta/beta", "delta/delta", "alpha/alpha"]);
+    });
+
+    test("429 with Retry-After is honored, by the SDK's throttling policy and by the retry loop when the SDK does not retry", async () => {
+        // Two clusters side by side, so that the two one-second waits overlap.
+        fake.arm.addCluster(SUB, RG, "aks-two", [beta]);
+        fake.arm.script("GET", { status: 429, code: "TooManyRequests", headers: { "retry-after": "1" }, times: 1, clusterName: CLUSTER });
+        fake.arm.script("PUT", { status: 429, code: "TooManyRequests", headers: { "retry-after": "1" }, times: 1, clusterName: "aks-two" });
+        await Promise.all([
+            upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST),
+            upsertPodIdentity(fake.client({ retryOptions: { maxRetries: 0 } }), { resourceGroupName: RG, clusterName: "aks-two" }, entry("alpha"), FAST),
+        ]);
+
+        const bySdk = fake.arm.requestsFor(CLUSTER);
+        expect(bySdk.map((r) => `${r.method} ${r.status}`)).toEqual(["GET 429", "GET 200", "PUT 200"]);
+        expect(bySdk[1].at - bySdk[0].at).toBeGreaterThanOrEqual(950);
+
+        const byLoop = fake.arm.requestsFor("aks-two");
+        expect(byLoop.map((r) => `${r.method} ${r.status}`)).toEqual(["GET 200", "PUT 429", "GET 200", "PUT 200"]);
+        expect(byLoop[2].at - byLoop[1].at).toBeGreaterThanOrEqual(950);
+
+        expect(keys(fake.arm.podIdentities(SUB, RG, CLUSTER))).toContain("alpha/alpha");
+        expect(keys(fake.arm.podIdentities(SUB, RG, "aks-two"))).toEqual(["beta/beta", "alpha/alpha"]);
+    });
+
+    test("a permanent 403 AuthorizationFailed fails at once, naming the cluster and the Azure error code", async () => {
+        fake.arm.script("PUT", {
+            status: 403,
+            code: "AuthorizationFailed",
+            message: "The client 'deployer' does not have authorization to perform action 'Microsoft.ContainerService/managedClusters/write'.",
+            times: Infinity,
+        });
+        const started = Date.now();
+        await expect(upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST)).rejects.toThrow(
+            /^Could not attach pod identity "alpha\/alpha" to AKS cluster "aks-dev" in resource group "rg-aks": HTTP 403 AuthorizationFailed: The client 'deployer'/,
+        );
+        expect(fake.arm.count("PUT")).toBe(1);
+        expect(Date.now() - started).toBeLessThan(1_000);
+    });
+
+    test("upsert on a missing cluster fails at once", async () => {
+        fake.arm.deleteCluster(SUB, RG, CLUSTER);
+        await expect(upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST)).rejects.toThrow(/AKS cluster "aks-dev".*does not exist/);
+        expect(fake.arm.count("GET")).toBe(1);
+    });
+
+    test("endless 409 exhausts the retry budget with a clear message", async () => {
+        fake.arm.script("PUT", { status: 409, code: "OperationNotAllowed", message: "Another operation is in progress.", times: Infinity });
+        const policy: RetryPolicy = { budgetMs: 60, initialDelayMs: 5, maxDelayMs: 20, pollIntervalMs: 5 };
+        const started = Date.now();
+        await expect(upsertPodIdentity(fake.client(), cluster, entry("alpha"), policy)).rejects.toThrow(
+            /^Gave up trying to attach pod identity "alpha\/alpha" to AKS cluster "aks-dev" in resource group "rg-aks" after \d+ attempts in \d+ ms \(retry budget 60 ms.*\); last answer: HTTP 409 OperationNotAllowed: Another operation is in progress\./,
+        );
+        expect(Date.now() - started).toBeLessThan(1_000);
+        expect(fake.arm.count("PUT", 409)).toBeGreaterThanOrEqual(1);
+        expect(keys(fake.arm.podIdentities(SUB, RG, CLUSTER))).toEqual(["beta/beta", "delta/delta"]);
+    });
+});
