@@ -1,9 +1,7 @@
 // Pod identity attachment: the dynamic provider's decisions (check, diff) and its operations against a
-// loopback HTTPS fake of Azure Resource Manager (tests/fakes/arm.ts), and the serialization Pulumi
-// applies to it.
-import { createRequire } from "module";
-import * as pulumi from "@pulumi/pulumi";
-import { checkAttachmentInputs, createPodIdentityProvider, diffAttachment, POD_IDENTITY_PROVIDER, PodIdentityAttachment } from "../components/podIdentityAttachment";
+// loopback HTTPS fake of Azure Resource Manager (tests/fakes/arm.ts). Its serialization is in
+// podIdentitySerialization.test.ts.
+import { checkAttachmentInputs, createPodIdentityProvider, diffAttachment, POD_IDENTITY_PROVIDER } from "../components/podIdentityAttachment";
 import type { PodIdentityAttachmentState } from "../components/podIdentityAttachment";
 import { attachmentId } from "../components/podIdentityArm";
 import { FakeArm } from "./fakes/arm";
@@ -141,76 +139,5 @@ describe("dynamic provider", () => {
         expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
         expect(results[0]).toMatchObject({ reason: { message: expect.stringMatching(/^Could not update 2 pod identities of AKS cluster "aks-dev".*HTTP 403 AuthorizationFailed/) } });
         expect(fake.arm.count("PUT")).toBe(1);
-    });
-});
-
-describe("Pulumi serialization of the dynamic provider", () => {
-    /** Loads a serialized provider module the way Pulumi's dynamic provider host does, and returns its provider. */
-    function loadSerialized(text: string, exportName = "handler"): unknown {
-        const loaded = { exports: {} };
-        const load = new Function("exports", "require", "module", text);
-        load(loaded.exports, createRequire(__filename), loaded);
-        const handler: unknown = Reflect.get(loaded.exports, exportName);
-        if (typeof handler !== "function") {
-            throw new Error("the serialized module exports no handler");
-        }
-        const provider: unknown = handler();
-        return provider;
-    }
-
-    test("registering a PodIdentityAttachment under mocks serializes its provider, which then runs on its own", async () => {
-        const registered: Array<{ type: string; name: string; provider: unknown }> = [];
-        await pulumi.runtime.setMocks(
-            {
-                newResource: (args) => {
-                    const inputs: Record<string, unknown> = { ...args.inputs };
-                    registered.push({ type: args.type, name: args.name, provider: inputs["__provider"] });
-                    return { id: `${args.name}-id`, state: inputs };
-                },
-                call: (args) => args.inputs,
-            },
-            "pod-identity-test",
-            "test",
-            false,
-        );
-        const attachment = new PodIdentityAttachment("alpha", {
-            subscriptionId: SUB,
-            resourceGroupName: RG,
-            clusterName: pulumi.output(CLUSTER),
-            clusterRevision: "rev-1",
-            name: "alpha",
-            namespace: "alpha",
-            bindingSelector: "alpha",
-            identity: { resourceId: pulumi.output(identityOf("alpha").resourceId), clientId: "client-alpha", objectId: "object-alpha" },
-        });
-        const [id, clusterName, identity] = await new Promise<[string, string, unknown]>((resolve) =>
-            pulumi.all([attachment.id, attachment.clusterName, attachment.identity]).apply(([i, c, d]) => resolve([i, c, d])),
-        );
-        expect(id).toBe("alpha-id");
-        expect(clusterName).toBe(CLUSTER);
-        expect(identity).toEqual({ resourceId: identityOf("alpha").resourceId, clientId: "client-alpha", objectId: "object-alpha" });
-        expect(registered).toHaveLength(1);
-        expect(registered[0].type).toBe("pulumi-nodejs:dynamic:PodIdentityAttachment");
-
-        const text = registered[0].provider;
-        if (typeof text !== "string") {
-            throw new Error("the registered resource has no serialized provider");
-        }
-        expect(text).toContain("exports.handler");
-        expect(text).toContain('require("@azure/arm-containerservice")');
-        expect(text).toContain('require("@azure/identity")');
-        expect(text).not.toContain("PodIdentityAttachment extends");
-        expect(text).not.toContain("@pulumi/pulumi");
-        // It carries the provider's own functions and loads the libraries it needs, none captured inline.
-        expect([...new Set(text.match(/require\("[^"]+"\)/g))].sort()).toEqual(['require("@azure/arm-containerservice")', 'require("@azure/identity")', 'require("fs")']);
-
-        const provider = loadSerialized(text);
-        const diff: unknown = typeof provider === "object" && provider !== null ? Reflect.get(provider, "diff") : undefined;
-        if (typeof diff !== "function") {
-            throw new Error("the deserialized provider has no diff");
-        }
-        const olds = { subscriptionId: SUB, resourceGroupName: RG, clusterName: CLUSTER, namespace: "a", name: "a", bindingSelector: "a" };
-        const result: unknown = await Reflect.apply(diff, provider, ["id", olds, { ...olds, name: "b" }]);
-        expect(result).toEqual({ changes: true, replaces: ["name"], deleteBeforeReplace: false });
     });
 });
