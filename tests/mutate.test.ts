@@ -1,0 +1,86 @@
+// npm run mutate: the chunks cover every mutated file once, a chunk's report counts only while it is
+// about the current sources, and the score is Stryker's.
+import type { FileResult, MutantStatus, MutationTestResult } from "mutation-testing-report-schema";
+import { CHUNKS, chunkConfig, countMutants, mutatedFiles, partitionProblems, scoreTable, staleness } from "../scripts/mutate";
+import type { Chunk } from "../scripts/mutate";
+
+const chunk: Chunk = { name: "pair", files: ["components/a.ts", "components/b.ts"] };
+
+function fileResult(source: string, statuses: MutantStatus[]): FileResult {
+    return {
+        language: "typescript",
+        source,
+        mutants: statuses.map((status, i) => ({
+            id: String(i),
+            mutatorName: "BooleanLiteral",
+            replacement: "false",
+            status,
+            location: { start: { line: 1, column: 1 }, end: { line: 1, column: 5 } },
+        })),
+    };
+}
+
+function report(files: Record<string, FileResult>): MutationTestResult {
+    return { schemaVersion: "2", thresholds: { high: 90, low: 85 }, files };
+}
+
+test("the chunks cover every file of components/ and config.ts exactly once", () => {
+    const files = mutatedFiles();
+    expect(files).toContain("config.ts");
+    expect(files).toContain("components/podIdentityArm.ts");
+    expect(partitionProblems(CHUNKS, files)).toEqual([]);
+});
+
+test("a file in no chunk, in two, or not mutated is named", () => {
+    const chunks: Chunk[] = [
+        { name: "one", files: ["a.ts", "b.ts"] },
+        { name: "two", files: ["b.ts", "x.ts"] },
+    ];
+    expect(partitionProblems(chunks, ["a.ts", "b.ts", "c.ts"])).toEqual([
+        "b.ts is in the chunks one and two",
+        "x.ts (chunk two) is not a mutated file",
+        "c.ts is in no chunk: add it to CHUNKS in scripts/mutate.ts",
+    ]);
+});
+
+test("a chunk's report counts only when it exists, is about its files and their current sources", () => {
+    const sources: Record<string, string> = { "components/a.ts": "a", "components/b.ts": "b" };
+    const read = (file: string): string => sources[file];
+    const current = report({ "components/a.ts": fileResult("a", ["Killed"]), "components/b.ts": fileResult("b", ["Survived"]) });
+    expect(staleness(chunk, current, read)).toBeUndefined();
+    expect(staleness(chunk, undefined, read)).toBe("chunk pair has not run: npm run mutate -- pair");
+    expect(staleness(chunk, report({ "components/a.ts": fileResult("a", []) }), read)).toMatch(/^chunk pair's report is about components\/a.ts: /);
+    sources["components/b.ts"] = "b changed";
+    expect(staleness(chunk, current, read)).toBe("chunk pair is out of date (components/b.ts changed since): npm run mutate -- pair");
+});
+
+test("a chunk's Stryker config mutates only its files, with its own reports, and leaves the threshold to the whole", () => {
+    const base = { $schema: "schema.json", mutate: ["**/*.ts"], concurrency: 2, thresholds: { high: 90, low: 85, break: 85 }, reporters: ["clear-text"] };
+    expect(chunkConfig(base, chunk)).toEqual({
+        mutate: chunk.files,
+        concurrency: 2,
+        reporters: ["progress-append-only", "json", "html"],
+        jsonReporter: { fileName: "reports/mutation/pair.json" },
+        htmlReporter: { fileName: "reports/mutation/pair.html" },
+        incrementalFile: "reports/mutation/pair.incremental.json",
+        thresholds: { high: 90, low: 85, break: null },
+        $schema: undefined,
+    });
+});
+
+test("the score is detected over valid mutants; compile errors are not counted", () => {
+    const { lines, score } = scoreTable({
+        "components/a.ts": fileResult("a", ["Killed", "Killed", "Timeout", "Survived"]),
+        "components/b.ts": fileResult("b", ["Killed", "NoCoverage", "CompileError"]),
+    });
+    // detected: 3 killed + 1 timeout = 4; valid: 4 + 1 survived + 1 without coverage = 6.
+    expect(score).toBeCloseTo((4 / 6) * 100, 5);
+    expect(lines[0]).toMatch(/^file\s+valid\s+killed\s+timeout\s+survived\s+no cov\.\s+no comp\.\s+score$/);
+    expect(lines).toContainEqual(expect.stringMatching(/^components\/a\.ts\s+4\s+2\s+1\s+1\s+0\s+0\s+75\.00 %$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^components\/b\.ts\s+2\s+1\s+0\s+0\s+1\s+1\s+50\.00 %$/));
+    expect(lines[lines.length - 1]).toMatch(/^all files\s+6\s+3\s+1\s+1\s+1\s+1\s+66\.67 %$/);
+});
+
+test("a pending mutant means the report is unfinished", () => {
+    expect(() => countMutants([fileResult("a", ["Killed", "Pending"])])).toThrow("mutant 1 is still pending");
+});
