@@ -6,6 +6,7 @@
 //
 //   npm run mutate                  every chunk, then the score
 //   npm run mutate -- arm binding   only those chunks, then the score over all reports
+//   npm run mutate -- --score       no run: the score over the reports there are
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -159,20 +160,20 @@ export function mutationScore(c: Counts): number {
     return valid === 0 ? 100 : (detected / valid) * 100;
 }
 
-/** One line per file and the total. */
-export function scoreTable(files: Record<string, FileResult>): { lines: string[]; score: number } {
+/** One line per file and one for all of them, named `total`. */
+export function scoreTable(files: Record<string, FileResult>, total = "all files"): { lines: string[]; score: number } {
     const line = (name: string, cells: Array<string | number>): string => name.padEnd(36) + cells.map((c) => String(c).padStart(10)).join("");
     const row = (name: string, c: Counts): string =>
         line(name, [c.killed + c.timeout + c.survived + c.noCoverage, c.killed, c.timeout, c.survived, c.noCoverage, c.compileErrors, `${mutationScore(c).toFixed(2)} %`]);
     const names = Object.keys(files).sort();
-    const total = countMutants(names.map((n) => files[n]));
+    const all = countMutants(names.map((n) => files[n]));
     return {
         lines: [
             line("file", ["valid", "killed", "timeout", "survived", "no cov.", "no comp.", "score"]),
             ...names.map((n) => row(n, countMutants([files[n]]))),
-            row("all files", total),
+            row(total, all),
         ],
-        score: mutationScore(total),
+        score: mutationScore(all),
     };
 }
 
@@ -182,15 +183,17 @@ function readReport(chunk: Chunk): MutationTestResult | undefined {
 }
 
 async function main(args: string[]): Promise<number> {
+    const scoreOnly = args.includes("--score");
+    const names = args.filter((a) => a !== "--score");
     const problems = partitionProblems(CHUNKS, mutatedFiles());
-    const unknown = args.filter((a) => !CHUNKS.some((c) => c.name === a));
+    const unknown = names.filter((a) => !CHUNKS.some((c) => c.name === a));
     if (problems.length > 0 || unknown.length > 0) {
         for (const problem of problems) console.error(`error: ${problem}`);
         for (const name of unknown) console.error(`error: no chunk "${name}"; the chunks are ${CHUNKS.map((c) => c.name).join(", ")}`);
         return 2;
     }
     const base = JSON.parse(fs.readFileSync(path.join(ROOT, "stryker.config.json"), "utf8")) as Record<string, unknown>;
-    const selected = args.length === 0 ? CHUNKS : CHUNKS.filter((c) => args.includes(c.name));
+    const selected = scoreOnly ? [] : names.length === 0 ? CHUNKS : CHUNKS.filter((c) => names.includes(c.name));
     fs.mkdirSync(path.join(ROOT, OUT), { recursive: true });
     for (const chunk of selected) {
         const configFile = `${OUT}/${chunk.name}.stryker.json`;
@@ -215,7 +218,7 @@ async function main(args: string[]): Promise<number> {
         }
         Object.assign(files, report.files);
     }
-    const { lines, score } = scoreTable(files);
+    const { lines, score } = scoreTable(files, missing.length === 0 ? "all files" : "files counted");
     console.log("");
     console.log(lines.join("\n"));
     const threshold = typeof base.thresholds === "object" && base.thresholds !== null ? Number(Reflect.get(base.thresholds, "break")) : 0;
