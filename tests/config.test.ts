@@ -1,4 +1,5 @@
-import { ConfigError, DEFAULTS, RawConfig, StackConfig, baseNameForStack, cidrContains, cidrsOverlap, maxNodesForSubnet, parseConfig, parseIpv4Cidr } from "../config";
+import * as pulumi from "@pulumi/pulumi";
+import { CONFIG_KEYS, ConfigError, DEFAULTS, RawConfig, StackConfig, baseNameForStack, cidrContains, cidrsOverlap, loadConfig, maxNodesForSubnet, parseConfig, parseIpv4Cidr } from "../config";
 
 const parse = (raw: RawConfig, stack = "dev", location: string | undefined = "uksouth"): StackConfig => parseConfig(raw, { stack, location });
 
@@ -206,5 +207,98 @@ describe("baseNameForStack", () => {
         ["--x--", "aiv-x"],
     ])("%s becomes %s", (stack, expected) => {
         expect(baseNameForStack(stack)).toBe(expected);
+    });
+});
+
+describe("each refusal is one line naming the key, the value and what is allowed", () => {
+    const workload = (fields: Record<string, unknown>): RawConfig => ({ workloads: JSON.stringify([{ name: "alpha", namespace: "a", ...fields }]) });
+    const KEY = "aks-identity-vault";
+
+    test.each<[string, RawConfig, string]>([
+        ["a value longer than 80 characters is cut short", { identityMode: "x".repeat(100) }, `Invalid config ${KEY}:identityMode = "${"x".repeat(76)}...: must be one of podIdentityAddon, podIdentityOss, workloadIdentity.`],
+        ["a value of 80 characters is shown whole", { identityMode: "y".repeat(78) }, `Invalid config ${KEY}:identityMode = "${"y".repeat(78)}": must be one of podIdentityAddon, podIdentityOss, workloadIdentity.`],
+        ["namespace starting with '-'", workload({ namespace: "-abc" }), `Invalid config ${KEY}:workloads[0].namespace = "-abc": must be a Kubernetes namespace name: lower-case letters, digits and '-', starting and ending with a letter or digit.`],
+        ["namespace ending with '-'", workload({ namespace: "abc-" }), `Invalid config ${KEY}:workloads[0].namespace = "abc-": must be a Kubernetes namespace name: lower-case letters, digits and '-', starting and ending with a letter or digit.`],
+        ["name with a double hyphen", workload({ name: "abc--def" }), `Invalid config ${KEY}:workloads[0].name = "abc--def": must be 3-24 lower-case letters, digits and single hyphens, starting with a letter and ending with a letter or digit.`],
+        ["name ending with a symbol", workload({ name: "abcd!" }), `Invalid config ${KEY}:workloads[0].name = "abcd!": must be 3-24 lower-case letters, digits and single hyphens, starting with a letter and ending with a letter or digit.`],
+        ["name missing", { workloads: JSON.stringify([{ namespace: "a" }]) }, `Missing config ${KEY}:workloads[0].name: required: 3-24 lower-case letters, digits and single hyphens.`],
+        ["name not a string", workload({ name: 5 }), `Invalid config ${KEY}:workloads[0].name = 5: must be a string: 3-24 lower-case letters, digits and single hyphens.`],
+        ["entry not an object", { workloads: "[1]" }, `Invalid config ${KEY}:workloads[0] = 1: must be an object with name and namespace.`],
+        ["entry with an unknown field", workload({ colour: "red" }), `Invalid config ${KEY}:workloads[0] = {"name":"alpha","namespace":"a","colour":"red"}: unknown field(s) colour; allowed: name, namespace, bindingSelector, serviceAccount, identityType.`],
+        ["selector starting with '-'", workload({ bindingSelector: "-a" }), `Invalid config ${KEY}:workloads[0].bindingSelector = "-a": must be a Kubernetes label value: letters, digits, '-', '_' and '.', starting and ending with a letter or digit.`],
+        ["selector ending with '-'", workload({ bindingSelector: "a-" }), `Invalid config ${KEY}:workloads[0].bindingSelector = "a-": must be a Kubernetes label value: letters, digits, '-', '_' and '.', starting and ending with a letter or digit.`],
+        ["empty selector", workload({ bindingSelector: "" }), `Invalid config ${KEY}:workloads[0].bindingSelector = "": must not be empty.`],
+        ["selector of 64 characters", workload({ bindingSelector: "a".repeat(64) }), `Invalid config ${KEY}:workloads[0].bindingSelector = "${"a".repeat(64)}": must be at most 63 characters.`],
+        ["service account with '.-'", workload({ serviceAccount: "a.-b" }), `Invalid config ${KEY}:workloads[0].serviceAccount = "a.-b": must be a Kubernetes service account name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit.`],
+        ["service account of 254 characters", workload({ serviceAccount: "a".repeat(254) }), `Invalid config ${KEY}:workloads[0].serviceAccount = "${"a".repeat(76)}...: must be at most 253 characters.`],
+        ["VM size with a prefix", { nodeVmSize: "xStandard_D2" }, `Invalid config ${KEY}:nodeVmSize = "xStandard_D2": must be an Azure VM size such as Standard_DS2_v2.`],
+        ["VM size with a space", { nodeVmSize: "Standard_D2 v2" }, `Invalid config ${KEY}:nodeVmSize = "Standard_D2 v2": must be an Azure VM size such as Standard_DS2_v2.`],
+        ["image starting with '_'", { verifierImage: "_node:22.1" }, `Invalid config ${KEY}:verifierImage = "_node:22.1": must be an image reference such as node:22.14.0-alpine3.21.`],
+        ["image with a space", { verifierImage: "node:22.1 x" }, `Invalid config ${KEY}:verifierImage = "node:22.1 x": must be an image reference such as node:22.14.0-alpine3.21.`],
+        ["authorized range not a string", { apiServerAuthorizedIpRanges: "[5]" }, `Invalid config ${KEY}:apiServerAuthorizedIpRanges[0] = 5: must be a string.`],
+        ["service CIDR smaller than /24", { serviceCidr: "172.16.0.0/25" }, `Invalid config ${KEY}:serviceCidr = "172.16.0.0/25": must be an IPv4 CIDR of at least /24 such as 10.0.0.0/16.`],
+        ["node count not a number", { nodeCount: "x" }, `Invalid config ${KEY}:nodeCount = "x": must be a whole number from 1 to 100.`],
+    ])("%s", (_case, raw, message) => {
+        expect(errorOf(raw)).toBe(message);
+    });
+
+    test("more than 200 authorized ranges", () => {
+        const ranges = Array.from({ length: 201 }, (_, i) => `10.${Math.floor(i / 256)}.${i % 256}.0/24`);
+        expect(errorOf({ apiServerAuthorizedIpRanges: JSON.stringify(ranges) })).toMatch(/^Invalid config aks-identity-vault:apiServerAuthorizedIpRanges = \[.{76}\.\.\.: AKS accepts at most 200 ranges\.$/);
+    });
+
+    test("a region name with a symbol", () => {
+        expect(errorOf({}, "uksouth!")).toBe('Invalid config azure-native:location = "uksouth!": must be an Azure region name such as uksouth (lower case, no spaces).');
+    });
+
+    test("a stack name without letters or digits", () => {
+        expect(() => baseNameForStack("--")).toThrow('Invalid stack name "--": it must contain at least one letter or digit.');
+    });
+
+    test.each<[string, RawConfig]>([
+        ["a one-letter service account", workload({ serviceAccount: "a" })],
+        ["a dotted service account", workload({ serviceAccount: "a.b" })],
+        ["a service account with a longer dotted part", workload({ serviceAccount: "a.bc" })],
+        ["a one-letter selector", workload({ bindingSelector: "a" })],
+        ["a /24 service CIDR", { serviceCidr: "172.16.0.0/24" }],
+        ["as many nodes as the AKS subnet fits", { nodeCount: String(maxNodesForSubnet(DEFAULTS.aksSubnetPrefix)) }],
+    ])("accepts %s", (_case, raw) => {
+        expect(() => parse(raw)).not.toThrow();
+    });
+
+    test("protectStatefulResources reads true and false", () => {
+        expect(parse({ protectStatefulResources: "true" }).protectStatefulResources).toBe(true);
+        expect(parse({ protectStatefulResources: "false" }).protectStatefulResources).toBe(false);
+    });
+});
+
+describe("loadConfig reads the stack's Pulumi config", () => {
+    beforeEach(async () => {
+        await pulumi.runtime.setMocks({ newResource: (args) => ({ id: args.name, state: args.inputs }), call: (args) => args.inputs }, "aks-identity-vault", "qa", true);
+    });
+
+    test("the project's keys, the region and the stack name; other namespaces are not its business", () => {
+        pulumi.runtime.setAllConfig({
+            "aks-identity-vault:identityMode": "workloadIdentity",
+            "aks-identity-vault:nodeCount": "3",
+            "azure-native:location": "westeurope",
+            "other:setting": "x",
+        });
+        const config = loadConfig();
+        expect(config.identityMode).toBe("workloadIdentity");
+        expect(config.cluster.nodeCount).toBe(3);
+        expect(config.location).toBe("westeurope");
+        expect(config.baseName).toBe("aiv-qa");
+        expect(config.keyVaultAuthorization).toBe(DEFAULTS.keyVaultAuthorization);
+    });
+
+    test("an unknown key of the project is refused, naming the known ones", () => {
+        pulumi.runtime.setAllConfig({ "aks-identity-vault:nodecount": "3", "azure-native:location": "westeurope" });
+        expect(() => loadConfig()).toThrow(new ConfigError(`Unknown config key aks-identity-vault:nodecount: known keys are ${CONFIG_KEYS.join(", ")}.`));
+    });
+
+    test("a missing region is refused", () => {
+        pulumi.runtime.setAllConfig({});
+        expect(() => loadConfig()).toThrow(/^Missing config azure-native:location: /);
     });
 });
