@@ -102,7 +102,7 @@ export function staleness(chunk: Chunk, report: MutationTestResult | undefined, 
 
 /** The Stryker config of one chunk: the project's, mutating only its files, with its own reports. */
 export function chunkConfig(base: Record<string, unknown>, chunk: Chunk): Record<string, unknown> {
-    const thresholds = typeof base.thresholds === "object" && base.thresholds !== null ? base.thresholds : {};
+    const thresholds = thresholdsOf(base);
     return {
         ...base,
         $schema: undefined,
@@ -155,16 +155,25 @@ export function countMutants(results: FileResult[]): Counts {
  * (detected, survived or not covered); compile and runtime errors and ignored mutants do not count.
  */
 export function mutationScore(c: Counts): number {
-    const detected = c.killed + c.timeout;
-    const valid = detected + c.survived + c.noCoverage;
-    return valid === 0 ? 100 : (detected / valid) * 100;
+    const valid = validMutants(c);
+    return valid === 0 ? 100 : ((c.killed + c.timeout) / valid) * 100;
+}
+
+/** The mutants that count towards the score: detected, survived or not covered. */
+function validMutants(c: Counts): number {
+    return c.killed + c.timeout + c.survived + c.noCoverage;
+}
+
+/** The `thresholds` of a Stryker config, `{}` when it has none. */
+function thresholdsOf(config: Record<string, unknown>): object {
+    return typeof config.thresholds === "object" && config.thresholds !== null ? config.thresholds : {};
 }
 
 /** One line per file and one for all of them, named `total`. */
 export function scoreTable(files: Record<string, FileResult>, total = "all files"): { lines: string[]; score: number } {
     const line = (name: string, cells: Array<string | number>): string => name.padEnd(36) + cells.map((c) => String(c).padStart(10)).join("");
     const row = (name: string, c: Counts): string =>
-        line(name, [c.killed + c.timeout + c.survived + c.noCoverage, c.killed, c.timeout, c.survived, c.noCoverage, c.compileErrors, `${mutationScore(c).toFixed(2)} %`]);
+        line(name, [validMutants(c), c.killed, c.timeout, c.survived, c.noCoverage, c.compileErrors, `${mutationScore(c).toFixed(2)} %`]);
     const names = Object.keys(files).sort();
     const all = countMutants(names.map((n) => files[n]));
     return {
@@ -221,7 +230,7 @@ async function main(args: string[]): Promise<number> {
     const { lines, score } = scoreTable(files, missing.length === 0 ? "all files" : "files counted");
     console.log("");
     console.log(lines.join("\n"));
-    const threshold = typeof base.thresholds === "object" && base.thresholds !== null ? Number(Reflect.get(base.thresholds, "break")) : 0;
+    const threshold = Number(Reflect.get(thresholdsOf(base), "break") ?? 0);
     if (missing.length > 0) {
         for (const m of missing) console.log(`not counted: ${m}`);
         console.log(`Mutation score: incomplete (${missing.length} of ${CHUNKS.length} chunks without an up-to-date report)`);
