@@ -184,6 +184,10 @@ describe("address maths", () => {
         expect(cidrsOverlap("10.76.1.0/24", "10.76.2.0/24")).toBe(false);
     });
 
+    test("the address helpers refuse a CIDR with host bits, naming it", () => {
+        expect(() => cidrContains("10.76.0.1/22", "10.76.0.0/24")).toThrow("not a canonical IPv4 CIDR: 10.76.0.1/22");
+    });
+
     test("Azure CNI node capacity keeps room for a surge node", () => {
         // /24: 256 - 5 reserved = 251 addresses, 31 per node: 8 nodes, one kept for surge.
         // /20: 4091 addresses: 131 nodes, one kept for surge.
@@ -205,6 +209,7 @@ describe("baseNameForStack", () => {
         ["dev", "aiv-dev"],
         ["Prod_EU.1", "aiv-prod-eu-1"],
         ["--x--", "aiv-x"],
+        ["a__b", "aiv-a-b"],
     ])("%s becomes %s", (stack, expected) => {
         expect(baseNameForStack(stack)).toBe(expected);
     });
@@ -238,6 +243,11 @@ describe("each refusal is one line naming the key, the value and what is allowed
         ["authorized range not a string", { apiServerAuthorizedIpRanges: "[5]" }, `Invalid config ${KEY}:apiServerAuthorizedIpRanges[0] = 5: must be a string.`],
         ["service CIDR smaller than /24", { serviceCidr: "172.16.0.0/25" }, `Invalid config ${KEY}:serviceCidr = "172.16.0.0/25": must be an IPv4 CIDR of at least /24 such as 10.0.0.0/16.`],
         ["node count not a number", { nodeCount: "x" }, `Invalid config ${KEY}:nodeCount = "x": must be a whole number from 1 to 100.`],
+        ["node count above the maximum", { nodeCount: "101" }, `Invalid config ${KEY}:nodeCount = "101": must be a whole number from 1 to 100.`],
+        ["more nodes than the AKS subnet holds", { nodeCount: "8" }, `Invalid config ${KEY}:nodeCount = 8: the AKS subnet 10.76.1.0/24 fits at most 7 nodes (Azure CNI takes 31 addresses per node, plus one surge node); use a larger aksSubnetPrefix or fewer nodes.`],
+        ["selector not a string", workload({ bindingSelector: 5 }), `Invalid config ${KEY}:workloads[0].bindingSelector = 5: must be a string: a Kubernetes label value.`],
+        ["service account not a string", workload({ serviceAccount: 5 }), `Invalid config ${KEY}:workloads[0].serviceAccount = 5: must be a string: a Kubernetes service account name.`],
+        ["entry with two unknown fields", workload({ colour: "red", size: 1 }), `Invalid config ${KEY}:workloads[0] = {"name":"alpha","namespace":"a","colour":"red","size":1}: unknown field(s) colour, size; allowed: name, namespace, bindingSelector, serviceAccount, identityType.`],
     ])("%s", (_case, raw, message) => {
         expect(errorOf(raw)).toBe(message);
     });
@@ -245,6 +255,15 @@ describe("each refusal is one line naming the key, the value and what is allowed
     test("more than 200 authorized ranges", () => {
         const ranges = Array.from({ length: 201 }, (_, i) => `10.${Math.floor(i / 256)}.${i % 256}.0/24`);
         expect(errorOf({ apiServerAuthorizedIpRanges: JSON.stringify(ranges) })).toMatch(/^Invalid config aks-identity-vault:apiServerAuthorizedIpRanges = \[.{76}\.\.\.: AKS accepts at most 200 ranges\.$/);
+    });
+
+    test("more than 100 workloads", () => {
+        const workloads = Array.from({ length: 101 }, (_, i) => ({ name: `team${i}`, namespace: `team${i}` }));
+        expect(errorOf({ workloads: JSON.stringify(workloads) })).toMatch(/^Invalid config aks-identity-vault:workloads = \[.{76}\.\.\.: must list at most 100 workloads\.$/);
+    });
+
+    test("an empty region is missing, not malformed", () => {
+        expect(errorOf({}, "")).toBe("Missing config azure-native:location: set an Azure region, for example `pulumi config set azure-native:location uksouth`.");
     });
 
     test("a region name with a symbol", () => {
@@ -264,6 +283,10 @@ describe("each refusal is one line naming the key, the value and what is allowed
         ["as many nodes as the AKS subnet fits", { nodeCount: String(maxNodesForSubnet(DEFAULTS.aksSubnetPrefix)) }],
     ])("accepts %s", (_case, raw) => {
         expect(() => parse(raw)).not.toThrow();
+    });
+
+    test("a node count with spaces around it is read as the number", () => {
+        expect(parse({ nodeCount: " 3 " }).cluster.nodeCount).toBe(3);
     });
 
     test("protectStatefulResources reads true and false", () => {
