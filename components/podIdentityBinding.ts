@@ -136,8 +136,8 @@ export function labelGuardValidation(workload: { bindingSelector: string; namesp
     return {
         expression: `!(${claims}) || (${allowed})`,
         messageExpression:
-            `'pods labelled aadpodidbinding=${workload.bindingSelector.replace(/'/g, "")} must run in namespace ${workload.namespace} as service account ${workload.serviceAccount}; ` +
-            `this pod is in namespace ' + request.namespace + ' as service account ' + object.spec.serviceAccountName`,
+            celString(`pods labelled aadpodidbinding=${workload.bindingSelector} must run in namespace ${workload.namespace} as service account ${workload.serviceAccount}; this pod is in namespace `) +
+            ` + request.namespace + ' as service account ' + object.spec.serviceAccountName`,
         reason: "Forbidden",
     };
 }

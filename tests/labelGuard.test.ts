@@ -63,3 +63,19 @@ test("selectors and names are quoted as CEL string literals", () => {
     expect(odd.expression).toContain("== 'a.b_c-1'");
     expect(odd.expression).toContain("== 'sa.x'");
 });
+
+test("a quote or backslash in a value stays inside its CEL string literal", () => {
+    const namespace = "it's\\here";
+    const guard = labelGuardValidation({ bindingSelector: "o'k", namespace, serviceAccount: "sa" });
+    const verdict = (podNamespace: string) =>
+        run(guard.expression, {
+            object: toCel({ metadata: { name: "p", labels: { aadpodidbinding: "o'k" } }, spec: { serviceAccountName: "sa" } }),
+            request: toCel({ namespace: podNamespace, operation: "CREATE" }),
+        });
+    expect(verdict(namespace)).toBe(true);
+    expect(verdict("its\\here")).toBe(false);
+    expect(verdict("it's\\\\here")).toBe(false);
+    expect(run(guard.messageExpression, { object: toCel({ spec: { serviceAccountName: "x" } }), request: toCel({ namespace: "y" }) })).toBe(
+        "pods labelled aadpodidbinding=o'k must run in namespace it's\\here as service account sa; this pod is in namespace y as service account x",
+    );
+});
