@@ -1,7 +1,7 @@
 // Pod identity attachment: the dynamic provider's decisions (check, diff) and its operations against a
 // loopback HTTPS fake of Azure Resource Manager (tests/fakes/arm.ts). Its serialization is in
 // podIdentitySerialization.test.ts.
-import { checkAttachmentInputs, createPodIdentityProvider, diffAttachment, POD_IDENTITY_PROVIDER } from "../components/podIdentityAttachment";
+import { checkAttachmentInputs, createPodIdentityProvider, diffAttachment, parseAttachmentState, POD_IDENTITY_PROVIDER } from "../components/podIdentityAttachment";
 import type { PodIdentityAttachmentState } from "../components/podIdentityAttachment";
 import { attachmentId } from "../components/podIdentityArm";
 import { FakeArm } from "./fakes/arm";
@@ -68,6 +68,49 @@ describe("dynamic provider", () => {
         if (check) {
             expect((await check(inputs, { ...inputs, name: "" })).failures?.map((f) => f.property)).toEqual(["name"]);
         }
+    });
+
+    test("check names each bad input with its reason; blank is empty; an object is required", () => {
+        expect(checkAttachmentInputs(null)).toEqual([{ property: "", reason: "inputs must be an object" }]);
+        expect(checkAttachmentInputs("alpha")).toEqual([{ property: "", reason: "inputs must be an object" }]);
+        expect(checkAttachmentInputs({ ...inputs, namespace: "  ", clusterRevision: 7, identity: { resourceId: " ", clientId: "c", objectId: "o" } })).toEqual([
+            { property: "namespace", reason: "namespace must be a non-empty string" },
+            { property: "clusterRevision", reason: "clusterRevision must be a string" },
+            { property: "identity.resourceId", reason: "identity.resourceId must be a non-empty string" },
+        ]);
+        expect(checkAttachmentInputs({ ...inputs, identity: { ...inputs.identity, clientId: UNKNOWN } })).toEqual([]);
+    });
+
+    test("state read back must be complete and known: unknown preview values fail it", () => {
+        expect(parseAttachmentState({ ...inputs })).toEqual(inputs);
+        expect(() => parseAttachmentState({ ...inputs, clusterName: UNKNOWN, clusterRevision: UNKNOWN, identity: { ...inputs.identity, objectId: UNKNOWN } })).toThrow(
+            "Invalid pod identity attachment properties: clusterName must be a non-empty string; clusterRevision must be a string; identity.objectId must be a non-empty string",
+        );
+        expect(() => parseAttachmentState({ ...inputs, identity: UNKNOWN })).toThrow(
+            "Invalid pod identity attachment properties: identity.resourceId must be a non-empty string; identity.clientId must be a non-empty string; identity.objectId must be a non-empty string",
+        );
+    });
+
+    test("check returns valid inputs as they are, with no failures", async () => {
+        const check = POD_IDENTITY_PROVIDER.check;
+        if (!check) throw new Error("the provider lacks check");
+        expect(await check(inputs, inputs)).toEqual({ inputs });
+    });
+
+    test("an attachment without properties and with an id that is not one cannot be read", async () => {
+        const provider = createPodIdentityProvider({ clientFactory: (subscriptionId) => fake.client({}, subscriptionId), retryPolicy: FAST, gatherMs: 5 });
+        if (!provider.read) throw new Error("the provider lacks read");
+        await expect(provider.read("not-an-attachment", undefined)).rejects.toThrow(
+            'Pod identity attachment "not-an-attachment" has incomplete properties and its id is not <cluster ARM id>/podIdentities/<namespace>/<name>',
+        );
+    });
+
+    test("a cluster's batch ends with its last change: no request follows", async () => {
+        const provider = createPodIdentityProvider({ clientFactory: (subscriptionId) => fake.client({}, subscriptionId), retryPolicy: FAST, gatherMs: 5 });
+        await provider.create({ ...inputs });
+        const settled = fake.arm.requests.length;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(fake.arm.requests.length).toBe(settled);
     });
 
     test("create, read, update and delete through the provider against the fake", async () => {
