@@ -9,6 +9,7 @@ import {
     attachmentId,
     createCredential,
     credentialSourceFromEnv,
+    describeError,
     DEFAULT_RETRY_POLICY,
     isRetryable,
     parseAttachmentId,
@@ -16,6 +17,7 @@ import {
     removePodIdentity,
     retryAfterMs,
     retryDelayMs,
+    sameIdentity,
     upsertPodIdentity,
     withEntry,
     withoutEntry,
@@ -384,5 +386,175 @@ describe("ARM operations through the SDK against a fake Azure Resource Manager",
         expect(Date.now() - started).toBeLessThan(1_000);
         expect(fake.arm.count("PUT", 409)).toBeGreaterThanOrEqual(1);
         expect(keys(fake.arm.podIdentities(SUB, RG, CLUSTER))).toEqual(["beta/beta", "delta/delta"]);
+    });
+});
+
+describe("the edges of the helpers", () => {
+    const rest = (statusCode: number | undefined, code: string | undefined, message = "m"): RestError => new RestError(message, { statusCode, code });
+    const coded = (code: string, message = "m"): Error => Object.assign(new Error(message), { code });
+
+    test("an entry is its namespace and its name: same namespace, other name is another entry", () => {
+        const list = [entry("beta"), entry("alpha")];
+        expect(withEntry(list, { ...entry("alpha"), name: "other" }).map((e) => `${e.namespace}/${e.name}`)).toEqual(["beta/beta", "alpha/alpha", "alpha/other"]);
+        expect(withoutEntry(list, "alpha", "other")).toHaveLength(2);
+    });
+
+    test("identities are the same only when all three ids match, ignoring case", () => {
+        const alpha = identityOf("alpha");
+        expect(sameIdentity(alpha, { ...alpha, clientId: alpha.clientId.toUpperCase() })).toBe(true);
+        expect(sameIdentity(alpha, { ...alpha, objectId: "other" })).toBe(false);
+        expect(sameIdentity(alpha, { ...alpha, resourceId: "other", clientId: "other" })).toBe(false);
+        expect(sameIdentity(alpha, null)).toBe(false);
+    });
+
+    test("every conflict and network code is retryable without a status; others are not", () => {
+        for (const code of ["OperationNotAllowed", "AnotherOperationInProgress", "Conflict", "OperationPreempted", "PreconditionFailed", "RetryableError"]) {
+            expect([code, isRetryable(coded(code))]).toEqual([code, true]);
+            expect([code, isRetryable(new Error(`The long-running operation has failed. ${code}. Try again.`))]).toEqual([code, true]);
+        }
+        for (const code of ["REQUEST_SEND_ERROR", "ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "EAI_AGAIN", "ECONNABORTED", "UND_ERR_SOCKET"]) {
+            expect([code, isRetryable(coded(code))]).toEqual([code, true]);
+        }
+        expect(isRetryable(coded("InvalidParameter"))).toBe(false);
+        expect(isRetryable(coded("", "Operation was canceled"))).toBe(true);
+        expect(isRetryable(new Error("Polling: The long-running operation has failed. OperationNotAllowed. Busy."))).toBe(false);
+    });
+
+    test("statuses: 408, 412, 429 and 5xx but 501 and 505 are retryable; a 409 without a code is too", () => {
+        const verdicts = [400, 404, 408, 409, 412, 429, 499, 500, 502, 503, 504, 505].map((status) => `${status}:${isRetryable(rest(status, undefined))}`);
+        expect(verdicts).toEqual(["400:false", "404:false", "408:true", "409:true", "412:true", "429:true", "499:false", "500:true", "502:true", "503:true", "504:true", "505:false"]);
+    });
+
+    test("an error is described by its status, its code and its message, with what it has", () => {
+        expect(describeError(rest(409, "OperationNotAllowed", "busy"))).toBe("HTTP 409 OperationNotAllowed: busy");
+        expect(describeError(rest(500, undefined, "oops"))).toBe("HTTP 500: oops");
+        expect(describeError(coded("ECONNRESET", "read ECONNRESET"))).toBe("ECONNRESET: read ECONNRESET");
+        expect(describeError(new Error("plain"))).toBe("plain");
+        expect(describeError("text")).toBe("text");
+    });
+
+    test("attachment ids are whole ARM paths: nothing before or after", () => {
+        const id = attachmentId(SUB, cluster, "alpha", "alpha");
+        expect(parseAttachmentId(`/x${id}`)).toBeUndefined();
+        expect(parseAttachmentId(`${id}/extra`)).toBeUndefined();
+        expect(parseAttachmentId(id.toUpperCase())).toMatchObject({ namespace: "ALPHA", name: "ALPHA" });
+    });
+
+    test("Azure's wait headers: retry-after-ms first, then x-ms-retry-after-ms, then Retry-After; bad or blank values are skipped", async () => {
+        fake.arm.script("GET", { status: 429, code: "TooManyRequests", headers: { "retry-after": "7" }, times: 1 });
+        const error: unknown = await fake
+            .client({ retryOptions: { maxRetries: 0 } })
+            .managedClusters.get(RG, CLUSTER)
+            .then(
+                () => undefined,
+                (e: unknown) => e,
+            );
+        if (!(error instanceof RestError) || error.response === undefined) {
+            throw new Error("expected a RestError with a response");
+        }
+        const headers = error.response.headers;
+        const waitWith = (values: Record<string, string | undefined>): number | undefined => {
+            for (const [name, value] of Object.entries(values)) {
+                if (value === undefined) {
+                    headers.delete(name);
+                } else {
+                    headers.set(name, value);
+                }
+            }
+            return retryAfterMs(error);
+        };
+        expect(waitWith({ "x-ms-retry-after-ms": "1500" })).toBe(1_500);
+        expect(waitWith({ "retry-after-ms": "0" })).toBe(0);
+        expect(waitWith({ "retry-after-ms": "-5", "x-ms-retry-after-ms": undefined })).toBe(7_000);
+        expect(waitWith({ "retry-after-ms": "soon" })).toBe(7_000);
+        expect(waitWith({ "retry-after-ms": undefined, "retry-after": "  " })).toBeUndefined();
+        expect(waitWith({ "retry-after": "later" })).toBeUndefined();
+    });
+
+    test("ARM settings of each named cloud, trimmed values, and no authority unless one is known", () => {
+        expect(armSettingsFromEnv({})).toStrictEqual({ endpoint: "https://management.azure.com", scope: "https://management.azure.com/.default" });
+        expect(armSettingsFromEnv({ ARM_ENVIRONMENT: " Public " })).toStrictEqual({
+            endpoint: "https://management.azure.com",
+            scope: "https://management.azure.com/.default",
+            authorityHost: "https://login.microsoftonline.com",
+        });
+        expect(armSettingsFromEnv({ ARM_ENVIRONMENT: "china" })).toStrictEqual({
+            endpoint: "https://management.chinacloudapi.cn",
+            scope: "https://management.chinacloudapi.cn/.default",
+            authorityHost: "https://login.chinacloudapi.cn",
+        });
+        expect(
+            armSettingsFromEnv({
+                AZURE_RESOURCE_MANAGER_ENDPOINT: " https://arm.example.test/base// ",
+                AZURE_RESOURCE_MANAGER_SCOPE: " https://arm.example.test/.default ",
+                AZURE_AUTHORITY_HOST: " https://login.example.test ",
+            }),
+        ).toStrictEqual({ endpoint: "https://arm.example.test/base", scope: "https://arm.example.test/.default", authorityHost: "https://login.example.test" });
+        expect(() => armSettingsFromEnv({ ARM_ENVIRONMENT: "german" })).toThrow(
+            'ARM_ENVIRONMENT "german" is not one of public, usgovernment, china; set AZURE_RESOURCE_MANAGER_ENDPOINT instead',
+        );
+    });
+
+    test("a federated ARM credential needs the client, the tenant and a token", () => {
+        expect(credentialSourceFromEnv({ ARM_CLIENT_ID: "c", ARM_OIDC_TOKEN: "jwt" })).toBe("default");
+        expect(credentialSourceFromEnv({ ARM_TENANT_ID: "t", ARM_OIDC_TOKEN_FILE_PATH: "/token" })).toBe("default");
+        expect(credentialSourceFromEnv({ ARM_CLIENT_ID: "c", ARM_TENANT_ID: "t" })).toBe("default");
+    });
+});
+
+describe("how the retry loop gives up", () => {
+    test("a wait longer than the budget gives up after the one attempt, with the answer as the error's cause", async () => {
+        fake.arm.script("PUT", { status: 409, code: "OperationNotAllowed", message: "Another operation is in progress.", times: Infinity });
+        const policy: RetryPolicy = { budgetMs: 60, initialDelayMs: 200, maxDelayMs: 200, pollIntervalMs: 5 };
+        const failure: unknown = await upsertPodIdentity(fake.client(), cluster, entry("alpha"), policy).catch((e: unknown) => e);
+        expect(failure).toBeInstanceOf(Error);
+        expect(String((failure as Error).message)).toMatch(
+            /^Gave up trying to attach pod identity "alpha\/alpha" to AKS cluster "aks-dev" in resource group "rg-aks" after 1 attempt in \d+ ms \(retry budget 60 ms\); last answer: HTTP 409 OperationNotAllowed: Another operation is in progress\.$/,
+        );
+        expect((failure as Error).cause).toBeInstanceOf(RestError);
+        expect(fake.arm.count("PUT")).toBe(1);
+    });
+
+    test("Azure asking for a longer wait than the budget says so, in seconds or minutes", async () => {
+        for (const [seconds, shown] of [["30", "30s"], ["125", "2m05s"]]) {
+            fake.arm.reset();
+            fake.arm.addCluster(SUB, RG, CLUSTER, [beta]);
+            fake.arm.script("PUT", { status: 409, code: "OperationNotAllowed", headers: { "retry-after": seconds }, times: Infinity });
+            await expect(upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST)).rejects.toThrow(
+                new RegExp(`after 1 attempt in \\d+ ms \\(retry budget 5s; Azure asked to wait ${shown}\\); last answer: HTTP 409 OperationNotAllowed`),
+            );
+        }
+    });
+
+    test("an answer that is not retryable fails at once with the answer as the error's cause", async () => {
+        fake.arm.script("GET", { status: 403, code: "AuthorizationFailed", message: "no read", times: Infinity });
+        const failure: unknown = await readPodIdentity(fake.client(), cluster, "alpha", "alpha", FAST).catch((e: unknown) => e);
+        expect(failure).toBeInstanceOf(Error);
+        expect((failure as Error).message).toBe('Could not read pod identity "alpha/alpha" from AKS cluster "aks-dev" in resource group "rg-aks": HTTP 403 AuthorizationFailed: no read');
+        expect((failure as Error).cause).toBeInstanceOf(RestError);
+    });
+
+    test("an attach whose read is refused fails with the refusal, not as a missing cluster", async () => {
+        fake.arm.script("GET", { status: 403, code: "AuthorizationFailed", message: "no read", times: Infinity });
+        await expect(upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST)).rejects.toThrow(/^Could not attach pod identity "alpha\/alpha" to AKS cluster "aks-dev" .*HTTP 403 AuthorizationFailed: no read$/);
+    });
+
+    test("a detach that fails names the entry it removes and the cluster", async () => {
+        fake.arm.script("PUT", { status: 403, code: "AuthorizationFailed", message: "no write", times: Infinity });
+        await expect(removePodIdentity(fake.client(), cluster, "delta", "delta", FAST)).rejects.toThrow(
+            'Could not remove pod identity "delta/delta" from AKS cluster "aks-dev" in resource group "rg-aks": HTTP 403 AuthorizationFailed: no write',
+        );
+    });
+
+    test("a cluster deleted between the read and the write: attaches fail as missing, detaches remove nothing", async () => {
+        fake.arm.script("PUT", { status: 404, code: "ResourceNotFound", message: "gone", times: Infinity });
+        const outcomes = await applyPodIdentityChanges(fake.client(), cluster, [{ attach: entry("alpha") }, { detach: { namespace: "delta", name: "delta" } }], FAST);
+        expect(outcomes).toEqual([{ failed: "the cluster does not exist (HTTP 404)" }, { removed: false }]);
+    });
+
+    test("an entry read back without a selector reads as an empty selector, with no provisioning state when Azure gives none", async () => {
+        fake.arm.reset();
+        fake.arm.addCluster(SUB, RG, CLUSTER, [{ name: "alpha", namespace: "alpha", identity: identityOf("alpha"), provisioningState: undefined }]);
+        expect(await readPodIdentity(fake.client(), cluster, "alpha", "alpha", FAST)).toStrictEqual({ name: "alpha", namespace: "alpha", bindingSelector: "", identity: identityOf("alpha") });
     });
 });
