@@ -503,15 +503,26 @@ describe("the edges of the helpers", () => {
 });
 
 describe("how the retry loop gives up", () => {
+    /** The error `promise` rejects with. */
+    const rejection = async (promise: Promise<unknown>): Promise<Error> => {
+        const failure: unknown = await promise.then(
+            () => undefined,
+            (e: unknown) => e,
+        );
+        if (!(failure instanceof Error)) {
+            throw new Error("expected the promise to reject with an Error");
+        }
+        return failure;
+    };
+
     test("a wait longer than the budget gives up after the one attempt, with the answer as the error's cause", async () => {
         fake.arm.script("PUT", { status: 409, code: "OperationNotAllowed", message: "Another operation is in progress.", times: Infinity });
         const policy: RetryPolicy = { budgetMs: 60, initialDelayMs: 200, maxDelayMs: 200, pollIntervalMs: 5 };
-        const failure: unknown = await upsertPodIdentity(fake.client(), cluster, entry("alpha"), policy).catch((e: unknown) => e);
-        expect(failure).toBeInstanceOf(Error);
-        expect(String((failure as Error).message)).toMatch(
+        const failure = await rejection(upsertPodIdentity(fake.client(), cluster, entry("alpha"), policy));
+        expect(failure.message).toMatch(
             /^Gave up trying to attach pod identity "alpha\/alpha" to AKS cluster "aks-dev" in resource group "rg-aks" after 1 attempt in \d+ ms \(retry budget 60 ms\); last answer: HTTP 409 OperationNotAllowed: Another operation is in progress\.$/,
         );
-        expect((failure as Error).cause).toBeInstanceOf(RestError);
+        expect(failure.cause).toBeInstanceOf(RestError);
         expect(fake.arm.count("PUT")).toBe(1);
     });
 
@@ -528,10 +539,9 @@ describe("how the retry loop gives up", () => {
 
     test("an answer that is not retryable fails at once with the answer as the error's cause", async () => {
         fake.arm.script("GET", { status: 403, code: "AuthorizationFailed", message: "no read", times: Infinity });
-        const failure: unknown = await readPodIdentity(fake.client(), cluster, "alpha", "alpha", FAST).catch((e: unknown) => e);
-        expect(failure).toBeInstanceOf(Error);
-        expect((failure as Error).message).toBe('Could not read pod identity "alpha/alpha" from AKS cluster "aks-dev" in resource group "rg-aks": HTTP 403 AuthorizationFailed: no read');
-        expect((failure as Error).cause).toBeInstanceOf(RestError);
+        const failure = await rejection(readPodIdentity(fake.client(), cluster, "alpha", "alpha", FAST));
+        expect(failure.message).toBe('Could not read pod identity "alpha/alpha" from AKS cluster "aks-dev" in resource group "rg-aks": HTTP 403 AuthorizationFailed: no read');
+        expect(failure.cause).toBeInstanceOf(RestError);
     });
 
     test("an attach whose read is refused fails with the refusal, not as a missing cluster", async () => {
