@@ -28,6 +28,31 @@ import { beta, CLUSTER, cluster, entry, FAST, identityOf, keys, RG, SUB, useFake
 
 const fake = useFakeArm();
 
+/** An ARM error with a status and code, as the SDK raises it. */
+const rest = (statusCode: number | undefined, code: string | undefined, message = "m"): RestError => new RestError(message, { statusCode, code });
+
+/** The error `promise` rejects with; fails the test when it resolves or rejects with something else. */
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+    const failure: unknown = await promise.then(
+        () => undefined,
+        (e: unknown) => e,
+    );
+    if (!(failure instanceof Error)) {
+        throw new Error("expected the promise to reject with an Error");
+    }
+    return failure;
+}
+
+/** The SDK's own error for a GET answered 429 with `headers`, from a client that does not retry it. */
+async function throttled(headers: Record<string, string>): Promise<RestError> {
+    fake.arm.script("GET", { status: 429, code: "TooManyRequests", headers, times: 1 });
+    const error = await rejection(fake.client({ retryOptions: { maxRetries: 0 } }).managedClusters.get(RG, CLUSTER));
+    if (!(error instanceof RestError)) {
+        throw new Error("expected a RestError");
+    }
+    return error;
+}
+
 describe("pure helpers", () => {
     test("withEntry replaces an entry in place or appends it, keeping the others", () => {
         const list = [entry("beta"), entry("alpha"), entry("delta")];
@@ -48,7 +73,6 @@ describe("pure helpers", () => {
     });
 
     test("isRetryable: conflicts, precondition failures, throttling, 5xx and network errors; not authorization or locks", () => {
-        const rest = (statusCode: number, code: string): RestError => new RestError(code, { statusCode, code });
         expect(isRetryable(rest(409, "OperationNotAllowed"))).toBe(true);
         expect(isRetryable(rest(409, "AnotherOperationInProgress"))).toBe(true);
         expect(isRetryable(rest(409, "Conflict"))).toBe(true);
@@ -82,20 +106,12 @@ describe("pure helpers", () => {
     });
 
     test("retryAfterMs reads Retry-After (seconds or date) and retry-after-ms of real SDK errors", async () => {
-        const raw = fake.client({ retryOptions: { maxRetries: 0 } });
-        const errorFor = async (headers: Record<string, string>): Promise<unknown> => {
-            fake.arm.script("GET", { status: 429, code: "TooManyRequests", headers, times: 1 });
-            return raw.managedClusters.get(RG, CLUSTER).then(
-                () => undefined,
-                (error: unknown) => error,
-            );
-        };
-        const seconds = await errorFor({ "retry-after": "7" });
+        const seconds = await throttled({ "retry-after": "7" });
         expect(retryAfterMs(seconds)).toBe(7_000);
         expect(retryDelayMs(seconds, 1, FAST)).toBe(7_000);
-        expect(retryAfterMs(await errorFor({ "retry-after-ms": "250" }))).toBe(250);
+        expect(retryAfterMs(await throttled({ "retry-after-ms": "250" }))).toBe(250);
         const now = Date.parse("2030-01-01T00:00:00Z");
-        expect(retryAfterMs(await errorFor({ "retry-after": "Tue, 01 Jan 2030 00:00:30 GMT" }), now)).toBe(30_000);
+        expect(retryAfterMs(await throttled({ "retry-after": "Tue, 01 Jan 2030 00:00:30 GMT" }), now)).toBe(30_000);
         expect(retryAfterMs(new RestError("no response", { statusCode: 429 }))).toBeUndefined();
     });
 
@@ -390,7 +406,6 @@ describe("ARM operations through the SDK against a fake Azure Resource Manager",
 });
 
 describe("the edges of the helpers", () => {
-    const rest = (statusCode: number | undefined, code: string | undefined, message = "m"): RestError => new RestError(message, { statusCode, code });
     const coded = (code: string, message = "m"): Error => Object.assign(new Error(message), { code });
 
     test("an entry is its namespace and its name: same namespace, other name is another entry", () => {
@@ -441,15 +456,8 @@ describe("the edges of the helpers", () => {
     });
 
     test("Azure's wait headers: retry-after-ms first, then x-ms-retry-after-ms, then Retry-After; bad or blank values are skipped", async () => {
-        fake.arm.script("GET", { status: 429, code: "TooManyRequests", headers: { "retry-after": "7" }, times: 1 });
-        const error: unknown = await fake
-            .client({ retryOptions: { maxRetries: 0 } })
-            .managedClusters.get(RG, CLUSTER)
-            .then(
-                () => undefined,
-                (e: unknown) => e,
-            );
-        if (!(error instanceof RestError) || error.response === undefined) {
+        const error = await throttled({ "retry-after": "7" });
+        if (error.response === undefined) {
             throw new Error("expected a RestError with a response");
         }
         const headers = error.response.headers;
@@ -503,18 +511,6 @@ describe("the edges of the helpers", () => {
 });
 
 describe("how the retry loop gives up", () => {
-    /** The error `promise` rejects with. */
-    const rejection = async (promise: Promise<unknown>): Promise<Error> => {
-        const failure: unknown = await promise.then(
-            () => undefined,
-            (e: unknown) => e,
-        );
-        if (!(failure instanceof Error)) {
-            throw new Error("expected the promise to reject with an Error");
-        }
-        return failure;
-    };
-
     test("a wait longer than the budget gives up after the one attempt, with the answer as the error's cause", async () => {
         fake.arm.script("PUT", { status: 409, code: "OperationNotAllowed", message: "Another operation is in progress.", times: Infinity });
         const policy: RetryPolicy = { budgetMs: 60, initialDelayMs: 200, maxDelayMs: 200, pollIntervalMs: 5 };
