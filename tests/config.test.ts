@@ -107,7 +107,6 @@ describe("parseConfig refuses bad values with one line naming the key, the value
         ["nodeCount negative", { nodeCount: "-3" }, 'aks-identity-vault:nodeCount = "-3"', "whole number from 1"],
         ["nodeCount not a number", { nodeCount: "two" }, 'aks-identity-vault:nodeCount = "two"', "whole number"],
         ["nodeCount fractional", { nodeCount: "2.5" }, 'aks-identity-vault:nodeCount = "2.5"', "whole number"],
-        ["more nodes than the AKS subnet holds", { nodeCount: "8" }, "aks-identity-vault:nodeCount = 8", "fits at most 7 nodes"],
         ["a namespace with capitals", { workloads: '[{"name":"alpha","namespace":"Team_A"}]' }, 'aks-identity-vault:workloads[0].namespace = "Team_A"', "Kubernetes namespace name"],
         ["a namespace over 63 characters", { workloads: JSON.stringify([{ name: "alpha", namespace: "a".repeat(64) }]) }, "aks-identity-vault:workloads[0].namespace", "at most 63"],
         ["the default namespace", { workloads: '[{"name":"alpha","namespace":"default"}]' }, 'aks-identity-vault:workloads[0].namespace = "default"', "must not be 'default'"],
