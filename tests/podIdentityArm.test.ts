@@ -394,12 +394,13 @@ describe("ARM operations through the SDK against a fake Azure Resource Manager",
 
     test("endless 409 exhausts the retry budget with a clear message", async () => {
         fake.arm.script("PUT", { status: 409, code: "OperationNotAllowed", message: "Another operation is in progress.", times: Infinity });
-        const policy: RetryPolicy = { budgetMs: 60, initialDelayMs: 5, maxDelayMs: 20, pollIntervalMs: 5 };
+        // A budget that fits many quick retries even on a busy machine, and far less than the test's time.
+        const policy: RetryPolicy = { budgetMs: 500, initialDelayMs: 5, maxDelayMs: 20, pollIntervalMs: 5 };
         const started = Date.now();
         await expect(upsertPodIdentity(fake.client(), cluster, entry("alpha"), policy)).rejects.toThrow(
-            /^Gave up trying to attach pod identity "alpha\/alpha" to AKS cluster "aks-dev" in resource group "rg-aks" after \d+ attempts in \d+ ms \(retry budget 60 ms.*\); last answer: HTTP 409 OperationNotAllowed: Another operation is in progress\./,
+            /^Gave up trying to attach pod identity "alpha\/alpha" to AKS cluster "aks-dev" in resource group "rg-aks" after \d+ attempts in \d+ ms \(retry budget 500 ms.*\); last answer: HTTP 409 OperationNotAllowed: Another operation is in progress\./,
         );
-        expect(Date.now() - started).toBeLessThan(1_000);
+        expect(Date.now() - started).toBeLessThan(5_000);
         expect(fake.arm.count("PUT", 409)).toBeGreaterThanOrEqual(1);
         expect(keys(fake.arm.podIdentities(SUB, RG, CLUSTER))).toEqual(["beta/beta", "delta/delta"]);
     });
@@ -513,10 +514,12 @@ describe("the edges of the helpers", () => {
 describe("how the retry loop gives up", () => {
     test("a wait longer than the budget gives up after the one attempt, with the answer as the error's cause", async () => {
         fake.arm.script("PUT", { status: 409, code: "OperationNotAllowed", message: "Another operation is in progress.", times: Infinity });
-        const policy: RetryPolicy = { budgetMs: 60, initialDelayMs: 200, maxDelayMs: 200, pollIntervalMs: 5 };
+        // The first wait (2.5-5 s with jitter) is longer than the budget; the budget leaves the one
+        // attempt time to finish even on a busy machine.
+        const policy: RetryPolicy = { budgetMs: 900, initialDelayMs: 5_000, maxDelayMs: 5_000, pollIntervalMs: 5 };
         const failure = await rejection(upsertPodIdentity(fake.client(), cluster, entry("alpha"), policy));
         expect(failure.message).toMatch(
-            /^Gave up trying to attach pod identity "alpha\/alpha" to AKS cluster "aks-dev" in resource group "rg-aks" after 1 attempt in \d+ ms \(retry budget 60 ms\); last answer: HTTP 409 OperationNotAllowed: Another operation is in progress\.$/,
+            /^Gave up trying to attach pod identity "alpha\/alpha" to AKS cluster "aks-dev" in resource group "rg-aks" after 1 attempt in \d+ ms \(retry budget 900 ms\); last answer: HTTP 409 OperationNotAllowed: Another operation is in progress\.$/,
         );
         expect(failure.cause).toBeInstanceOf(RestError);
         expect(fake.arm.count("PUT")).toBe(1);

@@ -69,6 +69,9 @@ const READ_ONLY_TOP = ["id", "name", "type", "eTag", "systemData"];
 const READ_ONLY_PROPERTIES = ["provisioningState", "powerState", "maxAgentPools", "currentKubernetesVersion", "fqdn", "privateFQDN", "azurePortalFQDN", "resourceUID"];
 
 export class FakeArm {
+    /** The request header that names the generation of the client that sent it. */
+    static readonly GENERATION_HEADER = "x-fake-arm-generation";
+
     /** Base URL, `https://127.0.0.1:<port>`. */
     public readonly url: string;
     /** PEM certificate to trust. */
@@ -84,6 +87,12 @@ export class FakeArm {
     public failEntries: string[] = [];
     /** Where GET answers carry the ETag. */
     public etagIn: { body: boolean; header: boolean } = { body: true, header: true };
+    /**
+     * How many times the fake was reset. A request whose GENERATION_HEADER names an earlier one comes
+     * from a client of a test that has ended (a request aborted at its deadline can still arrive), and
+     * is refused without touching what the current test set up.
+     */
+    public generation = 0;
 
     private clusters = new Map<string, Cluster>();
     private operations = new Map<string, Operation>();
@@ -150,6 +159,7 @@ export class FakeArm {
         this.failEntries = [];
         this.etagIn = { body: true, header: true };
         this.counter = 0;
+        this.generation += 1;
     }
 
     /** ARM id of a cluster. */
@@ -269,6 +279,11 @@ export class FakeArm {
     }
 
     private handle(req: IncomingMessage, res: ServerResponse, text: string): void {
+        const generation = req.headers[FakeArm.GENERATION_HEADER];
+        if (generation !== undefined && generation !== String(this.generation)) {
+            res.writeHead(410).end();
+            return;
+        }
         const url = new URL(req.url ?? "/", this.url);
         let body: unknown = undefined;
         if (text !== "") {

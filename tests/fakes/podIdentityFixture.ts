@@ -36,13 +36,19 @@ export function keys(list: FakePodIdentity[] | undefined): string[] {
     return (list ?? []).map((e) => `${e.namespace}/${e.name}`);
 }
 
+/** A pipeline policy added to the SDK client's own. */
+type AdditionalPolicy = NonNullable<ContainerServiceClientOptionalParams["additionalPolicies"]>[number];
+
 /** The fake ARM of a test file and the real SDK client pointed at it. */
 export interface FakeArmFixture {
     /** The fake, started before the file's tests and reset before each. */
     readonly arm: FakeArm;
     /** The token scopes the client asked for. */
     readonly scopesAsked: string[];
-    /** The real SDK client, pointed at the fake through the documented endpoint variable. */
+    /**
+     * The real SDK client, pointed at the fake through the documented endpoint variable. Its requests
+     * name the test they belong to, so the fake refuses those that outlive it.
+     */
     client(extra?: ContainerServiceClientOptionalParams, subscriptionId?: string): ContainerServiceClient;
 }
 
@@ -77,11 +83,23 @@ export function useFakeArm(): FakeArmFixture {
             return started();
         },
         scopesAsked,
-        client: (extra = {}, subscriptionId = SUB) =>
-            createContainerServiceClient(subscriptionId, {
+        client: (extra = {}, subscriptionId = SUB) => {
+            const generation = String(started().generation);
+            const stamp: AdditionalPolicy = {
+                position: "perCall",
+                policy: {
+                    name: "fakeArmGeneration",
+                    sendRequest: (request, next) => {
+                        request.headers.set(FakeArm.GENERATION_HEADER, generation);
+                        return next(request);
+                    },
+                },
+            };
+            return createContainerServiceClient(subscriptionId, {
                 env: { AZURE_RESOURCE_MANAGER_ENDPOINT: started().url },
                 credential,
-                clientOptions: { tlsOptions: { ca: started().ca }, ...extra },
-            }),
+                clientOptions: { tlsOptions: { ca: started().ca }, ...extra, additionalPolicies: [stamp, ...(extra.additionalPolicies ?? [])] },
+            });
+        },
     };
 }
