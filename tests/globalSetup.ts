@@ -1,8 +1,15 @@
-// One plan cache per jest run: test files that need the plan of the same configuration share it.
+// One plan server per core for the whole jest run (see planServer.ts): test files that need the plan
+// of the same configuration share one computation, and every plan shares one load of the libraries.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { startPlanServers } from "./planServer";
+import { PLAN_SERVERS } from "./support";
+import { RUN_STATE } from "./globalTeardown";
 
-export default function globalSetup(): void {
-    process.env.AIV_PLAN_CACHE = fs.mkdtempSync(path.join(os.tmpdir(), "aiv-plans-"));
+export default async function globalSetup(): Promise<void> {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), "aiv-plans-"));
+    const servers = await startPlanServers(os.availableParallelism(), directory);
+    process.env[PLAN_SERVERS] = servers.sockets.join(path.delimiter);
+    Reflect.set(globalThis, RUN_STATE, { directory, stop: servers.stop });
 }

@@ -1,6 +1,10 @@
 // `npm run plan`: the offline preview reviewers read. Its JSON follows `pulumi preview --json`.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import type { Plan } from "./harness";
-import { PlanProcess, capture, planFor, planProcess } from "./support";
+import { startPlanServers } from "./planServer";
+import { PlanProcess, askPlanServer, capture, planFor, runPlan } from "./support";
 
 /** Runs `npm run plan -- <args>` exactly as a user would, in its own process. */
 function npmPlan(args: string[]): Promise<PlanProcess> {
@@ -108,16 +112,29 @@ describe("plan refuses bad config with one line naming the key, and no stack tra
     });
 });
 
-test("two plans of the same config are byte-identical, each one JSON document on stdout", async () => {
-    const [first, second] = await Promise.all([npmPlan(["--json"]), npmPlan(["--json"])]);
-    expect(first.code).toBe(0);
-    expect(first.stdout.startsWith("{")).toBe(true);
-    expect(() => JSON.parse(first.stdout)).not.toThrow();
-    expect(second.stdout).toBe(first.stdout);
+test("a plan server's plan, computed after another in the same process, is byte-identical to npm run plan's", async () => {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), "aiv-plan-test-"));
+    const servers = await startPlanServers(1, directory);
+    try {
+        const ask = (key: string, argv: string[]) => askPlanServer(servers.sockets[0], { key, argv });
+        const [fresh, [other, after]] = await Promise.all([
+            npmPlan(["--json"]),
+            ask("other", ["--json", "-c", "protectStatefulResources=false"]).then(async (first) => [first, await ask("dev", ["--json"])]),
+        ]);
+        expect(fresh.code).toBe(0);
+        expect(fresh.stdout.startsWith("{")).toBe(true);
+        expect(() => JSON.parse(fresh.stdout)).not.toThrow();
+        expect(other.code).toBe(0);
+        expect(other.stdout).not.toBe(fresh.stdout);
+        expect(after).toEqual({ code: 0, stdout: fresh.stdout, stderr: "" });
+    } finally {
+        servers.stop();
+        fs.rmSync(directory, { recursive: true, force: true });
+    }
 });
 
 test("the tree names every resource with its settings and flags protection", async () => {
-    const result = await planProcess([]);
+    const result = await runPlan([]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("+ azure-native:keyvault:Vault  keyvault-vault  [protect]");
     expect(result.stdout).toContain("properties.publicNetworkAccess: Disabled");

@@ -57,7 +57,7 @@ const ROOT = path.join(__dirname, "..");
 /**
  * The plans of CONFIGURATIONS, read while jest collects tests so that each object can be a test of
  * its own. Jest collects synchronously, so the plans come from a child process that calls `planFor`
- * of support.ts: the same command and the same per-run cache as every other test file.
+ * of support.ts: the same plan servers as every other test file.
  */
 function loadPlans(configurations: Record<string, string[]>): Record<string, Plan> {
     const labels = Object.keys(configurations);

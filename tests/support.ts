@@ -1,20 +1,23 @@
-// Helpers for tests that read the whole program. A plan is computed exactly as `npm run plan`
-// computes it, in its own process: the program, its dynamic provider's serialization and the
-// mocks run as they do for a reviewer. Plans are cached for the length of one jest run (see
-// globalSetup.ts), so test files that need the same configuration share one computation.
+// Helpers for tests that read the whole program. A plan is what `npm run plan` computes: in a jest
+// run, a plan server of the run computes it (see planServer.ts and globalSetup.ts), each
+// configuration once for all test files; elsewhere the plan command runs in its own process.
 import { execFile } from "child_process";
 import { createHash } from "crypto";
-import * as fs from "fs";
+import * as http from "http";
 import * as path from "path";
 import { promisify } from "util";
 import type { Plan, Step } from "./harness";
+import type { PlanRequest } from "./planServer";
 import { loadStackConfig } from "./stackConfig";
 
 const run = promisify(execFile);
 const ROOT = path.join(__dirname, "..");
 const memory = new Map<string, Promise<Plan>>();
 
-/** Result of running the plan command in its own process. */
+/** The environment variable that holds the sockets of a jest run's plan servers. */
+export const PLAN_SERVERS = "AIV_PLAN_SERVERS";
+
+/** What the plan command printed and its exit code. */
 export interface PlanProcess {
     code: number;
     stdout: string;
@@ -37,9 +40,37 @@ export function planProcess(args: string[]): Promise<PlanProcess> {
     return capture(process.execPath, ["-r", "sucrase/register/ts", "scripts/plan.ts", ...args]);
 }
 
+/** Sends a plan command to the plan server listening on `socket`. */
+export function askPlanServer(socket: string, request: PlanRequest): Promise<PlanProcess> {
+    return new Promise((resolve, reject) => {
+        const req = http.request({ socketPath: socket, method: "POST", path: "/" }, (res) => {
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", (chunk: string) => (body += chunk));
+            res.on("end", () => resolve(JSON.parse(body) as PlanProcess));
+            res.on("error", reject);
+        });
+        req.on("error", reject);
+        req.end(JSON.stringify(request));
+    });
+}
+
+/**
+ * Runs the plan command with `args`: on one of the run's plan servers when there are any (a key
+ * always goes to the same server, which computes it once), else in its own process.
+ */
+export function runPlan(args: string[], key = JSON.stringify(args)): Promise<PlanProcess> {
+    const sockets = (process.env[PLAN_SERVERS] ?? "").split(path.delimiter).filter((s) => s !== "");
+    if (sockets.length === 0) {
+        return planProcess(args);
+    }
+    const server = parseInt(createHash("sha256").update(key).digest("hex").slice(0, 8), 16) % sockets.length;
+    return askPlanServer(sockets[server], { key, argv: args });
+}
+
 /** The `--json` plan of `stack` with `-c key=value` overrides, as text; throws with the command's error. */
 export async function planJson(stack: string, overrides: string[]): Promise<string> {
-    const result = await planProcess(["--json", "--stack", stack, ...overrides.flatMap((o) => ["-c", o])]);
+    const result = await runPlan(["--json", "--stack", stack, ...overrides.flatMap((o) => ["-c", o])], planKey(stack, overrides));
     if (result.code !== 0) {
         throw new Error(`plan ${JSON.stringify(overrides)} exited ${result.code}: ${result.stderr.trim()}`);
     }
@@ -47,7 +78,7 @@ export async function planJson(stack: string, overrides: string[]): Promise<stri
 }
 
 /**
- * The cache key of a plan: the config the program would see, not the overrides that produced it, so
+ * The key of a plan: the config the program would see, not the overrides that produced it, so
  * `-c identityMode=podIdentityAddon` and no override at all (the default) share one plan.
  */
 export function planKey(stack: string, overrides: string[]): string {
@@ -58,27 +89,12 @@ export function planKey(stack: string, overrides: string[]): string {
     return createHash("sha256").update(JSON.stringify([stack, canonical])).digest("hex").slice(0, 24);
 }
 
-async function computePlan(key: string, stack: string, overrides: string[]): Promise<Plan> {
-    const cacheDir = process.env.AIV_PLAN_CACHE;
-    const cached = cacheDir === undefined ? undefined : path.join(cacheDir, `${key}.json`);
-    if (cached !== undefined && fs.existsSync(cached)) {
-        return JSON.parse(fs.readFileSync(cached, "utf8")) as Plan;
-    }
-    const json = await planJson(stack, overrides);
-    if (cached !== undefined) {
-        const partial = `${cached}.${process.pid}.tmp`;
-        fs.writeFileSync(partial, json);
-        fs.renameSync(partial, cached);
-    }
-    return JSON.parse(json) as Plan;
-}
-
 /** The plan of `stack` with `-c key=value` overrides. */
 export function planFor(overrides: string[] = [], stack = "dev"): Promise<Plan> {
     const key = planKey(stack, overrides);
     let plan = memory.get(key);
     if (plan === undefined) {
-        plan = computePlan(key, stack, overrides);
+        plan = planJson(stack, overrides).then((json) => JSON.parse(json) as Plan);
         memory.set(key, plan);
     }
     return plan;

@@ -1,0 +1,123 @@
+// A plan server: one process that runs plan commands (`npm run plan -- <args>`) one after another,
+// so that the many plans of a jest run share one load of the libraries (the Pulumi SDK, azure-native,
+// the Azure SDK), which is most of a small plan's time. Each command loads the project's own modules
+// afresh (the program, its components, the harness and the mocks), as a new process would, and runs
+// in a Pulumi runtime that the harness sets up anew; plan.test.ts checks that a plan computed after
+// another is byte-identical to the one `npm run plan` prints in a fresh process.
+//
+// jest's globalSetup starts one server per core and tests/support.ts sends them the commands.
+import { ChildProcess, spawn } from "child_process";
+import * as http from "http";
+import * as path from "path";
+import { describeFailure, UNEXPECTED_FAILURE } from "../scripts/cli";
+import type { PlanProcess } from "./support";
+
+const ROOT = path.join(__dirname, "..");
+const READY = "listening\n";
+
+/** A plan command, and the key under which the server keeps its result for the rest of the run. */
+export interface PlanRequest {
+    key: string;
+    argv: string[];
+}
+
+/** Whether a loaded module is the project's own code rather than a library's. */
+function isProjectModule(file: string): boolean {
+    const relative = path.relative(ROOT, file);
+    return !relative.startsWith("..") && !relative.split(path.sep).includes("node_modules") && file !== __filename;
+}
+
+/** Runs one plan command in this process, with the project's modules loaded afresh. */
+export async function runPlanCommand(argv: string[]): Promise<PlanProcess> {
+    for (const file of Object.keys(require.cache)) {
+        if (isProjectModule(file)) {
+            delete require.cache[file];
+        }
+    }
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { main } = require("../scripts/plan") as typeof import("../scripts/plan");
+    let stdout = "";
+    let stderr = "";
+    const io = { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) } };
+    try {
+        const code = await main(argv, io);
+        return { code, stdout, stderr };
+    } catch (err) {
+        return { code: UNEXPECTED_FAILURE, stdout, stderr: stderr + describeFailure(err) };
+    }
+}
+
+/** Serves plan commands on a Unix socket until the parent closes this process's stdin. */
+function serve(socket: string): void {
+    const results = new Map<string, Promise<PlanProcess>>();
+    let latest: Promise<unknown> = Promise.resolve();
+    const server = http.createServer((req, res) => {
+        let body = "";
+        req.setEncoding("utf8");
+        req.on("data", (chunk: string) => (body += chunk));
+        req.on("end", () => {
+            const request = JSON.parse(body) as PlanRequest;
+            let result = results.get(request.key);
+            if (result === undefined) {
+                // One command at a time: a plan runs in the process's one Pulumi runtime.
+                result = latest.then(() => runPlanCommand(request.argv));
+                latest = result;
+                results.set(request.key, result);
+            }
+            void result.then((run) => {
+                res.setHeader("content-type", "application/json");
+                res.end(JSON.stringify(run));
+            });
+        });
+    });
+    server.listen(socket, () => process.stdout.write(READY));
+    process.stdin.on("end", () => process.exit(0));
+    process.stdin.resume();
+}
+
+/** Running plan servers: their sockets, and how to stop them. */
+export interface PlanServers {
+    sockets: string[];
+    stop(): void;
+}
+
+function startServer(socket: string): Promise<ChildProcess> {
+    const child = spawn(process.execPath, ["-r", "sucrase/register/ts", path.join(ROOT, "tests", "planServer.ts"), socket], {
+        cwd: ROOT,
+        stdio: ["pipe", "pipe", "inherit"],
+    });
+    return new Promise((resolve, reject) => {
+        let output = "";
+        child.stdout?.setEncoding("utf8");
+        child.stdout?.on("data", (chunk: string) => {
+            output += chunk;
+            if (output.includes(READY)) {
+                resolve(child);
+            }
+        });
+        child.on("error", reject);
+        child.on("exit", (code) => reject(new Error(`the plan server on ${socket} exited (${String(code)}) before it listened`)));
+    });
+}
+
+/** Starts `count` plan servers with their sockets in `directory`; they stop when told or when this process ends. */
+export async function startPlanServers(count: number, directory: string): Promise<PlanServers> {
+    const sockets = Array.from({ length: count }, (_, i) => path.join(directory, `plan-${i}.sock`));
+    const started = await Promise.allSettled(sockets.map(startServer));
+    const children = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+    const stop = (): void => {
+        for (const child of children) {
+            child.stdin?.end();
+        }
+    };
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === "rejected");
+    if (failed !== undefined) {
+        stop();
+        throw failed.reason;
+    }
+    return { sockets, stop };
+}
+
+if (require.main === module) {
+    serve(process.argv[2]);
+}
