@@ -1,15 +1,13 @@
 // One plan server per core for the whole jest run (see planServer.ts): test files that need the plan
 // of the same configuration share one computation, and every plan shares one load of the libraries.
-import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { RUN_STATE } from "./globalTeardown";
 import { startPlanServers } from "./planServer";
 import { PLAN_SERVERS } from "./support";
-import { RUN_STATE } from "./globalTeardown";
 
 export default async function globalSetup(): Promise<void> {
-    const directory = fs.mkdtempSync(path.join(os.tmpdir(), "aiv-plans-"));
-    const servers = await startPlanServers(os.availableParallelism(), directory);
+    const servers = await startPlanServers(os.availableParallelism());
     process.env[PLAN_SERVERS] = servers.sockets.join(path.delimiter);
-    Reflect.set(globalThis, RUN_STATE, { directory, stop: servers.stop });
+    Reflect.set(globalThis, RUN_STATE, servers);
 }

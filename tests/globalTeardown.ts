@@ -1,22 +1,16 @@
-// Stops the plan servers globalSetup.ts started and removes their sockets' directory.
-import * as fs from "fs";
+// Stops the plan servers globalSetup.ts started.
+import type { PlanServers } from "./planServer";
 
-/** Where globalSetup leaves what this teardown undoes: jest runs both in its own process. */
+/** Where globalSetup leaves the servers for this teardown: jest runs both in its own process. */
 export const RUN_STATE = "aivPlanServers";
 
-interface RunState {
-    directory: string;
-    stop(): void;
-}
-
-function isRunState(value: unknown): value is RunState {
-    return typeof value === "object" && value !== null && typeof Reflect.get(value, "directory") === "string" && typeof Reflect.get(value, "stop") === "function";
+function isPlanServers(value: unknown): value is PlanServers {
+    return typeof value === "object" && value !== null && typeof Reflect.get(value, "stop") === "function";
 }
 
 export default function globalTeardown(): void {
-    const state: unknown = Reflect.get(globalThis, RUN_STATE);
-    if (isRunState(state)) {
-        state.stop();
-        fs.rmSync(state.directory, { recursive: true, force: true });
+    const servers: unknown = Reflect.get(globalThis, RUN_STATE);
+    if (isPlanServers(servers)) {
+        servers.stop();
     }
 }

@@ -7,7 +7,9 @@
 //
 // jest's globalSetup starts one server per core and tests/support.ts sends them the commands.
 import { ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
 import * as http from "http";
+import * as os from "os";
 import * as path from "path";
 import { describeFailure, UNEXPECTED_FAILURE } from "../scripts/cli";
 import type { PlanProcess } from "./support";
@@ -78,6 +80,7 @@ function serve(socket: string): void {
 /** Running plan servers: their sockets, and how to stop them. */
 export interface PlanServers {
     sockets: string[];
+    /** Stops the servers and removes their sockets. */
     stop(): void;
 }
 
@@ -100,8 +103,9 @@ function startServer(socket: string): Promise<ChildProcess> {
     });
 }
 
-/** Starts `count` plan servers with their sockets in `directory`; they stop when told or when this process ends. */
-export async function startPlanServers(count: number, directory: string): Promise<PlanServers> {
+/** Starts `count` plan servers; they stop when told or when this process ends. */
+export async function startPlanServers(count: number): Promise<PlanServers> {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), "aiv-plans-"));
     const sockets = Array.from({ length: count }, (_, i) => path.join(directory, `plan-${i}.sock`));
     const started = await Promise.allSettled(sockets.map(startServer));
     const children = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
@@ -109,6 +113,7 @@ export async function startPlanServers(count: number, directory: string): Promis
         for (const child of children) {
             child.stdin?.end();
         }
+        fs.rmSync(directory, { recursive: true, force: true });
     };
     const failed = started.find((s): s is PromiseRejectedResult => s.status === "rejected");
     if (failed !== undefined) {
