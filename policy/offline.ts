@@ -379,20 +379,6 @@ export function summaryLine(policyCount: number, resourceValidations: number, ma
     return `${policyCount} policies, ${resourceValidations} resources checked, ${mandatoryViolations} mandatory violations`;
 }
 
-/** Maps `items` through `fn` with at most `limit` calls in flight, keeping the input order. */
-export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-    const results: R[] = new Array<R>(items.length);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-        while (next < items.length) {
-            const index = next++;
-            results[index] = await fn(items[index], index);
-        }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-    return results;
-}
-
 /** One configuration of the stack the pack is checked against. */
 export interface PlanConfiguration {
     /** `identityMode/keyVaultAuthorization`. */

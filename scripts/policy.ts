@@ -1,13 +1,15 @@
 // `npm run policy`: checks the policy pack in policy/ offline against the plans of every identity
-// mode and Key Vault authorization mode (six plans, computed two at a time), prints one line per
-// violation and a summary, and exits 1 when any mandatory policy is violated.
-import { PlanDocument, PLAN_CONFIGURATIONS, evaluatePlan, formatViolation, mapWithConcurrency, summaryLine } from "../policy/offline";
+// mode and Key Vault authorization mode (six plans, computed on two plan servers), prints one line
+// per violation and a summary, and exits 1 when any mandatory policy is violated.
+import * as path from "path";
+import { PlanDocument, PLAN_CONFIGURATIONS, evaluatePlan, formatViolation, summaryLine } from "../policy/offline";
 import { policies } from "../policy/policies";
-import { planJson } from "../tests/support";
+import { startPlanServers } from "../tests/planServer";
+import { PLAN_SERVERS, planJson } from "../tests/support";
 import { runCommand } from "./cli";
 
-/** Plans computed at once: each runs the whole program in its own process. */
-const PLAN_CONCURRENCY = 2;
+/** Plan servers: each computes its plans one after another, sharing one load of the libraries. */
+const SERVERS = 2;
 
 /** Computes one configuration's plan of the dev stack, or throws with the plan command's error. */
 async function planOf(overrides: string[]): Promise<PlanDocument> {
@@ -15,9 +17,11 @@ async function planOf(overrides: string[]): Promise<PlanDocument> {
 }
 
 async function main(): Promise<number> {
-    const evaluations = await mapWithConcurrency(PLAN_CONFIGURATIONS, PLAN_CONCURRENCY, async (configuration) =>
-        evaluatePlan(policies, await planOf(configuration.overrides), { label: configuration.label }),
-    );
+    const servers = await startPlanServers(SERVERS);
+    process.env[PLAN_SERVERS] = servers.sockets.join(path.delimiter);
+    const evaluations = await Promise.all(
+        PLAN_CONFIGURATIONS.map(async (configuration) => evaluatePlan(policies, await planOf(configuration.overrides), { label: configuration.label })),
+    ).finally(servers.stop);
     let checked = 0;
     let mandatory = 0;
     for (const evaluation of evaluations) {

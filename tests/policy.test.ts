@@ -10,7 +10,6 @@ import {
     formatViolation,
     isResourcePolicy,
     isStackPolicy,
-    mapWithConcurrency,
     resourceValidationArgs,
     summaryLine,
     validateResourceStep,
@@ -883,20 +882,6 @@ describe("the offline evaluation", () => {
         }
         await validateStackSteps(probe, goodStack.map(stepOf));
         expect(seen).toEqual([urnOf(vaultEndpoint), T.endpoint, T.zone]);
-    });
-
-    test("runs at most the given number of tasks at once, keeping their order", async () => {
-        let running = 0;
-        let peak = 0;
-        const results = await mapWithConcurrency([30, 10, 20, 5, 1], 2, async (delay, index) => {
-            running += 1;
-            peak = Math.max(peak, running);
-            await new Promise((resolve) => setTimeout(resolve, delay));
-            running -= 1;
-            return index;
-        });
-        expect(results).toEqual([0, 1, 2, 3, 4]);
-        expect(peak).toBe(2);
     });
 
     test("prints one line per violation and the summary line", () => {
