@@ -5,7 +5,8 @@
 // in a Pulumi runtime that the harness sets up anew; plan.test.ts checks that a plan computed after
 // another is byte-identical to the one `npm run plan` prints in a fresh process.
 //
-// jest's globalSetup starts one server per core and tests/support.ts sends them the commands.
+// jest's globalSetup starts one server per core and `npm run policy` two; tests/support.ts sends them
+// the commands.
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
