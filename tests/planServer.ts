@@ -31,7 +31,7 @@ function isProjectModule(file: string): boolean {
 }
 
 /** Runs one plan command in this process, with the project's modules loaded afresh. */
-export async function runPlanCommand(argv: string[]): Promise<PlanProcess> {
+async function runPlanCommand(argv: string[]): Promise<PlanProcess> {
     for (const file of Object.keys(require.cache)) {
         if (isProjectModule(file)) {
             delete require.cache[file];

@@ -1,6 +1,6 @@
-// Helpers for tests that read the whole program. A plan is what `npm run plan` computes: in a jest
-// run, a plan server of the run computes it (see planServer.ts and globalSetup.ts), each
-// configuration once for all test files; elsewhere the plan command runs in its own process.
+// Helpers for tests that read the whole program. A plan is what `npm run plan` computes, computed by
+// a plan server of the jest run (see planServer.ts and globalSetup.ts), each configuration once for
+// all test files.
 import { execFile } from "child_process";
 import { createHash } from "crypto";
 import * as http from "http";
@@ -35,11 +35,6 @@ export async function capture(command: string, args: string[]): Promise<PlanProc
     }
 }
 
-/** Runs `scripts/plan.ts` with `args` in a child process, as `npm run plan -- <args>` does. */
-export function planProcess(args: string[]): Promise<PlanProcess> {
-    return capture(process.execPath, ["-r", "sucrase/register/ts", "scripts/plan.ts", ...args]);
-}
-
 /** Sends a plan command to the plan server listening on `socket`. */
 export function askPlanServer(socket: string, request: PlanRequest): Promise<PlanProcess> {
     return new Promise((resolve, reject) => {
@@ -56,13 +51,13 @@ export function askPlanServer(socket: string, request: PlanRequest): Promise<Pla
 }
 
 /**
- * Runs the plan command with `args`: on one of the run's plan servers when there are any (a key
- * always goes to the same server, which computes it once), else in its own process.
+ * Runs the plan command with `args` on one of the plan servers named by PLAN_SERVERS; a key always
+ * goes to the same server, which computes it once.
  */
 export function runPlan(args: string[], key = JSON.stringify(args)): Promise<PlanProcess> {
     const sockets = (process.env[PLAN_SERVERS] ?? "").split(path.delimiter).filter((s) => s !== "");
     if (sockets.length === 0) {
-        return planProcess(args);
+        throw new Error(`no plan servers: ${PLAN_SERVERS} is not set (jest's globalSetup starts them; see planServer.ts)`);
     }
     const server = parseInt(createHash("sha256").update(key).digest("hex").slice(0, 8), 16) % sockets.length;
     return askPlanServer(sockets[server], { key, argv: args });
