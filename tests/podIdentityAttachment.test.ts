@@ -10,6 +10,11 @@ import { CLUSTER, cluster, entry, FAST, identityOf, keys, RG, SUB, useFakeArm } 
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const fake = useFakeArm();
 
+/** The provider with the fake's clients, fast retries and a short gathering window. */
+function fakeProvider(): ReturnType<typeof createPodIdentityProvider> {
+    return createPodIdentityProvider({ clientFactory: (subscriptionId) => fake.client({}, subscriptionId), retryPolicy: FAST, gatherMs: 5 });
+}
+
 describe("dynamic provider", () => {
     const inputs: PodIdentityAttachmentState = {
         subscriptionId: SUB,
@@ -98,7 +103,7 @@ describe("dynamic provider", () => {
     });
 
     test("an attachment without properties and with an id that is not one cannot be read", async () => {
-        const provider = createPodIdentityProvider({ clientFactory: (subscriptionId) => fake.client({}, subscriptionId), retryPolicy: FAST, gatherMs: 5 });
+        const provider = fakeProvider();
         if (!provider.read) throw new Error("the provider lacks read");
         await expect(provider.read("not-an-attachment", undefined)).rejects.toThrow(
             'Pod identity attachment "not-an-attachment" has incomplete properties and its id is not <cluster ARM id>/podIdentities/<namespace>/<name>',
@@ -106,7 +111,7 @@ describe("dynamic provider", () => {
     });
 
     test("a cluster's batch ends with its last change: no request follows", async () => {
-        const provider = createPodIdentityProvider({ clientFactory: (subscriptionId) => fake.client({}, subscriptionId), retryPolicy: FAST, gatherMs: 5 });
+        const provider = fakeProvider();
         await provider.create({ ...inputs });
         const settled = fake.arm.requests.length;
         await new Promise((resolve) => setTimeout(resolve, 100));
@@ -114,7 +119,7 @@ describe("dynamic provider", () => {
     });
 
     test("create, read, update and delete through the provider against the fake", async () => {
-        const provider = createPodIdentityProvider({ clientFactory: (subscriptionId) => fake.client({}, subscriptionId), retryPolicy: FAST, gatherMs: 5 });
+        const provider = fakeProvider();
         const { read, update, delete: remove } = provider;
         if (!read || !update || !remove) {
             throw new Error("the provider lacks read, update or delete");
@@ -142,7 +147,7 @@ describe("dynamic provider", () => {
     });
 
     test("attachments that become ready together share one cluster update", async () => {
-        const provider = createPodIdentityProvider({ clientFactory: (subscriptionId) => fake.client({}, subscriptionId), retryPolicy: FAST, gatherMs: 5 });
+        const provider = fakeProvider();
         fake.arm.mode = "lro";
         await Promise.all(["alpha", "gamma", "epsilon"].map((w) => provider.create({ ...inputs, ...entry(w) })));
         expect(fake.arm.count("PUT")).toBe(1);
@@ -150,7 +155,7 @@ describe("dynamic provider", () => {
     });
 
     test("changes that arrive during an update share the next one; writes to one cluster never overlap", async () => {
-        const provider = createPodIdentityProvider({ clientFactory: (subscriptionId) => fake.client({}, subscriptionId), retryPolicy: FAST, gatherMs: 5 });
+        const provider = fakeProvider();
         const remove = provider.delete;
         if (!remove) throw new Error("the provider lacks delete");
         fake.arm.mode = "lro";
@@ -167,7 +172,7 @@ describe("dynamic provider", () => {
     });
 
     test("in a shared update, an entry the add-on fails fails its own attachment only", async () => {
-        const provider = createPodIdentityProvider({ clientFactory: (subscriptionId) => fake.client({}, subscriptionId), retryPolicy: FAST, gatherMs: 5 });
+        const provider = fakeProvider();
         fake.arm.failEntries = ["gamma"];
         const results = await Promise.allSettled(["alpha", "gamma"].map((w) => provider.create({ ...inputs, ...entry(w) })));
         expect(results[0].status).toBe("fulfilled");
@@ -176,7 +181,7 @@ describe("dynamic provider", () => {
     });
 
     test("an update that fails outright fails every attachment that shared it", async () => {
-        const provider = createPodIdentityProvider({ clientFactory: (subscriptionId) => fake.client({}, subscriptionId), retryPolicy: FAST, gatherMs: 5 });
+        const provider = fakeProvider();
         fake.arm.script("PUT", { status: 403, code: "AuthorizationFailed", times: Infinity });
         const results = await Promise.allSettled(["alpha", "gamma"].map((w) => provider.create({ ...inputs, ...entry(w) })));
         expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
