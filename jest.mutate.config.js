@@ -1,5 +1,5 @@
 /** The tests that mutation testing runs: those that execute components/ and config.ts in the jest
- * process itself. Tests that read plans from `npm run plan` processes are left out: a mutant lives
+ * process itself. Tests that read plans from the plan servers' processes are left out: a mutant lives
  * only in the jest process, so they could not see it (and they cost seconds per plan). So is the test of
  * the pod identity provider's serialization: serializing instrumented code would capture the mutation
  * tester's own state. */
