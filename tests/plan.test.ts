@@ -1,4 +1,9 @@
 // `npm run plan`: the offline preview reviewers read. Its JSON follows `pulumi preview --json`.
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { isClosedPipe, onStdoutError } from "../scripts/cli";
 import type { Plan } from "./harness";
 import { startPlanServers } from "./planServer";
 import { PlanProcess, askPlanServer, capture, planFor, runPlan } from "./support";
@@ -103,6 +108,31 @@ describe("plan refuses bad config with one line naming the key, and no stack tra
         expect(result.stderr).not.toMatch(/\n\s+at /);
     });
 
+    test.each([
+        ["a file that is not YAML", "config: [\n", /^error: config file \S+bad\.yaml is not valid YAML: .+\n$/],
+        ["a list instead of a mapping", "- a\n", /^error: config file \S+bad\.yaml must hold a YAML mapping \(such as "config:"\), not a list\n$/],
+        ["a config section that is not a mapping", "config: 3\n", /^error: config file \S+bad\.yaml: "config" must be a mapping of keys to values\n$/],
+    ])("a config file that cannot be used gets one line naming it: %s", async (_label, text, line) => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aiv-plan-"));
+        try {
+            fs.writeFileSync(path.join(dir, "bad.yaml"), text);
+            const result = await refusedInProcess(["--config-file", path.join(dir, "bad.yaml")]);
+            expect(result).toEqual({ code: 1, stdout: "", stderr: expect.stringMatching(line) });
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    test("a config file that cannot be read gets one line naming it", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aiv-plan-"));
+        try {
+            const result = await refusedInProcess(["--config-file", dir]);
+            expect(result).toEqual({ code: 1, stdout: "", stderr: `error: config file ${dir} cannot be read: EISDIR: illegal operation on a directory, read\n` });
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     test("in its own process, as a user runs it", async () => {
         const result = await npmPlan(["--json", "-c", "nodeCount=zero"]);
         expect(result).toEqual({ code: 1, stdout: "", stderr: 'error: Invalid config aks-identity-vault:nodeCount = "zero": must be a whole number from 1 to 100.\n' });
@@ -135,6 +165,32 @@ test("the tree names every resource with its settings and flags protection", asy
     expect(result.stdout).toContain("properties.publicNetworkAccess: Disabled");
     expect(result.stdout).toContain("properties.value: [secret]");
     expect(result.stdout).toMatch(/Resources: \+ \d+ to create/);
+});
+
+describe("a reader that stops early (| head)", () => {
+    test("ends the plan command quietly, with code 0", async () => {
+        // Reads the first chunk of the JSON plan, then closes the pipe, as `head -c` does.
+        const child = spawn(process.execPath, ["-r", "sucrase/register/ts", "scripts/plan.ts", "--json"], { cwd: path.join(__dirname, ".."), stdio: ["ignore", "pipe", "pipe"] });
+        let stderr = "";
+        child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+        const first = await new Promise<string>((resolve) => child.stdout.once("data", (chunk: Buffer) => resolve(chunk.toString("utf8"))));
+        child.stdout.destroy();
+        const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+        expect(first.startsWith("{")).toBe(true);
+        expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+    });
+
+    test("only a closed pipe is quiet; any other write error is reported", () => {
+        const exits: number[] = [];
+        const failures: unknown[] = [];
+        const handle = onStdoutError((code) => exits.push(code), (err) => failures.push(err));
+        handle(Object.assign(new Error("write EPIPE"), { code: "EPIPE" }));
+        handle(Object.assign(new Error("no space"), { code: "ENOSPC" }));
+        expect(exits).toEqual([0]);
+        expect(failures).toEqual([expect.objectContaining({ code: "ENOSPC" })]);
+        expect(isClosedPipe(null)).toBe(false);
+        expect(isClosedPipe({ code: "EPIPE" })).toBe(true);
+    });
 });
 
 describe("parseArgs", () => {

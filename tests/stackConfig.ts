@@ -38,9 +38,48 @@ function asConfigString(key: string, value: unknown): string {
     return JSON.stringify(value);
 }
 
+/** The first line of an error's message, for a one-line report. */
+function firstLine(err: unknown): string {
+    const message: unknown = typeof err === "object" && err !== null ? Reflect.get(err, "message") : undefined;
+    return (typeof message === "string" ? message : String(err)).split("\n")[0].trim();
+}
+
+/**
+ * The YAML mapping in `file`; an empty file is an empty mapping. A file that cannot be read, is not
+ * YAML or holds something other than a mapping is a StackConfigError naming the file.
+ */
 function readYaml(file: string): Record<string, unknown> {
-    const parsed: unknown = parse(fs.readFileSync(file, "utf8"));
-    return parsed !== null && typeof parsed === "object" ? (parsed as Record<string, unknown>) : {};
+    let text: string;
+    try {
+        text = fs.readFileSync(file, "utf8");
+    } catch (err) {
+        throw new StackConfigError(`config file ${file} cannot be read: ${firstLine(err)}`);
+    }
+    let parsed: unknown;
+    try {
+        parsed = parse(text);
+    } catch (err) {
+        throw new StackConfigError(`config file ${file} is not valid YAML: ${firstLine(err)}`);
+    }
+    if (parsed === null || parsed === undefined) {
+        return {};
+    }
+    if (typeof parsed !== "object" || Array.isArray(parsed)) {
+        throw new StackConfigError(`config file ${file} must hold a YAML mapping (such as "config:"), not ${Array.isArray(parsed) ? "a list" : `a ${typeof parsed}`}`);
+    }
+    return parsed as Record<string, unknown>;
+}
+
+/** The `config:` mapping of a parsed stack file; absent is empty. */
+function configSection(file: string, document: Record<string, unknown>): Record<string, unknown> {
+    const section = document.config;
+    if (section === undefined || section === null) {
+        return {};
+    }
+    if (typeof section !== "object" || Array.isArray(section)) {
+        throw new StackConfigError(`config file ${file}: "config" must be a mapping of keys to values`);
+    }
+    return section as Record<string, unknown>;
 }
 
 /** Returns full config keys mapped to the strings the program would see. */
@@ -61,7 +100,7 @@ export function loadStackConfig(options: StackConfigOptions): Record<string, str
         if (!fs.existsSync(stackFile)) {
             throw new StackConfigError(`config file ${stackFile} does not exist`);
         }
-        const stackConfig = (readYaml(stackFile).config ?? {}) as Record<string, unknown>;
+        const stackConfig = configSection(stackFile, readYaml(stackFile));
         for (const [key, value] of Object.entries(stackConfig)) {
             config[qualify(key, projectName)] = asConfigString(key, value);
         }
