@@ -90,7 +90,7 @@ export const DEFAULTS = {
     aksSubnetPrefix: "10.76.1.0/24",
     privateEndpointSubnetPrefix: "10.76.2.0/26",
     nodeCount: 2,
-    nodeVmSize: "Standard_DS2_v2",
+    nodeVmSize: "Standard_D4ds_v5",
     apiServerAuthorizedIpRanges: [] as string[],
     serviceCidr: "10.0.0.0/16",
     deployerPrincipalType: "User" as PrincipalType,
@@ -128,6 +128,46 @@ const AZURE_RESERVED_PER_SUBNET = 5;
 const UPGRADE_SURGE_NODES = 1;
 const MAX_NODE_COUNT = 100;
 const MAX_WORKLOADS = 100;
+
+/** Azure's smallest IPv4 subnet (virtual network FAQ: "The smallest supported IPv4 subnet is /29"). */
+export const SMALLEST_SUBNET_PREFIX = 29;
+/**
+ * The largest service range Kubernetes accepts: kube-apiserver refuses more than 20 host bits
+ * ("for 32-bit addresses, the mask must be >= 12", cmd/kube-apiserver/app/options/validation.go).
+ */
+export const LARGEST_SERVICE_CIDR_PREFIX = 12;
+/**
+ * Ranges AKS keeps for itself: "AKS clusters can't use 169.254.0.0/16, 172.30.0.0/16, 172.31.0.0/16,
+ * or 192.0.2.0/24 for the Kubernetes service address range, pod address range, or cluster virtual
+ * network address range" (AKS docs, configure-kubenet and the Azure CNI overview).
+ */
+export const AKS_RESERVED_RANGES = ["169.254.0.0/16", "172.30.0.0/16", "172.31.0.0/16", "192.0.2.0/24"] as const;
+/**
+ * Ranges Azure refuses in a virtual network (virtual network FAQ): multicast, broadcast, loopback,
+ * link-local and the platform's DNS address.
+ */
+export const VNET_FORBIDDEN_RANGES = ["224.0.0.0/4", "255.255.255.255/32", "127.0.0.0/8", "169.254.0.0/16", "168.63.129.16/32"] as const;
+/**
+ * Namespaces the cluster already has or that AKS, its add-ons or this stack create for themselves: a
+ * workload's own Namespace resource would collide with them. Kubernetes creates default and the
+ * kube-* ones; AKS's Calico runs its operator in tigera-operator and Calico in calico-system; the
+ * Azure Policy add-on uses gatekeeper-system, application routing app-routing-system, the Istio
+ * add-on aks-istio-system, `az aks command invoke` aks-command (AKS docs, managed-namespaces and
+ * core-aks-concepts); this stack installs aad-pod-identity in aad-pod-identity.
+ */
+export const RESERVED_NAMESPACES = ["default", "aad-pod-identity", "calico-system", "tigera-operator", "gatekeeper-system", "app-routing-system", "aks-istio-system", "istio-system", "aks-command"] as const;
+/**
+ * The longest base name (`aiv-<stack>`) whose derived names Azure accepts: it is the cluster's DNS
+ * prefix, at most 54 characters (the AKS API's rule, as terraform-provider-azurerm validates it), and
+ * `aks-<base>` is the cluster's name, at most 63 (Azure's resource naming rules).
+ */
+export const MAX_BASE_NAME_LENGTH = 54;
+/** The workload names whose identity (`id-<base>-<name>`) would be one of the cluster's own identities. */
+export const CLUSTER_IDENTITY_SUFFIXES = ["aks", "aks-kubelet"] as const;
+/** The service account the demo's unbound Job runs as, in the workload's namespace. Exported for testing. */
+export function unboundServiceAccountName(workloadName: string): string {
+    return `${workloadName}-unbound`;
+}
 
 /**
  * A configuration problem. It extends RunError so that `pulumi up` prints only the message: one
@@ -220,6 +260,64 @@ export const SERVICE_ACCOUNT_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9
 /** Kubernetes label values. */
 export const LABEL_VALUE_PATTERN = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
 
+/** The parts of a container image reference. */
+export interface ImageReference {
+    /** Registry host with its optional port (`myregistry.example.com:5000`); absent for Docker Hub's short names. */
+    domain?: string;
+    /** Repository path below the registry (`mirror/node`). */
+    path: string;
+    tag?: string;
+    /** `algorithm:hex`, such as `sha256:…`. */
+    digest?: string;
+}
+
+// The reference grammar of the distribution project (github.com/distribution/reference, which
+// containerd and the kubelet parse image names with): a domain is a host with an optional port.
+const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+const DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?`;
+const IMAGE_REFERENCE = new RegExp(
+    `^(?:(${DOMAIN})/)?(${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)(?::([\\w][\\w.-]{0,127}))?(?:@([A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}))?$`,
+);
+/** The longest name (domain and path) the grammar allows. */
+const IMAGE_NAME_MAX_LENGTH = 255;
+/** Digest algorithms registered by the OCI image specification, with their hex lengths. */
+const DIGEST_HEX_LENGTHS: Readonly<Record<string, number>> = { sha256: 64, sha512: 128 };
+
+/**
+ * Parses a container image reference (`[domain[:port]/]path[:tag][@digest]`), or returns undefined
+ * when it is not one. A first component is the registry only when a path follows it. Exported for
+ * testing.
+ */
+export function parseImageReference(reference: string): ImageReference | undefined {
+    const match = IMAGE_REFERENCE.exec(reference);
+    if (match === null) {
+        return undefined;
+    }
+    const [, domain, path, tag, digest] = match;
+    const name = domain === undefined ? path : `${domain}/${path}`;
+    if (name.length > IMAGE_NAME_MAX_LENGTH) {
+        return undefined;
+    }
+    if (digest !== undefined) {
+        const [algorithm, hex] = digest.split(":");
+        if (DIGEST_HEX_LENGTHS[algorithm] !== hex.length || hex !== hex.toLowerCase()) {
+            return undefined;
+        }
+    }
+    return {
+        ...(domain === undefined ? {} : { domain }),
+        path,
+        ...(tag === undefined ? {} : { tag }),
+        ...(digest === undefined ? {} : { digest }),
+    };
+}
+
+/** True when a reference names one image for good: a digest, or a tag other than `latest`. Exported for testing. */
+export function isPinnedImageReference(reference: ImageReference | undefined): boolean {
+    return reference !== undefined && (reference.digest !== undefined || (reference.tag !== undefined && reference.tag !== "latest"));
+}
+
 /** Derives the lower-case resource name prefix from the stack name: `dev` becomes `aiv-dev`. */
 export function baseNameForStack(stack: string): string {
     const cleaned = stack
@@ -231,7 +329,13 @@ export function baseNameForStack(stack: string): string {
             `Invalid stack name ${showValue(stack)}: it must contain at least one letter or digit.`,
         );
     }
-    return `aiv-${cleaned}`;
+    const baseName = `aiv-${cleaned}`;
+    if (baseName.length > MAX_BASE_NAME_LENGTH) {
+        throw new ConfigError(
+            `Invalid stack name ${showValue(stack)}: the names derived from it would be too long for Azure (the cluster's DNS prefix ${baseName} is ${baseName.length} characters, at most ${MAX_BASE_NAME_LENGTH}); use a stack name of at most ${MAX_BASE_NAME_LENGTH - 4} letters, digits and hyphens.`,
+        );
+    }
+    return baseName;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -264,7 +368,11 @@ function configSchemas() {
     const namespaceSchema = text("the workload's Kubernetes namespace name")
         .max(63, "must be at most 63 characters")
         .regex(NAMESPACE_PATTERN, "must be a Kubernetes namespace name: lower-case letters, digits and '-', starting and ending with a letter or digit")
-        .refine((v) => v !== "default" && !v.startsWith("kube-"), "must not be 'default' or a 'kube-' namespace: workloads get a namespace of their own");
+        .refine((v) => v !== "default" && !v.startsWith("kube-"), "must not be 'default' or a 'kube-' namespace: workloads get a namespace of their own")
+        .refine(
+            (v) => !(RESERVED_NAMESPACES as readonly string[]).includes(v),
+            `must not be a namespace AKS, its add-ons or this stack create for themselves (${RESERVED_NAMESPACES.filter((n) => n !== "default").join(", ")})`,
+        );
 
     const workloadSchema = z.strictObject(
         {
@@ -297,7 +405,11 @@ function configSchemas() {
         aksSubnetPrefix: cidrSchema,
         privateEndpointSubnetPrefix: cidrSchema,
         nodeCount: wholeNumber(1, MAX_NODE_COUNT),
-        nodeVmSize: z.string().regex(/^Standard_[A-Za-z0-9_]+$/, "must be an Azure VM size such as Standard_DS2_v2"),
+        nodeVmSize: z
+            .string()
+            .regex(/^Standard_[A-Za-z0-9_-]+$/, "must be an Azure VM size such as Standard_D4ds_v5")
+            .refine((v) => !isUnsupportedSystemPoolSize(v), "is a B-series or Av1 size, which AKS does not support for system node pools; use a size such as Standard_D4ds_v5")
+            .refine((v) => (vmSizeVcpus(v) ?? 2) >= 2, "has fewer than 2 vCPUs, which AKS does not use for system node pools; use a size such as Standard_D4ds_v5"),
         protectStatefulResources: booleanString,
         apiServerAuthorizedIpRanges: z
             .array(
@@ -308,12 +420,20 @@ function configSchemas() {
                 "must be a JSON list of CIDR strings",
             )
             .max(200, "AKS accepts at most 200 ranges"),
-        serviceCidr: cidrSchema.refine((v) => (parseIpv4Cidr(v)?.[1] ?? 0) <= 24, "must be an IPv4 CIDR of at least /24 such as 10.0.0.0/16"),
+        serviceCidr: cidrSchema
+            .refine((v) => (parseIpv4Cidr(v)?.[1] ?? 0) <= 24, "must be an IPv4 CIDR of at least /24 such as 10.0.0.0/16")
+            .refine(
+                (v) => (parseIpv4Cidr(v)?.[1] ?? 0) >= LARGEST_SERVICE_CIDR_PREFIX,
+                `must be no larger than /${LARGEST_SERVICE_CIDR_PREFIX}: Kubernetes refuses service ranges of more than 20 host bits`,
+            ),
         deployerPrincipalType: z.enum(PRINCIPAL_TYPES, `must be one of ${PRINCIPAL_TYPES.join(", ")}`),
         verifierImage: z
             .string()
-            .regex(/^[a-z0-9][a-z0-9._\/-]*(:[A-Za-z0-9._-]+)?(@sha256:[a-f0-9]{64})?$/, "must be an image reference such as node:22.14.0-alpine3.21")
-            .refine((v) => /:[A-Za-z0-9._-]+$|@sha256:/.test(v) && !/:latest$/.test(v), "must be pinned to a version tag or digest, not latest"),
+            .refine(
+                (v) => parseImageReference(v) !== undefined,
+                "must be an image reference such as node:22.14.0-alpine3.21 or myregistry.example.com:5000/mirror/node:22.14.0-alpine3.21",
+            )
+            .refine((v) => isPinnedImageReference(parseImageReference(v)), "must be pinned to a version tag or digest, not latest"),
         workloads: z
             .array(workloadSchema, "must be a JSON list of objects with name and namespace")
             .min(1, "must list at least one workload")
@@ -389,7 +509,10 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
     const workloadEntries =
         raw.workloads === undefined ? DEFAULTS.workloads : check("workloads", schemas.workloads, parseJson("workloads", raw.workloads));
 
+    checkReservedRanges("vnetAddressSpace", network.vnetAddressSpace, VNET_FORBIDDEN_RANGES, "Azure does not allow in a virtual network");
+    checkReservedRanges("vnetAddressSpace", network.vnetAddressSpace, AKS_RESERVED_RANGES, "AKS reserves");
     checkSubnets(network);
+    checkReservedRanges("serviceCidr", serviceCidr, AKS_RESERVED_RANGES, "AKS reserves");
     if (cidrsOverlap(serviceCidr, network.vnetAddressSpace)) {
         fail(projectKey("serviceCidr"), serviceCidr, `must not overlap vnetAddressSpace ${network.vnetAddressSpace}: Kubernetes service addresses must not be routable in the VNet`);
     }
@@ -417,6 +540,7 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
     checkUnique(workloads, "name");
     checkUnique(workloads, "namespace");
     checkUnique(workloads, "bindingSelector");
+    workloads.forEach((w, index) => checkStackNames(w, index, baseName));
 
     return {
         stack: context.stack,
@@ -439,6 +563,9 @@ function checkSubnets(network: NetworkConfig): void {
         ["privateEndpointSubnetPrefix", network.privateEndpointSubnetPrefix],
     ] as const;
     for (const [key, prefix] of subnets) {
+        if (requireCidr(prefix)[1] > SMALLEST_SUBNET_PREFIX) {
+            fail(projectKey(key), prefix, `must be a /${SMALLEST_SUBNET_PREFIX} or larger: Azure's smallest IPv4 subnet is /${SMALLEST_SUBNET_PREFIX}`);
+        }
         if (!cidrContains(network.vnetAddressSpace, prefix)) {
             fail(projectKey(key), prefix, `must lie inside vnetAddressSpace ${network.vnetAddressSpace}`);
         }
@@ -446,6 +573,48 @@ function checkSubnets(network: NetworkConfig): void {
     if (cidrsOverlap(network.aksSubnetPrefix, network.privateEndpointSubnetPrefix)) {
         fail(projectKey("privateEndpointSubnetPrefix"), network.privateEndpointSubnetPrefix, `must not overlap aksSubnetPrefix ${network.aksSubnetPrefix}`);
     }
+}
+
+/** Refuses a range that overlaps one of `reserved`, which `who` keeps for itself. */
+function checkReservedRanges(key: ConfigKey, cidr: string, reserved: readonly string[], who: string): void {
+    const clash = reserved.find((range) => cidrsOverlap(cidr, range));
+    if (clash !== undefined) {
+        fail(projectKey(key), cidr, `must not overlap ${clash}, which ${who}`);
+    }
+}
+
+/** Refuses a workload whose names would be names the stack derives for itself. */
+function checkStackNames(workload: WorkloadConfig, index: number, baseName: string): void {
+    if ((CLUSTER_IDENTITY_SUFFIXES as readonly string[]).includes(workload.name)) {
+        fail(describePath("workloads", [index, "name"]), workload.name, `its identity id-${baseName}-${workload.name} would be one of the cluster's own identities; choose another name`);
+    }
+    if (workload.serviceAccount === "default") {
+        fail(
+            describePath("workloads", [index, "serviceAccount"]),
+            workload.serviceAccount,
+            "is the account Kubernetes creates in every namespace, which every pod without an account of its own runs as; give the workload an account of its own",
+        );
+    }
+    if (workload.serviceAccount === unboundServiceAccountName(workload.name)) {
+        fail(describePath("workloads", [index, "serviceAccount"]), workload.serviceAccount, "is the account of the workload's unbound verification Job; choose another name");
+    }
+}
+
+/** Azure VM sizes AKS does not support for system node pools: B-series and the first A series. Exported for testing. */
+export function isUnsupportedSystemPoolSize(vmSize: string): boolean {
+    return /^Standard_B/i.test(vmSize) || /^Standard_A\d+$/i.test(vmSize);
+}
+
+/**
+ * The vCPUs an Azure VM size's name states (`Standard_D4ds_v5`: 4; a constrained-core size such as
+ * `Standard_E8-2ds_v5`: 2), or undefined when the name does not follow the pattern. Exported for testing.
+ */
+export function vmSizeVcpus(vmSize: string): number | undefined {
+    const match = /^Standard_[A-Za-z]+(\d+)(?:-(\d+))?/.exec(vmSize);
+    if (match === null) {
+        return undefined;
+    }
+    return Number(match[2] ?? match[1]);
 }
 
 function checkUnique(workloads: WorkloadConfig[], field: keyof WorkloadConfig): void {

@@ -27,7 +27,7 @@ describe("parseConfig with no project keys set", () => {
         expect(config.network).toEqual({ vnetAddressSpace: "10.76.0.0/22", aksSubnetPrefix: "10.76.1.0/24", privateEndpointSubnetPrefix: "10.76.2.0/26" });
         expect(config.cluster).toEqual({
             nodeCount: 2,
-            nodeVmSize: "Standard_DS2_v2",
+            nodeVmSize: "Standard_D4ds_v5",
             apiServerAuthorizedIpRanges: [],
             serviceCidr: "10.0.0.0/16",
             dnsServiceIp: "10.0.0.10",
@@ -135,6 +135,33 @@ describe("parseConfig refuses bad values with one line naming the key, the value
         ["a verifier image on latest", { verifierImage: "node:latest" }, 'aks-identity-vault:verifierImage = "node:latest"', "pinned"],
         ["a verifier image without a tag", { verifierImage: "node" }, 'aks-identity-vault:verifierImage = "node"', "pinned"],
         ["a VM size that is not one", { nodeVmSize: "large" }, 'aks-identity-vault:nodeVmSize = "large"', "Azure VM size"],
+        // What Azure, AKS or Kubernetes would refuse later, refused first.
+        ["a service CIDR larger than /12", { serviceCidr: "10.0.0.0/11" }, 'aks-identity-vault:serviceCidr = "10.0.0.0/11"', "no larger than /12: Kubernetes refuses service ranges of more than 20 host bits"],
+        ["a service CIDR in a range AKS reserves", { serviceCidr: "172.30.0.0/16" }, 'aks-identity-vault:serviceCidr = "172.30.0.0/16"', "must not overlap 172.30.0.0/16, which AKS reserves"],
+        ["a service CIDR around a range AKS reserves", { serviceCidr: "172.16.0.0/12" }, 'aks-identity-vault:serviceCidr = "172.16.0.0/12"', "must not overlap 172.30.0.0/16"],
+        ["a service CIDR on the link-local range", { serviceCidr: "169.254.0.0/16" }, 'aks-identity-vault:serviceCidr = "169.254.0.0/16"', "must not overlap 169.254.0.0/16, which AKS reserves"],
+        ["a service CIDR on the documentation range", { serviceCidr: "192.0.2.0/24" }, 'aks-identity-vault:serviceCidr = "192.0.2.0/24"', "must not overlap 192.0.2.0/24"],
+        ["a VNet on the link-local range", { vnetAddressSpace: "169.254.0.0/22" }, 'aks-identity-vault:vnetAddressSpace = "169.254.0.0/22"', "Azure does not allow in a virtual network"],
+        ["a VNet on loopback", { vnetAddressSpace: "127.0.0.0/16" }, 'aks-identity-vault:vnetAddressSpace = "127.0.0.0/16"', "must not overlap 127.0.0.0/8"],
+        ["a VNet holding Azure's DNS address", { vnetAddressSpace: "168.63.128.0/22" }, 'aks-identity-vault:vnetAddressSpace = "168.63.128.0/22"', "must not overlap 168.63.129.16/32"],
+        ["a VNet in a range AKS reserves", { vnetAddressSpace: "172.31.0.0/22" }, 'aks-identity-vault:vnetAddressSpace = "172.31.0.0/22"', "which AKS reserves"],
+        ["an endpoint subnet smaller than /29", { privateEndpointSubnetPrefix: "10.76.2.0/30" }, 'aks-identity-vault:privateEndpointSubnetPrefix = "10.76.2.0/30"', "/29 or larger: Azure's smallest IPv4 subnet is /29"],
+        ["an AKS subnet smaller than /29", { aksSubnetPrefix: "10.76.1.0/31" }, 'aks-identity-vault:aksSubnetPrefix = "10.76.1.0/31"', "/29 or larger"],
+        ["a workload named after the cluster's identity", { workloads: '[{"name":"aks","namespace":"a"}]' }, 'aks-identity-vault:workloads[0].name = "aks"', "its identity id-aiv-dev-aks would be one of the cluster's own identities"],
+        ["a workload named after the kubelet's identity", { workloads: '[{"name":"aks-kubelet","namespace":"a"}]' }, 'aks-identity-vault:workloads[0].name = "aks-kubelet"', "id-aiv-dev-aks-kubelet"],
+        ["the namespace of aad-pod-identity, in any mode", { workloads: '[{"name":"alpha","namespace":"aad-pod-identity"}]' }, 'aks-identity-vault:workloads[0].namespace = "aad-pod-identity"', "AKS, its add-ons or this stack create"],
+        ["the namespace of AKS's Calico", { workloads: '[{"name":"alpha","namespace":"calico-system"}]' }, 'aks-identity-vault:workloads[0].namespace = "calico-system"', "calico-system"],
+        ["the namespace of the Azure Policy add-on", { workloads: '[{"name":"alpha","namespace":"gatekeeper-system"}]' }, 'aks-identity-vault:workloads[0].namespace = "gatekeeper-system"', "gatekeeper-system"],
+        ["the default service account", { workloads: '[{"name":"alpha","namespace":"a","serviceAccount":"default"}]' }, 'aks-identity-vault:workloads[0].serviceAccount = "default"', "Kubernetes creates in every namespace"],
+        ["the unbound Job's service account", { workloads: '[{"name":"alpha","namespace":"a","serviceAccount":"alpha-unbound"}]' }, 'aks-identity-vault:workloads[0].serviceAccount = "alpha-unbound"', "unbound verification Job"],
+        ["a B-series VM size", { nodeVmSize: "Standard_B4ms" }, 'aks-identity-vault:nodeVmSize = "Standard_B4ms"', "B-series or Av1"],
+        ["an Av1 VM size", { nodeVmSize: "Standard_A4" }, 'aks-identity-vault:nodeVmSize = "Standard_A4"', "B-series or Av1"],
+        ["a one-vCPU VM size", { nodeVmSize: "Standard_D1_v2" }, 'aks-identity-vault:nodeVmSize = "Standard_D1_v2"', "fewer than 2 vCPUs"],
+        ["a constrained-core size with one vCPU", { nodeVmSize: "Standard_E4-1ds_v5" }, 'aks-identity-vault:nodeVmSize = "Standard_E4-1ds_v5"', "fewer than 2 vCPUs"],
+        ["an image digest of the wrong length", { verifierImage: `node@sha256:${"a".repeat(63)}` }, "aks-identity-vault:verifierImage", "image reference"],
+        ["an image with an upper-case repository", { verifierImage: "Node:22.1" }, 'aks-identity-vault:verifierImage = "Node:22.1"', "image reference"],
+        ["an image tag of 129 characters", { verifierImage: `node:${"a".repeat(129)}` }, "aks-identity-vault:verifierImage", "image reference"],
+        ["an image from a mirror with a port but no tag", { verifierImage: "myregistry.example.com:5000/mirror/node" }, 'aks-identity-vault:verifierImage = "myregistry.example.com:5000/mirror/node"', "pinned"],
     ];
 
     test.each(cases)("%s", (_label, raw, named, allowed) => {
@@ -154,6 +181,13 @@ describe("parseConfig refuses bad values with one line naming the key, the value
 
     test("a stack name with no letters or digits is refused", () => {
         expect(() => baseNameForStack("--")).toThrow(ConfigError);
+    });
+
+    test("a stack name whose derived names would be too long for Azure is refused, naming the limit", () => {
+        expect(baseNameForStack("s".repeat(50))).toHaveLength(54);
+        expect(() => baseNameForStack("s".repeat(51))).toThrow(
+            `Invalid stack name "${"s".repeat(51)}": the names derived from it would be too long for Azure (the cluster's DNS prefix aiv-${"s".repeat(51)} is 55 characters, at most 54); use a stack name of at most 50 letters, digits and hyphens.`,
+        );
     });
 
     test("the error hides its stack trace from pulumi (a RunError)", () => {
@@ -235,10 +269,10 @@ describe("each refusal is one line naming the key, the value and what is allowed
         ["selector of 64 characters", workload({ bindingSelector: "a".repeat(64) }), `Invalid config ${KEY}:workloads[0].bindingSelector = "${"a".repeat(64)}": must be at most 63 characters.`],
         ["service account with '.-'", workload({ serviceAccount: "a.-b" }), `Invalid config ${KEY}:workloads[0].serviceAccount = "a.-b": must be a Kubernetes service account name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit.`],
         ["service account of 254 characters", workload({ serviceAccount: "a".repeat(254) }), `Invalid config ${KEY}:workloads[0].serviceAccount = "${"a".repeat(76)}...: must be at most 253 characters.`],
-        ["VM size with a prefix", { nodeVmSize: "xStandard_D2" }, `Invalid config ${KEY}:nodeVmSize = "xStandard_D2": must be an Azure VM size such as Standard_DS2_v2.`],
-        ["VM size with a space", { nodeVmSize: "Standard_D2 v2" }, `Invalid config ${KEY}:nodeVmSize = "Standard_D2 v2": must be an Azure VM size such as Standard_DS2_v2.`],
-        ["image starting with '_'", { verifierImage: "_node:22.1" }, `Invalid config ${KEY}:verifierImage = "_node:22.1": must be an image reference such as node:22.14.0-alpine3.21.`],
-        ["image with a space", { verifierImage: "node:22.1 x" }, `Invalid config ${KEY}:verifierImage = "node:22.1 x": must be an image reference such as node:22.14.0-alpine3.21.`],
+        ["VM size with a prefix", { nodeVmSize: "xStandard_D2" }, `Invalid config ${KEY}:nodeVmSize = "xStandard_D2": must be an Azure VM size such as Standard_D4ds_v5.`],
+        ["VM size with a space", { nodeVmSize: "Standard_D2 v2" }, `Invalid config ${KEY}:nodeVmSize = "Standard_D2 v2": must be an Azure VM size such as Standard_D4ds_v5.`],
+        ["image starting with '_'", { verifierImage: "_node:22.1" }, `Invalid config ${KEY}:verifierImage = "_node:22.1": must be an image reference such as node:22.14.0-alpine3.21 or myregistry.example.com:5000/mirror/node:22.14.0-alpine3.21.`],
+        ["image with a space", { verifierImage: "node:22.1 x" }, `Invalid config ${KEY}:verifierImage = "node:22.1 x": must be an image reference such as node:22.14.0-alpine3.21 or myregistry.example.com:5000/mirror/node:22.14.0-alpine3.21.`],
         ["authorized range not a string", { apiServerAuthorizedIpRanges: "[5]" }, `Invalid config ${KEY}:apiServerAuthorizedIpRanges[0] = 5: must be a string.`],
         ["service CIDR smaller than /24", { serviceCidr: "172.16.0.0/25" }, `Invalid config ${KEY}:serviceCidr = "172.16.0.0/25": must be an IPv4 CIDR of at least /24 such as 10.0.0.0/16.`],
         ["node count not a number", { nodeCount: "x" }, `Invalid config ${KEY}:nodeCount = "x": must be a whole number from 1 to 100.`],
@@ -280,6 +314,16 @@ describe("each refusal is one line naming the key, the value and what is allowed
         ["a one-letter selector", workload({ bindingSelector: "a" })],
         ["a /24 service CIDR", { serviceCidr: "172.16.0.0/24" }],
         ["as many nodes as the AKS subnet fits", { nodeCount: String(maxNodesForSubnet(DEFAULTS.aksSubnetPrefix)) }],
+        ["a /12 service CIDR", { serviceCidr: "10.16.0.0/12" }],
+        ["a /29 endpoint subnet", { privateEndpointSubnetPrefix: "10.76.2.0/29" }],
+        ["a service CIDR next to the ranges AKS reserves", { serviceCidr: "172.29.0.0/16" }],
+        ["a verifier image from a mirror with a port", { verifierImage: "myregistry.example.com:5000/mirror/node:22.14.0-alpine3.21" }],
+        ["a verifier image from localhost with a port", { verifierImage: "localhost:5000/node:22" }],
+        ["a verifier image pinned by a sha512 digest", { verifierImage: `node@sha512:${"b".repeat(128)}` }],
+        ["a two-vCPU VM size", { nodeVmSize: "Standard_D2s_v5" }],
+        ["an Av2 VM size", { nodeVmSize: "Standard_A2_v2" }],
+        ["a workload whose name only starts like the cluster's identity", { workloads: '[{"name":"aks-team","namespace":"a"}]' }],
+        ["another workload's unbound account", { workloads: '[{"name":"alpha","namespace":"a","serviceAccount":"beta-unbound"}]' }],
     ])("accepts %s", (_case, raw) => {
         expect(() => parse(raw)).not.toThrow();
     });
