@@ -64,6 +64,59 @@ export interface RunOptions {
     config: Record<string, string>;
 }
 
+/** The SDK module whose `registerResource` every resource constructor calls, synchronously. */
+interface ResourceRuntime {
+    registerResource: (res: unknown, parent: unknown, type: string, name: string, ...rest: unknown[]) => void;
+}
+
+/**
+ * Notes, until the returned function is called, the order in which resources are declared (type and
+ * name): the program's own order. The order registrations reach the engine is not: a resource is
+ * sent once everything it depends on has an URN, and a dynamic provider's serialization finishes
+ * when the inspector answers, so that order changes with timing.
+ */
+function noteDeclarationOrder(order: Map<string, number>): () => void {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const runtime = require("@pulumi/pulumi/runtime/resource") as ResourceRuntime;
+    const original = runtime.registerResource;
+    runtime.registerResource = function (this: unknown, res, parent, type, name, ...rest) {
+        const key = `${type}::${name}`;
+        if (!order.has(key)) {
+            order.set(key, order.size);
+        }
+        return original.call(this, res, parent, type, name, ...rest);
+    };
+    return () => {
+        runtime.registerResource = original;
+    };
+}
+
+/**
+ * The steps in the order the program declared their resources, each default provider just before
+ * the first resource that uses it; resources declared outside `order` keep their registration order
+ * after those that are in it. Exported for testing.
+ */
+export function inDeclarationOrder(steps: readonly Step[], order: ReadonlyMap<string, number>): Step[] {
+    const isDefaultProvider = (s: Step) => s.newState.type.startsWith("pulumi:providers:") && !order.has(`${s.newState.type}::${s.urn.slice(s.urn.lastIndexOf("::") + 2)}`);
+    const rank = (s: Step, index: number) => order.get(`${s.newState.type}::${s.urn.slice(s.urn.lastIndexOf("::") + 2)}`) ?? order.size + index;
+    const resources = steps
+        .map((s, index) => ({ s, index }))
+        .filter(({ s }) => !isDefaultProvider(s))
+        .sort((a, b) => rank(a.s, a.index) - rank(b.s, b.index))
+        .map(({ s }) => s);
+    const pending = new Map(steps.filter(isDefaultProvider).map((p) => [p.urn, p]));
+    const ordered: Step[] = [];
+    for (const s of resources) {
+        const provider = pending.get(s.newState.provider.slice(0, s.newState.provider.lastIndexOf("::")));
+        if (provider !== undefined) {
+            ordered.push(provider);
+            pending.delete(provider.urn);
+        }
+        ordered.push(s);
+    }
+    return [...ordered, ...pending.values()];
+}
+
 /** Turns wire-format values into what `pulumi preview --json` prints; secrets become "[secret]". */
 export function planValue(value: unknown): unknown {
     if (value === UNKNOWN) {
@@ -254,6 +307,8 @@ export async function record(options: RunOptions, program: () => Record<string, 
     // the Stack, so that the SDK's promises derived from the Stack's outputs do not reject
     // unhandled, and rethrown once the runtime has settled.
     let programError: unknown;
+    const declared = new Map<string, number>();
+    const stopNoting = noteDeclarationOrder(declared);
     try {
         await pulumi.runtime.runInPulumiStack(async () => {
             try {
@@ -267,6 +322,7 @@ export async function record(options: RunOptions, program: () => Record<string, 
         // providers, which runs before their registration request is sent.
         await pulumi.runtime.disconnect();
     } finally {
+        stopNoting();
         Error.stackTraceLimit = stackTraceLimit;
         restoreConsole();
     }
@@ -279,7 +335,7 @@ export async function record(options: RunOptions, program: () => Record<string, 
         throw new Error(`registrations without a URN: ${missing.map((s) => s.newState.type).join(", ")}`);
     }
     return {
-        steps,
+        steps: inDeclarationOrder(steps, declared),
         outputs: Object.fromEntries(Object.keys(stackOutputs).sort().map((k) => [k, stackOutputs[k]])),
         diagnostics,
         changeSummary: { create: steps.length },
