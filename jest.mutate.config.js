@@ -15,6 +15,7 @@ module.exports = {
         "**/tests/labelGuard.test.ts",
         "**/tests/podIdentityArm.test.ts",
         "**/tests/podIdentityAttachment.test.ts",
+        "**/tests/clusterAccess.test.ts",
     ],
     globalSetup: undefined,
     globalTeardown: undefined,

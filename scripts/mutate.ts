@@ -38,7 +38,7 @@ export const CHUNKS: Chunk[] = [
             "components/secureKeyVault.ts",
         ],
     },
-    { name: "cluster", files: ["components/aksCluster.ts", "components/demoWorkloads.ts", "components/aadPodIdentity.ts"] },
+    { name: "cluster", files: ["components/aksCluster.ts", "components/demoWorkloads.ts", "components/aadPodIdentity.ts", "components/waits.ts", "components/clusterAccess.ts"] },
     { name: "binding", files: ["components/podIdentityBinding.ts", "components/podIdentityAttachment.ts"] },
     { name: "arm", files: ["components/podIdentityArm.ts"] },
 ];

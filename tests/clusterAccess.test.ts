@@ -1,0 +1,312 @@
+// The deployer-access wait: reading a kubeconfig, running its credential plugin as client-go does,
+// and asking a loopback fake of the API server with SelfSubjectAccessReviews until the deployer's
+// grant applies, within a budget; then the wait's dynamic provider and the propagation delay's.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { kubeconfigForAzureCli } from "../components/aksCluster";
+import {
+    AccessCheck,
+    AccessReviewError,
+    accessReviewBody,
+    describeCheck,
+    endpointFromKubeconfig,
+    isRetryableStatus,
+    reviewOutcome,
+    runExecPlugin,
+    tokenFromExecCredential,
+    waitForAccess,
+} from "../components/clusterAccess";
+import { checkAccessWaitInputs, checkDelayInputs, createAccessWaitProvider, createDelayProvider, diffAccessWait, diffDelay, serverOf } from "../components/waits";
+import { FAKE_KUBE_TOKEN, FakeKubernetesApi } from "./fakes/kubernetes";
+import { userKubeconfig } from "./mocks";
+
+const PLUGIN = path.join(__dirname, "fakes", "execCredential.js");
+const NAMESPACES: AccessCheck = { verb: "create", group: "", resource: "namespaces" };
+/** Fast rounds for the fake; the budget is reached only where a test waits it out. */
+const FAST = { budgetMs: 3_000, intervalMs: 20, requestTimeoutMs: 2_000 };
+
+let api: FakeKubernetesApi;
+let dir: string;
+beforeAll(async () => {
+    api = await FakeKubernetesApi.start();
+});
+afterAll(async () => {
+    await api.close();
+});
+beforeEach(() => {
+    api.reset();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "aiv-access-"));
+});
+afterEach(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A kubeconfig for the fake whose exec plugin is the fake plugin, with these extra env entries. */
+function kubeconfig(env: Record<string, string> = {}, ca?: string): string {
+    const entries = Object.entries({ FAKE_EXEC_TOKEN: FAKE_KUBE_TOKEN, ...env }).map(([name, value]) => ({ name, value }));
+    return api.kubeconfig({ command: process.execPath, args: [PLUGIN, "get-token", "--login", "azurecli"], env: entries }, ca);
+}
+
+/** The exec infos the fake plugin was run with, one per run. */
+function pluginRuns(log: string): Array<{ info: Record<string, unknown>; args: string[] }> {
+    return fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { info: Record<string, unknown>; args: string[] }) : [];
+}
+
+describe("reading the kubeconfig", () => {
+    test("the AKS kubeconfig, switched to the Azure CLI, names the server, its CA and kubelogin", () => {
+        const endpoint = endpointFromKubeconfig(kubeconfigForAzureCli(userKubeconfig("aks-aiv-dev")));
+        expect(endpoint.server).toBe("https://aks-aiv-dev-dns-00000000.hcp.uksouth.azmk8s.io:443");
+        expect(endpoint.certificateAuthority).toBe("-----BEGIN CERTIFICATE-----");
+        expect(endpoint.credential).toEqual({
+            exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "kubelogin", args: ["get-token", "--login", "azurecli", "--server-id", "6dae42f8-4368-4678-94ff-3960e28e3630"], env: [] },
+        });
+    });
+
+    test("a static token, the first context when none is current, and exec env entries", () => {
+        const config = ["clusters:", "- name: c", "  cluster:", "    server: https://api.example:6443", "contexts:", "- name: x", "  context: {cluster: c, user: u}", "users:", "- name: u", "  user: {token: t0k}", ""].join("\n");
+        expect(endpointFromKubeconfig(config)).toEqual({ server: "https://api.example:6443", credential: { token: "t0k" } });
+        expect(endpointFromKubeconfig(kubeconfig({ A: "1" })).credential).toMatchObject({ exec: { env: [{ name: "FAKE_EXEC_TOKEN", value: FAKE_KUBE_TOKEN }, { name: "A", value: "1" }] } });
+    });
+
+    test.each([
+        ["not YAML", "a: [", "the kubeconfig is not YAML"],
+        ["not a mapping", "- a", "the kubeconfig is not a YAML mapping"],
+        ["no context", "clusters: []", "the kubeconfig has no context"],
+        ["a context naming no cluster", "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\n", 'the kubeconfig has no cluster named "c"'],
+        ["a plain HTTP server", "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\nclusters:\n- name: c\n  cluster: {server: 'http://api'}\nusers:\n- name: u\n  user: {token: t}\n", 'the kubeconfig\'s server "http://api" is not an https URL'],
+        ["a user without credentials", "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\nclusters:\n- name: c\n  cluster: {server: 'https://api'}\nusers:\n- name: u\n  user: {}\n", "neither an exec plugin nor a token"],
+        ["an exec plugin without a command", "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\nclusters:\n- name: c\n  cluster: {server: 'https://api'}\nusers:\n- name: u\n  user: {exec: {args: []}}\n", "names no command"],
+    ])("refuses %s", (_label, text, message) => {
+        expect(() => endpointFromKubeconfig(text)).toThrow(message);
+    });
+});
+
+describe("the credential plugin's answer and the review", () => {
+    const v1 = "client.authentication.k8s.io/v1";
+
+    test("an ExecCredential's token and expiry", () => {
+        const text = JSON.stringify({ kind: "ExecCredential", apiVersion: v1, status: { token: "abc", expirationTimestamp: "2030-01-01T00:00:00Z" } });
+        expect(tokenFromExecCredential(text, v1)).toEqual({ token: "abc", expiresAt: Date.parse("2030-01-01T00:00:00Z") });
+        expect(tokenFromExecCredential(JSON.stringify({ kind: "ExecCredential", apiVersion: v1, status: { token: "abc" } }), v1)).toEqual({ token: "abc" });
+    });
+
+    test.each([
+        ["not JSON", "token", "printed no JSON ExecCredential"],
+        ["another version", JSON.stringify({ kind: "ExecCredential", apiVersion: "client.authentication.k8s.io/v1beta1", status: { token: "a" } }), "no ExecCredential of client.authentication.k8s.io/v1"],
+        ["a client certificate", JSON.stringify({ kind: "ExecCredential", apiVersion: "client.authentication.k8s.io/v1", status: { clientCertificateData: "x" } }), "has no status.token"],
+    ])("refuses %s", (_label, text, message) => {
+        expect(() => tokenFromExecCredential(text, v1)).toThrow(message);
+    });
+
+    test("the review asks about one verb on one resource, cluster-wide or in a namespace", () => {
+        expect(accessReviewBody(NAMESPACES)).toEqual({ apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview", spec: { resourceAttributes: { verb: "create", group: "", resource: "namespaces" } } });
+        expect(accessReviewBody({ verb: "create", group: "batch", resource: "jobs", namespace: "alpha" }).spec).toEqual({ resourceAttributes: { verb: "create", group: "batch", resource: "jobs", namespace: "alpha" } });
+        expect(describeCheck(NAMESPACES)).toBe("create namespaces");
+        expect(describeCheck({ verb: "create", group: "batch", resource: "jobs", namespace: "alpha" })).toBe("create jobs.batch in alpha");
+    });
+
+    test("the API server's answer: allowed or not, with the reason; errors that may pass and those that will not", () => {
+        expect(reviewOutcome(201, JSON.stringify({ status: { allowed: true } }))).toEqual({ allowed: true });
+        expect(reviewOutcome(200, JSON.stringify({ status: { allowed: false, reason: "no role" } }))).toEqual({ allowed: false, reason: "no role" });
+        const error = (status: number, body: string) => {
+            try {
+                reviewOutcome(status, body);
+            } catch (e) {
+                return e instanceof AccessReviewError ? [e.message, e.status, e.retryable] : e;
+            }
+            return "no error";
+        };
+        expect(error(403, JSON.stringify({ kind: "Status", message: "forbidden: propagating" }))).toEqual(["the API server answered HTTP 403: forbidden: propagating", 403, true]);
+        expect(error(404, "not here")).toEqual(["the API server answered HTTP 404: not here", 404, false]);
+        expect(error(201, "{")).toEqual(["the API server's answer is not JSON", 201, false]);
+        expect(error(201, "{}")).toEqual(["the API server's answer has no status.allowed", 201, false]);
+        expect([401, 403, 408, 429, 500, 503].map(isRetryableStatus)).toEqual([true, true, true, true, true, true]);
+        expect([400, 404, 422].map(isRetryableStatus)).toEqual([false, false, false]);
+    });
+});
+
+describe("running the credential plugin", () => {
+    test("as client-go does: its args and env, KUBERNETES_EXEC_INFO of its version, non-interactive", async () => {
+        const log = path.join(dir, "runs.log");
+        const endpoint = endpointFromKubeconfig(kubeconfig({ FAKE_EXEC_LOG: log }));
+        if (!("exec" in endpoint.credential)) {
+            throw new Error("expected an exec plugin");
+        }
+        const token = await runExecPlugin(endpoint.credential.exec, 5_000);
+        expect(token.token).toBe(FAKE_KUBE_TOKEN);
+        expect(token.expiresAt).toBeGreaterThan(Date.now());
+        expect(pluginRuns(log)).toEqual([{ info: { apiVersion: "client.authentication.k8s.io/v1beta1", kind: "ExecCredential", spec: { interactive: false } }, args: ["get-token", "--login", "azurecli"] }]);
+    });
+
+    test("a plugin that fails is reported with its last line, and is not retried", async () => {
+        const log = path.join(dir, "runs.log");
+        const endpoint = endpointFromKubeconfig(kubeconfig({ FAKE_EXEC_FAIL: "1", FAKE_EXEC_LOG: log }));
+        await expect(waitForAccess(endpoint, [NAMESPACES], FAST)).rejects.toThrow(`the credential plugin ${process.execPath} exited 1: ERROR: Please run 'az login' to setup account.`);
+        expect(pluginRuns(log)).toHaveLength(1);
+        expect(api.reviews).toEqual([]);
+    });
+
+    test("a plugin that is not installed says where to look", async () => {
+        await expect(runExecPlugin({ apiVersion: "client.authentication.k8s.io/v1", command: "kubelogin-not-installed-here", args: [], env: [] }, 5_000)).rejects.toThrow(
+            "the credential plugin kubelogin-not-installed-here could not be started: spawn kubelogin-not-installed-here ENOENT (is kubelogin-not-installed-here on the PATH? AKS with Entra ID needs kubelogin)",
+        );
+    });
+});
+
+describe("waiting for the deployer's access, against the fake API server", () => {
+    test("ends at the first review that allows, asked as the deployer with its bearer token", async () => {
+        const granted = await waitForAccess(endpointFromKubeconfig(kubeconfig()), [NAMESPACES], FAST);
+        expect(granted.rounds).toBe(1);
+        expect(api.reviews).toEqual([{ authorization: `Bearer ${FAKE_KUBE_TOKEN}`, contentType: "application/json", body: accessReviewBody(NAMESPACES), status: 201 }]);
+    });
+
+    test("asks again while the grant propagates, and ends when it applies; the token is fetched once", async () => {
+        api.deniedRounds = 3;
+        const log = path.join(dir, "runs.log");
+        const granted = await waitForAccess(endpointFromKubeconfig(kubeconfig({ FAKE_EXEC_LOG: log })), [NAMESPACES], FAST);
+        expect(granted.rounds).toBe(4);
+        expect(api.reviews.map((r) => r.status)).toEqual([201, 201, 201, 201]);
+        expect(pluginRuns(log)).toHaveLength(1);
+    });
+
+    test("every check must be allowed in one round", async () => {
+        const checks = [NAMESPACES, { verb: "create", group: "admissionregistration.k8s.io", resource: "validatingadmissionpolicies" }];
+        await waitForAccess(endpointFromKubeconfig(kubeconfig()), checks, FAST);
+        expect(api.reviews.map((r) => r.body)).toEqual(checks.map(accessReviewBody));
+    });
+
+    test("throttling, server errors and a 403 on the review itself are asked again", async () => {
+        api.script = [{ status: 429 }, { status: 503 }, { status: 403, body: "selfsubjectaccessreviews is forbidden" }];
+        const granted = await waitForAccess(endpointFromKubeconfig(kubeconfig()), [NAMESPACES], FAST);
+        expect(granted.rounds).toBe(4);
+        expect(api.reviews.map((r) => r.status)).toEqual([429, 503, 403, 201]);
+    });
+
+    test("a 401 fetches a new token before the next round", async () => {
+        api.script = [{ status: 401, body: "Unauthorized" }];
+        const log = path.join(dir, "runs.log");
+        await waitForAccess(endpointFromKubeconfig(kubeconfig({ FAKE_EXEC_LOG: log })), [NAMESPACES], FAST);
+        expect(pluginRuns(log)).toHaveLength(2);
+    });
+
+    test("a token about to expire is fetched again", async () => {
+        api.deniedRounds = 1;
+        const log = path.join(dir, "runs.log");
+        await waitForAccess(endpointFromKubeconfig(kubeconfig({ FAKE_EXEC_LOG: log, FAKE_EXEC_EXPIRY: new Date(Date.now() + 30_000).toISOString() })), [NAMESPACES], FAST);
+        expect(pluginRuns(log)).toHaveLength(2);
+    });
+
+    test("an answer that will not change fails at once, naming it", async () => {
+        api.script = [{ status: 404, body: "the server could not find the requested resource" }];
+        await expect(waitForAccess(endpointFromKubeconfig(kubeconfig()), [NAMESPACES], FAST)).rejects.toThrow("the API server answered HTTP 404: the server could not find the requested resource");
+        expect(api.reviews).toHaveLength(1);
+    });
+
+    test("gives up within its budget, naming the server, what is still refused and the authorizer's last reason", async () => {
+        api.deniedRounds = Infinity;
+        const started = Date.now();
+        const failure = waitForAccess(endpointFromKubeconfig(kubeconfig()), [NAMESPACES], { budgetMs: 400, intervalMs: 50, requestTimeoutMs: 2_000 });
+        await expect(failure).rejects.toThrow(
+            new RegExp(`^the API server ${api.url.replace(/\./g, "\\.")} still does not let this principal create namespaces after \\d+ ms and \\d+ rounds \\(budget 400 ms\\); last answer: not allowed yet \\(Azure RBAC: the principal has no role on this cluster\\)\\. Check the role assignment`),
+        );
+        expect(Date.now() - started).toBeLessThan(2_000);
+        expect(api.reviews.length).toBeGreaterThan(2);
+    });
+
+    test("a server it cannot verify is a network failure: asked again, then given up on", async () => {
+        const other = await FakeKubernetesApi.start();
+        try {
+            await expect(waitForAccess(endpointFromKubeconfig(kubeconfig({}, other.ca)), [NAMESPACES], { budgetMs: 200, intervalMs: 50, requestTimeoutMs: 1_000 })).rejects.toThrow(
+                /last answer: the API server https:\/\/127\.0\.0\.1:\d+ could not be reached: /,
+            );
+        } finally {
+            await other.close();
+        }
+        expect(api.reviews).toEqual([]);
+    });
+});
+
+describe("the ClusterAccessWait provider", () => {
+    const provider = createAccessWaitProvider({ intervalMs: 20, requestTimeoutMs: 2_000 });
+    const inputs = () => ({ kubeconfig: kubeconfig(), checks: [NAMESPACES], grants: ["grant-1"], budgetSeconds: 5 });
+
+    test("create waits for access and keeps the server it asked, never the kubeconfig", async () => {
+        api.deniedRounds = 2;
+        const created = await provider.create(inputs());
+        expect(created.outs).toEqual({ server: api.url, checks: [NAMESPACES], grants: ["grant-1"], budgetSeconds: 5 });
+        expect(created.id).toMatch(new RegExp(`^${api.url.replace(/\./g, "\\.")}#access-[0-9a-f]{16}$`));
+        expect(JSON.stringify(created.outs)).not.toContain("certificate-authority-data");
+        expect(api.reviews).toHaveLength(3);
+    });
+
+    test("update asks again; a failure fails the update", async () => {
+        api.deniedRounds = Infinity;
+        const update = provider.update;
+        if (update === undefined) {
+            throw new Error("the provider has no update");
+        }
+        await expect(update("id", { server: api.url, checks: [NAMESPACES], grants: ["grant-1"], budgetSeconds: 1 }, { ...inputs(), budgetSeconds: 0.2 })).rejects.toThrow("still does not let this principal create namespaces");
+    });
+
+    test("diff: another server, grant, check or budget asks again; an unknown kubeconfig too; the same inputs change nothing", () => {
+        const olds = { server: api.url, checks: [NAMESPACES], grants: ["grant-1"], budgetSeconds: 5 };
+        expect(diffAccessWait(olds, inputs())).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+        expect(diffAccessWait(olds, { ...inputs(), grants: ["grant-2"] }).changes).toBe(true);
+        expect(diffAccessWait(olds, { ...inputs(), checks: [{ ...NAMESPACES, verb: "get" }] }).changes).toBe(true);
+        expect(diffAccessWait(olds, { ...inputs(), budgetSeconds: 6 }).changes).toBe(true);
+        expect(diffAccessWait({ ...olds, server: "https://other:443" }, inputs()).changes).toBe(true);
+        expect(diffAccessWait(olds, { ...inputs(), kubeconfig: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" }).changes).toBe(true);
+        expect(serverOf("not: [yaml")).toBeUndefined();
+    });
+
+    test("check refuses inputs that cannot work, and lets values unknown in preview through", () => {
+        expect(checkAccessWaitInputs(inputs())).toEqual([]);
+        expect(checkAccessWaitInputs({ ...inputs(), grants: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" })).toEqual([]);
+        expect(checkAccessWaitInputs({ kubeconfig: "", checks: [], grants: "x", budgetSeconds: 0 }).map((f) => f.property)).toEqual(["kubeconfig", "checks", "grants", "budgetSeconds"]);
+        expect(checkAccessWaitInputs({ ...inputs(), checks: [{ verb: "create", resource: "namespaces" }] }).map((f) => f.property)).toEqual(["checks"]);
+        expect(checkAccessWaitInputs(null).map((f) => f.property)).toEqual(["kubeconfig", "checks", "grants", "budgetSeconds"]);
+    });
+});
+
+describe("the RolePropagationDelay provider", () => {
+    const slept: number[] = [];
+    const provider = createDelayProvider({ sleep: async (ms) => void slept.push(ms) });
+    const delay = { seconds: 30, reason: "AKS uses the grant during the update", grants: ["grant-1"] };
+    beforeEach(() => {
+        slept.length = 0;
+    });
+
+    test("create waits the stated seconds once the grants exist", async () => {
+        const created = await provider.create(delay);
+        expect(slept).toEqual([30_000]);
+        expect(created).toEqual({ id: expect.stringMatching(/^role-propagation-[0-9a-f]{16}$/), outs: delay });
+    });
+
+    test("update waits again only when the grants are new", async () => {
+        const update = provider.update;
+        if (update === undefined) {
+            throw new Error("the provider has no update");
+        }
+        await update("id", delay, { ...delay, reason: "reworded" });
+        expect(slept).toEqual([]);
+        await update("id", delay, { ...delay, grants: ["grant-2"] });
+        expect(slept).toEqual([30_000]);
+    });
+
+    test("diff and check", () => {
+        expect(diffDelay(delay, delay)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+        expect(diffDelay(delay, { ...delay, grants: ["grant-1", "grant-2"] }).changes).toBe(true);
+        expect(diffDelay(delay, { ...delay, seconds: 60 }).changes).toBe(true);
+        expect(checkDelayInputs(delay)).toEqual([]);
+        expect(checkDelayInputs({ ...delay, grants: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" })).toEqual([]);
+        expect(checkDelayInputs({ seconds: -1, reason: " ", grants: 3 }).map((f) => f.property)).toEqual(["seconds", "reason", "grants"]);
+        expect(checkDelayInputs({ ...delay, seconds: 3601 }).map((f) => f.property)).toEqual(["seconds"]);
+    });
+
+    test("the real provider waits with a timer", async () => {
+        const started = Date.now();
+        await createDelayProvider().create({ ...delay, seconds: 0.05 });
+        expect(Date.now() - started).toBeGreaterThanOrEqual(40);
+    });
+});
