@@ -114,6 +114,7 @@ const demos = config.workloads.map((w, i) => {
             resourceGroupName: resourceGroup.name,
             clusterName: aks.clusterName,
             revision: aks.revision,
+            controlPlaneObjectId: aks.controlPlaneObjectId,
             kubeletObjectId: aks.kubeletIdentity.objectId,
             oidcIssuerUrl: aks.oidcIssuerUrl,
         },
@@ -135,7 +136,6 @@ const demos = config.workloads.map((w, i) => {
         image: config.demo.verifierImage,
         verifierScript,
         privateEndpointSubnetPrefix: config.network.privateEndpointSubnetPrefix,
-        aksSubnetPrefix: config.network.aksSubnetPrefix,
         dependsOn: [...binding.ready, ...vault.grants[w.name], ...store.grants[w.name], ...vault.endpoint, ...store.endpoint, ...dns.links],
         provider: aks.provider,
     });

@@ -8,9 +8,11 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { parse, stringify } from "yaml";
 import type { IdentityMode, PrincipalType } from "../config";
-import { MAX_PODS_PER_NODE } from "../config";
+import { MAX_PODS_PER_NODE, vmSizeVcpus } from "../config";
+import type { AccessCheck } from "./clusterAccess";
 import { PlacementArgs } from "./common";
 import { grantRole } from "./roles";
+import { ClusterAccessWait, ROLE_PROPAGATION_SECONDS, RolePropagationDelay } from "./waits";
 
 /** The settings of the cluster resource that come from config: they decide its inputs. */
 export interface ClusterSpec {
@@ -41,7 +43,32 @@ export interface AksClusterArgs extends PlacementArgs, Omit<ClusterSpec, "secret
     protect?: boolean;
     /** How often the CSI driver re-reads Key Vault objects. Defaults to "2m". */
     secretRotationPollInterval?: string;
+    /**
+     * Seconds the cluster's creation waits after its control-plane identity's grants are written, which
+     * Azure applies only later and offers no way to ask about. Defaults to {@link ROLE_PROPAGATION_SECONDS}.
+     */
+    rolePropagationSeconds?: number;
+    /**
+     * What the deployer must be allowed to do in the cluster before the Kubernetes provider makes its
+     * first call. Defaults to {@link DEPLOYER_ACCESS_CHECKS}.
+     */
+    deployerAccessChecks?: AccessCheck[];
+    /** How long to wait for the deployer's cluster-admin grant to apply. Defaults to {@link DEPLOYER_ACCESS_BUDGET_SECONDS}. */
+    deployerAccessBudgetSeconds?: number;
 }
+
+/** What Microsoft asks of a system node pool's VM size: "at least 4 vCPUs and 4 GB of memory" (AKS docs, use-system-pools). */
+export const SYSTEM_POOL_MIN_VCPUS = 4;
+
+/** The first thing the stack does in the cluster: create a namespace (cluster-scoped). */
+export const DEPLOYER_ACCESS_CHECKS: AccessCheck[] = [{ verb: "create", group: "", resource: "namespaces" }];
+
+/**
+ * How long the deployer's grant may take to apply: three times Microsoft's "up to five minutes" for
+ * Azure RBAC for Kubernetes (AKS docs, manage-azure-rbac), which Azure/AKS#4232 shows is sometimes
+ * exceeded.
+ */
+export const DEPLOYER_ACCESS_BUDGET_SECONDS = 900;
 
 /**
  * A short digest of the cluster's config-derived settings. It changes whenever Pulumi would update
@@ -81,7 +108,9 @@ export function kubeconfigForAzureCli(kubeconfig: string): string {
 export class AksCluster extends pulumi.ComponentResource {
     public readonly clusterName: pulumi.Output<string>;
     public readonly clusterId: pulumi.Output<string>;
-    /** The identity of the nodes' kubelet, which pod identity assigns workload identities through. */
+    /** Object id of the control-plane identity, which the pod-identity add-on assigns workload identities as. */
+    public readonly controlPlaneObjectId: pulumi.Output<string>;
+    /** The identity of the nodes' kubelet, which the open-source aad-pod-identity assigns workload identities as. */
     public readonly kubeletIdentity: { resourceId: pulumi.Output<string>; clientId: pulumi.Output<string>; objectId: pulumi.Output<string> };
     /** Resource group AKS creates for the nodes. */
     public readonly nodeResourceGroup: pulumi.Output<string>;
@@ -106,6 +135,14 @@ export class AksCluster extends pulumi.ComponentResource {
         if (spec.apiServerAuthorizedIpRanges.length === 0) {
             pulumi.log.warn(
                 "apiServerAuthorizedIpRanges is empty: the AKS API server accepts connections from any address (Entra ID still authenticates every request). Set it to your operators' and pipelines' egress ranges.",
+                this,
+            );
+        }
+
+        const vcpus = vmSizeVcpus(spec.nodeVmSize);
+        if (vcpus !== undefined && vcpus < SYSTEM_POOL_MIN_VCPUS) {
+            pulumi.log.warn(
+                `nodeVmSize ${spec.nodeVmSize} has ${vcpus} vCPUs; Microsoft asks for at least ${SYSTEM_POOL_MIN_VCPUS} in a system node pool (AKS docs, use-system-pools). Consider Standard_D4ds_v5.`,
                 this,
             );
         }
@@ -157,6 +194,18 @@ export class AksCluster extends pulumi.ComponentResource {
                 { parent: this },
             ),
         ];
+
+        // Azure applies the grants some time after they are written; AKS uses them while it creates
+        // the cluster (joining the subnet, assigning the kubelet identity to the nodes).
+        const controlPlanePropagation = new RolePropagationDelay(
+            `${name}-control-plane-propagation`,
+            {
+                seconds: args.rolePropagationSeconds ?? ROLE_PROPAGATION_SECONDS,
+                reason: "AKS uses the control-plane identity's grants on the kubelet identity and the subnet while it creates the cluster; Azure applies new grants later and cannot be asked when (Azure/azure-cli#22510).",
+                grants: controlPlaneGrants.map((g) => g.id),
+            },
+            { parent: this, dependsOn: controlPlaneGrants },
+        );
 
         const cluster = new containerservice.ManagedCluster(
             `${name}-cluster`,
@@ -222,7 +271,7 @@ export class AksCluster extends pulumi.ComponentResource {
             },
             {
                 parent: this,
-                dependsOn: controlPlaneGrants,
+                dependsOn: [controlPlanePropagation],
                 protect: args.protect ?? true,
                 // The attachments own this list; a refresh reads their entries into the cluster's
                 // state, and ignoring the path keeps an update from sending the list back empty.
@@ -230,7 +279,7 @@ export class AksCluster extends pulumi.ComponentResource {
             },
         );
 
-        grantRole(
+        const deployerAdmin = grantRole(
             `${name}-deployer-admin`,
             {
                 principalId: args.admin.objectId,
@@ -256,10 +305,23 @@ export class AksCluster extends pulumi.ComponentResource {
                 return kubeconfigForAzureCli(Buffer.from(first.value, "base64").toString("utf8"));
             }),
         );
-        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig, enableServerSideApply: true }, { parent: this });
+        // The deployer's grant is honoured by the API server minutes after it is written; until then
+        // every Kubernetes call is refused with 403. The provider waits until it is.
+        const deployerAccess = new ClusterAccessWait(
+            `${name}-deployer-access`,
+            {
+                kubeconfig,
+                checks: args.deployerAccessChecks ?? DEPLOYER_ACCESS_CHECKS,
+                grants: [deployerAdmin.id],
+                budgetSeconds: args.deployerAccessBudgetSeconds ?? DEPLOYER_ACCESS_BUDGET_SECONDS,
+            },
+            { parent: this, additionalSecretOutputs: ["kubeconfig"] },
+        );
+        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig, enableServerSideApply: true }, { parent: this, dependsOn: [deployerAccess] });
 
         this.clusterName = cluster.name;
         this.clusterId = cluster.id;
+        this.controlPlaneObjectId = controlPlane.principalId;
         this.kubeletIdentity = { resourceId: kubelet.id, clientId: kubelet.clientId, objectId: kubelet.principalId };
         this.nodeResourceGroup = cluster.nodeResourceGroup.apply((rg) => rg ?? "");
         this.oidcIssuerUrl = cluster.oidcIssuerProfile.apply((profile) => profile?.issuerURL ?? "");

@@ -28,8 +28,6 @@ export interface DemoWorkloadsArgs {
     verifierScript: string;
     /** Subnet of the private endpoints: the only HTTPS destination the pods may reach. */
     privateEndpointSubnetPrefix: string;
-    /** Subnet of the nodes, where the pod-identity NMI answers token requests (port 2579). */
-    aksSubnetPrefix: string;
     /** What must exist before the bound Job can pass: identity assignment, grants, endpoints. */
     dependsOn: pulumi.Input<pulumi.Resource>[];
     provider: k8s.Provider;
@@ -61,23 +59,31 @@ export function demoLabels(workload: string, role: string): Record<string, strin
     return { "app.kubernetes.io/name": role, "app.kubernetes.io/part-of": "aks-identity-vault-demo", "aks-identity-vault/workload": workload };
 }
 
+/**
+ * Where a pod's token request really goes in the pod-identity modes. NMI (the open-source project's
+ * and the add-on's) listens on 127.0.0.1:2579 and DNATs pod traffic for 169.254.169.254:80 there
+ * (Azure/aad-pod-identity cmd/nmi/main.go `defaultNmiHost`, pkg/nmi/iptables/iptables.go); Calico
+ * applies a pod's egress policy to the address after that DNAT, so the policy must admit this one
+ * (aad-pod-identity troubleshooting: "ensure there is a network policy that allows traffic to
+ * 127.0.0.1:2579"). Admitting 169.254.169.254 itself would only let a pod past a missing NMI to the
+ * node's own identity.
+ */
+export const NMI_ENDPOINT = { cidr: "127.0.0.1/32", port: 2579 } as const;
+
 /** Addresses that are never the public Entra ID endpoint. */
 const NON_PUBLIC = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10", "127.0.0.0/8"];
 
 /**
  * Egress the demo pods need, and nothing else: DNS and HTTPS to the private endpoints; then, to get
- * a token, either the instance metadata endpoint that the pod-identity NMI intercepts (its redirect
- * lands on the node, port 2579) or, with Workload ID, HTTPS to Microsoft Entra ID, which has public
+ * a token, either the pod-identity NMI where its redirect of the metadata endpoint lands
+ * ({@link NMI_ENDPOINT}) or, with Workload ID, HTTPS to Microsoft Entra ID, which has public
  * addresses only (a NetworkPolicy cannot name hosts). Ingress: none. Exported for testing.
  */
-export function demoNetworkPolicySpec(args: { workload: string; identityMode: IdentityMode; privateEndpointSubnetPrefix: string; aksSubnetPrefix: string }) {
+export function demoNetworkPolicySpec(args: { workload: string; identityMode: IdentityMode; privateEndpointSubnetPrefix: string }) {
     const tokenEgress =
         args.identityMode === "workloadIdentity"
             ? [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: NON_PUBLIC } }], ports: [{ protocol: "TCP", port: 443 }] }]
-            : [
-                  { to: [{ ipBlock: { cidr: "169.254.169.254/32" } }], ports: [{ protocol: "TCP", port: 80 }] },
-                  { to: [{ ipBlock: { cidr: args.aksSubnetPrefix } }], ports: [{ protocol: "TCP", port: 2579 }] },
-              ];
+            : [{ to: [{ ipBlock: { cidr: NMI_ENDPOINT.cidr } }], ports: [{ protocol: "TCP", port: NMI_ENDPOINT.port }] }];
     return {
         podSelector: { matchLabels: { "app.kubernetes.io/part-of": "aks-identity-vault-demo", "aks-identity-vault/workload": args.workload } },
         policyTypes: ["Ingress", "Egress"],
@@ -132,7 +138,7 @@ export class DemoWorkloads extends pulumi.ComponentResource {
             `${name}-network-policy`,
             {
                 metadata: meta("demo-egress", "network-policy"),
-                spec: demoNetworkPolicySpec({ workload: workload.name, identityMode: args.identityMode, privateEndpointSubnetPrefix: args.privateEndpointSubnetPrefix, aksSubnetPrefix: args.aksSubnetPrefix }),
+                spec: demoNetworkPolicySpec({ workload: workload.name, identityMode: args.identityMode, privateEndpointSubnetPrefix: args.privateEndpointSubnetPrefix }),
             },
             k8sOpts,
         );

@@ -1,10 +1,11 @@
 // One workload's identity wiring inside the cluster, in the identity mode of the stack: its namespace
 // and service account, the SecretProviderClass through which the CSI driver mounts its Key Vault
 // objects, and what binds pods to its Azure identity:
-// - podIdentityAddon: an attachment to the add-on's list, and the kubelet's right to assign the identity;
+// - podIdentityAddon: an attachment to the add-on's list, after the control plane's right to assign the identity;
 // - podIdentityOss: AzureIdentity and AzureIdentityBinding objects (and the service principal's secret);
 // - workloadIdentity: a federated identity credential that trusts the service account's tokens.
 // In both pod-identity modes an admission policy lets only this workload's pods carry its label.
+import { createHash } from "crypto";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -12,6 +13,7 @@ import { stringify } from "yaml";
 import type { IdentityMode, IdentityType, WorkloadConfig } from "../config";
 import { PodIdentityAttachment } from "./podIdentityAttachment";
 import { grantRole } from "./roles";
+import { ROLE_PROPAGATION_SECONDS, RolePropagationDelay } from "./waits";
 
 /** The workload's Azure identity. */
 export interface BoundIdentity {
@@ -34,7 +36,9 @@ export interface BindingCluster {
     clusterName: pulumi.Input<string>;
     /** See AksCluster.revision: a change re-asserts the pod identity after a cluster update. */
     revision: string;
-    /** Object id of the kubelet identity, which assigns workload identities to the nodes. */
+    /** Object id of the control-plane identity, which assigns workload identities to the nodes in `podIdentityAddon` mode. */
+    controlPlaneObjectId: pulumi.Input<string>;
+    /** Object id of the kubelet identity, which aad-pod-identity's MIC assigns workload identities as in `podIdentityOss` mode. */
     kubeletObjectId: pulumi.Input<string>;
     /** The cluster's OIDC issuer URL, trusted by Workload ID's federated credentials. */
     oidcIssuerUrl: pulumi.Input<string>;
@@ -62,10 +66,33 @@ export interface PodIdentityBindingArgs {
     platform?: pulumi.Resource[];
     /** Azure cloud name for the Key Vault provider. Defaults to "AzurePublicCloud". */
     cloudName?: string;
+    /**
+     * Seconds the add-on's pod identity waits after the control plane's grant on the identity is
+     * written. Defaults to ROLE_PROPAGATION_SECONDS (waits.ts), what `az aks pod-identity add` waits.
+     */
+    rolePropagationSeconds?: number;
 }
 
 /** Audience of tokens that Workload ID exchanges for Entra tokens. */
 export const WORKLOAD_IDENTITY_AUDIENCE = "api://AzureADTokenExchange";
+
+/** What Azure accepts as a federated identity credential's name: 3-120 letters, digits, '-' and '_', alphanumeric first. */
+export const FEDERATED_CREDENTIAL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{2,119}$/;
+
+/**
+ * The federated credential's name: `<namespace>-<serviceAccount>`, which every name without a dot
+ * already is (so existing credentials keep theirs). A dot, which service accounts may hold and Azure
+ * refuses, becomes '_', which no Kubernetes name holds, so two accounts never share a name; a name
+ * over 120 characters keeps its first 107 and a digest of the whole subject. Exported for testing.
+ */
+export function federatedCredentialName(namespace: string, serviceAccount: string): string {
+    const name = `${namespace}-${serviceAccount}`.replace(/\./g, "_");
+    if (name.length <= 120) {
+        return name;
+    }
+    const digest = createHash("sha256").update(`system:serviceaccount:${namespace}:${serviceAccount}`).digest("hex").slice(0, 12);
+    return `${name.slice(0, 107)}-${digest}`;
+}
 
 /** Labels every workload namespace carries: Pod Security Standards "restricted", enforced. */
 export function namespaceLabels(workload: string): Record<string, string> {
@@ -107,7 +134,8 @@ export function secretProviderClassSpec(args: { identityMode: IdentityMode; clie
             ...identity,
             useVMManagedIdentity: "false",
             keyvaultName: args.vaultName,
-            tenantId: args.tenantId,
+            // `tenantId` is the deprecated spelling (secrets-store-csi-driver-provider-azure pkg/provider/types).
+            tenantID: args.tenantId,
             cloudName: args.cloudName,
             objects: secretProviderObjects([
                 { objectName: args.secretName, objectType: "secret" },
@@ -179,8 +207,8 @@ export class PodIdentityBinding extends pulumi.ComponentResource {
         );
 
         const ready: pulumi.Resource[] = [];
-        if (identityMode !== "workloadIdentity" && managed) {
-            // `az aks pod-identity add` grants this too: the kubelet assigns the identity to the nodes.
+        if (identityMode === "podIdentityOss" && managed) {
+            // aad-pod-identity's MIC runs with the kubelet's credentials and assigns the identity to the nodes.
             ready.push(
                 grantRole(
                     `${name}-kubelet-operator`,
@@ -197,7 +225,32 @@ export class PodIdentityBinding extends pulumi.ComponentResource {
         }
 
         if (identityMode === "podIdentityAddon") {
+            // What `az aks pod-identity add` grants before it adds the entry: the add-on assigns the
+            // identity to the nodes as the cluster's own (control-plane) identity, and AKS uses the grant
+            // during the update, so the update waits for it to apply.
+            const operator = grantRole(
+                `${name}-control-plane-operator`,
+                {
+                    principalId: args.cluster.controlPlaneObjectId,
+                    role: "managedIdentityOperator",
+                    scope: args.identity.resourceId,
+                    subscriptionId: args.cluster.subscriptionId,
+                    description: `The AKS pod-identity add-on assigns workload ${workload.name}'s identity to the nodes.`,
+                },
+                { parent: this },
+            );
+            const propagation = new RolePropagationDelay(
+                `${name}-operator-propagation`,
+                {
+                    seconds: args.rolePropagationSeconds ?? ROLE_PROPAGATION_SECONDS,
+                    reason: "AKS assigns the pod identity as the control-plane identity; az aks pod-identity add waits 30 s after this grant for it to apply (azure-cli-extensions aks-preview _podidentity.py).",
+                    grants: [operator.id],
+                },
+                { parent: this, dependsOn: [operator] },
+            );
             ready.push(
+                operator,
+                propagation,
                 new PodIdentityAttachment(
                     `${name}-pod-identity`,
                     {
@@ -210,7 +263,7 @@ export class PodIdentityBinding extends pulumi.ComponentResource {
                         bindingSelector: workload.bindingSelector,
                         identity: { resourceId: args.identity.resourceId, clientId: args.identity.clientId, objectId: args.identity.principalId },
                     },
-                    { parent: this, dependsOn: [...ready] },
+                    { parent: this, dependsOn: [propagation] },
                 ),
             );
         } else if (identityMode === "podIdentityOss") {
@@ -220,7 +273,7 @@ export class PodIdentityBinding extends pulumi.ComponentResource {
                 new managedidentity.FederatedIdentityCredential(
                     `${name}-federation`,
                     {
-                        federatedIdentityCredentialResourceName: `${workload.namespace}-${workload.serviceAccount}`,
+                        federatedIdentityCredentialResourceName: federatedCredentialName(workload.namespace, workload.serviceAccount),
                         resourceName: args.identity.identityName,
                         resourceGroupName: args.identityResourceGroupName,
                         issuer: args.cluster.oidcIssuerUrl,

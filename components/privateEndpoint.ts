@@ -24,8 +24,11 @@ export interface PrivateEndpointResources {
     dnsZoneGroup: network.PrivateDnsZoneGroup;
 }
 
-/** Creates `${name}-endpoint` and `${name}-endpoint-dns` under `parent`. */
-export function createPrivateEndpoint(name: string, args: PrivateEndpointArgs, parent: pulumi.Resource): PrivateEndpointResources {
+/**
+ * Creates `${name}-endpoint` and `${name}-endpoint-dns` under `parent`. The endpoint waits for
+ * `after` too: a target that takes one write at a time (a Key Vault) orders its writes with it.
+ */
+export function createPrivateEndpoint(name: string, args: PrivateEndpointArgs, parent: pulumi.Resource, after: pulumi.Resource[] = []): PrivateEndpointResources {
     const endpointName = pulumi.interpolate`pe-${args.targetName}-${args.groupId}`;
     const endpoint = new network.PrivateEndpoint(
         `${name}-endpoint`,
@@ -44,7 +47,7 @@ export function createPrivateEndpoint(name: string, args: PrivateEndpointArgs, p
             ],
             tags: args.tags,
         },
-        { parent },
+        { parent, dependsOn: after },
     );
     // A private endpoint takes exactly one zone group; "default" is the name the portal uses.
     const dnsZoneGroup = new network.PrivateDnsZoneGroup(

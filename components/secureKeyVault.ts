@@ -52,6 +52,24 @@ export const WORKLOAD_ACCESS_POLICY_PERMISSIONS = {
     certificates: [keyvault.CertificatePermissions.Get],
 };
 
+/**
+ * The order of a vault's writes: each waits for the one registered before it, so no two overlap.
+ * Exported for testing.
+ */
+export class VaultWrites {
+    private last: pulumi.Resource | undefined;
+
+    /** What the next write depends on: the last one, if any. */
+    next(): pulumi.Resource[] {
+        return this.last === undefined ? [] : [this.last];
+    }
+
+    /** Records a write; the next one waits for it. */
+    wrote(resource: pulumi.Resource): void {
+        this.last = resource;
+    }
+}
+
 export class SecureKeyVault extends pulumi.ComponentResource {
     public readonly vaultName: pulumi.Output<string>;
     public readonly vaultId: pulumi.Output<string>;
@@ -102,6 +120,11 @@ export class SecureKeyVault extends pulumi.ComponentResource {
             { parent: this, protect },
         );
 
+        // Key Vault refuses a write that overlaps another on the same vault with ConflictError ("serialize
+        // the operations so that only one operation is performed on the Key Vault at a time"), which
+        // azure-native does not retry (pulumi/pulumi-azure-native#1013). So every write to the vault (its
+        // private-endpoint connection, secrets, keys, access policies) waits for the one before it.
+        const writes = new VaultWrites();
         const { endpoint, dnsZoneGroup } = createPrivateEndpoint(
             `${name}-vault`,
             {
@@ -115,7 +138,9 @@ export class SecureKeyVault extends pulumi.ComponentResource {
                 tags: args.tags,
             },
             this,
+            writes.next(),
         );
+        writes.wrote(endpoint);
 
         this.endpoint = [endpoint, dnsZoneGroup];
         this.secretNames = {};
@@ -142,8 +167,9 @@ export class SecureKeyVault extends pulumi.ComponentResource {
                 },
                 // Removing a workload leaves its secret in the vault (soft delete would keep it anyway):
                 // azure-native deletes secrets through the data plane, which only the VNet can reach.
-                { parent: this, protect, retainOnDelete: true },
+                { parent: this, protect, retainOnDelete: true, dependsOn: writes.next() },
             );
+            writes.wrote(secret);
             // A key the CSI driver mounts next to the secret (its public part). ARM creates it too.
             const key = new keyvault.Key(
                 `${name}-${workload.name}-key`,
@@ -158,8 +184,9 @@ export class SecureKeyVault extends pulumi.ComponentResource {
                     },
                     tags: { ...args.tags, workload: workload.name },
                 },
-                { parent: this, protect, retainOnDelete: true },
+                { parent: this, protect, retainOnDelete: true, dependsOn: writes.next() },
             );
+            writes.wrote(key);
             if (rbac) {
                 this.grants[workload.name] = [
                     grantRole(
@@ -186,7 +213,7 @@ export class SecureKeyVault extends pulumi.ComponentResource {
                     ),
                 ];
             } else {
-                this.grants[workload.name] = [new keyvault.AccessPolicy(
+                const policy = new keyvault.AccessPolicy(
                     `${name}-${workload.name}-access-policy`,
                     {
                         vaultName: vault.name,
@@ -197,8 +224,10 @@ export class SecureKeyVault extends pulumi.ComponentResource {
                             permissions: WORKLOAD_ACCESS_POLICY_PERMISSIONS,
                         },
                     },
-                    { parent: this },
-                )];
+                    { parent: this, dependsOn: writes.next() },
+                );
+                writes.wrote(policy);
+                this.grants[workload.name] = [policy];
             }
             this.secretNames[workload.name] = secret.name;
             this.keyNames[workload.name] = key.name;

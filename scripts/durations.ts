@@ -15,6 +15,11 @@ export interface TypeDuration {
      * on the same instance of `serializedOn` run one after another, never at the same time.
      */
     serializedOn?: string;
+    /**
+     * An input of the resource that states its own duration in seconds (a wait's length), which the
+     * graph takes over `seconds` when the plan has it.
+     */
+    secondsInput?: string;
 }
 
 /** The AKS cluster type; pod identity attachments are operations on one of these. */
@@ -47,15 +52,25 @@ export const DURATIONS: Readonly<Record<string, TypeDuration>> = {
     },
     "azure-native:authorization:RoleAssignment": {
         seconds: 10,
-        source: "~5-10 s to create; propagation (Microsoft: up to 10 min, usually 1-2) is absorbed by the verification Jobs' retries",
+        source: "5-11 s in a published `pulumi up` log (baoduy/drunk-azure-pulumi-articles, az-01-shared); propagation (Microsoft: up to 10 min) is waited for by RolePropagationDelay and ClusterAccessWait where AKS needs it, and absorbed by the verification Jobs' retries on the data planes",
     },
     "azuread:index/application:Application": { seconds: 15, source: "~10-20 s: Microsoft Graph create, the provider then waits for replication" },
     "azuread:index/servicePrincipal:ServicePrincipal": { seconds: 15, source: "~10-20 s: Microsoft Graph create, the provider then waits for replication" },
     "azuread:index/applicationPassword:ApplicationPassword": { seconds: 10, source: "~5-10 s: one Graph call, then the provider's consistency wait" },
     // Key Vault and Storage.
-    "azure-native:keyvault:Vault": { seconds: 60, source: "~1 min: Key Vault create through ARM" },
-    "azure-native:keyvault:Secret": { seconds: 5, source: "a few seconds: created through ARM (control plane), so the closed network does not matter" },
-    "azure-native:keyvault:Key": { seconds: 10, source: "~5-10 s: key generation through ARM" },
+    "azure-native:keyvault:Vault": { seconds: 70, source: "71 s in a published `pulumi up` log (baoduy/drunk-azure-pulumi-articles, az-01-shared)" },
+    "azure-native:keyvault:Secret": {
+        seconds: 3,
+        source: "1-3 s in a published `pulumi up` log (baoduy/drunk-azure-pulumi-articles, az-01-shared): one synchronous ARM PUT (Secrets_CreateOrUpdate answers 200/201, no long-running operation); one write to the vault at a time",
+    },
+    "azure-native:keyvault:Key": {
+        seconds: 3,
+        source: "like a secret: one synchronous ARM PUT (Keys_CreateIfNotExist answers 200, no long-running operation), the key generated inside it; one write to the vault at a time",
+    },
+    "azure-native:keyvault:AccessPolicy": {
+        seconds: 3,
+        source: "like a secret: one synchronous ARM PUT (Vaults_UpdateAccessPolicy answers 200/201); one write to the vault at a time",
+    },
     "azure-native:storage:StorageAccount": { seconds: 30, source: "~20-40 s: StorageV2 account create (long-running operation)" },
     "azure-native:storage:BlobServiceProperties": { seconds: 5, source: "a synchronous ARM PUT on the account's blob service" },
     "azure-native:storage:BlobContainer": { seconds: 5, source: "a synchronous ARM PUT" },
@@ -68,6 +83,16 @@ export const DURATIONS: Readonly<Record<string, TypeDuration>> = {
         seconds: 240,
         source: "~3-5 min: a managed-cluster update (what `az aks pod-identity add` does); AKS runs one operation per cluster at a time, and attachments ready together share one",
         serializedOn: MANAGED_CLUSTER_TYPE,
+    },
+    // Waits for Azure to apply grants.
+    "pulumi-nodejs:dynamic:RolePropagationDelay": {
+        seconds: 30,
+        source: "the delay the resource states (`seconds`; 30 s is what `az aks pod-identity add` waits after its grant, azure-cli-extensions aks-preview _podidentity.py)",
+        secondsInput: "seconds",
+    },
+    "pulumi-nodejs:dynamic:ClusterAccessWait": {
+        seconds: 300,
+        source: "Microsoft: new role assignments 'can take up to five minutes to propagate' to Azure RBAC for Kubernetes (AKS docs, manage-azure-rbac); the wait ends as soon as an access review allows, and gives up after its budget",
     },
     // Kubernetes.
     "kubernetes:core/v1:Namespace": { seconds: 2, source: K8S_OBJECT },

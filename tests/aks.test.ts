@@ -9,6 +9,7 @@ const T = {
     identity: "azure-native:managedidentity:UserAssignedIdentity",
     role: "azure-native:authorization:RoleAssignment",
     attachment: "pulumi-nodejs:dynamic:PodIdentityAttachment",
+    delay: "pulumi-nodejs:dynamic:RolePropagationDelay",
     namespace: "kubernetes:core/v1:Namespace",
     spc: "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass",
     job: "kubernetes:batch/v1:Job",
@@ -69,18 +70,20 @@ describe("dev stack: AKS with the pod-identity add-on", () => {
         test("one node pool from config in the AKS subnet", () => {
             const pools = inputAt(cluster, "agentPoolProfiles") as Array<Record<string, unknown>>;
             expect(pools).toHaveLength(1);
-            expect(pools[0]).toMatchObject({ count: 2, vmSize: "Standard_DS2_v2", mode: "System", maxPods: 30, enableNodePublicIP: false });
+            expect(pools[0]).toMatchObject({ count: 2, vmSize: "Standard_D4ds_v5", mode: "System", maxPods: 30, enableNodePublicIP: false });
             expect(String(pools[0].vnetSubnetID)).toMatch(/subnets\/snet-aks$/);
         });
 
-        test("user-assigned control-plane and kubelet identities exist, with their grants, before the cluster", () => {
+        test("user-assigned control-plane and kubelet identities exist, with their grants applied, before the cluster", () => {
             const controlPlane = step(plan, T.identity, "aks-control-plane-identity");
             const kubelet = step(plan, T.identity, "aks-kubelet-identity");
             expect(inputAt(cluster, "identity.userAssignedIdentities")).toEqual([expect.stringMatching(/userAssignedIdentities\/id-aiv-dev-aks$/)]);
             expect(inputAt(cluster, "identityProfile.kubeletidentity.resourceId")).toMatch(/userAssignedIdentities\/id-aiv-dev-aks-kubelet$/);
             const grants = [step(plan, T.role, "aks-control-plane-kubelet-operator"), step(plan, T.role, "aks-control-plane-subnet")];
+            const propagation = step(plan, T.delay, "aks-control-plane-propagation");
+            expect(cluster.newState.dependencies).toContain(propagation.urn);
             for (const grant of grants) {
-                expect(cluster.newState.dependencies).toContain(grant.urn);
+                expect(propagation.newState.dependencies).toContain(grant.urn);
                 expect(grant.newState.dependencies).toContain(controlPlane.urn);
             }
             expect(grants[0].newState.inputs).toMatchObject({ roleDefinitionId: MANAGED_IDENTITY_OPERATOR, scope: expect.stringMatching(/id-aiv-dev-aks-kubelet$/) });
@@ -134,12 +137,14 @@ describe("dev stack: AKS with the pod-identity add-on", () => {
             expect(attachment.newState.inputs.clusterRevision).toMatch(/^[0-9a-f]{16}$/);
         });
 
-        test("the kubelet identity is Managed Identity Operator on the workload identity", () => {
-            const grant = step(plan, T.role, "alpha-kubelet-operator");
-            const kubelet = step(plan, T.identity, "aks-kubelet-identity");
+        test("the control-plane identity is Managed Identity Operator on the workload identity, applied before the attachment", () => {
+            const grant = step(plan, T.role, "alpha-control-plane-operator");
+            const controlPlane = step(plan, T.identity, "aks-control-plane-identity");
             expect(grant.newState.inputs).toMatchObject({ roleDefinitionId: MANAGED_IDENTITY_OPERATOR, principalType: "ServicePrincipal", scope: expect.stringMatching(/userAssignedIdentities\/id-aiv-dev-alpha$/) });
-            expect(grant.newState.propertyDependencies.principalId).toContain(kubelet.urn);
-            expect(step(plan, T.attachment, "alpha-pod-identity").newState.dependencies).toContain(grant.urn);
+            expect(grant.newState.propertyDependencies.principalId).toEqual([controlPlane.urn]);
+            const propagation = step(plan, T.delay, "alpha-operator-propagation");
+            expect(propagation.newState.dependencies).toContain(grant.urn);
+            expect(step(plan, T.attachment, "alpha-pod-identity").newState.dependencies).toContain(propagation.urn);
         });
 
         test("the namespace enforces the restricted Pod Security Standard", () => {

@@ -1,8 +1,8 @@
 // Pure helpers of the cluster, the binding and the demo workloads, tested without mocks.
 import { parse } from "yaml";
 import { ClusterSpec, clusterRevision, kubeconfigForAzureCli } from "../components/aksCluster";
-import { demoNetworkPolicySpec, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../components/demoWorkloads";
-import { namespaceLabels, secretProviderClassSpec, secretProviderObjects } from "../components/podIdentityBinding";
+import { NMI_ENDPOINT, demoNetworkPolicySpec, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../components/demoWorkloads";
+import { FEDERATED_CREDENTIAL_NAME_PATTERN, federatedCredentialName, namespaceLabels, secretProviderClassSpec, secretProviderObjects } from "../components/podIdentityBinding";
 import { userKubeconfig } from "./mocks";
 
 describe("kubeconfigForAzureCli", () => {
@@ -63,7 +63,15 @@ describe("SecretProviderClass", () => {
 
     test("uses the Azure provider with the pod's identity", () => {
         expect(spec.provider).toBe("azure");
-        expect(spec.parameters).toMatchObject({ usePodIdentity: "true", useVMManagedIdentity: "false", keyvaultName: "kv-aiv-dev-abc123", tenantId: "t-1", cloudName: "AzurePublicCloud" });
+        expect(spec.parameters).toMatchObject({ usePodIdentity: "true", useVMManagedIdentity: "false", keyvaultName: "kv-aiv-dev-abc123", tenantID: "t-1", cloudName: "AzurePublicCloud" });
+    });
+
+    test("names the tenant with tenantID, never the deprecated tenantId", () => {
+        for (const identityMode of ["podIdentityAddon", "podIdentityOss", "workloadIdentity"] as const) {
+            const parameters: Record<string, string | undefined> = secretProviderClassSpec({ ...args, identityMode }).parameters;
+            expect(parameters.tenantID).toBe("t-1");
+            expect(Object.keys(parameters)).not.toContain("tenantId");
+        }
     });
 
     test("with Workload ID, names the identity's client id instead of the pod identity", () => {
@@ -89,6 +97,36 @@ describe("SecretProviderClass", () => {
     });
 });
 
+describe("federated credential names", () => {
+    test("keep the name every credential without a dot already has", () => {
+        expect(federatedCredentialName("alpha", "alpha-workload")).toBe("alpha-alpha-workload");
+    });
+
+    test("turn the dots of a service account, which Azure refuses, into underscores", () => {
+        expect(federatedCredentialName("alpha", "app.v2.reader")).toBe("alpha-app_v2_reader");
+    });
+
+    test("are valid for Azure for the longest names config accepts, and still tell two accounts apart", () => {
+        const namespace = "n".repeat(63);
+        const first = federatedCredentialName(namespace, `${"a".repeat(240)}.x`);
+        const second = federatedCredentialName(namespace, `${"a".repeat(240)}.y`);
+        for (const name of [first, second, federatedCredentialName("a", "b"), federatedCredentialName(namespace, "s".repeat(56))]) {
+            expect(name).toMatch(FEDERATED_CREDENTIAL_NAME_PATTERN);
+        }
+        expect(first).toHaveLength(120);
+        expect(first).not.toBe(second);
+        expect(federatedCredentialName(namespace, "s".repeat(56))).toBe(`${namespace}-${"s".repeat(56)}`);
+    });
+
+    test("the pattern is Azure's: 3-120 letters, digits, '-' and '_', alphanumeric first", () => {
+        expect("ab").not.toMatch(FEDERATED_CREDENTIAL_NAME_PATTERN);
+        expect("_ab").not.toMatch(FEDERATED_CREDENTIAL_NAME_PATTERN);
+        expect("a.b").not.toMatch(FEDERATED_CREDENTIAL_NAME_PATTERN);
+        expect("a".repeat(121)).not.toMatch(FEDERATED_CREDENTIAL_NAME_PATTERN);
+        expect(`A-_${"1".repeat(117)}`).toMatch(FEDERATED_CREDENTIAL_NAME_PATTERN);
+    });
+});
+
 test("namespaces enforce the restricted Pod Security Standard", () => {
     expect(namespaceLabels("alpha")).toMatchObject({ "pod-security.kubernetes.io/enforce": "restricted", "aks-identity-vault/workload": "alpha" });
 });
@@ -102,7 +140,7 @@ test("demo pods run as the restricted profile requires", () => {
 describe("demo NetworkPolicy", () => {
     let spec: ReturnType<typeof demoNetworkPolicySpec>;
     beforeEach(() => {
-        spec = demoNetworkPolicySpec({ workload: "alpha", identityMode: "podIdentityAddon", privateEndpointSubnetPrefix: "10.76.2.0/26", aksSubnetPrefix: "10.76.1.0/24" });
+        spec = demoNetworkPolicySpec({ workload: "alpha", identityMode: "podIdentityAddon", privateEndpointSubnetPrefix: "10.76.2.0/26" });
     });
 
     test("denies all ingress", () => {
@@ -110,17 +148,27 @@ describe("demo NetworkPolicy", () => {
         expect(spec.ingress).toEqual([]);
     });
 
-    test("allows egress only to DNS, the endpoints on 443, IMDS and the node's NMI", () => {
-        const destinations = spec.egress.map((rule) => JSON.stringify([rule.to, rule.ports]));
-        expect(destinations).toHaveLength(4);
+    test("allows egress only to DNS, the endpoints on 443 and NMI where it redirects the metadata endpoint", () => {
+        expect(spec.egress).toHaveLength(3);
         expect(spec.egress[1]).toEqual({ to: [{ ipBlock: { cidr: "10.76.2.0/26" } }], ports: [{ protocol: "TCP", port: 443 }] });
-        expect(spec.egress[2]).toEqual({ to: [{ ipBlock: { cidr: "169.254.169.254/32" } }], ports: [{ protocol: "TCP", port: 80 }] });
-        expect(spec.egress[3]).toEqual({ to: [{ ipBlock: { cidr: "10.76.1.0/24" } }], ports: [{ protocol: "TCP", port: 2579 }] });
+        expect(spec.egress[2]).toEqual({ to: [{ ipBlock: { cidr: "127.0.0.1/32" } }], ports: [{ protocol: "TCP", port: 2579 }] });
         expect(JSON.stringify(spec.egress)).not.toContain("0.0.0.0/0");
     });
 
-    test("with Workload ID, reaches Entra ID on public addresses instead of IMDS and NMI", () => {
-        const wi = demoNetworkPolicySpec({ workload: "alpha", identityMode: "workloadIdentity", privateEndpointSubnetPrefix: "10.76.2.0/26", aksSubnetPrefix: "10.76.1.0/24" });
+    // NMI DNATs pod traffic for 169.254.169.254:80 to 127.0.0.1:2579, and Calico applies the pod's egress
+    // policy to the translated address: a rule for the metadata address never matches a redirected
+    // request, and would admit a pod to the node's own identity when NMI is not redirecting.
+    test.each(["podIdentityAddon", "podIdentityOss"] as const)("%s: a token request, as Calico sees it after NMI's DNAT, is admitted, and the metadata address itself is not", (identityMode) => {
+        const policy = demoNetworkPolicySpec({ workload: "alpha", identityMode, privateEndpointSubnetPrefix: "10.76.2.0/26" });
+        const admits = (address: string, port: number) =>
+            policy.egress.some((rule) => rule.ports.some((p) => p.protocol === "TCP" && p.port === port) && rule.to.some((peer) => "ipBlock" in peer && peer.ipBlock.cidr === `${address}/32`));
+        expect(admits(NMI_ENDPOINT.cidr.replace("/32", ""), NMI_ENDPOINT.port)).toBe(true);
+        expect(NMI_ENDPOINT).toEqual({ cidr: "127.0.0.1/32", port: 2579 });
+        expect(admits("169.254.169.254", 80)).toBe(false);
+    });
+
+    test("with Workload ID, reaches Entra ID on public addresses instead of NMI", () => {
+        const wi = demoNetworkPolicySpec({ workload: "alpha", identityMode: "workloadIdentity", privateEndpointSubnetPrefix: "10.76.2.0/26" });
         expect(wi.egress).toHaveLength(3);
         expect(wi.egress[2].to[0]).toEqual({ ipBlock: { cidr: "0.0.0.0/0", except: expect.arrayContaining(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"]) } });
         expect(wi.egress[2].ports).toEqual([{ protocol: "TCP", port: 443 }]);

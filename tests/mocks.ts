@@ -249,10 +249,19 @@ export class AzureMocks implements pulumi.runtime.Mocks {
             const namespace = typeof metadata.namespace === "string" ? `${metadata.namespace}/` : "";
             return { id: `${namespace}${objectName}`, state: { ...inputs, metadata: { ...metadata, name: objectName } } };
         }
-        if (args.type.startsWith("pulumi-nodejs:dynamic:")) {
-            // Pod identity attachments: the provider's id is the cluster's ARM id, then the entry.
+        if (args.type === "pulumi-nodejs:dynamic:PodIdentityAttachment") {
+            // The provider's id is the cluster's ARM id, then the entry.
             const cluster = `/subscriptions/${str(inputs, "subscriptionId", MOCK_SUBSCRIPTION_ID)}/resourceGroups/${str(inputs, "resourceGroupName", "rg")}/providers/Microsoft.ContainerService/managedClusters/${str(inputs, "clusterName", "aks")}`;
             return { id: `${cluster}/podIdentities/${str(inputs, "namespace", "default")}/${str(inputs, "name", args.name)}`, state: { ...inputs } };
+        }
+        if (args.type === "pulumi-nodejs:dynamic:RolePropagationDelay") {
+            return { id: `role-propagation-${guidFrom(seed)}`, state: { ...inputs } };
+        }
+        if (args.type === "pulumi-nodejs:dynamic:ClusterAccessWait") {
+            // The provider keeps the API server it asked, never the kubeconfig.
+            const { kubeconfig, ...rest } = inputs;
+            const server = /server: (\S+)/.exec(typeof kubeconfig === "string" ? kubeconfig : "")?.[1] ?? "https://aks.example:443";
+            return { id: `${server}#access-${guidFrom(seed)}`, state: { ...rest, server } };
         }
         const mock = azure[args.type];
         if (mock === undefined) {

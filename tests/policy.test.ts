@@ -410,7 +410,7 @@ const secretProviderClass: Fixture = {
         apiVersion: "secrets-store.csi.x-k8s.io/v1",
         kind: "SecretProviderClass",
         metadata: { name: "alpha-keyvault", namespace: "alpha" },
-        spec: { provider: "azure", parameters: { usePodIdentity: "true", useVMManagedIdentity: "false", keyvaultName: "kv-aiv-test-abc123", tenantId: TENANT, objects: "array: []" } },
+        spec: { provider: "azure", parameters: { usePodIdentity: "true", useVMManagedIdentity: "false", keyvaultName: "kv-aiv-test-abc123", tenantID: TENANT, objects: "array: []" } },
     },
 };
 const release: Fixture = {
@@ -730,7 +730,8 @@ const CASES: Case[] = [
     pass("secret-provider-class-pod-identity", "usePodIdentity", secretProviderClass),
     pass("secret-provider-class-pod-identity", "Workload ID client id", vary(secretProviderClass, { spec: { parameters: { usePodIdentity: "false", clientID: PRINCIPAL } } })),
     fail("secret-provider-class-pod-identity", "the kubelet identity", vary(secretProviderClass, { spec: { parameters: { usePodIdentity: "false", useVMManagedIdentity: "true", userAssignedIdentityID: PRINCIPAL } } })),
-    fail("secret-provider-class-pod-identity", "no tenant", vary(secretProviderClass, { spec: { parameters: { tenantId: undefined } } })),
+    fail("secret-provider-class-pod-identity", "no tenant", vary(secretProviderClass, { spec: { parameters: { tenantID: undefined } } })),
+    fail("secret-provider-class-pod-identity", "the deprecated tenantId", vary(secretProviderClass, { spec: { parameters: { tenantID: undefined, tenantId: TENANT } } })),
     skip("secret-provider-class-pod-identity", "another provider's class", vary(secretProviderClass, { spec: { provider: "vault" } })),
     pass("federated-credential-scoped", "one service account", federation),
     fail("federated-credential-scoped", "a wildcard subject", vary(federation, { subject: "system:serviceaccount:alpha:*" })),

@@ -22,7 +22,7 @@ const BINDING_LABEL = "aadpodidbinding";
 export const secretProviderClassPodIdentity: ResourceValidationPolicy = {
     name: "secret-provider-class-pod-identity",
     description:
-        "Azure SecretProviderClasses authenticate as the mounting pod (usePodIdentity \"true\", or a Workload ID clientID) and never with the node's kubelet identity (useVMManagedIdentity \"true\" or userAssignedIdentityID), which every pod on the node could borrow; they name their vault and tenant. No direct Checkov equivalent; Azure security baseline for AKS IM-3.",
+        "Azure SecretProviderClasses authenticate as the mounting pod (usePodIdentity \"true\", or a Workload ID clientID) and never with the node's kubelet identity (useVMManagedIdentity \"true\" or userAssignedIdentityID), which every pod on the node could borrow; they name their vault and tenant (tenantID; tenantId is the deprecated spelling, Azure/secrets-store-csi-driver-provider-azure pkg/provider/types). No direct Checkov equivalent; Azure security baseline for AKS IM-3.",
     enforcementLevel: "mandatory",
     validateResource: (args, reportViolation) => {
         if (args.type !== TYPES.secretProviderClass) {
@@ -39,10 +39,13 @@ export const secretProviderClassPodIdentity: ResourceValidationPolicy = {
         if (!sameText(parameter("usePodIdentity"), "true") && parameter("clientID") === "") {
             reportViolation('Set usePodIdentity: "true" (pod identity) or clientID (Workload ID).');
         }
-        for (const name of ["keyvaultName", "tenantId"]) {
+        for (const name of ["keyvaultName", "tenantID"]) {
             if (parameter(name) === "") {
                 reportViolation(`Set spec.parameters.${name}.`);
             }
+        }
+        if (parameter("tenantId") !== "") {
+            reportViolation("spec.parameters.tenantId is the deprecated spelling; use tenantID.");
         }
     },
 };

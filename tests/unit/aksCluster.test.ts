@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import { AksCluster, AksClusterArgs, clusterRevision } from "../../components/aksCluster";
 import type { IdentityMode } from "../../config";
-import { buildOne, named, ofType, PLACEMENT, registrations, settled } from "./build";
+import { buildOne, named, ofType, PLACEMENT, registrations, settled, urnOf } from "./build";
 
 const SUBNET = "/subscriptions/sub-unit/resourceGroups/rg-unit/providers/Microsoft.Network/virtualNetworks/vnet/subnets/snet-aks";
 const ARGS: AksClusterArgs = {
@@ -19,6 +19,8 @@ const ARGS: AksClusterArgs = {
 };
 const CLUSTER = "azure-native:containerservice:ManagedCluster";
 const ROLE = "azure-native:authorization:RoleAssignment";
+const DELAY = "pulumi-nodejs:dynamic:RolePropagationDelay";
+const ACCESS = "pulumi-nodejs:dynamic:ClusterAccessWait";
 const ROLE_IDS = "/subscriptions/sub-unit/providers/Microsoft.Authorization/roleDefinitions/";
 const MODES: IdentityMode[] = ["podIdentityAddon", "podIdentityOss", "workloadIdentity"];
 
@@ -66,7 +68,13 @@ test("the cluster waits for the control plane's grants, which are scoped to the 
     const subnet = named(plan, ROLE, "aks-control-plane-subnet");
     expect(operator.newState.inputs).toMatchObject({ roleDefinitionId: `${ROLE_IDS}f1a07417-d97a-45cb-824c-7a7467783830`, scope: expect.stringMatching(/id-aiv-unit-aks-kubelet$/) });
     expect(subnet.newState.inputs).toMatchObject({ roleDefinitionId: `${ROLE_IDS}4d97b98b-1d4f-4787-a291-c67834d212e7`, scope: SUBNET });
-    expect(cluster.dependencies).toEqual(expect.arrayContaining([operator.urn, subnet.urn]));
+    // Azure applies grants after writing them, and AKS uses these two while it creates the cluster.
+    const propagation = named(plan, DELAY, "aks-control-plane-propagation").newState;
+    expect(propagation.dependencies).toEqual(expect.arrayContaining([operator.urn, subnet.urn]));
+    expect(propagation.inputs).toMatchObject({ seconds: 30, grants: [expect.stringContaining("/roleAssignments/"), expect.stringContaining("/roleAssignments/")] });
+    expect(propagation.inputs.reason).toMatch(/Azure\/azure-cli#22510/);
+    expect(cluster.dependencies).toContain(named(plan, DELAY, "aks-control-plane-propagation").urn);
+    expect(cluster.dependencies).not.toContain(operator.urn);
     const identities = ofType(plan, "azure-native:managedidentity:UserAssignedIdentity");
     expect(identities.map((s) => [s.newState.inputs.resourceName, s.newState.protect])).toEqual([
         ["id-aiv-unit-aks", true],
@@ -108,6 +116,36 @@ test("the Kubernetes provider logs in through the Azure CLI with server-side app
     const provider = named(plan, "pulumi:providers:kubernetes", "aks-k8s");
     expect(provider.newState.inputs).toMatchObject({ kubeconfig: "[secret]", enableServerSideApply: "true" });
     expect(aks.provider).toBeInstanceOf(k8s.Provider);
+});
+
+// Azure RBAC for Kubernetes honours a new role assignment minutes after it is written; until then the
+// first Kubernetes call (a Namespace) gets 403. The provider, and so every Kubernetes object, waits
+// until an access review made as the deployer allows it.
+test("the Kubernetes provider waits until the API server lets the deployer create namespaces, asked with its own kubeconfig", async () => {
+    const { plan } = await built(ARGS);
+    const admin = named(plan, ROLE, "aks-deployer-admin");
+    const access = named(plan, ACCESS, "aks-deployer-access").newState;
+    expect(access.inputs).toMatchObject({
+        kubeconfig: "[secret]",
+        checks: [{ verb: "create", group: "", resource: "namespaces" }],
+        grants: [expect.stringMatching(/\/managedClusters\/aks-aiv-unit\/providers\/Microsoft\.Authorization\/roleAssignments\//)],
+        budgetSeconds: 900,
+    });
+    expect(access.propertyDependencies.grants).toEqual([admin.urn]);
+    expect(access.propertyDependencies.kubeconfig).toEqual([urnOf(plan, CLUSTER, "aks-cluster")]);
+    expect(named(plan, "pulumi:providers:kubernetes", "aks-k8s").newState.dependencies).toEqual([urnOf(plan, ACCESS, "aks-deployer-access"), urnOf(plan, CLUSTER, "aks-cluster")].sort());
+});
+
+test("the waits' lengths, budget and checks can be set", async () => {
+    const { plan } = await built({ ...ARGS, rolePropagationSeconds: 120, deployerAccessBudgetSeconds: 60, deployerAccessChecks: [{ verb: "*", group: "*", resource: "*" }] });
+    expect(named(plan, DELAY, "aks-control-plane-propagation").newState.inputs).toMatchObject({ seconds: 120 });
+    expect(named(plan, ACCESS, "aks-deployer-access").newState.inputs).toMatchObject({ budgetSeconds: 60, checks: [{ verb: "*", group: "*", resource: "*" }] });
+});
+
+test("a VM size below Microsoft's 4 vCPUs for system pools is warned about", async () => {
+    const warnings = async (nodeVmSize: string) => (await built({ ...ARGS, nodeVmSize })).plan.diagnostics.map((d) => d.message).join("\n");
+    expect(await warnings("Standard_D2s_v5")).toContain("nodeVmSize Standard_D2s_v5 has 2 vCPUs; Microsoft asks for at least 4 in a system node pool");
+    expect(await warnings("Standard_D4ds_v5")).not.toContain("vCPUs");
 });
 
 test("exposes the cluster's name, kubelet identity, node resource group, issuer and revision", async () => {

@@ -35,7 +35,6 @@ async function built(identityMode: IdentityMode, extra: Partial<DemoWorkloadsArg
             image: "node:22.14.0-alpine3.21",
             verifierScript: "console.log('verifier');",
             privateEndpointSubnetPrefix: "10.76.2.0/26",
-            aksSubnetPrefix: "10.76.1.0/24",
             dependsOn: [prerequisite],
             provider,
             ...extra,

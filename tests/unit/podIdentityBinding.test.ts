@@ -10,6 +10,7 @@ const SPC = "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass";
 const GUARD = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy";
 const GUARD_BINDING = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding";
 const ATTACHMENT = "pulumi-nodejs:dynamic:PodIdentityAttachment";
+const DELAY = "pulumi-nodejs:dynamic:RolePropagationDelay";
 
 function args(identityMode: IdentityMode, provider: k8s.Provider, overrides: Partial<PodIdentityBindingArgs> = {}): PodIdentityBindingArgs {
     return {
@@ -22,6 +23,7 @@ function args(identityMode: IdentityMode, provider: k8s.Provider, overrides: Par
             resourceGroupName: "rg-unit",
             clusterName: "aks-aiv-unit",
             revision: "rev-1",
+            controlPlaneObjectId: "control-plane-object",
             kubeletObjectId: "kubelet-object",
             oidcIssuerUrl: "https://issuer.example/unit/",
         },
@@ -54,10 +56,22 @@ test("the namespace enforces the restricted Pod Security Standard; the service a
     expect(await settled(binding.secretProviderClassName)).toBe("alpha-keyvault");
 });
 
-test("add-on: the kubelet may assign this identity only, then the attachment names it with the selector", async () => {
+// `az aks pod-identity add` grants Managed Identity Operator on the pod identity to the cluster's own
+// identity, not the kubelet's (aks-preview _podidentity.py, _ensure_managed_identity_operator_permission),
+// then waits 30 s before the cluster update that uses it.
+test("add-on: the control plane, not the kubelet, may assign this identity only; the attachment waits for the grant to apply", async () => {
     const { plan, binding } = await built("podIdentityAddon");
-    const operator = named(plan, ROLE, "alpha-kubelet-operator");
-    expect(operator.newState.inputs).toMatchObject({ principalId: "kubelet-object", scope: IDENTITY_ID, roleDefinitionId: expect.stringMatching(/f1a07417-d97a-45cb-824c-7a7467783830$/) });
+    const operator = named(plan, ROLE, "alpha-control-plane-operator");
+    expect(operator.newState.inputs).toMatchObject({
+        principalId: "control-plane-object",
+        principalType: "ServicePrincipal",
+        scope: IDENTITY_ID,
+        roleDefinitionId: expect.stringMatching(/f1a07417-d97a-45cb-824c-7a7467783830$/),
+    });
+    expect(ofType(plan, ROLE).map((r) => r.newState.inputs.principalId)).toEqual(["control-plane-object"]);
+    const propagation = named(plan, DELAY, "alpha-operator-propagation");
+    expect(propagation.newState.inputs).toMatchObject({ seconds: 30, grants: [expect.stringContaining("/roleAssignments/")] });
+    expect(propagation.newState.dependencies).toContain(operator.urn);
     const attachment = named(plan, ATTACHMENT, "alpha-pod-identity");
     expect(attachment.newState.inputs).toMatchObject({
         subscriptionId: "sub-unit",
@@ -69,8 +83,19 @@ test("add-on: the kubelet may assign this identity only, then the attachment nam
         bindingSelector: "alpha-selector",
         identity: { resourceId: IDENTITY_ID, clientId: "client-alpha", objectId: "principal-alpha" },
     });
-    expect(attachment.newState.dependencies).toContain(operator.urn);
-    expect(binding.ready.length).toBe(3);
+    expect(attachment.newState.dependencies).toContain(propagation.urn);
+    expect(binding.ready.length).toBe(4);
+});
+
+test("add-on: the wait after the grant can be set", async () => {
+    const { plan } = await built("podIdentityAddon", () => ({ rolePropagationSeconds: 90 }));
+    expect(named(plan, DELAY, "alpha-operator-propagation").newState.inputs).toMatchObject({ seconds: 90 });
+});
+
+test("open source: the kubelet, which MIC runs as, may assign the identity; the control plane gets nothing", async () => {
+    const { plan } = await built("podIdentityOss");
+    expect(ofType(plan, ROLE).map((r) => [r.urn.split("::").pop(), r.newState.inputs.principalId])).toEqual([["alpha-kubelet-operator", "kubelet-object"]]);
+    expect(ofType(plan, DELAY)).toHaveLength(0);
 });
 
 test("pod-identity modes guard the label: only this namespace and service account may claim the selector", async () => {
@@ -119,6 +144,14 @@ test("open source, service principal: type 1 reading its password from a Secret,
     expect(binding.ready).toHaveLength(4);
 });
 
+test("Workload ID: a service account with dots gets a federated credential name Azure accepts", async () => {
+    const { plan } = await built("workloadIdentity", () => ({
+        workload: { name: "alpha", namespace: "team-alpha", bindingSelector: "alpha", serviceAccount: "app.v2", identityType: "managedIdentity" },
+    }));
+    const federation = named(plan, "azure-native:managedidentity:FederatedIdentityCredential", "alpha-federation").newState.inputs;
+    expect(federation).toMatchObject({ federatedIdentityCredentialResourceName: "team-alpha-app_v2", subject: "system:serviceaccount:team-alpha:app.v2" });
+});
+
 test("Workload ID: a federated credential for exactly this service account, and the client id on the account", async () => {
     const { plan, binding } = await built("workloadIdentity");
     expect(named(plan, "azure-native:managedidentity:FederatedIdentityCredential", "alpha-federation").newState.inputs).toEqual({
@@ -146,7 +179,7 @@ test("the SecretProviderClass reads this workload's secret and key from the vaul
             useVMManagedIdentity: "false",
             usePodIdentity: mode === "workloadIdentity" ? "false" : "true",
             keyvaultName: "kv-aiv-unit-abc123",
-            tenantId: "tenant-unit",
+            tenantID: "tenant-unit",
             cloudName: mode === "podIdentityOss" ? "AzureUSGovernmentCloud" : "AzurePublicCloud",
         });
         expect(spc.spec.parameters.clientID).toBe(mode === "workloadIdentity" ? "client-alpha" : undefined);

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { SecureKeyVault } from "../../components/secureKeyVault";
+import { SecureKeyVault, VaultWrites } from "../../components/secureKeyVault";
 import { buildOne, named, ofType, registrations, settled, SHARED_SERVICE } from "./build";
 
 const ARGS = {
@@ -81,6 +81,33 @@ test("accessPolicy: one standalone policy per workload, reading secrets, keys an
         expect(vault.grants[w.name]).toHaveLength(1);
     }
     expect(ofType(plan, ROLE)).toHaveLength(0);
+});
+
+// Key Vault refuses overlapping writes with ConflictError ("serialize the operations"), which
+// azure-native does not retry (pulumi/pulumi-azure-native#1013): each write waits for the one before.
+test.each(["rbac", "accessPolicy"] as const)("%s: the vault's writes run one at a time: endpoint, then each workload's secret, key and policy", async (authorization) => {
+    const { plan } = await built({ ...ARGS, authorization });
+    const writes = plan.steps.filter((s) => ["azure-native:network:PrivateEndpoint", "azure-native:keyvault:Secret", "azure-native:keyvault:Key", POLICY].includes(s.newState.type));
+    const names = writes.map((s) => s.urn.split("::").pop());
+    const expected = ["keyvault-vault-endpoint", ...ARGS.workloads.flatMap((w) => [`keyvault-${w.name}-secret`, `keyvault-${w.name}-key`, ...(authorization === "accessPolicy" ? [`keyvault-${w.name}-access-policy`] : [])])];
+    expect(names).toEqual(expected);
+    writes.forEach((write, i) => {
+        if (i > 0) {
+            expect(write.newState.dependencies).toContain(writes[i - 1].urn);
+        }
+    });
+    expect(writes[0].newState.dependencies.filter((d) => writes.some((w) => w.urn === d))).toEqual([]);
+});
+
+test("the order of writes starts empty and follows what was written last", () => {
+    const order = new VaultWrites();
+    expect(order.next()).toEqual([]);
+    const first = new pulumi.ComponentResource("test:index:First", "first", {}, {});
+    const second = new pulumi.ComponentResource("test:index:Second", "second", {}, {});
+    order.wrote(first);
+    expect(order.next()).toEqual([first]);
+    order.wrote(second);
+    expect(order.next()).toEqual([second]);
 });
 
 test("one vault private endpoint registered in the vaultcore zone", async () => {
