@@ -34,6 +34,8 @@ export interface PlanStep {
         dependencies: string[];
         /** Per input, the URNs its value came from. */
         propertyDependencies: Record<string, string[]>;
+        /** The resource's inputs; read only for a duration a resource states itself (a wait's length). */
+        inputs?: Record<string, unknown>;
     };
 }
 
@@ -191,6 +193,7 @@ export function buildGraph(steps: readonly PlanStep[], table: Readonly<Record<st
     const types = new Map(steps.map((s) => [s.urn, s.newState.type]));
     const nodes = steps.filter(isNode).map((step, index): GraphNode => {
         const { duration, known } = durationOf(step.newState.type, table);
+        const stated = duration.secondsInput === undefined ? undefined : step.newState.inputs?.[duration.secondsInput];
         const waitsFor = waitsOf(step, resolve);
         return {
             urn: step.urn,
@@ -198,7 +201,7 @@ export function buildGraph(steps: readonly PlanStep[], table: Readonly<Record<st
             type: step.newState.type,
             index,
             component: enclosingComponent(step.urn, byUrn),
-            seconds: duration.seconds,
+            seconds: typeof stated === "number" && Number.isFinite(stated) && stated >= 0 ? stated : duration.seconds,
             known,
             lock: lockOf(waitsFor, duration.serializedOn, types),
             waitsFor,
@@ -355,6 +358,76 @@ export function totals(graph: DeployGraph, path: readonly PathStep[]): Totals {
     const modelledSeconds = path.length === 0 ? 0 : path[path.length - 1].finish;
     const sequentialSeconds = graph.nodes.reduce((sum, n) => sum + n.seconds, 0);
     return { modelledSeconds, sequentialSeconds, ratio: modelledSeconds === 0 ? 1 : sequentialSeconds / modelledSeconds };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Writes to one Key Vault
+// ---------------------------------------------------------------------------------------------------
+
+/** The Key Vault type, whose writes must not overlap. */
+export const VAULT_TYPE = "azure-native:keyvault:Vault";
+
+/** The types that write to a vault, with the input through which they name it. */
+export const VAULT_WRITE_INPUTS: Readonly<Record<string, string>> = {
+    "azure-native:keyvault:Secret": "vaultName",
+    "azure-native:keyvault:Key": "vaultName",
+    "azure-native:keyvault:AccessPolicy": "vaultName",
+    "azure-native:network:PrivateEndpoint": "privateLinkServiceConnections",
+};
+
+/** The writes to one vault, one after another, against the cluster's creation. */
+export interface VaultChain {
+    vault: GraphNode;
+    /** In the order they run. */
+    writes: GraphNode[];
+    /** When the first write starts and the last one finishes, in seconds from the start of the deploy. */
+    start: number;
+    finish: number;
+    /** Whether every write waits, directly or not, for the one before it. */
+    ordered: boolean;
+}
+
+/** The nodes each node waits for, directly or transitively. */
+function ancestorsOf(graph: DeployGraph): Map<string, Set<string>> {
+    const predecessors = predecessorsOf(graph);
+    const ancestors = new Map<string, Set<string>>();
+    for (const node of topologicalOrder(graph)) {
+        const set = new Set<string>();
+        for (const p of predecessors.get(node.urn) ?? []) {
+            set.add(p);
+            (ancestors.get(p) ?? new Set<string>()).forEach((a) => set.add(a));
+        }
+        ancestors.set(node.urn, set);
+    }
+    return ancestors;
+}
+
+/** Each vault's writes, scheduled, and whether they are ordered one after another. */
+export function vaultChains(graph: DeployGraph, times: Schedule = schedule(graph)): VaultChain[] {
+    const ancestors = ancestorsOf(graph);
+    return graph.nodes
+        .filter((n) => n.type === VAULT_TYPE)
+        .map((vault) => {
+            const writes = graph.nodes
+                .filter((n) => {
+                    const input = VAULT_WRITE_INPUTS[n.type];
+                    return input !== undefined && (n.waitsFor.get(vault.urn) ?? []).includes(input);
+                })
+                .sort((a, b) => (times.start.get(a.urn) ?? 0) - (times.start.get(b.urn) ?? 0) || a.index - b.index);
+            const ordered = writes.every((w, i) => i === 0 || (ancestors.get(w.urn)?.has(writes[i - 1].urn) ?? false));
+            const start = writes.length === 0 ? 0 : Math.min(...writes.map((w) => times.start.get(w.urn) ?? 0));
+            const finish = writes.length === 0 ? 0 : Math.max(...writes.map((w) => times.finish.get(w.urn) ?? 0));
+            return { vault, writes, start, finish, ordered };
+        });
+}
+
+/** When the clusters of a graph are created: the first start and last finish of its ManagedClusters. */
+export function clusterWindow(graph: DeployGraph, times: Schedule = schedule(graph)): { start: number; finish: number } | undefined {
+    const clusters = graph.nodes.filter((n) => n.type === MANAGED_CLUSTER_TYPE);
+    if (clusters.length === 0) {
+        return undefined;
+    }
+    return { start: Math.min(...clusters.map((c) => times.start.get(c.urn) ?? 0)), finish: Math.max(...clusters.map((c) => times.finish.get(c.urn) ?? 0)) };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -550,6 +623,22 @@ function renderPath(path: readonly PathStep[]): string[] {
     });
 }
 
+function renderVaultChains(chains: readonly VaultChain[], cluster: { start: number; finish: number } | undefined): string[] {
+    if (chains.length === 0) {
+        return ["The plan has no Key Vault."];
+    }
+    return chains.map((c) => {
+        const order = c.ordered ? "one at a time" : "NOT ordered: some of them would run at once, and Key Vault refuses overlapping writes with ConflictError";
+        const against =
+            cluster === undefined
+                ? ""
+                : c.finish <= cluster.finish
+                  ? `; the cluster is created ${formatClock(cluster.start)}-${formatClock(cluster.finish)}, so the chain ends ${formatClock(cluster.finish - c.finish)} before it`
+                  : `; the cluster is created ${formatClock(cluster.start)}-${formatClock(cluster.finish)}, so the chain ends ${formatClock(c.finish - cluster.finish)} after it`;
+        return `- ${c.vault.name}: ${c.writes.length} writes, ${order}, ${formatClock(c.start)}-${formatClock(c.finish)}${against}.`;
+    });
+}
+
 function renderRule(offenders: readonly Offender[]): string[] {
     if (offenders.length === 0) {
         return ["Holds: no Storage, Key Vault, network, private DNS, identity or role-assignment resource waits for the cluster except through an input that needs it (a grant's scope or principal, a federated credential's issuer)."];
@@ -571,13 +660,18 @@ export interface Analysis {
     path: PathStep[];
     totals: Totals;
     offenders: Offender[];
+    /** Each vault's writes, which Key Vault takes one at a time. */
+    vaultChains: VaultChain[];
+    /** When the cluster is created, if the plan has one. */
+    cluster: { start: number; finish: number } | undefined;
 }
 
 /** Builds, schedules and checks the graph of a plan. */
 export function analyse(steps: readonly PlanStep[], table: Readonly<Record<string, TypeDuration>> = DURATIONS): Analysis {
     const graph = buildGraph(steps, table);
-    const path = criticalPath(graph);
-    return { graph, path, totals: totals(graph, path), offenders: deployTimeOffenders(graph) };
+    const times = schedule(graph);
+    const path = criticalPath(graph, times);
+    return { graph, path, totals: totals(graph, path), offenders: deployTimeOffenders(graph), vaultChains: vaultChains(graph, times), cluster: clusterWindow(graph, times) };
 }
 
 /** The report as Markdown, ending with the totals line. */
@@ -598,6 +692,10 @@ export function renderReport(analysis: Analysis): string {
         "",
         ...renderPath(path),
         "",
+        "## Writes to each Key Vault",
+        "",
+        ...renderVaultChains(analysis.vaultChains, analysis.cluster),
+        "",
         "## Deploy-time rule",
         "",
         ...renderRule(analysis.offenders),
@@ -615,7 +713,8 @@ export function renderReport(analysis: Analysis): string {
 
 const USAGE = `usage: npm run graph -- [--stack NAME] [--config-file FILE] [-c key=value ...]
   Computes the plan as \`npm run plan\` does (same flags) and prints the dependency graph, the
-  durations assumed, the critical path and the totals. Exits 1 when the deploy-time rule is broken.`;
+  durations assumed, the critical path, each Key Vault's writes and the totals. Exits 1 when the
+  deploy-time rule is broken or two writes to one vault are not ordered.`;
 
 /** Runs the graph command and returns its exit code. */
 export async function main(argv: string[], io: Io = process): Promise<number> {
@@ -632,7 +731,7 @@ export async function main(argv: string[], io: Io = process): Promise<number> {
     }
     const analysis = analyse((JSON.parse(json) as { steps: PlanStep[] }).steps);
     io.stdout.write(`${renderReport(analysis)}\n`);
-    return analysis.offenders.length === 0 ? 0 : 1;
+    return analysis.offenders.length === 0 && analysis.vaultChains.every((c) => c.ordered) ? 0 : 1;
 }
 
 if (require.main === module) {

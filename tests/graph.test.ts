@@ -20,6 +20,7 @@ import {
     totals,
     totalsLine,
     unknownTypes,
+    VAULT_TYPE,
 } from "../scripts/graph";
 import { planFor } from "./support";
 
@@ -65,6 +66,7 @@ function table(seconds: Record<string, number>, extra: Record<string, Partial<Ty
 
 const T = { a: "test:index:A", b: "test:index:B", c: "test:index:C", d: "test:index:D", zero: "test:index:Zero" };
 const ATTACHMENT = "pulumi-nodejs:dynamic:PodIdentityAttachment";
+const DELAY = "pulumi-nodejs:dynamic:RolePropagationDelay";
 const TIMES = table({ [T.a]: 10, [T.b]: 5, [T.c]: 20, [T.d]: 1, [T.zero]: 0, [MANAGED_CLUSTER_TYPE]: 100, [ATTACHMENT]: 50 }, { [ATTACHMENT]: { serializedOn: MANAGED_CLUSTER_TYPE } });
 
 const names = (g: DeployGraph, urns: Iterable<string>): string[] => [...urns].map((u) => g.nodes.find((n) => n.urn === u)?.name ?? u);
@@ -207,10 +209,65 @@ describe("durations", () => {
         expect(renderReport(analyse([STACK, resource("test:index:Mystery", "m")], TIMES))).toContain("Types without an entry, timed by the fallback: test:index:Mystery.");
     });
 
+    test("a resource that states its own length (a wait) is timed by it", () => {
+        const delays = table({ [DELAY]: 30 }, { [DELAY]: { secondsInput: "seconds" } });
+        const stated = (inputs: Record<string, unknown> | undefined) => {
+            const step = resource(DELAY, "wait");
+            return buildGraph([STACK, { ...step, newState: { ...step.newState, inputs } }], delays).nodes[0].seconds;
+        };
+        expect(stated({ seconds: 90 })).toBe(90);
+        expect(stated({ seconds: "[unknown]" })).toBe(30);
+        expect(stated({ seconds: -1 })).toBe(30);
+        expect(stated(undefined)).toBe(30);
+    });
+
     test("every entry gives a source and a non-negative number of seconds", () => {
         for (const [type, entry] of Object.entries(DURATIONS)) {
             expect([type, entry.seconds >= 0 && Number.isFinite(entry.seconds), entry.source.length > 10]).toEqual([type, true, true]);
         }
+    });
+});
+
+describe("writes to one Key Vault", () => {
+    const vault = resource(VAULT_TYPE, "vault");
+    const cluster = resource(MANAGED_CLUSTER_TYPE, "cluster");
+    const SECRET = "azure-native:keyvault:Secret";
+    const KEY = "azure-native:keyvault:Key";
+    const ENDPOINT = "azure-native:network:PrivateEndpoint";
+    const times = table({ [VAULT_TYPE]: 10, [SECRET]: 3, [KEY]: 3, [ENDPOINT]: 20, [MANAGED_CLUSTER_TYPE]: 100 });
+    const chainOf = (...steps: PlanStep[]) => analyse([STACK, vault, cluster, ...steps], times);
+
+    test("are found by the input that names the vault, and timed from the first start to the last finish", () => {
+        const endpoint = resource(ENDPOINT, "endpoint", { inputs: { privateLinkServiceConnections: [vault] } });
+        const secret = resource(SECRET, "secret", { inputs: { vaultName: [vault] }, dependsOn: [endpoint] });
+        const key = resource(KEY, "key", { inputs: { vaultName: [vault] }, dependsOn: [secret] });
+        const elsewhere = resource(SECRET, "tagged", { inputs: { tags: [vault] }, dependsOn: [key] });
+        const [chain] = chainOf(endpoint, secret, key, elsewhere).vaultChains;
+        expect(chain.writes.map((w) => w.name)).toEqual(["endpoint", "secret", "key"]);
+        expect([chain.ordered, chain.start, chain.finish]).toEqual([true, 10, 36]);
+    });
+
+    test("that could overlap are reported, and the command's rule fails on them", () => {
+        const secret = resource(SECRET, "secret", { inputs: { vaultName: [vault] } });
+        const key = resource(KEY, "key", { inputs: { vaultName: [vault] } });
+        const analysis = chainOf(secret, key);
+        expect(analysis.vaultChains[0].ordered).toBe(false);
+        expect(renderReport(analysis)).toContain("- vault: 2 writes, NOT ordered: some of them would run at once");
+    });
+
+    test("an ordered chain through a resource that is not a write still counts as ordered", () => {
+        const secret = resource(SECRET, "secret", { inputs: { vaultName: [vault] } });
+        const between = resource(T.a, "between", { dependsOn: [secret] });
+        const key = resource(KEY, "key", { inputs: { vaultName: [vault] }, dependsOn: [between] });
+        expect(chainOf(secret, between, key).vaultChains[0].ordered).toBe(true);
+    });
+
+    test("are set against the cluster's creation, before or after it ends", () => {
+        const secret = resource(SECRET, "secret", { inputs: { vaultName: [vault] } });
+        expect(renderReport(chainOf(secret))).toContain("- vault: 1 writes, one at a time, 0:10-0:13; the cluster is created 0:00-1:40, so the chain ends 1:27 before it.");
+        const late = resource(SECRET, "late", { inputs: { vaultName: [vault] }, dependsOn: [cluster] });
+        expect(renderReport(chainOf(late))).toContain("so the chain ends 0:03 after it.");
+        expect(renderReport(analyse([STACK, resource(T.a, "a")], times))).toContain("The plan has no Key Vault.");
     });
 });
 
@@ -348,7 +405,8 @@ const CONFIGURATIONS: Record<(typeof MODES)[number], string[]> = {
     // The default mode; the same overrides as tests/stack.test.ts, so the plan is computed once.
     podIdentityAddon: ['workloads=[{"name":"alpha","namespace":"alpha"},{"name":"beta","namespace":"team-beta"}]'],
     podIdentityOss: ["identityMode=podIdentityOss", 'workloads=[{"name":"alpha","namespace":"alpha"},{"name":"legacy","namespace":"legacy","identityType":"servicePrincipal"}]'],
-    workloadIdentity: ["identityMode=workloadIdentity"],
+    // Access policies, so that every type of the durations table is in one of the three plans.
+    workloadIdentity: ["identityMode=workloadIdentity", "keyVaultAuthorization=accessPolicy"],
 };
 
 describe("the real plans", () => {
@@ -400,6 +458,17 @@ describe("the real plans", () => {
 
     test.each(MODES)("%s: nothing waits for the cluster without needing it", (mode) => {
         expect(of(mode).offenders.map((o) => `${o.node.name} waits for ${o.through.name}`)).toEqual([]);
+    });
+
+    test.each(MODES)("%s: the vault's writes run one at a time and end before the cluster is created; the waits are on the path", (mode) => {
+        const { vaultChains, cluster, path } = of(mode);
+        expect(vaultChains).toHaveLength(1);
+        expect(vaultChains[0].ordered).toBe(true);
+        expect(vaultChains[0].finish).toBeLessThan(cluster?.finish ?? 0);
+        const types = path.map((s) => s.node.type);
+        expect(types).toEqual(expect.arrayContaining(["pulumi-nodejs:dynamic:RolePropagationDelay", "pulumi-nodejs:dynamic:ClusterAccessWait"]));
+        expect(types.indexOf("pulumi-nodejs:dynamic:RolePropagationDelay")).toBeLessThan(types.indexOf(MANAGED_CLUSTER_TYPE));
+        expect(types.indexOf("pulumi-nodejs:dynamic:ClusterAccessWait")).toBeGreaterThan(types.indexOf(MANAGED_CLUSTER_TYPE));
     });
 
     test("podIdentityAddon: the two workloads' pod identity attachments are ready together and share one cluster update", () => {
