@@ -19,6 +19,7 @@ import { dataItemOf, scopeLevel } from "../policy/lib/arm";
 import { isPinnedImage, selectorMatches } from "../policy/lib/k8s";
 import { admitsInternet, isNonPublicCidr } from "../policy/lib/net";
 import { policies } from "../policy/policies";
+import { azureBehaviourPolicies, cidrHolds, egressRuleAdmits } from "../policy/policies/azureBehaviour";
 import { planFor } from "./support";
 
 // ---------------------------------------------------------------------------------------------
@@ -37,6 +38,10 @@ interface Fixture {
     protect?: boolean;
     /** Property name to the fixtures it was computed from. */
     deps?: Record<string, Fixture[]>;
+    /** Fixtures it waits for through dependsOn. */
+    dependsOn?: Fixture[];
+    /** Its explicit provider. */
+    provider?: Fixture;
 }
 
 function isJsonObject(value: Json | undefined): value is JsonObject {
@@ -76,9 +81,9 @@ function stepOf(fixture: Fixture): PlanStep {
             type: fixture.type,
             custom: true,
             parent: "",
-            provider: "",
+            provider: fixture.provider === undefined ? "" : `${urnOf(fixture.provider)}::04da6b54-80e4-46f7-96ec-b56ff0331ba9`,
             inputs: fixture.inputs,
-            dependencies: [...new Set(Object.values(propertyDependencies).flat())],
+            dependencies: [...new Set([...Object.values(propertyDependencies).flat(), ...(fixture.dependsOn ?? []).map(urnOf)])],
             propertyDependencies,
             protect: fixture.protect ?? false,
             retainOnDelete: false,
@@ -105,6 +110,8 @@ const ROLES = {
     blobContributor: "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
     networkContributor: "4d97b98b-1d4f-4787-a291-c67834d212e7",
     vmContributor: "9980e02c-c2be-4d73-94e8-173b1dc7cf3c",
+    managedIdentityOperator: "f1a07417-d97a-45cb-824c-7a7467783830",
+    clusterAdmin: "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
 };
 const T = {
     resourceGroup: "azure-native:resources:ResourceGroup",
@@ -141,6 +148,10 @@ const T = {
     azureIdentity: "kubernetes:aadpodidentity.k8s.io/v1:AzureIdentity",
     azureIdentityBinding: "kubernetes:aadpodidentity.k8s.io/v1:AzureIdentityBinding",
     attachment: "pulumi-nodejs:dynamic:PodIdentityAttachment",
+    delay: "pulumi-nodejs:dynamic:RolePropagationDelay",
+    accessWait: "pulumi-nodejs:dynamic:ClusterAccessWait",
+    identity: "azure-native:managedidentity:UserAssignedIdentity",
+    k8sProvider: "pulumi:providers:kubernetes",
 };
 
 const resourceGroup: Fixture = { type: T.resourceGroup, name: "stack", protect: true, inputs: { resourceGroupName: "rg-aiv-test", location: "uksouth" } };
@@ -375,7 +386,7 @@ const networkPolicy: Fixture = {
             egress: [
                 { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }], ports: [{ protocol: "UDP", port: 53 }] },
                 { to: [{ ipBlock: { cidr: "10.76.2.0/26" } }], ports: [{ protocol: "TCP", port: 443 }] },
-                { to: [{ ipBlock: { cidr: "169.254.169.254/32" } }], ports: [{ protocol: "TCP", port: 80 }] },
+                { to: [{ ipBlock: { cidr: "127.0.0.1/32" } }], ports: [{ protocol: "TCP", port: 2579 }] },
             ],
         },
     },
@@ -453,6 +464,72 @@ const federation: Fixture = {
         audiences: ["api://AzureADTokenExchange"],
     },
 };
+
+// The graph the Azure-behaviour policies read: who is granted what, and what waits for which grant.
+const userIdentity = (name: string, resourceName: string): Fixture => ({ type: T.identity, name, inputs: { resourceName, resourceGroupName: "rg-aiv-test" } });
+const controlPlaneIdentity = userIdentity("aks-control-plane-identity", "id-aiv-test-aks");
+const kubeletIdentity = userIdentity("aks-kubelet-identity", "id-aiv-test-aks-kubelet");
+const workloadIdentity = userIdentity("alpha-identity", "id-aiv-test-alpha");
+const grantOf = (name: string, role: string, principal: Fixture, scope: Fixture, scopeId: string): Fixture => ({
+    type: T.role,
+    name,
+    deps: { principalId: [principal], scope: [scope] },
+    inputs: { principalId: PRINCIPAL, principalType: "ServicePrincipal", roleDefinitionId: ROLE(role), scope: scopeId },
+});
+const behaviourCluster: Fixture = { ...cluster, deps: { ...cluster.deps, identity: [controlPlaneIdentity] } };
+const controlPlaneOperator = grantOf("alpha-control-plane-operator", ROLES.managedIdentityOperator, controlPlaneIdentity, workloadIdentity, IDENTITY_ID);
+const operatorPropagation: Fixture = { type: T.delay, name: "alpha-operator-propagation", deps: { grants: [controlPlaneOperator] }, inputs: { seconds: 30, reason: "test", grants: ["[unknown]"] } };
+const waitingAttachment: Fixture = { ...attachment, deps: { identity: [workloadIdentity], clusterName: [behaviourCluster] }, dependsOn: [operatorPropagation] };
+const deployerAdmin: Fixture = {
+    type: T.role,
+    name: "aks-deployer-admin",
+    deps: { scope: [behaviourCluster] },
+    inputs: { principalId: PRINCIPAL, principalType: "User", roleDefinitionId: ROLE(ROLES.clusterAdmin), scope: `${RG}/providers/Microsoft.ContainerService/managedClusters/aks-aiv-test` },
+};
+const deployerAccess: Fixture = {
+    type: T.accessWait,
+    name: "aks-deployer-access",
+    deps: { grants: [deployerAdmin], kubeconfig: [behaviourCluster] },
+    inputs: { kubeconfig: "[secret]", checks: [{ verb: "create", group: "", resource: "namespaces" }], grants: ["[unknown]"], budgetSeconds: 900 },
+};
+const k8sProvider: Fixture = { type: T.k8sProvider, name: "aks-k8s", deps: { kubeconfig: [behaviourCluster] }, dependsOn: [deployerAccess], inputs: { kubeconfig: "[secret]" } };
+const viaProvider = (fixture: Fixture, provider = k8sProvider): Fixture => ({ ...fixture, provider });
+/** A stack whose cluster, grants, waits and Kubernetes objects are wired as Azure needs them. */
+const behaviourStack: Fixture[] = [
+    controlPlaneIdentity,
+    kubeletIdentity,
+    workloadIdentity,
+    behaviourCluster,
+    controlPlaneOperator,
+    operatorPropagation,
+    waitingAttachment,
+    deployerAdmin,
+    deployerAccess,
+    k8sProvider,
+    viaProvider(namespace),
+    viaProvider(pod),
+    viaProvider(networkPolicy),
+    viaProvider(secretProviderClass),
+];
+/** `behaviourStack` with fixtures replaced (same type and name) or added. */
+function behaviourWith(replacements: Fixture[], removed: Fixture[] = []): Fixture[] {
+    const key = (f: Fixture) => `${f.type}::${f.name}`;
+    const replaced = new Map(replacements.map((f) => [key(f), f]));
+    const dropped = new Set(removed.map(key));
+    const kept = behaviourStack.filter((f) => !dropped.has(key(f))).map((f) => replaced.get(key(f)) ?? f);
+    return [...kept, ...replacements.filter((f) => !behaviourStack.some((g) => key(g) === key(f)))];
+}
+/** A Key Vault's writes, chained one after another as the stack declares them. */
+const chainedSecret: Fixture = { ...secret, deps: { vaultName: [vault] }, dependsOn: [vaultEndpoint] };
+const chainedKey: Fixture = { ...key, deps: { vaultName: [vault] }, dependsOn: [chainedSecret] };
+const chainedPolicy: Fixture = { ...accessPolicy, deps: { vaultName: [vault] }, dependsOn: [chainedKey] };
+const vaultChain: Fixture[] = [vault, endpointSubnet, vaultEndpoint, chainedSecret, chainedKey, chainedPolicy];
+/** A network policy of the demo's shape whose egress rules are `egress`. */
+const egressPolicy = (egress: Json[], name = "alpha-network-policy"): Fixture => ({ ...networkPolicy, name, inputs: merge(networkPolicy.inputs, { spec: { egress } }) });
+const dnsAndEndpoints = (networkPolicy.inputs.spec as JsonObject).egress as Json[];
+const wiCluster: Fixture = vary(behaviourCluster, { podIdentityProfile: { enabled: false }, securityProfile: { workloadIdentity: { enabled: true } } });
+const wiClass: Fixture = { ...vary(secretProviderClass, { spec: { parameters: { usePodIdentity: "false", clientID: PRINCIPAL } } }), deps: { spec: [workloadIdentity] } };
+const wiFederation: Fixture = { ...federation, deps: { resourceName: [workloadIdentity] } };
 
 /** A small stack that meets every stack policy. */
 const goodStack: Fixture[] = [
@@ -752,6 +829,42 @@ const CASES: Case[] = [
     fail("aadpodidbinding-label-guarded", "guard not bound", stackWith([], [labelGuardBinding])),
     fail("aadpodidbinding-label-guarded", "binding only warns", stackWith([vary(labelGuardBinding, { spec: { validationActions: ["Warn"] } })])),
     fail("aadpodidbinding-label-guarded", "guard for another selector", stackWith([vary(labelGuard, { spec: { validations: [{ expression: "object.metadata.labels['aadpodidbinding'] == 'beta'" }] } })])),
+    // Azure behaviour
+    pass("pod-identity-egress-reaches-nmi", "egress admits 127.0.0.1:2579", [pod, networkPolicy]),
+    pass("pod-identity-egress-reaches-nmi", "no policy restricts egress", [pod]),
+    pass("pod-identity-egress-reaches-nmi", "a second policy selecting the pods admits NMI", [pod, egressPolicy(dnsAndEndpoints.slice(0, 2)), egressPolicy([{ to: [{ ipBlock: { cidr: "127.0.0.0/8" } }], ports: [{ port: 2579 }] }], "nmi-egress")]),
+    pass("pod-identity-egress-reaches-nmi", "pods without the binding label are not its business", [vary(pod, { metadata: { labels: { aadpodidbinding: undefined } } }), egressPolicy(dnsAndEndpoints.slice(0, 2))]),
+    fail("pod-identity-egress-reaches-nmi", "only the metadata address, which Calico never sees after NMI's DNAT", [pod, egressPolicy([...dnsAndEndpoints.slice(0, 2), { to: [{ ipBlock: { cidr: "169.254.169.254/32" } }], ports: [{ protocol: "TCP", port: 80 }] }])]),
+    fail("pod-identity-egress-reaches-nmi", "the node subnet on 2579, where NMI listened before 1.6.2", [job, egressPolicy([...dnsAndEndpoints.slice(0, 2), { to: [{ ipBlock: { cidr: "10.76.1.0/24" } }], ports: [{ protocol: "TCP", port: 2579 }] }])]),
+    fail("pod-identity-egress-reaches-nmi", "loopback admitted except NMI's address", [pod, egressPolicy([{ to: [{ ipBlock: { cidr: "127.0.0.0/8", except: ["127.0.0.1/32"] } }], ports: [{ protocol: "TCP", port: 2579 }] }])]),
+    fail("pod-identity-egress-reaches-nmi", "NMI's address on UDP", [pod, egressPolicy([{ to: [{ ipBlock: { cidr: "127.0.0.1/32" } }], ports: [{ protocol: "UDP", port: 2579 }] }])]),
+    pass("addon-pod-identity-control-plane-operator", "the control plane's grant, waited for", behaviourStack),
+    fail("addon-pod-identity-control-plane-operator", "the grant goes to the kubelet", behaviourWith([grantOf("alpha-control-plane-operator", ROLES.managedIdentityOperator, kubeletIdentity, workloadIdentity, IDENTITY_ID)])),
+    fail("addon-pod-identity-control-plane-operator", "another role", behaviourWith([grantOf("alpha-control-plane-operator", ROLES.vmContributor, controlPlaneIdentity, workloadIdentity, IDENTITY_ID)])),
+    fail("addon-pod-identity-control-plane-operator", "the attachment does not wait for the grant", behaviourWith([{ ...waitingAttachment, dependsOn: [] }])),
+    fail("addon-pod-identity-control-plane-operator", "the identity is not the stack's", behaviourWith([], [workloadIdentity])),
+    pass("k8s-waits-for-effective-cluster-admin", "the provider waits for the access review, which waits for the grant", behaviourStack),
+    fail("k8s-waits-for-effective-cluster-admin", "the provider does not wait", behaviourWith([{ ...k8sProvider, dependsOn: [] }])),
+    fail("k8s-waits-for-effective-cluster-admin", "the access review does not wait for the grant", behaviourWith([{ ...deployerAccess, deps: { kubeconfig: [behaviourCluster] } }])),
+    fail("k8s-waits-for-effective-cluster-admin", "a Kubernetes object on another provider", behaviourWith([viaProvider(vary(namespace, {}, { name: "beta-namespace" }), { ...k8sProvider, name: "other-k8s", dependsOn: [] })])),
+    skip("k8s-waits-for-effective-cluster-admin", "no cluster with Azure RBAC", [vary(cluster, { aadProfile: { enableAzureRBAC: false } }), namespace]),
+    pass("keyvault-writes-ordered", "endpoint, secret, key and policy one after another", vaultChain),
+    fail("keyvault-writes-ordered", "secret and key both only after the endpoint", [...vaultChain.filter((f) => f !== chainedKey && f !== chainedPolicy), { ...chainedKey, dependsOn: [vaultEndpoint] }]),
+    fail("keyvault-writes-ordered", "an access policy that waits for nothing", [...vaultChain.filter((f) => f !== chainedPolicy), { ...chainedPolicy, dependsOn: [] }]),
+    fail("keyvault-writes-ordered", "two secrets matched by name only", [vault, secret, vary(secret, { secretName: "beta-demo" }, { name: "keyvault-beta-secret" })]),
+    pass("secret-provider-class-identity-matches-mode", "pod identity on an add-on cluster", behaviourStack),
+    pass("secret-provider-class-identity-matches-mode", "Workload ID with a credential trusting the identity", [wiCluster, workloadIdentity, wiClass, wiFederation]),
+    pass("secret-provider-class-identity-matches-mode", "pod identity from the open-source chart", [vary(cluster, { podIdentityProfile: { enabled: false } }), release, secretProviderClass]),
+    fail("secret-provider-class-identity-matches-mode", "both modes at once", [wiCluster, workloadIdentity, vary(wiClass, { spec: { parameters: { usePodIdentity: "true" } } }), wiFederation]),
+    fail("secret-provider-class-identity-matches-mode", "pod identity on a Workload ID cluster", [wiCluster, secretProviderClass]),
+    fail("secret-provider-class-identity-matches-mode", "a client id on an add-on cluster", [behaviourCluster, workloadIdentity, wiClass, wiFederation]),
+    fail("secret-provider-class-identity-matches-mode", "no credential trusts the identity", [wiCluster, workloadIdentity, wiClass]),
+    fail("secret-provider-class-identity-matches-mode", "no identity at all", [behaviourCluster, vary(secretProviderClass, { spec: { parameters: { usePodIdentity: "false" } } })]),
+    pass("federated-credential-name-valid", "namespace and account", federation),
+    pass("federated-credential-name-valid", "a dot turned into an underscore", vary(federation, { federatedIdentityCredentialResourceName: "alpha-app_v2" })),
+    fail("federated-credential-name-valid", "a service account's dot", vary(federation, { federatedIdentityCredentialResourceName: "alpha-app.v2" })),
+    fail("federated-credential-name-valid", "121 characters", vary(federation, { federatedIdentityCredentialResourceName: "a".repeat(121) })),
+    fail("federated-credential-name-valid", "starting with an underscore", vary(federation, { federatedIdentityCredentialResourceName: "_alpha" })),
     // Stack
     pass("stateful-resources-protected", "all protected", goodStack),
     fail("stateful-resources-protected", "an unprotected vault", stackWith([vary(vault, {}, { protect: false })])),
@@ -759,6 +872,18 @@ const CASES: Case[] = [
 ];
 
 const POLICIES = new Map(policies.map((p) => [p.name, p]));
+
+/** `steps` with the named resource no longer waiting for the other, through dependsOn or an input. */
+function withoutDependency(steps: PlanStep[], from: string, on: string): PlanStep[] {
+    const target = steps.find((s) => s.urn.endsWith(`::${on}`))?.urn;
+    return steps.map((s) => {
+        if (!s.urn.endsWith(`::${from}`)) {
+            return s;
+        }
+        const propertyDependencies = Object.fromEntries(Object.entries(s.newState.propertyDependencies ?? {}).map(([k, urns]) => [k, urns.filter((u) => u !== target)]));
+        return { ...s, newState: { ...s.newState, dependencies: (s.newState.dependencies ?? []).filter((u) => u !== target), propertyDependencies } };
+    });
+}
 
 /** Evaluates a case through the offline logic: the policy's outcome on its subject. */
 async function outcomeOf(testCase: Case) {
@@ -903,6 +1028,19 @@ describe("helpers", () => {
         expect(isPinnedImage("node@sha256:short")).toBe(false);
     });
 
+    test("an egress rule admits an address and port when its peers and ports both do", () => {
+        expect(cidrHolds("127.0.0.0/8", "127.0.0.1")).toBe(true);
+        expect(cidrHolds("127.0.0.1", "127.0.0.1")).toBe(true);
+        expect(cidrHolds("10.0.0.0/8", "127.0.0.1")).toBe(false);
+        expect(cidrHolds("0.0.0.0/0", "127.0.0.1")).toBe(true);
+        expect(cidrHolds("fd00::/8", "127.0.0.1")).toBe(false);
+        expect(cidrHolds("127.0.0.0/33", "127.0.0.1")).toBe(false);
+        expect(egressRuleAdmits({}, "127.0.0.1", 2579)).toBe(true);
+        expect(egressRuleAdmits({ ports: [{ port: 2500, endPort: 2600 }] }, "127.0.0.1", 2579)).toBe(true);
+        expect(egressRuleAdmits({ ports: [{ port: 80 }] }, "127.0.0.1", 2579)).toBe(false);
+        expect(egressRuleAdmits({ to: [{ podSelector: {} }] }, "127.0.0.1", 2579)).toBe(false);
+    });
+
     test("label selectors match labels and expressions", () => {
         const labels = { app: "demo", tier: "web" };
         expect(selectorMatches({}, labels)).toBe(true);
@@ -941,6 +1079,35 @@ describe("the real plans", () => {
         const evaluation = evaluations.get(label);
         expect(evaluation?.violations.filter((v) => v.enforcementLevel === "mandatory").map(formatViolation)).toEqual([]);
         expect(evaluation?.resourceValidations).toBeGreaterThan(100);
+    });
+
+    // The Azure-behaviour rules hold on the real plans because the program is wired so; each breaks
+    // when one of the wires it checks is cut.
+    test.each<[string, string, (steps: PlanStep[]) => PlanStep[]]>([
+        ["k8s-waits-for-effective-cluster-admin", "the Kubernetes provider stops waiting for the access review", (steps) => withoutDependency(steps, "aks-k8s", "aks-deployer-access")],
+        ["keyvault-writes-ordered", "a key stops waiting for the secret before it", (steps) => withoutDependency(steps, "keyvault-alpha-key", "keyvault-alpha-secret")],
+        ["addon-pod-identity-control-plane-operator", "the control plane's grant is left out", (steps) => steps.filter((s) => !s.urn.endsWith("::alpha-control-plane-operator"))],
+        [
+            "pod-identity-egress-reaches-nmi",
+            "the demo's egress goes back to the metadata address",
+            (steps) => steps.map((s) => (s.urn.endsWith("::alpha-network-policy") ? { ...s, newState: { ...s.newState, inputs: JSON.parse(JSON.stringify(s.newState.inputs).replace('"127.0.0.1/32"', '"169.254.169.254/32"')) } } : s)),
+        ],
+    ])("on the podIdentityAddon/rbac plan, %s fails when %s", async (policyName, _why, cut) => {
+        const plan = await planFor(PLAN_CONFIGURATIONS[0].overrides);
+        const policy = POLICIES.get(policyName);
+        if (policy === undefined || !isStackPolicy(policy)) {
+            throw new Error(`${policyName} is not a stack policy`);
+        }
+        expect((await validateStackSteps(policy, plan.steps)).violations).toEqual([]);
+        expect((await validateStackSteps(policy, cut(plan.steps))).violations.length).toBeGreaterThan(0);
+    });
+
+    test("each Azure-behaviour rule names its source", () => {
+        for (const policy of azureBehaviourPolicies) {
+            expect([policy.name, /Source: \S/.test(policy.description ?? "")]).toEqual([policy.name, true]);
+            expect(policy.enforcementLevel).toBe("mandatory");
+        }
+        expect(azureBehaviourPolicies.map((p) => p.name).every((name) => POLICIES.has(name))).toBe(true);
     });
 
     test("the advisories are exactly the deliberate exceptions of each mode", () => {

@@ -85,3 +85,27 @@ export function endpointSubnet(resources: readonly PolicyResource[], endpoint: P
     const id = text(field(endpoint.props, "subnet", "id"));
     return ofType(resources, TYPES.subnet).find((subnet) => idNamesSubnet(id, subnet));
 }
+
+/**
+ * Everything `resource` waits for before the engine creates it: its dependencies, theirs, and what
+ * its provider waits for, transitively. Returns a function of a resource, memoized over `resources`.
+ */
+export function waitsFor(resources: readonly PolicyResource[]): (resource: PolicyResource) => ReadonlySet<PolicyResource> {
+    const byUrn = new Map(resources.map((r) => [r.urn, r]));
+    const memo = new Map<string, Set<PolicyResource>>();
+    const visit = (resource: PolicyResource): Set<PolicyResource> => {
+        const known = memo.get(resource.urn);
+        if (known !== undefined) {
+            return known;
+        }
+        const found = new Set<PolicyResource>();
+        memo.set(resource.urn, found); // A cycle resolves to what was found so far rather than looping.
+        const provider = resource.provider === undefined ? undefined : byUrn.get(resource.provider.urn);
+        for (const direct of [...resource.dependencies, ...(provider === undefined ? [] : [provider])]) {
+            found.add(direct);
+            visit(direct).forEach((r) => found.add(r));
+        }
+        return found;
+    };
+    return visit;
+}

@@ -24,4 +24,11 @@ export const TYPES = {
     azureIdentity: "kubernetes:aadpodidentity.k8s.io/v1:AzureIdentity",
     azureIdentityBinding: "kubernetes:aadpodidentity.k8s.io/v1:AzureIdentityBinding",
     podIdentityAttachment: "pulumi-nodejs:dynamic:PodIdentityAttachment",
+    rolePropagationDelay: "pulumi-nodejs:dynamic:RolePropagationDelay",
+    clusterAccessWait: "pulumi-nodejs:dynamic:ClusterAccessWait",
+    roleAssignment: "azure-native:authorization:RoleAssignment",
+    userAssignedIdentity: "azure-native:managedidentity:UserAssignedIdentity",
+    federatedIdentityCredential: "azure-native:managedidentity:FederatedIdentityCredential",
+    accessPolicy: "azure-native:keyvault:AccessPolicy",
+    helmRelease: "kubernetes:helm.sh/v3:Release",
 } as const;

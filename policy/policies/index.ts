@@ -2,6 +2,7 @@
 // entry point and the offline evaluation read this list.
 import { Policies } from "@pulumi/policy";
 import { aksPolicies } from "./aks";
+import { azureBehaviourPolicies } from "./azureBehaviour";
 import { identityPolicies } from "./identity";
 import { keyVaultPolicies } from "./keyVault";
 import { kubernetesPolicies } from "./kubernetes";
@@ -20,4 +21,5 @@ export const policies: Policies = [
     ...kubernetesPolicies,
     ...identityPolicies,
     ...stackPolicies,
+    ...azureBehaviourPolicies,
 ];
