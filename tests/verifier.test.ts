@@ -184,7 +184,9 @@ describe("verifier helpers", () => {
 
     test("readConfig applies the default budgets and names every missing or invalid variable", () => {
         const ok = verifier.readConfig({ VERIFY_MODE: "unbound", TOKEN_SOURCE: "imds", WORKLOAD: "alpha" });
-        expect(ok.ok && ok.config.budgets).toEqual({ tokenMs: 300_000, accessMs: 600_000, intervalMs: 5000, requestTimeoutMs: 10_000 });
+        expect(ok.ok && ok.config.budgets).toEqual({ tokenMs: 300_000, accessMs: 600_000, intervalMs: 5000, requestTimeoutMs: 10_000, tokenRequestTimeoutMs: 110_000 });
+        const zero = verifier.readConfig({ VERIFY_MODE: "unbound", TOKEN_SOURCE: "imds", WORKLOAD: "alpha", TOKEN_REQUEST_TIMEOUT_SECONDS: "0" });
+        expect(!zero.ok && zero.error).toMatch(/TOKEN_REQUEST_TIMEOUT_SECONDS must be a positive number of seconds/);
         const missing = verifier.readConfig({ VERIFY_MODE: "bound", TOKEN_SOURCE: "imds", WORKLOAD: "alpha", SECRET_NAME: "s" });
         expect(missing.ok).toBe(false);
         expect(!missing.ok && missing.missing).toEqual(["KEYVAULT_URI", "SECRET_FILE", "BLOB_ENDPOINT", "BLOB_CONTAINER"]);
@@ -642,6 +644,27 @@ describe("verifier.js in unbound mode", () => {
             expect(run.code).toBe(0);
             expect(run.verdict).toMatchObject({ verdict: "pass", mode: "unbound", tokenSource: "imds", refusal: "HTTP 403 Forbidden", attempts: { token: 1 } });
             expectNothingSensitive(run, s);
+        }),
+    );
+
+    // NMI in standard mode (the open-source aad-pod-identity) searches for the pod's identity for 80 s
+    // before it refuses a pod that has none (pkg/nmi/standard.go): the refusal outlasts a data-plane
+    // request timeout, and must still be waited for.
+    test.concurrent("passes when IMDS refuses only after holding the request longer than a data-plane request may take", () =>
+        withScenario(async (s) => {
+            s.imds.reset(() => ({ status: 403, body: "getting assigned identities for pod alpha/verify-unbound in CREATED state failed after 16 attempts", delayMs: 2_500 }));
+            const run = await runVerifier(unboundImdsEnv(s));
+            expect(run.verdict).toMatchObject({ verdict: "pass", mode: "unbound", tokenSource: "imds", refusal: "HTTP 403 Forbidden", attempts: { token: 1 } });
+            expect(Number(unboundImdsEnv(s).REQUEST_TIMEOUT_SECONDS) * 1000).toBeLessThan(2_500);
+        }),
+    );
+
+    test.concurrent("a token request that outlasts its own timeout is given up, and the verdict is inconclusive", () =>
+        withScenario(async (s) => {
+            s.imds.reset(() => ({ status: 403, body: "late", delayMs: 2_500 }));
+            const run = await runVerifier(unboundImdsEnv(s, { TOKEN_REQUEST_TIMEOUT_SECONDS: "1", TOKEN_BUDGET_SECONDS: "1.5" }));
+            expect(run.verdict).toMatchObject({ verdict: "fail", mode: "unbound", step: "token" });
+            expect(run.verdict.error).toMatch(/^inconclusive: /);
         }),
     );
 

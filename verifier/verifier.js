@@ -17,7 +17,9 @@
  *
  * Each retry loop has its own budget (TOKEN_BUDGET_SECONDS for a token, ACCESS_BUDGET_SECONDS for
  * Key Vault and each blob request), checks the time left before every pause and makes its last
- * attempt when the budget runs out; a single request is bounded by REQUEST_TIMEOUT_SECONDS.
+ * attempt when the budget runs out; a single request is bounded by REQUEST_TIMEOUT_SECONDS, a single
+ * token request by TOKEN_REQUEST_TIMEOUT_SECONDS (NMI holds a request while it looks for the pod's
+ * identity, and answers a pod that has none only at the end of that search).
  *
  * `attempts.token` counts every token request (two on a clean `bound` run: Key Vault, Storage).
  */
@@ -46,6 +48,10 @@ const DEFAULT_SECONDS = Object.freeze({
     ACCESS_BUDGET_SECONDS: 600,
     RETRY_INTERVAL_SECONDS: 5,
     REQUEST_TIMEOUT_SECONDS: 10,
+    // aad-pod-identity's NMI (standard mode) looks for a pod's identity for up to 16 + 4 attempts,
+    // 5 s apart (cmd/nmi/main.go defaults, pkg/nmi/standard.go), and refuses a pod without one only
+    // after the first 80 s: a token request must be allowed to outlast that search.
+    TOKEN_REQUEST_TIMEOUT_SECONDS: 110,
 });
 
 /** Shortest pause between two attempts, so a zero interval cannot spin. */
@@ -69,6 +75,7 @@ const EXIT = Object.freeze({ pass: 0, fail: 1, config: 2 });
  * @property {number} accessMs
  * @property {number} intervalMs
  * @property {number} requestTimeoutMs
+ * @property {number} tokenRequestTimeoutMs
  *
  * @typedef {object} BoundTargets
  * @property {string} keyVaultUri
@@ -134,7 +141,7 @@ const EXIT = Object.freeze({ pass: 0, fail: 1, config: 2 });
  * @property {Config} config
  * @property {Clock} clock
  * @property {Reporter} reporter
- * @property {(request: HttpRequest) => Promise<HttpResponse>} send
+ * @property {(request: HttpRequest, timeoutMs: number) => Promise<HttpResponse>} send
  * @property {{ step: Step }} progress   the step under way, for the verdict of an unexpected error
  */
 
@@ -553,6 +560,7 @@ function readConfig(env) {
         accessMs: read.milliseconds("ACCESS_BUDGET_SECONDS", true),
         intervalMs: read.milliseconds("RETRY_INTERVAL_SECONDS", true),
         requestTimeoutMs: read.milliseconds("REQUEST_TIMEOUT_SECONDS", false),
+        tokenRequestTimeoutMs: read.milliseconds("TOKEN_REQUEST_TIMEOUT_SECONDS", false),
     };
     if (read.missing.length > 0 || read.invalid.length > 0) {
         const plural = read.missing.length > 1 ? "s" : "";
@@ -689,11 +697,12 @@ function sendHttp(request, timeoutMs) {
  * Sends a request and turns the outcome into either a response or a network failure.
  * @param {Context} ctx
  * @param {HttpRequest} request
+ * @param {number} [timeoutMs]   how long it may take; the data-plane request timeout when absent
  * @returns {Promise<{ response: HttpResponse } | { failure: Failure }>}
  */
-async function exchange(ctx, request) {
+async function exchange(ctx, request, timeoutMs = ctx.config.budgets.requestTimeoutMs) {
     try {
-        return { response: await ctx.send(request) };
+        return { response: await ctx.send(request, timeoutMs) };
     } catch (err) {
         return { failure: { kind: "unreachable", detail: ctx.reporter.redact(describeError(err)) } };
     }
@@ -785,7 +794,7 @@ async function requestToken(ctx, resource) {
     if ("noIdentity" in request) {
         return { kind: "noIdentity", detail: ctx.reporter.redact(request.noIdentity), permanent: request.permanent };
     }
-    const result = await exchange(ctx, request);
+    const result = await exchange(ctx, request, ctx.config.budgets.tokenRequestTimeoutMs);
     if ("failure" in result) {
         return { kind: "network", detail: result.failure.detail };
     }
@@ -1148,7 +1157,7 @@ async function verify(env, reporter, progress) {
         config,
         clock: systemClock,
         reporter,
-        send: (request) => sendHttp(request, config.budgets.requestTimeoutMs),
+        send: (request, timeoutMs) => sendHttp(request, timeoutMs),
         progress,
     };
     if (config.mode === "unbound") {

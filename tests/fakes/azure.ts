@@ -119,6 +119,8 @@ export interface FakeResponse {
     status: number;
     headers?: Record<string, string>;
     body?: string | object;
+    /** How long the server holds the request before it answers, as NMI does while it looks for an identity. */
+    delayMs?: number;
 }
 
 export type Handler = (request: ReceivedRequest) => FakeResponse;
@@ -169,8 +171,15 @@ export async function startFakeServer(tls?: TlsMaterial): Promise<FakeServer> {
             const answer = fake ? fake.handle(received) : { status: 503 };
             const json = typeof answer.body === "object";
             const body = answer.body === undefined ? "" : json ? JSON.stringify(answer.body) : String(answer.body);
-            res.writeHead(answer.status, { "Content-Type": json ? "application/json" : "text/plain", ...answer.headers });
-            res.end(body);
+            const reply = () => {
+                res.writeHead(answer.status, { "Content-Type": json ? "application/json" : "text/plain", ...answer.headers });
+                res.end(body);
+            };
+            if (answer.delayMs === undefined) {
+                reply();
+            } else {
+                setTimeout(reply, answer.delayMs);
+            }
         });
     };
     const server = tls ? https.createServer({ cert: tls.cert, key: tls.key }, listener) : http.createServer(listener);
