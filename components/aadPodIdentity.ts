@@ -14,12 +14,21 @@ export const AAD_POD_IDENTITY_CHART = {
     repo: "https://raw.githubusercontent.com/Azure/aad-pod-identity/master/charts",
 } as const;
 
-/** Chart values: namespaced matching and the kubenet guard. Exported for testing. */
+/**
+ * How often MIC retries an identity assignment that failed: MIC retries one only in its next sync
+ * cycle, which a Kubernetes event or its periodic sync starts, every 3600 s unless set
+ * (Azure/aad-pod-identity cmd/mic/main.go `syncRetryDuration`). An assignment tried before the
+ * kubelet's grants apply would otherwise wait up to an hour, past the verification Jobs' deadline.
+ */
+export const MIC_SYNC_RETRY_DURATION = "60s";
+
+/** Chart values: namespaced matching, the kubenet guard and MIC's retries. Exported for testing. */
 export function aadPodIdentityValues() {
     return {
         // The chart reads this as a string.
         forceNamespaced: "true",
         nmi: { allowNetworkPluginKubenet: false },
+        mic: { syncRetryDuration: MIC_SYNC_RETRY_DURATION },
         installMICException: "true",
         rbac: { enabled: true },
     };

@@ -30,6 +30,9 @@ test("the chart is pinned, namespaced and refuses kubenet, and installs after th
         values: { forceNamespaced: "true", nmi: { allowNetworkPluginKubenet: false } },
         atomic: true,
     });
+    // MIC retries a failed assignment only in its next sync cycle, hourly by default: a retry a minute
+    // keeps an assignment tried before the kubelet's grants applied within the Jobs' deadline.
+    expect(release.newState.inputs).toMatchObject({ values: { mic: { syncRetryDuration: "60s" } } });
     expect(release.newState.dependencies).toContain(grant.urn);
     expect(named(plan, "kubernetes:core/v1:Namespace", "aad-pod-identity-namespace").newState.inputs).toMatchObject({
         metadata: { name: "aad-pod-identity", labels: { "pod-security.kubernetes.io/enforce": "privileged" } },
