@@ -81,7 +81,11 @@ export class SecureStorage extends pulumi.ComponentResource {
             { parent: this, protect },
         );
 
-        new storage.BlobServiceProperties(
+        // Storage refuses a write that needs the account while another one holds it
+        // (StorageAccountOperationInProgress, "requires exclusive access"), as a private endpoint's
+        // connection does; so the blob service settings, the endpoint and then the containers are
+        // written one after another (azure-native also retries that error, pulumi-azure-native#4497).
+        const blobService = new storage.BlobServiceProperties(
             `${name}-blob-service`,
             {
                 accountName: account.name,
@@ -107,6 +111,7 @@ export class SecureStorage extends pulumi.ComponentResource {
                 tags: args.tags,
             },
             this,
+            [blobService],
         );
 
         this.endpoint = [endpoint, dnsZoneGroup];
@@ -122,7 +127,7 @@ export class SecureStorage extends pulumi.ComponentResource {
                     publicAccess: storage.PublicAccess.None,
                 },
                 // Removing a workload leaves its data behind for someone to delete on purpose.
-                { parent: this, protect, retainOnDelete: true },
+                { parent: this, protect, retainOnDelete: true, dependsOn: [endpoint] },
             );
             const grant = grantRole(
                 `${name}-${workload.name}-blob-contributor`,

@@ -39,6 +39,18 @@ test("soft delete keeps blobs and containers 30 days unless told otherwise, and 
     expect(await service(7)()).toMatchObject({ deleteRetentionPolicy: { days: 7 }, containerDeleteRetentionPolicy: { days: 7 } });
 });
 
+// Storage refuses a write while another holds the account ("StorageAccountOperationInProgress ...
+// requires exclusive access"), as a private endpoint's connection does.
+test("the account's writes run one after another: blob service, endpoint, then the containers", async () => {
+    const { plan } = await built(ARGS);
+    const service = named(plan, "azure-native:storage:BlobServiceProperties", "storage-blob-service");
+    const endpoint = named(plan, "azure-native:network:PrivateEndpoint", "storage-blob-endpoint");
+    expect(endpoint.newState.dependencies).toContain(service.urn);
+    for (const w of ARGS.workloads) {
+        expect(named(plan, "azure-native:storage:BlobContainer", `storage-${w.name}-container`).newState.dependencies).toContain(endpoint.urn);
+    }
+});
+
 test("one blob private endpoint registered in the blob zone", async () => {
     const { plan } = await built(ARGS);
     const endpoint = named(plan, "azure-native:network:PrivateEndpoint", "storage-blob-endpoint");
