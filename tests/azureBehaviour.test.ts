@@ -1,0 +1,73 @@
+// docs/azure-behaviour.md: every behaviour has a source and something that pins it, and what it
+// names as pinning it exists: the test file, the test (by its title, or the start of it before
+// "..."), the policy of the pack.
+import * as fs from "fs";
+import * as path from "path";
+import { policies } from "../policy/policies";
+
+const ROOT = path.join(__dirname, "..");
+const DOC = fs.readFileSync(path.join(ROOT, "docs", "azure-behaviour.md"), "utf8");
+
+interface Row {
+    id: string;
+    behaviour: string;
+    source: string;
+    handling: string;
+    pinnedBy: string;
+}
+
+/** The rows of the document's tables whose first cell is a number. */
+function rows(markdown: string): Row[] {
+    return markdown
+        .split("\n")
+        .filter((line) => /^\| \d+ \|/.test(line))
+        .map((line) => {
+            const cells = line.split(" | ").map((c) => c.replace(/^\| /, "").replace(/ \|$/, "").trim());
+            const [id, behaviour, source, handling, pinnedBy] = cells;
+            return { id, behaviour, source, handling, pinnedBy };
+        });
+}
+
+/** The test files, titles and policies a "Pinned by" cell names. */
+export function references(cell: string): { files: Array<{ file: string; titles: string[] }>; policies: string[] } {
+    const files = [...cell.matchAll(/`([\w/]+\.test\.ts)`(?::?((?:\s*"[^"]+",?)*))?/g)].map((m) => ({
+        file: m[1],
+        titles: [...(m[2] ?? "").matchAll(/"([^"]+)"/g)].map((t) => t[1].replace(/,? ?\.\.\.$/, "")),
+    }));
+    const named = [...cell.matchAll(/polic(?:y|ies) ((?:`[\w-]+`(?:, )?)+)/g)].flatMap((m) => [...m[1].matchAll(/`([\w-]+)`/g)].map((n) => n[1]));
+    return { files, policies: named };
+}
+
+const ROWS = rows(DOC);
+
+test("the document lists at least 20 behaviours, numbered once each, each with a source, a handling and a pin", () => {
+    expect(ROWS.length).toBeGreaterThanOrEqual(20);
+    expect(ROWS.map((r) => Number(r.id))).toEqual(ROWS.map((_r, i) => i + 1));
+    for (const row of ROWS) {
+        expect([row.id, row.source.length > 10, row.handling.length > 10, row.pinnedBy.length > 5]).toEqual([row.id, true, true, true]);
+    }
+});
+
+test.each(ROWS.map((r) => [r.id, r] as const))("behaviour %s is pinned by tests and policies that exist", (_id, row) => {
+    const { files, policies: named } = references(row.pinnedBy);
+    expect(files.length + named.length).toBeGreaterThan(0);
+    const known = new Set(policies.map((p) => p.name));
+    for (const name of named) {
+        expect([name, known.has(name)]).toEqual([name, true]);
+    }
+    for (const { file, titles } of files) {
+        const full = path.join(ROOT, "tests", file);
+        expect([file, fs.existsSync(full)]).toEqual([file, true]);
+        const text = fs.readFileSync(full, "utf8");
+        for (const title of titles) {
+            expect([file, title, text.includes(title)]).toEqual([file, title, true]);
+        }
+    }
+});
+
+test("a Pinned by cell is read into files, titles and policies", () => {
+    expect(references('`a.test.ts`: "one, ...", "two"; policy `p-1`; policies `p-2`, `p-3`')).toEqual({
+        files: [{ file: "a.test.ts", titles: ["one", "two"] }],
+        policies: ["p-1", "p-2", "p-3"],
+    });
+});
