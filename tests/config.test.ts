@@ -1,5 +1,22 @@
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_KEYS, ConfigError, DEFAULTS, RawConfig, StackConfig, baseNameForStack, cidrContains, cidrsOverlap, loadConfig, maxNodesForSubnet, parseConfig, parseIpv4Cidr } from "../config";
+import {
+    CONFIG_KEYS,
+    ConfigError,
+    DEFAULTS,
+    RawConfig,
+    StackConfig,
+    baseNameForStack,
+    cidrContains,
+    cidrsOverlap,
+    isPinnedImageReference,
+    isUnsupportedSystemPoolSize,
+    loadConfig,
+    maxNodesForSubnet,
+    parseConfig,
+    parseImageReference,
+    parseIpv4Cidr,
+    vmSizeVcpus,
+} from "../config";
 
 const parse = (raw: RawConfig, stack = "dev", location: string | undefined = "uksouth"): StackConfig => parseConfig(raw, { stack, location });
 
@@ -36,6 +53,13 @@ describe("parseConfig with no project keys set", () => {
         expect(config.demo).toEqual({ verifierImage: "node:22.14.0-alpine3.21" });
         expect(config.protectStatefulResources).toBe(true);
         expect(config.workloads).toEqual([{ name: "alpha", namespace: "alpha", bindingSelector: "alpha", serviceAccount: "alpha-workload", identityType: "managedIdentity" }]);
+    });
+
+    test("the default VM size is of a current generation (v5 or later) and meets Microsoft's 4 vCPUs for system pools", () => {
+        const generation = Number(/_v(\d+)$/.exec(config.cluster.nodeVmSize)?.[1] ?? 0);
+        expect(generation).toBeGreaterThanOrEqual(5);
+        expect(vmSizeVcpus(config.cluster.nodeVmSize)).toBeGreaterThanOrEqual(4);
+        expect(isUnsupportedSystemPoolSize(config.cluster.nodeVmSize)).toBe(false);
     });
 
     test("derives the name prefix and tags from the stack", () => {
@@ -195,6 +219,31 @@ describe("parseConfig refuses bad values with one line naming the key, the value
         expect(error.name).toBe("ConfigError");
         // pulumi's language host prints only the message of a RunError.
         expect(Object.getPrototypeOf(Object.getPrototypeOf(error)).constructor.name).toBe("RunError");
+    });
+});
+
+describe("VM sizes and image references", () => {
+    test("the vCPUs a size's name states, constrained cores included", () => {
+        expect(vmSizeVcpus("Standard_D4ds_v5")).toBe(4);
+        expect(vmSizeVcpus("Standard_DS2_v2")).toBe(2);
+        expect(vmSizeVcpus("Standard_E8-2ds_v5")).toBe(2);
+        expect(vmSizeVcpus("Standard_M416ms_v2")).toBe(416);
+        expect(vmSizeVcpus("Standard_Custom")).toBeUndefined();
+    });
+
+    test("B-series and Av1 are unsupported for system pools; Av2 is not Av1", () => {
+        expect(["Standard_B2s", "Standard_b4ms", "Standard_A1", "Standard_A11"].map(isUnsupportedSystemPoolSize)).toEqual([true, true, true, true]);
+        expect(["Standard_A2_v2", "Standard_D4ds_v5", "Standard_DS2_v2"].map(isUnsupportedSystemPoolSize)).toEqual([false, false, false]);
+    });
+
+    test("an image reference's parts, with a registry port", () => {
+        expect(parseImageReference("myregistry.example.com:5000/mirror/node:22.14.0-alpine3.21")).toEqual({ domain: "myregistry.example.com:5000", path: "mirror/node", tag: "22.14.0-alpine3.21" });
+        expect(parseImageReference("node")).toEqual({ path: "node" });
+        expect(parseImageReference(`${"a".repeat(250)}/bbbbbb:1`)).toBeUndefined();
+        expect(parseImageReference(`node@sha256:${"A".repeat(64)}`)).toBeUndefined();
+        expect(parseImageReference(`node@md5:${"a".repeat(32)}`)).toBeUndefined();
+        expect(isPinnedImageReference(parseImageReference("reg:5000/node"))).toBe(false);
+        expect(isPinnedImageReference(undefined)).toBe(false);
     });
 });
 
