@@ -8,7 +8,7 @@ module.exports = {
     globalSetup: "<rootDir>/tests/globalSetup.ts",
     globalTeardown: "<rootDir>/tests/globalTeardown.ts",
     testTimeout: 60000,
-    // Many tests wait on the plan servers (tests/planServer.ts), so one worker per core keeps the cores
+    // Many tests wait on the plan servers (tools/plan/server.ts), so one worker per core keeps the cores
     // busy; jest's default (one fewer) left one of two cores idle.
     maxWorkers: "100%",
 };

@@ -5,7 +5,8 @@
 // isType/asType, getConfig, notApplicable) and the same rules for enforcement levels, policy
 // config, "not applicable" and values that are unknown during a preview.
 import * as policySdk from "@pulumi/policy";
-import { providerUrn, urnName } from "../tests/urn";
+import type { PreviewStep } from "../tools/plan/types";
+import { providerUrn, urnName } from "../tools/plan/urn";
 import type {
     EnforcementLevel,
     Policies,
@@ -19,32 +20,9 @@ import type {
     StackValidationPolicy,
 } from "@pulumi/policy";
 
-/** The state a plan step gives a resource (`newState` of `pulumi preview --json`). */
-export interface PlanState {
-    type: string;
-    custom?: boolean;
-    parent?: string;
-    provider?: string;
-    inputs: Record<string, unknown>;
-    dependencies?: string[];
-    propertyDependencies?: Record<string, string[]>;
-    protect?: boolean;
-    retainOnDelete?: boolean;
-    deleteBeforeReplace?: boolean;
-    ignoreChanges?: string[];
-    aliases?: unknown[];
-}
-
-/** One step of a plan. */
-export interface PlanStep {
-    op?: string;
-    urn: string;
-    newState: PlanState;
-}
-
 /** The part of a plan document the evaluation reads. */
 export interface PlanDocument {
-    steps: PlanStep[];
+    steps: PreviewStep[];
 }
 
 /** One reported violation, with the plan it was found in. */
@@ -170,7 +148,7 @@ function restoreUnknowns(value: unknown): unknown {
 }
 
 /** A step's inputs as policies read them: unknowns restored, behind the unknown-checking proxy. */
-function propsOf(step: PlanStep): Record<string, unknown> {
+function propsOf(step: PreviewStep): Record<string, unknown> {
     const restored = restoreUnknowns(step.newState.inputs ?? {});
     return checkUnknowns(typeof restored === "object" && restored !== null && !Array.isArray(restored) ? (restored as Record<string, unknown>) : {});
 }
@@ -182,7 +160,7 @@ function urnType(urn: string): string {
 }
 
 /** The resource options the analyzer reports for a step. */
-function optionsOf(state: PlanState): PolicyResourceOptions {
+function optionsOf(state: PreviewStep["newState"]): PolicyResourceOptions {
     const options: PolicyResourceOptions = {
         protect: state.protect === true,
         ignoreChanges: state.ignoreChanges ?? [],
@@ -201,7 +179,7 @@ function optionsOf(state: PlanState): PolicyResourceOptions {
 }
 
 /** The provider of a step, from its `<provider urn>::<id>` reference. */
-function providerOf(state: PlanState, steps: ReadonlyMap<string, PlanStep>): PolicyProviderResource | undefined {
+function providerOf(state: PreviewStep["newState"], steps: ReadonlyMap<string, PreviewStep>): PolicyProviderResource | undefined {
     const urn = providerUrn(state.provider ?? "");
     if (urn === undefined) {
         return undefined;
@@ -216,7 +194,7 @@ function stackTagsOf(options: EvaluationOptions): ReadonlyMap<string, string> {
 }
 
 /** What resource and stack validations both see of a step: its type, inputs, URN, name and options. */
-function resourceBasics(step: PlanStep) {
+function resourceBasics(step: PreviewStep) {
     const type = step.newState.type;
     return {
         type,
@@ -229,7 +207,7 @@ function resourceBasics(step: PlanStep) {
 }
 
 /** The arguments a resource validation receives for one step. */
-export function resourceValidationArgs(step: PlanStep, steps: ReadonlyMap<string, PlanStep>, config: Record<string, unknown>, options: EvaluationOptions = {}): ResourceValidationArgs {
+export function resourceValidationArgs(step: PreviewStep, steps: ReadonlyMap<string, PreviewStep>, config: Record<string, unknown>, options: EvaluationOptions = {}): ResourceValidationArgs {
     const basics = resourceBasics(step);
     const { type, props } = basics;
     const args: ResourceValidationArgs = {
@@ -247,7 +225,7 @@ export function resourceValidationArgs(step: PlanStep, steps: ReadonlyMap<string
 }
 
 /** The resources a stack validation receives, with parents and dependencies linked. */
-export function policyResources(steps: readonly PlanStep[]): PolicyResource[] {
+export function policyResources(steps: readonly PreviewStep[]): PolicyResource[] {
     const byUrn = new Map(steps.map((s) => [s.urn, s]));
     const resources = new Map<string, PolicyResource>();
     for (const step of steps) {
@@ -311,7 +289,7 @@ async function runValidation(policy: Policies[number], level: EnforcementLevel, 
 }
 
 /** Runs a resource policy on one plan step. */
-export async function validateResourceStep(policy: ResourceValidationPolicy, step: PlanStep, steps: ReadonlyMap<string, PlanStep>, options: EvaluationOptions = {}): Promise<PolicyOutcome> {
+export async function validateResourceStep(policy: ResourceValidationPolicy, step: PreviewStep, steps: ReadonlyMap<string, PreviewStep>, options: EvaluationOptions = {}): Promise<PolicyOutcome> {
     const level = enforcementLevelOf(policy, options.config);
     const validations = policy.validateResource === undefined ? [] : Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
     if (level === "disabled" || validations.length === 0) {
@@ -332,7 +310,7 @@ export async function validateResourceStep(policy: ResourceValidationPolicy, ste
 }
 
 /** Runs a stack policy on a whole plan. */
-export async function validateStackSteps(policy: StackValidationPolicy, steps: readonly PlanStep[], options: EvaluationOptions = {}): Promise<PolicyOutcome> {
+export async function validateStackSteps(policy: StackValidationPolicy, steps: readonly PreviewStep[], options: EvaluationOptions = {}): Promise<PolicyOutcome> {
     const level = enforcementLevelOf(policy, options.config);
     if (level === "disabled") {
         return { applied: false, violations: [] };

@@ -1,7 +1,7 @@
 // The cluster, the pod identities and the demo workloads as the plan registers them (identity mode
 // podIdentityAddon, the default).
-import type { Plan, Step } from "./harness";
-import { MOCK_DEPLOYER, MOCK_SUBSCRIPTION_ID } from "./mocks";
+import type { Plan, Step } from "../tools/plan/types";
+import { MOCK_DEPLOYER, MOCK_SUBSCRIPTION_ID } from "../tools/plan/mocks";
 import { inputAt, planFor, step, stepsOfType } from "./support";
 
 const T = {

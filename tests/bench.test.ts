@@ -1,4 +1,4 @@
-import { PROGRAM_LIBRARIES, median, workloadsConfig } from "../scripts/bench";
+import { PROGRAM_LIBRARIES, median, workloadsConfig } from "../tools/bench";
 
 test("median of odd and even counts", () => {
     expect(median([5, 1, 3])).toBe(3);

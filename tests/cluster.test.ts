@@ -3,7 +3,7 @@ import { parse } from "yaml";
 import { ClusterSpec, clusterRevision, kubeconfigForAzureCli } from "../components/aksCluster";
 import { NMI_ENDPOINT, demoNetworkPolicySpec, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../components/demoWorkloads";
 import { FEDERATED_CREDENTIAL_NAME_PATTERN, federatedCredentialName, namespaceLabels, secretProviderClassSpec, secretProviderObjects } from "../components/podIdentityBinding";
-import { userKubeconfig } from "./mocks";
+import { userKubeconfig } from "../tools/plan/mocks";
 
 describe("kubeconfigForAzureCli", () => {
     type Kubeconfig = { users: Array<{ user: { exec: { command: string; args: string[] } } }>; clusters: Array<{ cluster: { server: string } }> };

@@ -19,7 +19,7 @@ import {
 } from "../components/clusterAccess";
 import { checkAccessWaitInputs, checkDelayInputs, createAccessWaitProvider, createDelayProvider, diffAccessWait, diffDelay, serverOf } from "../components/waits";
 import { FAKE_KUBE_TOKEN, FakeKubernetesApi } from "./fakes/kubernetes";
-import { userKubeconfig } from "./mocks";
+import { userKubeconfig } from "../tools/plan/mocks";
 
 const PLUGIN = path.join(__dirname, "fakes", "execCredential.js");
 const NAMESPACES: AccessCheck = { verb: "create", group: "", resource: "namespaces" };

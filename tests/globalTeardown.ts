@@ -1,5 +1,5 @@
 // Stops the plan servers globalSetup.ts started.
-import type { PlanServers } from "./planServer";
+import type { PlanServers } from "../tools/plan/server";
 
 /** Where globalSetup leaves the servers for this teardown: jest runs both in its own process. */
 export const RUN_STATE = "aivPlanServers";

@@ -3,11 +3,10 @@
 // three identity modes: a flowchart, a critical path from a root to a verification Job, a modelled
 // total below the sequential one, a duration for every type, and nothing waiting for the cluster
 // without needing it.
-import { DURATIONS, MANAGED_CLUSTER_TYPE, TypeDuration } from "../scripts/durations";
+import { DURATIONS, MANAGED_CLUSTER_TYPE, TypeDuration } from "../tools/graph/durations";
 import {
     Analysis,
     DeployGraph,
-    PlanStep,
     analyse,
     buildGraph,
     criticalPath,
@@ -21,29 +20,30 @@ import {
     totalsLine,
     unknownTypes,
     VAULT_TYPE,
-} from "../scripts/graph";
+} from "../tools/graph/graph";
+import type { PreviewStep } from "../tools/plan/types";
 import { planFor } from "./support";
 
 // ---------------------------------------------------------------------------------------------------
 // Hand-made plans
 // ---------------------------------------------------------------------------------------------------
 
-const STACK: PlanStep = {
+const STACK: PreviewStep = {
     urn: "urn:pulumi:test::proj::pulumi:pulumi:Stack::proj-test",
     newState: { type: "pulumi:pulumi:Stack", custom: false, parent: "", provider: "", dependencies: [], propertyDependencies: {} },
 };
 
 interface ResourceOptions {
-    parent?: PlanStep;
-    dependsOn?: PlanStep[];
+    parent?: PreviewStep;
+    dependsOn?: PreviewStep[];
     /** Inputs and the resources their values come from. */
-    inputs?: Record<string, PlanStep[]>;
-    provider?: PlanStep;
+    inputs?: Record<string, PreviewStep[]>;
+    provider?: PreviewStep;
     custom?: boolean;
 }
 
 /** One step of a hand-made plan. */
-function resource(type: string, name: string, options: ResourceOptions = {}): PlanStep {
+function resource(type: string, name: string, options: ResourceOptions = {}): PreviewStep {
     const inputs = options.inputs ?? {};
     const dependencies = [...(options.dependsOn ?? []), ...Object.values(inputs).flat()].map((s) => s.urn);
     return {
@@ -70,7 +70,7 @@ const DELAY = "pulumi-nodejs:dynamic:RolePropagationDelay";
 const TIMES = table({ [T.a]: 10, [T.b]: 5, [T.c]: 20, [T.d]: 1, [T.zero]: 0, [MANAGED_CLUSTER_TYPE]: 100, [ATTACHMENT]: 50 }, { [ATTACHMENT]: { serializedOn: MANAGED_CLUSTER_TYPE } });
 
 const names = (g: DeployGraph, urns: Iterable<string>): string[] => [...urns].map((u) => g.nodes.find((n) => n.urn === u)?.name ?? u);
-const pathNames = (steps: readonly PlanStep[]): string[] => criticalPath(buildGraph([STACK, ...steps], TIMES)).map((s) => s.node.name);
+const pathNames = (steps: readonly PreviewStep[]): string[] => criticalPath(buildGraph([STACK, ...steps], TIMES)).map((s) => s.node.name);
 
 describe("the longest path", () => {
     test("is the longest chain by duration, with start and finish times", () => {
@@ -235,7 +235,7 @@ describe("writes to one Key Vault", () => {
     const KEY = "azure-native:keyvault:Key";
     const ENDPOINT = "azure-native:network:PrivateEndpoint";
     const times = table({ [VAULT_TYPE]: 10, [SECRET]: 3, [KEY]: 3, [ENDPOINT]: 20, [MANAGED_CLUSTER_TYPE]: 100 });
-    const chainOf = (...steps: PlanStep[]) => analyse([STACK, vault, cluster, ...steps], times);
+    const chainOf = (...steps: PreviewStep[]) => analyse([STACK, vault, cluster, ...steps], times);
 
     test("are found by the input that names the vault, and timed from the first start to the last finish", () => {
         const endpoint = resource(ENDPOINT, "endpoint", { inputs: { privateLinkServiceConnections: [vault] } });
@@ -357,7 +357,7 @@ describe("the Mermaid flowchart", () => {
 describe("the deploy-time rule", () => {
     const cluster = resource(MANAGED_CLUSTER_TYPE, "cluster");
     const identity = resource("azure-native:managedidentity:UserAssignedIdentity", "identity");
-    const offenders = (...steps: PlanStep[]): string[] =>
+    const offenders = (...steps: PreviewStep[]): string[] =>
         deployTimeOffenders(buildGraph([STACK, cluster, identity, ...steps], TIMES)).map((o) => `${o.node.name} via ${o.through.name} [${o.inputs.join(",")}]`);
 
     test("allows grants on the cluster, grants to what it creates, and federated credentials for its issuer", () => {

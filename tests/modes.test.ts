@@ -1,7 +1,7 @@
 // The two other identity modes as the plan registers them: the open-source aad-pod-identity with its
 // CRDs, and Microsoft Entra Workload ID.
-import type { Plan, Step } from "./harness";
-import { MOCK_SUBSCRIPTION_ID, MOCK_TENANT_ID } from "./mocks";
+import type { Plan, Step } from "../tools/plan/types";
+import { MOCK_SUBSCRIPTION_ID, MOCK_TENANT_ID } from "../tools/plan/mocks";
 import { inputAt, planFor, step, stepsOfType } from "./support";
 
 const T = {

@@ -1,8 +1,8 @@
 // npm run mutate: the chunks cover every mutated file once, a chunk's report counts only while it is
 // about the current sources, and the score is Stryker's.
 import type { FileResult, MutantStatus, MutationTestResult } from "mutation-testing-report-schema";
-import { CHUNKS, chunkConfig, countMutants, mutatedFiles, partitionProblems, scoreTable, staleness } from "../scripts/mutate";
-import type { Chunk } from "../scripts/mutate";
+import { CHUNKS, chunkConfig, countMutants, mutatedFiles, partitionProblems, scoreTable, staleness } from "../tools/mutate";
+import type { Chunk } from "../tools/mutate";
 
 const chunk: Chunk = { name: "pair", files: ["components/a.ts", "components/b.ts"] };
 
@@ -39,7 +39,7 @@ test("a file in no chunk, in two, or not mutated is named", () => {
     expect(partitionProblems(chunks, ["a.ts", "b.ts", "c.ts"])).toEqual([
         "b.ts is in the chunks one and two",
         "x.ts (chunk two) is not a mutated file",
-        "c.ts is in no chunk: add it to CHUNKS in scripts/mutate.ts",
+        "c.ts is in no chunk: add it to CHUNKS in tools/mutate.ts",
     ]);
 });
 

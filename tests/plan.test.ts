@@ -3,10 +3,11 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { isClosedPipe, onStdoutError } from "../scripts/cli";
-import type { Plan } from "./harness";
-import { startPlanServers } from "./planServer";
-import { PlanProcess, askPlanServer, capture, planFor, runPlan } from "./support";
+import { isClosedPipe, onStdoutError } from "../tools/cli";
+import type { Plan } from "../tools/plan/types";
+import { startPlanServers } from "../tools/plan/server";
+import { PlanProcess, askPlanServer, runPlan } from "../tools/plan/client";
+import { capture, planFor } from "./support";
 
 /** Runs `npm run plan -- <args>` exactly as a user would, in its own process. */
 function npmPlan(args: string[]): Promise<PlanProcess> {
@@ -21,7 +22,7 @@ function npmPlan(args: string[]): Promise<PlanProcess> {
 async function refusedInProcess(args: string[]): Promise<PlanProcess> {
     let stdout = "";
     let stderr = "";
-    const { main } = await import("../scripts/plan");
+    const { main } = await import("../tools/plan/command");
     const code = await main(args, { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) } });
     return { code, stdout, stderr };
 }
@@ -194,9 +195,9 @@ describe("a reader that stops early (| head)", () => {
 });
 
 describe("parseArgs", () => {
-    let parseArgs: typeof import("../scripts/plan").parseArgs;
+    let parseArgs: typeof import("../tools/plan/command").parseArgs;
     beforeAll(async () => {
-        ({ parseArgs } = await import("../scripts/plan"));
+        ({ parseArgs } = await import("../tools/plan/command"));
     });
 
     test("takes the Pulumi CLI's flags", () => {

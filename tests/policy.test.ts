@@ -5,7 +5,6 @@
 import type { Policies } from "@pulumi/policy";
 import {
     PLAN_CONFIGURATIONS,
-    PlanStep,
     evaluatePlan,
     formatViolation,
     isResourcePolicy,
@@ -20,6 +19,7 @@ import { isPinnedImage, selectorMatches } from "../policy/lib/k8s";
 import { admitsInternet, isNonPublicCidr } from "../policy/lib/net";
 import { policies } from "../policy/policies";
 import { azureBehaviourPolicies, cidrHolds, egressRuleAdmits } from "../policy/policies/azureBehaviour";
+import type { PreviewStep } from "../tools/plan/types";
 import { planFor } from "./support";
 
 // ---------------------------------------------------------------------------------------------
@@ -72,7 +72,7 @@ function urnOf(fixture: Fixture): string {
 }
 
 /** The plan step of a fixture. */
-function stepOf(fixture: Fixture): PlanStep {
+function stepOf(fixture: Fixture): PreviewStep {
     const propertyDependencies = Object.fromEntries(Object.entries(fixture.deps ?? {}).map(([key, deps]) => [key, deps.map(urnOf)]));
     return {
         op: "create",
@@ -874,7 +874,7 @@ const CASES: Case[] = [
 const POLICIES = new Map(policies.map((p) => [p.name, p]));
 
 /** `steps` with the named resource no longer waiting for the other, through dependsOn or an input. */
-function withoutDependency(steps: PlanStep[], from: string, on: string): PlanStep[] {
+function withoutDependency(steps: PreviewStep[], from: string, on: string): PreviewStep[] {
     const target = steps.find((s) => s.urn.endsWith(`::${on}`))?.urn;
     return steps.map((s) => {
         if (!s.urn.endsWith(`::${from}`)) {
@@ -941,7 +941,7 @@ describe("the offline evaluation", () => {
     const purge = POLICIES.get("keyvault-purge-protection");
     const retention = POLICIES.get("keyvault-soft-delete-retention");
     const badVault = stepOf(vary(vault, { properties: { enablePurgeProtection: false, softDeleteRetentionInDays: 30 } }));
-    const only = (step: PlanStep) => new Map([[step.urn, step]]);
+    const only = (step: PreviewStep) => new Map([[step.urn, step]]);
 
     test("skips resources of other types without calling the policy", async () => {
         if (purge === undefined || !isResourcePolicy(purge)) {
@@ -982,8 +982,8 @@ describe("the offline evaluation", () => {
 
     test("builds the analyzer's resource arguments from a plan step", () => {
         const providerUrn = "urn:pulumi:test::aks-identity-vault::pulumi:providers:azure-native::default_3_28_0";
-        const provider: PlanStep = { urn: providerUrn, newState: { type: "pulumi:providers:azure-native", inputs: { version: "3.28.0" } } };
-        const step: PlanStep = { ...stepOf(vault), newState: { ...stepOf(vault).newState, provider: `${providerUrn}::04da6b54`, parent: "urn:parent", aliases: ["urn:old", 7] } };
+        const provider: PreviewStep = { urn: providerUrn, newState: { type: "pulumi:providers:azure-native", inputs: { version: "3.28.0" } } };
+        const step: PreviewStep = { ...stepOf(vault), newState: { ...stepOf(vault).newState, provider: `${providerUrn}::04da6b54`, parent: "urn:parent", aliases: ["urn:old", 7] } };
         const args = resourceValidationArgs(step, new Map([[providerUrn, provider]]), { minimumRetentionDays: 90 });
         expect(args).toMatchObject({ type: T.vault, urn: step.urn, name: "keyvault-vault", opts: { protect: true, parent: "urn:parent", aliases: ["urn:old"], ignoreChanges: [] } });
         expect(args.opts.deleteBeforeReplace).toBeUndefined();
@@ -1083,7 +1083,7 @@ describe("the real plans", () => {
 
     // The Azure-behaviour rules hold on the real plans because the program is wired so; each breaks
     // when one of the wires it checks is cut.
-    test.each<[string, string, (steps: PlanStep[]) => PlanStep[]]>([
+    test.each<[string, string, (steps: PreviewStep[]) => PreviewStep[]]>([
         ["k8s-waits-for-effective-cluster-admin", "the Kubernetes provider stops waiting for the access review", (steps) => withoutDependency(steps, "aks-k8s", "aks-deployer-access")],
         ["keyvault-writes-ordered", "a key stops waiting for the secret before it", (steps) => withoutDependency(steps, "keyvault-alpha-key", "keyvault-alpha-secret")],
         ["addon-pod-identity-control-plane-operator", "the control plane's grant is left out", (steps) => steps.filter((s) => !s.urn.endsWith("::alpha-control-plane-operator"))],

@@ -1,7 +1,7 @@
 // Fifty workloads on one cluster: each gets its own namespace, identity, binding, secret, key,
 // container, SecretProviderClass and Jobs, and no identity is granted anything of another workload.
-import { analyse, schedule } from "../scripts/graph";
-import type { Plan, Step } from "./harness";
+import { analyse, schedule } from "../tools/graph/graph";
+import type { Plan, Step } from "../tools/plan/types";
 import { inputAt, planFor, step, stepsOfType } from "./support";
 
 const NAMES = Array.from({ length: 50 }, (_, i) => `team${String(i).padStart(2, "0")}`);

@@ -14,7 +14,7 @@ import * as path from "path";
 import Ajv from "ajv";
 import type { ValidateFunction } from "ajv";
 import { CRD_SCHEMAS } from "./crdSchemas";
-import type { Plan, Step } from "./harness";
+import type { Plan, Step } from "../tools/plan/types";
 
 /** How the plan prints a secret value. */
 const SECRET = "[secret]";

@@ -2,8 +2,8 @@
 // Each security setting is asserted here, so removing one fails a test.
 import * as fs from "fs";
 import * as path from "path";
-import type { Plan, Step } from "./harness";
-import { MOCK_SUBSCRIPTION_ID, MOCK_TENANT_ID } from "./mocks";
+import type { Plan, Step } from "../tools/plan/types";
+import { MOCK_SUBSCRIPTION_ID, MOCK_TENANT_ID } from "../tools/plan/mocks";
 import { inputAt, planFor, step, stepsOfType } from "./support";
 
 const T = {

@@ -1,7 +1,7 @@
 // The URNs and Azure names of stateful resources. A changed URN or name replaces the resource in
 // Azure (a new vault, an empty storage account), so this list changes only on purpose: a rename
 // needs an alias, and the reviewer updates this list in the same change.
-import type { Plan } from "./harness";
+import type { Plan } from "../tools/plan/types";
 import { planFor } from "./support";
 
 const P = "urn:pulumi:dev::aks-identity-vault::";

@@ -2,7 +2,8 @@
 // registered. Each test builds its own component, so a test covers only the code it runs, and a
 // mutation test of that code runs only the tests that can notice the change.
 import * as pulumi from "@pulumi/pulumi";
-import { Plan, record, Step } from "../harness";
+import { record } from "../../tools/plan/harness";
+import type { Plan, Step } from "../../tools/plan/types";
 
 /** Where unit-tested components place their resources. */
 export const PLACEMENT = { resourceGroupName: "rg-unit", location: "uksouth", baseName: "aiv-unit", tags: { stack: "unit" } };

@@ -265,7 +265,7 @@ export class AzureMocks implements pulumi.runtime.Mocks {
         }
         const mock = azure[args.type];
         if (mock === undefined) {
-            throw new Error(`No mock for resource type ${args.type} (${args.name}): add one to tests/mocks.ts`);
+            throw new Error(`No mock for resource type ${args.type} (${args.name}): add one to tools/plan/mocks.ts`);
         }
         const fallbackName = AUTONAMED_AS_GUID.has(args.type) ? guidFrom(seed) : args.name;
         const name = str(inputs, mock.nameKey, fallbackName);
@@ -280,7 +280,7 @@ export class AzureMocks implements pulumi.runtime.Mocks {
             case "azure-native:authorization:getClientConfig":
                 return { clientId: MOCK_DEPLOYER.clientId, objectId: MOCK_DEPLOYER.objectId, subscriptionId: MOCK_SUBSCRIPTION_ID, tenantId: MOCK_TENANT_ID };
             default:
-                throw new Error(`No mock for invoke ${args.token}: add one to tests/mocks.ts`);
+                throw new Error(`No mock for invoke ${args.token}: add one to tools/plan/mocks.ts`);
         }
     }
 }

@@ -8,9 +8,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import type { RegisterResourceOutputsRequest, RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
 import { AzureMocks } from "./mocks";
+import type { Diagnostic, Plan, Step } from "./types";
 
 export const PROJECT_NAME = "aks-identity-vault";
-const PROGRAM = path.join(__dirname, "..", "index.ts");
+const PROGRAM = path.join(__dirname, "..", "..", "index.ts");
 
 // Markers of the Pulumi wire format (sdk/nodejs/runtime/rpc.ts).
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -22,40 +23,6 @@ const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /** The stack frames an error keeps while the program runs: the one that says where it was thrown. */
 const PROGRAM_STACK_TRACE_LIMIT = 1;
-
-/** The state a step would give a resource, in the shape of `pulumi preview --json`. */
-export interface NewState {
-    type: string;
-    custom: boolean;
-    parent: string;
-    provider: string;
-    inputs: Record<string, unknown>;
-    dependencies: string[];
-    propertyDependencies: Record<string, string[]>;
-    protect: boolean;
-    retainOnDelete: boolean;
-    deleteBeforeReplace: boolean;
-    ignoreChanges: string[];
-    aliases: unknown[];
-}
-
-export interface Step {
-    op: "create";
-    urn: string;
-    newState: NewState;
-}
-
-export interface Diagnostic {
-    severity: "debug" | "info" | "warning" | "error";
-    message: string;
-}
-
-export interface Plan {
-    steps: Step[];
-    outputs: Record<string, unknown>;
-    diagnostics: Diagnostic[];
-    changeSummary: { create: number };
-}
 
 export interface RunOptions {
     /** Stack name. */

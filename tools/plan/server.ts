@@ -5,24 +5,18 @@
 // in a Pulumi runtime that the harness sets up anew; plan.test.ts checks that a plan computed after
 // another is byte-identical to the one `npm run plan` prints in a fresh process.
 //
-// jest's globalSetup starts one server per core and `npm run policy` two; tests/support.ts sends them
-// the commands.
+// jest's globalSetup starts one server per core and `npm run policy` two; client.ts sends them the
+// commands; scripts/planServer.ts is the process's entry point.
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
-import { describeFailure, UNEXPECTED_FAILURE } from "../scripts/cli";
-import type { PlanProcess } from "./support";
+import { describeFailure, UNEXPECTED_FAILURE } from "../cli";
+import type { PlanProcess, PlanRequest } from "./client";
 
-const ROOT = path.join(__dirname, "..");
+const ROOT = path.join(__dirname, "..", "..");
 const READY = "listening\n";
-
-/** A plan command, and the key under which the server keeps its result for the rest of the run. */
-export interface PlanRequest {
-    key: string;
-    argv: string[];
-}
 
 /** Whether a loaded module is the project's own code rather than a library's. */
 function isProjectModule(file: string): boolean {
@@ -38,7 +32,7 @@ async function runPlanCommand(argv: string[]): Promise<PlanProcess> {
         }
     }
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { main } = require("../scripts/plan") as typeof import("../scripts/plan");
+    const { main } = require("./command") as typeof import("./command");
     let stdout = "";
     let stderr = "";
     const io = { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) } };
@@ -51,7 +45,7 @@ async function runPlanCommand(argv: string[]): Promise<PlanProcess> {
 }
 
 /** Serves plan commands on a Unix socket until the parent closes this process's stdin. */
-function serve(socket: string): void {
+export function serve(socket: string): void {
     const results = new Map<string, Promise<PlanProcess>>();
     let latest: Promise<unknown> = Promise.resolve();
     const server = http.createServer((req, res) => {
@@ -86,7 +80,7 @@ export interface PlanServers {
 }
 
 function startServer(socket: string): Promise<ChildProcess> {
-    const child = spawn(process.execPath, ["-r", "sucrase/register/ts", path.join(ROOT, "tests", "planServer.ts"), socket], {
+    const child = spawn(process.execPath, ["-r", "sucrase/register/ts", path.join(ROOT, "scripts", "planServer.ts"), socket], {
         cwd: ROOT,
         stdio: ["pipe", "pipe", "inherit"],
     });
@@ -124,6 +118,3 @@ export async function startPlanServers(count: number): Promise<PlanServers> {
     return { sockets, stop };
 }
 
-if (require.main === module) {
-    serve(process.argv[2]);
-}

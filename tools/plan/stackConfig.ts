@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 
-export const PROJECT_ROOT = path.join(__dirname, "..");
+export const PROJECT_ROOT = path.join(__dirname, "..", "..");
 
 /** A problem with the plan's own inputs: a missing config file, a malformed -c pair. */
 export class StackConfigError extends Error {
