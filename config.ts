@@ -155,7 +155,17 @@ export const VNET_FORBIDDEN_RANGES = ["224.0.0.0/4", "255.255.255.255/32", "127.
  * add-on aks-istio-system, `az aks command invoke` aks-command (AKS docs, managed-namespaces and
  * core-aks-concepts); this stack installs aad-pod-identity in aad-pod-identity.
  */
-export const RESERVED_NAMESPACES = ["default", "aad-pod-identity", "calico-system", "tigera-operator", "gatekeeper-system", "app-routing-system", "aks-istio-system", "istio-system", "aks-command"] as const;
+export const RESERVED_NAMESPACES = [
+    "default",
+    "aad-pod-identity",
+    "calico-system",
+    "tigera-operator",
+    "gatekeeper-system",
+    "app-routing-system",
+    "aks-istio-system",
+    "istio-system",
+    "aks-command",
+] as const;
 /**
  * The longest base name (`aiv-<stack>`) whose derived names Azure accepts: it is the cluster's DNS
  * prefix, at most 54 characters (the AKS API's rule, as terraform-provider-azurerm validates it), and
@@ -325,9 +335,7 @@ export function baseNameForStack(stack: string): string {
         .replace(/[^a-z0-9]+/g, "-")
         .replace(/^-+|-+$/g, "");
     if (cleaned === "") {
-        throw new ConfigError(
-            `Invalid stack name ${showValue(stack)}: it must contain at least one letter or digit.`,
-        );
+        throw new ConfigError(`Invalid stack name ${showValue(stack)}: it must contain at least one letter or digit.`);
     }
     const baseName = `aiv-${cleaned}`;
     if (baseName.length > MAX_BASE_NAME_LENGTH) {
@@ -346,9 +354,7 @@ export function baseNameForStack(stack: string): string {
  * that parses config runs the code of the schemas it checks.
  */
 function configSchemas() {
-    const cidrSchema = z
-        .string()
-        .refine((v) => parseIpv4Cidr(v) !== undefined, "must be an IPv4 CIDR such as 10.76.0.0/22 with no host bits set");
+    const cidrSchema = z.string().refine((v) => parseIpv4Cidr(v) !== undefined, "must be an IPv4 CIDR such as 10.76.0.0/22 with no host bits set");
 
     const wholeNumber = (min: number, max: number) =>
         z
@@ -358,9 +364,7 @@ function configSchemas() {
             .transform(Number)
             .pipe(z.number().min(min, `must be a whole number from ${min} to ${max}`).max(max, `must be a whole number from ${min} to ${max}`));
 
-    const booleanString = z
-        .enum(["true", "false"], "must be true or false")
-        .transform((v) => v === "true");
+    const booleanString = z.enum(["true", "false"], "must be true or false").transform((v) => v === "true");
 
     /** A string field; says "required" when it is missing rather than zod's type message. */
     const text = (what: string) => z.string({ error: (issue) => (issue.input === undefined ? `required: ${what}` : `must be a string: ${what}`) });
@@ -376,8 +380,10 @@ function configSchemas() {
 
     const workloadSchema = z.strictObject(
         {
-            name: text("3-24 lower-case letters, digits and single hyphens")
-                .regex(WORKLOAD_NAME_PATTERN, "must be 3-24 lower-case letters, digits and single hyphens, starting with a letter and ending with a letter or digit"),
+            name: text("3-24 lower-case letters, digits and single hyphens").regex(
+                WORKLOAD_NAME_PATTERN,
+                "must be 3-24 lower-case letters, digits and single hyphens, starting with a letter and ending with a letter or digit",
+            ),
             namespace: namespaceSchema,
             bindingSelector: text("a Kubernetes label value")
                 .max(63, "must be at most 63 characters")
@@ -429,10 +435,7 @@ function configSchemas() {
         deployerPrincipalType: z.enum(PRINCIPAL_TYPES, `must be one of ${PRINCIPAL_TYPES.join(", ")}`),
         verifierImage: z
             .string()
-            .refine(
-                (v) => parseImageReference(v) !== undefined,
-                "must be an image reference such as node:22.14.0-alpine3.21 or myregistry.example.com:5000/mirror/node:22.14.0-alpine3.21",
-            )
+            .refine((v) => parseImageReference(v) !== undefined, "must be an image reference such as node:22.14.0-alpine3.21 or myregistry.example.com:5000/mirror/node:22.14.0-alpine3.21")
             .refine((v) => isPinnedImageReference(parseImageReference(v)), "must be pinned to a version tag or digest, not latest"),
         workloads: z
             .array(workloadSchema, "must be a JSON list of objects with name and namespace")
@@ -506,8 +509,7 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
     const verifierImage = check("verifierImage", schemas.verifierImage, raw.verifierImage ?? DEFAULTS.verifierImage);
     const protectStatefulResources =
         raw.protectStatefulResources === undefined ? DEFAULTS.protectStatefulResources : check("protectStatefulResources", schemas.protectStatefulResources, raw.protectStatefulResources);
-    const workloadEntries =
-        raw.workloads === undefined ? DEFAULTS.workloads : check("workloads", schemas.workloads, parseJson("workloads", raw.workloads));
+    const workloadEntries = raw.workloads === undefined ? DEFAULTS.workloads : check("workloads", schemas.workloads, parseJson("workloads", raw.workloads));
 
     checkReservedRanges("vnetAddressSpace", network.vnetAddressSpace, VNET_FORBIDDEN_RANGES, "Azure does not allow in a virtual network");
     checkReservedRanges("vnetAddressSpace", network.vnetAddressSpace, AKS_RESERVED_RANGES, "AKS reserves");

@@ -19,11 +19,7 @@ const config = loadConfig();
 const client = authorization.getClientConfigOutput();
 const protect = config.protectStatefulResources;
 
-const resourceGroup = new resources.ResourceGroup(
-    "stack",
-    { resourceGroupName: `rg-${config.baseName}`, location: config.location, tags: config.tags },
-    { protect },
-);
+const resourceGroup = new resources.ResourceGroup("stack", { resourceGroupName: `rg-${config.baseName}`, location: config.location, tags: config.tags }, { protect });
 const common = { resourceGroupName: resourceGroup.name, location: resourceGroup.location, baseName: config.baseName, tags: config.tags };
 
 const net = new Network("network", {

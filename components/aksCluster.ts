@@ -292,10 +292,7 @@ export class AksCluster extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const credentials = containerservice.listManagedClusterUserCredentialsOutput(
-            { resourceGroupName: args.resourceGroupName, resourceName: cluster.name, format: "exec" },
-            { parent: this },
-        );
+        const credentials = containerservice.listManagedClusterUserCredentialsOutput({ resourceGroupName: args.resourceGroupName, resourceName: cluster.name, format: "exec" }, { parent: this });
         const kubeconfig = pulumi.secret(
             credentials.kubeconfigs.apply((configs) => {
                 const first = configs[0];

@@ -195,10 +195,24 @@ export class DemoWorkloads extends pulumi.ComponentResource {
         // With Workload ID the webhook injects AZURE_CLIENT_ID (from the service account), the tenant,
         // the authority and the token file.
         const clientId: Record<string, pulumi.Input<string>> = workloadIdentity ? {} : { AZURE_CLIENT_ID: args.identityClientId };
-        const bound = job(`${workload.name}-verify-bound`, "verify-bound", bindingLabel, args.serviceAccountName, { ...common, ...clientId, VERIFY_MODE: "bound", SECRET_NAME: args.secretName, SECRET_FILE: pulumi.interpolate`${SECRETS_MOUNT}/${args.secretName}` }, true);
+        const bound = job(
+            `${workload.name}-verify-bound`,
+            "verify-bound",
+            bindingLabel,
+            args.serviceAccountName,
+            { ...common, ...clientId, VERIFY_MODE: "bound", SECRET_NAME: args.secretName, SECRET_FILE: pulumi.interpolate`${SECRETS_MOUNT}/${args.secretName}` },
+            true,
+        );
         // Pod identity: no binding label. Workload ID: the label, under an account no credential
         // trusts. Either way no CSI volume (its mount would need the identity), and it must be refused.
-        const unbound = job(`${workload.name}-verify-unbound`, "verify-unbound", workloadIdentity ? bindingLabel : {}, unboundAccount.metadata.name, { ...common, ...clientId, VERIFY_MODE: "unbound" }, false);
+        const unbound = job(
+            `${workload.name}-verify-unbound`,
+            "verify-unbound",
+            workloadIdentity ? bindingLabel : {},
+            unboundAccount.metadata.name,
+            { ...common, ...clientId, VERIFY_MODE: "unbound" },
+            false,
+        );
 
         const inspector = new k8s.core.v1.Pod(
             `${name}-inspector`,

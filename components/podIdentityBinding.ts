@@ -164,8 +164,9 @@ export function labelGuardValidation(workload: { bindingSelector: string; namesp
     return {
         expression: `!(${claims}) || (${allowed})`,
         messageExpression:
-            celString(`pods labelled aadpodidbinding=${workload.bindingSelector} must run in namespace ${workload.namespace} as service account ${workload.serviceAccount}; this pod is in namespace `) +
-            ` + request.namespace + ' as service account ' + object.spec.serviceAccountName`,
+            celString(
+                `pods labelled aadpodidbinding=${workload.bindingSelector} must run in namespace ${workload.namespace} as service account ${workload.serviceAccount}; this pod is in namespace `,
+            ) + ` + request.namespace + ' as service account ' + object.spec.serviceAccountName`,
         reason: "Forbidden",
     };
 }
@@ -336,7 +337,13 @@ export class PodIdentityBinding extends pulumi.ComponentResource {
     }
 
     /** AzureIdentity (type 0 managed identity, type 1 service principal with its secret) and its binding. */
-    private ossIdentity(name: string, args: PodIdentityBindingArgs, namespace: k8s.core.v1.Namespace, k8sOpts: { parent: pulumi.Resource; provider: k8s.Provider }, dependsOn: pulumi.Resource[]): pulumi.Resource[] {
+    private ossIdentity(
+        name: string,
+        args: PodIdentityBindingArgs,
+        namespace: k8s.core.v1.Namespace,
+        k8sOpts: { parent: pulumi.Resource; provider: k8s.Provider },
+        dependsOn: pulumi.Resource[],
+    ): pulumi.Resource[] {
         const { workload } = args;
         const crOpts = { ...k8sOpts, dependsOn };
         const labels = { "app.kubernetes.io/managed-by": "pulumi", "aks-identity-vault/workload": workload.name };
@@ -348,7 +355,11 @@ export class PodIdentityBinding extends pulumi.ComponentResource {
             // The password lives only here (and, encrypted, in the stack's state); NMI reads it.
             const secret = new k8s.core.v1.Secret(
                 `${name}-service-principal-secret`,
-                { metadata: { name: `${workload.name}-service-principal`, namespace: namespace.metadata.name, labels }, type: "Opaque", stringData: { clientSecret: args.identity.clientSecret ?? "" } },
+                {
+                    metadata: { name: `${workload.name}-service-principal`, namespace: namespace.metadata.name, labels },
+                    type: "Opaque",
+                    stringData: { clientSecret: args.identity.clientSecret ?? "" },
+                },
                 k8sOpts,
             );
             created.push(secret);

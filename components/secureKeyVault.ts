@@ -147,11 +147,7 @@ export class SecureKeyVault extends pulumi.ComponentResource {
         this.keyNames = {};
         this.grants = {};
         for (const workload of args.workloads) {
-            const value = new random.RandomPassword(
-                `${name}-${workload.name}-secret-value`,
-                { length: 32, special: true, overrideSpecial: "-_.~" },
-                { parent: this },
-            );
+            const value = new random.RandomPassword(`${name}-${workload.name}-secret-value`, { length: 32, special: true, overrideSpecial: "-_.~" }, { parent: this });
             // An ARM (control-plane) resource: it is written while the vault's public access is off.
             const secret = new keyvault.Secret(
                 `${name}-${workload.name}-secret`,

@@ -68,6 +68,7 @@ const PLAN_UNKNOWN = "[unknown]";
 /** The unknown-checking proxy and its error, as the analyzer uses them (typed here; the SDK's declarations omit them). */
 const checkUnknowns: <T extends object>(value: T) => T = policySdk.unknownCheckingProxy;
 const UnknownValueError: new (...args: never[]) => Error = policySdk.UnknownValueError;
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- an internal module of @pulumi/policy without typings
 const proxyInternals: { unknownStringValue: string } = require("@pulumi/policy/proxy");
 
 /** Thrown by `notApplicable`, as the analyzer's own NotApplicableError. */
@@ -267,7 +268,13 @@ function reportedLevel(level: EnforcementLevel): "advisory" | "mandatory" {
 }
 
 /** Runs one validation, turning "not applicable" and unknown values into outcomes as the analyzer does. */
-async function runValidation(policy: Policies[number], level: EnforcementLevel, label: string, urn: string | undefined, run: (report: (message: string, urn?: string) => void) => Promise<void> | void): Promise<PolicyOutcome> {
+async function runValidation(
+    policy: Policies[number],
+    level: EnforcementLevel,
+    label: string,
+    urn: string | undefined,
+    run: (report: (message: string, urn?: string) => void) => Promise<void> | void,
+): Promise<PolicyOutcome> {
     const violations: Violation[] = [];
     const report = (message: string, blamed?: string): void => {
         violations.push({ policyName: policy.name, enforcementLevel: reportedLevel(level), label, urn: urn ?? blamed, message });
@@ -284,7 +291,7 @@ async function runValidation(policy: Policies[number], level: EnforcementLevel, 
             return { applied: true, violations };
         }
         const detail = err instanceof Error ? err.message : String(err);
-        throw new Error(`policy ${policy.name} failed on ${urn ?? "the stack"}${label === "" ? "" : ` (${label})`}: ${detail}`);
+        throw new Error(`policy ${policy.name} failed on ${urn ?? "the stack"}${label === "" ? "" : ` (${label})`}: ${detail}`, { cause: err });
     }
 }
 

@@ -140,7 +140,11 @@ describe("dev stack: AKS with the pod-identity add-on", () => {
         test("the control-plane identity is Managed Identity Operator on the workload identity, applied before the attachment", () => {
             const grant = step(plan, T.role, "alpha-control-plane-operator");
             const controlPlane = step(plan, T.identity, "aks-control-plane-identity");
-            expect(grant.newState.inputs).toMatchObject({ roleDefinitionId: MANAGED_IDENTITY_OPERATOR, principalType: "ServicePrincipal", scope: expect.stringMatching(/userAssignedIdentities\/id-aiv-dev-alpha$/) });
+            expect(grant.newState.inputs).toMatchObject({
+                roleDefinitionId: MANAGED_IDENTITY_OPERATOR,
+                principalType: "ServicePrincipal",
+                scope: expect.stringMatching(/userAssignedIdentities\/id-aiv-dev-alpha$/),
+            });
             expect(grant.newState.propertyDependencies.principalId).toEqual([controlPlane.urn]);
             const propagation = step(plan, T.delay, "alpha-operator-propagation");
             expect(propagation.newState.dependencies).toContain(grant.urn);

@@ -19,9 +19,7 @@ test("the floor loads every library the program imports from node_modules", asyn
     const path = await import("path");
     const root = path.join(__dirname, "..");
     const sources = ["index.ts", "config.ts", ...fs.readdirSync(path.join(root, "components")).map((f) => path.join("components", f))];
-    const imported = new Set(
-        sources.flatMap((file) => [...fs.readFileSync(path.join(root, file), "utf8").matchAll(/^import (?!type )[^;]*? from "([^".][^"]*)";$/gm)].map((m) => m[1])),
-    );
+    const imported = new Set(sources.flatMap((file) => [...fs.readFileSync(path.join(root, file), "utf8").matchAll(/^import (?!type )[^;]*? from "([^".][^"]*)";$/gm)].map((m) => m[1])));
     const { builtinModules } = await import("module");
     const builtins = new Set(builtinModules);
     expect([...imported].filter((lib) => !builtins.has(lib) && !PROGRAM_LIBRARIES.includes(lib)).sort()).toEqual([]);

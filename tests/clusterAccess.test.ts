@@ -50,7 +50,13 @@ function kubeconfig(env: Record<string, string> = {}, ca?: string): string {
 
 /** The exec infos the fake plugin was run with, one per run. */
 function pluginRuns(log: string): Array<{ info: Record<string, unknown>; args: string[] }> {
-    return fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { info: Record<string, unknown>; args: string[] }) : [];
+    return fs.existsSync(log)
+        ? fs
+              .readFileSync(log, "utf8")
+              .trim()
+              .split("\n")
+              .map((l) => JSON.parse(l) as { info: Record<string, unknown>; args: string[] })
+        : [];
 }
 
 describe("reading the kubeconfig", () => {
@@ -59,14 +65,38 @@ describe("reading the kubeconfig", () => {
         expect(endpoint.server).toBe("https://aks-aiv-dev-dns-00000000.hcp.uksouth.azmk8s.io:443");
         expect(endpoint.certificateAuthority).toBe("-----BEGIN CERTIFICATE-----");
         expect(endpoint.credential).toEqual({
-            exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "kubelogin", args: ["get-token", "--login", "azurecli", "--server-id", "6dae42f8-4368-4678-94ff-3960e28e3630"], env: [] },
+            exec: {
+                apiVersion: "client.authentication.k8s.io/v1beta1",
+                command: "kubelogin",
+                args: ["get-token", "--login", "azurecli", "--server-id", "6dae42f8-4368-4678-94ff-3960e28e3630"],
+                env: [],
+            },
         });
     });
 
     test("a static token, the first context when none is current, and exec env entries", () => {
-        const config = ["clusters:", "- name: c", "  cluster:", "    server: https://api.example:6443", "contexts:", "- name: x", "  context: {cluster: c, user: u}", "users:", "- name: u", "  user: {token: t0k}", ""].join("\n");
+        const config = [
+            "clusters:",
+            "- name: c",
+            "  cluster:",
+            "    server: https://api.example:6443",
+            "contexts:",
+            "- name: x",
+            "  context: {cluster: c, user: u}",
+            "users:",
+            "- name: u",
+            "  user: {token: t0k}",
+            "",
+        ].join("\n");
         expect(endpointFromKubeconfig(config)).toEqual({ server: "https://api.example:6443", credential: { token: "t0k" } });
-        expect(endpointFromKubeconfig(kubeconfig({ A: "1" })).credential).toMatchObject({ exec: { env: [{ name: "FAKE_EXEC_TOKEN", value: FAKE_KUBE_TOKEN }, { name: "A", value: "1" }] } });
+        expect(endpointFromKubeconfig(kubeconfig({ A: "1" })).credential).toMatchObject({
+            exec: {
+                env: [
+                    { name: "FAKE_EXEC_TOKEN", value: FAKE_KUBE_TOKEN },
+                    { name: "A", value: "1" },
+                ],
+            },
+        });
     });
 
     test.each([
@@ -74,9 +104,21 @@ describe("reading the kubeconfig", () => {
         ["not a mapping", "- a", "the kubeconfig is not a YAML mapping"],
         ["no context", "clusters: []", "the kubeconfig has no context"],
         ["a context naming no cluster", "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\n", 'the kubeconfig has no cluster named "c"'],
-        ["a plain HTTP server", "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\nclusters:\n- name: c\n  cluster: {server: 'http://api'}\nusers:\n- name: u\n  user: {token: t}\n", 'the kubeconfig\'s server "http://api" is not an https URL'],
-        ["a user without credentials", "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\nclusters:\n- name: c\n  cluster: {server: 'https://api'}\nusers:\n- name: u\n  user: {}\n", "neither an exec plugin nor a token"],
-        ["an exec plugin without a command", "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\nclusters:\n- name: c\n  cluster: {server: 'https://api'}\nusers:\n- name: u\n  user: {exec: {args: []}}\n", "names no command"],
+        [
+            "a plain HTTP server",
+            "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\nclusters:\n- name: c\n  cluster: {server: 'http://api'}\nusers:\n- name: u\n  user: {token: t}\n",
+            'the kubeconfig\'s server "http://api" is not an https URL',
+        ],
+        [
+            "a user without credentials",
+            "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\nclusters:\n- name: c\n  cluster: {server: 'https://api'}\nusers:\n- name: u\n  user: {}\n",
+            "neither an exec plugin nor a token",
+        ],
+        [
+            "an exec plugin without a command",
+            "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\nclusters:\n- name: c\n  cluster: {server: 'https://api'}\nusers:\n- name: u\n  user: {exec: {args: []}}\n",
+            "names no command",
+        ],
     ])("refuses %s", (_label, text, message) => {
         expect(() => endpointFromKubeconfig(text)).toThrow(message);
     });
@@ -93,15 +135,25 @@ describe("the credential plugin's answer and the review", () => {
 
     test.each([
         ["not JSON", "token", "printed no JSON ExecCredential"],
-        ["another version", JSON.stringify({ kind: "ExecCredential", apiVersion: "client.authentication.k8s.io/v1beta1", status: { token: "a" } }), "no ExecCredential of client.authentication.k8s.io/v1"],
+        [
+            "another version",
+            JSON.stringify({ kind: "ExecCredential", apiVersion: "client.authentication.k8s.io/v1beta1", status: { token: "a" } }),
+            "no ExecCredential of client.authentication.k8s.io/v1",
+        ],
         ["a client certificate", JSON.stringify({ kind: "ExecCredential", apiVersion: "client.authentication.k8s.io/v1", status: { clientCertificateData: "x" } }), "has no status.token"],
     ])("refuses %s", (_label, text, message) => {
         expect(() => tokenFromExecCredential(text, v1)).toThrow(message);
     });
 
     test("the review asks about one verb on one resource, cluster-wide or in a namespace", () => {
-        expect(accessReviewBody(NAMESPACES)).toEqual({ apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview", spec: { resourceAttributes: { verb: "create", group: "", resource: "namespaces" } } });
-        expect(accessReviewBody({ verb: "create", group: "batch", resource: "jobs", namespace: "alpha" }).spec).toEqual({ resourceAttributes: { verb: "create", group: "batch", resource: "jobs", namespace: "alpha" } });
+        expect(accessReviewBody(NAMESPACES)).toEqual({
+            apiVersion: "authorization.k8s.io/v1",
+            kind: "SelfSubjectAccessReview",
+            spec: { resourceAttributes: { verb: "create", group: "", resource: "namespaces" } },
+        });
+        expect(accessReviewBody({ verb: "create", group: "batch", resource: "jobs", namespace: "alpha" }).spec).toEqual({
+            resourceAttributes: { verb: "create", group: "batch", resource: "jobs", namespace: "alpha" },
+        });
         expect(describeCheck(NAMESPACES)).toBe("create namespaces");
         expect(describeCheck({ verb: "create", group: "batch", resource: "jobs", namespace: "alpha" })).toBe("create jobs.batch in alpha");
     });
@@ -136,7 +188,9 @@ describe("running the credential plugin", () => {
         const token = await runExecPlugin(endpoint.credential.exec, 5_000);
         expect(token.token).toBe(FAKE_KUBE_TOKEN);
         expect(token.expiresAt).toBeGreaterThan(Date.now());
-        expect(pluginRuns(log)).toEqual([{ info: { apiVersion: "client.authentication.k8s.io/v1beta1", kind: "ExecCredential", spec: { interactive: false } }, args: ["get-token", "--login", "azurecli"] }]);
+        expect(pluginRuns(log)).toEqual([
+            { info: { apiVersion: "client.authentication.k8s.io/v1beta1", kind: "ExecCredential", spec: { interactive: false } }, args: ["get-token", "--login", "azurecli"] },
+        ]);
     });
 
     test("a plugin that fails is reported with its last line, and is not retried", async () => {
@@ -208,7 +262,9 @@ describe("waiting for the deployer's access, against the fake API server", () =>
         const started = Date.now();
         const failure = waitForAccess(endpointFromKubeconfig(kubeconfig()), [NAMESPACES], { budgetMs: 400, intervalMs: 50, requestTimeoutMs: 2_000 });
         await expect(failure).rejects.toThrow(
-            new RegExp(`^the API server ${api.url.replace(/\./g, "\\.")} still does not let this principal create namespaces after \\d+ ms and \\d+ rounds \\(budget 400 ms\\); last answer: not allowed yet \\(Azure RBAC: the principal has no role on this cluster\\)\\. Check the role assignment`),
+            new RegExp(
+                `^the API server ${api.url.replace(/\./g, "\\.")} still does not let this principal create namespaces after \\d+ ms and \\d+ rounds \\(budget 400 ms\\); last answer: not allowed yet \\(Azure RBAC: the principal has no role on this cluster\\)\\. Check the role assignment`,
+            ),
         );
         expect(Date.now() - started).toBeLessThan(2_000);
         expect(api.reviews.length).toBeGreaterThan(2);
@@ -246,7 +302,9 @@ describe("the ClusterAccessWait provider", () => {
         if (update === undefined) {
             throw new Error("the provider has no update");
         }
-        await expect(update("id", { server: api.url, checks: [NAMESPACES], grants: ["grant-1"], budgetSeconds: 1 }, { ...inputs(), budgetSeconds: 0.2 })).rejects.toThrow("still does not let this principal create namespaces");
+        await expect(update("id", { server: api.url, checks: [NAMESPACES], grants: ["grant-1"], budgetSeconds: 1 }, { ...inputs(), budgetSeconds: 0.2 })).rejects.toThrow(
+            "still does not let this principal create namespaces",
+        );
     });
 
     test("diff: another server, grant, check or budget asks again; an unknown kubeconfig too; the same inputs change nothing", () => {

@@ -49,9 +49,7 @@ test("demo secrets are named after their workload", () => {
 });
 
 test("role definition ids are subscription-qualified built-in GUIDs", () => {
-    expect(roleDefinitionId("sub-1", "storageBlobDataContributor")).toBe(
-        "/subscriptions/sub-1/providers/Microsoft.Authorization/roleDefinitions/ba92f5b4-2d11-453d-a403-e96b0029c9fe",
-    );
+    expect(roleDefinitionId("sub-1", "storageBlobDataContributor")).toBe("/subscriptions/sub-1/providers/Microsoft.Authorization/roleDefinitions/ba92f5b4-2d11-453d-a403-e96b0029c9fe");
     expect(BUILT_IN_ROLES.keyVaultSecretsUser).toBe("4633458b-17de-408a-b874-0445c86b69e6");
     // Owner and Contributor are never granted.
     expect(Object.values(BUILT_IN_ROLES)).not.toContain("8e3af657-a8ff-443c-a75c-2fe8c4bcb635");

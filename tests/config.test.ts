@@ -126,7 +126,12 @@ describe("parseConfig refuses bad values with one line naming the key, the value
         ["a CIDR with host bits set", { aksSubnetPrefix: "10.76.1.7/24" }, 'aks-identity-vault:aksSubnetPrefix = "10.76.1.7/24"', "no host bits"],
         ["an AKS subnet outside the VNet", { aksSubnetPrefix: "10.77.1.0/24" }, 'aks-identity-vault:aksSubnetPrefix = "10.77.1.0/24"', "inside vnetAddressSpace 10.76.0.0/22"],
         ["an endpoint subnet larger than the VNet", { privateEndpointSubnetPrefix: "10.76.0.0/21" }, 'aks-identity-vault:privateEndpointSubnetPrefix = "10.76.0.0/21"', "inside vnetAddressSpace"],
-        ["overlapping subnets", { privateEndpointSubnetPrefix: "10.76.1.128/26" }, 'aks-identity-vault:privateEndpointSubnetPrefix = "10.76.1.128/26"', "must not overlap aksSubnetPrefix 10.76.1.0/24"],
+        [
+            "overlapping subnets",
+            { privateEndpointSubnetPrefix: "10.76.1.128/26" },
+            'aks-identity-vault:privateEndpointSubnetPrefix = "10.76.1.128/26"',
+            "must not overlap aksSubnetPrefix 10.76.1.0/24",
+        ],
         ["nodeCount 0", { nodeCount: "0" }, 'aks-identity-vault:nodeCount = "0"', "whole number from 1"],
         ["nodeCount negative", { nodeCount: "-3" }, 'aks-identity-vault:nodeCount = "-3"', "whole number from 1"],
         ["nodeCount not a number", { nodeCount: "two" }, 'aks-identity-vault:nodeCount = "two"', "whole number"],
@@ -135,16 +140,46 @@ describe("parseConfig refuses bad values with one line naming the key, the value
         ["a namespace over 63 characters", { workloads: JSON.stringify([{ name: "alpha", namespace: "a".repeat(64) }]) }, "aks-identity-vault:workloads[0].namespace", "at most 63"],
         ["the default namespace", { workloads: '[{"name":"alpha","namespace":"default"}]' }, 'aks-identity-vault:workloads[0].namespace = "default"', "must not be 'default'"],
         ["a kube- namespace", { workloads: '[{"name":"alpha","namespace":"kube-system"}]' }, 'aks-identity-vault:workloads[0].namespace = "kube-system"', "kube-"],
-        ["two workloads with one name", { workloads: '[{"name":"alpha","namespace":"a"},{"name":"alpha","namespace":"b"}]' }, 'aks-identity-vault:workloads[1].name = "alpha"', "workloads[0] already uses it"],
-        ["two workloads with one namespace", { workloads: '[{"name":"alpha","namespace":"shared"},{"name":"beta","namespace":"shared"}]' }, 'aks-identity-vault:workloads[1].namespace = "shared"', "workloads[0] already uses it"],
-        ["two workloads with one binding selector", { workloads: '[{"name":"alpha","namespace":"a"},{"name":"beta","namespace":"b","bindingSelector":"alpha"}]' }, 'aks-identity-vault:workloads[1].bindingSelector = "alpha"', "own bindingSelector"],
+        [
+            "two workloads with one name",
+            { workloads: '[{"name":"alpha","namespace":"a"},{"name":"alpha","namespace":"b"}]' },
+            'aks-identity-vault:workloads[1].name = "alpha"',
+            "workloads[0] already uses it",
+        ],
+        [
+            "two workloads with one namespace",
+            { workloads: '[{"name":"alpha","namespace":"shared"},{"name":"beta","namespace":"shared"}]' },
+            'aks-identity-vault:workloads[1].namespace = "shared"',
+            "workloads[0] already uses it",
+        ],
+        [
+            "two workloads with one binding selector",
+            { workloads: '[{"name":"alpha","namespace":"a"},{"name":"beta","namespace":"b","bindingSelector":"alpha"}]' },
+            'aks-identity-vault:workloads[1].bindingSelector = "alpha"',
+            "own bindingSelector",
+        ],
         ["a workload name with a double hyphen", { workloads: '[{"name":"al--pha","namespace":"a"}]' }, 'aks-identity-vault:workloads[0].name = "al--pha"', "single hyphens"],
         ["a workload name too short for a container", { workloads: '[{"name":"ab","namespace":"a"}]' }, 'aks-identity-vault:workloads[0].name = "ab"', "3-24"],
         ["a workload without a namespace", { workloads: '[{"name":"alpha"}]' }, "aks-identity-vault:workloads[0].namespace", "Kubernetes namespace"],
         ["a workload with an unknown field", { workloads: '[{"name":"alpha","namespace":"a","identity":"x"}]' }, "aks-identity-vault:workloads[0]", "unknown field(s) identity"],
-        ["a service-principal workload outside podIdentityOss", { workloads: '[{"name":"alpha","namespace":"a","identityType":"servicePrincipal"}]' }, 'aks-identity-vault:workloads[0].identityType = "servicePrincipal"', "needs identityMode podIdentityOss"],
-        ["an unknown identity type", { workloads: '[{"name":"alpha","namespace":"a","identityType":"msi"}]' }, 'aks-identity-vault:workloads[0].identityType = "msi"', "managedIdentity, servicePrincipal"],
-        ["a service account with capitals", { workloads: '[{"name":"alpha","namespace":"a","serviceAccount":"App"}]' }, 'aks-identity-vault:workloads[0].serviceAccount = "App"', "service account name"],
+        [
+            "a service-principal workload outside podIdentityOss",
+            { workloads: '[{"name":"alpha","namespace":"a","identityType":"servicePrincipal"}]' },
+            'aks-identity-vault:workloads[0].identityType = "servicePrincipal"',
+            "needs identityMode podIdentityOss",
+        ],
+        [
+            "an unknown identity type",
+            { workloads: '[{"name":"alpha","namespace":"a","identityType":"msi"}]' },
+            'aks-identity-vault:workloads[0].identityType = "msi"',
+            "managedIdentity, servicePrincipal",
+        ],
+        [
+            "a service account with capitals",
+            { workloads: '[{"name":"alpha","namespace":"a","serviceAccount":"App"}]' },
+            'aks-identity-vault:workloads[0].serviceAccount = "App"',
+            "service account name",
+        ],
         ["an empty workload list", { workloads: "[]" }, "aks-identity-vault:workloads = []", "at least one workload"],
         ["workloads that are not JSON", { workloads: "alpha" }, 'aks-identity-vault:workloads = "alpha"', "valid JSON"],
         ["workloads that are an object", { workloads: '{"name":"alpha"}' }, "aks-identity-vault:workloads", "JSON list"],
@@ -160,7 +195,12 @@ describe("parseConfig refuses bad values with one line naming the key, the value
         ["a verifier image without a tag", { verifierImage: "node" }, 'aks-identity-vault:verifierImage = "node"', "pinned"],
         ["a VM size that is not one", { nodeVmSize: "large" }, 'aks-identity-vault:nodeVmSize = "large"', "Azure VM size"],
         // What Azure, AKS or Kubernetes would refuse later, refused first.
-        ["a service CIDR larger than /12", { serviceCidr: "10.0.0.0/11" }, 'aks-identity-vault:serviceCidr = "10.0.0.0/11"', "no larger than /12: Kubernetes refuses service ranges of more than 20 host bits"],
+        [
+            "a service CIDR larger than /12",
+            { serviceCidr: "10.0.0.0/11" },
+            'aks-identity-vault:serviceCidr = "10.0.0.0/11"',
+            "no larger than /12: Kubernetes refuses service ranges of more than 20 host bits",
+        ],
         ["a service CIDR in a range AKS reserves", { serviceCidr: "172.30.0.0/16" }, 'aks-identity-vault:serviceCidr = "172.30.0.0/16"', "must not overlap 172.30.0.0/16, which AKS reserves"],
         ["a service CIDR around a range AKS reserves", { serviceCidr: "172.16.0.0/12" }, 'aks-identity-vault:serviceCidr = "172.16.0.0/12"', "must not overlap 172.30.0.0/16"],
         ["a service CIDR on the link-local range", { serviceCidr: "169.254.0.0/16" }, 'aks-identity-vault:serviceCidr = "169.254.0.0/16"', "must not overlap 169.254.0.0/16, which AKS reserves"],
@@ -169,15 +209,45 @@ describe("parseConfig refuses bad values with one line naming the key, the value
         ["a VNet on loopback", { vnetAddressSpace: "127.0.0.0/16" }, 'aks-identity-vault:vnetAddressSpace = "127.0.0.0/16"', "must not overlap 127.0.0.0/8"],
         ["a VNet holding Azure's DNS address", { vnetAddressSpace: "168.63.128.0/22" }, 'aks-identity-vault:vnetAddressSpace = "168.63.128.0/22"', "must not overlap 168.63.129.16/32"],
         ["a VNet in a range AKS reserves", { vnetAddressSpace: "172.31.0.0/22" }, 'aks-identity-vault:vnetAddressSpace = "172.31.0.0/22"', "which AKS reserves"],
-        ["an endpoint subnet smaller than /29", { privateEndpointSubnetPrefix: "10.76.2.0/30" }, 'aks-identity-vault:privateEndpointSubnetPrefix = "10.76.2.0/30"', "/29 or larger: Azure's smallest IPv4 subnet is /29"],
+        [
+            "an endpoint subnet smaller than /29",
+            { privateEndpointSubnetPrefix: "10.76.2.0/30" },
+            'aks-identity-vault:privateEndpointSubnetPrefix = "10.76.2.0/30"',
+            "/29 or larger: Azure's smallest IPv4 subnet is /29",
+        ],
         ["an AKS subnet smaller than /29", { aksSubnetPrefix: "10.76.1.0/31" }, 'aks-identity-vault:aksSubnetPrefix = "10.76.1.0/31"', "/29 or larger"],
-        ["a workload named after the cluster's identity", { workloads: '[{"name":"aks","namespace":"a"}]' }, 'aks-identity-vault:workloads[0].name = "aks"', "its identity id-aiv-dev-aks would be one of the cluster's own identities"],
+        [
+            "a workload named after the cluster's identity",
+            { workloads: '[{"name":"aks","namespace":"a"}]' },
+            'aks-identity-vault:workloads[0].name = "aks"',
+            "its identity id-aiv-dev-aks would be one of the cluster's own identities",
+        ],
         ["a workload named after the kubelet's identity", { workloads: '[{"name":"aks-kubelet","namespace":"a"}]' }, 'aks-identity-vault:workloads[0].name = "aks-kubelet"', "id-aiv-dev-aks-kubelet"],
-        ["the namespace of aad-pod-identity, in any mode", { workloads: '[{"name":"alpha","namespace":"aad-pod-identity"}]' }, 'aks-identity-vault:workloads[0].namespace = "aad-pod-identity"', "AKS, its add-ons or this stack create"],
+        [
+            "the namespace of aad-pod-identity, in any mode",
+            { workloads: '[{"name":"alpha","namespace":"aad-pod-identity"}]' },
+            'aks-identity-vault:workloads[0].namespace = "aad-pod-identity"',
+            "AKS, its add-ons or this stack create",
+        ],
         ["the namespace of AKS's Calico", { workloads: '[{"name":"alpha","namespace":"calico-system"}]' }, 'aks-identity-vault:workloads[0].namespace = "calico-system"', "calico-system"],
-        ["the namespace of the Azure Policy add-on", { workloads: '[{"name":"alpha","namespace":"gatekeeper-system"}]' }, 'aks-identity-vault:workloads[0].namespace = "gatekeeper-system"', "gatekeeper-system"],
-        ["the default service account", { workloads: '[{"name":"alpha","namespace":"a","serviceAccount":"default"}]' }, 'aks-identity-vault:workloads[0].serviceAccount = "default"', "Kubernetes creates in every namespace"],
-        ["the unbound Job's service account", { workloads: '[{"name":"alpha","namespace":"a","serviceAccount":"alpha-unbound"}]' }, 'aks-identity-vault:workloads[0].serviceAccount = "alpha-unbound"', "unbound verification Job"],
+        [
+            "the namespace of the Azure Policy add-on",
+            { workloads: '[{"name":"alpha","namespace":"gatekeeper-system"}]' },
+            'aks-identity-vault:workloads[0].namespace = "gatekeeper-system"',
+            "gatekeeper-system",
+        ],
+        [
+            "the default service account",
+            { workloads: '[{"name":"alpha","namespace":"a","serviceAccount":"default"}]' },
+            'aks-identity-vault:workloads[0].serviceAccount = "default"',
+            "Kubernetes creates in every namespace",
+        ],
+        [
+            "the unbound Job's service account",
+            { workloads: '[{"name":"alpha","namespace":"a","serviceAccount":"alpha-unbound"}]' },
+            'aks-identity-vault:workloads[0].serviceAccount = "alpha-unbound"',
+            "unbound verification Job",
+        ],
         ["a B-series VM size", { nodeVmSize: "Standard_B4ms" }, 'aks-identity-vault:nodeVmSize = "Standard_B4ms"', "B-series or Av1"],
         ["an Av1 VM size", { nodeVmSize: "Standard_A4" }, 'aks-identity-vault:nodeVmSize = "Standard_A4"', "B-series or Av1"],
         ["a one-vCPU VM size", { nodeVmSize: "Standard_D1_v2" }, 'aks-identity-vault:nodeVmSize = "Standard_D1_v2"', "fewer than 2 vCPUs"],
@@ -185,7 +255,12 @@ describe("parseConfig refuses bad values with one line naming the key, the value
         ["an image digest of the wrong length", { verifierImage: `node@sha256:${"a".repeat(63)}` }, "aks-identity-vault:verifierImage", "image reference"],
         ["an image with an upper-case repository", { verifierImage: "Node:22.1" }, 'aks-identity-vault:verifierImage = "Node:22.1"', "image reference"],
         ["an image tag of 129 characters", { verifierImage: `node:${"a".repeat(129)}` }, "aks-identity-vault:verifierImage", "image reference"],
-        ["an image from a mirror with a port but no tag", { verifierImage: "myregistry.example.com:5000/mirror/node" }, 'aks-identity-vault:verifierImage = "myregistry.example.com:5000/mirror/node"', "pinned"],
+        [
+            "an image from a mirror with a port but no tag",
+            { verifierImage: "myregistry.example.com:5000/mirror/node" },
+            'aks-identity-vault:verifierImage = "myregistry.example.com:5000/mirror/node"',
+            "pinned",
+        ],
     ];
 
     test.each(cases)("%s", (_label, raw, named, allowed) => {
@@ -302,41 +377,103 @@ describe("each refusal is one line naming the key, the value and what is allowed
     const KEY = "aks-identity-vault";
 
     test.each<[string, RawConfig, string]>([
-        ["a value longer than 80 characters is cut short", { identityMode: "x".repeat(100) }, `Invalid config ${KEY}:identityMode = "${"x".repeat(76)}...: must be one of podIdentityAddon, podIdentityOss, workloadIdentity.`],
-        ["a value of 80 characters is shown whole", { identityMode: "y".repeat(78) }, `Invalid config ${KEY}:identityMode = "${"y".repeat(78)}": must be one of podIdentityAddon, podIdentityOss, workloadIdentity.`],
-        ["namespace starting with '-'", workload({ namespace: "-abc" }), `Invalid config ${KEY}:workloads[0].namespace = "-abc": must be a Kubernetes namespace name: lower-case letters, digits and '-', starting and ending with a letter or digit.`],
-        ["namespace ending with '-'", workload({ namespace: "abc-" }), `Invalid config ${KEY}:workloads[0].namespace = "abc-": must be a Kubernetes namespace name: lower-case letters, digits and '-', starting and ending with a letter or digit.`],
-        ["name with a double hyphen", workload({ name: "abc--def" }), `Invalid config ${KEY}:workloads[0].name = "abc--def": must be 3-24 lower-case letters, digits and single hyphens, starting with a letter and ending with a letter or digit.`],
-        ["name ending with a symbol", workload({ name: "abcd!" }), `Invalid config ${KEY}:workloads[0].name = "abcd!": must be 3-24 lower-case letters, digits and single hyphens, starting with a letter and ending with a letter or digit.`],
+        [
+            "a value longer than 80 characters is cut short",
+            { identityMode: "x".repeat(100) },
+            `Invalid config ${KEY}:identityMode = "${"x".repeat(76)}...: must be one of podIdentityAddon, podIdentityOss, workloadIdentity.`,
+        ],
+        [
+            "a value of 80 characters is shown whole",
+            { identityMode: "y".repeat(78) },
+            `Invalid config ${KEY}:identityMode = "${"y".repeat(78)}": must be one of podIdentityAddon, podIdentityOss, workloadIdentity.`,
+        ],
+        [
+            "namespace starting with '-'",
+            workload({ namespace: "-abc" }),
+            `Invalid config ${KEY}:workloads[0].namespace = "-abc": must be a Kubernetes namespace name: lower-case letters, digits and '-', starting and ending with a letter or digit.`,
+        ],
+        [
+            "namespace ending with '-'",
+            workload({ namespace: "abc-" }),
+            `Invalid config ${KEY}:workloads[0].namespace = "abc-": must be a Kubernetes namespace name: lower-case letters, digits and '-', starting and ending with a letter or digit.`,
+        ],
+        [
+            "name with a double hyphen",
+            workload({ name: "abc--def" }),
+            `Invalid config ${KEY}:workloads[0].name = "abc--def": must be 3-24 lower-case letters, digits and single hyphens, starting with a letter and ending with a letter or digit.`,
+        ],
+        [
+            "name ending with a symbol",
+            workload({ name: "abcd!" }),
+            `Invalid config ${KEY}:workloads[0].name = "abcd!": must be 3-24 lower-case letters, digits and single hyphens, starting with a letter and ending with a letter or digit.`,
+        ],
         ["name missing", { workloads: JSON.stringify([{ namespace: "a" }]) }, `Missing config ${KEY}:workloads[0].name: required: 3-24 lower-case letters, digits and single hyphens.`],
         ["name not a string", workload({ name: 5 }), `Invalid config ${KEY}:workloads[0].name = 5: must be a string: 3-24 lower-case letters, digits and single hyphens.`],
         ["entry not an object", { workloads: "[1]" }, `Invalid config ${KEY}:workloads[0] = 1: must be an object with name and namespace.`],
-        ["entry with an unknown field", workload({ colour: "red" }), `Invalid config ${KEY}:workloads[0] = {"name":"alpha","namespace":"a","colour":"red"}: unknown field(s) colour; allowed: name, namespace, bindingSelector, serviceAccount, identityType.`],
-        ["selector starting with '-'", workload({ bindingSelector: "-a" }), `Invalid config ${KEY}:workloads[0].bindingSelector = "-a": must be a Kubernetes label value: letters, digits, '-', '_' and '.', starting and ending with a letter or digit.`],
-        ["selector ending with '-'", workload({ bindingSelector: "a-" }), `Invalid config ${KEY}:workloads[0].bindingSelector = "a-": must be a Kubernetes label value: letters, digits, '-', '_' and '.', starting and ending with a letter or digit.`],
+        [
+            "entry with an unknown field",
+            workload({ colour: "red" }),
+            `Invalid config ${KEY}:workloads[0] = {"name":"alpha","namespace":"a","colour":"red"}: unknown field(s) colour; allowed: name, namespace, bindingSelector, serviceAccount, identityType.`,
+        ],
+        [
+            "selector starting with '-'",
+            workload({ bindingSelector: "-a" }),
+            `Invalid config ${KEY}:workloads[0].bindingSelector = "-a": must be a Kubernetes label value: letters, digits, '-', '_' and '.', starting and ending with a letter or digit.`,
+        ],
+        [
+            "selector ending with '-'",
+            workload({ bindingSelector: "a-" }),
+            `Invalid config ${KEY}:workloads[0].bindingSelector = "a-": must be a Kubernetes label value: letters, digits, '-', '_' and '.', starting and ending with a letter or digit.`,
+        ],
         ["empty selector", workload({ bindingSelector: "" }), `Invalid config ${KEY}:workloads[0].bindingSelector = "": must not be empty.`],
         ["selector of 64 characters", workload({ bindingSelector: "a".repeat(64) }), `Invalid config ${KEY}:workloads[0].bindingSelector = "${"a".repeat(64)}": must be at most 63 characters.`],
-        ["service account with '.-'", workload({ serviceAccount: "a.-b" }), `Invalid config ${KEY}:workloads[0].serviceAccount = "a.-b": must be a Kubernetes service account name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit.`],
-        ["service account of 254 characters", workload({ serviceAccount: "a".repeat(254) }), `Invalid config ${KEY}:workloads[0].serviceAccount = "${"a".repeat(76)}...: must be at most 253 characters.`],
+        [
+            "service account with '.-'",
+            workload({ serviceAccount: "a.-b" }),
+            `Invalid config ${KEY}:workloads[0].serviceAccount = "a.-b": must be a Kubernetes service account name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit.`,
+        ],
+        [
+            "service account of 254 characters",
+            workload({ serviceAccount: "a".repeat(254) }),
+            `Invalid config ${KEY}:workloads[0].serviceAccount = "${"a".repeat(76)}...: must be at most 253 characters.`,
+        ],
         ["VM size with a prefix", { nodeVmSize: "xStandard_D2" }, `Invalid config ${KEY}:nodeVmSize = "xStandard_D2": must be an Azure VM size such as Standard_D4ds_v5.`],
         ["VM size with a space", { nodeVmSize: "Standard_D2 v2" }, `Invalid config ${KEY}:nodeVmSize = "Standard_D2 v2": must be an Azure VM size such as Standard_D4ds_v5.`],
-        ["image starting with '_'", { verifierImage: "_node:22.1" }, `Invalid config ${KEY}:verifierImage = "_node:22.1": must be an image reference such as node:22.14.0-alpine3.21 or myregistry.example.com:5000/mirror/node:22.14.0-alpine3.21.`],
-        ["image with a space", { verifierImage: "node:22.1 x" }, `Invalid config ${KEY}:verifierImage = "node:22.1 x": must be an image reference such as node:22.14.0-alpine3.21 or myregistry.example.com:5000/mirror/node:22.14.0-alpine3.21.`],
+        [
+            "image starting with '_'",
+            { verifierImage: "_node:22.1" },
+            `Invalid config ${KEY}:verifierImage = "_node:22.1": must be an image reference such as node:22.14.0-alpine3.21 or myregistry.example.com:5000/mirror/node:22.14.0-alpine3.21.`,
+        ],
+        [
+            "image with a space",
+            { verifierImage: "node:22.1 x" },
+            `Invalid config ${KEY}:verifierImage = "node:22.1 x": must be an image reference such as node:22.14.0-alpine3.21 or myregistry.example.com:5000/mirror/node:22.14.0-alpine3.21.`,
+        ],
         ["authorized range not a string", { apiServerAuthorizedIpRanges: "[5]" }, `Invalid config ${KEY}:apiServerAuthorizedIpRanges[0] = 5: must be a string.`],
         ["service CIDR smaller than /24", { serviceCidr: "172.16.0.0/25" }, `Invalid config ${KEY}:serviceCidr = "172.16.0.0/25": must be an IPv4 CIDR of at least /24 such as 10.0.0.0/16.`],
         ["node count not a number", { nodeCount: "x" }, `Invalid config ${KEY}:nodeCount = "x": must be a whole number from 1 to 100.`],
         ["node count above the maximum", { nodeCount: "101" }, `Invalid config ${KEY}:nodeCount = "101": must be a whole number from 1 to 100.`],
-        ["more nodes than the AKS subnet holds", { nodeCount: "8" }, `Invalid config ${KEY}:nodeCount = 8: the AKS subnet 10.76.1.0/24 fits at most 7 nodes (Azure CNI takes 31 addresses per node, plus one surge node); use a larger aksSubnetPrefix or fewer nodes.`],
+        [
+            "more nodes than the AKS subnet holds",
+            { nodeCount: "8" },
+            `Invalid config ${KEY}:nodeCount = 8: the AKS subnet 10.76.1.0/24 fits at most 7 nodes (Azure CNI takes 31 addresses per node, plus one surge node); use a larger aksSubnetPrefix or fewer nodes.`,
+        ],
         ["selector not a string", workload({ bindingSelector: 5 }), `Invalid config ${KEY}:workloads[0].bindingSelector = 5: must be a string: a Kubernetes label value.`],
         ["service account not a string", workload({ serviceAccount: 5 }), `Invalid config ${KEY}:workloads[0].serviceAccount = 5: must be a string: a Kubernetes service account name.`],
-        ["entry with two unknown fields", workload({ colour: "red", size: 1 }), `Invalid config ${KEY}:workloads[0] = {"name":"alpha","namespace":"a","colour":"red","size":1}: unknown field(s) colour, size; allowed: name, namespace, bindingSelector, serviceAccount, identityType.`],
+        [
+            "entry with two unknown fields",
+            workload({ colour: "red", size: 1 }),
+            `Invalid config ${KEY}:workloads[0] = {"name":"alpha","namespace":"a","colour":"red","size":1}: unknown field(s) colour, size; allowed: name, namespace, bindingSelector, serviceAccount, identityType.`,
+        ],
     ])("%s", (_case, raw, message) => {
         expect(errorOf(raw)).toBe(message);
     });
 
     test("more than 200 authorized ranges", () => {
         const ranges = Array.from({ length: 201 }, (_, i) => `10.${Math.floor(i / 256)}.${i % 256}.0/24`);
-        expect(errorOf({ apiServerAuthorizedIpRanges: JSON.stringify(ranges) })).toMatch(/^Invalid config aks-identity-vault:apiServerAuthorizedIpRanges = \[.{76}\.\.\.: AKS accepts at most 200 ranges\.$/);
+        expect(errorOf({ apiServerAuthorizedIpRanges: JSON.stringify(ranges) })).toMatch(
+            /^Invalid config aks-identity-vault:apiServerAuthorizedIpRanges = \[.{76}\.\.\.: AKS accepts at most 200 ranges\.$/,
+        );
     });
 
     test("more than 100 workloads", () => {

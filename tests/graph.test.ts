@@ -136,7 +136,10 @@ describe("serialized operations", () => {
         const early = ["e1", "e2"].map((n) => resource(ATTACHMENT, n, { dependsOn: [cluster] }));
         const late = ["l1", "l2"].map((n) => resource(ATTACHMENT, n, { dependsOn: [cluster, slow] }));
         // The cluster is ready at 100, the slow grant at 120: e1 and e2 update from 100 to 150, l1 and l2 from 150 to 200.
-        const graph = buildGraph([STACK, cluster, slow, ...early, ...late], table({ [T.c]: 120, [MANAGED_CLUSTER_TYPE]: 100, [ATTACHMENT]: 50 }, { [ATTACHMENT]: { serializedOn: MANAGED_CLUSTER_TYPE } }));
+        const graph = buildGraph(
+            [STACK, cluster, slow, ...early, ...late],
+            table({ [T.c]: 120, [MANAGED_CLUSTER_TYPE]: 100, [ATTACHMENT]: 50 }, { [ATTACHMENT]: { serializedOn: MANAGED_CLUSTER_TYPE } }),
+        );
         expect(graph.edges.filter((e) => e.kind === "serialized").map((e) => names(graph, [e.from, e.to]))).toEqual([
             ["e1", "l1"],
             ["e1", "l2"],
@@ -337,7 +340,10 @@ describe("the Mermaid flowchart", () => {
     test("draws serialized operations dashed", () => {
         const cluster = resource(MANAGED_CLUSTER_TYPE, "cluster");
         const slow = resource(T.c, "slow");
-        const graph = buildGraph([STACK, cluster, slow, resource(ATTACHMENT, "x", { dependsOn: [cluster] }), resource(ATTACHMENT, "y", { dependsOn: [cluster, slow] })], table({ [T.c]: 120, [MANAGED_CLUSTER_TYPE]: 100, [ATTACHMENT]: 50 }, { [ATTACHMENT]: { serializedOn: MANAGED_CLUSTER_TYPE } }));
+        const graph = buildGraph(
+            [STACK, cluster, slow, resource(ATTACHMENT, "x", { dependsOn: [cluster] }), resource(ATTACHMENT, "y", { dependsOn: [cluster, slow] })],
+            table({ [T.c]: 120, [MANAGED_CLUSTER_TYPE]: 100, [ATTACHMENT]: 50 }, { [ATTACHMENT]: { serializedOn: MANAGED_CLUSTER_TYPE } }),
+        );
         const mermaid = renderMermaid(graph, criticalPath(graph));
         expect(mermaid).toContain("  n2 -.->|one at a time| n3");
         expect(mermaid).toMatch(/^ {2}linkStyle \d+(,\d+)* /m);

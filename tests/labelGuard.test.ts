@@ -54,7 +54,9 @@ describe("denied, with a message that says why", () => {
     ])("%s", (_label, namespace, account) => {
         const verdict = admit(namespace, account, { aadpodidbinding: "alpha" });
         expect(verdict.allowed).toBe(false);
-        expect(verdict.message).toBe(`pods labelled aadpodidbinding=alpha must run in namespace alpha as service account alpha-workload; this pod is in namespace ${namespace} as service account ${account}`);
+        expect(verdict.message).toBe(
+            `pods labelled aadpodidbinding=alpha must run in namespace alpha as service account alpha-workload; this pod is in namespace ${namespace} as service account ${account}`,
+        );
     });
 });
 

@@ -178,13 +178,19 @@ describe("a reader that stops early (| head)", () => {
         child.stdout.destroy();
         const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
         expect(first.startsWith("{")).toBe(true);
-        expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+        expect(code).toBe(0);
+        // Node's own warnings aside (Node 26 warns once that its experimental FFI module was loaded,
+        // which the SDK's closure serializer does for every built-in module), nothing is printed.
+        expect(stderr.split("\n").filter((line) => line !== "" && !/ExperimentalWarning|node --trace-warnings/.test(line))).toEqual([]);
     });
 
     test("only a closed pipe is quiet; any other write error is reported", () => {
         const exits: number[] = [];
         const failures: unknown[] = [];
-        const handle = onStdoutError((code) => exits.push(code), (err) => failures.push(err));
+        const handle = onStdoutError(
+            (code) => exits.push(code),
+            (err) => failures.push(err),
+        );
         handle(Object.assign(new Error("write EPIPE"), { code: "EPIPE" }));
         handle(Object.assign(new Error("no space"), { code: "ENOSPC" }));
         expect(exits).toEqual([0]);

@@ -212,15 +212,7 @@ describe("ARM operations through the SDK against a fake Azure Resource Manager",
         const attached = await upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST);
         expect(attached.provisioningState).toBe("Assigned");
         expect(fake.arm.requests.filter((r) => r.path.includes("/operations/")).length).toBe(4);
-        expect(fake.arm.requests.map((r) => `${r.method} ${r.status}`)).toEqual([
-            "GET 200",
-            "PUT 201",
-            "GET 200",
-            "GET 200",
-            "GET 200",
-            "GET 200",
-            "GET 200",
-        ]);
+        expect(fake.arm.requests.map((r) => `${r.method} ${r.status}`)).toEqual(["GET 200", "PUT 201", "GET 200", "GET 200", "GET 200", "GET 200", "GET 200"]);
         expect(fake.arm.clusterBody(SUB, RG, CLUSTER)).toMatchObject({ properties: { provisioningState: "Succeeded" } });
         expect(keys(fake.arm.podIdentities(SUB, RG, CLUSTER))).toEqual(["beta/beta", "delta/delta", "alpha/alpha"]);
     });
@@ -257,8 +249,18 @@ describe("ARM operations through the SDK against a fake Azure Resource Manager",
     });
 
     test("a batch of attaches and detaches is one read and one write, with an outcome per change in order", async () => {
-        const outcomes = await applyPodIdentityChanges(fake.client(), cluster, [{ attach: entry("alpha") }, { detach: { namespace: "delta", name: "delta" } }, { detach: { namespace: "x", name: "x" } }, { attach: entry("beta") }], FAST);
-        expect(outcomes).toEqual([{ attached: { ...entry("alpha"), provisioningState: "Assigned" } }, { removed: true }, { removed: false }, { attached: { ...entry("beta"), provisioningState: "Assigned" } }]);
+        const outcomes = await applyPodIdentityChanges(
+            fake.client(),
+            cluster,
+            [{ attach: entry("alpha") }, { detach: { namespace: "delta", name: "delta" } }, { detach: { namespace: "x", name: "x" } }, { attach: entry("beta") }],
+            FAST,
+        );
+        expect(outcomes).toEqual([
+            { attached: { ...entry("alpha"), provisioningState: "Assigned" } },
+            { removed: true },
+            { removed: false },
+            { attached: { ...entry("beta"), provisioningState: "Assigned" } },
+        ]);
         expect(fake.arm.requests.map((r) => `${r.method} ${r.status}`)).toEqual(["GET 200", "PUT 200"]);
         expect(keys(fake.arm.podIdentities(SUB, RG, CLUSTER))).toEqual(["beta/beta", "alpha/alpha"]);
     });
@@ -312,10 +314,7 @@ describe("ARM operations through the SDK against a fake Azure Resource Manager",
 
     test("two concurrent upserts that read the same ETag both end up in the list (412, re-read, retry)", async () => {
         fake.arm.holdGets(2);
-        await Promise.all([
-            upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST),
-            upsertPodIdentity(fake.client(), cluster, entry("gamma"), FAST),
-        ]);
+        await Promise.all([upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST), upsertPodIdentity(fake.client(), cluster, entry("gamma"), FAST)]);
         expect(fake.arm.count("PUT", 412)).toBe(1);
         expect(fake.arm.count("PUT", 200)).toBe(2);
         expect(keys(fake.arm.podIdentities(SUB, RG, CLUSTER)).sort()).toEqual(["alpha/alpha", "beta/beta", "delta/delta", "gamma/gamma"]);
@@ -325,10 +324,7 @@ describe("ARM operations through the SDK against a fake Azure Resource Manager",
         fake.arm.mode = "lro";
         fake.arm.lroPolls = 3;
         fake.arm.holdGets(2);
-        await Promise.all([
-            upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST),
-            removePodIdentity(fake.client(), cluster, "delta", "delta", FAST),
-        ]);
+        await Promise.all([upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST), removePodIdentity(fake.client(), cluster, "delta", "delta", FAST)]);
         expect(fake.arm.count("PUT", 409)).toBeGreaterThanOrEqual(1);
         expect(keys(fake.arm.podIdentities(SUB, RG, CLUSTER)).sort()).toEqual(["alpha/alpha", "beta/beta"]);
     });
@@ -336,16 +332,7 @@ describe("ARM operations through the SDK against a fake Azure Resource Manager",
     test("409 OperationNotAllowed on the first attempts is retried, re-reading the cluster each time", async () => {
         fake.arm.script("PUT", { status: 409, code: "OperationNotAllowed", times: 3 });
         await upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST);
-        expect(fake.arm.requests.map((r) => `${r.method} ${r.status}`)).toEqual([
-            "GET 200",
-            "PUT 409",
-            "GET 200",
-            "PUT 409",
-            "GET 200",
-            "PUT 409",
-            "GET 200",
-            "PUT 200",
-        ]);
+        expect(fake.arm.requests.map((r) => `${r.method} ${r.status}`)).toEqual(["GET 200", "PUT 409", "GET 200", "PUT 409", "GET 200", "PUT 409", "GET 200", "PUT 200"]);
         expect(keys(fake.arm.podIdentities(SUB, RG, CLUSTER))).toEqual(["beta/beta", "delta/delta", "alpha/alpha"]);
     });
 
@@ -499,9 +486,7 @@ describe("the edges of the helpers", () => {
                 AZURE_AUTHORITY_HOST: " https://login.example.test ",
             }),
         ).toStrictEqual({ endpoint: "https://arm.example.test/base", scope: "https://arm.example.test/.default", authorityHost: "https://login.example.test" });
-        expect(() => armSettingsFromEnv({ ARM_ENVIRONMENT: "german" })).toThrow(
-            'ARM_ENVIRONMENT "german" is not one of public, usgovernment, china; set AZURE_RESOURCE_MANAGER_ENDPOINT instead',
-        );
+        expect(() => armSettingsFromEnv({ ARM_ENVIRONMENT: "german" })).toThrow('ARM_ENVIRONMENT "german" is not one of public, usgovernment, china; set AZURE_RESOURCE_MANAGER_ENDPOINT instead');
     });
 
     test("a federated ARM credential needs the client, the tenant and a token", () => {
@@ -526,7 +511,10 @@ describe("how the retry loop gives up", () => {
     });
 
     test("Azure asking for a longer wait than the budget says so, in seconds or minutes", async () => {
-        for (const [seconds, shown] of [["30", "30s"], ["125", "2m05s"]]) {
+        for (const [seconds, shown] of [
+            ["30", "30s"],
+            ["125", "2m05s"],
+        ]) {
             fake.arm.reset();
             fake.arm.addCluster(SUB, RG, CLUSTER, [beta]);
             fake.arm.script("PUT", { status: 409, code: "OperationNotAllowed", headers: { "retry-after": seconds }, times: Infinity });
@@ -545,7 +533,9 @@ describe("how the retry loop gives up", () => {
 
     test("an attach whose read is refused fails with the refusal, not as a missing cluster", async () => {
         fake.arm.script("GET", { status: 403, code: "AuthorizationFailed", message: "no read", times: Infinity });
-        await expect(upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST)).rejects.toThrow(/^Could not attach pod identity "alpha\/alpha" to AKS cluster "aks-dev" .*HTTP 403 AuthorizationFailed: no read$/);
+        await expect(upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST)).rejects.toThrow(
+            /^Could not attach pod identity "alpha\/alpha" to AKS cluster "aks-dev" .*HTTP 403 AuthorizationFailed: no read$/,
+        );
     });
 
     test("a detach that fails names the entry it removes and the cluster", async () => {

@@ -64,10 +64,7 @@ describe("dynamic provider", () => {
         expect(checkAttachmentInputs(inputs)).toEqual([]);
         expect(checkAttachmentInputs({ ...inputs, clusterName: UNKNOWN, identity: UNKNOWN })).toEqual([]);
         expect(checkAttachmentInputs({ ...inputs, clusterRevision: "" })).toEqual([]);
-        expect(checkAttachmentInputs({ ...inputs, namespace: "", identity: { resourceId: "r", clientId: "c" } }).map((f) => f.property)).toEqual([
-            "namespace",
-            "identity.objectId",
-        ]);
+        expect(checkAttachmentInputs({ ...inputs, namespace: "", identity: { resourceId: "r", clientId: "c" } }).map((f) => f.property)).toEqual(["namespace", "identity.objectId"]);
         const check = POD_IDENTITY_PROVIDER.check;
         expect(check).toBeDefined();
         if (check) {
@@ -176,7 +173,14 @@ describe("dynamic provider", () => {
         fake.arm.failEntries = ["gamma"];
         const results = await Promise.allSettled(["alpha", "gamma"].map((w) => provider.create({ ...inputs, ...entry(w) })));
         expect(results[0].status).toBe("fulfilled");
-        expect(results[1]).toMatchObject({ status: "rejected", reason: { message: expect.stringMatching(/^Could not attach pod identity "gamma\/gamma" to AKS cluster "aks-dev" in resource group "rg-aks": the pod-identity add-on reports the entry as Failed/) } });
+        expect(results[1]).toMatchObject({
+            status: "rejected",
+            reason: {
+                message: expect.stringMatching(
+                    /^Could not attach pod identity "gamma\/gamma" to AKS cluster "aks-dev" in resource group "rg-aks": the pod-identity add-on reports the entry as Failed/,
+                ),
+            },
+        });
         expect(fake.arm.count("PUT")).toBe(1);
     });
 

@@ -3,17 +3,7 @@
 // evaluation builds the analyzer's arguments faithfully; and the real plans of all six
 // configurations meet every mandatory policy.
 import type { Policies } from "@pulumi/policy";
-import {
-    PLAN_CONFIGURATIONS,
-    evaluatePlan,
-    formatViolation,
-    isResourcePolicy,
-    isStackPolicy,
-    resourceValidationArgs,
-    summaryLine,
-    validateResourceStep,
-    validateStackSteps,
-} from "../policy/offline";
+import { PLAN_CONFIGURATIONS, evaluatePlan, formatViolation, isResourcePolicy, isStackPolicy, resourceValidationArgs, summaryLine, validateResourceStep, validateStackSteps } from "../policy/offline";
 import { dataItemOf, scopeLevel } from "../policy/lib/arm";
 import { isPinnedImage, selectorMatches } from "../policy/lib/k8s";
 import { admitsInternet, isNonPublicCidr } from "../policy/lib/net";
@@ -181,7 +171,11 @@ const vault: Fixture = {
 const accessPolicy: Fixture = {
     type: T.accessPolicy,
     name: "keyvault-alpha-access-policy",
-    inputs: { vaultName: "kv-aiv-test-abc123", resourceGroupName: "rg-aiv-test", policy: { objectId: PRINCIPAL, tenantId: TENANT, permissions: { secrets: ["get", "list"], keys: ["get"], certificates: ["get"] } } },
+    inputs: {
+        vaultName: "kv-aiv-test-abc123",
+        resourceGroupName: "rg-aiv-test",
+        policy: { objectId: PRINCIPAL, tenantId: TENANT, permissions: { secrets: ["get", "list"], keys: ["get"], certificates: ["get"] } },
+    },
 };
 const secret: Fixture = {
     type: T.secret,
@@ -240,7 +234,14 @@ const vaultLink: Fixture = {
     type: T.link,
     name: "dns-vault-link",
     deps: { privateZoneName: [vaultZone] },
-    inputs: { privateZoneName: "privatelink.vaultcore.azure.net", resourceGroupName: "rg-aiv-test", location: "global", virtualNetwork: { id: VNET }, registrationEnabled: false, virtualNetworkLinkName: "link-aiv-test" },
+    inputs: {
+        privateZoneName: "privatelink.vaultcore.azure.net",
+        resourceGroupName: "rg-aiv-test",
+        location: "global",
+        virtualNetwork: { id: VNET },
+        registrationEnabled: false,
+        virtualNetworkLinkName: "link-aiv-test",
+    },
 };
 const aksNsg: Fixture = { type: T.nsg, name: "network-aks-nsg", inputs: { networkSecurityGroupName: "nsg-aiv-test-aks", resourceGroupName: "rg-aiv-test" } };
 const httpsFromAks = {
@@ -255,12 +256,23 @@ const httpsFromAks = {
     destinationPortRange: "443",
 };
 const denyInbound = { ...httpsFromAks, name: "deny-other-inbound", priority: 4096, access: "Deny", protocol: "*", sourceAddressPrefix: "*", destinationAddressPrefix: "*", destinationPortRange: "*" };
-const endpointNsg: Fixture = { type: T.nsg, name: "network-endpoints-nsg", inputs: { networkSecurityGroupName: "nsg-aiv-test-endpoints", resourceGroupName: "rg-aiv-test", securityRules: [httpsFromAks, denyInbound] } };
+const endpointNsg: Fixture = {
+    type: T.nsg,
+    name: "network-endpoints-nsg",
+    inputs: { networkSecurityGroupName: "nsg-aiv-test-endpoints", resourceGroupName: "rg-aiv-test", securityRules: [httpsFromAks, denyInbound] },
+};
 const aksSubnet: Fixture = {
     type: T.subnet,
     name: "network-aks-subnet",
     deps: { networkSecurityGroup: [aksNsg] },
-    inputs: { subnetName: "snet-aks", virtualNetworkName: "vnet-aiv-test", resourceGroupName: "rg-aiv-test", addressPrefix: "10.76.1.0/24", networkSecurityGroup: { id: `${RG}/providers/Microsoft.Network/networkSecurityGroups/nsg-aiv-test-aks` }, privateEndpointNetworkPolicies: "Disabled" },
+    inputs: {
+        subnetName: "snet-aks",
+        virtualNetworkName: "vnet-aiv-test",
+        resourceGroupName: "rg-aiv-test",
+        addressPrefix: "10.76.1.0/24",
+        networkSecurityGroup: { id: `${RG}/providers/Microsoft.Network/networkSecurityGroups/nsg-aiv-test-aks` },
+        privateEndpointNetworkPolicies: "Disabled",
+    },
 };
 const endpointSubnet: Fixture = {
     type: T.subnet,
@@ -356,21 +368,40 @@ const podSpec: JsonObject = {
     ],
 };
 const podLabels = { "app.kubernetes.io/part-of": "aks-identity-vault-demo", "aks-identity-vault/workload": "alpha", aadpodidbinding: "alpha" };
-const pod: Fixture = { type: T.pod, name: "alpha-inspector", inputs: { apiVersion: "v1", kind: "Pod", metadata: { name: "alpha-secrets-inspector", namespace: "alpha", labels: podLabels }, spec: podSpec } };
+const pod: Fixture = {
+    type: T.pod,
+    name: "alpha-inspector",
+    inputs: { apiVersion: "v1", kind: "Pod", metadata: { name: "alpha-secrets-inspector", namespace: "alpha", labels: podLabels }, spec: podSpec },
+};
 const job: Fixture = {
     type: T.job,
     name: "alpha-verify-bound",
-    inputs: { apiVersion: "batch/v1", kind: "Job", metadata: { name: "alpha-verify-bound", namespace: "alpha" }, spec: { backoffLimit: 0, template: { metadata: { labels: podLabels }, spec: { ...podSpec, restartPolicy: "Never" } } } },
+    inputs: {
+        apiVersion: "batch/v1",
+        kind: "Job",
+        metadata: { name: "alpha-verify-bound", namespace: "alpha" },
+        spec: { backoffLimit: 0, template: { metadata: { labels: podLabels }, spec: { ...podSpec, restartPolicy: "Never" } } },
+    },
 };
 const deployment: Fixture = {
     type: T.deployment,
     name: "alpha-deployment",
-    inputs: { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "alpha", namespace: "alpha" }, spec: { selector: { matchLabels: podLabels }, template: { metadata: { labels: podLabels }, spec: podSpec } } },
+    inputs: {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: "alpha", namespace: "alpha" },
+        spec: { selector: { matchLabels: podLabels }, template: { metadata: { labels: podLabels }, spec: podSpec } },
+    },
 };
 const cronJob: Fixture = {
     type: T.cronJob,
     name: "alpha-cron",
-    inputs: { apiVersion: "batch/v1", kind: "CronJob", metadata: { name: "alpha", namespace: "alpha" }, spec: { schedule: "@daily", jobTemplate: { spec: { template: { metadata: { labels: podLabels }, spec: podSpec } } } } },
+    inputs: {
+        apiVersion: "batch/v1",
+        kind: "CronJob",
+        metadata: { name: "alpha", namespace: "alpha" },
+        spec: { schedule: "@daily", jobTemplate: { spec: { template: { metadata: { labels: podLabels }, spec: podSpec } } } },
+    },
 };
 const networkPolicy: Fixture = {
     type: T.networkPolicy,
@@ -384,7 +415,10 @@ const networkPolicy: Fixture = {
             policyTypes: ["Ingress", "Egress"],
             ingress: [],
             egress: [
-                { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }], ports: [{ protocol: "UDP", port: 53 }] },
+                {
+                    to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+                    ports: [{ protocol: "UDP", port: 53 }],
+                },
                 { to: [{ ipBlock: { cidr: "10.76.2.0/26" } }], ports: [{ protocol: "TCP", port: 443 }] },
                 { to: [{ ipBlock: { cidr: "127.0.0.1/32" } }], ports: [{ protocol: "TCP", port: 2579 }] },
             ],
@@ -450,7 +484,14 @@ const azureIdentityBinding: Fixture = {
 const attachment: Fixture = {
     type: T.attachment,
     name: "alpha-pod-identity",
-    inputs: { __provider: "[dynamic provider]", name: "alpha", namespace: "alpha", bindingSelector: "alpha", clusterName: "aks-aiv-test", identity: { resourceId: IDENTITY_ID, clientId: PRINCIPAL, objectId: PRINCIPAL } },
+    inputs: {
+        __provider: "[dynamic provider]",
+        name: "alpha",
+        namespace: "alpha",
+        bindingSelector: "alpha",
+        clusterName: "aks-aiv-test",
+        identity: { resourceId: IDENTITY_ID, clientId: PRINCIPAL, objectId: PRINCIPAL },
+    },
 };
 const federation: Fixture = {
     type: T.federation,
@@ -631,7 +672,11 @@ const CASES: Case[] = [
     pass("keyvault-private-endpoint", "endpoint present", goodStack),
     pass("keyvault-private-endpoint", "matched by ARM id without recorded dependencies", withoutDependencies(goodStack)),
     fail("keyvault-private-endpoint", "no endpoint", stackWith([], [vaultEndpoint, vaultZoneGroup])),
-    fail("keyvault-private-endpoint", "an endpoint for another sub-resource", stackWith([vary(vaultEndpoint, { privateLinkServiceConnections: [{ name: "pe", privateLinkServiceId: VAULT_ID, groupIds: ["blob"] }] })])),
+    fail(
+        "keyvault-private-endpoint",
+        "an endpoint for another sub-resource",
+        stackWith([vary(vaultEndpoint, { privateLinkServiceConnections: [{ name: "pe", privateLinkServiceId: VAULT_ID, groupIds: ["blob"] }] })]),
+    ),
     // Storage
     pass("storage-https-only", "HTTPS only", account),
     fail("storage-https-only", "HTTP allowed", vary(account, { enableHttpsTrafficOnly: false })),
@@ -669,7 +714,11 @@ const CASES: Case[] = [
     fail("private-dns-link-registration-off", "registration on", vary(vaultLink, { registrationEnabled: true })),
     pass("private-endpoint-single-connection", "one vault connection", vaultEndpoint),
     fail("private-endpoint-single-connection", "two group ids", vary(vaultEndpoint, { privateLinkServiceConnections: [{ name: "pe", privateLinkServiceId: ACCOUNT_ID, groupIds: ["blob", "file"] }] })),
-    fail("private-endpoint-single-connection", "a manual connection", vary(vaultEndpoint, { manualPrivateLinkServiceConnections: [{ name: "m", privateLinkServiceId: VAULT_ID, groupIds: ["vault"] }] })),
+    fail(
+        "private-endpoint-single-connection",
+        "a manual connection",
+        vary(vaultEndpoint, { manualPrivateLinkServiceConnections: [{ name: "m", privateLinkServiceId: VAULT_ID, groupIds: ["vault"] }] }),
+    ),
     pass("private-endpoint-dns-zone-group", "each endpoint in its zone", goodStack),
     pass("private-endpoint-dns-zone-group", "matched by names without recorded dependencies", withoutDependencies(goodStack)),
     fail("private-endpoint-dns-zone-group", "vault endpoint registered in the blob zone", stackWith([zoneGroupFor("keyvault-vault-endpoint-dns", vaultEndpoint, blobZone, "vault")])),
@@ -695,9 +744,17 @@ const CASES: Case[] = [
     fail("role-assignment-no-privileged-roles", "Owner", vary(secretsUser, { roleDefinitionId: ROLE(ROLES.owner) })),
     pass("role-assignment-no-broad-scope", "a secret", secretsUser),
     fail("role-assignment-no-broad-scope", "a subscription", vary(secretsUser, { roleDefinitionId: ROLE(ROLES.networkContributor), scope: SUB })),
-    fail("role-assignment-no-broad-scope", "a management group", vary(secretsUser, { roleDefinitionId: ROLE(ROLES.networkContributor), scope: "/providers/Microsoft.Management/managementGroups/corp" })),
+    fail(
+        "role-assignment-no-broad-scope",
+        "a management group",
+        vary(secretsUser, { roleDefinitionId: ROLE(ROLES.networkContributor), scope: "/providers/Microsoft.Management/managementGroups/corp" }),
+    ),
     pass("role-assignment-data-role-item-scope", "secrets user on one secret", secretsUser),
-    pass("role-assignment-data-role-item-scope", "blob contributor on one container", vary(secretsUser, { roleDefinitionId: ROLE(ROLES.blobContributor), scope: `${ACCOUNT_ID}/blobServices/default/containers/alpha` })),
+    pass(
+        "role-assignment-data-role-item-scope",
+        "blob contributor on one container",
+        vary(secretsUser, { roleDefinitionId: ROLE(ROLES.blobContributor), scope: `${ACCOUNT_ID}/blobServices/default/containers/alpha` }),
+    ),
     pass("role-assignment-data-role-item-scope", "a control-plane role is out of scope", vary(secretsUser, { roleDefinitionId: ROLE(ROLES.networkContributor), scope: `${VNET}/subnets/snet-aks` })),
     fail("role-assignment-data-role-item-scope", "secrets user on the whole vault", vary(secretsUser, { scope: VAULT_ID })),
     fail("role-assignment-data-role-item-scope", "blob contributor on the account", vary(secretsUser, { roleDefinitionId: ROLE(ROLES.blobContributor), scope: ACCOUNT_ID })),
@@ -798,7 +855,11 @@ const CASES: Case[] = [
     fail("k8s-network-policy-both-directions", "egress only", vary(networkPolicy, { spec: { policyTypes: ["Egress"] } })),
     fail("k8s-network-policy-both-directions", "ingress from anywhere", vary(networkPolicy, { spec: { ingress: [{ ports: [{ port: 8080 }] }] } })),
     pass("k8s-network-policy-private-egress", "private ranges only", networkPolicy),
-    fail("k8s-network-policy-private-egress", "HTTPS to public addresses", vary(networkPolicy, { spec: { egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8"] } }], ports: [{ protocol: "TCP", port: 443 }] }] } })),
+    fail(
+        "k8s-network-policy-private-egress",
+        "HTTPS to public addresses",
+        vary(networkPolicy, { spec: { egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8"] } }], ports: [{ protocol: "TCP", port: 443 }] }] } }),
+    ),
     pass("k8s-helm-chart-pinned", "4.1.18 over HTTPS", release),
     fail("k8s-helm-chart-pinned", "a version range", vary(release, { version: "^4.1.0" })),
     fail("k8s-helm-chart-pinned", "no version", vary(release, { version: undefined })),
@@ -806,7 +867,11 @@ const CASES: Case[] = [
     // Workload identity
     pass("secret-provider-class-pod-identity", "usePodIdentity", secretProviderClass),
     pass("secret-provider-class-pod-identity", "Workload ID client id", vary(secretProviderClass, { spec: { parameters: { usePodIdentity: "false", clientID: PRINCIPAL } } })),
-    fail("secret-provider-class-pod-identity", "the kubelet identity", vary(secretProviderClass, { spec: { parameters: { usePodIdentity: "false", useVMManagedIdentity: "true", userAssignedIdentityID: PRINCIPAL } } })),
+    fail(
+        "secret-provider-class-pod-identity",
+        "the kubelet identity",
+        vary(secretProviderClass, { spec: { parameters: { usePodIdentity: "false", useVMManagedIdentity: "true", userAssignedIdentityID: PRINCIPAL } } }),
+    ),
     fail("secret-provider-class-pod-identity", "no tenant", vary(secretProviderClass, { spec: { parameters: { tenantID: undefined } } })),
     fail("secret-provider-class-pod-identity", "the deprecated tenantId", vary(secretProviderClass, { spec: { parameters: { tenantID: undefined, tenantId: TENANT } } })),
     skip("secret-provider-class-pod-identity", "another provider's class", vary(secretProviderClass, { spec: { provider: "vault" } })),
@@ -828,28 +893,63 @@ const CASES: Case[] = [
     pass("aadpodidbinding-label-guarded", "guard bound with Deny", goodStack),
     fail("aadpodidbinding-label-guarded", "guard not bound", stackWith([], [labelGuardBinding])),
     fail("aadpodidbinding-label-guarded", "binding only warns", stackWith([vary(labelGuardBinding, { spec: { validationActions: ["Warn"] } })])),
-    fail("aadpodidbinding-label-guarded", "guard for another selector", stackWith([vary(labelGuard, { spec: { validations: [{ expression: "object.metadata.labels['aadpodidbinding'] == 'beta'" }] } })])),
+    fail(
+        "aadpodidbinding-label-guarded",
+        "guard for another selector",
+        stackWith([vary(labelGuard, { spec: { validations: [{ expression: "object.metadata.labels['aadpodidbinding'] == 'beta'" }] } })]),
+    ),
     // Azure behaviour
     pass("pod-identity-egress-reaches-nmi", "egress admits 127.0.0.1:2579", [pod, networkPolicy]),
     pass("pod-identity-egress-reaches-nmi", "no policy restricts egress", [pod]),
-    pass("pod-identity-egress-reaches-nmi", "a second policy selecting the pods admits NMI", [pod, egressPolicy(dnsAndEndpoints.slice(0, 2)), egressPolicy([{ to: [{ ipBlock: { cidr: "127.0.0.0/8" } }], ports: [{ port: 2579 }] }], "nmi-egress")]),
-    pass("pod-identity-egress-reaches-nmi", "pods without the binding label are not its business", [vary(pod, { metadata: { labels: { aadpodidbinding: undefined } } }), egressPolicy(dnsAndEndpoints.slice(0, 2))]),
-    fail("pod-identity-egress-reaches-nmi", "only the metadata address, which Calico never sees after NMI's DNAT", [pod, egressPolicy([...dnsAndEndpoints.slice(0, 2), { to: [{ ipBlock: { cidr: "169.254.169.254/32" } }], ports: [{ protocol: "TCP", port: 80 }] }])]),
-    fail("pod-identity-egress-reaches-nmi", "the node subnet on 2579, where NMI listened before 1.6.2", [job, egressPolicy([...dnsAndEndpoints.slice(0, 2), { to: [{ ipBlock: { cidr: "10.76.1.0/24" } }], ports: [{ protocol: "TCP", port: 2579 }] }])]),
-    fail("pod-identity-egress-reaches-nmi", "loopback admitted except NMI's address", [pod, egressPolicy([{ to: [{ ipBlock: { cidr: "127.0.0.0/8", except: ["127.0.0.1/32"] } }], ports: [{ protocol: "TCP", port: 2579 }] }])]),
+    pass("pod-identity-egress-reaches-nmi", "a second policy selecting the pods admits NMI", [
+        pod,
+        egressPolicy(dnsAndEndpoints.slice(0, 2)),
+        egressPolicy([{ to: [{ ipBlock: { cidr: "127.0.0.0/8" } }], ports: [{ port: 2579 }] }], "nmi-egress"),
+    ]),
+    pass("pod-identity-egress-reaches-nmi", "pods without the binding label are not its business", [
+        vary(pod, { metadata: { labels: { aadpodidbinding: undefined } } }),
+        egressPolicy(dnsAndEndpoints.slice(0, 2)),
+    ]),
+    fail("pod-identity-egress-reaches-nmi", "only the metadata address, which Calico never sees after NMI's DNAT", [
+        pod,
+        egressPolicy([...dnsAndEndpoints.slice(0, 2), { to: [{ ipBlock: { cidr: "169.254.169.254/32" } }], ports: [{ protocol: "TCP", port: 80 }] }]),
+    ]),
+    fail("pod-identity-egress-reaches-nmi", "the node subnet on 2579, where NMI listened before 1.6.2", [
+        job,
+        egressPolicy([...dnsAndEndpoints.slice(0, 2), { to: [{ ipBlock: { cidr: "10.76.1.0/24" } }], ports: [{ protocol: "TCP", port: 2579 }] }]),
+    ]),
+    fail("pod-identity-egress-reaches-nmi", "loopback admitted except NMI's address", [
+        pod,
+        egressPolicy([{ to: [{ ipBlock: { cidr: "127.0.0.0/8", except: ["127.0.0.1/32"] } }], ports: [{ protocol: "TCP", port: 2579 }] }]),
+    ]),
     fail("pod-identity-egress-reaches-nmi", "NMI's address on UDP", [pod, egressPolicy([{ to: [{ ipBlock: { cidr: "127.0.0.1/32" } }], ports: [{ protocol: "UDP", port: 2579 }] }])]),
     pass("addon-pod-identity-control-plane-operator", "the control plane's grant, waited for", behaviourStack),
-    fail("addon-pod-identity-control-plane-operator", "the grant goes to the kubelet", behaviourWith([grantOf("alpha-control-plane-operator", ROLES.managedIdentityOperator, kubeletIdentity, workloadIdentity, IDENTITY_ID)])),
-    fail("addon-pod-identity-control-plane-operator", "another role", behaviourWith([grantOf("alpha-control-plane-operator", ROLES.vmContributor, controlPlaneIdentity, workloadIdentity, IDENTITY_ID)])),
+    fail(
+        "addon-pod-identity-control-plane-operator",
+        "the grant goes to the kubelet",
+        behaviourWith([grantOf("alpha-control-plane-operator", ROLES.managedIdentityOperator, kubeletIdentity, workloadIdentity, IDENTITY_ID)]),
+    ),
+    fail(
+        "addon-pod-identity-control-plane-operator",
+        "another role",
+        behaviourWith([grantOf("alpha-control-plane-operator", ROLES.vmContributor, controlPlaneIdentity, workloadIdentity, IDENTITY_ID)]),
+    ),
     fail("addon-pod-identity-control-plane-operator", "the attachment does not wait for the grant", behaviourWith([{ ...waitingAttachment, dependsOn: [] }])),
     fail("addon-pod-identity-control-plane-operator", "the identity is not the stack's", behaviourWith([], [workloadIdentity])),
     pass("k8s-waits-for-effective-cluster-admin", "the provider waits for the access review, which waits for the grant", behaviourStack),
     fail("k8s-waits-for-effective-cluster-admin", "the provider does not wait", behaviourWith([{ ...k8sProvider, dependsOn: [] }])),
     fail("k8s-waits-for-effective-cluster-admin", "the access review does not wait for the grant", behaviourWith([{ ...deployerAccess, deps: { kubeconfig: [behaviourCluster] } }])),
-    fail("k8s-waits-for-effective-cluster-admin", "a Kubernetes object on another provider", behaviourWith([viaProvider(vary(namespace, {}, { name: "beta-namespace" }), { ...k8sProvider, name: "other-k8s", dependsOn: [] })])),
+    fail(
+        "k8s-waits-for-effective-cluster-admin",
+        "a Kubernetes object on another provider",
+        behaviourWith([viaProvider(vary(namespace, {}, { name: "beta-namespace" }), { ...k8sProvider, name: "other-k8s", dependsOn: [] })]),
+    ),
     skip("k8s-waits-for-effective-cluster-admin", "no cluster with Azure RBAC", [vary(cluster, { aadProfile: { enableAzureRBAC: false } }), namespace]),
     pass("keyvault-writes-ordered", "endpoint, secret, key and policy one after another", vaultChain),
-    fail("keyvault-writes-ordered", "secret and key both only after the endpoint", [...vaultChain.filter((f) => f !== chainedKey && f !== chainedPolicy), { ...chainedKey, dependsOn: [vaultEndpoint] }]),
+    fail("keyvault-writes-ordered", "secret and key both only after the endpoint", [
+        ...vaultChain.filter((f) => f !== chainedKey && f !== chainedPolicy),
+        { ...chainedKey, dependsOn: [vaultEndpoint] },
+    ]),
     fail("keyvault-writes-ordered", "an access policy that waits for nothing", [...vaultChain.filter((f) => f !== chainedPolicy), { ...chainedPolicy, dependsOn: [] }]),
     fail("keyvault-writes-ordered", "two secrets matched by name only", [vault, secret, vary(secret, { secretName: "beta-demo" }, { name: "keyvault-beta-secret" })]),
     pass("secret-provider-class-identity-matches-mode", "pod identity on an add-on cluster", behaviourStack),
@@ -918,7 +1018,11 @@ describe("every policy", () => {
     });
 
     test("has a passing and a failing case, and every case names a policy of the pack", () => {
-        const missing = policies.flatMap((p) => (["pass", "fail"] as const satisfies readonly Verdict[]).filter((verdict) => !CASES.some((c) => c.policy === p.name && c.verdict === verdict)).map((verdict) => `${p.name}: no ${verdict} case`));
+        const missing = policies.flatMap((p) =>
+            (["pass", "fail"] as const satisfies readonly Verdict[])
+                .filter((verdict) => !CASES.some((c) => c.policy === p.name && c.verdict === verdict))
+                .map((verdict) => `${p.name}: no ${verdict} case`),
+        );
         expect(missing).toEqual([]);
         expect(CASES.filter((c) => !POLICIES.has(c.policy)).map((c) => c.policy)).toEqual([]);
     });
@@ -976,7 +1080,13 @@ describe("the offline evaluation", () => {
         const unknown = stepOf(vary(vault, { properties: { enablePurgeProtection: "[unknown]" } }));
         const outcome = await validateResourceStep(purge, unknown, only(unknown), { label: "preview" });
         expect(outcome.violations).toEqual([
-            { policyName: "keyvault-purge-protection", enforcementLevel: "advisory", label: "preview", urn: unknown.urn, message: expect.stringContaining("can't run policy 'keyvault-purge-protection' during preview") },
+            {
+                policyName: "keyvault-purge-protection",
+                enforcementLevel: "advisory",
+                label: "preview",
+                urn: unknown.urn,
+                message: expect.stringContaining("can't run policy 'keyvault-purge-protection' during preview"),
+            },
         ]);
     });
 
@@ -1090,7 +1200,12 @@ describe("the real plans", () => {
         [
             "pod-identity-egress-reaches-nmi",
             "the demo's egress goes back to the metadata address",
-            (steps) => steps.map((s) => (s.urn.endsWith("::alpha-network-policy") ? { ...s, newState: { ...s.newState, inputs: JSON.parse(JSON.stringify(s.newState.inputs).replace('"127.0.0.1/32"', '"169.254.169.254/32"')) } } : s)),
+            (steps) =>
+                steps.map((s) =>
+                    s.urn.endsWith("::alpha-network-policy")
+                        ? { ...s, newState: { ...s.newState, inputs: JSON.parse(JSON.stringify(s.newState.inputs).replace('"127.0.0.1/32"', '"169.254.169.254/32"')) } }
+                        : s,
+                ),
         ],
     ])("on the podIdentityAddon/rbac plan, %s fails when %s", async (policyName, _why, cut) => {
         const plan = await planFor(PLAN_CONFIGURATIONS[0].overrides);

@@ -115,6 +115,7 @@ function builtInModel(apiVersion: string, kind: string): ModelClass | undefined 
     }
     let loaded: unknown;
     try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the kind's module is chosen at run time
         loaded = require(`kubernetes-models/${apiVersion}/${kind}`);
     } catch {
         return undefined;
@@ -325,7 +326,10 @@ function closed(schema: unknown): unknown {
     if (schema === null || typeof schema !== "object") {
         return schema;
     }
-    const entries = Object.entries(schema).map(([key, value]) => [key, key === "properties" ? Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, closed(v)])) : closed(value)]);
+    const entries = Object.entries(schema).map(([key, value]) => [
+        key,
+        key === "properties" ? Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, closed(v)])) : closed(value),
+    ]);
     const copy: Record<string, unknown> = Object.fromEntries(entries);
     // metadata is the API server's, described by its own schema.
     if ("properties" in copy && !("additionalProperties" in copy) && !("x-kubernetes-preserve-unknown-fields" in copy)) {

@@ -333,5 +333,3 @@ describe("keyVaultAuthorization=accessPolicy", () => {
         expect(roles.filter((r) => r.startsWith("storage-"))).toEqual(["storage-alpha-blob-contributor", "storage-beta-blob-contributor"]);
     });
 });
-
-

@@ -78,6 +78,7 @@ interface VerifierHelpers {
 }
 
 const PROJECT_ROOT = path.resolve(__dirname, "..");
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the verifier is plain JavaScript, typed here by VerifierHelpers
 const verifier: VerifierHelpers = require(path.join(PROJECT_ROOT, "verifier", "verifier.js"));
 
 describe("verifier helpers", () => {
@@ -89,9 +90,7 @@ describe("verifier helpers", () => {
         const expected = "https://kv-aiv-dev-abc123.vault.azure.net/secrets/alpha-demo?api-version=7.4";
         expect(verifier.keyVaultSecretUrl("https://kv-aiv-dev-abc123.vault.azure.net/", "alpha-demo")).toBe(expected);
         expect(verifier.keyVaultSecretUrl("https://kv-aiv-dev-abc123.vault.azure.net", "alpha-demo")).toBe(expected);
-        expect(verifier.blobUrl("https://st.blob.core.windows.net", "alpha", "verify/a b:c.txt")).toBe(
-            "https://st.blob.core.windows.net/alpha/verify/a%20b%3Ac.txt",
-        );
+        expect(verifier.blobUrl("https://st.blob.core.windows.net", "alpha", "verify/a b:c.txt")).toBe("https://st.blob.core.windows.net/alpha/verify/a%20b%3Ac.txt");
         expect(verifier.blobName("alpha", new Date("2024-05-01T10:00:00.000Z"), "1a2b3c4d")).toBe("verify/alpha-2024-05-01T10:00:00.000Z-1a2b3c4d.txt");
     });
 
@@ -122,12 +121,8 @@ describe("verifier helpers", () => {
     });
 
     test("status classification: data-plane retries 401/403/429/5xx, unbound refusals are 400/401/403/404", () => {
-        expect([200, 201, 401, 403, 404, 429, 500, 503].map(verifier.classifyAccessStatus)).toEqual([
-            "ok", "ok", "retry", "retry", "stop", "retry", "retry", "retry",
-        ]);
-        expect([200, 400, 401, 403, 404, 429, 500].map(verifier.classifyUnboundTokenStatus)).toEqual([
-            "granted", "refused", "refused", "refused", "refused", "retry", "retry",
-        ]);
+        expect([200, 201, 401, 403, 404, 429, 500, 503].map(verifier.classifyAccessStatus)).toEqual(["ok", "ok", "retry", "retry", "stop", "retry", "retry", "retry"]);
+        expect([200, 400, 401, 403, 404, 429, 500].map(verifier.classifyUnboundTokenStatus)).toEqual(["granted", "refused", "refused", "refused", "refused", "retry", "retry"]);
     });
 
     test("Retry-After is read as seconds or as an HTTP date", () => {
@@ -150,7 +145,7 @@ describe("verifier helpers", () => {
             status: 403,
             statusText: "Forbidden",
             headers: { "x-ms-error-code": "AuthorizationPermissionMismatch" },
-            body: "<?xml version=\"1.0\"?><Error><Code>AuthorizationPermissionMismatch</Code><Message>no</Message></Error>",
+            body: '<?xml version="1.0"?><Error><Code>AuthorizationPermissionMismatch</Code><Message>no</Message></Error>',
         });
         expect(storage).toBe("HTTP 403 Forbidden (AuthorizationPermissionMismatch)");
         const entra = verifier.describeHttpFailure({
@@ -171,9 +166,7 @@ describe("verifier helpers", () => {
             "Key Vault refused reading secret alpha-demo: HTTP 403 Forbidden (ForbiddenByRbac) for 600s (3 attempts)",
         );
         const unreachable = { failure: { kind: "unreachable" as const, detail: "connect ECONNREFUSED" }, attempts: 1, elapsedMs: 1234 };
-        expect(verifier.failureSentence("Storage", "writing blob c/x", unreachable)).toBe(
-            "Storage could not be reached for writing blob c/x: connect ECONNREFUSED for 1.23s (1 attempt)",
-        );
+        expect(verifier.failureSentence("Storage", "writing blob c/x", unreachable)).toBe("Storage could not be reached for writing blob c/x: connect ECONNREFUSED for 1.23s (1 attempt)");
     });
 
     test("formatVerdict is one line of JSON even with newlines in values", () => {
@@ -197,7 +190,13 @@ describe("verifier helpers", () => {
     test("retryWithinBudget stops at the budget, never sleeps past it and honours Retry-After", async () => {
         let now = 0;
         const sleeps: number[] = [];
-        const clock = { now: () => now, sleep: async (ms: number) => { sleeps.push(ms); now += ms; } };
+        const clock = {
+            now: () => now,
+            sleep: async (ms: number) => {
+                sleeps.push(ms);
+                now += ms;
+            },
+        };
         const failure: Failure = { kind: "refused", detail: "HTTP 503" };
         const result = await verifier.retryWithinBudget<never>({
             budgetMs: 1000,
@@ -477,10 +476,7 @@ describe("verifier.js in bound mode", () => {
             const run = await runVerifier({ ...boundTargets(s), ...workloadIdentityVars(s) });
             expect(run.code).toBe(0);
             expect(run.verdict).toMatchObject({ verdict: "pass", mode: "bound", tokenSource: "workloadIdentity", secretMatchesMount: true });
-            expect(s.entra.requests.map((r) => new URLSearchParams(r.body).get("scope"))).toEqual([
-                "https://vault.azure.net/.default",
-                "https://storage.azure.com/.default",
-            ]);
+            expect(s.entra.requests.map((r) => new URLSearchParams(r.body).get("scope"))).toEqual(["https://vault.azure.net/.default", "https://storage.azure.com/.default"]);
             expect(s.imds.requests).toHaveLength(0);
             expectNothingSensitive(run, s);
         }),
@@ -489,11 +485,7 @@ describe("verifier.js in bound mode", () => {
     test.concurrent("waits for Entra to stop answering AADSTS70021 (federated credential still propagating)", () =>
         withScenario(async (s) => {
             s.entra.reset(
-                failingFor(
-                    1000,
-                    entraNoMatchingFederatedIdentity(WORKLOAD_SUBJECT),
-                    entraHandler({ tokens: s.tokens, tenantId: TENANT_ID, clientId: CLIENT_ID, assertion: FEDERATED_TOKEN }),
-                ),
+                failingFor(1000, entraNoMatchingFederatedIdentity(WORKLOAD_SUBJECT), entraHandler({ tokens: s.tokens, tenantId: TENANT_ID, clientId: CLIENT_ID, assertion: FEDERATED_TOKEN })),
             );
             const run = await runVerifier({ ...boundTargets(s), ...workloadIdentityVars(s) });
             expect(run.code).toBe(0);
@@ -513,9 +505,7 @@ describe("verifier.js in bound mode", () => {
             expect(run.code).toBe(1);
             expect(run.durationMs).toBeLessThan(8000);
             expect(run.verdict).toMatchObject({ verdict: "fail", mode: "bound", tokenSource: "workloadIdentity", workload: WORKLOAD, step: "token" });
-            expect(run.verdict.error).toMatch(
-                /^Microsoft Entra ID refused a Key Vault token: HTTP 400 Bad Request \(invalid_request, AADSTS70021\) for 1(\.\d+)?s \(\d+ attempts\)$/,
-            );
+            expect(run.verdict.error).toMatch(/^Microsoft Entra ID refused a Key Vault token: HTTP 400 Bad Request \(invalid_request, AADSTS70021\) for 1(\.\d+)?s \(\d+ attempts\)$/);
             expect(run.verdict.attempts?.token).toBeGreaterThan(1);
             expect(run.verdict.secretSha256Prefix).toBeUndefined();
             expect(s.keyVault.requests).toHaveLength(0);
@@ -553,9 +543,7 @@ describe("verifier.js in bound mode", () => {
 
     test.concurrent("honours Entra's Retry-After when throttled (429)", () =>
         withScenario(async (s) => {
-            s.entra.reset(
-                failingTimes(1, entraTooManyRequests(1), entraHandler({ tokens: s.tokens, tenantId: TENANT_ID, clientId: CLIENT_ID, assertion: FEDERATED_TOKEN })),
-            );
+            s.entra.reset(failingTimes(1, entraTooManyRequests(1), entraHandler({ tokens: s.tokens, tenantId: TENANT_ID, clientId: CLIENT_ID, assertion: FEDERATED_TOKEN })));
             const run = await runVerifier({ ...boundTargets(s), ...workloadIdentityVars(s) });
             expect(run.code).toBe(0);
             expect(run.verdict).toMatchObject({ verdict: "pass", mode: "bound", tokenSource: "workloadIdentity", attempts: { token: 3 } });

@@ -57,7 +57,11 @@ test("both waits serialize providers that load only what they need and run on th
     if (typeof diff !== "function") {
         throw new Error("the deserialized delay provider has no diff");
     }
-    expect(await Reflect.apply(diff, delayProvider, ["id", { seconds: 1, reason: "r", grants: ["a"] }, { seconds: 1, reason: "r", grants: ["b"] }])).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+    expect(await Reflect.apply(diff, delayProvider, ["id", { seconds: 1, reason: "r", grants: ["a"] }, { seconds: 1, reason: "r", grants: ["b"] }])).toEqual({
+        changes: true,
+        replaces: [],
+        deleteBeforeReplace: false,
+    });
 
     const accessProvider = loadSerialized(accessText);
     const check = accessProvider.check;

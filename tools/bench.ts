@@ -83,4 +83,3 @@ export function main(): void {
     console.log(`goal: one workload within 1.5x the floor: ${(one / floor).toFixed(2)}x ${one <= 1.5 * floor ? "met" : "NOT met"}`);
     console.log(`goal: 50 workloads within 2x one: ${(fifty / one).toFixed(2)}x ${fifty <= 2 * one ? "met" : "NOT met"}`);
 }
-

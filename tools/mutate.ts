@@ -171,16 +171,11 @@ function thresholdsOf(config: Record<string, unknown>): object {
 /** One line per file and one for all of them, named `total`. */
 export function scoreTable(files: Record<string, FileResult>, total = "all files"): { lines: string[]; score: number } {
     const line = (name: string, cells: Array<string | number>): string => name.padEnd(36) + cells.map((c) => String(c).padStart(10)).join("");
-    const row = (name: string, c: Counts): string =>
-        line(name, [validMutants(c), c.killed, c.timeout, c.survived, c.noCoverage, c.compileErrors, `${mutationScore(c).toFixed(2)} %`]);
+    const row = (name: string, c: Counts): string => line(name, [validMutants(c), c.killed, c.timeout, c.survived, c.noCoverage, c.compileErrors, `${mutationScore(c).toFixed(2)} %`]);
     const names = Object.keys(files).sort();
     const all = countMutants(names.map((n) => files[n]));
     return {
-        lines: [
-            line("file", ["valid", "killed", "timeout", "survived", "no cov.", "no comp.", "score"]),
-            ...names.map((n) => row(n, countMutants([files[n]]))),
-            row(total, all),
-        ],
+        lines: [line("file", ["valid", "killed", "timeout", "survived", "no cov.", "no comp.", "score"]), ...names.map((n) => row(n, countMutants([files[n]]))), row(total, all)],
         score: mutationScore(all),
     };
 }
@@ -239,4 +234,3 @@ export async function main(args: string[]): Promise<number> {
     console.log(`Mutation score: ${score.toFixed(2)} % (break threshold ${threshold} %)`);
     return score >= threshold ? 0 : 1;
 }
-

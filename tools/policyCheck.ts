@@ -19,9 +19,9 @@ async function planOf(overrides: string[]): Promise<PlanDocument> {
 export async function main(): Promise<number> {
     const servers = await startPlanServers(SERVERS);
     process.env[PLAN_SERVERS] = servers.sockets.join(path.delimiter);
-    const evaluations = await Promise.all(
-        PLAN_CONFIGURATIONS.map(async (configuration) => evaluatePlan(policies, await planOf(configuration.overrides), { label: configuration.label })),
-    ).finally(servers.stop);
+    const evaluations = await Promise.all(PLAN_CONFIGURATIONS.map(async (configuration) => evaluatePlan(policies, await planOf(configuration.overrides), { label: configuration.label }))).finally(
+        servers.stop,
+    );
     let checked = 0;
     let mandatory = 0;
     for (const evaluation of evaluations) {
@@ -34,4 +34,3 @@ export async function main(): Promise<number> {
     console.log(summaryLine(policies.length, checked, mandatory));
     return mandatory > 0 ? 1 : 0;
 }
-

@@ -104,16 +104,7 @@ export function selectorMatches(selector: unknown, labels: Record<string, string
 }
 
 /** Volume types the Pod Security Standards "restricted" profile admits. */
-export const RESTRICTED_VOLUME_TYPES: ReadonlySet<string> = new Set([
-    "configMap",
-    "csi",
-    "downwardAPI",
-    "emptyDir",
-    "ephemeral",
-    "persistentVolumeClaim",
-    "projected",
-    "secret",
-]);
+export const RESTRICTED_VOLUME_TYPES: ReadonlySet<string> = new Set(["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"]);
 
 /** The source types a volume declares: every key but its name. */
 export function volumeTypes(volume: unknown): string[] {

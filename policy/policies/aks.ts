@@ -43,7 +43,8 @@ export const aksEntraAzureRbac: ResourceValidationPolicy = {
 /** No static cluster-admin credential exists. */
 export const aksLocalAccountsDisabled: ResourceValidationPolicy = {
     name: "aks-local-accounts-disabled",
-    description: "AKS clusters disable local accounts, so no static cluster-admin kubeconfig bypasses Entra ID. Checkov CKV_AZURE_141; Azure security baseline for AKS IM-1 (local authentication methods).",
+    description:
+        "AKS clusters disable local accounts, so no static cluster-admin kubeconfig bypasses Entra ID. Checkov CKV_AZURE_141; Azure security baseline for AKS IM-1 (local authentication methods).",
     enforcementLevel: "mandatory",
     validateResource: validateResourceOfType(containerservice.ManagedCluster, (cluster, _args, reportViolation) => {
         if (cluster.disableLocalAccounts !== true) {
@@ -55,7 +56,8 @@ export const aksLocalAccountsDisabled: ResourceValidationPolicy = {
 /** A network policy engine enforces NetworkPolicy objects. */
 export const aksNetworkPolicy: ResourceValidationPolicy = {
     name: "aks-network-policy",
-    description: "AKS clusters run a network policy engine (networkProfile.networkPolicy calico, azure or cilium), without which NetworkPolicy objects are ignored. Checkov CKV_AZURE_7; Azure security baseline for AKS NS-1.",
+    description:
+        "AKS clusters run a network policy engine (networkProfile.networkPolicy calico, azure or cilium), without which NetworkPolicy objects are ignored. Checkov CKV_AZURE_7; Azure security baseline for AKS NS-1.",
     enforcementLevel: "mandatory",
     validateResource: validateResourceOfType(containerservice.ManagedCluster, (cluster, _args, reportViolation) => {
         const engine = cluster.networkProfile?.networkPolicy;
@@ -68,7 +70,8 @@ export const aksNetworkPolicy: ResourceValidationPolicy = {
 /** Pods get VNet addresses from Azure CNI. */
 export const aksAzureCni: ResourceValidationPolicy = {
     name: "aks-azure-cni",
-    description: "AKS clusters use the Azure CNI network plugin (networkProfile.networkPlugin azure): pods get VNet addresses that NSGs and private endpoints see, and pod identity's NMI cannot be bypassed as it can on kubenet. Checkov CKV2_AZURE_29.",
+    description:
+        "AKS clusters use the Azure CNI network plugin (networkProfile.networkPlugin azure): pods get VNet addresses that NSGs and private endpoints see, and pod identity's NMI cannot be bypassed as it can on kubenet. Checkov CKV2_AZURE_29.",
     enforcementLevel: "mandatory",
     validateResource: validateResourceOfType(containerservice.ManagedCluster, (cluster, _args, reportViolation) => {
         if (!sameText(cluster.networkProfile?.networkPlugin, "azure")) {
@@ -100,7 +103,8 @@ export const aksApiServerAccess: ResourceValidationPolicy = {
 /** Kubernetes itself is upgraded automatically. */
 export const aksUpgradeChannel: ResourceValidationPolicy = {
     name: "aks-upgrade-channel",
-    description: "AKS clusters choose an automatic upgrade channel (autoUpgradeProfile.upgradeChannel rapid, stable, patch or node-image, not none). Checkov CKV_AZURE_171; Azure security baseline for AKS PV-6 (remediate vulnerabilities).",
+    description:
+        "AKS clusters choose an automatic upgrade channel (autoUpgradeProfile.upgradeChannel rapid, stable, patch or node-image, not none). Checkov CKV_AZURE_171; Azure security baseline for AKS PV-6 (remediate vulnerabilities).",
     enforcementLevel: "mandatory",
     validateResource: validateResourceOfType(containerservice.ManagedCluster, (cluster, _args, reportViolation) => {
         const channel = cluster.autoUpgradeProfile?.upgradeChannel;
@@ -113,7 +117,8 @@ export const aksUpgradeChannel: ResourceValidationPolicy = {
 /** Node images receive OS security updates. */
 export const aksNodeOsUpgradeChannel: ResourceValidationPolicy = {
     name: "aks-node-os-upgrade-channel",
-    description: "AKS clusters keep node operating systems patched (autoUpgradeProfile.nodeOSUpgradeChannel NodeImage or SecurityPatch, not None or Unmanaged). No direct Checkov equivalent; Azure security baseline for AKS PV-6.",
+    description:
+        "AKS clusters keep node operating systems patched (autoUpgradeProfile.nodeOSUpgradeChannel NodeImage or SecurityPatch, not None or Unmanaged). No direct Checkov equivalent; Azure security baseline for AKS PV-6.",
     enforcementLevel: "mandatory",
     validateResource: validateResourceOfType(containerservice.ManagedCluster, (cluster, _args, reportViolation) => {
         const channel = cluster.autoUpgradeProfile?.nodeOSUpgradeChannel;
@@ -127,7 +132,7 @@ export const aksNodeOsUpgradeChannel: ResourceValidationPolicy = {
 export const aksSecretsProviderRotation: ResourceValidationPolicy = {
     name: "aks-keyvault-secrets-provider-rotation",
     description:
-        "AKS clusters enable the Azure Key Vault provider for the Secrets Store CSI driver with secret rotation (addonProfiles.azureKeyvaultSecretsProvider enabled, config.enableSecretRotation \"true\"), so workloads read secrets from the vault instead of from static Kubernetes Secrets. Checkov CKV_AZURE_172; Azure security baseline for AKS IM-8 (restrict the exposure of credentials and secrets).",
+        'AKS clusters enable the Azure Key Vault provider for the Secrets Store CSI driver with secret rotation (addonProfiles.azureKeyvaultSecretsProvider enabled, config.enableSecretRotation "true"), so workloads read secrets from the vault instead of from static Kubernetes Secrets. Checkov CKV_AZURE_172; Azure security baseline for AKS IM-8 (restrict the exposure of credentials and secrets).',
     enforcementLevel: "mandatory",
     validateResource: validateResourceOfType(containerservice.ManagedCluster, (cluster, _args, reportViolation) => {
         const profile = addonProfile(cluster.addonProfiles, "azureKeyvaultSecretsProvider");
@@ -210,7 +215,8 @@ export const aksUserAssignedIdentities: ResourceValidationPolicy = {
 /** The cluster cannot be deleted or replaced by an unreviewed update. */
 export const aksProtected: ResourceValidationPolicy = {
     name: "aks-cluster-protected",
-    description: "AKS clusters are registered with Pulumi's protect option, so no update deletes or replaces them without an explicit unprotect. No direct Checkov equivalent; Microsoft cloud security benchmark BR-2 (protect recovery).",
+    description:
+        "AKS clusters are registered with Pulumi's protect option, so no update deletes or replaces them without an explicit unprotect. No direct Checkov equivalent; Microsoft cloud security benchmark BR-2 (protect recovery).",
     enforcementLevel: "mandatory",
     validateResource: validateResourceOfType(containerservice.ManagedCluster, (_cluster, args, reportViolation) => {
         if (!args.opts.protect) {
@@ -222,7 +228,8 @@ export const aksProtected: ResourceValidationPolicy = {
 /** Workload ID requires the cluster's OIDC issuer. */
 export const aksWorkloadIdentityIssuer: ResourceValidationPolicy = {
     name: "aks-workload-identity-oidc-issuer",
-    description: "AKS clusters that enable Microsoft Entra Workload ID (securityProfile.workloadIdentity) also enable the OIDC issuer that federated credentials trust. No direct Checkov equivalent; Azure security baseline for AKS IM-3.",
+    description:
+        "AKS clusters that enable Microsoft Entra Workload ID (securityProfile.workloadIdentity) also enable the OIDC issuer that federated credentials trust. No direct Checkov equivalent; Azure security baseline for AKS IM-3.",
     enforcementLevel: "mandatory",
     validateResource: validateResourceOfType(containerservice.ManagedCluster, (cluster, _args, reportViolation) => {
         if (cluster.securityProfile?.workloadIdentity?.enabled === true && cluster.oidcIssuerProfile?.enabled !== true) {

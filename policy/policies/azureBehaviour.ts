@@ -129,7 +129,10 @@ export const addOnPodIdentityControlPlaneOperator: StackValidationPolicy = {
             const controlPlane = controlPlaneIdentities(args.resources, cluster);
             const operators = identities.flatMap((identity) => controlPlane.flatMap((principal) => grants(args.resources, MANAGED_IDENTITY_OPERATOR, principal, identity)));
             if (operators.length === 0) {
-                reportViolation("No Managed Identity Operator grant to the cluster's control-plane identity on this pod identity's user-assigned identity: the add-on cannot assign it to the nodes.", attachment.urn);
+                reportViolation(
+                    "No Managed Identity Operator grant to the cluster's control-plane identity on this pod identity's user-assigned identity: the add-on cannot assign it to the nodes.",
+                    attachment.urn,
+                );
             } else if (!operators.some((grant) => depends(attachment).has(grant))) {
                 reportViolation("The attachment does not wait for the control plane's Managed Identity Operator grant, so the cluster update can run before the grant exists.", attachment.urn);
             }
@@ -150,14 +153,19 @@ export const kubernetesWaitsForClusterAdmin: StackValidationPolicy = {
         }
         const depends = waitsFor(args.resources);
         const effective = ofType(args.resources, TYPES.clusterAccessWait).filter((wait) =>
-            [...depends(wait)].some((r) => r.type === TYPES.roleAssignment && roleGuid(text(field(r.props, "roleDefinitionId")) ?? "") === AKS_RBAC_CLUSTER_ADMIN && azureRbac.some((c) => depends(r).has(c))),
+            [...depends(wait)].some(
+                (r) => r.type === TYPES.roleAssignment && roleGuid(text(field(r.props, "roleDefinitionId")) ?? "") === AKS_RBAC_CLUSTER_ADMIN && azureRbac.some((c) => depends(r).has(c)),
+            ),
         );
         for (const resource of args.resources) {
             if (!resource.type.startsWith("kubernetes:")) {
                 continue;
             }
             if (!effective.some((wait) => depends(resource).has(wait))) {
-                reportViolation("This Kubernetes resource does not wait for an access review that shows the deployer's cluster-admin grant applies; its first call can be refused with 403.", resource.urn);
+                reportViolation(
+                    "This Kubernetes resource does not wait for an access review that shows the deployer's cluster-admin grant applies; its first call can be refused with 403.",
+                    resource.urn,
+                );
             }
         }
     },
@@ -226,7 +234,9 @@ export const secretProviderClassIdentityMatchesMode: StackValidationPolicy = {
                 reportViolation("The class names a Workload ID client, but no cluster of the stack enables Workload ID.", spc.urn);
             } else if (clientId !== "") {
                 const identities = ofType(args.resources, TYPES.userAssignedIdentity).filter((i) => refersTo(spc, "spec", i, () => false));
-                const trusted = credentials.some((c) => identities.some((i) => refersTo(c, "resourceName", i, () => sameText(text(field(c.props, "resourceName")), text(field(i.props, "resourceName"))))));
+                const trusted = credentials.some((c) =>
+                    identities.some((i) => refersTo(c, "resourceName", i, () => sameText(text(field(c.props, "resourceName")), text(field(i.props, "resourceName"))))),
+                );
                 if (!trusted) {
                     reportViolation("No federated identity credential of the stack trusts the identity this class names: the token exchange would be refused.", spc.urn);
                 }

@@ -22,7 +22,7 @@ const BINDING_LABEL = "aadpodidbinding";
 export const secretProviderClassPodIdentity: ResourceValidationPolicy = {
     name: "secret-provider-class-pod-identity",
     description:
-        "Azure SecretProviderClasses authenticate as the mounting pod (usePodIdentity \"true\", or a Workload ID clientID) and never with the node's kubelet identity (useVMManagedIdentity \"true\" or userAssignedIdentityID), which every pod on the node could borrow; they name their vault and tenant (tenantID; tenantId is the deprecated spelling, Azure/secrets-store-csi-driver-provider-azure pkg/provider/types). No direct Checkov equivalent; Azure security baseline for AKS IM-3.",
+        'Azure SecretProviderClasses authenticate as the mounting pod (usePodIdentity "true", or a Workload ID clientID) and never with the node\'s kubelet identity (useVMManagedIdentity "true" or userAssignedIdentityID), which every pod on the node could borrow; they name their vault and tenant (tenantID; tenantId is the deprecated spelling, Azure/secrets-store-csi-driver-provider-azure pkg/provider/types). No direct Checkov equivalent; Azure security baseline for AKS IM-3.',
     enforcementLevel: "mandatory",
     validateResource: (args, reportViolation) => {
         if (args.type !== TYPES.secretProviderClass) {
@@ -120,7 +120,7 @@ export const aadPodIdentityObjectsNamespaced: ResourceValidationPolicy = {
 export const aadPodIdentityForceNamespaced: ResourceValidationPolicy = {
     name: "aad-pod-identity-force-namespaced",
     description:
-        "The open-source aad-pod-identity chart is installed with forceNamespaced \"true\", so an AzureIdentityBinding in one namespace can never hand its identity to a pod in another. No direct Checkov equivalent; Azure security baseline for AKS IM-3.",
+        'The open-source aad-pod-identity chart is installed with forceNamespaced "true", so an AzureIdentityBinding in one namespace can never hand its identity to a pod in another. No direct Checkov equivalent; Azure security baseline for AKS IM-3.',
     enforcementLevel: "mandatory",
     validateResource: validateResourceOfType(k8s.helm.v3.Release, (release, args, reportViolation) => {
         if ((release.chart ?? "").split("/").pop() !== "aad-pod-identity") {

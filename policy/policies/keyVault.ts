@@ -140,7 +140,11 @@ export const keyVaultNoPlatformAccess: ResourceValidationPolicy = {
         "Key Vaults leave enabledForDeployment, enabledForDiskEncryption and enabledForTemplateDeployment off: VMs, Disk Encryption and ARM deployments never read secrets past the vault's role assignments. No direct Checkov equivalent; Microsoft cloud security benchmark PA-7.",
     enforcementLevel: "mandatory",
     validateResource: validateResourceOfType(keyvault.Vault, (vault, _args, reportViolation) => {
-        const flags = { enabledForDeployment: vault.properties?.enabledForDeployment, enabledForDiskEncryption: vault.properties?.enabledForDiskEncryption, enabledForTemplateDeployment: vault.properties?.enabledForTemplateDeployment };
+        const flags = {
+            enabledForDeployment: vault.properties?.enabledForDeployment,
+            enabledForDiskEncryption: vault.properties?.enabledForDiskEncryption,
+            enabledForTemplateDeployment: vault.properties?.enabledForTemplateDeployment,
+        };
         for (const [flag, value] of Object.entries(flags)) {
             if (value === true) {
                 reportViolation(`properties.${flag} must not be true.`);
@@ -164,7 +168,8 @@ export const keyVaultSecretContentType: ResourceValidationPolicy = {
 /** RSA keys are long enough. */
 export const keyVaultKeyStrength: ResourceValidationPolicy = {
     name: "keyvault-key-strength",
-    description: "Key Vault RSA keys are at least minimumRsaKeySize bits (default 2048). No direct Checkov equivalent (CKV_AZURE_112 asks for HSM backing instead); Azure Policy built-in 'Keys using RSA cryptography should have a specified minimum key size'.",
+    description:
+        "Key Vault RSA keys are at least minimumRsaKeySize bits (default 2048). No direct Checkov equivalent (CKV_AZURE_112 asks for HSM backing instead); Azure Policy built-in 'Keys using RSA cryptography should have a specified minimum key size'.",
     enforcementLevel: "mandatory",
     configSchema: { properties: { minimumRsaKeySize: { type: "integer", minimum: 2048, default: 2048 } } },
     validateResource: validateResourceOfType(keyvault.Key, (key, args, reportViolation) => {

@@ -34,7 +34,8 @@ const ADDABLE_CAPABILITY = "NET_BIND_SERVICE";
 /** Containers run as a non-root user. */
 export const k8sRunAsNonRoot: ResourceValidationPolicy = {
     name: "k8s-run-as-non-root",
-    description: "Every container runs with runAsNonRoot true (its own or the pod's) and never as UID 0. Pod Security Standards restricted: Running as Non-root, Running as Non-root user; Checkov CKV_K8S_23.",
+    description:
+        "Every container runs with runAsNonRoot true (its own or the pod's) and never as UID 0. Pod Security Standards restricted: Running as Non-root, Running as Non-root user; Checkov CKV_K8S_23.",
     enforcementLevel: "mandatory",
     validateResource: validatePodSpecs((spec, _args, reportViolation) => {
         for (const container of containersOf(spec)) {
@@ -84,7 +85,8 @@ export const k8sDropAllCapabilities: ResourceValidationPolicy = {
 /** System calls are filtered by the runtime's default seccomp profile. */
 export const k8sSeccompRuntimeDefault: ResourceValidationPolicy = {
     name: "k8s-seccomp-runtime-default",
-    description: "Every container runs under the RuntimeDefault (or a Localhost) seccomp profile, set on the pod or the container, never Unconfined. Pod Security Standards restricted: Seccomp; Checkov CKV_K8S_31.",
+    description:
+        "Every container runs under the RuntimeDefault (or a Localhost) seccomp profile, set on the pod or the container, never Unconfined. Pod Security Standards restricted: Seccomp; Checkov CKV_K8S_31.",
     enforcementLevel: "mandatory",
     validateResource: validatePodSpecs((spec, _args, reportViolation) => {
         for (const container of containersOf(spec)) {
@@ -99,7 +101,8 @@ export const k8sSeccompRuntimeDefault: ResourceValidationPolicy = {
 /** Pods share no namespace with the node. */
 export const k8sNoHostNamespaces: ResourceValidationPolicy = {
     name: "k8s-no-host-namespaces",
-    description: "Pods never share the node's network, PID or IPC namespace (hostNetwork, hostPID, hostIPC). Pod Security Standards baseline: Host Namespaces; Checkov CKV_K8S_19, CKV_K8S_17 and CKV_K8S_18.",
+    description:
+        "Pods never share the node's network, PID or IPC namespace (hostNetwork, hostPID, hostIPC). Pod Security Standards baseline: Host Namespaces; Checkov CKV_K8S_19, CKV_K8S_17 and CKV_K8S_18.",
     enforcementLevel: "mandatory",
     validateResource: validatePodSpecs((spec, _args, reportViolation) => {
         for (const [flag, value] of Object.entries({ hostNetwork: spec.hostNetwork, hostPID: spec.hostPID, hostIPC: spec.hostIPC })) {
@@ -279,7 +282,9 @@ export const k8sWorkloadNamespaceRestricted: StackValidationPolicy = {
         "Every namespace in which the stack runs pods (Pods, Jobs, CronJobs, Deployments, StatefulSets, DaemonSets, ReplicaSets) is created by the stack with pod-security.kubernetes.io/enforce: restricted, so the cluster itself refuses a pod that slips past these policies. Pod Security Standards restricted (Pod Security admission); no direct Checkov equivalent.",
     enforcementLevel: "mandatory",
     validateStack: (args, reportViolation) => {
-        const levels = new Map(ofType(args.resources, TYPES.namespace).map((ns) => [text(field(ns.props, "metadata", "name")) ?? "", stringMap(field(ns.props, "metadata", "labels"))[PSS_ENFORCE_LABEL]]));
+        const levels = new Map(
+            ofType(args.resources, TYPES.namespace).map((ns) => [text(field(ns.props, "metadata", "name")) ?? "", stringMap(field(ns.props, "metadata", "labels"))[PSS_ENFORCE_LABEL]]),
+        );
         for (const resource of args.resources) {
             const pods = workloadPods(resource.type, resource.props);
             if (pods === undefined) {
@@ -363,7 +368,8 @@ export const k8sNetworkPolicyPrivateEgress: ResourceValidationPolicy = {
 /** Helm charts are pinned to an exact version from an HTTPS or OCI repository. */
 export const k8sHelmChartPinned: ResourceValidationPolicy = {
     name: "k8s-helm-chart-pinned",
-    description: "Helm releases pin an exact chart version (no range, no latest) and fetch charts over HTTPS or OCI. Chart counterpart of Checkov CKV_K8S_14; Microsoft cloud security benchmark DS-2 (software supply chain).",
+    description:
+        "Helm releases pin an exact chart version (no range, no latest) and fetch charts over HTTPS or OCI. Chart counterpart of Checkov CKV_K8S_14; Microsoft cloud security benchmark DS-2 (software supply chain).",
     enforcementLevel: "mandatory",
     validateResource: validateResourceOfType(k8s.helm.v3.Release, (release, _args, reportViolation) => {
         const version = release.version ?? "";

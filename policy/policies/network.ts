@@ -39,7 +39,8 @@ export const privateDnsZoneNames: ResourceValidationPolicy = {
 /** Zone links never register VM records into the private-link zones. */
 export const privateDnsLinkNoRegistration: ResourceValidationPolicy = {
     name: "private-dns-link-registration-off",
-    description: "Virtual network links of private DNS zones keep registrationEnabled false: the private-link zones hold only the endpoints' records, never VM names that could shadow them. No direct Checkov equivalent; Microsoft cloud security benchmark NS-10.",
+    description:
+        "Virtual network links of private DNS zones keep registrationEnabled false: the private-link zones hold only the endpoints' records, never VM names that could shadow them. No direct Checkov equivalent; Microsoft cloud security benchmark NS-10.",
     enforcementLevel: "mandatory",
     validateResource: validateResourceOfType(privatedns.VirtualNetworkLink, (link, _args, reportViolation) => {
         if (link.registrationEnabled === true) {
@@ -187,7 +188,8 @@ function reportInternetRules(rules: readonly RuleLike[], reportViolation: (messa
 /** Nothing on the Internet may open a connection into the VNet. */
 export const nsgNoInternetInbound: ResourceValidationPolicy = {
     name: "nsg-no-internet-inbound",
-    description: "Network security groups and security rules allow no inbound traffic from the Internet (*, Internet, 0.0.0.0/0 or a public range) on any port. Generalizes Checkov CKV_AZURE_9 (RDP), CKV_AZURE_10 (SSH), CKV_AZURE_77 (UDP) and CKV_AZURE_160 (HTTP).",
+    description:
+        "Network security groups and security rules allow no inbound traffic from the Internet (*, Internet, 0.0.0.0/0 or a public range) on any port. Generalizes Checkov CKV_AZURE_9 (RDP), CKV_AZURE_10 (SSH), CKV_AZURE_77 (UDP) and CKV_AZURE_160 (HTTP).",
     enforcementLevel: "mandatory",
     validateResource: [
         validateResourceOfType(network.NetworkSecurityGroup, (nsg, _args, reportViolation) => reportInternetRules(nsg.securityRules ?? [], reportViolation)),

@@ -84,7 +84,8 @@ export const storageNoSharedKey: ResourceValidationPolicy = {
 /** Object replication never copies data into another tenant. */
 export const storageNoCrossTenantReplication: ResourceValidationPolicy = {
     name: "storage-no-cross-tenant-replication",
-    description: "Storage accounts set allowCrossTenantReplication to false, so object replication cannot copy blobs to an account in another Entra tenant. No direct Checkov equivalent; Azure Policy built-in 'Storage accounts should prevent cross tenant object replication'.",
+    description:
+        "Storage accounts set allowCrossTenantReplication to false, so object replication cannot copy blobs to an account in another Entra tenant. No direct Checkov equivalent; Azure Policy built-in 'Storage accounts should prevent cross tenant object replication'.",
     enforcementLevel: "mandatory",
     validateResource: validateResourceOfType(storage.StorageAccount, (account, _args, reportViolation) => {
         if (account.allowCrossTenantReplication !== false) {
@@ -96,7 +97,8 @@ export const storageNoCrossTenantReplication: ResourceValidationPolicy = {
 /** Data at rest is encrypted twice: by the service and by the infrastructure. */
 export const storageInfrastructureEncryption: ResourceValidationPolicy = {
     name: "storage-infrastructure-encryption",
-    description: "Storage accounts set encryption.requireInfrastructureEncryption to true (a second layer of encryption at rest; it can only be chosen at creation). No direct Checkov equivalent for storage (CKV_AZURE_96 and CKV_AZURE_130 are its MySQL and PostgreSQL counterparts); Microsoft cloud security benchmark DP-4.",
+    description:
+        "Storage accounts set encryption.requireInfrastructureEncryption to true (a second layer of encryption at rest; it can only be chosen at creation). No direct Checkov equivalent for storage (CKV_AZURE_96 and CKV_AZURE_130 are its MySQL and PostgreSQL counterparts); Microsoft cloud security benchmark DP-4.",
     enforcementLevel: "mandatory",
     validateResource: validateResourceOfType(storage.StorageAccount, (account, _args, reportViolation) => {
         if (account.encryption?.requireInfrastructureEncryption !== true) {
@@ -156,7 +158,8 @@ export const storagePrivateEndpoint: StackValidationPolicy = {
 /** Every account's blob service is managed by the stack, so its data protection is checked. */
 export const storageBlobServiceManaged: StackValidationPolicy = {
     name: "storage-blob-service-managed",
-    description: "Every storage account has a BlobServiceProperties resource in the stack, so versioning and soft delete are declared (and checked by storage-blob-data-protection) rather than left at Azure's defaults, which keep neither. Checkov CKV2_AZURE_38.",
+    description:
+        "Every storage account has a BlobServiceProperties resource in the stack, so versioning and soft delete are declared (and checked by storage-blob-data-protection) rather than left at Azure's defaults, which keep neither. Checkov CKV2_AZURE_38.",
     enforcementLevel: "mandatory",
     validateStack: (args, reportViolation) => {
         const services = ofType(args.resources, TYPES.blobServiceProperties);

@@ -120,7 +120,13 @@ export class FakeArm {
             algorithm: "sha256",
             extensions: [
                 { name: "basicConstraints", cA: true },
-                { name: "subjectAltName", altNames: [{ type: 7, ip: "127.0.0.1" }, { type: 2, value: "localhost" }] },
+                {
+                    name: "subjectAltName",
+                    altNames: [
+                        { type: 7, ip: "127.0.0.1" },
+                        { type: 2, value: "localhost" },
+                    ],
+                },
             ],
         });
         let fake: FakeArm | undefined;
@@ -309,8 +315,7 @@ export class FakeArm {
             res.writeHead(status, { "content-type": "application/json", "x-ms-request-id": `req-${this.requests.length}`, ...headers });
             res.end(payload === undefined ? "" : JSON.stringify(payload));
         };
-        const fail = (status: number, code: string, message: string, headers: Record<string, string> = {}): void =>
-            send(status, { error: { code, message } }, headers);
+        const fail = (status: number, code: string, message: string, headers: Record<string, string> = {}): void => send(status, { error: { code, message } }, headers);
 
         if (req.headers.authorization !== `Bearer ${FAKE_TOKEN}`) {
             fail(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing or invalid.");
@@ -398,11 +403,7 @@ export class FakeArm {
         }
         const properties = asObject(cluster.body.properties);
         if (properties.provisioningState !== "Succeeded") {
-            fail(
-                409,
-                "OperationNotAllowed",
-                "Operation is not allowed because there's an in progress update managed cluster operation on the managed cluster.",
-            );
+            fail(409, "OperationNotAllowed", "Operation is not allowed because there's an in progress update managed cluster operation on the managed cluster.");
             return;
         }
         if (record.ifMatch !== undefined && record.ifMatch !== "*" && record.ifMatch !== cluster.etag) {
@@ -448,11 +449,7 @@ export class FakeArm {
         send(201, payload, { ...headers, "azure-asyncoperation": location });
     }
 
-    private pollOperation(
-        operationId: string,
-        send: (status: number, payload: unknown) => void,
-        fail: (status: number, code: string, message: string) => void,
-    ): void {
+    private pollOperation(operationId: string, send: (status: number, payload: unknown) => void, fail: (status: number, code: string, message: string) => void): void {
         const operation = this.operations.get(operationId);
         if (operation === undefined) {
             fail(404, "NotFound", `No operation ${operationId}.`);

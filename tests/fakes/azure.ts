@@ -30,7 +30,13 @@ export async function createTlsMaterial(dir: string): Promise<TlsMaterial> {
             { name: "basicConstraints", cA: true },
             { name: "keyUsage", digitalSignature: true, keyCertSign: true },
             { name: "extKeyUsage", serverAuth: true },
-            { name: "subjectAltName", altNames: [{ type: 2, value: "localhost" }, { type: 7, ip: "127.0.0.1" }] },
+            {
+                name: "subjectAltName",
+                altNames: [
+                    { type: 2, value: "localhost" },
+                    { type: 7, ip: "127.0.0.1" },
+                ],
+            },
         ],
     });
     const certPath = path.join(dir, "cert.pem");
@@ -275,7 +281,10 @@ export function imdsHandler(options: { tokens: TokenLog; clientId?: string }): H
  * and the numeric code again in `error_codes`.
  */
 export function entraError(status: number, error: string, code: number, message: string): FakeResponse {
-    const timestamp = new Date().toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");
+    const timestamp = new Date()
+        .toISOString()
+        .replace("T", " ")
+        .replace(/\.\d+Z$/, "Z");
     const traceId = randomUUID();
     const correlationId = randomUUID();
     return {
@@ -382,10 +391,7 @@ export function keyVaultHandler(options: { baseUrl: string; secretName: string; 
 // ---------------------------------------------------------------------------------------------
 
 /** A request from the test process itself, trusting `ca`. */
-export function request(
-    url: string,
-    options: { method?: string; headers?: Record<string, string>; body?: string; ca?: string; timeoutMs?: number },
-): Promise<{ status: number; body: string }> {
+export function request(url: string, options: { method?: string; headers?: Record<string, string>; body?: string; ca?: string; timeoutMs?: number }): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
         const target = new URL(url);
         const transport = target.protocol === "https:" ? https : http;
@@ -419,11 +425,16 @@ export interface Azurite {
 export async function startAzurite(options: { projectRoot: string; workspace: string; tls: TlsMaterial; timeoutMs: number }): Promise<Azurite> {
     const bin = path.join(options.projectRoot, "node_modules", ".bin", "azurite-blob");
     const args = [
-        "--blobHost", "127.0.0.1",
-        "--blobPort", "0",
-        "--oauth", "basic",
-        "--cert", options.tls.certPath,
-        "--key", options.tls.keyPath,
+        "--blobHost",
+        "127.0.0.1",
+        "--blobPort",
+        "0",
+        "--oauth",
+        "basic",
+        "--cert",
+        options.tls.certPath,
+        "--key",
+        options.tls.keyPath,
         "--inMemoryPersistence",
         "--disableTelemetry",
         "--skipApiVersionCheck",

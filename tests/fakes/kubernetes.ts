@@ -135,7 +135,10 @@ export class FakeKubernetesApi {
         }
         const scripted = this.script.shift();
         if (scripted !== undefined) {
-            const payload = typeof scripted.body === "object" ? scripted.body : { kind: "Status", apiVersion: "v1", status: "Failure", message: scripted.body ?? `scripted ${scripted.status}`, code: scripted.status };
+            const payload =
+                typeof scripted.body === "object"
+                    ? scripted.body
+                    : { kind: "Status", apiVersion: "v1", status: "Failure", message: scripted.body ?? `scripted ${scripted.status}`, code: scripted.status };
             answer(scripted.status, payload);
             return;
         }

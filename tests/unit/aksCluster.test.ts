@@ -55,9 +55,7 @@ test("Azure CNI with Calico, Entra ID with Azure RBAC, no local accounts, no nod
         networkProfile: { networkPlugin: "azure", networkPolicy: "calico", serviceCidr: "10.0.0.0/16", dnsServiceIP: "10.0.0.10" },
         apiServerAccessProfile: { authorizedIPRanges: ["203.0.113.0/24"] },
     });
-    expect(cluster.inputs.agentPoolProfiles).toEqual([
-        expect.objectContaining({ count: 2, vmSize: "Standard_D4s_v5", vnetSubnetID: SUBNET, maxPods: 30, enableNodePublicIP: false, mode: "System" }),
-    ]);
+    expect(cluster.inputs.agentPoolProfiles).toEqual([expect.objectContaining({ count: 2, vmSize: "Standard_D4s_v5", vnetSubnetID: SUBNET, maxPods: 30, enableNodePublicIP: false, mode: "System" })]);
     expect(cluster.protect).toBe(true);
     expect(cluster.ignoreChanges).toEqual(["podIdentityProfile.userAssignedIdentities", "podIdentityProfile.userAssignedIdentityExceptions"]);
 });
@@ -99,7 +97,11 @@ test("without authorized ranges the API server profile is omitted and a warning 
 });
 
 test("each pod-identity mode warns of its deprecation; Workload ID does not", async () => {
-    const warnings = async (identityMode: IdentityMode) => (await built({ ...ARGS, identityMode })).plan.diagnostics.filter((d) => d.severity === "warning").map((d) => d.message).join("\n");
+    const warnings = async (identityMode: IdentityMode) =>
+        (await built({ ...ARGS, identityMode })).plan.diagnostics
+            .filter((d) => d.severity === "warning")
+            .map((d) => d.message)
+            .join("\n");
     expect(await warnings("podIdentityAddon")).toContain("identityMode podIdentityAddon uses the AKS pod-identity add-on");
     expect(await warnings("podIdentityOss")).toContain("identityMode podIdentityOss installs the open-source aad-pod-identity");
     expect(await warnings("workloadIdentity")).toBe("");

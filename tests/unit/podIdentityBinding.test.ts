@@ -103,7 +103,10 @@ test("pod-identity modes guard the label: only this namespace and service accoun
         const { plan } = await built(mode);
         const policy = named(plan, GUARD, "alpha-label-guard").newState.inputs as { metadata: { name: string }; spec: Record<string, unknown> };
         expect(policy.metadata.name).toBe("aadpodidbinding-guard-alpha");
-        expect(policy.spec).toMatchObject({ failurePolicy: "Fail", matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["pods"] }] } });
+        expect(policy.spec).toMatchObject({
+            failurePolicy: "Fail",
+            matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["pods"] }] },
+        });
         expect(JSON.stringify(policy.spec.validations)).toContain("request.namespace == 'team-alpha' && object.spec.serviceAccountName == 'alpha-workload'");
         expect(named(plan, GUARD_BINDING, "alpha-label-guard-binding").newState.inputs).toMatchObject({ spec: { policyName: "aadpodidbinding-guard-alpha", validationActions: ["Deny"] } });
     }
@@ -138,7 +141,9 @@ test("open source, service principal: type 1 reading its password from a Secret,
     const secret = named(plan, "kubernetes:core/v1:Secret", "alpha-service-principal-secret");
     expect(secret.newState.inputs).toMatchObject({ metadata: { name: "alpha-service-principal", namespace: "team-alpha" }, type: "Opaque", stringData: "[secret]" });
     const identity = named(plan, "kubernetes:aadpodidentity.k8s.io/v1:AzureIdentity", "alpha-azure-identity");
-    expect(identity.newState.inputs).toMatchObject({ spec: { type: 1, clientID: "client-alpha", tenantID: "tenant-unit", clientPassword: { name: "alpha-service-principal", namespace: "team-alpha" } } });
+    expect(identity.newState.inputs).toMatchObject({
+        spec: { type: 1, clientID: "client-alpha", tenantID: "tenant-unit", clientPassword: { name: "alpha-service-principal", namespace: "team-alpha" } },
+    });
     expect(identity.newState.dependencies).toContain(secret.urn);
     expect(ofType(plan, ROLE)).toHaveLength(0);
     expect(binding.ready).toHaveLength(4);

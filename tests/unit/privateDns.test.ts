@@ -1,7 +1,12 @@
 import { PrivateDns } from "../../components/privateDns";
 import { build, buildOne, named, ofType, registrations, settled } from "./build";
 
-const ARGS = { resourceGroupName: "rg-unit", vnetId: "/subscriptions/s/resourceGroups/rg-unit/providers/Microsoft.Network/virtualNetworks/vnet-aiv-unit", baseName: "aiv-unit", tags: { stack: "unit" } };
+const ARGS = {
+    resourceGroupName: "rg-unit",
+    vnetId: "/subscriptions/s/resourceGroups/rg-unit/providers/Microsoft.Network/virtualNetworks/vnet-aiv-unit",
+    baseName: "aiv-unit",
+    tags: { stack: "unit" },
+};
 
 test("registers exactly the reviewed zones and VNet links", async () => {
     expect(registrations(await build(() => new PrivateDns("dns", ARGS)))).toMatchSnapshot();
@@ -9,7 +14,10 @@ test("registers exactly the reviewed zones and VNet links", async () => {
 
 test("the blob and vaultcore privatelink zones are global, protected, and linked to the VNet without auto-registration", async () => {
     const plan = await build(() => new PrivateDns("dns", ARGS));
-    for (const [key, zoneName] of [["blob", "privatelink.blob.core.windows.net"], ["vault", "privatelink.vaultcore.azure.net"]]) {
+    for (const [key, zoneName] of [
+        ["blob", "privatelink.blob.core.windows.net"],
+        ["vault", "privatelink.vaultcore.azure.net"],
+    ]) {
         const zone = named(plan, "azure-native:privatedns:PrivateZone", `dns-${key}-zone`);
         expect(zone.newState.inputs).toMatchObject({ privateZoneName: zoneName, location: "global" });
         expect(zone.newState.protect).toBe(true);

@@ -89,7 +89,10 @@ test.each(["rbac", "accessPolicy"] as const)("%s: the vault's writes run one at 
     const { plan } = await built({ ...ARGS, authorization });
     const writes = plan.steps.filter((s) => ["azure-native:network:PrivateEndpoint", "azure-native:keyvault:Secret", "azure-native:keyvault:Key", POLICY].includes(s.newState.type));
     const names = writes.map((s) => s.urn.split("::").pop());
-    const expected = ["keyvault-vault-endpoint", ...ARGS.workloads.flatMap((w) => [`keyvault-${w.name}-secret`, `keyvault-${w.name}-key`, ...(authorization === "accessPolicy" ? [`keyvault-${w.name}-access-policy`] : [])])];
+    const expected = [
+        "keyvault-vault-endpoint",
+        ...ARGS.workloads.flatMap((w) => [`keyvault-${w.name}-secret`, `keyvault-${w.name}-key`, ...(authorization === "accessPolicy" ? [`keyvault-${w.name}-access-policy`] : [])]),
+    ];
     expect(names).toEqual(expected);
     writes.forEach((write, i) => {
         if (i > 0) {

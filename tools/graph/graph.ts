@@ -223,7 +223,7 @@ export function serializedEdges(graph: DeployGraph): GraphEdge[] {
         const edges: GraphEdge[] = [];
         let previous: GraphNode | undefined;
         let freeAt = 0;
-        for (let i = 0; i < ordered.length; ) {
+        for (let i = 0; i < ordered.length;) {
             const opensAt = Math.max(readyAt(ordered[i]), freeAt);
             const batch = ordered.slice(i).filter((node, j) => j === 0 || readyAt(node) <= opensAt);
             const first = batch[0];
@@ -583,9 +583,7 @@ function ancestry(urn: string | undefined, components: readonly GraphComponent[]
 export function durationRows(graph: DeployGraph, table: Readonly<Record<string, TypeDuration>> = DURATIONS): Array<{ type: string; count: number; duration: TypeDuration; known: boolean }> {
     const counts = new Map<string, number>();
     graph.nodes.forEach((n) => counts.set(n.type, (counts.get(n.type) ?? 0) + 1));
-    return [...counts]
-        .map(([type, count]) => ({ type, count, ...durationOf(type, table) }))
-        .sort((a, b) => b.duration.seconds - a.duration.seconds || a.type.localeCompare(b.type));
+    return [...counts].map(([type, count]) => ({ type, count, ...durationOf(type, table) })).sort((a, b) => b.duration.seconds - a.duration.seconds || a.type.localeCompare(b.type));
 }
 
 /** The types timed by the fallback. */
@@ -599,7 +597,10 @@ function renderDurations(graph: DeployGraph): string[] {
     return [
         "| Type | Count | Duration | Source |",
         "| --- | ---: | ---: | --- |",
-        ...rows.map((r) => `| \`${r.type}\` | ${r.count} | ${formatDuration(r.duration.seconds)}${r.known ? "" : " (fallback)"} | ${r.duration.source.replace(/\|/g, "\\|")}${r.duration.serializedOn === undefined ? "" : `; one at a time per \`${shortType(r.duration.serializedOn)}\``} |`),
+        ...rows.map(
+            (r) =>
+                `| \`${r.type}\` | ${r.count} | ${formatDuration(r.duration.seconds)}${r.known ? "" : " (fallback)"} | ${r.duration.source.replace(/\|/g, "\\|")}${r.duration.serializedOn === undefined ? "" : `; one at a time per \`${shortType(r.duration.serializedOn)}\``} |`,
+        ),
         "",
         missing.length === 0 ? "Every type has an entry in tools/graph/durations.ts." : `Types without an entry, timed by the fallback: ${missing.join(", ")}.`,
     ];
@@ -630,11 +631,16 @@ function renderVaultChains(chains: readonly VaultChain[], cluster: { start: numb
 
 function renderRule(offenders: readonly Offender[]): string[] {
     if (offenders.length === 0) {
-        return ["Holds: no Storage, Key Vault, network, private DNS, identity or role-assignment resource waits for the cluster except through an input that needs it (a grant's scope or principal, a federated credential's issuer)."];
+        return [
+            "Holds: no Storage, Key Vault, network, private DNS, identity or role-assignment resource waits for the cluster except through an input that needs it (a grant's scope or principal, a federated credential's issuer).",
+        ];
     }
     return [
         `Broken by ${offenders.length} resource(s) waiting for the cluster without needing it:`,
-        ...offenders.map((o) => `- ${o.node.name} (${shortType(o.node.type)}) waits for ${o.through.name} (${shortType(o.through.type)}) through ${o.inputs.length === 0 ? "dependsOn or its provider" : `input(s) ${o.inputs.join(", ")}`}`),
+        ...offenders.map(
+            (o) =>
+                `- ${o.node.name} (${shortType(o.node.type)}) waits for ${o.through.name} (${shortType(o.through.type)}) through ${o.inputs.length === 0 ? "dependsOn or its provider" : `input(s) ${o.inputs.join(", ")}`}`,
+        ),
     ];
 }
 
@@ -722,4 +728,3 @@ export async function main(argv: string[], io: Io = process): Promise<number> {
     io.stdout.write(`${renderReport(analysis)}\n`);
     return analysis.offenders.length === 0 && analysis.vaultChains.every((c) => c.ordered) ? 0 : 1;
 }
-

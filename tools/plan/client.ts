@@ -67,5 +67,8 @@ export function planKey(stack: string, overrides: string[]): string {
     const canonical = Object.keys(config)
         .sort()
         .map((k) => [k, config[k]]);
-    return createHash("sha256").update(JSON.stringify([stack, canonical])).digest("hex").slice(0, 24);
+    return createHash("sha256")
+        .update(JSON.stringify([stack, canonical]))
+        .digest("hex")
+        .slice(0, 24);
 }

@@ -97,7 +97,8 @@ export function renderTree(plan: Plan, stack: string): string {
     const resources = plan.steps.filter((s) => !s.newState.type.startsWith("pulumi:providers:"));
     const providers = plan.steps.filter((s) => s.newState.type.startsWith("pulumi:providers:"));
     lines.push(`Plan for stack ${stack}, computed offline under mocks (ids and other Azure-computed values are simulated).`);
-    const describe = (p: Step) => [p.newState.type.slice("pulumi:providers:".length), urnName(p.urn), typeof p.newState.inputs.version === "string" ? p.newState.inputs.version : ""].filter(Boolean).join(" ");
+    const describe = (p: Step) =>
+        [p.newState.type.slice("pulumi:providers:".length), urnName(p.urn), typeof p.newState.inputs.version === "string" ? p.newState.inputs.version : ""].filter(Boolean).join(" ");
     lines.push(`Providers: ${providers.map(describe).join(", ")}`);
     lines.push("");
     const children = new Map<string, Step[]>();
@@ -173,4 +174,3 @@ export async function main(argv: string[], io: Io = process): Promise<number> {
         throw err;
     }
 }
-

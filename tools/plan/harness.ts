@@ -131,11 +131,13 @@ function defaultProviderUrn(stack: string, pkg: string, version: string): string
 
 function consoleDiagnostics(diagnostics: Diagnostic[]): () => void {
     const saved = { log: console.log, info: console.info, warn: console.warn, error: console.error };
-    const capture = (fallback: Diagnostic["severity"]) => (...args: unknown[]) => {
-        const text = args.map(String).join(" ");
-        const match = /^(debug|info|warning|error): \[runtime\] ([\s\S]*)$/.exec(text);
-        diagnostics.push(match ? { severity: match[1] as Diagnostic["severity"], message: match[2] } : { severity: fallback, message: text });
-    };
+    const capture =
+        (fallback: Diagnostic["severity"]) =>
+        (...args: unknown[]) => {
+            const text = args.map(String).join(" ");
+            const match = /^(debug|info|warning|error): \[runtime\] ([\s\S]*)$/.exec(text);
+            diagnostics.push(match ? { severity: match[1] as Diagnostic["severity"], message: match[2] } : { severity: fallback, message: text });
+        };
     console.log = capture("info");
     console.info = capture("info");
     console.warn = capture("warning");
@@ -228,7 +230,11 @@ export async function record(options: RunOptions, program: () => Record<string, 
                 provider,
                 inputs,
                 dependencies: [...new Set(req.getDependenciesList())].sort(),
-                propertyDependencies: Object.fromEntries(Object.keys(propertyDependencies).sort().map((k) => [k, propertyDependencies[k]])),
+                propertyDependencies: Object.fromEntries(
+                    Object.keys(propertyDependencies)
+                        .sort()
+                        .map((k) => [k, propertyDependencies[k]]),
+                ),
                 protect: req.getProtect() ?? false,
                 retainOnDelete: req.getRetainondelete() ?? false,
                 deleteBeforeReplace: req.getDeletebeforereplace(),
@@ -303,7 +309,11 @@ export async function record(options: RunOptions, program: () => Record<string, 
     }
     return {
         steps: inDeclarationOrder(steps, declared),
-        outputs: Object.fromEntries(Object.keys(stackOutputs).sort().map((k) => [k, stackOutputs[k]])),
+        outputs: Object.fromEntries(
+            Object.keys(stackOutputs)
+                .sort()
+                .map((k) => [k, stackOutputs[k]]),
+        ),
         diagnostics,
         changeSummary: { create: steps.length },
     };

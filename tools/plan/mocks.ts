@@ -169,7 +169,6 @@ const azure: Record<string, AzureMock> = {
 /** Types whose Azure name Pulumi generates when the program leaves it out (auto-naming). */
 const AUTONAMED_AS_GUID = new Set(["azure-native:authorization:RoleAssignment"]);
 
-
 /** The Entra ID kubeconfig AKS returns for `format: exec` (kubelogin, device-code login). */
 export function userKubeconfig(cluster: string): string {
     const server = `https://${cluster}-dns-00000000.hcp.uksouth.azmk8s.io:443`;

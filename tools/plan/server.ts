@@ -117,4 +117,3 @@ export async function startPlanServers(count: number): Promise<PlanServers> {
     }
     return { sockets, stop };
 }
-

@@ -1,0 +1,50 @@
+// ESLint (flat config): the recommended JavaScript and typescript-eslint rules, Prettier's formatting
+// left to Prettier, and the import boundaries of the house: nothing outside tests/ imports tests/, and
+// tests/ does not import scripts/ (entry points), which sit on tools/.
+const js = require("@eslint/js");
+const prettier = require("eslint-config-prettier");
+const globals = require("globals");
+const tseslint = require("typescript-eslint");
+
+/** An import of `folder` from anywhere: a relative path through it, as `../folder/x` or `./folder`. */
+const through = (folder) => [`**/${folder}`, `**/${folder}/**`, `${folder}/**`];
+
+/** The rules that keep imports of `folder` out, static and dynamic (`import()`, `require()`). */
+function forbid(folder, message) {
+    const pattern = `/(^|\\/)${folder}(\\/|$)/`;
+    return {
+        "@typescript-eslint/no-restricted-imports": ["error", { patterns: [{ group: through(folder), message }] }],
+        "no-restricted-syntax": [
+            "error",
+            { selector: `ImportExpression[source.value=${pattern}]`, message },
+            { selector: `CallExpression[callee.name='require'][arguments.0.value=${pattern}]`, message },
+        ],
+    };
+}
+
+module.exports = tseslint.config(
+    { ignores: ["node_modules/", "reports/", ".stryker-tmp/", "bin/", "coverage/"] },
+    js.configs.recommended,
+    ...tseslint.configs.recommended,
+    {
+        languageOptions: { globals: { ...globals.node } },
+        rules: {
+            "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+            // A server's handler reads the fake it serves before the fake, which needs the listening
+            // server, is assigned: that variable cannot be const.
+            "prefer-const": ["error", { ignoreReadBeforeAssign: true }],
+        },
+    },
+    { files: ["**/*.js"], rules: { "@typescript-eslint/no-require-imports": "off" } },
+    { files: ["tests/**"], languageOptions: { globals: { ...globals.jest } } },
+    {
+        files: ["**/*.{ts,js}"],
+        ignores: ["tests/**"],
+        rules: forbid("tests", "Only tests import tests/: move what is shared into tools/."),
+    },
+    {
+        files: ["tests/**/*.{ts,js}"],
+        rules: forbid("scripts", "Tests import tools/, not the entry points in scripts/."),
+    },
+    prettier,
+);
