@@ -9,6 +9,7 @@ import { AksCluster } from "./components/aksCluster";
 import { DemoWorkloads } from "./components/demoWorkloads";
 import { Identity } from "./components/identity";
 import { Network } from "./components/network";
+import { PodIdentities, podIdentityKey } from "./components/modes/podIdentityAddon/podIdentities";
 import { PodIdentityBinding } from "./components/podIdentityBinding";
 import { PrivateDns } from "./components/privateDns";
 import { SecureKeyVault } from "./components/secureKeyVault";
@@ -97,27 +98,48 @@ const oss =
           })
         : undefined;
 
+const bindings = config.workloads.map(
+    (w, i) =>
+        new PodIdentityBinding(w.name, {
+            workload: w,
+            identityMode: config.identityMode,
+            identity: identities[i],
+            identityResourceGroupName: resourceGroup.name,
+            cluster: {
+                subscriptionId: client.subscriptionId,
+                controlPlaneObjectId: aks.controlPlaneObjectId,
+                kubeletObjectId: aks.kubeletIdentity.objectId,
+                oidcIssuerUrl: aks.oidcIssuerUrl,
+            },
+            vault: { vaultName: vault.vaultName, tenantId: client.tenantId, secretName: vault.secretNames[w.name], keyName: vault.keyNames[w.name] },
+            provider: aks.provider,
+            platform: oss === undefined ? [] : [oss.release, oss.nodeGrant],
+        }),
+);
+
+// The add-on's pod identities: one list per cluster, written in one cluster update.
+const addonEntries = bindings.flatMap((b, i) => (b.podIdentity === undefined ? [] : [{ workload: config.workloads[i], ...b.podIdentity }]));
+const podIdentities =
+    addonEntries.length === 0
+        ? []
+        : [
+              new PodIdentities(
+                  "aks-pod-identities",
+                  {
+                      subscriptionId: client.subscriptionId,
+                      resourceGroupName: resourceGroup.name,
+                      clusterName: aks.clusterName,
+                      clusterRevision: aks.revision,
+                      identities: Object.fromEntries(addonEntries.map((e) => [podIdentityKey(e.workload), e.entry])),
+                  },
+                  { parent: aks, dependsOn: addonEntries.flatMap((e) => e.after) },
+              ),
+          ];
+
 const verifierScript = fs.readFileSync(path.join(__dirname, "verifier", "verifier.js"), "utf8");
 const demos = config.workloads.map((w, i) => {
     const identity = identities[i];
-    const binding = new PodIdentityBinding(w.name, {
-        workload: w,
-        identityMode: config.identityMode,
-        identity,
-        identityResourceGroupName: resourceGroup.name,
-        cluster: {
-            subscriptionId: client.subscriptionId,
-            resourceGroupName: resourceGroup.name,
-            clusterName: aks.clusterName,
-            revision: aks.revision,
-            controlPlaneObjectId: aks.controlPlaneObjectId,
-            kubeletObjectId: aks.kubeletIdentity.objectId,
-            oidcIssuerUrl: aks.oidcIssuerUrl,
-        },
-        vault: { vaultName: vault.vaultName, tenantId: client.tenantId, secretName: vault.secretNames[w.name], keyName: vault.keyNames[w.name] },
-        provider: aks.provider,
-        platform: oss === undefined ? [] : [oss.release, oss.nodeGrant],
-    });
+    const binding = bindings[i];
     return new DemoWorkloads(w.name, {
         workload: w,
         identityMode: config.identityMode,
@@ -132,7 +154,7 @@ const demos = config.workloads.map((w, i) => {
         image: config.demo.verifierImage,
         verifierScript,
         privateEndpointSubnetPrefix: config.network.privateEndpointSubnetPrefix,
-        dependsOn: [...binding.ready, ...vault.grants[w.name], ...store.grants[w.name], ...vault.endpoint, ...store.endpoint, ...dns.links],
+        dependsOn: [...binding.ready, ...podIdentities, ...vault.grants[w.name], ...store.grants[w.name], ...vault.endpoint, ...store.endpoint, ...dns.links],
         provider: aks.provider,
     });
 });

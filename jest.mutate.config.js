@@ -14,7 +14,7 @@ module.exports = {
         "**/tests/cluster.test.ts",
         "**/tests/labelGuard.test.ts",
         "**/tests/podIdentityArm.test.ts",
-        "**/tests/podIdentityAttachment.test.ts",
+        "**/tests/podIdentities.test.ts",
         "**/tests/clusterAccess.test.ts",
     ],
     globalSetup: undefined,

@@ -1,7 +1,8 @@
 // One workload's identity wiring inside the cluster, in the identity mode of the stack: its namespace
 // and service account, the SecretProviderClass through which the CSI driver mounts its Key Vault
 // objects, and what binds pods to its Azure identity:
-// - podIdentityAddon: an attachment to the add-on's list, after the control plane's right to assign the identity;
+// - podIdentityAddon: the control plane's right to assign the identity, and the entry the cluster's one
+//   PodIdentities resource attaches to the add-on's list once that right applies;
 // - podIdentityOss: AzureIdentity and AzureIdentityBinding objects (and the service principal's secret);
 // - workloadIdentity: a federated identity credential that trusts the service account's tokens.
 // In both pod-identity modes an admission policy lets only this workload's pods carry its label.
@@ -11,7 +12,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import type { IdentityMode, IdentityType, WorkloadConfig } from "../config";
-import { PodIdentityAttachment } from "./podIdentityAttachment";
+import type { PodIdentityInput } from "./modes/podIdentityAddon/podIdentities";
 import { grantRole } from "./roles";
 import { ROLE_PROPAGATION_SECONDS, RolePropagationDelay } from "./waits";
 
@@ -32,10 +33,6 @@ export interface BoundIdentity {
 /** The cluster the identity is bound in. */
 export interface BindingCluster {
     subscriptionId: pulumi.Input<string>;
-    resourceGroupName: pulumi.Input<string>;
-    clusterName: pulumi.Input<string>;
-    /** See AksCluster.revision: a change re-asserts the pod identity after a cluster update. */
-    revision: string;
     /** Object id of the control-plane identity, which assigns workload identities to the nodes in `podIdentityAddon` mode. */
     controlPlaneObjectId: pulumi.Input<string>;
     /** Object id of the kubelet identity, which aad-pod-identity's MIC assigns workload identities as in `podIdentityOss` mode. */
@@ -184,6 +181,8 @@ export class PodIdentityBinding extends pulumi.ComponentResource {
     public readonly secretProviderClassName: pulumi.Output<string>;
     /** What pods need before they can use the identity in this mode. */
     public readonly ready: pulumi.Resource[];
+    /** In `podIdentityAddon` mode: the entry to attach to the add-on, and what its write must wait for. */
+    public readonly podIdentity?: { entry: PodIdentityInput; after: pulumi.Resource[] };
 
     constructor(name: string, args: PodIdentityBindingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-identity-vault:binding:PodIdentityBinding", name, {}, opts);
@@ -249,24 +248,16 @@ export class PodIdentityBinding extends pulumi.ComponentResource {
                 },
                 { parent: this, dependsOn: [operator] },
             );
-            ready.push(
-                operator,
-                propagation,
-                new PodIdentityAttachment(
-                    `${name}-pod-identity`,
-                    {
-                        subscriptionId: args.cluster.subscriptionId,
-                        resourceGroupName: args.cluster.resourceGroupName,
-                        clusterName: args.cluster.clusterName,
-                        clusterRevision: args.cluster.revision,
-                        name: workload.name,
-                        namespace: namespace.metadata.name,
-                        bindingSelector: workload.bindingSelector,
-                        identity: { resourceId: args.identity.resourceId, clientId: args.identity.clientId, objectId: args.identity.principalId },
-                    },
-                    { parent: this, dependsOn: [propagation] },
-                ),
-            );
+            ready.push(operator, propagation);
+            this.podIdentity = {
+                entry: {
+                    name: workload.name,
+                    namespace: namespace.metadata.name,
+                    bindingSelector: workload.bindingSelector,
+                    identity: { resourceId: args.identity.resourceId, clientId: args.identity.clientId, objectId: args.identity.principalId },
+                },
+                after: [propagation],
+            };
         } else if (identityMode === "podIdentityOss") {
             ready.push(...this.ossIdentity(name, args, namespace, k8sOpts, [...ready, ...(args.platform ?? [])]));
         } else {

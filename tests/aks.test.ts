@@ -8,7 +8,7 @@ const T = {
     cluster: "azure-native:containerservice:ManagedCluster",
     identity: "azure-native:managedidentity:UserAssignedIdentity",
     role: "azure-native:authorization:RoleAssignment",
-    attachment: "pulumi-nodejs:dynamic:PodIdentityAttachment",
+    podIdentities: "pulumi-nodejs:dynamic:PodIdentities",
     delay: "pulumi-nodejs:dynamic:RolePropagationDelay",
     namespace: "kubernetes:core/v1:Namespace",
     spc: "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass",
@@ -45,7 +45,7 @@ describe("dev stack: AKS with the pod-identity add-on", () => {
             expect(inputAt(cluster, "podIdentityProfile")).toEqual({ enabled: true, allowNetworkPluginKubenet: false });
         });
 
-        test("leaves the identity list to the attachments", () => {
+        test("leaves the identity list to the stack's one PodIdentities resource", () => {
             expect(cluster.newState.ignoreChanges).toEqual(expect.arrayContaining(["podIdentityProfile.userAssignedIdentities"]));
         });
 
@@ -123,21 +123,26 @@ describe("dev stack: AKS with the pod-identity add-on", () => {
     });
 
     describe("pod identity of workload alpha", () => {
-        test("is attached by its own resource that depends on the cluster and carries the binding selector", () => {
-            const attachment = step(plan, T.attachment, "alpha-pod-identity");
-            expect(attachment.newState.inputs).toMatchObject({
-                name: "alpha",
-                namespace: "alpha",
-                bindingSelector: "alpha",
+        test("is an entry of the cluster's one PodIdentities resource, which depends on the cluster and carries the binding selector", () => {
+            const podIdentities = step(plan, T.podIdentities, "aks-pod-identities");
+            expect(podIdentities.newState.parent).toMatch(/aks-identity-vault:aks:AksCluster::aks$/);
+            expect(podIdentities.newState.inputs).toMatchObject({
                 clusterName: "aks-aiv-dev",
                 resourceGroupName: "rg-aiv-dev",
-                identity: { resourceId: expect.stringMatching(/id-aiv-dev-alpha$/), clientId: expect.any(String), objectId: expect.any(String) },
+                identities: {
+                    "alpha/alpha": {
+                        name: "alpha",
+                        namespace: "alpha",
+                        bindingSelector: "alpha",
+                        identity: { resourceId: expect.stringMatching(/id-aiv-dev-alpha$/), clientId: expect.any(String), objectId: expect.any(String) },
+                    },
+                },
             });
-            expect(attachment.newState.dependencies).toContain(cluster.urn);
-            expect(attachment.newState.inputs.clusterRevision).toMatch(/^[0-9a-f]{16}$/);
+            expect(podIdentities.newState.dependencies).toEqual(expect.arrayContaining([cluster.urn, step(plan, T.namespace, "alpha-namespace").urn]));
+            expect(podIdentities.newState.inputs.clusterRevision).toMatch(/^[0-9a-f]{16}$/);
         });
 
-        test("the control-plane identity is Managed Identity Operator on the workload identity, applied before the attachment", () => {
+        test("the control-plane identity is Managed Identity Operator on the workload identity, applied before the entry is written", () => {
             const grant = step(plan, T.role, "alpha-control-plane-operator");
             const controlPlane = step(plan, T.identity, "aks-control-plane-identity");
             expect(grant.newState.inputs).toMatchObject({
@@ -148,7 +153,7 @@ describe("dev stack: AKS with the pod-identity add-on", () => {
             expect(grant.newState.propertyDependencies.principalId).toEqual([controlPlane.urn]);
             const propagation = step(plan, T.delay, "alpha-operator-propagation");
             expect(propagation.newState.dependencies).toContain(grant.urn);
-            expect(step(plan, T.attachment, "alpha-pod-identity").newState.dependencies).toContain(propagation.urn);
+            expect(step(plan, T.podIdentities, "aks-pod-identities").newState.dependencies).toContain(propagation.urn);
         });
 
         test("the namespace enforces the restricted Pod Security Standard", () => {
@@ -202,10 +207,10 @@ describe("dev stack: AKS with the pod-identity add-on", () => {
         });
 
         test("the Jobs wait for the pod identity, the grants and the private endpoints", () => {
-            const attachment = step(plan, T.attachment, "alpha-pod-identity").urn;
+            const podIdentities = step(plan, T.podIdentities, "aks-pod-identities").urn;
             expect(bound.newState.dependencies).toEqual(
                 expect.arrayContaining([
-                    attachment,
+                    podIdentities,
                     step(plan, T.role, "keyvault-alpha-secrets-user").urn,
                     step(plan, T.role, "storage-alpha-blob-contributor").urn,
                     step(plan, "azure-native:network:PrivateDnsZoneGroup", "keyvault-vault-endpoint-dns").urn,
@@ -214,7 +219,7 @@ describe("dev stack: AKS with the pod-identity add-on", () => {
                     step(plan, "azure-native:privatedns:VirtualNetworkLink", "dns-blob-link").urn,
                 ]),
             );
-            expect(unbound.newState.dependencies).toContain(attachment);
+            expect(unbound.newState.dependencies).toContain(podIdentities);
         });
 
         test.each(["alpha-verify-bound", "alpha-verify-unbound", "alpha-inspector"])("%s meets the restricted profile with requests and limits", (name) => {

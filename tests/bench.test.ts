@@ -18,7 +18,8 @@ test("the floor loads every library the program imports from node_modules", asyn
     const fs = await import("fs");
     const path = await import("path");
     const root = path.join(__dirname, "..");
-    const sources = ["index.ts", "config.ts", ...fs.readdirSync(path.join(root, "components")).map((f) => path.join("components", f))];
+    const components = fs.readdirSync(path.join(root, "components"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts"));
+    const sources = ["index.ts", "config.ts", ...components.map((f) => path.join("components", f))];
     const imported = new Set(sources.flatMap((file) => [...fs.readFileSync(path.join(root, file), "utf8").matchAll(/^import (?!type )[^;]*? from "([^".][^"]*)";$/gm)].map((m) => m[1])));
     const { builtinModules } = await import("module");
     const builtins = new Set(builtinModules);

@@ -1,4 +1,4 @@
-// `npm run graph`: the graph logic on small hand-made plans (longest path, serialized operations,
+// `npm run graph`: the graph logic on small hand-made plans (longest path,
 // components and providers, totals, Mermaid output, the deploy-time rule), then the real plans of the
 // three identity modes: a flowchart, a critical path from a root to a verification Job, a modelled
 // total below the sequential one, a duration for every type, and nothing waiting for the cluster
@@ -65,9 +65,8 @@ function table(seconds: Record<string, number>, extra: Record<string, Partial<Ty
 }
 
 const T = { a: "test:index:A", b: "test:index:B", c: "test:index:C", d: "test:index:D", zero: "test:index:Zero" };
-const ATTACHMENT = "pulumi-nodejs:dynamic:PodIdentityAttachment";
 const DELAY = "pulumi-nodejs:dynamic:RolePropagationDelay";
-const TIMES = table({ [T.a]: 10, [T.b]: 5, [T.c]: 20, [T.d]: 1, [T.zero]: 0, [MANAGED_CLUSTER_TYPE]: 100, [ATTACHMENT]: 50 }, { [ATTACHMENT]: { serializedOn: MANAGED_CLUSTER_TYPE } });
+const TIMES = table({ [T.a]: 10, [T.b]: 5, [T.c]: 20, [T.d]: 1, [T.zero]: 0, [MANAGED_CLUSTER_TYPE]: 100 });
 
 const names = (g: DeployGraph, urns: Iterable<string>): string[] => [...urns].map((u) => g.nodes.find((n) => n.urn === u)?.name ?? u);
 const pathNames = (steps: readonly PreviewStep[]): string[] => criticalPath(buildGraph([STACK, ...steps], TIMES)).map((s) => s.node.name);
@@ -103,56 +102,6 @@ describe("the longest path", () => {
         const graph = buildGraph([STACK], TIMES);
         expect(criticalPath(graph)).toEqual([]);
         expect(totals(graph, [])).toEqual({ modelledSeconds: 0, sequentialSeconds: 0, ratio: 1 });
-    });
-});
-
-describe("serialized operations", () => {
-    test("attachments to one cluster run one after another, in the order they become ready", () => {
-        const cluster = resource(MANAGED_CLUSTER_TYPE, "cluster");
-        const slow = resource(T.c, "slow-grant");
-        const first = resource(ATTACHMENT, "registered-first", { dependsOn: [cluster, slow] });
-        const second = resource(ATTACHMENT, "registered-second", { dependsOn: [cluster] });
-        const graph = buildGraph([STACK, cluster, slow, first, second], table({ [T.c]: 120, [MANAGED_CLUSTER_TYPE]: 100, [ATTACHMENT]: 50 }, { [ATTACHMENT]: { serializedOn: MANAGED_CLUSTER_TYPE } }));
-        expect(graph.edges.filter((e) => e.kind === "serialized").map((e) => names(graph, [e.from, e.to]))).toEqual([["registered-second", "registered-first"]]);
-        const path = criticalPath(graph);
-        expect(path.map((s) => [s.node.name, s.finish, s.after])).toEqual([
-            ["cluster", 100, undefined],
-            ["registered-second", 150, "dependency"],
-            ["registered-first", 200, "serialized"],
-        ]);
-    });
-
-    test("attachments ready together share one update: three take as long as one", () => {
-        const cluster = resource(MANAGED_CLUSTER_TYPE, "cluster");
-        const attachments = ["x", "y", "z"].map((n) => resource(ATTACHMENT, n, { inputs: { clusterName: [cluster] } }));
-        const graph = buildGraph([STACK, cluster, ...attachments], TIMES);
-        expect(graph.edges.filter((e) => e.kind === "serialized")).toEqual([]);
-        expect(totals(graph, criticalPath(graph)).modelledSeconds).toBe(100 + 50);
-    });
-
-    test("attachments that become ready during an update share the next one", () => {
-        const cluster = resource(MANAGED_CLUSTER_TYPE, "cluster");
-        const slow = resource(T.c, "slow-grant");
-        const early = ["e1", "e2"].map((n) => resource(ATTACHMENT, n, { dependsOn: [cluster] }));
-        const late = ["l1", "l2"].map((n) => resource(ATTACHMENT, n, { dependsOn: [cluster, slow] }));
-        // The cluster is ready at 100, the slow grant at 120: e1 and e2 update from 100 to 150, l1 and l2 from 150 to 200.
-        const graph = buildGraph(
-            [STACK, cluster, slow, ...early, ...late],
-            table({ [T.c]: 120, [MANAGED_CLUSTER_TYPE]: 100, [ATTACHMENT]: 50 }, { [ATTACHMENT]: { serializedOn: MANAGED_CLUSTER_TYPE } }),
-        );
-        expect(graph.edges.filter((e) => e.kind === "serialized").map((e) => names(graph, [e.from, e.to]))).toEqual([
-            ["e1", "l1"],
-            ["e1", "l2"],
-        ]);
-        expect(totals(graph, criticalPath(graph)).modelledSeconds).toBe(200);
-    });
-
-    test("attachments to different clusters do not wait for each other", () => {
-        const one = resource(MANAGED_CLUSTER_TYPE, "one");
-        const two = resource(MANAGED_CLUSTER_TYPE, "two");
-        const graph = buildGraph([STACK, one, two, resource(ATTACHMENT, "on-one", { dependsOn: [one] }), resource(ATTACHMENT, "on-two", { dependsOn: [two] })], TIMES);
-        expect(graph.edges.filter((e) => e.kind === "serialized")).toEqual([]);
-        expect(totals(graph, criticalPath(graph)).modelledSeconds).toBe(150);
     });
 });
 
@@ -337,18 +286,6 @@ describe("the Mermaid flowchart", () => {
         expect(edges).not.toContainEqual(["n0", "n3"]); // implied by a -> b -> d
     });
 
-    test("draws serialized operations dashed", () => {
-        const cluster = resource(MANAGED_CLUSTER_TYPE, "cluster");
-        const slow = resource(T.c, "slow");
-        const graph = buildGraph(
-            [STACK, cluster, slow, resource(ATTACHMENT, "x", { dependsOn: [cluster] }), resource(ATTACHMENT, "y", { dependsOn: [cluster, slow] })],
-            table({ [T.c]: 120, [MANAGED_CLUSTER_TYPE]: 100, [ATTACHMENT]: 50 }, { [ATTACHMENT]: { serializedOn: MANAGED_CLUSTER_TYPE } }),
-        );
-        const mermaid = renderMermaid(graph, criticalPath(graph));
-        expect(mermaid).toContain("  n2 -.->|one at a time| n3");
-        expect(mermaid).toMatch(/^ {2}linkStyle \d+(,\d+)* /m);
-    });
-
     test("leaves out only edges a longer chain implies, and keeps the ones it is told to", () => {
         const a = resource(T.a, "a");
         const b = resource(T.zero, "b", { dependsOn: [a] });
@@ -356,7 +293,7 @@ describe("the Mermaid flowchart", () => {
         const graph = buildGraph([STACK, a, b, c], TIMES);
         const shown = (keep: ReturnType<typeof pathEdges>) => displayEdges(graph, keep).map((e) => names(graph, [e.from, e.to]).join("->"));
         expect(shown([])).toEqual(["a->b", "b->c"]);
-        expect(shown([{ from: a.urn, to: c.urn, kind: "dependency" }])).toEqual(["a->b", "a->c", "b->c"]);
+        expect(shown([{ from: a.urn, to: c.urn }])).toEqual(["a->b", "a->c", "b->c"]);
     });
 });
 
@@ -404,7 +341,7 @@ describe("the deploy-time rule", () => {
 const MODES = ["podIdentityAddon", "podIdentityOss", "workloadIdentity"] as const;
 /**
  * One plan per identity mode, each with what shows the mode's particulars: two workloads for the
- * add-on (their attachments are serialized), a service-principal workload for the open-source mode
+ * add-on (their entries share the one pod-identity write), a service-principal workload for the open-source mode
  * (its Entra application, service principal and password need durations too).
  */
 const CONFIGURATIONS: Record<(typeof MODES)[number], string[]> = {
@@ -477,11 +414,13 @@ describe("the real plans", () => {
         expect(types.indexOf("pulumi-nodejs:dynamic:ClusterAccessWait")).toBeGreaterThan(types.indexOf(MANAGED_CLUSTER_TYPE));
     });
 
-    test("podIdentityAddon: the two workloads' pod identity attachments are ready together and share one cluster update", () => {
+    test("podIdentityAddon: the two workloads' pod identities are one cluster update, on the critical path after both grants apply", () => {
         const { graph, path } = of("podIdentityAddon");
-        expect(graph.edges.filter((e) => e.kind === "serialized")).toEqual([]);
-        const attachments = path.filter((s) => s.node.type === "pulumi-nodejs:dynamic:PodIdentityAttachment");
-        expect(attachments).toHaveLength(1);
-        expect(attachments[0].after).toBe("dependency");
+        const writes = graph.nodes.filter((n) => n.type === "pulumi-nodejs:dynamic:PodIdentities");
+        expect(writes).toHaveLength(1);
+        expect(path.map((s) => s.node.urn)).toContain(writes[0].urn);
+        const delays = graph.nodes.filter((n) => n.name.endsWith("-operator-propagation"));
+        expect(delays.map((d) => d.name)).toEqual(["alpha-operator-propagation", "beta-operator-propagation"]);
+        expect(delays.every((d) => writes[0].waitsFor.has(d.urn))).toBe(true);
     });
 });

@@ -7,7 +7,7 @@ import { inputAt, planFor, step, stepsOfType } from "./support";
 const T = {
     cluster: "azure-native:containerservice:ManagedCluster",
     role: "azure-native:authorization:RoleAssignment",
-    attachment: "pulumi-nodejs:dynamic:PodIdentityAttachment",
+    podIdentities: "pulumi-nodejs:dynamic:PodIdentities",
     release: "kubernetes:helm.sh/v3:Release",
     azureIdentity: "kubernetes:aadpodidentity.k8s.io/v1:AzureIdentity",
     azureIdentityBinding: "kubernetes:aadpodidentity.k8s.io/v1:AzureIdentityBinding",
@@ -56,7 +56,7 @@ describe("identityMode=podIdentityOss", () => {
 
     test("turns the add-on off", () => {
         expect(inputAt(step(plan, T.cluster, "aks-cluster"), "podIdentityProfile.enabled")).toBe(false);
-        expect(stepsOfType(plan, T.attachment)).toEqual([]);
+        expect(stepsOfType(plan, T.podIdentities)).toEqual([]);
     });
 
     test("the kubelet identity is Virtual Machine Contributor on the node resource group only", () => {
@@ -133,7 +133,7 @@ describe("identityMode=workloadIdentity", () => {
         expect(inputAt(cluster, "oidcIssuerProfile.enabled")).toBe(true);
         expect(inputAt(cluster, "securityProfile.workloadIdentity.enabled")).toBe(true);
         expect(inputAt(cluster, "podIdentityProfile.enabled")).toBe(false);
-        expect(stepsOfType(plan, T.attachment)).toEqual([]);
+        expect(stepsOfType(plan, T.podIdentities)).toEqual([]);
         expect(stepsOfType(plan, T.release)).toEqual([]);
     });
 

@@ -27,7 +27,7 @@ function report(files: Record<string, FileResult>): MutationTestResult {
 test("the chunks cover every file of components/ and config.ts exactly once", () => {
     const files = mutatedFiles();
     expect(files).toContain("config.ts");
-    expect(files).toContain("components/podIdentityArm.ts");
+    expect(files).toContain("components/modes/podIdentityAddon/arm.ts");
     expect(partitionProblems(CHUNKS, files)).toEqual([]);
 });
 

@@ -6,25 +6,22 @@ import { ClientAssertionCredential, ClientSecretCredential, DefaultAzureCredenti
 import {
     armSettingsFromEnv,
     applyPodIdentityChanges,
-    attachmentId,
     createCredential,
     credentialSourceFromEnv,
     describeError,
     DEFAULT_RETRY_POLICY,
     isRetryable,
-    parseAttachmentId,
-    readPodIdentity,
-    removePodIdentity,
+    podIdentitiesId,
+    readPodIdentities,
     retryAfterMs,
     retryDelayMs,
     sameIdentity,
-    upsertPodIdentity,
     withEntry,
     withoutEntry,
-} from "../components/podIdentityArm";
-import type { PodIdentityEntry, RetryPolicy } from "../components/podIdentityArm";
+} from "../components/modes/podIdentityAddon/arm";
+import type { PodIdentityEntry, RetryPolicy } from "../components/modes/podIdentityAddon/arm";
 import { FAKE_TOKEN, FakeArm } from "./fakes/arm";
-import { beta, CLUSTER, cluster, entry, FAST, identityOf, keys, RG, SUB, useFakeArm } from "./fakes/podIdentityFixture";
+import { attach, beta, CLUSTER, cluster, detach, entry, FAST, identityOf, keys, RG, SUB, useFakeArm } from "./fakes/podIdentityFixture";
 
 const fake = useFakeArm();
 
@@ -115,11 +112,8 @@ describe("pure helpers", () => {
         expect(retryAfterMs(new RestError("no response", { statusCode: 429 }))).toBeUndefined();
     });
 
-    test("attachment ids name the cluster, namespace and name, and parse back", () => {
-        const id = attachmentId(SUB, cluster, "alpha", "alpha-id");
-        expect(id).toBe(`${FakeArm.clusterId(SUB, RG, CLUSTER)}/podIdentities/alpha/alpha-id`);
-        expect(parseAttachmentId(id)).toEqual({ subscriptionId: SUB, resourceGroupName: RG, clusterName: CLUSTER, namespace: "alpha", name: "alpha-id" });
-        expect(parseAttachmentId(FakeArm.clusterId(SUB, RG, CLUSTER))).toBeUndefined();
+    test("the pod identities' id is the cluster's ARM id and /podIdentities", () => {
+        expect(podIdentitiesId(SUB, cluster)).toBe(`${FakeArm.clusterId(SUB, RG, CLUSTER)}/podIdentities`);
     });
 
     test("the ARM endpoint and scope come from AZURE_RESOURCE_MANAGER_ENDPOINT, ARM_ENVIRONMENT or the public cloud", () => {
@@ -161,7 +155,7 @@ describe("pure helpers", () => {
 describe("ARM operations through the SDK against a fake Azure Resource Manager", () => {
     test("upsert adds an entry and keeps the others; the PUT carries If-Match, the add-on settings as read and no read-only property", async () => {
         fake.scopesAsked.length = 0;
-        const attached = await upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST);
+        const attached = await attach(fake.client(), cluster, entry("alpha"), FAST);
 
         expect(attached).toMatchObject({ ...entry("alpha"), provisioningState: "Assigned" });
         expect(keys(fake.arm.podIdentities(SUB, RG, CLUSTER))).toEqual(["beta/beta", "delta/delta", "alpha/alpha"]);
@@ -192,14 +186,14 @@ describe("ARM operations through the SDK against a fake Azure Resource Manager",
     });
 
     test("upsert of an entry already in place writes nothing", async () => {
-        await upsertPodIdentity(fake.client(), cluster, entry("beta"), FAST);
+        await attach(fake.client(), cluster, entry("beta"), FAST);
         expect(fake.arm.count("GET")).toBe(1);
         expect(fake.arm.count("PUT")).toBe(0);
     });
 
     test("upsert changes an entry's selector and identity in place", async () => {
         const changed: PodIdentityEntry = { ...entry("beta", "beta-v2"), identity: identityOf("beta-v2") };
-        await upsertPodIdentity(fake.client(), cluster, changed, FAST);
+        await attach(fake.client(), cluster, changed, FAST);
         const list = fake.arm.podIdentities(SUB, RG, CLUSTER);
         expect(keys(list)).toEqual(["beta/beta", "delta/delta"]);
         expect(list?.[0]).toMatchObject(changed);
@@ -209,7 +203,7 @@ describe("ARM operations through the SDK against a fake Azure Resource Manager",
     test("upsert follows a long-running update (201 + Azure-AsyncOperation) to its end", async () => {
         fake.arm.mode = "lro";
         fake.arm.lroPolls = 3;
-        const attached = await upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST);
+        const attached = await attach(fake.client(), cluster, entry("alpha"), FAST);
         expect(attached.provisioningState).toBe("Assigned");
         expect(fake.arm.requests.filter((r) => r.path.includes("/operations/")).length).toBe(4);
         expect(fake.arm.requests.map((r) => `${r.method} ${r.status}`)).toEqual(["GET 200", "PUT 201", "GET 200", "GET 200", "GET 200", "GET 200", "GET 200"]);
@@ -219,31 +213,31 @@ describe("ARM operations through the SDK against a fake Azure Resource Manager",
 
     test("upsert uses the ETag header when the body has none", async () => {
         fake.arm.etagIn = { body: false, header: true };
-        await upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST);
+        await attach(fake.client(), cluster, entry("alpha"), FAST);
         expect(fake.arm.requests.find((r) => r.method === "PUT")?.ifMatch).toBe('"etag-1"');
     });
 
     test("remove deletes only that entry", async () => {
-        expect(await removePodIdentity(fake.client(), cluster, "beta", "beta", FAST)).toBe(true);
+        expect(await detach(fake.client(), cluster, "beta", "beta", FAST)).toBe(true);
         expect(keys(fake.arm.podIdentities(SUB, RG, CLUSTER))).toEqual(["delta/delta"]);
         expect(fake.arm.readOnlyLeaks).toEqual([]);
-        expect(await removePodIdentity(fake.client(), cluster, "delta", "delta", FAST)).toBe(true);
+        expect(await detach(fake.client(), cluster, "delta", "delta", FAST)).toBe(true);
         expect(fake.arm.podIdentities(SUB, RG, CLUSTER)).toEqual([]);
         expect(fake.arm.clusterBody(SUB, RG, CLUSTER)).toMatchObject({ properties: { podIdentityProfile: { enabled: true, userAssignedIdentities: [] } } });
     });
 
     test("remove succeeds without writing when the entry or the cluster is already gone", async () => {
-        expect(await removePodIdentity(fake.client(), cluster, "alpha", "alpha", FAST)).toBe(false);
+        expect(await detach(fake.client(), cluster, "alpha", "alpha", FAST)).toBe(false);
         fake.arm.deleteCluster(SUB, RG, CLUSTER);
-        expect(await removePodIdentity(fake.client(), cluster, "beta", "beta", FAST)).toBe(false);
-        expect(await removePodIdentity(fake.client(), { resourceGroupName: "rg-gone", clusterName: "gone" }, "beta", "beta", FAST)).toBe(false);
+        expect(await detach(fake.client(), cluster, "beta", "beta", FAST)).toBe(false);
+        expect(await detach(fake.client(), { resourceGroupName: "rg-gone", clusterName: "gone" }, "beta", "beta", FAST)).toBe(false);
         expect(fake.arm.count("PUT")).toBe(0);
     });
 
     test("remove writes nothing once the add-on is off, so switching identity mode never turns it back on", async () => {
         const body = fake.arm.clusterBody(SUB, RG, CLUSTER) as { properties: { podIdentityProfile: { enabled: boolean } } };
         body.properties.podIdentityProfile.enabled = false;
-        expect(await removePodIdentity(fake.client(), cluster, "beta", "beta", FAST)).toBe(false);
+        expect(await detach(fake.client(), cluster, "beta", "beta", FAST)).toBe(false);
         expect(fake.arm.count("PUT")).toBe(0);
         expect(fake.arm.clusterBody(SUB, RG, CLUSTER)).toMatchObject({ properties: { podIdentityProfile: { enabled: false } } });
     });
@@ -297,24 +291,26 @@ describe("ARM operations through the SDK against a fake Azure Resource Manager",
 
     test("an entry the add-on reports as Failed is re-written on the next attach, and its error is named", async () => {
         fake.arm.failEntries = ["alpha"];
-        await expect(upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST)).rejects.toThrow(
+        await expect(attach(fake.client(), cluster, entry("alpha"), FAST)).rejects.toThrow(
             'Could not attach pod identity "alpha/alpha" to AKS cluster "aks-dev" in resource group "rg-aks": the pod-identity add-on reports the entry as Failed: IdentityNotFound the identity could not be assigned',
         );
         fake.arm.failEntries = [];
-        await upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST);
+        await attach(fake.client(), cluster, entry("alpha"), FAST);
         expect(fake.arm.count("PUT")).toBe(2);
     });
 
-    test("read returns the entry when present and undefined when it or the cluster is gone", async () => {
-        expect(await readPodIdentity(fake.client(), cluster, "beta", "beta", FAST)).toEqual({ ...entry("beta"), provisioningState: "Assigned" });
-        expect(await readPodIdentity(fake.client(), cluster, "alpha", "alpha", FAST)).toBeUndefined();
+    test("read returns every entry as the cluster holds it, and undefined when the cluster is gone", async () => {
+        expect(await readPodIdentities(fake.client(), cluster, FAST)).toEqual([
+            { ...entry("beta"), provisioningState: "Assigned" },
+            { ...entry("delta"), provisioningState: "Assigned" },
+        ]);
         fake.arm.deleteCluster(SUB, RG, CLUSTER);
-        expect(await readPodIdentity(fake.client(), cluster, "beta", "beta", FAST)).toBeUndefined();
+        expect(await readPodIdentities(fake.client(), cluster, FAST)).toBeUndefined();
     });
 
     test("two concurrent upserts that read the same ETag both end up in the list (412, re-read, retry)", async () => {
         fake.arm.holdGets(2);
-        await Promise.all([upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST), upsertPodIdentity(fake.client(), cluster, entry("gamma"), FAST)]);
+        await Promise.all([attach(fake.client(), cluster, entry("alpha"), FAST), attach(fake.client(), cluster, entry("gamma"), FAST)]);
         expect(fake.arm.count("PUT", 412)).toBe(1);
         expect(fake.arm.count("PUT", 200)).toBe(2);
         expect(keys(fake.arm.podIdentities(SUB, RG, CLUSTER)).sort()).toEqual(["alpha/alpha", "beta/beta", "delta/delta", "gamma/gamma"]);
@@ -324,14 +320,14 @@ describe("ARM operations through the SDK against a fake Azure Resource Manager",
         fake.arm.mode = "lro";
         fake.arm.lroPolls = 3;
         fake.arm.holdGets(2);
-        await Promise.all([upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST), removePodIdentity(fake.client(), cluster, "delta", "delta", FAST)]);
+        await Promise.all([attach(fake.client(), cluster, entry("alpha"), FAST), detach(fake.client(), cluster, "delta", "delta", FAST)]);
         expect(fake.arm.count("PUT", 409)).toBeGreaterThanOrEqual(1);
         expect(keys(fake.arm.podIdentities(SUB, RG, CLUSTER)).sort()).toEqual(["alpha/alpha", "beta/beta"]);
     });
 
     test("409 OperationNotAllowed on the first attempts is retried, re-reading the cluster each time", async () => {
         fake.arm.script("PUT", { status: 409, code: "OperationNotAllowed", times: 3 });
-        await upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST);
+        await attach(fake.client(), cluster, entry("alpha"), FAST);
         expect(fake.arm.requests.map((r) => `${r.method} ${r.status}`)).toEqual(["GET 200", "PUT 409", "GET 200", "PUT 409", "GET 200", "PUT 409", "GET 200", "PUT 200"]);
         expect(keys(fake.arm.podIdentities(SUB, RG, CLUSTER))).toEqual(["beta/beta", "delta/delta", "alpha/alpha"]);
     });
@@ -342,8 +338,8 @@ describe("ARM operations through the SDK against a fake Azure Resource Manager",
         fake.arm.script("GET", { status: 429, code: "TooManyRequests", headers: { "retry-after": "1" }, times: 1, clusterName: CLUSTER });
         fake.arm.script("PUT", { status: 429, code: "TooManyRequests", headers: { "retry-after": "1" }, times: 1, clusterName: "aks-two" });
         await Promise.all([
-            upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST),
-            upsertPodIdentity(fake.client({ retryOptions: { maxRetries: 0 } }), { resourceGroupName: RG, clusterName: "aks-two" }, entry("alpha"), FAST),
+            attach(fake.client(), cluster, entry("alpha"), FAST),
+            attach(fake.client({ retryOptions: { maxRetries: 0 } }), { resourceGroupName: RG, clusterName: "aks-two" }, entry("alpha"), FAST),
         ]);
 
         const bySdk = fake.arm.requestsFor(CLUSTER);
@@ -366,7 +362,7 @@ describe("ARM operations through the SDK against a fake Azure Resource Manager",
             times: Infinity,
         });
         const started = Date.now();
-        await expect(upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST)).rejects.toThrow(
+        await expect(attach(fake.client(), cluster, entry("alpha"), FAST)).rejects.toThrow(
             /^Could not attach pod identity "alpha\/alpha" to AKS cluster "aks-dev" in resource group "rg-aks": HTTP 403 AuthorizationFailed: The client 'deployer'/,
         );
         expect(fake.arm.count("PUT")).toBe(1);
@@ -375,7 +371,7 @@ describe("ARM operations through the SDK against a fake Azure Resource Manager",
 
     test("upsert on a missing cluster fails at once", async () => {
         fake.arm.deleteCluster(SUB, RG, CLUSTER);
-        await expect(upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST)).rejects.toThrow(/AKS cluster "aks-dev".*does not exist/);
+        await expect(attach(fake.client(), cluster, entry("alpha"), FAST)).rejects.toThrow(/AKS cluster "aks-dev".*does not exist/);
         expect(fake.arm.count("GET")).toBe(1);
     });
 
@@ -384,7 +380,7 @@ describe("ARM operations through the SDK against a fake Azure Resource Manager",
         // A budget that fits many quick retries even on a busy machine, and far less than the test's time.
         const policy: RetryPolicy = { budgetMs: 500, initialDelayMs: 5, maxDelayMs: 20, pollIntervalMs: 5 };
         const started = Date.now();
-        await expect(upsertPodIdentity(fake.client(), cluster, entry("alpha"), policy)).rejects.toThrow(
+        await expect(attach(fake.client(), cluster, entry("alpha"), policy)).rejects.toThrow(
             /^Gave up trying to attach pod identity "alpha\/alpha" to AKS cluster "aks-dev" in resource group "rg-aks" after \d+ attempts in \d+ ms \(retry budget 500 ms.*\); last answer: HTTP 409 OperationNotAllowed: Another operation is in progress\./,
         );
         expect(Date.now() - started).toBeLessThan(5_000);
@@ -434,13 +430,6 @@ describe("the edges of the helpers", () => {
         expect(describeError(coded("ECONNRESET", "read ECONNRESET"))).toBe("ECONNRESET: read ECONNRESET");
         expect(describeError(new Error("plain"))).toBe("plain");
         expect(describeError("text")).toBe("text");
-    });
-
-    test("attachment ids are whole ARM paths: nothing before or after", () => {
-        const id = attachmentId(SUB, cluster, "alpha", "alpha");
-        expect(parseAttachmentId(`/x${id}`)).toBeUndefined();
-        expect(parseAttachmentId(`${id}/extra`)).toBeUndefined();
-        expect(parseAttachmentId(id.toUpperCase())).toMatchObject({ namespace: "ALPHA", name: "ALPHA" });
     });
 
     test("Azure's wait headers: retry-after-ms first, then x-ms-retry-after-ms, then Retry-After; bad or blank values are skipped", async () => {
@@ -502,7 +491,7 @@ describe("how the retry loop gives up", () => {
         // The first wait (2.5-5 s with jitter) is longer than the budget; the budget leaves the one
         // attempt time to finish even on a busy machine.
         const policy: RetryPolicy = { budgetMs: 900, initialDelayMs: 5_000, maxDelayMs: 5_000, pollIntervalMs: 5 };
-        const failure = await rejection(upsertPodIdentity(fake.client(), cluster, entry("alpha"), policy));
+        const failure = await rejection(attach(fake.client(), cluster, entry("alpha"), policy));
         expect(failure.message).toMatch(
             /^Gave up trying to attach pod identity "alpha\/alpha" to AKS cluster "aks-dev" in resource group "rg-aks" after 1 attempt in \d+ ms \(retry budget 900 ms\); last answer: HTTP 409 OperationNotAllowed: Another operation is in progress\.$/,
         );
@@ -518,7 +507,7 @@ describe("how the retry loop gives up", () => {
             fake.arm.reset();
             fake.arm.addCluster(SUB, RG, CLUSTER, [beta]);
             fake.arm.script("PUT", { status: 409, code: "OperationNotAllowed", headers: { "retry-after": seconds }, times: Infinity });
-            await expect(upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST)).rejects.toThrow(
+            await expect(attach(fake.client(), cluster, entry("alpha"), FAST)).rejects.toThrow(
                 new RegExp(`after 1 attempt in \\d+ ms \\(retry budget 5s; Azure asked to wait ${shown}\\); last answer: HTTP 409 OperationNotAllowed`),
             );
         }
@@ -526,21 +515,21 @@ describe("how the retry loop gives up", () => {
 
     test("an answer that is not retryable fails at once with the answer as the error's cause", async () => {
         fake.arm.script("GET", { status: 403, code: "AuthorizationFailed", message: "no read", times: Infinity });
-        const failure = await rejection(readPodIdentity(fake.client(), cluster, "alpha", "alpha", FAST));
-        expect(failure.message).toBe('Could not read pod identity "alpha/alpha" from AKS cluster "aks-dev" in resource group "rg-aks": HTTP 403 AuthorizationFailed: no read');
+        const failure = await rejection(readPodIdentities(fake.client(), cluster, FAST));
+        expect(failure.message).toBe('Could not read the pod identities of AKS cluster "aks-dev" in resource group "rg-aks": HTTP 403 AuthorizationFailed: no read');
         expect(failure.cause).toBeInstanceOf(RestError);
     });
 
     test("an attach whose read is refused fails with the refusal, not as a missing cluster", async () => {
         fake.arm.script("GET", { status: 403, code: "AuthorizationFailed", message: "no read", times: Infinity });
-        await expect(upsertPodIdentity(fake.client(), cluster, entry("alpha"), FAST)).rejects.toThrow(
+        await expect(attach(fake.client(), cluster, entry("alpha"), FAST)).rejects.toThrow(
             /^Could not attach pod identity "alpha\/alpha" to AKS cluster "aks-dev" .*HTTP 403 AuthorizationFailed: no read$/,
         );
     });
 
     test("a detach that fails names the entry it removes and the cluster", async () => {
         fake.arm.script("PUT", { status: 403, code: "AuthorizationFailed", message: "no write", times: Infinity });
-        await expect(removePodIdentity(fake.client(), cluster, "delta", "delta", FAST)).rejects.toThrow(
+        await expect(detach(fake.client(), cluster, "delta", "delta", FAST)).rejects.toThrow(
             'Could not remove pod identity "delta/delta" from AKS cluster "aks-dev" in resource group "rg-aks": HTTP 403 AuthorizationFailed: no write',
         );
     });
@@ -554,6 +543,6 @@ describe("how the retry loop gives up", () => {
     test("an entry read back without a selector reads as an empty selector, with no provisioning state when Azure gives none", async () => {
         fake.arm.reset();
         fake.arm.addCluster(SUB, RG, CLUSTER, [{ name: "alpha", namespace: "alpha", identity: identityOf("alpha"), provisioningState: undefined }]);
-        expect(await readPodIdentity(fake.client(), cluster, "alpha", "alpha", FAST)).toStrictEqual({ name: "alpha", namespace: "alpha", bindingSelector: "", identity: identityOf("alpha") });
+        expect(await readPodIdentities(fake.client(), cluster, FAST)).toStrictEqual([{ name: "alpha", namespace: "alpha", bindingSelector: "", identity: identityOf("alpha") }]);
     });
 });

@@ -1,10 +1,10 @@
 // Pulumi serialization of the pod identity dynamic provider: what the engine stores and later runs on
 // its own. Left out of mutation testing (jest.mutate.config.js): serializing instrumented code would
 // capture the mutation tester's own state, and the provider's logic is tested in
-// podIdentityAttachment.test.ts and podIdentityArm.test.ts.
+// podIdentities.test.ts and podIdentityArm.test.ts.
 import { createRequire } from "module";
 import * as pulumi from "@pulumi/pulumi";
-import { PodIdentityAttachment } from "../components/podIdentityAttachment";
+import { PodIdentities } from "../components/modes/podIdentityAddon/podIdentities";
 import { CLUSTER, identityOf, RG, SUB } from "./fakes/podIdentityFixture";
 
 describe("Pulumi serialization of the dynamic provider", () => {
@@ -21,7 +21,7 @@ describe("Pulumi serialization of the dynamic provider", () => {
         return provider;
     }
 
-    test("registering a PodIdentityAttachment under mocks serializes its provider, which then runs on its own", async () => {
+    test("registering PodIdentities under mocks serializes its provider, which then runs on its own", async () => {
         const registered: Array<{ type: string; name: string; provider: unknown }> = [];
         await pulumi.runtime.setMocks(
             {
@@ -36,24 +36,29 @@ describe("Pulumi serialization of the dynamic provider", () => {
             "test",
             false,
         );
-        const attachment = new PodIdentityAttachment("alpha", {
+        const identity = { resourceId: pulumi.output(identityOf("alpha").resourceId), clientId: "client-alpha", objectId: "object-alpha" };
+        const podIdentities = new PodIdentities("aks-pod-identities", {
             subscriptionId: SUB,
             resourceGroupName: RG,
             clusterName: pulumi.output(CLUSTER),
             clusterRevision: "rev-1",
-            name: "alpha",
-            namespace: "alpha",
-            bindingSelector: "alpha",
-            identity: { resourceId: pulumi.output(identityOf("alpha").resourceId), clientId: "client-alpha", objectId: "object-alpha" },
+            identities: { "alpha/alpha": { name: "alpha", namespace: pulumi.output("alpha"), bindingSelector: "alpha", identity } },
         });
-        const [id, clusterName, identity] = await new Promise<[string, string, unknown]>((resolve) =>
-            pulumi.all([attachment.id, attachment.clusterName, attachment.identity]).apply(([i, c, d]) => resolve([i, c, d])),
+        const [id, clusterName, identities] = await new Promise<[string, string, unknown]>((resolve) =>
+            pulumi.all([podIdentities.id, podIdentities.clusterName, podIdentities.identities]).apply(([i, c, d]) => resolve([i, c, d])),
         );
-        expect(id).toBe("alpha-id");
+        expect(id).toBe("aks-pod-identities-id");
         expect(clusterName).toBe(CLUSTER);
-        expect(identity).toEqual({ resourceId: identityOf("alpha").resourceId, clientId: "client-alpha", objectId: "object-alpha" });
+        expect(identities).toEqual({
+            "alpha/alpha": {
+                name: "alpha",
+                namespace: "alpha",
+                bindingSelector: "alpha",
+                identity: { resourceId: identityOf("alpha").resourceId, clientId: "client-alpha", objectId: "object-alpha" },
+            },
+        });
         expect(registered).toHaveLength(1);
-        expect(registered[0].type).toBe("pulumi-nodejs:dynamic:PodIdentityAttachment");
+        expect(registered[0].type).toBe("pulumi-nodejs:dynamic:PodIdentities");
 
         const text = registered[0].provider;
         if (typeof text !== "string") {
@@ -62,7 +67,7 @@ describe("Pulumi serialization of the dynamic provider", () => {
         expect(text).toContain("exports.handler");
         expect(text).toContain('require("@azure/arm-containerservice")');
         expect(text).toContain('require("@azure/identity")');
-        expect(text).not.toContain("PodIdentityAttachment extends");
+        expect(text).not.toContain("PodIdentities extends");
         expect(text).not.toContain("@pulumi/pulumi");
         // It carries the provider's own functions and loads the libraries it needs, none captured inline.
         expect([...new Set(text.match(/require\("[^"]+"\)/g))].sort()).toEqual(['require("@azure/arm-containerservice")', 'require("@azure/identity")', 'require("fs")']);
@@ -72,8 +77,8 @@ describe("Pulumi serialization of the dynamic provider", () => {
         if (typeof diff !== "function") {
             throw new Error("the deserialized provider has no diff");
         }
-        const olds = { subscriptionId: SUB, resourceGroupName: RG, clusterName: CLUSTER, namespace: "a", name: "a", bindingSelector: "a" };
-        const result: unknown = await Reflect.apply(diff, provider, ["id", olds, { ...olds, name: "b" }]);
-        expect(result).toEqual({ changes: true, replaces: ["name"], deleteBeforeReplace: false });
+        const olds = { subscriptionId: SUB, resourceGroupName: RG, clusterName: CLUSTER, clusterRevision: "rev-1", identities: {} };
+        const result: unknown = await Reflect.apply(diff, provider, ["id", olds, { ...olds, clusterName: "aks-other" }]);
+        expect(result).toEqual({ changes: true, replaces: ["clusterName"], deleteBeforeReplace: false });
     });
 });

@@ -137,7 +137,7 @@ const T = {
     secretProviderClass: "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass",
     azureIdentity: "kubernetes:aadpodidentity.k8s.io/v1:AzureIdentity",
     azureIdentityBinding: "kubernetes:aadpodidentity.k8s.io/v1:AzureIdentityBinding",
-    attachment: "pulumi-nodejs:dynamic:PodIdentityAttachment",
+    podIdentities: "pulumi-nodejs:dynamic:PodIdentities",
     delay: "pulumi-nodejs:dynamic:RolePropagationDelay",
     accessWait: "pulumi-nodejs:dynamic:ClusterAccessWait",
     identity: "azure-native:managedidentity:UserAssignedIdentity",
@@ -481,16 +481,13 @@ const azureIdentityBinding: Fixture = {
     name: "alpha-azure-identity-binding",
     inputs: { apiVersion: "aadpodidentity.k8s.io/v1", kind: "AzureIdentityBinding", metadata: { name: "alpha-binding", namespace: "alpha" }, spec: { azureIdentity: "alpha", selector: "alpha" } },
 };
-const attachment: Fixture = {
-    type: T.attachment,
-    name: "alpha-pod-identity",
+const podIdentities: Fixture = {
+    type: T.podIdentities,
+    name: "aks-pod-identities",
     inputs: {
         __provider: "[dynamic provider]",
-        name: "alpha",
-        namespace: "alpha",
-        bindingSelector: "alpha",
         clusterName: "aks-aiv-test",
-        identity: { resourceId: IDENTITY_ID, clientId: PRINCIPAL, objectId: PRINCIPAL },
+        identities: { "alpha/alpha": { name: "alpha", namespace: "alpha", bindingSelector: "alpha", identity: { resourceId: IDENTITY_ID, clientId: PRINCIPAL, objectId: PRINCIPAL } } },
     },
 };
 const federation: Fixture = {
@@ -520,7 +517,12 @@ const grantOf = (name: string, role: string, principal: Fixture, scope: Fixture,
 const behaviourCluster: Fixture = { ...cluster, deps: { ...cluster.deps, identity: [controlPlaneIdentity] } };
 const controlPlaneOperator = grantOf("alpha-control-plane-operator", ROLES.managedIdentityOperator, controlPlaneIdentity, workloadIdentity, IDENTITY_ID);
 const operatorPropagation: Fixture = { type: T.delay, name: "alpha-operator-propagation", deps: { grants: [controlPlaneOperator] }, inputs: { seconds: 30, reason: "test", grants: ["[unknown]"] } };
-const waitingAttachment: Fixture = { ...attachment, deps: { identity: [workloadIdentity], clusterName: [behaviourCluster] }, dependsOn: [operatorPropagation] };
+const waitingPodIdentities: Fixture = { ...podIdentities, deps: { identities: [workloadIdentity], clusterName: [behaviourCluster] }, dependsOn: [operatorPropagation] };
+/** The write while the identity's id is not known yet (a preview), computed from `identities`. */
+const previewPodIdentities = (identities: Fixture[]): Fixture => ({
+    ...vary(waitingPodIdentities, { identities: { "alpha/alpha": { identity: { resourceId: "[unknown]" } } } }),
+    deps: { identities, clusterName: [behaviourCluster] },
+});
 const deployerAdmin: Fixture = {
     type: T.role,
     name: "aks-deployer-admin",
@@ -543,7 +545,7 @@ const behaviourStack: Fixture[] = [
     behaviourCluster,
     controlPlaneOperator,
     operatorPropagation,
-    waitingAttachment,
+    waitingPodIdentities,
     deployerAdmin,
     deployerAccess,
     k8sProvider,
@@ -880,9 +882,9 @@ const CASES: Case[] = [
     fail("federated-credential-scoped", "kube-system", vary(federation, { subject: "system:serviceaccount:kube-system:alpha-workload" })),
     fail("federated-credential-scoped", "an extra audience", vary(federation, { audiences: ["api://AzureADTokenExchange", "api://other"] })),
     fail("federated-credential-scoped", "an HTTP issuer", vary(federation, { issuer: "http://issuer.example/" })),
-    pass("pod-identity-attachment-scoped", "namespace alpha", attachment),
-    fail("pod-identity-attachment-scoped", "kube-system", vary(attachment, { namespace: "kube-system" })),
-    fail("pod-identity-attachment-scoped", "no selector and no identity", vary(attachment, { bindingSelector: "", identity: { resourceId: "" } })),
+    pass("pod-identity-attachment-scoped", "namespace alpha", podIdentities),
+    fail("pod-identity-attachment-scoped", "kube-system", vary(podIdentities, { identities: { "alpha/alpha": { namespace: "kube-system" } } })),
+    fail("pod-identity-attachment-scoped", "no selector and no identity", vary(podIdentities, { identities: { "alpha/alpha": { bindingSelector: "", identity: { resourceId: "" } } } })),
     pass("aad-pod-identity-objects-namespaced", "AzureIdentity in alpha", azureIdentity),
     pass("aad-pod-identity-objects-namespaced", "binding with a selector", azureIdentityBinding),
     fail("aad-pod-identity-objects-namespaced", "AzureIdentity in default", vary(azureIdentity, { metadata: { namespace: "default" } })),
@@ -934,7 +936,13 @@ const CASES: Case[] = [
         "another role",
         behaviourWith([grantOf("alpha-control-plane-operator", ROLES.vmContributor, controlPlaneIdentity, workloadIdentity, IDENTITY_ID)]),
     ),
-    fail("addon-pod-identity-control-plane-operator", "the attachment does not wait for the grant", behaviourWith([{ ...waitingAttachment, dependsOn: [] }])),
+    fail("addon-pod-identity-control-plane-operator", "the write does not wait for the grant", behaviourWith([{ ...waitingPodIdentities, dependsOn: [] }])),
+    pass("addon-pod-identity-control-plane-operator", "an identity id not known yet, computed from one granted identity", behaviourWith([previewPodIdentities([workloadIdentity])])),
+    fail(
+        "addon-pod-identity-control-plane-operator",
+        "an identity id not known yet, computed from a granted identity and one without a grant",
+        behaviourWith([userIdentity("beta-identity", "id-aiv-test-beta"), previewPodIdentities([workloadIdentity, userIdentity("beta-identity", "id-aiv-test-beta")])]),
+    ),
     fail("addon-pod-identity-control-plane-operator", "the identity is not the stack's", behaviourWith([], [workloadIdentity])),
     pass("k8s-waits-for-effective-cluster-admin", "the provider waits for the access review, which waits for the grant", behaviourStack),
     fail("k8s-waits-for-effective-cluster-admin", "the provider does not wait", behaviourWith([{ ...k8sProvider, dependsOn: [] }])),

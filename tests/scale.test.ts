@@ -24,7 +24,7 @@ describe("50 workloads, Azure RBAC", () => {
     test.each([
         ["kubernetes:core/v1:Namespace", "namespace"],
         ["azure-native:managedidentity:UserAssignedIdentity", "identity"],
-        ["pulumi-nodejs:dynamic:PodIdentityAttachment", "pod-identity"],
+        ["pulumi-nodejs:dynamic:RolePropagationDelay", "operator-propagation"],
         ["azure-native:keyvault:Secret", "secret"],
         ["azure-native:keyvault:Key", "key"],
         ["azure-native:storage:BlobContainer", "container"],
@@ -55,10 +55,18 @@ describe("50 workloads, Azure RBAC", () => {
         }
     });
 
-    test("each pod identity and label guard names only its own namespace and selector", () => {
+    test("one PodIdentities resource holds every workload's entry; each entry and label guard names only its own namespace and selector", () => {
+        const writes = stepsOfType(plan, "pulumi-nodejs:dynamic:PodIdentities");
+        expect(writes).toHaveLength(1);
+        const podIdentities = inputAt(writes[0], "identities") as Record<string, unknown>;
+        expect(Object.keys(podIdentities).sort()).toEqual(NAMES.map((name) => `${name}/${name}`));
         for (const name of NAMES) {
-            const attachment = step(plan, "pulumi-nodejs:dynamic:PodIdentityAttachment", `${name}-pod-identity`);
-            expect(attachment.newState.inputs).toMatchObject({ name, namespace: name, bindingSelector: name, identity: { resourceId: expect.stringMatching(new RegExp(`/id-aiv-dev-${name}$`)) } });
+            expect(podIdentities[`${name}/${name}`]).toMatchObject({
+                name,
+                namespace: name,
+                bindingSelector: name,
+                identity: { resourceId: expect.stringMatching(new RegExp(`/id-aiv-dev-${name}$`)) },
+            });
             const guard = inputAt(step(plan, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy", `${name}-label-guard`), "spec.validations.0.expression");
             expect(guard).toContain(`== '${name}'`);
             expect(guard).toContain(`== '${name}-workload'`);

@@ -38,8 +38,8 @@ export const CHUNKS: Chunk[] = [
         ],
     },
     { name: "cluster", files: ["components/aksCluster.ts", "components/demoWorkloads.ts", "components/aadPodIdentity.ts", "components/waits.ts", "components/clusterAccess.ts"] },
-    { name: "binding", files: ["components/podIdentityBinding.ts", "components/podIdentityAttachment.ts"] },
-    { name: "arm", files: ["components/podIdentityArm.ts"] },
+    { name: "binding", files: ["components/podIdentityBinding.ts", "components/modes/podIdentityAddon/podIdentities.ts"] },
+    { name: "arm", files: ["components/modes/podIdentityAddon/arm.ts"] },
 ];
 
 /** The files stryker.config.json mutates: `components/**\/*.ts` and `config.ts`. */

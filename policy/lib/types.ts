@@ -23,7 +23,7 @@ export const TYPES = {
     secretProviderClass: "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass",
     azureIdentity: "kubernetes:aadpodidentity.k8s.io/v1:AzureIdentity",
     azureIdentityBinding: "kubernetes:aadpodidentity.k8s.io/v1:AzureIdentityBinding",
-    podIdentityAttachment: "pulumi-nodejs:dynamic:PodIdentityAttachment",
+    podIdentities: "pulumi-nodejs:dynamic:PodIdentities",
     rolePropagationDelay: "pulumi-nodejs:dynamic:RolePropagationDelay",
     clusterAccessWait: "pulumi-nodejs:dynamic:ClusterAccessWait",
     roleAssignment: "azure-native:authorization:RoleAssignment",

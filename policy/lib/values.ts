@@ -1,5 +1,6 @@
 // Reading resource properties whose shape the policy does not control: plan inputs, stack outputs and
 // hand-built test resources all arrive as plain JSON, so every read here starts from `unknown`.
+import { UnknownValueError } from "@pulumi/policy";
 
 /** A JSON object. */
 export type Dict = Record<string, unknown>;
@@ -58,4 +59,19 @@ export function firstText(value: unknown, ...keys: string[]): string | undefined
         }
     }
     return undefined;
+}
+
+/**
+ * What `read` returns, or undefined when it reads a value not known yet: during a preview the policy
+ * SDK throws UnknownValueError on reading one, which would otherwise skip the whole policy.
+ */
+export function whenKnown<T>(read: () => T): T | undefined {
+    try {
+        return read();
+    } catch (error) {
+        if (error instanceof UnknownValueError) {
+            return undefined;
+        }
+        throw error;
+    }
 }

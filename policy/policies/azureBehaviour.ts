@@ -4,10 +4,10 @@
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import { roleGuid } from "../lib/arm";
-import { idNames, ofType, privateEndpointsFor, refersTo, waitsFor } from "../lib/graph";
+import { idNames, linkedThrough, ofType, privateEndpointsFor, refersTo, waitsFor } from "../lib/graph";
 import { namespaceOf, selectorMatches, workloadPods } from "../lib/k8s";
 import { TYPES } from "../lib/types";
-import { field, list, sameText, strings, text } from "../lib/values";
+import { field, isDict, list, sameText, strings, text, whenKnown } from "../lib/values";
 
 /** Where NMI listens, and so where its DNAT of the metadata endpoint sends a pod's token request. */
 const NMI_ADDRESS = "127.0.0.1";
@@ -108,33 +108,52 @@ function controlPlaneIdentities(resources: readonly PolicyResource[], cluster: P
     return ofType(resources, TYPES.userAssignedIdentity).filter((identity) => refersTo(cluster, "identity", identity, () => ids.some((id) => idNames(id, identity, "resourceName"))));
 }
 
+/**
+ * The user-assigned identities an entry of a PodIdentities resource may hand out: those its
+ * `identity.resourceId` names, among the identities the `identities` input was computed from when
+ * Pulumi recorded them; every one of those when the id is not known yet (a preview), so that a check
+ * over them all covers the entry.
+ */
+function entryIdentities(resources: readonly PolicyResource[], podIdentities: PolicyResource, entry: unknown): PolicyResource[] {
+    const linked = linkedThrough(podIdentities, "identities", TYPES.userAssignedIdentity);
+    const resourceId = whenKnown(() => text(field(entry, "identity", "resourceId")));
+    const named = (linked.length > 0 ? linked : ofType(resources, TYPES.userAssignedIdentity)).filter((i) => idNames(resourceId, i, "resourceName"));
+    return named.length > 0 ? named : linked;
+}
+
 /** In add-on mode, the cluster's own identity may assign each pod identity, and the update waits for that grant. */
 export const addOnPodIdentityControlPlaneOperator: StackValidationPolicy = {
     name: "addon-pod-identity-control-plane-operator",
     description:
-        "Every pod identity attached to the AKS add-on (PodIdentityAttachment) has a Managed Identity Operator grant on its user-assigned identity to the cluster's control-plane identity, and the attachment waits for that grant: the add-on assigns the identity to the nodes as the cluster identity, and az aks pod-identity add grants exactly this before it adds the entry, then waits 30 s. No direct Checkov equivalent. Source: Azure/azure-cli-extensions src/aks-preview/azext_aks_preview/_podidentity.py (_ensure_managed_identity_operator_permission); AKS docs, use-azure-ad-pod-identity.",
+        "Every pod identity attached to the AKS add-on (an entry of the PodIdentities resource) has a Managed Identity Operator grant on its user-assigned identity to the cluster's control-plane identity, and the write waits for that grant: the add-on assigns the identity to the nodes as the cluster identity, and az aks pod-identity add grants exactly this before it adds the entry, then waits 30 s. No direct Checkov equivalent. Source: Azure/azure-cli-extensions src/aks-preview/azext_aks_preview/_podidentity.py (_ensure_managed_identity_operator_permission); AKS docs, use-azure-ad-pod-identity.",
     enforcementLevel: "mandatory",
     validateStack: (args, reportViolation) => {
         const depends = waitsFor(args.resources);
         const clusters = ofType(args.resources, TYPES.managedCluster);
-        for (const attachment of ofType(args.resources, TYPES.podIdentityAttachment)) {
-            const resourceId = text(field(attachment.props, "identity", "resourceId"));
-            const identities = ofType(args.resources, TYPES.userAssignedIdentity).filter((i) => refersTo(attachment, "identity", i, () => idNames(resourceId, i, "resourceName")));
-            const clusterName = text(field(attachment.props, "clusterName"));
-            const cluster = clusters.find((c) => refersTo(attachment, "clusterName", c, () => sameText(text(field(c.props, "resourceName")), clusterName)));
-            if (identities.length === 0 || cluster === undefined) {
-                reportViolation("The stack does not declare this pod identity's user-assigned identity and cluster, so their grant cannot be checked.", attachment.urn);
-                continue;
-            }
-            const controlPlane = controlPlaneIdentities(args.resources, cluster);
-            const operators = identities.flatMap((identity) => controlPlane.flatMap((principal) => grants(args.resources, MANAGED_IDENTITY_OPERATOR, principal, identity)));
-            if (operators.length === 0) {
-                reportViolation(
-                    "No Managed Identity Operator grant to the cluster's control-plane identity on this pod identity's user-assigned identity: the add-on cannot assign it to the nodes.",
-                    attachment.urn,
-                );
-            } else if (!operators.some((grant) => depends(attachment).has(grant))) {
-                reportViolation("The attachment does not wait for the control plane's Managed Identity Operator grant, so the cluster update can run before the grant exists.", attachment.urn);
+        for (const podIdentities of ofType(args.resources, TYPES.podIdentities)) {
+            const clusterName = text(field(podIdentities.props, "clusterName"));
+            const cluster = clusters.find((c) => refersTo(podIdentities, "clusterName", c, () => sameText(text(field(c.props, "resourceName")), clusterName)));
+            const identitiesInput = field(podIdentities.props, "identities");
+            const entries = isDict(identitiesInput) ? Object.entries(identitiesInput) : [];
+            for (const [key, entry] of entries) {
+                const identities = entryIdentities(args.resources, podIdentities, entry);
+                if (identities.length === 0 || cluster === undefined) {
+                    reportViolation(`The stack does not declare the user-assigned identity and cluster of pod identity ${key}, so their grant cannot be checked.`, podIdentities.urn);
+                    continue;
+                }
+                const controlPlane = controlPlaneIdentities(args.resources, cluster);
+                const operators = identities.map((identity) => controlPlane.flatMap((principal) => grants(args.resources, MANAGED_IDENTITY_OPERATOR, principal, identity)));
+                if (operators.some((found) => found.length === 0)) {
+                    reportViolation(
+                        `No Managed Identity Operator grant to the cluster's control-plane identity on the user-assigned identity of pod identity ${key}: the add-on cannot assign it to the nodes.`,
+                        podIdentities.urn,
+                    );
+                } else if (operators.some((found) => !found.some((grant) => depends(podIdentities).has(grant)))) {
+                    reportViolation(
+                        `The write of pod identity ${key} does not wait for the control plane's Managed Identity Operator grant, so the cluster update can run before the grant exists.`,
+                        podIdentities.urn,
+                    );
+                }
             }
         }
     },

@@ -1,5 +1,5 @@
 // Workload identity policies: how the Secrets Store CSI driver authenticates, what a Workload ID
-// federated credential trusts, where pod identities are bound (the add-on's attachments, the
+// federated credential trusts, where pod identities are bound (the add-on's entries, the
 // open-source aad-pod-identity's objects and chart) and that the binding label is guarded.
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as k8s from "@pulumi/kubernetes";
@@ -7,7 +7,7 @@ import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, valida
 import { ofType, refersTo } from "../lib/graph";
 import { isReservedNamespace, namespaceOf, workloadPods } from "../lib/k8s";
 import { TYPES } from "../lib/types";
-import { field, list, sameText, strings, text } from "../lib/values";
+import { field, isDict, list, sameText, strings, text } from "../lib/values";
 
 /** The audience Microsoft Entra ID accepts for Workload ID token exchange. */
 const WORKLOAD_IDENTITY_AUDIENCE = "api://AzureADTokenExchange";
@@ -77,21 +77,24 @@ export const federatedCredentialScoped: ResourceValidationPolicy = {
 export const podIdentityAttachmentScoped: ResourceValidationPolicy = {
     name: "pod-identity-attachment-scoped",
     description:
-        "Pod identities attached to the AKS add-on (the stack's PodIdentityAttachment dynamic resources) bind a user-assigned managed identity to a workload namespace (not default or kube-*) and a non-empty binding selector. No direct Checkov equivalent; Azure security baseline for AKS IM-3.",
+        "Each pod identity attached to the AKS add-on (an entry of the stack's PodIdentities dynamic resource) binds a user-assigned managed identity to a workload namespace (not default or kube-*) and a non-empty binding selector. No direct Checkov equivalent; Azure security baseline for AKS IM-3.",
     enforcementLevel: "mandatory",
     validateResource: (args, reportViolation) => {
-        if (args.type !== TYPES.podIdentityAttachment) {
-            args.notApplicable("not a pod identity attachment");
+        if (args.type !== TYPES.podIdentities) {
+            args.notApplicable("not the add-on's pod identities");
         }
-        const namespace = text(field(args.props, "namespace")) ?? "";
-        if (namespace === "" || isReservedNamespace(namespace)) {
-            reportViolation(`The identity is bound in namespace ${namespace || "(unset)"}.`);
-        }
-        if ((text(field(args.props, "bindingSelector")) ?? "") === "") {
-            reportViolation("Set bindingSelector.");
-        }
-        if (!USER_ASSIGNED_IDENTITY_ID.test(text(field(args.props, "identity", "resourceId")) ?? "")) {
-            reportViolation("identity.resourceId is not a user-assigned managed identity.");
+        const identities = field(args.props, "identities");
+        for (const [key, entry] of Object.entries(isDict(identities) ? identities : {})) {
+            const namespace = text(field(entry, "namespace")) ?? "";
+            if (namespace === "" || isReservedNamespace(namespace)) {
+                reportViolation(`Pod identity ${key} is bound in namespace ${namespace || "(unset)"}.`);
+            }
+            if ((text(field(entry, "bindingSelector")) ?? "") === "") {
+                reportViolation(`Set the bindingSelector of pod identity ${key}.`);
+            }
+            if (!USER_ASSIGNED_IDENTITY_ID.test(text(field(entry, "identity", "resourceId")) ?? "")) {
+                reportViolation(`The identity.resourceId of pod identity ${key} is not a user-assigned managed identity.`);
+            }
         }
     },
 };

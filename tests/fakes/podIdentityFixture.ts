@@ -3,8 +3,8 @@
 // retries fast enough for a fake.
 import type { ContainerServiceClient, ContainerServiceClientOptionalParams } from "@azure/arm-containerservice";
 import type { TokenCredential } from "@azure/identity";
-import { createContainerServiceClient } from "../../components/podIdentityArm";
-import type { PodIdentityEntry, RetryPolicy } from "../../components/podIdentityArm";
+import { applyPodIdentityChanges, changeFailure, createContainerServiceClient } from "../../components/modes/podIdentityAddon/arm";
+import type { AttachedPodIdentity, ClusterRef, ManagedClusterApi, PodIdentityChange, PodIdentityEntry, PodIdentityOutcome, RetryPolicy } from "../../components/modes/podIdentityAddon/arm";
 import { FAKE_TOKEN, FakeArm } from "./arm";
 import type { FakePodIdentity } from "./arm";
 
@@ -30,6 +30,30 @@ export function entry(workload: string, selector = workload): PodIdentityEntry {
 
 export const beta: FakePodIdentity = { ...entry("beta"), provisioningState: "Assigned" };
 export const delta: FakePodIdentity = { ...entry("delta"), provisioningState: "Assigned" };
+
+/** The outcome of one change through `applyPodIdentityChanges`; throws its failure. */
+async function applyOne(client: ManagedClusterApi, target: ClusterRef, change: PodIdentityChange, policy: RetryPolicy): Promise<PodIdentityOutcome> {
+    const [outcome] = await applyPodIdentityChanges(client, target, [change], policy);
+    if ("failed" in outcome) {
+        throw new Error(changeFailure(change, target, outcome.failed));
+    }
+    return outcome;
+}
+
+/** Attaches one entry, as a one-change `applyPodIdentityChanges`, and returns it as attached. */
+export async function attach(client: ManagedClusterApi, target: ClusterRef, attached: PodIdentityEntry, policy: RetryPolicy): Promise<AttachedPodIdentity> {
+    const outcome = await applyOne(client, target, { attach: attached }, policy);
+    if (!("attached" in outcome)) {
+        throw new Error("no entry was attached");
+    }
+    return outcome.attached;
+}
+
+/** Detaches one entry, as a one-change `applyPodIdentityChanges`; true when it removed it. */
+export async function detach(client: ManagedClusterApi, target: ClusterRef, namespace: string, name: string, policy: RetryPolicy): Promise<boolean> {
+    const outcome = await applyOne(client, target, { detach: { namespace, name } }, policy);
+    return "removed" in outcome && outcome.removed;
+}
 
 /** `namespace/name` of each entry. */
 export function keys(list: FakePodIdentity[] | undefined): string[] {

@@ -1,4 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 import { PodIdentityBinding, PodIdentityBindingArgs } from "../../components/podIdentityBinding";
 import type { IdentityMode } from "../../config";
 import { buildOne, named, ofType, registrations, settled } from "./build";
@@ -9,7 +10,6 @@ const ROLE = "azure-native:authorization:RoleAssignment";
 const SPC = "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass";
 const GUARD = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy";
 const GUARD_BINDING = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding";
-const ATTACHMENT = "pulumi-nodejs:dynamic:PodIdentityAttachment";
 const DELAY = "pulumi-nodejs:dynamic:RolePropagationDelay";
 
 function args(identityMode: IdentityMode, provider: k8s.Provider, overrides: Partial<PodIdentityBindingArgs> = {}): PodIdentityBindingArgs {
@@ -20,9 +20,6 @@ function args(identityMode: IdentityMode, provider: k8s.Provider, overrides: Par
         identityResourceGroupName: "rg-unit",
         cluster: {
             subscriptionId: "sub-unit",
-            resourceGroupName: "rg-unit",
-            clusterName: "aks-aiv-unit",
-            revision: "rev-1",
             controlPlaneObjectId: "control-plane-object",
             kubeletObjectId: "kubelet-object",
             oidcIssuerUrl: "https://issuer.example/unit/",
@@ -59,7 +56,7 @@ test("the namespace enforces the restricted Pod Security Standard; the service a
 // `az aks pod-identity add` grants Managed Identity Operator on the pod identity to the cluster's own
 // identity, not the kubelet's (aks-preview _podidentity.py, _ensure_managed_identity_operator_permission),
 // then waits 30 s before the cluster update that uses it.
-test("add-on: the control plane, not the kubelet, may assign this identity only; the attachment waits for the grant to apply", async () => {
+test("add-on: the control plane, not the kubelet, may assign this identity only; the entry to attach waits for the grant to apply", async () => {
     const { plan, binding } = await built("podIdentityAddon");
     const operator = named(plan, ROLE, "alpha-control-plane-operator");
     expect(operator.newState.inputs).toMatchObject({
@@ -72,19 +69,17 @@ test("add-on: the control plane, not the kubelet, may assign this identity only;
     const propagation = named(plan, DELAY, "alpha-operator-propagation");
     expect(propagation.newState.inputs).toMatchObject({ seconds: 30, grants: [expect.stringContaining("/roleAssignments/")] });
     expect(propagation.newState.dependencies).toContain(operator.urn);
-    const attachment = named(plan, ATTACHMENT, "alpha-pod-identity");
-    expect(attachment.newState.inputs).toMatchObject({
-        subscriptionId: "sub-unit",
-        resourceGroupName: "rg-unit",
-        clusterName: "aks-aiv-unit",
-        clusterRevision: "rev-1",
+    expect(ofType(plan, "pulumi-nodejs:dynamic:PodIdentities")).toEqual([]);
+    const podIdentity = binding.podIdentity;
+    if (podIdentity === undefined) throw new Error("an add-on binding has an entry to attach");
+    expect(podIdentity.after.map((r) => r)).toEqual([binding.ready[1]]);
+    expect(await settled(pulumi.output(podIdentity.entry))).toEqual({
         name: "alpha",
         namespace: "team-alpha",
         bindingSelector: "alpha-selector",
         identity: { resourceId: IDENTITY_ID, clientId: "client-alpha", objectId: "principal-alpha" },
     });
-    expect(attachment.newState.dependencies).toContain(propagation.urn);
-    expect(binding.ready.length).toBe(4);
+    expect(binding.ready.length).toBe(3);
 });
 
 test("add-on: the wait after the grant can be set", async () => {
@@ -117,7 +112,7 @@ test("pod-identity modes guard the label: only this namespace and service accoun
 
 test("open source, managed identity: a namespaced AzureIdentity of type 0 and its binding, after the platform", async () => {
     let platformUrn = "";
-    const { plan } = await built("podIdentityOss", (provider) => {
+    const { plan, binding: component } = await built("podIdentityOss", (provider) => {
         const release = new k8s.core.v1.ConfigMap("platform", { metadata: { name: "platform" } }, { provider });
         platformUrn = "platform";
         return { platform: [release] };
@@ -130,7 +125,7 @@ test("open source, managed identity: a namespaced AzureIdentity of type 0 and it
         expect(s.newState.dependencies.some((d) => d.endsWith(`::${platformUrn}`))).toBe(true);
         expect(s.newState.dependencies.some((d) => d.endsWith("::alpha-kubelet-operator"))).toBe(true);
     }
-    expect(ofType(plan, ATTACHMENT)).toHaveLength(0);
+    expect(component.podIdentity).toBeUndefined();
     expect(ofType(plan, "kubernetes:core/v1:Secret")).toHaveLength(0);
 });
 
@@ -171,7 +166,7 @@ test("Workload ID: a federated credential for exactly this service account, and 
         metadata: { annotations: { "azure.workload.identity/client-id": "client-alpha" } },
     });
     expect(ofType(plan, ROLE)).toHaveLength(0);
-    expect(ofType(plan, ATTACHMENT)).toHaveLength(0);
+    expect(binding.podIdentity).toBeUndefined();
     expect(binding.ready).toHaveLength(1);
 });
 

@@ -11,18 +11,13 @@ export interface TypeDuration {
     /** One line: where the figure comes from, or the reasoning behind it. */
     source: string;
     /**
-     * A resource type whose instance this type's operations lock: resources of this type that depend
-     * on the same instance of `serializedOn` run one after another, never at the same time.
-     */
-    serializedOn?: string;
-    /**
      * An input of the resource that states its own duration in seconds (a wait's length), which the
      * graph takes over `seconds` when the plan has it.
      */
     secondsInput?: string;
 }
 
-/** The AKS cluster type; pod identity attachments are operations on one of these. */
+/** The AKS cluster type. */
 export const MANAGED_CLUSTER_TYPE = "azure-native:containerservice:ManagedCluster";
 
 /** What a type without an entry is assumed to take: one ARM PUT and its polling. */
@@ -79,10 +74,9 @@ export const DURATIONS: Readonly<Record<string, TypeDuration>> = {
         seconds: 480,
         source: "~6-10 min: AKS create per Microsoft's AKS quickstarts and common experience (node pool, Azure CNI, add-ons)",
     },
-    "pulumi-nodejs:dynamic:PodIdentityAttachment": {
+    "pulumi-nodejs:dynamic:PodIdentities": {
         seconds: 240,
-        source: "~3-5 min: a managed-cluster update (what `az aks pod-identity add` does); AKS runs one operation per cluster at a time, and attachments ready together share one",
-        serializedOn: MANAGED_CLUSTER_TYPE,
+        source: "~3-5 min: one managed-cluster update (what `az aks pod-identity add` does), however many entries it writes",
     },
     // Waits for Azure to apply grants.
     "pulumi-nodejs:dynamic:RolePropagationDelay": {

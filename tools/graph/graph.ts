@@ -9,8 +9,7 @@
 // everything else runs in parallel. A dependency on a component is a dependency on every custom
 // resource under it; a resource waits for its provider, so it inherits the provider's dependencies
 // (the Kubernetes provider's kubeconfig is the cluster's). Components, providers and the Stack take
-// no time and are not nodes. Operations that Azure runs one at a time (pod identity attachments
-// change their cluster) are chained in the order they become ready.
+// no time and are not nodes.
 import type { Io } from "../plan/command";
 import { completeState } from "../plan/types";
 import type { PreviewStep, Step } from "../plan/types";
@@ -64,8 +63,6 @@ export interface GraphNode {
     seconds: number;
     /** Whether the duration came from the table rather than the fallback. */
     known: boolean;
-    /** URN of the resource whose operations this one serializes on, if any. */
-    lock: string | undefined;
     /** Each resource this one waits for, with the inputs that carry it ([]: dependsOn or its provider). */
     waitsFor: Map<string, string[]>;
 }
@@ -74,8 +71,6 @@ export interface GraphNode {
 export interface GraphEdge {
     from: string;
     to: string;
-    /** `dependency`: the plan says so; `serialized`: both operate on one lock, one at a time. */
-    kind: "dependency" | "serialized";
 }
 
 /** A component, for grouping. */
@@ -166,20 +161,14 @@ function waitsOf(step: Step, resolve: (urn: string) => string[]): Map<string, st
     return waits;
 }
 
-/** The dependency of `waitsFor` whose type is `lockType`, if any. */
-function lockOf(waitsFor: Map<string, string[]>, lockType: string | undefined, types: Map<string, string>): string | undefined {
-    return lockType === undefined ? undefined : [...waitsFor.keys()].find((urn) => types.get(urn) === lockType);
-}
-
 /**
- * Builds the graph of a plan's custom resources, timed with `table`: one `dependency` edge per
- * resolved wait, plus `serialized` edges chaining the resources that share a lock.
+ * Builds the graph of a plan's custom resources, timed with `table`: one edge per resolved wait.
+ * Throws when the waits form a cycle.
  */
 export function buildGraph(previewSteps: readonly PreviewStep[], table: Readonly<Record<string, TypeDuration>> = DURATIONS): DeployGraph {
     const steps = complete(previewSteps);
     const byUrn = new Map(steps.map((s) => [s.urn, s]));
     const resolve = dependencyResolver(steps);
-    const types = new Map(steps.map((s) => [s.urn, s.newState.type]));
     const nodes = steps.filter(isNode).map((step, index): GraphNode => {
         const { duration, known } = durationOf(step.newState.type, table);
         const stated = duration.secondsInput === undefined ? undefined : step.newState.inputs[duration.secondsInput];
@@ -192,51 +181,15 @@ export function buildGraph(previewSteps: readonly PreviewStep[], table: Readonly
             component: enclosingComponent(step.urn, byUrn),
             seconds: typeof stated === "number" && Number.isFinite(stated) && stated >= 0 ? stated : duration.seconds,
             known,
-            lock: lockOf(waitsFor, duration.serializedOn, types),
             waitsFor,
         };
     });
-    const dependencies = nodes.flatMap((node) => [...node.waitsFor.keys()].map((from): GraphEdge => ({ from, to: node.urn, kind: "dependency" })));
+    const edges = nodes.flatMap((node) => [...node.waitsFor.keys()].map((from): GraphEdge => ({ from, to: node.urn })));
     const components = steps.filter(isComponent).map((s) => ({ urn: s.urn, name: urnName(s.urn), type: s.newState.type, parent: enclosingComponent(s.urn, byUrn) }));
-    const unserialized: DeployGraph = { nodes, edges: dependencies, components };
-    return { ...unserialized, edges: [...dependencies, ...serializedEdges(unserialized)] };
-}
-
-/**
- * Orders the nodes that share a lock into batches, as the pod-identity provider writes them: the
- * earliest ready node opens a batch, every node ready by the time it starts joins it, and nodes that
- * become ready while it runs form the next batch, which starts when it ends. Each node of a batch
- * waits on the first node of the batch before (ready time, then topological order, decides).
- */
-export function serializedEdges(graph: DeployGraph): GraphEdge[] {
-    const { start } = schedule(graph);
-    const position = new Map(topologicalOrder(graph).map((node, i) => [node.urn, i]));
-    const groups = new Map<string, GraphNode[]>();
-    for (const node of graph.nodes) {
-        if (node.lock !== undefined) {
-            groups.set(node.lock, [...(groups.get(node.lock) ?? []), node]);
-        }
-    }
-    const readyAt = (node: GraphNode): number => start.get(node.urn) ?? 0;
-    return [...groups.values()].flatMap((group) => {
-        const ordered = [...group].sort((a, b) => readyAt(a) - readyAt(b) || (position.get(a.urn) ?? 0) - (position.get(b.urn) ?? 0));
-        const edges: GraphEdge[] = [];
-        let previous: GraphNode | undefined;
-        let freeAt = 0;
-        for (let i = 0; i < ordered.length;) {
-            const opensAt = Math.max(readyAt(ordered[i]), freeAt);
-            const batch = ordered.slice(i).filter((node, j) => j === 0 || readyAt(node) <= opensAt);
-            const first = batch[0];
-            const after = previous;
-            if (after !== undefined) {
-                edges.push(...batch.map((node): GraphEdge => ({ from: after.urn, to: node.urn, kind: "serialized" })));
-            }
-            freeAt = opensAt + Math.max(...batch.map((node) => node.seconds));
-            previous = first;
-            i += batch.length;
-        }
-        return edges;
-    });
+    const graph = { nodes, edges, components };
+    // A cycle is an error here, not when the graph is first scheduled.
+    topologicalOrder(graph);
+    return graph;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -305,8 +258,6 @@ export interface PathStep {
     node: GraphNode;
     start: number;
     finish: number;
-    /** How it waited for the previous step; undefined for the first. */
-    after: GraphEdge["kind"] | undefined;
 }
 
 /**
@@ -327,7 +278,7 @@ export function criticalPath(graph: DeployGraph, times: Schedule = schedule(grap
         const begins = times.start.get(node.urn) ?? 0;
         const incoming = graph.edges.filter((e) => e.to === node.urn && finishOf(byUrn.get(e.from) as GraphNode) === begins);
         const chosen = incoming.map((e) => ({ edge: e, from: byUrn.get(e.from) as GraphNode })).sort((a, b) => b.from.seconds - a.from.seconds || a.from.index - b.from.index)[0];
-        path.unshift({ node, start: begins, finish: finishOf(node), after: chosen?.edge.kind });
+        path.unshift({ node, start: begins, finish: finishOf(node) });
         current = chosen?.from;
     }
     return path;
@@ -510,13 +461,11 @@ export function formatMinutes(seconds: number): string {
 }
 
 /**
- * The dependency edges no longer chain implies (a transitive reduction), every serialized edge, and
- * the edges of `keep`.
+ * The edges no longer chain implies (a transitive reduction), and the edges of `keep`.
  */
 export function displayEdges(graph: DeployGraph, keep: readonly GraphEdge[] = []): GraphEdge[] {
-    const dependencies = graph.edges.filter((e) => e.kind === "dependency");
     const successors = new Map<string, string[]>();
-    for (const edge of dependencies) {
+    for (const edge of graph.edges) {
         successors.set(edge.from, [...(successors.get(edge.from) ?? []), edge.to]);
     }
     const reach = new Map<string, Set<string>>();
@@ -529,13 +478,13 @@ export function displayEdges(graph: DeployGraph, keep: readonly GraphEdge[] = []
         reach.set(node.urn, set);
     }
     const implied = (edge: GraphEdge): boolean => (successors.get(edge.from) ?? []).some((other) => other !== edge.to && (reach.get(other)?.has(edge.to) ?? false));
-    const kept = (edge: GraphEdge): boolean => keep.some((k) => k.from === edge.from && k.to === edge.to && k.kind === edge.kind);
-    return graph.edges.filter((e) => e.kind === "serialized" || kept(e) || !implied(e));
+    const kept = (edge: GraphEdge): boolean => keep.some((k) => k.from === edge.from && k.to === edge.to);
+    return graph.edges.filter((e) => kept(e) || !implied(e));
 }
 
 /** The edges between consecutive steps of a path. */
 export function pathEdges(path: readonly PathStep[]): GraphEdge[] {
-    return path.slice(1).map((step, i) => ({ from: path[i].node.urn, to: step.node.urn, kind: step.after ?? "dependency" }));
+    return path.slice(1).map((step, i) => ({ from: path[i].node.urn, to: step.node.urn }));
 }
 
 /** A Mermaid `flowchart LR` of the graph grouped by component, the path's nodes and edges highlighted. */
@@ -558,8 +507,8 @@ export function renderMermaid(graph: DeployGraph, path: readonly PathStep[]): st
         graph.nodes.filter((n) => n.component === parent).forEach((n) => lines.push(nodeLine(n, pad)));
     };
     group(undefined, 1);
-    edges.forEach((e) => lines.push(`  ${ids.get(e.from)} ${e.kind === "serialized" ? "-.->|one at a time|" : "-->"} ${ids.get(e.to)}`));
-    const criticalIndices = edges.flatMap((e, i) => (critical.some((c) => c.from === e.from && c.to === e.to && c.kind === e.kind) ? [i] : []));
+    edges.forEach((e) => lines.push(`  ${ids.get(e.from)} --> ${ids.get(e.to)}`));
+    const criticalIndices = edges.flatMap((e, i) => (critical.some((c) => c.from === e.from && c.to === e.to) ? [i] : []));
     lines.push("  classDef critical fill:#fde2e1,stroke:#c0392b,stroke-width:3px");
     if (path.length > 0) {
         lines.push(`  class ${path.map((s) => ids.get(s.node.urn)).join(",")} critical`);
@@ -597,10 +546,7 @@ function renderDurations(graph: DeployGraph): string[] {
     return [
         "| Type | Count | Duration | Source |",
         "| --- | ---: | ---: | --- |",
-        ...rows.map(
-            (r) =>
-                `| \`${r.type}\` | ${r.count} | ${formatDuration(r.duration.seconds)}${r.known ? "" : " (fallback)"} | ${r.duration.source.replace(/\|/g, "\\|")}${r.duration.serializedOn === undefined ? "" : `; one at a time per \`${shortType(r.duration.serializedOn)}\``} |`,
-        ),
+        ...rows.map((r) => `| \`${r.type}\` | ${r.count} | ${formatDuration(r.duration.seconds)}${r.known ? "" : " (fallback)"} | ${r.duration.source.replace(/\|/g, "\\|")} |`),
         "",
         missing.length === 0 ? "Every type has an entry in tools/graph/durations.ts." : `Types without an entry, timed by the fallback: ${missing.join(", ")}.`,
     ];
@@ -608,8 +554,7 @@ function renderDurations(graph: DeployGraph): string[] {
 
 function renderPath(path: readonly PathStep[]): string[] {
     return path.map((s, i) => {
-        const wait = s.after === "serialized" ? ", after the previous one: one operation on the cluster at a time" : "";
-        return `${i + 1}. ${formatClock(s.finish)} ${s.node.name} (${shortType(s.node.type)}, ${formatDuration(s.node.seconds)}${wait})`;
+        return `${i + 1}. ${formatClock(s.finish)} ${s.node.name} (${shortType(s.node.type)}, ${formatDuration(s.node.seconds)})`;
     });
 }
 

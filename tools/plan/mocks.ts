@@ -248,10 +248,10 @@ export class AzureMocks implements pulumi.runtime.Mocks {
             const namespace = typeof metadata.namespace === "string" ? `${metadata.namespace}/` : "";
             return { id: `${namespace}${objectName}`, state: { ...inputs, metadata: { ...metadata, name: objectName } } };
         }
-        if (args.type === "pulumi-nodejs:dynamic:PodIdentityAttachment") {
-            // The provider's id is the cluster's ARM id, then the entry.
+        if (args.type === "pulumi-nodejs:dynamic:PodIdentities") {
+            // The provider's id is the cluster's ARM id, then `/podIdentities`.
             const cluster = `/subscriptions/${str(inputs, "subscriptionId", MOCK_SUBSCRIPTION_ID)}/resourceGroups/${str(inputs, "resourceGroupName", "rg")}/providers/Microsoft.ContainerService/managedClusters/${str(inputs, "clusterName", "aks")}`;
-            return { id: `${cluster}/podIdentities/${str(inputs, "namespace", "default")}/${str(inputs, "name", args.name)}`, state: { ...inputs } };
+            return { id: `${cluster}/podIdentities`, state: { ...inputs } };
         }
         if (args.type === "pulumi-nodejs:dynamic:RolePropagationDelay") {
             return { id: `role-propagation-${guidFrom(seed)}`, state: { ...inputs } };

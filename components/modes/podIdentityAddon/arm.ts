@@ -1,8 +1,8 @@
-// Azure Resource Manager side of a workload's pod identity in an AKS cluster's pod-identity add-on:
+// Azure Resource Manager side of the stack's pod identities in an AKS cluster's pod-identity add-on:
 // plain functions over an injected client, with no Pulumi in them (the dynamic provider of
-// podIdentityAttachment.ts is built on them). Azure refuses pod identities in the request that creates a
-// cluster, and the cluster resource can only declare them on itself, so each workload's entry of
-// `properties.podIdentityProfile.userAssignedIdentities` is managed on its own: read the cluster,
+// podIdentities.ts is built on them). Azure refuses pod identities in the request that creates a
+// cluster, and the cluster resource can only declare them on itself, so the stack's entries of
+// `properties.podIdentityProfile.userAssignedIdentities` are managed apart from it: read the cluster,
 // change only the entries asked for, write the cluster back with the read ETag in If-Match (what
 // `az aks pod-identity add|delete` does, without the az CLI). Concurrent writers never lose each
 // other's entries: a stale write is refused with 412 and redone on a fresh read. Azure's "another
@@ -92,12 +92,7 @@ export interface ManagedClusterApi {
     /** `get` and `beginCreateOrUpdateAndWait` of `ContainerServiceClient.managedClusters`. */
     managedClusters: {
         get(resourceGroupName: string, resourceName: string, options?: ManagedClustersGetOptionalParams): Promise<ManagedCluster>;
-        beginCreateOrUpdateAndWait(
-            resourceGroupName: string,
-            resourceName: string,
-            parameters: ManagedCluster,
-            options?: ManagedClustersCreateOrUpdateOptionalParams,
-        ): Promise<ManagedCluster>;
+        beginCreateOrUpdateAndWait(resourceGroupName: string, resourceName: string, parameters: ManagedCluster, options?: ManagedClustersCreateOrUpdateOptionalParams): Promise<ManagedCluster>;
     };
 }
 
@@ -198,20 +193,9 @@ export function clusterResourceId(subscriptionId: string, cluster: ClusterRef): 
     return `/subscriptions/${subscriptionId}/resourceGroups/${cluster.resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/${cluster.clusterName}`;
 }
 
-/** Pulumi id of an attachment: `<cluster ARM id>/podIdentities/<namespace>/<name>`. */
-export function attachmentId(subscriptionId: string, cluster: ClusterRef, namespace: string, name: string): string {
-    return `${clusterResourceId(subscriptionId, cluster)}/podIdentities/${namespace}/${name}`;
-}
-
-/** The parts of an attachment id, or undefined when `id` is not one. */
-export function parseAttachmentId(
-    id: string,
-): { subscriptionId: string; resourceGroupName: string; clusterName: string; namespace: string; name: string } | undefined {
-    const match = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerService\/managedClusters\/([^/]+)\/podIdentities\/([^/]+)\/([^/]+)$/i.exec(id);
-    if (!match) {
-        return undefined;
-    }
-    return { subscriptionId: match[1], resourceGroupName: match[2], clusterName: match[3], namespace: match[4], name: match[5] };
+/** Pulumi id of a cluster's pod identities: `<cluster ARM id>/podIdentities`. */
+export function podIdentitiesId(subscriptionId: string, cluster: ClusterRef): string {
+    return `${clusterResourceId(subscriptionId, cluster)}/podIdentities`;
 }
 
 /** HTTP status of an ARM error, if it has one. */
@@ -500,58 +484,16 @@ export async function applyPodIdentityChanges(
     });
 }
 
-/** The outcome of a single change, or the error that says why it failed. */
-async function applyOne(client: ManagedClusterApi, cluster: ClusterRef, change: PodIdentityChange, policy: RetryPolicy): Promise<PodIdentityOutcome> {
-    const [outcome] = await applyPodIdentityChanges(client, cluster, [change], policy);
-    if ("failed" in outcome) {
-        throw new Error(changeFailure(change, cluster, outcome.failed));
-    }
-    return outcome;
-}
-
 /** The message of a change that failed: `Could not attach pod identity "ns/name" to AKS cluster ...: reason`. */
 export function changeFailure(change: PodIdentityChange, cluster: ClusterRef, reason: string): string {
     return `Could not ${changeOperation(change)} AKS cluster "${cluster.clusterName}" in resource group "${cluster.resourceGroupName}": ${reason}`;
 }
 
-/** Attaches one entry: `applyPodIdentityChanges` with one attach. */
-export async function upsertPodIdentity(
-    client: ManagedClusterApi,
-    cluster: ClusterRef,
-    entry: PodIdentityEntry,
-    policy: RetryPolicy = defaultRetryPolicy,
-): Promise<AttachedPodIdentity> {
-    const outcome = await applyOne(client, cluster, { attach: entry }, policy);
-    if (!("attached" in outcome)) {
-        throw new Error(changeFailure({ attach: entry }, cluster, "no entry was attached"));
-    }
-    return outcome.attached;
-}
-
-/** Detaches one entry: `applyPodIdentityChanges` with one detach; true when it removed the entry. */
-export async function removePodIdentity(
-    client: ManagedClusterApi,
-    cluster: ClusterRef,
-    namespace: string,
-    name: string,
-    policy: RetryPolicy = defaultRetryPolicy,
-): Promise<boolean> {
-    const outcome = await applyOne(client, cluster, { detach: { namespace, name } }, policy);
-    return "removed" in outcome && outcome.removed;
-}
-
-/** The entry `namespace`/`name` as the cluster has it, or undefined when it or the cluster is gone. */
-export async function readPodIdentity(
-    client: ManagedClusterApi,
-    cluster: ClusterRef,
-    namespace: string,
-    name: string,
-    policy: RetryPolicy = defaultRetryPolicy,
-): Promise<AttachedPodIdentity | undefined> {
-    return withRetries(`read pod identity "${namespace}/${name}" from`, cluster, policy, async (signal) => {
+/** The entries of the cluster's pod-identity profile as read, or undefined when the cluster is gone. */
+export async function readPodIdentities(client: ManagedClusterApi, cluster: ClusterRef, policy: RetryPolicy = defaultRetryPolicy): Promise<AttachedPodIdentity[] | undefined> {
+    return withRetries("read the pod identities of", cluster, policy, async (signal) => {
         const read = await getCluster(client, cluster, signal);
-        const found = read === undefined ? undefined : findEntry(entriesOf(read.current), namespace, name);
-        return found === undefined ? undefined : attachedEntry(found);
+        return read === undefined ? undefined : entriesOf(read.current).map(attachedEntry);
     });
 }
 
