@@ -4,13 +4,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as ipaddr from "ipaddr.js";
 import { z } from "zod";
+import { DEFAULT_IDENTITY_MODE, IDENTITY_MODES, identityModeDriver } from "./components/modes";
+import type { IdentityMode } from "./components/modes";
 
 /** The project name, which is also the namespace of the project's config keys. */
 export const PROJECT = "aks-identity-vault";
 
-export const IDENTITY_MODES = ["podIdentityAddon", "podIdentityOss", "workloadIdentity"] as const;
-/** How workloads obtain their Azure identity. */
-export type IdentityMode = (typeof IDENTITY_MODES)[number];
+export { IDENTITY_MODES } from "./components/modes";
+export type { IdentityMode } from "./components/modes";
 
 export const KEY_VAULT_AUTHORIZATIONS = ["rbac", "accessPolicy"] as const;
 /** How the Key Vault authorizes data-plane access: Azure RBAC or vault access policies. */
@@ -84,7 +85,7 @@ export interface StackConfig {
  * Pulumi CLI applies those); a test keeps the two identical.
  */
 export const DEFAULTS = {
-    identityMode: "podIdentityAddon" as IdentityMode,
+    identityMode: DEFAULT_IDENTITY_MODE,
     keyVaultAuthorization: "rbac" as KeyVaultAuthorization,
     vnetAddressSpace: "10.76.0.0/22",
     aksSubnetPrefix: "10.76.1.0/24",
@@ -535,8 +536,9 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
         identityType: w.identityType ?? "managedIdentity",
     }));
     workloads.forEach((w, index) => {
-        if (w.identityType === "servicePrincipal" && identityMode !== "podIdentityOss") {
-            fail(describePath("workloads", [index, "identityType"]), w.identityType, `needs identityMode podIdentityOss (identityMode is ${identityMode}); use managedIdentity`);
+        if (!identityModeDriver(identityMode).identityTypes.includes(w.identityType)) {
+            const supporting = IDENTITY_MODES.filter((m) => identityModeDriver(m).identityTypes.includes(w.identityType));
+            fail(describePath("workloads", [index, "identityType"]), w.identityType, `needs identityMode ${supporting.join(" or ")} (identityMode is ${identityMode}); use managedIdentity`);
         }
     });
     checkUnique(workloads, "name");

@@ -4,12 +4,11 @@ import * as path from "path";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as resources from "@pulumi/azure-native/resources";
 import * as pulumi from "@pulumi/pulumi";
-import { AadPodIdentity } from "./components/aadPodIdentity";
 import { AksCluster } from "./components/aksCluster";
 import { DemoWorkloads } from "./components/demoWorkloads";
 import { Identity } from "./components/identity";
 import { Network } from "./components/network";
-import { PodIdentities, podIdentityKey } from "./components/modes/podIdentityAddon/podIdentities";
+import { identityModeDriver } from "./components/modes";
 import { PodIdentityBinding } from "./components/podIdentityBinding";
 import { PrivateDns } from "./components/privateDns";
 import { SecureKeyVault } from "./components/secureKeyVault";
@@ -87,54 +86,34 @@ const aks = new AksCluster("aks", {
     protect,
 });
 
-// The open-source aad-pod-identity runs only in its own mode; the add-on and Workload ID are part of AKS.
-const oss =
-    config.identityMode === "podIdentityOss"
-        ? new AadPodIdentity("aad-pod-identity", {
-              subscriptionId: client.subscriptionId,
-              nodeResourceGroup: aks.nodeResourceGroup,
-              kubeletObjectId: aks.kubeletIdentity.objectId,
-              provider: aks.provider,
-          })
-        : undefined;
-
+// The identity mode's own resources: cluster-wide ones now, each workload's in its binding, and what
+// the mode writes once every workload is bound.
+const mode = identityModeDriver(config.identityMode).deploy({
+    subscriptionId: client.subscriptionId,
+    tenantId: client.tenantId,
+    resourceGroupName: resourceGroup.name,
+    cluster: {
+        component: aks,
+        clusterName: aks.clusterName,
+        revision: aks.revision,
+        nodeResourceGroup: aks.nodeResourceGroup,
+        controlPlaneObjectId: aks.controlPlaneObjectId,
+        kubeletObjectId: aks.kubeletIdentity.objectId,
+        oidcIssuerUrl: aks.oidcIssuerUrl,
+        provider: aks.provider,
+    },
+});
 const bindings = config.workloads.map(
     (w, i) =>
         new PodIdentityBinding(w.name, {
             workload: w,
-            identityMode: config.identityMode,
             identity: identities[i],
-            identityResourceGroupName: resourceGroup.name,
-            cluster: {
-                subscriptionId: client.subscriptionId,
-                controlPlaneObjectId: aks.controlPlaneObjectId,
-                kubeletObjectId: aks.kubeletIdentity.objectId,
-                oidcIssuerUrl: aks.oidcIssuerUrl,
-            },
+            mode,
             vault: { vaultName: vault.vaultName, tenantId: client.tenantId, secretName: vault.secretNames[w.name], keyName: vault.keyNames[w.name] },
             provider: aks.provider,
-            platform: oss === undefined ? [] : [oss.release, oss.nodeGrant],
         }),
 );
-
-// The add-on's pod identities: one list per cluster, written in one cluster update.
-const addonEntries = bindings.flatMap((b, i) => (b.podIdentity === undefined ? [] : [{ workload: config.workloads[i], ...b.podIdentity }]));
-const podIdentities =
-    addonEntries.length === 0
-        ? []
-        : [
-              new PodIdentities(
-                  "aks-pod-identities",
-                  {
-                      subscriptionId: client.subscriptionId,
-                      resourceGroupName: resourceGroup.name,
-                      clusterName: aks.clusterName,
-                      clusterRevision: aks.revision,
-                      identities: Object.fromEntries(addonEntries.map((e) => [podIdentityKey(e.workload), e.entry])),
-                  },
-                  { parent: aks, dependsOn: addonEntries.flatMap((e) => e.after) },
-              ),
-          ];
+const modeReady = mode.complete();
 
 const verifierScript = fs.readFileSync(path.join(__dirname, "verifier", "verifier.js"), "utf8");
 const demos = config.workloads.map((w, i) => {
@@ -142,7 +121,7 @@ const demos = config.workloads.map((w, i) => {
     const binding = bindings[i];
     return new DemoWorkloads(w.name, {
         workload: w,
-        identityMode: config.identityMode,
+        pods: mode.pods,
         namespace: binding.namespace,
         serviceAccountName: binding.serviceAccountName,
         secretProviderClassName: binding.secretProviderClassName,
@@ -154,7 +133,7 @@ const demos = config.workloads.map((w, i) => {
         image: config.demo.verifierImage,
         verifierScript,
         privateEndpointSubnetPrefix: config.network.privateEndpointSubnetPrefix,
-        dependsOn: [...binding.ready, ...podIdentities, ...vault.grants[w.name], ...store.grants[w.name], ...vault.endpoint, ...store.endpoint, ...dns.links],
+        dependsOn: [...binding.ready, ...modeReady, ...vault.grants[w.name], ...store.grants[w.name], ...vault.endpoint, ...store.endpoint, ...dns.links],
         provider: aks.provider,
     });
 });

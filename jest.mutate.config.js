@@ -13,6 +13,7 @@ module.exports = {
         "**/tests/components.test.ts",
         "**/tests/cluster.test.ts",
         "**/tests/labelGuard.test.ts",
+        "**/tests/drivers.test.ts",
         "**/tests/podIdentityArm.test.ts",
         "**/tests/podIdentities.test.ts",
         "**/tests/clusterAccess.test.ts",

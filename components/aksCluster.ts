@@ -1,16 +1,18 @@
 // The AKS cluster: Azure CNI in the AKS subnet, Entra ID with Azure RBAC and no local accounts, the
-// pod-identity add-on (enabled, identities attached later, one resource each), the Key Vault
-// provider for the Secrets Store CSI driver, and a Kubernetes provider that logs in through Entra.
+// identity machinery of the stack's identity mode (its driver says which), the Key Vault provider for
+// the Secrets Store CSI driver, and a Kubernetes provider that logs in through Entra.
 import { createHash } from "crypto";
 import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { parse, stringify } from "yaml";
-import type { IdentityMode, PrincipalType } from "../config";
+import type { PrincipalType } from "../config";
 import { MAX_PODS_PER_NODE, vmSizeVcpus } from "../config";
 import type { AccessCheck } from "./clusterAccess";
 import { PlacementArgs } from "./common";
+import { identityModeDriver } from "./modes";
+import type { IdentityMode } from "./modes";
 import { grantRole } from "./roles";
 import { ClusterAccessWait, ROLE_PROPAGATION_SECONDS, RolePropagationDelay } from "./waits";
 
@@ -26,7 +28,7 @@ export interface ClusterSpec {
     serviceCidr: string;
     /** The cluster DNS service's address inside `serviceCidr`. */
     dnsServiceIp: string;
-    /** Which identity machinery the cluster runs: the add-on only for `podIdentityAddon`, workload identity only for `workloadIdentity`. */
+    /** The identity mode, whose driver says which identity machinery the cluster runs. */
     identityMode: IdentityMode;
     /** How often the CSI driver re-reads Key Vault objects. */
     secretRotationPollInterval: string;
@@ -147,16 +149,9 @@ export class AksCluster extends pulumi.ComponentResource {
             );
         }
 
-        if (spec.identityMode === "podIdentityAddon") {
-            pulumi.log.warn(
-                "identityMode podIdentityAddon uses the AKS pod-identity add-on, which Microsoft has deprecated (support ended September 2025) in favour of Microsoft Entra Workload ID; the subscription needs the EnablePodIdentityPreview feature. Plan the move to identityMode workloadIdentity.",
-                this,
-            );
-        } else if (spec.identityMode === "podIdentityOss") {
-            pulumi.log.warn(
-                "identityMode podIdentityOss installs the open-source aad-pod-identity, archived since October 2023 and no longer patched. Plan the move to identityMode workloadIdentity.",
-                this,
-            );
+        const mode = identityModeDriver(spec.identityMode);
+        if (mode.warning !== undefined) {
+            pulumi.log.warn(mode.warning, this);
         }
 
         // Both identities exist, with their role assignments, before the cluster does.
@@ -251,9 +246,9 @@ export class AksCluster extends pulumi.ComponentResource {
                         tags: args.tags,
                     },
                 ],
-                // Identities are refused in the request that creates the cluster; each workload's is
-                // attached afterwards by its own PodIdentityAttachment.
-                podIdentityProfile: { enabled: spec.identityMode === "podIdentityAddon", allowNetworkPluginKubenet: false },
+                // Identities are refused in the request that creates the cluster; the add-on's driver
+                // attaches them afterwards (PodIdentities).
+                podIdentityProfile: { enabled: mode.cluster.podIdentityAddon, allowNetworkPluginKubenet: false },
                 addonProfiles: {
                     azureKeyvaultSecretsProvider: {
                         enabled: true,
@@ -265,7 +260,7 @@ export class AksCluster extends pulumi.ComponentResource {
                 oidcIssuerProfile: { enabled: true },
                 securityProfile: {
                     imageCleaner: { enabled: true, intervalHours: 48 },
-                    workloadIdentity: { enabled: spec.identityMode === "workloadIdentity" },
+                    workloadIdentity: { enabled: mode.cluster.workloadIdentity },
                 },
                 tags: args.tags,
             },

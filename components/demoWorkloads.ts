@@ -4,12 +4,13 @@
 // who want to look. Pulumi waits for Jobs to complete, so a broken wiring fails the update.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { IdentityMode, WorkloadConfig } from "../config";
-import { identityPodLabels } from "./podIdentityBinding";
+import type { WorkloadConfig } from "../config";
+import type { ModePods } from "./modes/driver";
 
 export interface DemoWorkloadsArgs {
     workload: WorkloadConfig;
-    identityMode: IdentityMode;
+    /** What the stack's identity mode asks of pods. */
+    pods: ModePods;
     /** Namespace created by the workload's PodIdentityBinding. */
     namespace: pulumi.Input<string>;
     /** The workload's service account, created by its PodIdentityBinding. */
@@ -60,30 +61,11 @@ export function demoLabels(workload: string, role: string): Record<string, strin
 }
 
 /**
- * Where a pod's token request really goes in the pod-identity modes. NMI (the open-source project's
- * and the add-on's) listens on 127.0.0.1:2579 and DNATs pod traffic for 169.254.169.254:80 there
- * (Azure/aad-pod-identity cmd/nmi/main.go `defaultNmiHost`, pkg/nmi/iptables/iptables.go); Calico
- * applies a pod's egress policy to the address after that DNAT, so the policy must admit this one
- * (aad-pod-identity troubleshooting: "ensure there is a network policy that allows traffic to
- * 127.0.0.1:2579"). Admitting 169.254.169.254 itself would only let a pod past a missing NMI to the
- * node's own identity.
+ * Egress the demo pods need, and nothing else: DNS and HTTPS to the private endpoints, then what the
+ * identity mode needs to get a token (`tokenEgress`: NMI where it redirects the metadata endpoint, or
+ * Microsoft Entra ID). Ingress: none. Exported for testing.
  */
-export const NMI_ENDPOINT = { cidr: "127.0.0.1/32", port: 2579 } as const;
-
-/** Addresses that are never the public Entra ID endpoint. */
-const NON_PUBLIC = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10", "127.0.0.0/8"];
-
-/**
- * Egress the demo pods need, and nothing else: DNS and HTTPS to the private endpoints; then, to get
- * a token, either the pod-identity NMI where its redirect of the metadata endpoint lands
- * ({@link NMI_ENDPOINT}) or, with Workload ID, HTTPS to Microsoft Entra ID, which has public
- * addresses only (a NetworkPolicy cannot name hosts). Ingress: none. Exported for testing.
- */
-export function demoNetworkPolicySpec(args: { workload: string; identityMode: IdentityMode; privateEndpointSubnetPrefix: string }) {
-    const tokenEgress =
-        args.identityMode === "workloadIdentity"
-            ? [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: NON_PUBLIC } }], ports: [{ protocol: "TCP", port: 443 }] }]
-            : [{ to: [{ ipBlock: { cidr: NMI_ENDPOINT.cidr } }], ports: [{ protocol: "TCP", port: NMI_ENDPOINT.port }] }];
+export function demoNetworkPolicySpec(args: { workload: string; pods: ModePods; privateEndpointSubnetPrefix: string }) {
     return {
         podSelector: { matchLabels: { "app.kubernetes.io/part-of": "aks-identity-vault-demo", "aks-identity-vault/workload": args.workload } },
         policyTypes: ["Ingress", "Egress"],
@@ -97,7 +79,7 @@ export function demoNetworkPolicySpec(args: { workload: string; identityMode: Id
                 ],
             },
             { to: [{ ipBlock: { cidr: args.privateEndpointSubnetPrefix } }], ports: [{ protocol: "TCP", port: 443 }] },
-            ...tokenEgress,
+            ...args.pods.tokenEgress,
         ],
     };
 }
@@ -120,15 +102,15 @@ export class DemoWorkloads extends pulumi.ComponentResource {
         });
 
         const script = new k8s.core.v1.ConfigMap(`${name}-verifier-script`, { metadata: meta("verifier-script", "verifier"), data: { "verifier.js": args.verifierScript } }, k8sOpts);
-        const workloadIdentity = args.identityMode === "workloadIdentity";
-        // The unbound Job's own account. With Workload ID it names the workload's client id, so the pod
+        const { pods } = args;
+        // The unbound Job's own account: with Workload ID it names the workload's client id, so the pod
         // claims the identity; no federated credential trusts this account, so Entra must refuse it.
         const unboundAccount = new k8s.core.v1.ServiceAccount(
             `${name}-unbound-sa`,
             {
                 metadata: {
                     ...meta(`${workload.name}-unbound`, "verifier-unbound"),
-                    annotations: workloadIdentity ? { "azure.workload.identity/client-id": args.identityClientId } : {},
+                    annotations: pods.unbound.serviceAccountAnnotations(args.identityClientId),
                 },
                 automountServiceAccountToken: false,
             },
@@ -138,7 +120,7 @@ export class DemoWorkloads extends pulumi.ComponentResource {
             `${name}-network-policy`,
             {
                 metadata: meta("demo-egress", "network-policy"),
-                spec: demoNetworkPolicySpec({ workload: workload.name, identityMode: args.identityMode, privateEndpointSubnetPrefix: args.privateEndpointSubnetPrefix }),
+                spec: demoNetworkPolicySpec({ workload: workload.name, pods, privateEndpointSubnetPrefix: args.privateEndpointSubnetPrefix }),
             },
             k8sOpts,
         );
@@ -157,10 +139,10 @@ export class DemoWorkloads extends pulumi.ComponentResource {
         const scriptMount = { name: "verifier", mountPath: SCRIPT_MOUNT, readOnly: true };
         const secretsVolume = { name: "secrets-store", csi: { driver: "secrets-store.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: args.secretProviderClassName } } };
         const secretsMount = { name: "secrets-store", mountPath: SECRETS_MOUNT, readOnly: true };
-        const bindingLabel = identityPodLabels(args.identityMode, workload.bindingSelector);
+        const bindingLabel = pods.labels(workload);
         const common = {
             WORKLOAD: workload.name,
-            TOKEN_SOURCE: workloadIdentity ? "workloadIdentity" : "imds",
+            TOKEN_SOURCE: pods.tokenSource,
             KEYVAULT_URI: args.keyVaultUri,
             BLOB_ENDPOINT: args.blobEndpoint,
             BLOB_CONTAINER: args.container,
@@ -192,9 +174,7 @@ export class DemoWorkloads extends pulumi.ComponentResource {
                 { ...k8sOpts, dependsOn: [...args.dependsOn, policy], customTimeouts: { create: timeout, update: timeout } },
             );
 
-        // With Workload ID the webhook injects AZURE_CLIENT_ID (from the service account), the tenant,
-        // the authority and the token file.
-        const clientId: Record<string, pulumi.Input<string>> = workloadIdentity ? {} : { AZURE_CLIENT_ID: args.identityClientId };
+        const clientId: Record<string, pulumi.Input<string>> = pods.passClientId ? { AZURE_CLIENT_ID: args.identityClientId } : {};
         const bound = job(
             `${workload.name}-verify-bound`,
             "verify-bound",
@@ -203,12 +183,11 @@ export class DemoWorkloads extends pulumi.ComponentResource {
             { ...common, ...clientId, VERIFY_MODE: "bound", SECRET_NAME: args.secretName, SECRET_FILE: pulumi.interpolate`${SECRETS_MOUNT}/${args.secretName}` },
             true,
         );
-        // Pod identity: no binding label. Workload ID: the label, under an account no credential
-        // trusts. Either way no CSI volume (its mount would need the identity), and it must be refused.
+        // The mode's unbound claim, and no CSI volume (its mount would need the identity): it must be refused.
         const unbound = job(
             `${workload.name}-verify-unbound`,
             "verify-unbound",
-            workloadIdentity ? bindingLabel : {},
+            pods.unbound.labels(workload),
             unboundAccount.metadata.name,
             { ...common, ...clientId, VERIFY_MODE: "unbound" },
             false,

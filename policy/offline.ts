@@ -5,6 +5,7 @@
 // isType/asType, getConfig, notApplicable) and the same rules for enforcement levels, policy
 // config, "not applicable" and values that are unknown during a preview.
 import * as policySdk from "@pulumi/policy";
+import { IDENTITY_MODES, KEY_VAULT_AUTHORIZATIONS } from "../config";
 import type { PreviewStep } from "../tools/plan/types";
 import { providerUrn, urnName } from "../tools/plan/urn";
 import type {
@@ -372,9 +373,9 @@ export interface PlanConfiguration {
     overrides: string[];
 }
 
-/** Every identity mode crossed with every Key Vault authorization mode: the six plans `npm run policy` checks. */
-export const PLAN_CONFIGURATIONS: readonly PlanConfiguration[] = ["podIdentityAddon", "podIdentityOss", "workloadIdentity"].flatMap((identityMode) =>
-    ["rbac", "accessPolicy"].map((authorization) => ({
+/** Every identity mode (one per driver) crossed with every Key Vault authorization mode: the plans `npm run policy` checks. */
+export const PLAN_CONFIGURATIONS: readonly PlanConfiguration[] = IDENTITY_MODES.flatMap((identityMode) =>
+    KEY_VAULT_AUTHORIZATIONS.map((authorization) => ({
         label: `${identityMode}/${authorization}`,
         overrides: [`identityMode=${identityMode}`, `keyVaultAuthorization=${authorization}`],
     })),

@@ -1,9 +1,16 @@
 // Pure helpers of the cluster, the binding and the demo workloads, tested without mocks.
 import { parse } from "yaml";
 import { ClusterSpec, clusterRevision, kubeconfigForAzureCli } from "../components/aksCluster";
-import { NMI_ENDPOINT, demoNetworkPolicySpec, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../components/demoWorkloads";
-import { FEDERATED_CREDENTIAL_NAME_PATTERN, federatedCredentialName, namespaceLabels, secretProviderClassSpec, secretProviderObjects } from "../components/podIdentityBinding";
+import { demoNetworkPolicySpec, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../components/demoWorkloads";
+import { identityModeDriver } from "../components/modes";
+import type { IdentityMode } from "../components/modes";
+import { NMI_ENDPOINT } from "../components/modes/podIdentityCommon";
+import { FEDERATED_CREDENTIAL_NAME_PATTERN, federatedCredentialName } from "../components/modes/workloadIdentity";
+import { namespaceLabels, secretProviderClassSpec, secretProviderObjects } from "../components/podIdentityBinding";
 import { userKubeconfig } from "../tools/plan/mocks";
+
+/** What the driver of `mode` asks of pods. */
+const podsOf = (mode: IdentityMode) => identityModeDriver(mode).pods;
 
 describe("kubeconfigForAzureCli", () => {
     type Kubeconfig = { users: Array<{ user: { exec: { command: string; args: string[] } } }>; clusters: Array<{ cluster: { server: string } }> };
@@ -58,7 +65,7 @@ describe("SecretProviderClass", () => {
     const args = { clientId: "c-1", vaultName: "kv-aiv-dev-abc123", tenantId: "t-1", secretName: "alpha-demo", keyName: "alpha-demo-key", cloudName: "AzurePublicCloud" };
     let spec: ReturnType<typeof secretProviderClassSpec>;
     beforeEach(() => {
-        spec = secretProviderClassSpec({ ...args, identityMode: "podIdentityAddon" });
+        spec = secretProviderClassSpec({ ...args, pods: podsOf("podIdentityAddon") });
     });
 
     test("uses the Azure provider with the pod's identity", () => {
@@ -68,16 +75,16 @@ describe("SecretProviderClass", () => {
 
     test("names the tenant with tenantID, never the deprecated tenantId", () => {
         for (const identityMode of ["podIdentityAddon", "podIdentityOss", "workloadIdentity"] as const) {
-            const parameters: Record<string, string | undefined> = secretProviderClassSpec({ ...args, identityMode }).parameters;
+            const parameters: Record<string, string | undefined> = secretProviderClassSpec({ ...args, pods: podsOf(identityMode) }).parameters;
             expect(parameters.tenantID).toBe("t-1");
             expect(Object.keys(parameters)).not.toContain("tenantId");
         }
     });
 
     test("with Workload ID, names the identity's client id instead of the pod identity", () => {
-        const wi = secretProviderClassSpec({ ...args, identityMode: "workloadIdentity" });
+        const wi = secretProviderClassSpec({ ...args, pods: podsOf("workloadIdentity") });
         expect(wi.parameters).toMatchObject({ usePodIdentity: "false", useVMManagedIdentity: "false", clientID: "c-1" });
-        expect(secretProviderClassSpec({ ...args, identityMode: "podIdentityOss" }).parameters).not.toHaveProperty("clientID");
+        expect(secretProviderClassSpec({ ...args, pods: podsOf("podIdentityOss") }).parameters).not.toHaveProperty("clientID");
     });
 
     test("lists the secret and the key in the provider's objects format", () => {
@@ -140,7 +147,7 @@ test("demo pods run as the restricted profile requires", () => {
 describe("demo NetworkPolicy", () => {
     let spec: ReturnType<typeof demoNetworkPolicySpec>;
     beforeEach(() => {
-        spec = demoNetworkPolicySpec({ workload: "alpha", identityMode: "podIdentityAddon", privateEndpointSubnetPrefix: "10.76.2.0/26" });
+        spec = demoNetworkPolicySpec({ workload: "alpha", pods: podsOf("podIdentityAddon"), privateEndpointSubnetPrefix: "10.76.2.0/26" });
     });
 
     test("denies all ingress", () => {
@@ -159,7 +166,7 @@ describe("demo NetworkPolicy", () => {
     // policy to the translated address: a rule for the metadata address never matches a redirected
     // request, and would admit a pod to the node's own identity when NMI is not redirecting.
     test.each(["podIdentityAddon", "podIdentityOss"] as const)("%s: a token request, as Calico sees it after NMI's DNAT, is admitted, and the metadata address itself is not", (identityMode) => {
-        const policy = demoNetworkPolicySpec({ workload: "alpha", identityMode, privateEndpointSubnetPrefix: "10.76.2.0/26" });
+        const policy = demoNetworkPolicySpec({ workload: "alpha", pods: podsOf(identityMode), privateEndpointSubnetPrefix: "10.76.2.0/26" });
         const admits = (address: string, port: number) =>
             policy.egress.some((rule) => rule.ports.some((p) => p.protocol === "TCP" && p.port === port) && rule.to.some((peer) => "ipBlock" in peer && peer.ipBlock.cidr === `${address}/32`));
         expect(admits(NMI_ENDPOINT.cidr.replace("/32", ""), NMI_ENDPOINT.port)).toBe(true);
@@ -168,7 +175,7 @@ describe("demo NetworkPolicy", () => {
     });
 
     test("with Workload ID, reaches Entra ID on public addresses instead of NMI", () => {
-        const wi = demoNetworkPolicySpec({ workload: "alpha", identityMode: "workloadIdentity", privateEndpointSubnetPrefix: "10.76.2.0/26" });
+        const wi = demoNetworkPolicySpec({ workload: "alpha", pods: podsOf("workloadIdentity"), privateEndpointSubnetPrefix: "10.76.2.0/26" });
         expect(wi.egress).toHaveLength(3);
         expect(wi.egress[2].to[0]).toEqual({ ipBlock: { cidr: "0.0.0.0/0", except: expect.arrayContaining(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"]) } });
         expect(wi.egress[2].ports).toEqual([{ protocol: "TCP", port: 443 }]);

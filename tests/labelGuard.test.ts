@@ -1,7 +1,7 @@
 // The label guard's CEL, evaluated by a CEL implementation with the variables the API server binds
 // for a ValidatingAdmissionPolicy (`object`, `request`).
 import { run } from "@bufbuild/cel";
-import { labelGuardValidation } from "../components/podIdentityBinding";
+import { labelGuardValidation } from "../components/modes/podIdentityCommon";
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 type Cel = string | number | boolean | null | Cel[] | Map<string, Cel>;

@@ -37,8 +37,21 @@ export const CHUNKS: Chunk[] = [
             "components/secureKeyVault.ts",
         ],
     },
-    { name: "cluster", files: ["components/aksCluster.ts", "components/demoWorkloads.ts", "components/aadPodIdentity.ts", "components/waits.ts", "components/clusterAccess.ts"] },
-    { name: "binding", files: ["components/podIdentityBinding.ts", "components/modes/podIdentityAddon/podIdentities.ts"] },
+    { name: "cluster", files: ["components/aksCluster.ts", "components/demoWorkloads.ts", "components/waits.ts", "components/clusterAccess.ts"] },
+    {
+        name: "binding",
+        files: [
+            "components/podIdentityBinding.ts",
+            "components/modes/index.ts",
+            "components/modes/driver.ts",
+            "components/modes/podIdentityCommon.ts",
+            "components/modes/podIdentityAddon/index.ts",
+            "components/modes/podIdentityAddon/podIdentities.ts",
+            "components/modes/podIdentityOss/index.ts",
+            "components/modes/podIdentityOss/aadPodIdentity.ts",
+            "components/modes/workloadIdentity.ts",
+        ],
+    },
     { name: "arm", files: ["components/modes/podIdentityAddon/arm.ts"] },
 ];
 

@@ -1,5 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
-import { AadPodIdentity } from "../../components/aadPodIdentity";
+import { AadPodIdentity } from "../../components/modes/podIdentityOss/aadPodIdentity";
 import { build, named, registrations } from "./build";
 
 async function built() {

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import { DemoWorkloads, DemoWorkloadsArgs } from "../../components/demoWorkloads";
-import type { IdentityMode } from "../../config";
+import { identityModeDriver } from "../../components/modes";
+import type { IdentityMode } from "../../components/modes";
 import { buildOne, named, registrations, settled } from "./build";
 
 const MODES: IdentityMode[] = ["podIdentityAddon", "podIdentityOss", "workloadIdentity"];
@@ -23,7 +24,7 @@ async function built(identityMode: IdentityMode, extra: Partial<DemoWorkloadsArg
         const prerequisite = new k8s.core.v1.ConfigMap("prerequisite", { metadata: { name: "prerequisite" } }, { provider });
         return new DemoWorkloads("alpha", {
             workload: { name: "alpha", namespace: "team-alpha", bindingSelector: "alpha-selector", serviceAccount: "alpha-workload", identityType: "managedIdentity" },
-            identityMode,
+            pods: identityModeDriver(identityMode).pods,
             namespace: "team-alpha",
             serviceAccountName: "alpha-workload",
             secretProviderClassName: "alpha-keyvault",

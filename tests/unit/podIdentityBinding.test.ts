@@ -1,7 +1,11 @@
+// One workload's binding in each identity mode: the binding component with the mode driver's
+// resources for it, and what the mode writes once every workload is bound.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { identityModeDriver } from "../../components/modes";
+import type { IdentityMode } from "../../components/modes";
+import type { ModeStackArgs } from "../../components/modes/driver";
 import { PodIdentityBinding, PodIdentityBindingArgs } from "../../components/podIdentityBinding";
-import type { IdentityMode } from "../../config";
 import { buildOne, named, ofType, registrations, settled } from "./build";
 
 const IDENTITY_ID = "/subscriptions/sub-unit/resourceGroups/rg-unit/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aiv-unit-alpha";
@@ -11,31 +15,47 @@ const SPC = "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass";
 const GUARD = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy";
 const GUARD_BINDING = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding";
 const DELAY = "pulumi-nodejs:dynamic:RolePropagationDelay";
+const POD_IDENTITIES = "pulumi-nodejs:dynamic:PodIdentities";
 
-function args(identityMode: IdentityMode, provider: k8s.Provider, overrides: Partial<PodIdentityBindingArgs> = {}): PodIdentityBindingArgs {
-    return {
-        workload: { name: "alpha", namespace: "team-alpha", bindingSelector: "alpha-selector", serviceAccount: "alpha-workload", identityType: "managedIdentity" },
-        identityMode,
-        identity: { type: "managedIdentity", resourceId: IDENTITY_ID, identityName: "id-aiv-unit-alpha", clientId: "client-alpha", principalId: "principal-alpha" },
-        identityResourceGroupName: "rg-unit",
-        cluster: {
-            subscriptionId: "sub-unit",
-            controlPlaneObjectId: "control-plane-object",
-            kubeletObjectId: "kubelet-object",
-            oidcIssuerUrl: "https://issuer.example/unit/",
-        },
-        vault: { vaultName: "kv-aiv-unit-abc123", tenantId: "tenant-unit", secretName: "alpha-demo", keyName: "alpha-demo-key" },
-        provider,
-        ...overrides,
-    };
+/** What each test may change: the binding's arguments, and the stack's as the mode sees them. */
+interface Overrides {
+    binding?: Partial<Omit<PodIdentityBindingArgs, "mode" | "provider">>;
+    stack?: Partial<Omit<ModeStackArgs, "cluster">>;
 }
 
-async function built(identityMode: IdentityMode, overrides: (provider: k8s.Provider) => Partial<PodIdentityBindingArgs> = () => ({})) {
+async function built(identityMode: IdentityMode, overrides: Overrides = {}) {
+    let ready: pulumi.Resource[] = [];
     const { component: binding, plan } = await buildOne(() => {
         const provider = new k8s.Provider("k8s", { kubeconfig: "unit" });
-        return new PodIdentityBinding("alpha", args(identityMode, provider, overrides(provider)));
+        const cluster = new pulumi.ComponentResource("unit:index:Cluster", "aks");
+        const mode = identityModeDriver(identityMode).deploy({
+            subscriptionId: "sub-unit",
+            tenantId: "tenant-unit",
+            resourceGroupName: "rg-unit",
+            cluster: {
+                component: cluster,
+                clusterName: "aks-aiv-unit",
+                revision: "rev-1",
+                nodeResourceGroup: "rg-unit-aks-nodes",
+                controlPlaneObjectId: "control-plane-object",
+                kubeletObjectId: "kubelet-object",
+                oidcIssuerUrl: "https://issuer.example/unit/",
+                provider,
+            },
+            ...overrides.stack,
+        });
+        const component = new PodIdentityBinding("alpha", {
+            workload: { name: "alpha", namespace: "team-alpha", bindingSelector: "alpha-selector", serviceAccount: "alpha-workload", identityType: "managedIdentity" },
+            identity: { type: "managedIdentity", resourceId: IDENTITY_ID, identityName: "id-aiv-unit-alpha", clientId: "client-alpha", principalId: "principal-alpha" },
+            vault: { vaultName: "kv-aiv-unit-abc123", tenantId: "tenant-unit", secretName: "alpha-demo", keyName: "alpha-demo-key" },
+            ...overrides.binding,
+            mode,
+            provider,
+        });
+        ready = [...component.ready, ...mode.complete()];
+        return component;
     });
-    return { binding, plan };
+    return { binding, plan, ready };
 }
 
 test.each(MODES)("registers exactly the reviewed namespace, service account, identity wiring and SecretProviderClass (%s)", async (mode) => {
@@ -57,7 +77,7 @@ test("the namespace enforces the restricted Pod Security Standard; the service a
 // identity, not the kubelet's (aks-preview _podidentity.py, _ensure_managed_identity_operator_permission),
 // then waits 30 s before the cluster update that uses it.
 test("add-on: the control plane, not the kubelet, may assign this identity only; the entry to attach waits for the grant to apply", async () => {
-    const { plan, binding } = await built("podIdentityAddon");
+    const { plan, binding, ready } = await built("podIdentityAddon");
     const operator = named(plan, ROLE, "alpha-control-plane-operator");
     expect(operator.newState.inputs).toMatchObject({
         principalId: "control-plane-object",
@@ -69,27 +89,38 @@ test("add-on: the control plane, not the kubelet, may assign this identity only;
     const propagation = named(plan, DELAY, "alpha-operator-propagation");
     expect(propagation.newState.inputs).toMatchObject({ seconds: 30, grants: [expect.stringContaining("/roleAssignments/")] });
     expect(propagation.newState.dependencies).toContain(operator.urn);
-    expect(ofType(plan, "pulumi-nodejs:dynamic:PodIdentities")).toEqual([]);
-    const podIdentity = binding.podIdentity;
-    if (podIdentity === undefined) throw new Error("an add-on binding has an entry to attach");
-    expect(podIdentity.after.map((r) => r)).toEqual([binding.ready[1]]);
-    expect(await settled(pulumi.output(podIdentity.entry))).toEqual({
-        name: "alpha",
-        namespace: "team-alpha",
-        bindingSelector: "alpha-selector",
-        identity: { resourceId: IDENTITY_ID, clientId: "client-alpha", objectId: "principal-alpha" },
+    const podIdentities = named(plan, POD_IDENTITIES, "aks-pod-identities");
+    expect(podIdentities.newState.parent).toMatch(/unit:index:Cluster::aks$/);
+    expect(podIdentities.newState.inputs).toMatchObject({
+        subscriptionId: "sub-unit",
+        resourceGroupName: "rg-unit",
+        clusterName: "aks-aiv-unit",
+        clusterRevision: "rev-1",
+        identities: {
+            "team-alpha/alpha": {
+                name: "alpha",
+                namespace: "team-alpha",
+                bindingSelector: "alpha-selector",
+                identity: { resourceId: IDENTITY_ID, clientId: "client-alpha", objectId: "principal-alpha" },
+            },
+        },
     });
-    expect(binding.ready.length).toBe(3);
+    expect(podIdentities.newState.dependencies).toEqual(expect.arrayContaining([propagation.urn, named(plan, "kubernetes:core/v1:Namespace", "alpha-namespace").urn]));
+    expect(ready).toHaveLength(4);
+    expect(binding.ready).toHaveLength(3);
 });
 
 test("add-on: the wait after the grant can be set", async () => {
-    const { plan } = await built("podIdentityAddon", () => ({ rolePropagationSeconds: 90 }));
+    const { plan } = await built("podIdentityAddon", { stack: { rolePropagationSeconds: 90 } });
     expect(named(plan, DELAY, "alpha-operator-propagation").newState.inputs).toMatchObject({ seconds: 90 });
 });
 
 test("open source: the kubelet, which MIC runs as, may assign the identity; the control plane gets nothing", async () => {
     const { plan } = await built("podIdentityOss");
-    expect(ofType(plan, ROLE).map((r) => [r.urn.split("::").pop(), r.newState.inputs.principalId])).toEqual([["alpha-kubelet-operator", "kubelet-object"]]);
+    expect(ofType(plan, ROLE).map((r) => [r.urn.split("::").pop(), r.newState.inputs.principalId, r.newState.inputs.scope])).toEqual([
+        ["aad-pod-identity-kubelet-vm-contributor", "kubelet-object", "/subscriptions/sub-unit/resourceGroups/rg-unit-aks-nodes"],
+        ["alpha-kubelet-operator", "kubelet-object", IDENTITY_ID],
+    ]);
     expect(ofType(plan, DELAY)).toHaveLength(0);
 });
 
@@ -111,28 +142,26 @@ test("pod-identity modes guard the label: only this namespace and service accoun
 });
 
 test("open source, managed identity: a namespaced AzureIdentity of type 0 and its binding, after the platform", async () => {
-    let platformUrn = "";
-    const { plan, binding: component } = await built("podIdentityOss", (provider) => {
-        const release = new k8s.core.v1.ConfigMap("platform", { metadata: { name: "platform" } }, { provider });
-        platformUrn = "platform";
-        return { platform: [release] };
-    });
+    const { plan, ready } = await built("podIdentityOss");
     const identity = named(plan, "kubernetes:aadpodidentity.k8s.io/v1:AzureIdentity", "alpha-azure-identity");
     expect(identity.newState.inputs).toMatchObject({ metadata: { name: "alpha", namespace: "team-alpha" }, spec: { type: 0, resourceID: IDENTITY_ID, clientID: "client-alpha" } });
     const binding = named(plan, "kubernetes:aadpodidentity.k8s.io/v1:AzureIdentityBinding", "alpha-azure-identity-binding");
     expect(binding.newState.inputs).toMatchObject({ metadata: { name: "alpha-binding", namespace: "team-alpha" }, spec: { azureIdentity: "alpha", selector: "alpha-selector" } });
     for (const s of [identity, binding]) {
-        expect(s.newState.dependencies.some((d) => d.endsWith(`::${platformUrn}`))).toBe(true);
+        expect(s.newState.dependencies).toEqual(
+            expect.arrayContaining([named(plan, "kubernetes:helm.sh/v3:Release", "aad-pod-identity-release").urn, named(plan, ROLE, "aad-pod-identity-kubelet-vm-contributor").urn]),
+        );
         expect(s.newState.dependencies.some((d) => d.endsWith("::alpha-kubelet-operator"))).toBe(true);
     }
-    expect(component.podIdentity).toBeUndefined();
+    expect(ofType(plan, POD_IDENTITIES)).toEqual([]);
+    expect(ready).toHaveLength(4);
     expect(ofType(plan, "kubernetes:core/v1:Secret")).toHaveLength(0);
 });
 
 test("open source, service principal: type 1 reading its password from a Secret, kept secret; the kubelet gets no operator grant", async () => {
-    const { plan, binding } = await built("podIdentityOss", () => ({
-        identity: { type: "servicePrincipal", resourceId: "", identityName: "id-aiv-unit-alpha", clientId: "client-alpha", principalId: "principal-alpha", clientSecret: "s3cret" },
-    }));
+    const { plan, binding } = await built("podIdentityOss", {
+        binding: { identity: { type: "servicePrincipal", resourceId: "", identityName: "id-aiv-unit-alpha", clientId: "client-alpha", principalId: "principal-alpha", clientSecret: "s3cret" } },
+    });
     const secret = named(plan, "kubernetes:core/v1:Secret", "alpha-service-principal-secret");
     expect(secret.newState.inputs).toMatchObject({ metadata: { name: "alpha-service-principal", namespace: "team-alpha" }, type: "Opaque", stringData: "[secret]" });
     const identity = named(plan, "kubernetes:aadpodidentity.k8s.io/v1:AzureIdentity", "alpha-azure-identity");
@@ -140,20 +169,20 @@ test("open source, service principal: type 1 reading its password from a Secret,
         spec: { type: 1, clientID: "client-alpha", tenantID: "tenant-unit", clientPassword: { name: "alpha-service-principal", namespace: "team-alpha" } },
     });
     expect(identity.newState.dependencies).toContain(secret.urn);
-    expect(ofType(plan, ROLE)).toHaveLength(0);
+    expect(ofType(plan, ROLE).map((r) => r.urn.split("::").pop())).toEqual(["aad-pod-identity-kubelet-vm-contributor"]);
     expect(binding.ready).toHaveLength(4);
 });
 
 test("Workload ID: a service account with dots gets a federated credential name Azure accepts", async () => {
-    const { plan } = await built("workloadIdentity", () => ({
-        workload: { name: "alpha", namespace: "team-alpha", bindingSelector: "alpha", serviceAccount: "app.v2", identityType: "managedIdentity" },
-    }));
+    const { plan } = await built("workloadIdentity", {
+        binding: { workload: { name: "alpha", namespace: "team-alpha", bindingSelector: "alpha", serviceAccount: "app.v2", identityType: "managedIdentity" } },
+    });
     const federation = named(plan, "azure-native:managedidentity:FederatedIdentityCredential", "alpha-federation").newState.inputs;
     expect(federation).toMatchObject({ federatedIdentityCredentialResourceName: "team-alpha-app_v2", subject: "system:serviceaccount:team-alpha:app.v2" });
 });
 
 test("Workload ID: a federated credential for exactly this service account, and the client id on the account", async () => {
-    const { plan, binding } = await built("workloadIdentity");
+    const { plan, binding, ready } = await built("workloadIdentity");
     expect(named(plan, "azure-native:managedidentity:FederatedIdentityCredential", "alpha-federation").newState.inputs).toEqual({
         federatedIdentityCredentialResourceName: "team-alpha-alpha-workload",
         resourceName: "id-aiv-unit-alpha",
@@ -166,13 +195,13 @@ test("Workload ID: a federated credential for exactly this service account, and 
         metadata: { annotations: { "azure.workload.identity/client-id": "client-alpha" } },
     });
     expect(ofType(plan, ROLE)).toHaveLength(0);
-    expect(binding.podIdentity).toBeUndefined();
     expect(binding.ready).toHaveLength(1);
+    expect(ready).toEqual(binding.ready);
 });
 
 test("the SecretProviderClass reads this workload's secret and key from the vault, as the pod and never as the node", async () => {
     for (const mode of MODES) {
-        const { plan } = await built(mode, () => ({ cloudName: mode === "podIdentityOss" ? "AzureUSGovernmentCloud" : undefined }));
+        const { plan } = await built(mode, { binding: { cloudName: mode === "podIdentityOss" ? "AzureUSGovernmentCloud" : undefined } });
         const spc = named(plan, SPC, "alpha-secret-provider").newState.inputs as { metadata: Record<string, unknown>; spec: { parameters: Record<string, string> } };
         expect(spc.metadata).toMatchObject({ name: "alpha-keyvault", namespace: "team-alpha" });
         expect(spc.spec.parameters).toMatchObject({

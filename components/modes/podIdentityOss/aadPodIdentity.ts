@@ -2,10 +2,10 @@
 // podIdentityOss: namespaced, so an identity serves only pods in its own namespace, and refusing to run
 // on kubenet. MIC assigns identities to the node scale set with the kubelet identity, which needs
 // "Virtual Machine Contributor" on the node resource group ("Managed Identity Operator" on each
-// workload identity is granted by that workload's PodIdentityBinding).
+// workload identity is granted per workload by the driver, index.ts in this folder).
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { grantRole } from "./roles";
+import { grantRole } from "../../roles";
 
 /** The chart, pinned: the last release of the project, which was archived in October 2023. */
 export const AAD_POD_IDENTITY_CHART = {

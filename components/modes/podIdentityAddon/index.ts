@@ -1,0 +1,89 @@
+// identityMode podIdentityAddon: the AKS pod-identity add-on. Per workload, the cluster's own
+// (control-plane) identity is made Managed Identity Operator on the workload identity, which the add-on
+// assigns to the nodes as that identity, and the grant gets time to apply; once every workload is
+// bound, one PodIdentities resource writes all their entries in one cluster update
+// (podIdentities.ts over the ARM logic of arm.ts). Pods claim the identity with the aadpodidbinding
+// label, which the label guard reserves for the workload's own pods.
+import { grantRole } from "../../roles";
+import { ROLE_PROPAGATION_SECONDS, RolePropagationDelay } from "../../waits";
+import type { IdentityModeDriver, ModeDeployment, ModeStackArgs } from "../driver";
+import { labelGuard, POD_IDENTITY_PODS as PODS } from "../podIdentityCommon";
+import { PodIdentities, podIdentityKey } from "./podIdentities";
+import type { PodIdentityInput } from "./podIdentities";
+
+/** The entries the workloads add, and the waits the write must come after. */
+interface Pending {
+    key: string;
+    entry: PodIdentityInput;
+    after: RolePropagationDelay;
+}
+
+function deploy(stack: ModeStackArgs): ModeDeployment {
+    const pending: Pending[] = [];
+    return {
+        pods: PODS,
+        bind: ({ name, workload, identity, namespace, opts }) => {
+            // What `az aks pod-identity add` grants before it adds the entry: the add-on assigns the
+            // identity to the nodes as the cluster's own (control-plane) identity, and AKS uses the grant
+            // during the update, so the update waits for it to apply.
+            const operator = grantRole(
+                `${name}-control-plane-operator`,
+                {
+                    principalId: stack.cluster.controlPlaneObjectId,
+                    role: "managedIdentityOperator",
+                    scope: identity.resourceId,
+                    subscriptionId: stack.subscriptionId,
+                    description: `The AKS pod-identity add-on assigns workload ${workload.name}'s identity to the nodes.`,
+                },
+                { parent: opts.parent },
+            );
+            const propagation = new RolePropagationDelay(
+                `${name}-operator-propagation`,
+                {
+                    seconds: stack.rolePropagationSeconds ?? ROLE_PROPAGATION_SECONDS,
+                    reason: "AKS assigns the pod identity as the control-plane identity; az aks pod-identity add waits 30 s after this grant for it to apply (azure-cli-extensions aks-preview _podidentity.py).",
+                    grants: [operator.id],
+                },
+                { parent: opts.parent, dependsOn: [operator] },
+            );
+            pending.push({
+                key: podIdentityKey(workload),
+                entry: {
+                    name: workload.name,
+                    namespace: namespace.metadata.name,
+                    bindingSelector: workload.bindingSelector,
+                    identity: { resourceId: identity.resourceId, clientId: identity.clientId, objectId: identity.principalId },
+                },
+                after: propagation,
+            });
+            return [operator, propagation, labelGuard(name, workload, opts)];
+        },
+        complete: () =>
+            pending.length === 0
+                ? []
+                : [
+                      new PodIdentities(
+                          "aks-pod-identities",
+                          {
+                              subscriptionId: stack.subscriptionId,
+                              resourceGroupName: stack.resourceGroupName,
+                              clusterName: stack.cluster.clusterName,
+                              clusterRevision: stack.cluster.revision,
+                              identities: Object.fromEntries(pending.map((p) => [p.key, p.entry])),
+                          },
+                          { parent: stack.cluster.component, dependsOn: pending.map((p) => p.after) },
+                      ),
+                  ],
+    };
+}
+
+export const podIdentityAddon: IdentityModeDriver<"podIdentityAddon"> = {
+    name: "podIdentityAddon",
+    summary: "the AKS pod-identity add-on (deprecated): the cluster's control plane assigns each identity, one cluster update writes every workload's entry",
+    identityTypes: ["managedIdentity"],
+    warning:
+        "identityMode podIdentityAddon uses the AKS pod-identity add-on, which Microsoft has deprecated (support ended September 2025) in favour of Microsoft Entra Workload ID; the subscription needs the EnablePodIdentityPreview feature. Plan the move to identityMode workloadIdentity.",
+    cluster: { podIdentityAddon: true, workloadIdentity: false },
+    pods: PODS,
+    deploy,
+};

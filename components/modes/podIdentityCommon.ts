@@ -1,0 +1,81 @@
+// What the two pod-identity modes (the AKS add-on and the open-source aad-pod-identity) share: pods
+// claim an identity with the `aadpodidbinding` label, NMI answers their token requests where it
+// redirects the metadata endpoint, and an admission policy lets only the workload's own pods carry
+// its label.
+import * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+import type { WorkloadConfig } from "../../config";
+import type { ModePods } from "./driver";
+
+/**
+ * Where a pod's token request really goes in the pod-identity modes. NMI (the open-source project's
+ * and the add-on's) listens on 127.0.0.1:2579 and DNATs pod traffic for 169.254.169.254:80 there
+ * (Azure/aad-pod-identity cmd/nmi/main.go `defaultNmiHost`, pkg/nmi/iptables/iptables.go); Calico
+ * applies a pod's egress policy to the address after that DNAT, so the policy must admit this one
+ * (aad-pod-identity troubleshooting: "ensure there is a network policy that allows traffic to
+ * 127.0.0.1:2579"). Admitting 169.254.169.254 itself would only let a pod past a missing NMI to the
+ * node's own identity.
+ */
+export const NMI_ENDPOINT = { cidr: "127.0.0.1/32", port: 2579 } as const;
+
+/**
+ * Pods in both pod-identity modes: the `aadpodidbinding` label claims the identity, the CSI driver
+ * asks for tokens as the mounting pod (`usePodIdentity`), the token comes from NMI, and a pod without
+ * the label must be refused.
+ */
+export const POD_IDENTITY_PODS: ModePods = {
+    labels: (workload) => ({ aadpodidbinding: workload.bindingSelector }),
+    serviceAccountAnnotations: () => ({}),
+    secretProviderIdentity: () => ({ usePodIdentity: "true" }),
+    tokenEgress: [{ to: [{ ipBlock: { cidr: NMI_ENDPOINT.cidr } }], ports: [{ protocol: "TCP", port: NMI_ENDPOINT.port }] }],
+    tokenSource: "imds",
+    passClientId: true,
+    unbound: { labels: () => ({}), serviceAccountAnnotations: () => ({}) },
+};
+
+/** A CEL string literal. */
+function celString(value: string): string {
+    return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+}
+
+/**
+ * The label guard: a pod may carry `aadpodidbinding: <selector>` only in the workload's namespace and
+ * as the workload's service account. Without it any pod in any namespace could claim the identity by
+ * setting the label (Azure/aad-pod-identity#106). Exported for testing.
+ */
+export function labelGuardValidation(workload: { bindingSelector: string; namespace: string; serviceAccount: string }) {
+    const selector = celString(workload.bindingSelector);
+    const claims = `has(object.metadata.labels) && 'aadpodidbinding' in object.metadata.labels && object.metadata.labels['aadpodidbinding'] == ${selector}`;
+    const allowed = `request.namespace == ${celString(workload.namespace)} && object.spec.serviceAccountName == ${celString(workload.serviceAccount)}`;
+    return {
+        expression: `!(${claims}) || (${allowed})`,
+        messageExpression:
+            celString(
+                `pods labelled aadpodidbinding=${workload.bindingSelector} must run in namespace ${workload.namespace} as service account ${workload.serviceAccount}; this pod is in namespace `,
+            ) + ` + request.namespace + ' as service account ' + object.spec.serviceAccountName`,
+        reason: "Forbidden",
+    };
+}
+
+/** Registers the workload's label guard (a ValidatingAdmissionPolicy and its binding); returns the binding, which pods wait for. */
+export function labelGuard(name: string, workload: WorkloadConfig, opts: { parent: pulumi.Resource; provider: k8s.Provider }): pulumi.Resource {
+    const policyName = `aadpodidbinding-guard-${workload.name}`;
+    const labels = { "app.kubernetes.io/managed-by": "pulumi", "aks-identity-vault/workload": workload.name };
+    const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+        `${name}-label-guard`,
+        {
+            metadata: { name: policyName, labels },
+            spec: {
+                failurePolicy: "Fail",
+                matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["pods"] }] },
+                validations: [labelGuardValidation(workload)],
+            },
+        },
+        opts,
+    );
+    return new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+        `${name}-label-guard-binding`,
+        { metadata: { name: policyName, labels }, spec: { policyName: policy.metadata.name, validationActions: ["Deny"] } },
+        opts,
+    );
+}
