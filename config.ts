@@ -35,6 +35,15 @@ export interface WorkloadConfig {
     identityType: IdentityType;
 }
 
+/** A workload as config takes it: the optional fields are filled in by `parseConfig`. */
+export interface WorkloadEntry {
+    name: string;
+    namespace: string;
+    bindingSelector?: string;
+    serviceAccount?: string;
+    identityType?: IdentityType;
+}
+
 export interface NetworkConfig {
     vnetAddressSpace: string;
     aksSubnetPrefix: string;
@@ -79,47 +88,6 @@ export interface StackConfig {
     /** Tags put on every Azure resource that takes them. */
     tags: Record<string, string>;
 }
-
-/**
- * Defaults of the project's config keys. The scalar ones are declared again in Pulumi.yaml (the
- * Pulumi CLI applies those); a test keeps the two identical.
- */
-export const DEFAULTS = {
-    identityMode: DEFAULT_IDENTITY_MODE,
-    keyVaultAuthorization: "rbac" as KeyVaultAuthorization,
-    vnetAddressSpace: "10.76.0.0/22",
-    aksSubnetPrefix: "10.76.1.0/24",
-    privateEndpointSubnetPrefix: "10.76.2.0/26",
-    nodeCount: 2,
-    nodeVmSize: "Standard_D4ds_v5",
-    apiServerAuthorizedIpRanges: [] as string[],
-    serviceCidr: "10.0.0.0/16",
-    deployerPrincipalType: "User" as PrincipalType,
-    verifierImage: "node:22.14.0-alpine3.21",
-    protectStatefulResources: true,
-    workloads: [{ name: "alpha", namespace: "alpha" }] as Array<{ name: string; namespace: string; bindingSelector?: string; serviceAccount?: string; identityType?: IdentityType }>,
-};
-
-/** Every key the project reads from its own config namespace. */
-export const CONFIG_KEYS = [
-    "identityMode",
-    "keyVaultAuthorization",
-    "vnetAddressSpace",
-    "aksSubnetPrefix",
-    "privateEndpointSubnetPrefix",
-    "nodeCount",
-    "nodeVmSize",
-    "workloads",
-    "apiServerAuthorizedIpRanges",
-    "serviceCidr",
-    "deployerPrincipalType",
-    "verifierImage",
-    "protectStatefulResources",
-] as const;
-export type ConfigKey = (typeof CONFIG_KEYS)[number];
-
-/** Config as the Pulumi engine hands it over: every value a string, lists and objects as JSON. */
-export type RawConfig = Partial<Record<ConfigKey, string>>;
 
 /** Azure CNI (without overlay) gives every node this many pod addresses plus its own. */
 export const MAX_PODS_PER_NODE = 30;
@@ -348,102 +316,237 @@ export function baseNameForStack(stack: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Schemas, on zod. Each scalar key is checked on its own so that errors name it exactly.
+// The schema: every key of the project, declared once. The typed values, the list of known keys,
+// the defaults, Pulumi.yaml's `config:` block and the docs' configuration reference come from it
+// (`npm run generate` writes the last two; a test fails when they are stale).
 
-/**
- * The schemas of the project's keys. Built on each parse (once per program run), so that every test
- * that parses config runs the code of the schemas it checks.
- */
-function configSchemas() {
-    const cidrSchema = z.string().refine((v) => parseIpv4Cidr(v) !== undefined, "must be an IPv4 CIDR such as 10.76.0.0/22 with no host bits set");
-
-    const wholeNumber = (min: number, max: number) =>
-        z
-            .string()
-            .trim()
-            .regex(/^-?\d+$/, `must be a whole number from ${min} to ${max}`)
-            .transform(Number)
-            .pipe(z.number().min(min, `must be a whole number from ${min} to ${max}`).max(max, `must be a whole number from ${min} to ${max}`));
-
-    const booleanString = z.enum(["true", "false"], "must be true or false").transform((v) => v === "true");
-
-    /** A string field; says "required" when it is missing rather than zod's type message. */
-    const text = (what: string) => z.string({ error: (issue) => (issue.input === undefined ? `required: ${what}` : `must be a string: ${what}`) });
-
-    const namespaceSchema = text("the workload's Kubernetes namespace name")
-        .max(63, "must be at most 63 characters")
-        .regex(NAMESPACE_PATTERN, "must be a Kubernetes namespace name: lower-case letters, digits and '-', starting and ending with a letter or digit")
-        .refine((v) => v !== "default" && !v.startsWith("kube-"), "must not be 'default' or a 'kube-' namespace: workloads get a namespace of their own")
-        .refine(
-            (v) => !(RESERVED_NAMESPACES as readonly string[]).includes(v),
-            `must not be a namespace AKS, its add-ons or this stack create for themselves (${RESERVED_NAMESPACES.filter((n) => n !== "default").join(", ")})`,
-        );
-
-    const workloadSchema = z.strictObject(
-        {
-            name: text("3-24 lower-case letters, digits and single hyphens").regex(
-                WORKLOAD_NAME_PATTERN,
-                "must be 3-24 lower-case letters, digits and single hyphens, starting with a letter and ending with a letter or digit",
-            ),
-            namespace: namespaceSchema,
-            bindingSelector: text("a Kubernetes label value")
-                .max(63, "must be at most 63 characters")
-                .regex(LABEL_VALUE_PATTERN, "must be a Kubernetes label value: letters, digits, '-', '_' and '.', starting and ending with a letter or digit")
-                .min(1, "must not be empty")
-                .optional(),
-            serviceAccount: text("a Kubernetes service account name")
-                .max(253, "must be at most 253 characters")
-                .regex(SERVICE_ACCOUNT_PATTERN, "must be a Kubernetes service account name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit")
-                .optional(),
-            identityType: z.enum(IDENTITY_TYPES, `must be one of ${IDENTITY_TYPES.join(", ")}`).optional(),
-        },
-        {
-            error: (issue) =>
-                issue.code === "unrecognized_keys"
-                    ? `unknown field(s) ${issue.keys.join(", ")}; allowed: name, namespace, bindingSelector, serviceAccount, identityType`
-                    : "must be an object with name and namespace",
-        },
-    );
-
-    return {
-        identityMode: z.enum(IDENTITY_MODES, `must be one of ${IDENTITY_MODES.join(", ")}`),
-        keyVaultAuthorization: z.enum(KEY_VAULT_AUTHORIZATIONS, `must be one of ${KEY_VAULT_AUTHORIZATIONS.join(", ")}`),
-        vnetAddressSpace: cidrSchema,
-        aksSubnetPrefix: cidrSchema,
-        privateEndpointSubnetPrefix: cidrSchema,
-        nodeCount: wholeNumber(1, MAX_NODE_COUNT),
-        nodeVmSize: z
-            .string()
-            .regex(/^Standard_[A-Za-z0-9_-]+$/, "must be an Azure VM size such as Standard_D4ds_v5")
-            .refine((v) => !isUnsupportedSystemPoolSize(v), "is a B-series or Av1 size, which AKS does not support for system node pools; use a size such as Standard_D4ds_v5")
-            .refine((v) => (vmSizeVcpus(v) ?? 2) >= 2, "has fewer than 2 vCPUs, which AKS does not use for system node pools; use a size such as Standard_D4ds_v5"),
-        protectStatefulResources: booleanString,
-        apiServerAuthorizedIpRanges: z
-            .array(
-                z
-                    .string("must be a string")
-                    .refine((v) => parseIpv4Cidr(v) !== undefined, "must be an IPv4 CIDR such as 203.0.113.0/24 with no host bits set")
-                    .refine((v) => v !== "0.0.0.0/0", "0.0.0.0/0 admits everyone; leave the list empty to say so explicitly"),
-                "must be a JSON list of CIDR strings",
-            )
-            .max(200, "AKS accepts at most 200 ranges"),
-        serviceCidr: cidrSchema
-            .refine((v) => (parseIpv4Cidr(v)?.[1] ?? 0) <= 24, "must be an IPv4 CIDR of at least /24 such as 10.0.0.0/16")
-            .refine(
-                (v) => (parseIpv4Cidr(v)?.[1] ?? 0) >= LARGEST_SERVICE_CIDR_PREFIX,
-                `must be no larger than /${LARGEST_SERVICE_CIDR_PREFIX}: Kubernetes refuses service ranges of more than 20 host bits`,
-            ),
-        deployerPrincipalType: z.enum(PRINCIPAL_TYPES, `must be one of ${PRINCIPAL_TYPES.join(", ")}`),
-        verifierImage: z
-            .string()
-            .refine((v) => parseImageReference(v) !== undefined, "must be an image reference such as node:22.14.0-alpine3.21 or myregistry.example.com:5000/mirror/node:22.14.0-alpine3.21")
-            .refine((v) => isPinnedImageReference(parseImageReference(v)), "must be pinned to a version tag or digest, not latest"),
-        workloads: z
-            .array(workloadSchema, "must be a JSON list of objects with name and namespace")
-            .min(1, "must list at least one workload")
-            .max(MAX_WORKLOADS, `must list at most ${MAX_WORKLOADS} workloads`),
-    };
+/** One config key: everything about it. */
+export interface KeyDeclaration<T> {
+    /** How Pulumi.yaml declares it; `objectList` for a list of objects, which Pulumi.yaml cannot declare (it is set in the stack file). */
+    type: "string" | "integer" | "boolean" | "stringList" | "objectList";
+    /** The value when the key is unset. */
+    default: T;
+    /** One sentence: what the key decides. */
+    description: string;
+    /** What is allowed, in words, for the configuration reference. */
+    allowed: string;
+    /** The fields of each object, for an `objectList`: what each is and allows. */
+    fields?: Readonly<Record<string, string>>;
+    /**
+     * Validates a set value (the engine's string, or for lists the parsed JSON) and returns the typed
+     * value; each message says what is allowed. Built on each parse (once per program run), so that
+     * every test that parses config runs the code of the schemas it checks.
+     */
+    schema: () => z.ZodType<T>;
 }
+
+/** A declaration, with its value type inferred from its default. */
+function declare<T>(declaration: KeyDeclaration<T>): KeyDeclaration<T> {
+    return declaration;
+}
+
+const cidrSchema = () => z.string().refine((v) => parseIpv4Cidr(v) !== undefined, "must be an IPv4 CIDR such as 10.76.0.0/22 with no host bits set");
+
+const wholeNumber = (min: number, max: number) =>
+    z
+        .string()
+        .trim()
+        .regex(/^-?\d+$/, `must be a whole number from ${min} to ${max}`)
+        .transform(Number)
+        .pipe(z.number().min(min, `must be a whole number from ${min} to ${max}`).max(max, `must be a whole number from ${min} to ${max}`));
+
+/** A string field; says "required" when it is missing rather than zod's type message. */
+const textField = (what: string) => z.string({ error: (issue) => (issue.input === undefined ? `required: ${what}` : `must be a string: ${what}`) });
+
+/** One of `values`, named in the message. */
+const oneOf = <T extends string>(values: readonly [T, ...T[]]) => z.enum(values, `must be one of ${values.join(", ")}`);
+
+/** `a, b or c`. */
+function listOr(values: readonly string[]): string {
+    return values.length < 2 ? values.join("") : `${values.slice(0, -1).join(", ")} or ${values[values.length - 1]}`;
+}
+
+/** The fields of a workload, as config takes them. */
+const WORKLOAD_FIELDS = {
+    name: "3-24 lower-case letters, digits and single hyphens; it names the blob container, the identity and the Key Vault secret. Required.",
+    namespace: "the Kubernetes namespace the workload runs in: a namespace name, not `default`, `kube-*` or one AKS, its add-ons or this stack create. Required.",
+    bindingSelector: "the `aadpodidbinding` label value pods carry in the pod-identity modes; defaults to `name`.",
+    serviceAccount: "the service account the workload's pods run as; defaults to `<name>-workload` (not `default`, not `<name>-unbound`).",
+    identityType: `\`managedIdentity\` (the default) or \`servicePrincipal\`, which only identityMode ${listOr(IDENTITY_MODES.filter((m) => identityModeDriver(m).identityTypes.includes("servicePrincipal")))} supports.`,
+} as const;
+
+/** The project's config keys, each with its declaration. */
+const DECLARATIONS = {
+    identityMode: declare<IdentityMode>({
+        type: "string",
+        default: DEFAULT_IDENTITY_MODE,
+        description: `How pods get their Azure identity: ${listOr(IDENTITY_MODES)}.`,
+        allowed: IDENTITY_MODES.map((m) => `\`${m}\`: ${identityModeDriver(m).summary}`).join("; ") + " (see docs/identity-modes.md).",
+        schema: () => oneOf(IDENTITY_MODES),
+    }),
+    keyVaultAuthorization: declare<KeyVaultAuthorization>({
+        type: "string",
+        default: "rbac",
+        description: "How the Key Vault authorizes workloads: rbac (role assignments per secret) or accessPolicy.",
+        allowed: "`rbac` (role assignments scoped to each secret and key) or `accessPolicy` (one vault access policy per workload).",
+        schema: () => oneOf(KEY_VAULT_AUTHORIZATIONS),
+    }),
+    vnetAddressSpace: declare({
+        type: "string",
+        default: "10.76.0.0/22",
+        description: "Address space of the virtual network (IPv4 CIDR).",
+        allowed: "An IPv4 CIDR with no host bits set, clear of the ranges Azure refuses in a VNet and of those AKS reserves.",
+        schema: cidrSchema,
+    }),
+    aksSubnetPrefix: declare({
+        type: "string",
+        default: "10.76.1.0/24",
+        description: "Subnet for AKS nodes and pods (Azure CNI); inside vnetAddressSpace.",
+        allowed: `Inside the VNet, /${SMALLEST_SUBNET_PREFIX} or larger; holds nodes and pods (Azure CNI: ${MAX_PODS_PER_NODE + 1} addresses per node).`,
+        schema: cidrSchema,
+    }),
+    privateEndpointSubnetPrefix: declare({
+        type: "string",
+        default: "10.76.2.0/26",
+        description: "Subnet for the Key Vault and Storage private endpoints; inside vnetAddressSpace, apart from the AKS subnet.",
+        allowed: `Inside the VNet, /${SMALLEST_SUBNET_PREFIX} or larger, not overlapping the AKS subnet.`,
+        schema: cidrSchema,
+    }),
+    nodeCount: declare({
+        type: "integer",
+        default: 2,
+        description: "Number of nodes in the AKS system pool (at least 1; bounded by the AKS subnet's size).",
+        allowed: `1 to ${MAX_NODE_COUNT}, and no more than the AKS subnet holds with one surge node (7 for a /24).`,
+        schema: () => wholeNumber(1, MAX_NODE_COUNT),
+    }),
+    nodeVmSize: declare({
+        type: "string",
+        default: "Standard_D4ds_v5",
+        description: "VM size of the AKS system pool's nodes (not B-series or Av1; at least 4 vCPUs recommended).",
+        allowed: "An Azure VM size (`Standard_...`) for the system pool: not B-series or Av1 (AKS does not support them there), at least 2 vCPUs; the plan warns below the 4 vCPUs Microsoft asks for.",
+        schema: () =>
+            z
+                .string()
+                .regex(/^Standard_[A-Za-z0-9_-]+$/, "must be an Azure VM size such as Standard_D4ds_v5")
+                .refine((v) => !isUnsupportedSystemPoolSize(v), "is a B-series or Av1 size, which AKS does not support for system node pools; use a size such as Standard_D4ds_v5")
+                .refine((v) => (vmSizeVcpus(v) ?? 2) >= 2, "has fewer than 2 vCPUs, which AKS does not use for system node pools; use a size such as Standard_D4ds_v5"),
+    }),
+    workloads: declare<WorkloadEntry[]>({
+        type: "objectList",
+        default: [{ name: "alpha", namespace: "alpha" }],
+        description: "The application teams' slices of the stack: each gets an identity, a namespace, a blob container and a Key Vault secret and key.",
+        allowed: `1 to ${MAX_WORKLOADS} objects; names, namespaces and binding selectors are unique.`,
+        fields: WORKLOAD_FIELDS,
+        schema: () => {
+            const namespaceSchema = textField("the workload's Kubernetes namespace name")
+                .max(63, "must be at most 63 characters")
+                .regex(NAMESPACE_PATTERN, "must be a Kubernetes namespace name: lower-case letters, digits and '-', starting and ending with a letter or digit")
+                .refine((v) => v !== "default" && !v.startsWith("kube-"), "must not be 'default' or a 'kube-' namespace: workloads get a namespace of their own")
+                .refine(
+                    (v) => !(RESERVED_NAMESPACES as readonly string[]).includes(v),
+                    `must not be a namespace AKS, its add-ons or this stack create for themselves (${RESERVED_NAMESPACES.filter((n) => n !== "default").join(", ")})`,
+                );
+            const workloadSchema = z.strictObject(
+                {
+                    name: textField("3-24 lower-case letters, digits and single hyphens").regex(
+                        WORKLOAD_NAME_PATTERN,
+                        "must be 3-24 lower-case letters, digits and single hyphens, starting with a letter and ending with a letter or digit",
+                    ),
+                    namespace: namespaceSchema,
+                    bindingSelector: textField("a Kubernetes label value")
+                        .max(63, "must be at most 63 characters")
+                        .regex(LABEL_VALUE_PATTERN, "must be a Kubernetes label value: letters, digits, '-', '_' and '.', starting and ending with a letter or digit")
+                        .min(1, "must not be empty")
+                        .optional(),
+                    serviceAccount: textField("a Kubernetes service account name")
+                        .max(253, "must be at most 253 characters")
+                        .regex(SERVICE_ACCOUNT_PATTERN, "must be a Kubernetes service account name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit")
+                        .optional(),
+                    identityType: oneOf(IDENTITY_TYPES).optional(),
+                },
+                {
+                    error: (issue) =>
+                        issue.code === "unrecognized_keys"
+                            ? `unknown field(s) ${issue.keys.join(", ")}; allowed: ${Object.keys(WORKLOAD_FIELDS).join(", ")}`
+                            : "must be an object with name and namespace",
+                },
+            );
+            return z
+                .array(workloadSchema, "must be a JSON list of objects with name and namespace")
+                .min(1, "must list at least one workload")
+                .max(MAX_WORKLOADS, `must list at most ${MAX_WORKLOADS} workloads`);
+        },
+    }),
+    apiServerAuthorizedIpRanges: declare<string[]>({
+        type: "stringList",
+        default: [],
+        description: "IPv4 CIDRs allowed to reach the AKS API server; empty admits any address (the plan warns).",
+        allowed: "IPv4 CIDRs, at most 200; `0.0.0.0/0` is refused. Empty admits any address.",
+        schema: () =>
+            z
+                .array(
+                    z
+                        .string("must be a string")
+                        .refine((v) => parseIpv4Cidr(v) !== undefined, "must be an IPv4 CIDR such as 203.0.113.0/24 with no host bits set")
+                        .refine((v) => v !== "0.0.0.0/0", "0.0.0.0/0 admits everyone; leave the list empty to say so explicitly"),
+                    "must be a JSON list of CIDR strings",
+                )
+                .max(200, "AKS accepts at most 200 ranges"),
+    }),
+    serviceCidr: declare({
+        type: "string",
+        default: "10.0.0.0/16",
+        description: "Kubernetes service address range (/24 or larger); must not overlap the VNet. The cluster DNS service takes its tenth address.",
+        allowed: `A /24 to /${LARGEST_SERVICE_CIDR_PREFIX} IPv4 CIDR, not overlapping the VNet or the ranges AKS reserves; the DNS service takes its tenth address.`,
+        schema: () =>
+            cidrSchema()
+                .refine((v) => (parseIpv4Cidr(v)?.[1] ?? 0) <= 24, "must be an IPv4 CIDR of at least /24 such as 10.0.0.0/16")
+                .refine(
+                    (v) => (parseIpv4Cidr(v)?.[1] ?? 0) >= LARGEST_SERVICE_CIDR_PREFIX,
+                    `must be no larger than /${LARGEST_SERVICE_CIDR_PREFIX}: Kubernetes refuses service ranges of more than 20 host bits`,
+                ),
+    }),
+    deployerPrincipalType: declare<PrincipalType>({
+        type: "string",
+        default: "User",
+        description: "Kind of Entra principal that runs pulumi up and is made cluster admin through Azure RBAC: User, ServicePrincipal or Group.",
+        allowed: `${listOr(PRINCIPAL_TYPES.map((t) => `\`${t}\``))}: who runs \`pulumi up\` (made cluster admin through Azure RBAC).`,
+        schema: () => oneOf(PRINCIPAL_TYPES),
+    }),
+    verifierImage: declare({
+        type: "string",
+        default: "node:22.14.0-alpine3.21",
+        description: "Pinned official Node.js image that runs the verification Jobs (mirror it to your registry if the cluster cannot pull from Docker Hub).",
+        allowed: "An image reference pinned to a version tag or digest (`latest` is refused); a registry may carry a port.",
+        schema: () =>
+            z
+                .string()
+                .refine((v) => parseImageReference(v) !== undefined, "must be an image reference such as node:22.14.0-alpine3.21 or myregistry.example.com:5000/mirror/node:22.14.0-alpine3.21")
+                .refine((v) => isPinnedImageReference(parseImageReference(v)), "must be pinned to a version tag or digest, not latest"),
+    }),
+    protectStatefulResources: declare({
+        type: "boolean",
+        default: true,
+        description: "Protect the stateful resources (the resource group, storage account, containers, vault, secrets, keys, the cluster and its identities) from deletion and replacement.",
+        allowed: "`true` or `false`; turn it off only for a stack meant to be destroyed.",
+        schema: () => z.enum(["true", "false"], "must be true or false").transform((v) => v === "true"),
+    }),
+};
+
+export type ConfigKey = keyof typeof DECLARATIONS;
+/** The typed value of each key. */
+export type ConfigValues = { [K in ConfigKey]: (typeof DECLARATIONS)[K]["default"] };
+/** The schema: each key's declaration, typed by its key. */
+export const CONFIG_SCHEMA: { readonly [K in ConfigKey]: KeyDeclaration<ConfigValues[K]> } = DECLARATIONS;
+/** Every key the project reads from its own config namespace, in the schema's order. */
+// Object.keys types its result as string[]; these are exactly the schema's own keys.
+export const CONFIG_KEYS = Object.keys(DECLARATIONS) as ConfigKey[];
+/** The value of each key when it is unset. */
+// Object.fromEntries loses the pairing of each key with its type, which the schema gives.
+export const DEFAULTS = Object.fromEntries(CONFIG_KEYS.map((key) => [key, CONFIG_SCHEMA[key].default])) as ConfigValues;
+
+/** Config as the Pulumi engine hands it over: every value a string, lists and objects as JSON. */
+export type RawConfig = Partial<Record<ConfigKey, string>>;
 
 function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
     let current = value;
@@ -490,27 +593,32 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
         fail("azure-native:location", location, "must be an Azure region name such as uksouth (lower case, no spaces)");
     }
     const baseName = baseNameForStack(context.stack);
-    const schemas = configSchemas();
-
-    const identityMode = check("identityMode", schemas.identityMode, raw.identityMode ?? DEFAULTS.identityMode);
-    const keyVaultAuthorization = check("keyVaultAuthorization", schemas.keyVaultAuthorization, raw.keyVaultAuthorization ?? DEFAULTS.keyVaultAuthorization);
-    const network: NetworkConfig = {
-        vnetAddressSpace: check("vnetAddressSpace", schemas.vnetAddressSpace, raw.vnetAddressSpace ?? DEFAULTS.vnetAddressSpace),
-        aksSubnetPrefix: check("aksSubnetPrefix", schemas.aksSubnetPrefix, raw.aksSubnetPrefix ?? DEFAULTS.aksSubnetPrefix),
-        privateEndpointSubnetPrefix: check("privateEndpointSubnetPrefix", schemas.privateEndpointSubnetPrefix, raw.privateEndpointSubnetPrefix ?? DEFAULTS.privateEndpointSubnetPrefix),
+    /** The key's value: its default when unset, else the set value (parsed as JSON for lists) validated by its schema. */
+    const read = <K extends ConfigKey>(key: K): ConfigValues[K] => {
+        const declaration: KeyDeclaration<ConfigValues[K]> = CONFIG_SCHEMA[key];
+        const text = raw[key];
+        if (text === undefined) {
+            return declaration.default;
+        }
+        const value = declaration.type === "stringList" || declaration.type === "objectList" ? parseJson(key, text) : text;
+        return check(key, declaration.schema(), value);
     };
-    const nodeCount = raw.nodeCount === undefined ? DEFAULTS.nodeCount : check("nodeCount", schemas.nodeCount, raw.nodeCount);
-    const nodeVmSize = check("nodeVmSize", schemas.nodeVmSize, raw.nodeVmSize ?? DEFAULTS.nodeVmSize);
-    const apiServerAuthorizedIpRanges =
-        raw.apiServerAuthorizedIpRanges === undefined
-            ? [...DEFAULTS.apiServerAuthorizedIpRanges]
-            : check("apiServerAuthorizedIpRanges", schemas.apiServerAuthorizedIpRanges, parseJson("apiServerAuthorizedIpRanges", raw.apiServerAuthorizedIpRanges));
-    const serviceCidr = check("serviceCidr", schemas.serviceCidr, raw.serviceCidr ?? DEFAULTS.serviceCidr);
-    const deployerPrincipalType = check("deployerPrincipalType", schemas.deployerPrincipalType, raw.deployerPrincipalType ?? DEFAULTS.deployerPrincipalType);
-    const verifierImage = check("verifierImage", schemas.verifierImage, raw.verifierImage ?? DEFAULTS.verifierImage);
-    const protectStatefulResources =
-        raw.protectStatefulResources === undefined ? DEFAULTS.protectStatefulResources : check("protectStatefulResources", schemas.protectStatefulResources, raw.protectStatefulResources);
-    const workloadEntries = raw.workloads === undefined ? DEFAULTS.workloads : check("workloads", schemas.workloads, parseJson("workloads", raw.workloads));
+
+    const identityMode = read("identityMode");
+    const keyVaultAuthorization = read("keyVaultAuthorization");
+    const network: NetworkConfig = {
+        vnetAddressSpace: read("vnetAddressSpace"),
+        aksSubnetPrefix: read("aksSubnetPrefix"),
+        privateEndpointSubnetPrefix: read("privateEndpointSubnetPrefix"),
+    };
+    const nodeCount = read("nodeCount");
+    const nodeVmSize = read("nodeVmSize");
+    const apiServerAuthorizedIpRanges = [...read("apiServerAuthorizedIpRanges")];
+    const serviceCidr = read("serviceCidr");
+    const deployerPrincipalType = read("deployerPrincipalType");
+    const verifierImage = read("verifierImage");
+    const protectStatefulResources = read("protectStatefulResources");
+    const workloadEntries = read("workloads");
 
     checkReservedRanges("vnetAddressSpace", network.vnetAddressSpace, VNET_FORBIDDEN_RANGES, "Azure does not allow in a virtual network");
     checkReservedRanges("vnetAddressSpace", network.vnetAddressSpace, AKS_RESERVED_RANGES, "AKS reserves");

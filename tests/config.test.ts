@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import {
     CONFIG_KEYS,
+    CONFIG_SCHEMA,
     ConfigError,
     DEFAULTS,
     RawConfig,
@@ -66,6 +67,17 @@ describe("parseConfig with no project keys set", () => {
         expect(config.baseName).toBe("aiv-dev");
         expect(config.location).toBe("uksouth");
         expect(config.tags).toEqual({ project: "aks-identity-vault", stack: "dev", "managed-by": "pulumi" });
+    });
+});
+
+describe("the schema", () => {
+    test.each(CONFIG_KEYS)("%s: its default, set as the engine would hand it over, passes its own rules and reads back as the default", (key) => {
+        const value = DEFAULTS[key];
+        const text = typeof value === "string" ? value : JSON.stringify(value);
+        const config = parse({ [key]: text });
+        expect(config).toEqual(parse({}));
+        expect(CONFIG_SCHEMA[key].description.length).toBeGreaterThan(20);
+        expect(CONFIG_SCHEMA[key].allowed.length).toBeGreaterThan(10);
     });
 });
 
