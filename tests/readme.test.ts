@@ -1,13 +1,48 @@
-// The README against the project: what it tells people to run exists.
+// The README and docs/ against the project: the README stays short and points to the documents,
+// every relative link resolves, and every npm script they tell people to run exists.
 import * as fs from "fs";
 import * as path from "path";
 
 const ROOT = path.join(__dirname, "..");
-const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+const read = (file: string): string => fs.readFileSync(path.join(ROOT, file), "utf8");
+const readme = read("README.md");
+const docs = fs
+    .readdirSync(path.join(ROOT, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => path.join("docs", f));
 
-test("every npm script the README tells people to run exists", () => {
-    const scripts = Object.keys((JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts);
-    const mentioned = [...readme.matchAll(/npm run (?:-s )?([a-z][a-z:-]*[a-z])/g)].map((m) => m[1]);
+test("the README is at most 200 lines and links every document in docs/, of which there are at least four", () => {
+    expect(readme.split("\n").length).toBeLessThanOrEqual(200);
+    expect(docs.length).toBeGreaterThanOrEqual(4);
+    for (const doc of docs) {
+        expect([doc, readme.includes(`](${doc})`)]).toEqual([doc, true]);
+    }
+});
+
+test.each(["README.md", ...docs])("%s: every relative link names a file that exists (and a heading of it, when it has an anchor)", (file) => {
+    const text = read(file);
+    for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^[a-z]+:/.test(target)) {
+            continue;
+        }
+        const [relative, anchor] = target.split("#");
+        const linked = relative === "" ? file : path.join(path.dirname(file), relative);
+        expect([file, target, fs.existsSync(path.join(ROOT, linked))]).toEqual([file, target, true]);
+        if (anchor !== undefined && linked.endsWith(".md")) {
+            const slugs = [...read(linked).matchAll(/^#+ (.+)$/gm)].map((m) =>
+                m[1]
+                    .toLowerCase()
+                    .replace(/[^a-z0-9 -]/g, "")
+                    .replace(/ /g, "-"),
+            );
+            expect([file, target, slugs.includes(anchor)]).toEqual([file, target, true]);
+        }
+    }
+});
+
+test("every npm script the README and docs tell people to run exists", () => {
+    const scripts = Object.keys((JSON.parse(read("package.json")) as { scripts: Record<string, string> }).scripts);
+    const mentioned = ["README.md", ...docs].flatMap((file) => [...read(file).matchAll(/npm run (?:-s )?([a-z][a-z:-]*[a-z])/g)].map((m) => `${file}: ${m[1]}`));
     expect(mentioned.length).toBeGreaterThan(0);
-    expect([...new Set(mentioned)].filter((s) => !scripts.includes(s))).toEqual([]);
+    expect([...new Set(mentioned)].filter((m) => !scripts.includes(m.split(": ")[1]))).toEqual([]);
 });
