@@ -80,7 +80,7 @@ export interface PlanServers {
 }
 
 function startServer(socket: string): Promise<ChildProcess> {
-    const child = spawn(process.execPath, ["-r", "sucrase/register/ts", path.join(ROOT, "scripts", "planServer.ts"), socket], {
+    const child = spawn(process.execPath, ["-r", path.join(ROOT, "tools", "register.js"), path.join(ROOT, "scripts", "planServer.ts"), socket], {
         cwd: ROOT,
         stdio: ["pipe", "pipe", "inherit"],
     });
