@@ -13,9 +13,9 @@ const ROOT = path.join(__dirname, "..");
 const memory = new Map<string, Promise<Plan>>();
 
 /** Runs a command in the project root and captures its exit code and output, failing or not. */
-export async function capture(command: string, args: string[]): Promise<PlanProcess> {
+export async function capture(command: string, args: string[], env: Record<string, string> = {}): Promise<PlanProcess> {
     try {
-        const { stdout, stderr } = await run(command, args, { cwd: ROOT, maxBuffer: 256 * 1024 * 1024 });
+        const { stdout, stderr } = await run(command, args, { cwd: ROOT, maxBuffer: 256 * 1024 * 1024, env: { ...process.env, ...env } });
         return { code: 0, stdout, stderr };
     } catch (err) {
         const failed = err as { code: number; stdout: string; stderr: string };

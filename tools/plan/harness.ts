@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import type { RegisterResourceOutputsRequest, RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
 import { AzureMocks } from "./mocks";
+import { installProviderCache } from "./providerCache";
 import type { Diagnostic, Plan, Step } from "./types";
 
 export const PROJECT_NAME = "aks-identity-vault";
@@ -160,6 +161,7 @@ export function runProgram(options: RunOptions): Promise<Plan> {
  * builds one component; `runProgram` passes index.ts.
  */
 export async function record(options: RunOptions, program: () => Record<string, unknown> | void): Promise<Plan> {
+    installProviderCache();
     const mocks = new AzureMocks();
     await pulumi.runtime.setMocks(mocks, PROJECT_NAME, options.stack, true);
     pulumi.runtime.setAllConfig(options.config);
