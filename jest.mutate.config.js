@@ -1,23 +1,12 @@
 /** The tests that mutation testing runs: those that execute components/ and config.ts in the jest
  * process itself. Tests that read plans from the plan servers' processes are left out: a mutant lives
- * only in the jest process, so they could not see it (and they cost seconds per plan). So is the test of
- * the pod identity provider's serialization: serializing instrumented code would capture the mutation
- * tester's own state. */
+ * only in the jest process, so they could not see it (and they cost seconds per plan). So is
+ * serialization.test.ts: serializing instrumented code would capture the mutation tester's own state. */
 const base = require("./jest.config");
 
 module.exports = {
     ...base,
-    testMatch: [
-        "**/tests/unit/**/*.test.ts",
-        "**/tests/config.test.ts",
-        "**/tests/components.test.ts",
-        "**/tests/cluster.test.ts",
-        "**/tests/labelGuard.test.ts",
-        "**/tests/drivers.test.ts",
-        "**/tests/podIdentityArm.test.ts",
-        "**/tests/podIdentities.test.ts",
-        "**/tests/clusterAccess.test.ts",
-    ],
+    testMatch: ["**/tests/unit/**/*.test.ts", "**/tests/helpers/helpers.test.ts", "**/tests/podIdentityArm.test.ts", "**/tests/podIdentities.test.ts", "**/tests/clusterAccess.test.ts"],
     globalSetup: undefined,
     globalTeardown: undefined,
 };

@@ -1,6 +1,6 @@
 // docs/azure-behaviour.md: every behaviour has a source and something that pins it, and what it
-// names as pinning it exists: the test file, the test (by its title, or the start of it before
-// "..."), the policy of the pack.
+// names as pinning it exists: the test file (or the module under tests/unit/ or tests/helpers/), the
+// test (by its title, or the start of it before "..."), the policy of the pack.
 import * as fs from "fs";
 import * as path from "path";
 import { policies } from "../policy/policies";
@@ -30,7 +30,7 @@ function rows(markdown: string): Row[] {
 
 /** The test files, titles and policies a "Pinned by" cell names. */
 export function references(cell: string): { files: Array<{ file: string; titles: string[] }>; policies: string[] } {
-    const files = [...cell.matchAll(/`([\w/]+\.test\.ts)`(?::?((?:\s*"[^"]+",?)*))?/g)].map((m) => ({
+    const files = [...cell.matchAll(/`((?:(?:unit|helpers)\/\w+|[\w/]+\.test)\.ts)`(?::?((?:\s*"[^"]+",?)*))?/g)].map((m) => ({
         file: m[1],
         titles: [...(m[2] ?? "").matchAll(/"([^"]+)"/g)].map((t) => t[1].replace(/,? ?\.\.\.$/, "")),
     }));

@@ -5,26 +5,21 @@ import * as os from "os";
 import * as path from "path";
 import { isClosedPipe, onStdoutError } from "../tools/cli";
 import type { Plan } from "../tools/plan/types";
-import { startPlanServers } from "../tools/plan/server";
-import { PlanProcess, askPlanServer, runPlan } from "../tools/plan/client";
+import { PLAN_SERVERS, PlanProcess, askPlanServer, runPlan } from "../tools/plan/client";
 import { capture, planFor } from "./support";
 
 /** Runs `npm run plan -- <args>` exactly as a user would, in its own process. */
-function npmPlan(args: string[]): Promise<PlanProcess> {
-    return capture("npm", ["run", "plan", "--", ...args]);
+function npmPlan(args: string[], env: Record<string, string> = {}): Promise<PlanProcess> {
+    return capture("npm", ["run", "plan", "--", ...args], env);
 }
 
 /**
- * Runs the plan command in this process, capturing its output: for bad config, which stops the
- * program before it registers anything (a program that throws while loading is not kept in the
- * module registry, so each run evaluates it anew).
+ * Runs the plan command for bad config on a plan server of the run, which runs it as `npm run plan`
+ * would and stops the program before it registers anything; a key of this file's own, so that each
+ * case runs.
  */
-async function refusedInProcess(args: string[]): Promise<PlanProcess> {
-    let stdout = "";
-    let stderr = "";
-    const { main } = await import("../tools/plan/command");
-    const code = await main(args, { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) } });
-    return { code, stdout, stderr };
+async function refused(args: string[]): Promise<PlanProcess> {
+    return runPlan(args, `plan.test:refused:${JSON.stringify(args)}`);
 }
 
 describe("plan --json on the dev stack", () => {
@@ -100,8 +95,9 @@ describe("plan refuses bad config with one line naming the key, and no stack tra
         ["unknown project key", ["-c", "identitymode=workloadIdentity"], "aks-identity-vault:identitymode"],
     ];
 
-    test.each(cases)("%s", async (_label, args, key) => {
-        const result = await refusedInProcess(args);
+    // Each case waits on a plan server or another process: they run side by side.
+    test.concurrent.each(cases)("%s", async (_label, args, key) => {
+        const result = await refused(args);
         expect(result.code).toBe(1);
         expect(result.stdout).toBe("");
         expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
@@ -109,7 +105,7 @@ describe("plan refuses bad config with one line naming the key, and no stack tra
         expect(result.stderr).not.toMatch(/\n\s+at /);
     });
 
-    test.each([
+    test.concurrent.each([
         ["a file that is not YAML", "config: [\n", /^error: config file \S+bad\.yaml is not valid YAML: .+\n$/],
         ["a list instead of a mapping", "- a\n", /^error: config file \S+bad\.yaml must hold a YAML mapping \(such as "config:"\), not a list\n$/],
         ["a config section that is not a mapping", "config: 3\n", /^error: config file \S+bad\.yaml: "config" must be a mapping of keys to values\n$/],
@@ -117,35 +113,37 @@ describe("plan refuses bad config with one line naming the key, and no stack tra
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aiv-plan-"));
         try {
             fs.writeFileSync(path.join(dir, "bad.yaml"), text);
-            const result = await refusedInProcess(["--config-file", path.join(dir, "bad.yaml")]);
+            const result = await refused(["--config-file", path.join(dir, "bad.yaml")]);
             expect(result).toEqual({ code: 1, stdout: "", stderr: expect.stringMatching(line) });
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
     });
 
-    test("a config file that cannot be read gets one line naming it", async () => {
+    test.concurrent("a config file that cannot be read gets one line naming it", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aiv-plan-"));
         try {
-            const result = await refusedInProcess(["--config-file", dir]);
+            const result = await refused(["--config-file", dir]);
             expect(result).toEqual({ code: 1, stdout: "", stderr: `error: config file ${dir} cannot be read: EISDIR: illegal operation on a directory, read\n` });
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
     });
 
-    test("in its own process, as a user runs it", async () => {
+    test.concurrent("in its own process, as a user runs it", async () => {
         const result = await npmPlan(["--json", "-c", "nodeCount=zero"]);
         expect(result).toEqual({ code: 1, stdout: "", stderr: 'error: Invalid config aks-identity-vault:nodeCount = "zero": must be a whole number from 1 to 100.\n' });
     });
 });
 
-test("a plan server's plan, computed after another in the same process, is byte-identical to npm run plan's", async () => {
-    const servers = await startPlanServers(1);
-    try {
-        const ask = (key: string, argv: string[]) => askPlanServer(servers.sockets[0], { key, argv });
+test.concurrent(
+    "a plan server's plan, computed after another in the same process and with the providers' code remembered, is byte-identical to a fresh npm run plan that serializes them afresh",
+    async () => {
+        const sockets = (process.env[PLAN_SERVERS] ?? "").split(path.delimiter);
+        // Keys of this test alone, so that the server computes both now, one after the other.
+        const ask = (key: string, argv: string[]) => askPlanServer(sockets[0], { key: `plan.test:${key}`, argv });
         const [fresh, [other, after]] = await Promise.all([
-            npmPlan(["--json"]),
+            npmPlan(["--json"], { AIV_PROVIDER_CACHE: "off" }),
             ask("other", ["--json", "-c", "protectStatefulResources=false"]).then(async (first) => [first, await ask("dev", ["--json"])]),
         ]);
         expect(fresh.code).toBe(0);
@@ -154,12 +152,10 @@ test("a plan server's plan, computed after another in the same process, is byte-
         expect(other.code).toBe(0);
         expect(other.stdout).not.toBe(fresh.stdout);
         expect(after).toEqual({ code: 0, stdout: fresh.stdout, stderr: "" });
-    } finally {
-        servers.stop();
-    }
-});
+    },
+);
 
-test("the tree names every resource with its settings and flags protection", async () => {
+test.concurrent("the tree names every resource with its settings and flags protection", async () => {
     const result = await runPlan([]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("+ azure-native:keyvault:Vault  keyvault-vault  [protect]");
@@ -169,9 +165,9 @@ test("the tree names every resource with its settings and flags protection", asy
 });
 
 describe("a reader that stops early (| head)", () => {
-    test("ends the plan command quietly, with code 0", async () => {
+    test.concurrent("ends the plan command quietly, with code 0", async () => {
         // Reads the first chunk of the JSON plan, then closes the pipe, as `head -c` does.
-        const child = spawn(process.execPath, ["-r", "sucrase/register/ts", "scripts/plan.ts", "--json"], { cwd: path.join(__dirname, ".."), stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn(process.execPath, ["-r", "./tools/register.js", "scripts/plan.ts", "--json"], { cwd: path.join(__dirname, ".."), stdio: ["ignore", "pipe", "pipe"] });
         let stderr = "";
         child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
         const first = await new Promise<string>((resolve) => child.stdout.once("data", (chunk: Buffer) => resolve(chunk.toString("utf8"))));

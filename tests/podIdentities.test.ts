@@ -1,7 +1,7 @@
 // The add-on's pod identities as one resource: the dynamic provider's decisions (check, diff, the
 // changes of an update) and its operations against a loopback HTTPS fake of Azure Resource Manager
 // (tests/fakes/arm.ts), where the cluster already holds two entries of another writer, `beta` and
-// `delta`. Its serialization is in podIdentitySerialization.test.ts.
+// `delta`. Its serialization is in serialization.test.ts.
 import {
     checkPodIdentitiesInputs,
     createPodIdentitiesProvider,

@@ -94,7 +94,7 @@ describe("50 workloads: Key Vault takes one write at a time, and the chain stays
 });
 
 describe("50 workloads, access policies", () => {
-    test("each access policy names one workload's identity; Azure applies it vault-wide (see README)", async () => {
+    test("each access policy names one workload's identity; Azure applies it vault-wide (docs/guardrails.md)", async () => {
         const plan = await planFor([FIFTY, "keyVaultAuthorization=accessPolicy"]);
         for (const name of NAMES) {
             const policy = step(plan, "azure-native:keyvault:AccessPolicy", `keyvault-${name}-access-policy`);

@@ -1,0 +1,186 @@
+// Pure helpers of the cluster, the binding and the demo workloads, tested without mocks.
+import { parse } from "yaml";
+import { ClusterSpec, clusterRevision, kubeconfigForAzureCli } from "../../components/aksCluster";
+import { demoNetworkPolicySpec, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../../components/demoWorkloads";
+import { identityModeDriver } from "../../components/modes";
+import type { IdentityMode } from "../../components/modes";
+import { NMI_ENDPOINT } from "../../components/modes/podIdentityCommon";
+import { FEDERATED_CREDENTIAL_NAME_PATTERN, federatedCredentialName } from "../../components/modes/workloadIdentity";
+import { namespaceLabels, secretProviderClassSpec, secretProviderObjects } from "../../components/podIdentityBinding";
+import { userKubeconfig } from "../../tools/plan/mocks";
+
+describe("The cluster, the binding and the demo workloads", () => {
+    /** What the driver of `mode` asks of pods. */
+    const podsOf = (mode: IdentityMode) => identityModeDriver(mode).pods;
+
+    describe("kubeconfigForAzureCli", () => {
+        type Kubeconfig = { users: Array<{ user: { exec: { command: string; args: string[] } } }>; clusters: Array<{ cluster: { server: string } }> };
+        // Computed in each test (beforeEach), so that each test covers the code it runs.
+        let converted: Kubeconfig;
+        beforeEach(() => {
+            converted = parse(kubeconfigForAzureCli(userKubeconfig("aks-aiv-dev"))) as Kubeconfig;
+        });
+
+        test("switches kubelogin from device code to the Azure CLI's login, keeping the AKS server id", () => {
+            expect(converted.users[0].user.exec.command).toBe("kubelogin");
+            expect(converted.users[0].user.exec.args).toEqual(["get-token", "--login", "azurecli", "--server-id", "6dae42f8-4368-4678-94ff-3960e28e3630"]);
+        });
+
+        test("keeps the cluster entry", () => {
+            expect(converted.clusters[0].cluster.server).toMatch(/^https:\/\/aks-aiv-dev-dns/);
+        });
+
+        test("refuses a kubelogin entry without a server id", () => {
+            const broken = userKubeconfig("x").replace("      - --server-id\n      - 6dae42f8-4368-4678-94ff-3960e28e3630\n", "");
+            expect(() => kubeconfigForAzureCli(broken)).toThrow("--server-id");
+        });
+    });
+
+    describe("clusterRevision", () => {
+        const spec: ClusterSpec = {
+            nodeCount: 2,
+            nodeVmSize: "Standard_DS2_v2",
+            apiServerAuthorizedIpRanges: [],
+            serviceCidr: "10.0.0.0/16",
+            dnsServiceIp: "10.0.0.10",
+            identityMode: "podIdentityAddon",
+            secretRotationPollInterval: "2m",
+        };
+
+        test("is stable for the same settings", () => {
+            expect(clusterRevision({ ...spec })).toBe(clusterRevision(spec));
+            expect(clusterRevision(spec)).toMatch(/^[0-9a-f]{16}$/);
+        });
+
+        test.each<[string, Partial<ClusterSpec>]>([
+            ["node count", { nodeCount: 3 }],
+            ["VM size", { nodeVmSize: "Standard_D4s_v5" }],
+            ["authorized ranges", { apiServerAuthorizedIpRanges: ["203.0.113.0/24"] }],
+            ["identity mode", { identityMode: "workloadIdentity" }],
+        ])("changes with the %s", (_label, change) => {
+            expect(clusterRevision({ ...spec, ...change })).not.toBe(clusterRevision(spec));
+        });
+    });
+
+    describe("SecretProviderClass", () => {
+        const args = { clientId: "c-1", vaultName: "kv-aiv-dev-abc123", tenantId: "t-1", secretName: "alpha-demo", keyName: "alpha-demo-key", cloudName: "AzurePublicCloud" };
+        let spec: ReturnType<typeof secretProviderClassSpec>;
+        beforeEach(() => {
+            spec = secretProviderClassSpec({ ...args, pods: podsOf("podIdentityAddon") });
+        });
+
+        test("uses the Azure provider with the pod's identity", () => {
+            expect(spec.provider).toBe("azure");
+            expect(spec.parameters).toMatchObject({ usePodIdentity: "true", useVMManagedIdentity: "false", keyvaultName: "kv-aiv-dev-abc123", tenantID: "t-1", cloudName: "AzurePublicCloud" });
+        });
+
+        test("names the tenant with tenantID, never the deprecated tenantId", () => {
+            for (const identityMode of ["podIdentityAddon", "podIdentityOss", "workloadIdentity"] as const) {
+                const parameters: Record<string, string | undefined> = secretProviderClassSpec({ ...args, pods: podsOf(identityMode) }).parameters;
+                expect(parameters.tenantID).toBe("t-1");
+                expect(Object.keys(parameters)).not.toContain("tenantId");
+            }
+        });
+
+        test("with Workload ID, names the identity's client id instead of the pod identity", () => {
+            const wi = secretProviderClassSpec({ ...args, pods: podsOf("workloadIdentity") });
+            expect(wi.parameters).toMatchObject({ usePodIdentity: "false", useVMManagedIdentity: "false", clientID: "c-1" });
+            expect(secretProviderClassSpec({ ...args, pods: podsOf("podIdentityOss") }).parameters).not.toHaveProperty("clientID");
+        });
+
+        test("lists the secret and the key in the provider's objects format", () => {
+            const objects = parse(spec.parameters.objects) as { array: string[] };
+            expect(objects.array.map((o) => parse(o))).toEqual([
+                { objectName: "alpha-demo", objectType: "secret", objectVersion: "" },
+                { objectName: "alpha-demo-key", objectType: "key", objectVersion: "" },
+            ]);
+        });
+
+        test("syncs the secret into a Kubernetes Secret", () => {
+            expect(spec.secretObjects).toEqual([{ secretName: "alpha-demo", type: "Opaque", data: [{ objectName: "alpha-demo", key: "value" }] }]);
+        });
+
+        test("objects of one entry render as the walkthroughs show them", () => {
+            expect(secretProviderObjects([{ objectName: "s", objectType: "secret" }])).toBe('array:\n  - |\n    objectName: s\n    objectType: secret\n    objectVersion: ""\n');
+        });
+    });
+
+    describe("federated credential names", () => {
+        test("keep the name every credential without a dot already has", () => {
+            expect(federatedCredentialName("alpha", "alpha-workload")).toBe("alpha-alpha-workload");
+        });
+
+        test("turn the dots of a service account, which Azure refuses, into underscores", () => {
+            expect(federatedCredentialName("alpha", "app.v2.reader")).toBe("alpha-app_v2_reader");
+        });
+
+        test("are valid for Azure for the longest names config accepts, and still tell two accounts apart", () => {
+            const namespace = "n".repeat(63);
+            const first = federatedCredentialName(namespace, `${"a".repeat(240)}.x`);
+            const second = federatedCredentialName(namespace, `${"a".repeat(240)}.y`);
+            for (const name of [first, second, federatedCredentialName("a", "b"), federatedCredentialName(namespace, "s".repeat(56))]) {
+                expect(name).toMatch(FEDERATED_CREDENTIAL_NAME_PATTERN);
+            }
+            expect(first).toHaveLength(120);
+            expect(first).not.toBe(second);
+            expect(federatedCredentialName(namespace, "s".repeat(56))).toBe(`${namespace}-${"s".repeat(56)}`);
+        });
+
+        test("the pattern is Azure's: 3-120 letters, digits, '-' and '_', alphanumeric first", () => {
+            expect("ab").not.toMatch(FEDERATED_CREDENTIAL_NAME_PATTERN);
+            expect("_ab").not.toMatch(FEDERATED_CREDENTIAL_NAME_PATTERN);
+            expect("a.b").not.toMatch(FEDERATED_CREDENTIAL_NAME_PATTERN);
+            expect("a".repeat(121)).not.toMatch(FEDERATED_CREDENTIAL_NAME_PATTERN);
+            expect(`A-_${"1".repeat(117)}`).toMatch(FEDERATED_CREDENTIAL_NAME_PATTERN);
+        });
+    });
+
+    test("namespaces enforce the restricted Pod Security Standard", () => {
+        expect(namespaceLabels("alpha")).toMatchObject({ "pod-security.kubernetes.io/enforce": "restricted", "aks-identity-vault/workload": "alpha" });
+    });
+
+    test("demo pods run as the restricted profile requires", () => {
+        expect(restrictedPodSecurityContext()).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+        expect(restrictedPodSecurityContext().runAsUser).toBeGreaterThan(0);
+        expect(restrictedContainerSecurityContext()).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } });
+    });
+
+    describe("demo NetworkPolicy", () => {
+        let spec: ReturnType<typeof demoNetworkPolicySpec>;
+        beforeEach(() => {
+            spec = demoNetworkPolicySpec({ workload: "alpha", pods: podsOf("podIdentityAddon"), privateEndpointSubnetPrefix: "10.76.2.0/26" });
+        });
+
+        test("denies all ingress", () => {
+            expect(spec.policyTypes).toEqual(["Ingress", "Egress"]);
+            expect(spec.ingress).toEqual([]);
+        });
+
+        test("allows egress only to DNS, the endpoints on 443 and NMI where it redirects the metadata endpoint", () => {
+            expect(spec.egress).toHaveLength(3);
+            expect(spec.egress[1]).toEqual({ to: [{ ipBlock: { cidr: "10.76.2.0/26" } }], ports: [{ protocol: "TCP", port: 443 }] });
+            expect(spec.egress[2]).toEqual({ to: [{ ipBlock: { cidr: "127.0.0.1/32" } }], ports: [{ protocol: "TCP", port: 2579 }] });
+            expect(JSON.stringify(spec.egress)).not.toContain("0.0.0.0/0");
+        });
+
+        // NMI DNATs pod traffic for 169.254.169.254:80 to 127.0.0.1:2579, and Calico applies the pod's egress
+        // policy to the translated address: a rule for the metadata address never matches a redirected
+        // request, and would admit a pod to the node's own identity when NMI is not redirecting.
+        test.each(["podIdentityAddon", "podIdentityOss"] as const)("%s: a token request, as Calico sees it after NMI's DNAT, is admitted, and the metadata address itself is not", (identityMode) => {
+            const policy = demoNetworkPolicySpec({ workload: "alpha", pods: podsOf(identityMode), privateEndpointSubnetPrefix: "10.76.2.0/26" });
+            const admits = (address: string, port: number) =>
+                policy.egress.some((rule) => rule.ports.some((p) => p.protocol === "TCP" && p.port === port) && rule.to.some((peer) => "ipBlock" in peer && peer.ipBlock.cidr === `${address}/32`));
+            expect(admits(NMI_ENDPOINT.cidr.replace("/32", ""), NMI_ENDPOINT.port)).toBe(true);
+            expect(NMI_ENDPOINT).toEqual({ cidr: "127.0.0.1/32", port: 2579 });
+            expect(admits("169.254.169.254", 80)).toBe(false);
+        });
+
+        test("with Workload ID, reaches Entra ID on public addresses instead of NMI", () => {
+            const wi = demoNetworkPolicySpec({ workload: "alpha", pods: podsOf("workloadIdentity"), privateEndpointSubnetPrefix: "10.76.2.0/26" });
+            expect(wi.egress).toHaveLength(3);
+            expect(wi.egress[2].to[0]).toEqual({ ipBlock: { cidr: "0.0.0.0/0", except: expect.arrayContaining(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"]) } });
+            expect(wi.egress[2].ports).toEqual([{ protocol: "TCP", port: 443 }]);
+            expect(JSON.stringify(wi.egress)).not.toContain("2579");
+        });
+    });
+});

@@ -1,0 +1,579 @@
+import * as pulumi from "@pulumi/pulumi";
+import {
+    CONFIG_KEYS,
+    CONFIG_SCHEMA,
+    ConfigError,
+    DEFAULTS,
+    RawConfig,
+    StackConfig,
+    baseNameForStack,
+    cidrContains,
+    cidrsOverlap,
+    isPinnedImageReference,
+    isUnsupportedSystemPoolSize,
+    loadConfig,
+    maxNodesForSubnet,
+    parseConfig,
+    parseImageReference,
+    parseIpv4Cidr,
+    vmSizeVcpus,
+} from "../../config";
+
+describe("Config", () => {
+    const parse = (raw: RawConfig, stack = "dev", location: string | undefined = "uksouth"): StackConfig => parseConfig(raw, { stack, location });
+
+    /** Runs parseConfig and returns the ConfigError's message, failing if it does not throw one. */
+    function errorOf(raw: RawConfig, location: string | null = "uksouth"): string {
+        try {
+            parseConfig(raw, { stack: "dev", location: location ?? undefined });
+        } catch (err) {
+            expect(err).toBeInstanceOf(ConfigError);
+            return (err as Error).message;
+        }
+        throw new Error(`expected a ConfigError for ${JSON.stringify(raw)}`);
+    }
+
+    describe("parseConfig with no project keys set", () => {
+        // Parsed in each test, so that each test covers the code it runs.
+        let config: StackConfig;
+        beforeEach(() => {
+            config = parse({});
+        });
+
+        test("applies every default", () => {
+            expect(config.identityMode).toBe("podIdentityAddon");
+            expect(config.keyVaultAuthorization).toBe("rbac");
+            expect(config.network).toEqual({ vnetAddressSpace: "10.76.0.0/22", aksSubnetPrefix: "10.76.1.0/24", privateEndpointSubnetPrefix: "10.76.2.0/26" });
+            expect(config.cluster).toEqual({
+                nodeCount: 2,
+                nodeVmSize: "Standard_D4ds_v5",
+                apiServerAuthorizedIpRanges: [],
+                serviceCidr: "10.0.0.0/16",
+                dnsServiceIp: "10.0.0.10",
+                deployerPrincipalType: "User",
+            });
+            expect(config.demo).toEqual({ verifierImage: "node:22.14.0-alpine3.21" });
+            expect(config.protectStatefulResources).toBe(true);
+            expect(config.workloads).toEqual([{ name: "alpha", namespace: "alpha", bindingSelector: "alpha", serviceAccount: "alpha-workload", identityType: "managedIdentity" }]);
+        });
+
+        test("the default VM size is of a current generation (v5 or later) and meets Microsoft's 4 vCPUs for system pools", () => {
+            const generation = Number(/_v(\d+)$/.exec(config.cluster.nodeVmSize)?.[1] ?? 0);
+            expect(generation).toBeGreaterThanOrEqual(5);
+            expect(vmSizeVcpus(config.cluster.nodeVmSize)).toBeGreaterThanOrEqual(4);
+            expect(isUnsupportedSystemPoolSize(config.cluster.nodeVmSize)).toBe(false);
+        });
+
+        test("derives the name prefix and tags from the stack", () => {
+            expect(config.baseName).toBe("aiv-dev");
+            expect(config.location).toBe("uksouth");
+            expect(config.tags).toEqual({ project: "aks-identity-vault", stack: "dev", "managed-by": "pulumi" });
+        });
+    });
+
+    describe("the schema", () => {
+        test.each(CONFIG_KEYS)("%s: its default, set as the engine would hand it over, passes its own rules and reads back as the default", (key) => {
+            const value = DEFAULTS[key];
+            const text = typeof value === "string" ? value : JSON.stringify(value);
+            const config = parse({ [key]: text });
+            expect(config).toEqual(parse({}));
+            expect(CONFIG_SCHEMA[key].description.length).toBeGreaterThan(20);
+            expect(CONFIG_SCHEMA[key].allowed.length).toBeGreaterThan(10);
+        });
+    });
+
+    describe("parseConfig accepts valid values", () => {
+        test.each(["podIdentityAddon", "podIdentityOss", "workloadIdentity"])("identityMode %s", (mode) => {
+            expect(parse({ identityMode: mode }).identityMode).toBe(mode);
+        });
+
+        test.each(["rbac", "accessPolicy"])("keyVaultAuthorization %s", (mode) => {
+            expect(parse({ keyVaultAuthorization: mode }).keyVaultAuthorization).toBe(mode);
+        });
+
+        test("a service CIDR elsewhere, with its DNS service address", () => {
+            const config = parse({ serviceCidr: "172.16.0.0/20" });
+            expect(config.cluster.dnsServiceIp).toBe("172.16.0.10");
+        });
+
+        test("a verifier image pinned by digest from another registry", () => {
+            const image = `myregistry.azurecr.io/mirror/node:22.14.0-alpine3.21@sha256:${"a".repeat(64)}`;
+            expect(parse({ verifierImage: image }).demo.verifierImage).toBe(image);
+        });
+
+        test("a custom address plan", () => {
+            const config = parse({ vnetAddressSpace: "172.20.0.0/16", aksSubnetPrefix: "172.20.0.0/20", privateEndpointSubnetPrefix: "172.20.16.0/28", nodeCount: "12" });
+            expect(config.network.aksSubnetPrefix).toBe("172.20.0.0/20");
+            expect(config.cluster.nodeCount).toBe(12);
+        });
+
+        test("several workloads with an explicit binding selector", () => {
+            const workloads = [
+                { name: "alpha", namespace: "team-a" },
+                { name: "beta", namespace: "team-b", bindingSelector: "beta-reader" },
+            ];
+            expect(parse({ workloads: JSON.stringify(workloads) }).workloads).toEqual([
+                { name: "alpha", namespace: "team-a", bindingSelector: "alpha", serviceAccount: "alpha-workload", identityType: "managedIdentity" },
+                { name: "beta", namespace: "team-b", bindingSelector: "beta-reader", serviceAccount: "beta-workload", identityType: "managedIdentity" },
+            ]);
+        });
+
+        test("a service-principal workload with its own service account, in podIdentityOss mode", () => {
+            const workloads = [{ name: "legacy", namespace: "legacy", serviceAccount: "legacy-app", identityType: "servicePrincipal" }];
+            expect(parse({ identityMode: "podIdentityOss", workloads: JSON.stringify(workloads) }).workloads[0]).toMatchObject({ serviceAccount: "legacy-app", identityType: "servicePrincipal" });
+        });
+
+        test("authorized IP ranges and protection off", () => {
+            const config = parse({ apiServerAuthorizedIpRanges: '["203.0.113.0/24","198.51.100.7/32"]', protectStatefulResources: "false" });
+            expect(config.cluster.apiServerAuthorizedIpRanges).toEqual(["203.0.113.0/24", "198.51.100.7/32"]);
+            expect(config.protectStatefulResources).toBe(false);
+        });
+    });
+
+    describe("parseConfig refuses bad values with one line naming the key, the value and what is allowed", () => {
+        const cases: Array<[string, RawConfig, string, string]> = [
+            ["an unknown identityMode", { identityMode: "aadPodIdentity" }, 'aks-identity-vault:identityMode = "aadPodIdentity"', "podIdentityAddon, podIdentityOss, workloadIdentity"],
+            ["an unknown keyVaultAuthorization", { keyVaultAuthorization: "RBAC" }, 'aks-identity-vault:keyVaultAuthorization = "RBAC"', "rbac, accessPolicy"],
+            ["a CIDR with an octet out of range", { vnetAddressSpace: "10.76.0.300/22" }, 'aks-identity-vault:vnetAddressSpace = "10.76.0.300/22"', "IPv4 CIDR"],
+            ["a CIDR without a prefix length", { aksSubnetPrefix: "10.76.1.0" }, 'aks-identity-vault:aksSubnetPrefix = "10.76.1.0"', "IPv4 CIDR"],
+            ["a CIDR with host bits set", { aksSubnetPrefix: "10.76.1.7/24" }, 'aks-identity-vault:aksSubnetPrefix = "10.76.1.7/24"', "no host bits"],
+            ["an AKS subnet outside the VNet", { aksSubnetPrefix: "10.77.1.0/24" }, 'aks-identity-vault:aksSubnetPrefix = "10.77.1.0/24"', "inside vnetAddressSpace 10.76.0.0/22"],
+            ["an endpoint subnet larger than the VNet", { privateEndpointSubnetPrefix: "10.76.0.0/21" }, 'aks-identity-vault:privateEndpointSubnetPrefix = "10.76.0.0/21"', "inside vnetAddressSpace"],
+            [
+                "overlapping subnets",
+                { privateEndpointSubnetPrefix: "10.76.1.128/26" },
+                'aks-identity-vault:privateEndpointSubnetPrefix = "10.76.1.128/26"',
+                "must not overlap aksSubnetPrefix 10.76.1.0/24",
+            ],
+            ["nodeCount 0", { nodeCount: "0" }, 'aks-identity-vault:nodeCount = "0"', "whole number from 1"],
+            ["nodeCount negative", { nodeCount: "-3" }, 'aks-identity-vault:nodeCount = "-3"', "whole number from 1"],
+            ["nodeCount not a number", { nodeCount: "two" }, 'aks-identity-vault:nodeCount = "two"', "whole number"],
+            ["nodeCount fractional", { nodeCount: "2.5" }, 'aks-identity-vault:nodeCount = "2.5"', "whole number"],
+            ["a namespace with capitals", { workloads: '[{"name":"alpha","namespace":"Team_A"}]' }, 'aks-identity-vault:workloads[0].namespace = "Team_A"', "Kubernetes namespace name"],
+            ["a namespace over 63 characters", { workloads: JSON.stringify([{ name: "alpha", namespace: "a".repeat(64) }]) }, "aks-identity-vault:workloads[0].namespace", "at most 63"],
+            ["the default namespace", { workloads: '[{"name":"alpha","namespace":"default"}]' }, 'aks-identity-vault:workloads[0].namespace = "default"', "must not be 'default'"],
+            ["a kube- namespace", { workloads: '[{"name":"alpha","namespace":"kube-system"}]' }, 'aks-identity-vault:workloads[0].namespace = "kube-system"', "kube-"],
+            [
+                "two workloads with one name",
+                { workloads: '[{"name":"alpha","namespace":"a"},{"name":"alpha","namespace":"b"}]' },
+                'aks-identity-vault:workloads[1].name = "alpha"',
+                "workloads[0] already uses it",
+            ],
+            [
+                "two workloads with one namespace",
+                { workloads: '[{"name":"alpha","namespace":"shared"},{"name":"beta","namespace":"shared"}]' },
+                'aks-identity-vault:workloads[1].namespace = "shared"',
+                "workloads[0] already uses it",
+            ],
+            [
+                "two workloads with one binding selector",
+                { workloads: '[{"name":"alpha","namespace":"a"},{"name":"beta","namespace":"b","bindingSelector":"alpha"}]' },
+                'aks-identity-vault:workloads[1].bindingSelector = "alpha"',
+                "own bindingSelector",
+            ],
+            ["a workload name with a double hyphen", { workloads: '[{"name":"al--pha","namespace":"a"}]' }, 'aks-identity-vault:workloads[0].name = "al--pha"', "single hyphens"],
+            ["a workload name too short for a container", { workloads: '[{"name":"ab","namespace":"a"}]' }, 'aks-identity-vault:workloads[0].name = "ab"', "3-24"],
+            ["a workload without a namespace", { workloads: '[{"name":"alpha"}]' }, "aks-identity-vault:workloads[0].namespace", "Kubernetes namespace"],
+            ["a workload with an unknown field", { workloads: '[{"name":"alpha","namespace":"a","identity":"x"}]' }, "aks-identity-vault:workloads[0]", "unknown field(s) identity"],
+            [
+                "a service-principal workload outside podIdentityOss",
+                { workloads: '[{"name":"alpha","namespace":"a","identityType":"servicePrincipal"}]' },
+                'aks-identity-vault:workloads[0].identityType = "servicePrincipal"',
+                "needs identityMode podIdentityOss",
+            ],
+            [
+                "an unknown identity type",
+                { workloads: '[{"name":"alpha","namespace":"a","identityType":"msi"}]' },
+                'aks-identity-vault:workloads[0].identityType = "msi"',
+                "managedIdentity, servicePrincipal",
+            ],
+            [
+                "a service account with capitals",
+                { workloads: '[{"name":"alpha","namespace":"a","serviceAccount":"App"}]' },
+                'aks-identity-vault:workloads[0].serviceAccount = "App"',
+                "service account name",
+            ],
+            ["an empty workload list", { workloads: "[]" }, "aks-identity-vault:workloads = []", "at least one workload"],
+            ["workloads that are not JSON", { workloads: "alpha" }, 'aks-identity-vault:workloads = "alpha"', "valid JSON"],
+            ["workloads that are an object", { workloads: '{"name":"alpha"}' }, "aks-identity-vault:workloads", "JSON list"],
+            ["an authorized range that is not a CIDR", { apiServerAuthorizedIpRanges: '["203.0.113.0/33"]' }, 'aks-identity-vault:apiServerAuthorizedIpRanges[0] = "203.0.113.0/33"', "IPv4 CIDR"],
+            ["an authorized range with host bits", { apiServerAuthorizedIpRanges: '["203.0.113.9/24"]' }, 'aks-identity-vault:apiServerAuthorizedIpRanges[0] = "203.0.113.9/24"', "no host bits"],
+            ["an authorized range admitting everyone", { apiServerAuthorizedIpRanges: '["0.0.0.0/0"]' }, 'aks-identity-vault:apiServerAuthorizedIpRanges[0] = "0.0.0.0/0"', "admits everyone"],
+            ["authorized ranges that are a string", { apiServerAuthorizedIpRanges: '"203.0.113.0/24"' }, "aks-identity-vault:apiServerAuthorizedIpRanges", "JSON list"],
+            ["protectStatefulResources not a boolean", { protectStatefulResources: "yes" }, 'aks-identity-vault:protectStatefulResources = "yes"', "true or false"],
+            ["a service CIDR overlapping the VNet", { serviceCidr: "10.76.0.0/16" }, 'aks-identity-vault:serviceCidr = "10.76.0.0/16"', "must not overlap vnetAddressSpace"],
+            ["a service CIDR smaller than /24", { serviceCidr: "10.0.0.0/28" }, 'aks-identity-vault:serviceCidr = "10.0.0.0/28"', "at least /24"],
+            ["an unknown deployer principal type", { deployerPrincipalType: "user" }, 'aks-identity-vault:deployerPrincipalType = "user"', "User, ServicePrincipal, Group"],
+            ["a verifier image on latest", { verifierImage: "node:latest" }, 'aks-identity-vault:verifierImage = "node:latest"', "pinned"],
+            ["a verifier image without a tag", { verifierImage: "node" }, 'aks-identity-vault:verifierImage = "node"', "pinned"],
+            ["a VM size that is not one", { nodeVmSize: "large" }, 'aks-identity-vault:nodeVmSize = "large"', "Azure VM size"],
+            // What Azure, AKS or Kubernetes would refuse later, refused first.
+            [
+                "a service CIDR larger than /12",
+                { serviceCidr: "10.0.0.0/11" },
+                'aks-identity-vault:serviceCidr = "10.0.0.0/11"',
+                "no larger than /12: Kubernetes refuses service ranges of more than 20 host bits",
+            ],
+            ["a service CIDR in a range AKS reserves", { serviceCidr: "172.30.0.0/16" }, 'aks-identity-vault:serviceCidr = "172.30.0.0/16"', "must not overlap 172.30.0.0/16, which AKS reserves"],
+            ["a service CIDR around a range AKS reserves", { serviceCidr: "172.16.0.0/12" }, 'aks-identity-vault:serviceCidr = "172.16.0.0/12"', "must not overlap 172.30.0.0/16"],
+            ["a service CIDR on the link-local range", { serviceCidr: "169.254.0.0/16" }, 'aks-identity-vault:serviceCidr = "169.254.0.0/16"', "must not overlap 169.254.0.0/16, which AKS reserves"],
+            ["a service CIDR on the documentation range", { serviceCidr: "192.0.2.0/24" }, 'aks-identity-vault:serviceCidr = "192.0.2.0/24"', "must not overlap 192.0.2.0/24"],
+            ["a VNet on the link-local range", { vnetAddressSpace: "169.254.0.0/22" }, 'aks-identity-vault:vnetAddressSpace = "169.254.0.0/22"', "Azure does not allow in a virtual network"],
+            ["a VNet on loopback", { vnetAddressSpace: "127.0.0.0/16" }, 'aks-identity-vault:vnetAddressSpace = "127.0.0.0/16"', "must not overlap 127.0.0.0/8"],
+            ["a VNet holding Azure's DNS address", { vnetAddressSpace: "168.63.128.0/22" }, 'aks-identity-vault:vnetAddressSpace = "168.63.128.0/22"', "must not overlap 168.63.129.16/32"],
+            ["a VNet in a range AKS reserves", { vnetAddressSpace: "172.31.0.0/22" }, 'aks-identity-vault:vnetAddressSpace = "172.31.0.0/22"', "which AKS reserves"],
+            [
+                "an endpoint subnet smaller than /29",
+                { privateEndpointSubnetPrefix: "10.76.2.0/30" },
+                'aks-identity-vault:privateEndpointSubnetPrefix = "10.76.2.0/30"',
+                "/29 or larger: Azure's smallest IPv4 subnet is /29",
+            ],
+            ["an AKS subnet smaller than /29", { aksSubnetPrefix: "10.76.1.0/31" }, 'aks-identity-vault:aksSubnetPrefix = "10.76.1.0/31"', "/29 or larger"],
+            [
+                "a workload named after the cluster's identity",
+                { workloads: '[{"name":"aks","namespace":"a"}]' },
+                'aks-identity-vault:workloads[0].name = "aks"',
+                "its identity id-aiv-dev-aks would be one of the cluster's own identities",
+            ],
+            [
+                "a workload named after the kubelet's identity",
+                { workloads: '[{"name":"aks-kubelet","namespace":"a"}]' },
+                'aks-identity-vault:workloads[0].name = "aks-kubelet"',
+                "id-aiv-dev-aks-kubelet",
+            ],
+            [
+                "the namespace of aad-pod-identity, in any mode",
+                { workloads: '[{"name":"alpha","namespace":"aad-pod-identity"}]' },
+                'aks-identity-vault:workloads[0].namespace = "aad-pod-identity"',
+                "AKS, its add-ons or this stack create",
+            ],
+            ["the namespace of AKS's Calico", { workloads: '[{"name":"alpha","namespace":"calico-system"}]' }, 'aks-identity-vault:workloads[0].namespace = "calico-system"', "calico-system"],
+            [
+                "the namespace of the Azure Policy add-on",
+                { workloads: '[{"name":"alpha","namespace":"gatekeeper-system"}]' },
+                'aks-identity-vault:workloads[0].namespace = "gatekeeper-system"',
+                "gatekeeper-system",
+            ],
+            [
+                "the default service account",
+                { workloads: '[{"name":"alpha","namespace":"a","serviceAccount":"default"}]' },
+                'aks-identity-vault:workloads[0].serviceAccount = "default"',
+                "Kubernetes creates in every namespace",
+            ],
+            [
+                "the unbound Job's service account",
+                { workloads: '[{"name":"alpha","namespace":"a","serviceAccount":"alpha-unbound"}]' },
+                'aks-identity-vault:workloads[0].serviceAccount = "alpha-unbound"',
+                "unbound verification Job",
+            ],
+            ["a B-series VM size", { nodeVmSize: "Standard_B4ms" }, 'aks-identity-vault:nodeVmSize = "Standard_B4ms"', "B-series or Av1"],
+            ["an Av1 VM size", { nodeVmSize: "Standard_A4" }, 'aks-identity-vault:nodeVmSize = "Standard_A4"', "B-series or Av1"],
+            ["a one-vCPU VM size", { nodeVmSize: "Standard_D1_v2" }, 'aks-identity-vault:nodeVmSize = "Standard_D1_v2"', "fewer than 2 vCPUs"],
+            ["a constrained-core size with one vCPU", { nodeVmSize: "Standard_E4-1ds_v5" }, 'aks-identity-vault:nodeVmSize = "Standard_E4-1ds_v5"', "fewer than 2 vCPUs"],
+            ["an image digest of the wrong length", { verifierImage: `node@sha256:${"a".repeat(63)}` }, "aks-identity-vault:verifierImage", "image reference"],
+            ["an image with an upper-case repository", { verifierImage: "Node:22.1" }, 'aks-identity-vault:verifierImage = "Node:22.1"', "image reference"],
+            ["an image tag of 129 characters", { verifierImage: `node:${"a".repeat(129)}` }, "aks-identity-vault:verifierImage", "image reference"],
+            [
+                "an image from a mirror with a port but no tag",
+                { verifierImage: "myregistry.example.com:5000/mirror/node" },
+                'aks-identity-vault:verifierImage = "myregistry.example.com:5000/mirror/node"',
+                "pinned",
+            ],
+        ];
+
+        test.each(cases)("%s", (_label, raw, named, allowed) => {
+            const message = errorOf(raw);
+            expect(message).toContain(named);
+            expect(message).toContain(allowed);
+            expect(message).not.toContain("\n");
+        });
+
+        test("a missing location names azure-native:location", () => {
+            expect(errorOf({}, null)).toMatch(/^Missing config azure-native:location: /);
+        });
+
+        test("a display-name location is refused", () => {
+            expect(errorOf({}, "UK South")).toContain('azure-native:location = "UK South"');
+        });
+
+        test("a stack name with no letters or digits is refused", () => {
+            expect(() => baseNameForStack("--")).toThrow(ConfigError);
+        });
+
+        test("a stack name whose derived names would be too long for Azure is refused, naming the limit", () => {
+            expect(baseNameForStack("s".repeat(50))).toHaveLength(54);
+            expect(() => baseNameForStack("s".repeat(51))).toThrow(
+                `Invalid stack name "${"s".repeat(51)}": the names derived from it would be too long for Azure (the cluster's DNS prefix aiv-${"s".repeat(51)} is 55 characters, at most 54); use a stack name of at most 50 letters, digits and hyphens.`,
+            );
+        });
+
+        test("the error hides its stack trace from pulumi (a RunError)", () => {
+            const error = new ConfigError("x");
+            expect(error.name).toBe("ConfigError");
+            // pulumi's language host prints only the message of a RunError.
+            expect(Object.getPrototypeOf(Object.getPrototypeOf(error)).constructor.name).toBe("RunError");
+        });
+    });
+
+    describe("VM sizes and image references", () => {
+        test("the vCPUs a size's name states, constrained cores included", () => {
+            expect(vmSizeVcpus("Standard_D4ds_v5")).toBe(4);
+            expect(vmSizeVcpus("Standard_DS2_v2")).toBe(2);
+            expect(vmSizeVcpus("Standard_E8-2ds_v5")).toBe(2);
+            expect(vmSizeVcpus("Standard_M416ms_v2")).toBe(416);
+            expect(vmSizeVcpus("Standard_Custom")).toBeUndefined();
+        });
+
+        test("B-series and Av1 are unsupported for system pools; Av2 is not Av1", () => {
+            expect(["Standard_B2s", "Standard_b4ms", "Standard_A1", "Standard_A11"].map(isUnsupportedSystemPoolSize)).toEqual([true, true, true, true]);
+            expect(["Standard_A2_v2", "Standard_D4ds_v5", "Standard_DS2_v2"].map(isUnsupportedSystemPoolSize)).toEqual([false, false, false]);
+        });
+
+        test("an image reference's parts, with a registry port", () => {
+            expect(parseImageReference("myregistry.example.com:5000/mirror/node:22.14.0-alpine3.21")).toEqual({
+                domain: "myregistry.example.com:5000",
+                path: "mirror/node",
+                tag: "22.14.0-alpine3.21",
+            });
+            expect(parseImageReference("node")).toEqual({ path: "node" });
+            expect(parseImageReference(`${"a".repeat(250)}/bbbbbb:1`)).toBeUndefined();
+            expect(parseImageReference(`node@sha256:${"A".repeat(64)}`)).toBeUndefined();
+            expect(parseImageReference(`node@md5:${"a".repeat(32)}`)).toBeUndefined();
+            expect(isPinnedImageReference(parseImageReference("reg:5000/node"))).toBe(false);
+            expect(isPinnedImageReference(undefined)).toBe(false);
+        });
+    });
+
+    describe("address maths", () => {
+        test("parseIpv4Cidr accepts canonical CIDRs only", () => {
+            expect(parseIpv4Cidr("10.76.0.0/22")?.[1]).toBe(22);
+            expect(parseIpv4Cidr("10.76.1.0/22")).toBeUndefined();
+            expect(parseIpv4Cidr("010.76.0.0/22")).toBeUndefined();
+            expect(parseIpv4Cidr("fd00::/8")).toBeUndefined();
+            expect(parseIpv4Cidr("")).toBeUndefined();
+        });
+
+        test("containment and overlap", () => {
+            expect(cidrContains("10.76.0.0/22", "10.76.3.0/24")).toBe(true);
+            expect(cidrContains("10.76.0.0/22", "10.76.4.0/24")).toBe(false);
+            expect(cidrContains("10.76.1.0/24", "10.76.0.0/22")).toBe(false);
+            expect(cidrContains("10.76.0.0/22", "10.76.0.0/22")).toBe(true);
+            expect(cidrsOverlap("10.76.1.0/24", "10.76.1.128/25")).toBe(true);
+            expect(cidrsOverlap("10.76.1.128/25", "10.76.1.0/24")).toBe(true);
+            expect(cidrsOverlap("10.76.1.0/24", "10.76.2.0/24")).toBe(false);
+        });
+
+        test("the address helpers refuse a CIDR with host bits, naming it", () => {
+            expect(() => cidrContains("10.76.0.1/22", "10.76.0.0/24")).toThrow("not a canonical IPv4 CIDR: 10.76.0.1/22");
+        });
+
+        test("Azure CNI node capacity keeps room for a surge node", () => {
+            // /24: 256 - 5 reserved = 251 addresses, 31 per node: 8 nodes, one kept for surge.
+            // /20: 4091 addresses: 131 nodes, one kept for surge.
+            expect(maxNodesForSubnet("10.76.1.0/24")).toBe(7);
+            expect(maxNodesForSubnet("10.76.0.0/20")).toBe(130);
+            expect(maxNodesForSubnet("10.76.1.0/28")).toBe(0);
+        });
+
+        test("the default address plan is valid and its nodes fit", () => {
+            expect(cidrContains(DEFAULTS.vnetAddressSpace, DEFAULTS.aksSubnetPrefix)).toBe(true);
+            expect(cidrContains(DEFAULTS.vnetAddressSpace, DEFAULTS.privateEndpointSubnetPrefix)).toBe(true);
+            expect(cidrsOverlap(DEFAULTS.aksSubnetPrefix, DEFAULTS.privateEndpointSubnetPrefix)).toBe(false);
+            expect(maxNodesForSubnet(DEFAULTS.aksSubnetPrefix)).toBeGreaterThanOrEqual(DEFAULTS.nodeCount);
+        });
+    });
+
+    describe("baseNameForStack", () => {
+        test.each([
+            ["dev", "aiv-dev"],
+            ["Prod_EU.1", "aiv-prod-eu-1"],
+            ["--x--", "aiv-x"],
+            ["a__b", "aiv-a-b"],
+        ])("%s becomes %s", (stack, expected) => {
+            expect(baseNameForStack(stack)).toBe(expected);
+        });
+    });
+
+    describe("each refusal is one line naming the key, the value and what is allowed", () => {
+        const workload = (fields: Record<string, unknown>): RawConfig => ({ workloads: JSON.stringify([{ name: "alpha", namespace: "a", ...fields }]) });
+        const KEY = "aks-identity-vault";
+
+        test.each<[string, RawConfig, string]>([
+            [
+                "a value longer than 80 characters is cut short",
+                { identityMode: "x".repeat(100) },
+                `Invalid config ${KEY}:identityMode = "${"x".repeat(76)}...: must be one of podIdentityAddon, podIdentityOss, workloadIdentity.`,
+            ],
+            [
+                "a value of 80 characters is shown whole",
+                { identityMode: "y".repeat(78) },
+                `Invalid config ${KEY}:identityMode = "${"y".repeat(78)}": must be one of podIdentityAddon, podIdentityOss, workloadIdentity.`,
+            ],
+            [
+                "namespace starting with '-'",
+                workload({ namespace: "-abc" }),
+                `Invalid config ${KEY}:workloads[0].namespace = "-abc": must be a Kubernetes namespace name: lower-case letters, digits and '-', starting and ending with a letter or digit.`,
+            ],
+            [
+                "namespace ending with '-'",
+                workload({ namespace: "abc-" }),
+                `Invalid config ${KEY}:workloads[0].namespace = "abc-": must be a Kubernetes namespace name: lower-case letters, digits and '-', starting and ending with a letter or digit.`,
+            ],
+            [
+                "name with a double hyphen",
+                workload({ name: "abc--def" }),
+                `Invalid config ${KEY}:workloads[0].name = "abc--def": must be 3-24 lower-case letters, digits and single hyphens, starting with a letter and ending with a letter or digit.`,
+            ],
+            [
+                "name ending with a symbol",
+                workload({ name: "abcd!" }),
+                `Invalid config ${KEY}:workloads[0].name = "abcd!": must be 3-24 lower-case letters, digits and single hyphens, starting with a letter and ending with a letter or digit.`,
+            ],
+            ["name missing", { workloads: JSON.stringify([{ namespace: "a" }]) }, `Missing config ${KEY}:workloads[0].name: required: 3-24 lower-case letters, digits and single hyphens.`],
+            ["name not a string", workload({ name: 5 }), `Invalid config ${KEY}:workloads[0].name = 5: must be a string: 3-24 lower-case letters, digits and single hyphens.`],
+            ["entry not an object", { workloads: "[1]" }, `Invalid config ${KEY}:workloads[0] = 1: must be an object with name and namespace.`],
+            [
+                "entry with an unknown field",
+                workload({ colour: "red" }),
+                `Invalid config ${KEY}:workloads[0] = {"name":"alpha","namespace":"a","colour":"red"}: unknown field(s) colour; allowed: name, namespace, bindingSelector, serviceAccount, identityType.`,
+            ],
+            [
+                "selector starting with '-'",
+                workload({ bindingSelector: "-a" }),
+                `Invalid config ${KEY}:workloads[0].bindingSelector = "-a": must be a Kubernetes label value: letters, digits, '-', '_' and '.', starting and ending with a letter or digit.`,
+            ],
+            [
+                "selector ending with '-'",
+                workload({ bindingSelector: "a-" }),
+                `Invalid config ${KEY}:workloads[0].bindingSelector = "a-": must be a Kubernetes label value: letters, digits, '-', '_' and '.', starting and ending with a letter or digit.`,
+            ],
+            ["empty selector", workload({ bindingSelector: "" }), `Invalid config ${KEY}:workloads[0].bindingSelector = "": must not be empty.`],
+            ["selector of 64 characters", workload({ bindingSelector: "a".repeat(64) }), `Invalid config ${KEY}:workloads[0].bindingSelector = "${"a".repeat(64)}": must be at most 63 characters.`],
+            [
+                "service account with '.-'",
+                workload({ serviceAccount: "a.-b" }),
+                `Invalid config ${KEY}:workloads[0].serviceAccount = "a.-b": must be a Kubernetes service account name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit.`,
+            ],
+            [
+                "service account of 254 characters",
+                workload({ serviceAccount: "a".repeat(254) }),
+                `Invalid config ${KEY}:workloads[0].serviceAccount = "${"a".repeat(76)}...: must be at most 253 characters.`,
+            ],
+            ["VM size with a prefix", { nodeVmSize: "xStandard_D2" }, `Invalid config ${KEY}:nodeVmSize = "xStandard_D2": must be an Azure VM size such as Standard_D4ds_v5.`],
+            ["VM size with a space", { nodeVmSize: "Standard_D2 v2" }, `Invalid config ${KEY}:nodeVmSize = "Standard_D2 v2": must be an Azure VM size such as Standard_D4ds_v5.`],
+            [
+                "image starting with '_'",
+                { verifierImage: "_node:22.1" },
+                `Invalid config ${KEY}:verifierImage = "_node:22.1": must be an image reference such as node:22.14.0-alpine3.21 or myregistry.example.com:5000/mirror/node:22.14.0-alpine3.21.`,
+            ],
+            [
+                "image with a space",
+                { verifierImage: "node:22.1 x" },
+                `Invalid config ${KEY}:verifierImage = "node:22.1 x": must be an image reference such as node:22.14.0-alpine3.21 or myregistry.example.com:5000/mirror/node:22.14.0-alpine3.21.`,
+            ],
+            ["authorized range not a string", { apiServerAuthorizedIpRanges: "[5]" }, `Invalid config ${KEY}:apiServerAuthorizedIpRanges[0] = 5: must be a string.`],
+            ["service CIDR smaller than /24", { serviceCidr: "172.16.0.0/25" }, `Invalid config ${KEY}:serviceCidr = "172.16.0.0/25": must be an IPv4 CIDR of at least /24 such as 10.0.0.0/16.`],
+            ["node count not a number", { nodeCount: "x" }, `Invalid config ${KEY}:nodeCount = "x": must be a whole number from 1 to 100.`],
+            ["node count above the maximum", { nodeCount: "101" }, `Invalid config ${KEY}:nodeCount = "101": must be a whole number from 1 to 100.`],
+            [
+                "more nodes than the AKS subnet holds",
+                { nodeCount: "8" },
+                `Invalid config ${KEY}:nodeCount = 8: the AKS subnet 10.76.1.0/24 fits at most 7 nodes (Azure CNI takes 31 addresses per node, plus one surge node); use a larger aksSubnetPrefix or fewer nodes.`,
+            ],
+            ["selector not a string", workload({ bindingSelector: 5 }), `Invalid config ${KEY}:workloads[0].bindingSelector = 5: must be a string: a Kubernetes label value.`],
+            ["service account not a string", workload({ serviceAccount: 5 }), `Invalid config ${KEY}:workloads[0].serviceAccount = 5: must be a string: a Kubernetes service account name.`],
+            [
+                "entry with two unknown fields",
+                workload({ colour: "red", size: 1 }),
+                `Invalid config ${KEY}:workloads[0] = {"name":"alpha","namespace":"a","colour":"red","size":1}: unknown field(s) colour, size; allowed: name, namespace, bindingSelector, serviceAccount, identityType.`,
+            ],
+        ])("%s", (_case, raw, message) => {
+            expect(errorOf(raw)).toBe(message);
+        });
+
+        test("more than 200 authorized ranges", () => {
+            const ranges = Array.from({ length: 201 }, (_, i) => `10.${Math.floor(i / 256)}.${i % 256}.0/24`);
+            expect(errorOf({ apiServerAuthorizedIpRanges: JSON.stringify(ranges) })).toMatch(
+                /^Invalid config aks-identity-vault:apiServerAuthorizedIpRanges = \[.{76}\.\.\.: AKS accepts at most 200 ranges\.$/,
+            );
+        });
+
+        test("more than 100 workloads", () => {
+            const workloads = Array.from({ length: 101 }, (_, i) => ({ name: `team${i}`, namespace: `team${i}` }));
+            expect(errorOf({ workloads: JSON.stringify(workloads) })).toMatch(/^Invalid config aks-identity-vault:workloads = \[.{76}\.\.\.: must list at most 100 workloads\.$/);
+        });
+
+        test("an empty region is missing, not malformed", () => {
+            expect(errorOf({}, "")).toBe("Missing config azure-native:location: set an Azure region, for example `pulumi config set azure-native:location uksouth`.");
+        });
+
+        test("a region name with a symbol", () => {
+            expect(errorOf({}, "uksouth!")).toBe('Invalid config azure-native:location = "uksouth!": must be an Azure region name such as uksouth (lower case, no spaces).');
+        });
+
+        test("a stack name without letters or digits", () => {
+            expect(() => baseNameForStack("--")).toThrow('Invalid stack name "--": it must contain at least one letter or digit.');
+        });
+
+        test.each<[string, RawConfig]>([
+            ["a one-letter service account", workload({ serviceAccount: "a" })],
+            ["a dotted service account", workload({ serviceAccount: "a.b" })],
+            ["a service account with a longer dotted part", workload({ serviceAccount: "a.bc" })],
+            ["a one-letter selector", workload({ bindingSelector: "a" })],
+            ["a /24 service CIDR", { serviceCidr: "172.16.0.0/24" }],
+            ["as many nodes as the AKS subnet fits", { nodeCount: String(maxNodesForSubnet(DEFAULTS.aksSubnetPrefix)) }],
+            ["a /12 service CIDR", { serviceCidr: "10.16.0.0/12" }],
+            ["a /29 endpoint subnet", { privateEndpointSubnetPrefix: "10.76.2.0/29" }],
+            ["a service CIDR next to the ranges AKS reserves", { serviceCidr: "172.29.0.0/16" }],
+            ["a verifier image from a mirror with a port", { verifierImage: "myregistry.example.com:5000/mirror/node:22.14.0-alpine3.21" }],
+            ["a verifier image from localhost with a port", { verifierImage: "localhost:5000/node:22" }],
+            ["a verifier image pinned by a sha512 digest", { verifierImage: `node@sha512:${"b".repeat(128)}` }],
+            ["a two-vCPU VM size", { nodeVmSize: "Standard_D2s_v5" }],
+            ["an Av2 VM size", { nodeVmSize: "Standard_A2_v2" }],
+            ["a workload whose name only starts like the cluster's identity", { workloads: '[{"name":"aks-team","namespace":"a"}]' }],
+            ["another workload's unbound account", { workloads: '[{"name":"alpha","namespace":"a","serviceAccount":"beta-unbound"}]' }],
+        ])("accepts %s", (_case, raw) => {
+            expect(() => parse(raw)).not.toThrow();
+        });
+
+        test("a node count with spaces around it is read as the number", () => {
+            expect(parse({ nodeCount: " 3 " }).cluster.nodeCount).toBe(3);
+        });
+
+        test("protectStatefulResources reads true and false", () => {
+            expect(parse({ protectStatefulResources: "true" }).protectStatefulResources).toBe(true);
+            expect(parse({ protectStatefulResources: "false" }).protectStatefulResources).toBe(false);
+        });
+    });
+
+    describe("loadConfig reads the stack's Pulumi config", () => {
+        beforeEach(async () => {
+            await pulumi.runtime.setMocks({ newResource: (args) => ({ id: args.name, state: args.inputs }), call: (args) => args.inputs }, "aks-identity-vault", "qa", true);
+        });
+
+        test("the project's keys, the region and the stack name; other namespaces are not its business", () => {
+            pulumi.runtime.setAllConfig({
+                "aks-identity-vault:identityMode": "workloadIdentity",
+                "aks-identity-vault:nodeCount": "3",
+                "azure-native:location": "westeurope",
+                "other:setting": "x",
+            });
+            const config = loadConfig();
+            expect(config.identityMode).toBe("workloadIdentity");
+            expect(config.cluster.nodeCount).toBe(3);
+            expect(config.location).toBe("westeurope");
+            expect(config.baseName).toBe("aiv-qa");
+            expect(config.keyVaultAuthorization).toBe(DEFAULTS.keyVaultAuthorization);
+        });
+
+        test("an unknown key of the project is refused, naming the known ones", () => {
+            pulumi.runtime.setAllConfig({ "aks-identity-vault:nodecount": "3", "azure-native:location": "westeurope" });
+            expect(() => loadConfig()).toThrow(new ConfigError(`Unknown config key aks-identity-vault:nodecount: known keys are ${CONFIG_KEYS.join(", ")}.`));
+        });
+
+        test("a missing region is refused", () => {
+            pulumi.runtime.setAllConfig({});
+            expect(() => loadConfig()).toThrow(/^Missing config azure-native:location: /);
+        });
+    });
+});

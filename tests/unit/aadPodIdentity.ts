@@ -1,0 +1,42 @@
+import * as k8s from "@pulumi/kubernetes";
+import { AadPodIdentity } from "../../components/modes/podIdentityOss/aadPodIdentity";
+import { build, named, registrations } from "./build";
+
+describe("AadPodIdentity", () => {
+    async function built() {
+        return build(() => {
+            const provider = new k8s.Provider("k8s", { kubeconfig: "unit" });
+            new AadPodIdentity("aad-pod-identity", { subscriptionId: "sub-unit", nodeResourceGroup: "rg-unit-aks-nodes", kubeletObjectId: "kubelet-object", provider });
+        });
+    }
+
+    test("registers exactly the reviewed namespace, kubelet grant and Helm release", async () => {
+        expect(registrations(await built())).toMatchSnapshot();
+    });
+
+    test("the chart is pinned, namespaced and refuses kubenet, and installs after the kubelet may manage the node scale set", async () => {
+        const plan = await built();
+        const grant = named(plan, "azure-native:authorization:RoleAssignment", "aad-pod-identity-kubelet-vm-contributor");
+        expect(grant.newState.inputs).toMatchObject({
+            principalId: "kubelet-object",
+            scope: "/subscriptions/sub-unit/resourceGroups/rg-unit-aks-nodes",
+            roleDefinitionId: "/subscriptions/sub-unit/providers/Microsoft.Authorization/roleDefinitions/9980e02c-c2be-4d73-94e8-173b1dc7cf3c",
+        });
+        const release = named(plan, "kubernetes:helm.sh/v3:Release", "aad-pod-identity-release");
+        expect(release.newState.inputs).toMatchObject({
+            name: "aad-pod-identity",
+            chart: "aad-pod-identity",
+            version: "4.1.18",
+            namespace: "aad-pod-identity",
+            values: { forceNamespaced: "true", nmi: { allowNetworkPluginKubenet: false } },
+            atomic: true,
+        });
+        // MIC retries a failed assignment only in its next sync cycle, hourly by default: a retry a minute
+        // keeps an assignment tried before the kubelet's grants applied within the Jobs' deadline.
+        expect(release.newState.inputs).toMatchObject({ values: { mic: { syncRetryDuration: "60s" } } });
+        expect(release.newState.dependencies).toContain(grant.urn);
+        expect(named(plan, "kubernetes:core/v1:Namespace", "aad-pod-identity-namespace").newState.inputs).toMatchObject({
+            metadata: { name: "aad-pod-identity", labels: { "pod-security.kubernetes.io/enforce": "privileged" } },
+        });
+    });
+});

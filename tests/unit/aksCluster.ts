@@ -1,0 +1,168 @@
+import * as k8s from "@pulumi/kubernetes";
+import { AksCluster, AksClusterArgs, clusterRevision } from "../../components/aksCluster";
+import type { IdentityMode } from "../../config";
+import { buildOne, named, ofType, PLACEMENT, registrations, settled, urnOf } from "./build";
+
+describe("AksCluster", () => {
+    const SUBNET = "/subscriptions/sub-unit/resourceGroups/rg-unit/providers/Microsoft.Network/virtualNetworks/vnet/subnets/snet-aks";
+    const ARGS: AksClusterArgs = {
+        ...PLACEMENT,
+        subscriptionId: "sub-unit",
+        tenantId: "tenant-unit",
+        subnetId: SUBNET,
+        nodeCount: 2,
+        nodeVmSize: "Standard_D4s_v5",
+        apiServerAuthorizedIpRanges: ["203.0.113.0/24"],
+        serviceCidr: "10.0.0.0/16",
+        dnsServiceIp: "10.0.0.10",
+        identityMode: "podIdentityAddon",
+        admin: { objectId: "deployer-object", principalType: "User" },
+    };
+    const CLUSTER = "azure-native:containerservice:ManagedCluster";
+    const ROLE = "azure-native:authorization:RoleAssignment";
+    const DELAY = "pulumi-nodejs:dynamic:RolePropagationDelay";
+    const ACCESS = "pulumi-nodejs:dynamic:ClusterAccessWait";
+    const ROLE_IDS = "/subscriptions/sub-unit/providers/Microsoft.Authorization/roleDefinitions/";
+    const MODES: IdentityMode[] = ["podIdentityAddon", "podIdentityOss", "workloadIdentity"];
+
+    async function built(args: AksClusterArgs) {
+        const { component: aks, plan } = await buildOne(() => new AksCluster("aks", args));
+        return { aks, plan, cluster: named(plan, CLUSTER, "aks-cluster").newState };
+    }
+
+    test.each(MODES)("registers exactly the reviewed identities, grants, cluster and provider (%s)", async (identityMode) => {
+        expect(registrations((await built({ ...ARGS, identityMode })).plan)).toMatchSnapshot();
+    });
+
+    test("the add-on and Workload ID follow the mode; the OIDC issuer and the CSI driver are always on", async () => {
+        for (const identityMode of MODES) {
+            const { cluster } = await built({ ...ARGS, identityMode });
+            expect(cluster.inputs.podIdentityProfile).toEqual({ enabled: identityMode === "podIdentityAddon", allowNetworkPluginKubenet: false });
+            expect(cluster.inputs.securityProfile).toMatchObject({ workloadIdentity: { enabled: identityMode === "workloadIdentity" } });
+            expect(cluster.inputs.oidcIssuerProfile).toEqual({ enabled: true });
+            expect(cluster.inputs.addonProfiles).toEqual({
+                azureKeyvaultSecretsProvider: { enabled: true, config: { enableSecretRotation: "true", rotationPollInterval: "2m" } },
+            });
+        }
+    });
+
+    test("Azure CNI with Calico, Entra ID with Azure RBAC, no local accounts, no node public IPs", async () => {
+        const { cluster } = await built(ARGS);
+        expect(cluster.inputs).toMatchObject({
+            resourceName: "aks-aiv-unit",
+            enableRBAC: true,
+            disableLocalAccounts: true,
+            aadProfile: { managed: true, enableAzureRBAC: true, tenantID: "tenant-unit" },
+            networkProfile: { networkPlugin: "azure", networkPolicy: "calico", serviceCidr: "10.0.0.0/16", dnsServiceIP: "10.0.0.10" },
+            apiServerAccessProfile: { authorizedIPRanges: ["203.0.113.0/24"] },
+        });
+        expect(cluster.inputs.agentPoolProfiles).toEqual([
+            expect.objectContaining({ count: 2, vmSize: "Standard_D4s_v5", vnetSubnetID: SUBNET, maxPods: 30, enableNodePublicIP: false, mode: "System" }),
+        ]);
+        expect(cluster.protect).toBe(true);
+        expect(cluster.ignoreChanges).toEqual(["podIdentityProfile.userAssignedIdentities", "podIdentityProfile.userAssignedIdentityExceptions"]);
+    });
+
+    test("the cluster waits for the control plane's grants, which are scoped to the kubelet identity and the subnet", async () => {
+        const { plan, cluster } = await built(ARGS);
+        const operator = named(plan, ROLE, "aks-control-plane-kubelet-operator");
+        const subnet = named(plan, ROLE, "aks-control-plane-subnet");
+        expect(operator.newState.inputs).toMatchObject({ roleDefinitionId: `${ROLE_IDS}f1a07417-d97a-45cb-824c-7a7467783830`, scope: expect.stringMatching(/id-aiv-unit-aks-kubelet$/) });
+        expect(subnet.newState.inputs).toMatchObject({ roleDefinitionId: `${ROLE_IDS}4d97b98b-1d4f-4787-a291-c67834d212e7`, scope: SUBNET });
+        // Azure applies grants after writing them, and AKS uses these two while it creates the cluster.
+        const propagation = named(plan, DELAY, "aks-control-plane-propagation").newState;
+        expect(propagation.dependencies).toEqual(expect.arrayContaining([operator.urn, subnet.urn]));
+        expect(propagation.inputs).toMatchObject({ seconds: 30, grants: [expect.stringContaining("/roleAssignments/"), expect.stringContaining("/roleAssignments/")] });
+        expect(propagation.inputs.reason).toMatch(/Azure\/azure-cli#22510/);
+        expect(cluster.dependencies).toContain(named(plan, DELAY, "aks-control-plane-propagation").urn);
+        expect(cluster.dependencies).not.toContain(operator.urn);
+        const identities = ofType(plan, "azure-native:managedidentity:UserAssignedIdentity");
+        expect(identities.map((s) => [s.newState.inputs.resourceName, s.newState.protect])).toEqual([
+            ["id-aiv-unit-aks", true],
+            ["id-aiv-unit-aks-kubelet", true],
+        ]);
+    });
+
+    test("the deployer gets AKS RBAC Cluster Admin on this cluster only, with its principal type", async () => {
+        const { plan } = await built({ ...ARGS, admin: { objectId: "pipeline-object", principalType: "ServicePrincipal" } });
+        expect(named(plan, ROLE, "aks-deployer-admin").newState.inputs).toMatchObject({
+            principalId: "pipeline-object",
+            principalType: "ServicePrincipal",
+            roleDefinitionId: `${ROLE_IDS}b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b`,
+            scope: expect.stringMatching(/\/managedClusters\/aks-aiv-unit$/),
+        });
+    });
+
+    test("without authorized ranges the API server profile is omitted and a warning says so", async () => {
+        const { cluster, plan } = await built({ ...ARGS, apiServerAuthorizedIpRanges: [] });
+        expect(cluster.inputs.apiServerAccessProfile).toBeUndefined();
+        expect(plan.diagnostics.map((d) => d.message).join("\n")).toContain("apiServerAuthorizedIpRanges is empty");
+    });
+
+    test("each pod-identity mode warns of its deprecation; Workload ID does not", async () => {
+        const warnings = async (identityMode: IdentityMode) =>
+            (await built({ ...ARGS, identityMode })).plan.diagnostics
+                .filter((d) => d.severity === "warning")
+                .map((d) => d.message)
+                .join("\n");
+        expect(await warnings("podIdentityAddon")).toContain("identityMode podIdentityAddon uses the AKS pod-identity add-on");
+        expect(await warnings("podIdentityOss")).toContain("identityMode podIdentityOss installs the open-source aad-pod-identity");
+        expect(await warnings("workloadIdentity")).toBe("");
+    });
+
+    test("protect: false leaves the cluster and its identities unprotected", async () => {
+        const { plan, cluster } = await built({ ...ARGS, protect: false });
+        expect(cluster.protect).toBe(false);
+        expect(ofType(plan, "azure-native:managedidentity:UserAssignedIdentity").map((s) => s.newState.protect)).toEqual([false, false]);
+    });
+
+    test("the Kubernetes provider logs in through the Azure CLI with server-side apply, and its kubeconfig is secret", async () => {
+        const { plan, aks } = await built(ARGS);
+        const provider = named(plan, "pulumi:providers:kubernetes", "aks-k8s");
+        expect(provider.newState.inputs).toMatchObject({ kubeconfig: "[secret]", enableServerSideApply: "true" });
+        expect(aks.provider).toBeInstanceOf(k8s.Provider);
+    });
+
+    // Azure RBAC for Kubernetes honours a new role assignment minutes after it is written; until then the
+    // first Kubernetes call (a Namespace) gets 403. The provider, and so every Kubernetes object, waits
+    // until an access review made as the deployer allows it.
+    test("the Kubernetes provider waits until the API server lets the deployer create namespaces, asked with its own kubeconfig", async () => {
+        const { plan } = await built(ARGS);
+        const admin = named(plan, ROLE, "aks-deployer-admin");
+        const access = named(plan, ACCESS, "aks-deployer-access").newState;
+        expect(access.inputs).toMatchObject({
+            kubeconfig: "[secret]",
+            checks: [{ verb: "create", group: "", resource: "namespaces" }],
+            grants: [expect.stringMatching(/\/managedClusters\/aks-aiv-unit\/providers\/Microsoft\.Authorization\/roleAssignments\//)],
+            budgetSeconds: 900,
+        });
+        expect(access.propertyDependencies.grants).toEqual([admin.urn]);
+        expect(access.propertyDependencies.kubeconfig).toEqual([urnOf(plan, CLUSTER, "aks-cluster")]);
+        expect(named(plan, "pulumi:providers:kubernetes", "aks-k8s").newState.dependencies).toEqual([urnOf(plan, ACCESS, "aks-deployer-access"), urnOf(plan, CLUSTER, "aks-cluster")].sort());
+    });
+
+    test("the waits' lengths, budget and checks can be set", async () => {
+        const { plan } = await built({ ...ARGS, rolePropagationSeconds: 120, deployerAccessBudgetSeconds: 60, deployerAccessChecks: [{ verb: "*", group: "*", resource: "*" }] });
+        expect(named(plan, DELAY, "aks-control-plane-propagation").newState.inputs).toMatchObject({ seconds: 120 });
+        expect(named(plan, ACCESS, "aks-deployer-access").newState.inputs).toMatchObject({ budgetSeconds: 60, checks: [{ verb: "*", group: "*", resource: "*" }] });
+    });
+
+    test("a VM size below Microsoft's 4 vCPUs for system pools is warned about", async () => {
+        const warnings = async (nodeVmSize: string) => (await built({ ...ARGS, nodeVmSize })).plan.diagnostics.map((d) => d.message).join("\n");
+        expect(await warnings("Standard_D2s_v5")).toContain("nodeVmSize Standard_D2s_v5 has 2 vCPUs; Microsoft asks for at least 4 in a system node pool");
+        expect(await warnings("Standard_D4ds_v5")).not.toContain("vCPUs");
+    });
+
+    test("exposes the cluster's name, kubelet identity, node resource group, issuer and revision", async () => {
+        const { aks } = await built({ ...ARGS, secretRotationPollInterval: "5m" });
+        expect(await settled(aks.clusterName)).toBe("aks-aiv-unit");
+        expect(await settled(aks.clusterId)).toMatch(/\/managedClusters\/aks-aiv-unit$/);
+        expect(await settled(aks.kubeletIdentity.resourceId)).toMatch(/id-aiv-unit-aks-kubelet$/);
+        expect(await settled(aks.kubeletIdentity.clientId)).toMatch(/^[0-9a-f-]{36}$/);
+        expect(await settled(aks.kubeletIdentity.objectId)).toMatch(/^[0-9a-f-]{36}$/);
+        expect(await settled(aks.nodeResourceGroup)).toBe("rg-unit-aks-nodes");
+        expect(await settled(aks.oidcIssuerUrl)).toMatch(/^https:\/\//);
+        const { nodeCount, nodeVmSize, apiServerAuthorizedIpRanges, serviceCidr, dnsServiceIp, identityMode } = ARGS;
+        expect(aks.revision).toBe(clusterRevision({ nodeCount, nodeVmSize, apiServerAuthorizedIpRanges, serviceCidr, dnsServiceIp, identityMode, secretRotationPollInterval: "5m" }));
+    });
+});

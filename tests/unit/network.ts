@@ -1,0 +1,49 @@
+import { Network } from "../../components/network";
+import { build, buildOne, named, ofType, PLACEMENT, registrations, settled } from "./build";
+
+describe("Network", () => {
+    const ARGS = { ...PLACEMENT, addressSpace: "10.76.0.0/16", aksSubnetPrefix: "10.76.1.0/24", privateEndpointSubnetPrefix: "10.76.2.0/26" };
+    const SUBNET = "azure-native:network:Subnet";
+
+    test("registers exactly the reviewed VNet, subnets and NSGs", async () => {
+        const plan = await build(() => new Network("net", ARGS));
+        expect(registrations(plan)).toMatchSnapshot();
+    });
+
+    test("the VNet declares no inline subnets and is protected unless told otherwise", async () => {
+        const plan = await build(() => new Network("net", ARGS));
+        const vnet = named(plan, "azure-native:network:VirtualNetwork", "net-vnet");
+        expect(vnet.newState.inputs.subnets).toBeUndefined();
+        expect(vnet.newState.protect).toBe(true);
+        const unprotected = await build(() => new Network("net", { ...ARGS, protect: false }));
+        expect(named(unprotected, "azure-native:network:VirtualNetwork", "net-vnet").newState.protect).toBe(false);
+    });
+
+    test("each subnet has its own NSG; the endpoint subnet has no default outbound access and applies its NSG to endpoints", async () => {
+        const plan = await build(() => new Network("net", ARGS));
+        const aks = named(plan, SUBNET, "net-aks-subnet").newState.inputs;
+        const endpoints = named(plan, SUBNET, "net-endpoints-subnet").newState.inputs;
+        // AKS nodes reach the internet through the cluster's load balancer, which needs default outbound.
+        expect(aks).toMatchObject({ subnetName: "snet-aks", addressPrefix: "10.76.1.0/24" });
+        expect(aks.defaultOutboundAccess).toBeUndefined();
+        expect(endpoints).toMatchObject({ subnetName: "snet-endpoints", addressPrefix: "10.76.2.0/26", defaultOutboundAccess: false, privateEndpointNetworkPolicies: "Enabled" });
+        const nsgs = ofType(plan, "azure-native:network:NetworkSecurityGroup").map((s) => s.urn);
+        expect(nsgs).toHaveLength(2);
+        expect(aks.networkSecurityGroup).toEqual({ id: expect.stringContaining("nsg-aiv-unit-aks") });
+        expect(endpoints.networkSecurityGroup).toEqual({ id: expect.stringContaining("nsg-aiv-unit-endpoints") });
+    });
+
+    test("ARM writes to one VNet's subnets one at a time: the endpoint subnet waits for the AKS subnet", async () => {
+        const plan = await build(() => new Network("net", ARGS));
+        const aksUrn = named(plan, SUBNET, "net-aks-subnet").urn;
+        expect(named(plan, SUBNET, "net-endpoints-subnet").newState.dependencies).toContain(aksUrn);
+    });
+
+    test("outputs are the VNet's and the subnets' ids and the VNet's name", async () => {
+        const { component: net } = await buildOne(() => new Network("net", ARGS));
+        expect(await settled(net.vnetName)).toBe("vnet-aiv-unit");
+        expect(await settled(net.vnetId)).toMatch(/\/virtualNetworks\/vnet-aiv-unit$/);
+        expect(await settled(net.aksSubnetId)).toMatch(/\/subnets\/snet-aks$/);
+        expect(await settled(net.privateEndpointSubnetId)).toMatch(/\/subnets\/snet-endpoints$/);
+    });
+});

@@ -1,0 +1,144 @@
+import * as pulumi from "@pulumi/pulumi";
+import { SecureKeyVault, VaultWrites } from "../../components/secureKeyVault";
+import { buildOne, named, ofType, registrations, settled, SHARED_SERVICE } from "./build";
+
+describe("SecureKeyVault", () => {
+    const ARGS = {
+        ...SHARED_SERVICE,
+        tenantId: "tenant-unit",
+        authorization: "rbac" as const,
+        vaultZoneId: "/subscriptions/sub-unit/resourceGroups/rg-unit/providers/Microsoft.Network/privateDnsZones/privatelink.vaultcore.azure.net",
+    };
+    const ROLE = "azure-native:authorization:RoleAssignment";
+    const POLICY = "azure-native:keyvault:AccessPolicy";
+    const ROLE_IDS = "/subscriptions/sub-unit/providers/Microsoft.Authorization/roleDefinitions/";
+
+    async function built(args: ConstructorParameters<typeof SecureKeyVault>[1]) {
+        const { component: vault, plan } = await buildOne(() => new SecureKeyVault("keyvault", args));
+        return { vault, plan };
+    }
+
+    test.each(["rbac", "accessPolicy"] as const)("registers exactly the reviewed vault, endpoint, secrets, keys and grants (%s)", async (authorization) => {
+        expect(registrations((await built({ ...ARGS, authorization })).plan)).toMatchSnapshot();
+    });
+
+    test("the vault is private, purge-protected, and says which authorization it uses", async () => {
+        for (const authorization of ["rbac", "accessPolicy"] as const) {
+            const { plan } = await built({ ...ARGS, authorization });
+            const vault = named(plan, "azure-native:keyvault:Vault", "keyvault-vault");
+            expect(vault.newState.inputs.properties).toMatchObject({
+                tenantId: "tenant-unit",
+                enableRbacAuthorization: authorization === "rbac",
+                enableSoftDelete: true,
+                softDeleteRetentionInDays: 90,
+                enablePurgeProtection: true,
+                publicNetworkAccess: "Disabled",
+                networkAcls: { defaultAction: "Deny", bypass: "None" },
+            });
+            expect(vault.newState.inputs.properties).not.toHaveProperty("accessPolicies");
+            expect(vault.newState.protect).toBe(true);
+            expect(vault.newState.inputs.vaultName).toMatch(/^kv-aiv-unit-[a-z0-9]{6}$/);
+        }
+    });
+
+    test("soft-delete retention can be set", async () => {
+        const { plan } = await built({ ...ARGS, softDeleteRetentionDays: 7 });
+        expect(named(plan, "azure-native:keyvault:Vault", "keyvault-vault").newState.inputs.properties).toMatchObject({ softDeleteRetentionInDays: 7 });
+    });
+
+    test("each workload's secret and key are protected, retained, and the secret's value is a Pulumi secret", async () => {
+        const { plan } = await built(ARGS);
+        for (const w of ARGS.workloads) {
+            const secret = named(plan, "azure-native:keyvault:Secret", `keyvault-${w.name}-secret`);
+            expect(secret.newState.inputs).toMatchObject({ secretName: `${w.name}-demo`, properties: { value: "[secret]", contentType: "text/plain" }, tags: { workload: w.name } });
+            expect(secret.newState).toMatchObject({ protect: true, retainOnDelete: true });
+            const key = named(plan, "azure-native:keyvault:Key", `keyvault-${w.name}-key`);
+            expect(key.newState.inputs).toMatchObject({ keyName: `${w.name}-demo-key`, properties: { kty: "RSA", keySize: 3072, keyOps: ["sign", "verify"] } });
+            expect(key.newState).toMatchObject({ protect: true, retainOnDelete: true });
+            expect(named(plan, "random:index/randomPassword:RandomPassword", `keyvault-${w.name}-secret-value`).newState.inputs).toMatchObject({ length: 32 });
+        }
+    });
+
+    test("rbac: Secrets User on its own secret and Reader on its own key, nothing vault-wide", async () => {
+        const { plan, vault } = await built(ARGS);
+        for (const w of ARGS.workloads) {
+            const secretGrant = named(plan, ROLE, `keyvault-${w.name}-secrets-user`).newState.inputs;
+            expect(secretGrant).toMatchObject({ principalId: w.principalId, principalType: "ServicePrincipal", roleDefinitionId: `${ROLE_IDS}4633458b-17de-408a-b874-0445c86b69e6` });
+            expect(secretGrant.scope).toMatch(new RegExp(`/secrets/${w.name}-demo$`));
+            const keyGrant = named(plan, ROLE, `keyvault-${w.name}-key-reader`).newState.inputs;
+            expect(keyGrant).toMatchObject({ principalId: w.principalId, roleDefinitionId: `${ROLE_IDS}21090545-7ca7-4776-b22c-e363652d74d2` });
+            expect(keyGrant.scope).toMatch(new RegExp(`/keys/${w.name}-demo-key$`));
+            expect(vault.grants[w.name]).toHaveLength(2);
+        }
+        expect(ofType(plan, ROLE)).toHaveLength(4);
+        expect(ofType(plan, POLICY)).toHaveLength(0);
+    });
+
+    test("accessPolicy: one standalone policy per workload, reading secrets, keys and certificates only", async () => {
+        const { plan, vault } = await built({ ...ARGS, authorization: "accessPolicy" });
+        for (const w of ARGS.workloads) {
+            const policy = named(plan, POLICY, `keyvault-${w.name}-access-policy`).newState.inputs;
+            expect(policy.policy).toEqual({ tenantId: "tenant-unit", objectId: w.principalId, permissions: { secrets: ["get", "list"], keys: ["get"], certificates: ["get"] } });
+            expect(vault.grants[w.name]).toHaveLength(1);
+        }
+        expect(ofType(plan, ROLE)).toHaveLength(0);
+    });
+
+    // Key Vault refuses overlapping writes with ConflictError ("serialize the operations"), which
+    // azure-native does not retry (pulumi/pulumi-azure-native#1013): each write waits for the one before.
+    test.each(["rbac", "accessPolicy"] as const)("%s: the vault's writes run one at a time: endpoint, then each workload's secret, key and policy", async (authorization) => {
+        const { plan } = await built({ ...ARGS, authorization });
+        const writes = plan.steps.filter((s) => ["azure-native:network:PrivateEndpoint", "azure-native:keyvault:Secret", "azure-native:keyvault:Key", POLICY].includes(s.newState.type));
+        const names = writes.map((s) => s.urn.split("::").pop());
+        const expected = [
+            "keyvault-vault-endpoint",
+            ...ARGS.workloads.flatMap((w) => [`keyvault-${w.name}-secret`, `keyvault-${w.name}-key`, ...(authorization === "accessPolicy" ? [`keyvault-${w.name}-access-policy`] : [])]),
+        ];
+        expect(names).toEqual(expected);
+        writes.forEach((write, i) => {
+            if (i > 0) {
+                expect(write.newState.dependencies).toContain(writes[i - 1].urn);
+            }
+        });
+        expect(writes[0].newState.dependencies.filter((d) => writes.some((w) => w.urn === d))).toEqual([]);
+    });
+
+    test("the order of writes starts empty and follows what was written last", () => {
+        const order = new VaultWrites();
+        expect(order.next()).toEqual([]);
+        const first = new pulumi.ComponentResource("test:index:First", "first", {}, {});
+        const second = new pulumi.ComponentResource("test:index:Second", "second", {}, {});
+        order.wrote(first);
+        expect(order.next()).toEqual([first]);
+        order.wrote(second);
+        expect(order.next()).toEqual([second]);
+    });
+
+    test("one vault private endpoint registered in the vaultcore zone", async () => {
+        const { plan, vault } = await built(ARGS);
+        const endpoint = named(plan, "azure-native:network:PrivateEndpoint", "keyvault-vault-endpoint");
+        expect(endpoint.newState.inputs.privateLinkServiceConnections).toEqual([expect.objectContaining({ groupIds: ["vault"] })]);
+        expect(named(plan, "azure-native:network:PrivateDnsZoneGroup", "keyvault-vault-endpoint-dns").newState.inputs).toMatchObject({
+            privateDnsZoneConfigs: [{ name: "vault", privateDnsZoneId: ARGS.vaultZoneId }],
+        });
+        expect(vault.endpoint).toHaveLength(2);
+    });
+
+    test("protect: false leaves the vault, secrets and keys unprotected, still retained on delete", async () => {
+        const { plan } = await built({ ...ARGS, protect: false });
+        expect(named(plan, "azure-native:keyvault:Vault", "keyvault-vault").newState.protect).toBe(false);
+        expect(named(plan, "azure-native:keyvault:Secret", "keyvault-alpha-secret").newState).toMatchObject({ protect: false, retainOnDelete: true });
+        expect(named(plan, "azure-native:keyvault:Key", "keyvault-alpha-key").newState).toMatchObject({ protect: false, retainOnDelete: true });
+    });
+
+    test("exposes the vault's name, id and URI and each workload's secret and key names", async () => {
+        const { vault } = await built(ARGS);
+        const name = await settled(vault.vaultName);
+        expect(name).toMatch(/^kv-aiv-unit-[a-z0-9]{6}$/);
+        expect(await settled(vault.vaultId)).toMatch(new RegExp(`/vaults/${name}$`));
+        expect(await settled(vault.vaultUri)).toBe(`https://${name}.vault.azure.net/`);
+        expect(await settled(vault.secretNames.beta)).toBe("beta-demo");
+        expect(await settled(vault.keyNames.beta)).toBe("beta-demo-key");
+        expect(pulumi.Output.isInstance(vault.vaultUri)).toBe(true);
+    });
+});
