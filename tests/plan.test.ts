@@ -1,6 +1,7 @@
 // `npm run plan`: the offline preview reviewers read. Its JSON follows `pulumi preview --json`.
 import { spawn } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { isClosedPipe, onStdoutError } from "../tools/cli";
@@ -219,4 +220,21 @@ describe("parseArgs", () => {
         expect(() => parseArgs(["--yes"])).toThrow("unknown argument --yes");
         expect(() => parseArgs(["-c"])).toThrow("-c needs a value");
     });
+});
+
+test("a plan request has a connection of its own, so that it never meets one the server is closing as idle", async () => {
+    const socket = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "aiv-client-")), "plan.sock");
+    const seen: (string | undefined)[] = [];
+    const server = http.createServer((req, res) => {
+        seen.push(req.headers.connection);
+        req.resume().on("end", () => res.end(JSON.stringify({ code: 0, stdout: "", stderr: "" })));
+    });
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    try {
+        await askPlanServer(socket, { key: "a", argv: [] });
+        await askPlanServer(socket, { key: "b", argv: [] });
+    } finally {
+        server.close();
+    }
+    expect(seen).toEqual(["close", "close"]);
 });

@@ -21,10 +21,14 @@ export interface PlanRequest {
     argv: string[];
 }
 
-/** Sends a plan command to the plan server listening on `socket`. */
+/**
+ * Sends a plan command to the plan server listening on `socket`, on a connection of its own: Node's
+ * global agent keeps connections alive, and a request sent on one the server is closing as idle
+ * (after its five-second keep-alive timeout) fails with ECONNRESET.
+ */
 export function askPlanServer(socket: string, request: PlanRequest): Promise<PlanProcess> {
     return new Promise((resolve, reject) => {
-        const req = http.request({ socketPath: socket, method: "POST", path: "/" }, (res) => {
+        const req = http.request({ socketPath: socket, method: "POST", path: "/", agent: false }, (res) => {
             let body = "";
             res.setEncoding("utf8");
             res.on("data", (chunk: string) => (body += chunk));
