@@ -5,9 +5,11 @@
 // SDK and Node.js, so a plan reuses the text an earlier plan produced for the same provider, in the
 // same process or, through a file, in another. The key holds every input of the text: the content
 // of every TypeScript file of the program (index.ts, config.ts, components/), package-lock.json, the
-// SDK's and Node's versions, the checkout's path, and the provider's own method sources. Set
-// AIV_PROVIDER_CACHE=off to serialize every provider afresh; tests/plan.test.ts checks that a plan
-// is byte-identical either way.
+// SDK's and Node's versions, the checkout's path, and the provider's own method sources. That holds
+// because the program's providers are module constants built from its code alone (components/waits.ts,
+// components/modes/podIdentityAddon/podIdentities.ts); a provider that captured a value computed at
+// run time, such as a config value, would need that value in its key. Set AIV_PROVIDER_CACHE=off to
+// serialize every provider afresh; tests/plan.test.ts checks that a plan is byte-identical either way.
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
