@@ -55,8 +55,15 @@ export const PRINCIPAL_TYPES = ["User", "ServicePrincipal", "Group"] as const;
 export type PrincipalType = (typeof PRINCIPAL_TYPES)[number];
 
 export interface ClusterConfig {
+    /** Nodes of the system pool, which runs only critical add-ons (tainted `CriticalAddonsOnly`). */
     nodeCount: number;
     nodeVmSize: string;
+    /** The user pool, where workloads run: the cluster autoscaler keeps it between these counts. */
+    userPool: { minCount: number; maxCount: number; vmSize: string };
+    /** Availability zones both pools spread over; empty in a region without zones. */
+    availabilityZones: string[];
+    /** Microsoft Defender for Containers' sensor, reporting to the stack's workspace. */
+    defender: boolean;
     /** CIDRs allowed to reach the API server. Empty means reachable from anywhere (warned). */
     apiServerAuthorizedIpRanges: string[];
     /** Kubernetes service address range; must not overlap the VNet. */
@@ -65,6 +72,22 @@ export interface ClusterConfig {
     dnsServiceIp: string;
     /** Principal type of whoever runs `pulumi up`, who is made cluster admin through Azure RBAC. */
     deployerPrincipalType: PrincipalType;
+}
+
+/** Where the stack's logs go, and what they hold. */
+export interface LoggingConfig {
+    /** Days the Log Analytics workspace keeps its data (30 to 730). */
+    retentionDays: number;
+    /** Also send AKS's full `kube-audit` log (reads included) besides `kube-audit-admin`. */
+    fullKubeAudit: boolean;
+}
+
+/** How long the demo secrets and keys live. */
+export interface LifecycleConfig {
+    /** Days from its creation until a demo secret expires. */
+    secretLifetimeDays: number;
+    /** Days each version of a demo key lives; Key Vault rotates it before they end. */
+    keyLifetimeDays: number;
 }
 
 export interface DemoConfig {
@@ -83,6 +106,8 @@ export interface StackConfig {
     network: NetworkConfig;
     cluster: ClusterConfig;
     demo: DemoConfig;
+    logging: LoggingConfig;
+    lifecycle: LifecycleConfig;
     workloads: WorkloadConfig[];
     protectStatefulResources: boolean;
     /** Tags put on every Azure resource that takes them. */
@@ -93,9 +118,25 @@ export interface StackConfig {
 export const MAX_PODS_PER_NODE = 30;
 /** Azure keeps the first four and the last address of every subnet. */
 const AZURE_RESERVED_PER_SUBNET = 5;
-/** Node-image upgrades add one surge node while the pool rolls. */
-const UPGRADE_SURGE_NODES = 1;
+/** Node-image upgrades add one surge node to each pool while it rolls (`maxSurge: "1"`). */
+export const UPGRADE_SURGE_NODES = 1;
 const MAX_NODE_COUNT = 100;
+/** The zones of a region with availability zones, as AKS names them (uksouth has all three). */
+export const AVAILABILITY_ZONES = ["1", "2", "3"] as const;
+/** A Log Analytics workspace's retention on the PerGB2018 tier (operationalinsights Workspace, retentionInDays). */
+const MIN_LOG_RETENTION_DAYS = 30;
+const MAX_LOG_RETENTION_DAYS = 730;
+/** Ten years: longer lifetimes are not a lifecycle. */
+const MAX_LIFETIME_DAYS = 3650;
+/** When a key's rotation policy rotates it and notifies, in days before the version expires. */
+export const KEY_ROTATE_BEFORE_EXPIRY_DAYS = 30;
+export const KEY_NOTIFY_BEFORE_EXPIRY_DAYS = 37;
+/**
+ * The shortest key lifetime the policy allows: Key Vault needs the rotation at least 7 days after
+ * creation ("the minimum value is seven days from creation"), so the notification, the earlier of the
+ * two, comes at least 7 days after creation too.
+ */
+export const MIN_KEY_LIFETIME_DAYS = KEY_NOTIFY_BEFORE_EXPIRY_DAYS + 7;
 const MAX_WORKLOADS = 100;
 
 /** Azure's smallest IPv4 subnet (virtual network FAQ: "The smallest supported IPv4 subnet is /29"). */
@@ -222,9 +263,19 @@ export function cidrSize(cidr: string): number {
 }
 
 /** How many nodes fit in an Azure CNI subnet, keeping room for one surge node during upgrades. */
-export function maxNodesForSubnet(cidr: string, maxPodsPerNode = MAX_PODS_PER_NODE): number {
+/** How many nodes, surge nodes included, an Azure CNI subnet holds. Exported for testing. */
+export function subnetNodeCapacity(cidr: string, maxPodsPerNode = MAX_PODS_PER_NODE): number {
     const usable = cidrSize(cidr) - AZURE_RESERVED_PER_SUBNET;
-    return Math.max(0, Math.floor(usable / (maxPodsPerNode + 1)) - UPGRADE_SURGE_NODES);
+    return Math.max(0, Math.floor(usable / (maxPodsPerNode + 1)));
+}
+
+/**
+ * The most nodes the cluster's pools can have at once: each at its largest (the user pool at the
+ * autoscaler's maximum) plus its surge node. Traditional Azure CNI reserves every node's pod addresses
+ * when the node is created. Exported for testing.
+ */
+export function poolsNodesAtMost(cluster: { nodeCount: number; userPool: { maxCount: number } }): number {
+    return cluster.nodeCount + UPGRADE_SURGE_NODES + cluster.userPool.maxCount + UPGRADE_SURGE_NODES;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -355,6 +406,8 @@ const wholeNumber = (min: number, max: number) =>
         .transform(Number)
         .pipe(z.number().min(min, `must be a whole number from ${min} to ${max}`).max(max, `must be a whole number from ${min} to ${max}`));
 
+const booleanSchema = () => z.enum(["true", "false"], "must be true or false").transform((v) => v === "true");
+
 /** A string field; says "required" when it is missing rather than zod's type message. */
 const textField = (what: string) => z.string({ error: (issue) => (issue.input === undefined ? `required: ${what}` : `must be a string: ${what}`) });
 
@@ -415,8 +468,8 @@ const DECLARATIONS = {
     nodeCount: declare({
         type: "integer",
         default: 2,
-        description: "Number of nodes in the AKS system pool (at least 1; bounded by the AKS subnet's size).",
-        allowed: `1 to ${MAX_NODE_COUNT}, and no more than the AKS subnet holds with one surge node (7 for a /24).`,
+        description: "Number of nodes in the AKS system pool, which runs only critical add-ons (at least 1; bounded by the AKS subnet's size).",
+        allowed: `1 to ${MAX_NODE_COUNT}; with the user pool at its maximum and a surge node each, no more than the AKS subnet holds (8 nodes in a /24).`,
         schema: () => wholeNumber(1, MAX_NODE_COUNT),
     }),
     nodeVmSize: declare({
@@ -430,6 +483,73 @@ const DECLARATIONS = {
                 .regex(/^Standard_[A-Za-z0-9_-]+$/, "must be an Azure VM size such as Standard_D4ds_v5")
                 .refine((v) => !isUnsupportedSystemPoolSize(v), "is a B-series or Av1 size, which AKS does not support for system node pools; use a size such as Standard_D4ds_v5")
                 .refine((v) => (vmSizeVcpus(v) ?? 2) >= 2, "has fewer than 2 vCPUs, which AKS does not use for system node pools; use a size such as Standard_D4ds_v5"),
+    }),
+    userNodeCountMin: declare({
+        type: "integer",
+        default: 2,
+        description: "Fewest nodes the cluster autoscaler keeps in the user pool, where the workloads run.",
+        allowed: `1 to ${MAX_NODE_COUNT}, at most userNodeCountMax.`,
+        schema: () => wholeNumber(1, MAX_NODE_COUNT),
+    }),
+    userNodeCountMax: declare({
+        type: "integer",
+        default: 4,
+        description: "Most nodes the cluster autoscaler may give the user pool; the AKS subnet must hold them with both pools' surge nodes.",
+        allowed: `userNodeCountMin to ${MAX_NODE_COUNT}; with the system pool and a surge node each, no more than the AKS subnet holds (8 nodes in a /24).`,
+        schema: () => wholeNumber(1, MAX_NODE_COUNT),
+    }),
+    userNodeVmSize: declare({
+        type: "string",
+        default: "Standard_D4ds_v5",
+        description: "VM size of the user pool's nodes.",
+        allowed: "An Azure VM size (`Standard_...`) with at least 2 vCPUs.",
+        schema: () =>
+            z
+                .string()
+                .regex(/^Standard_[A-Za-z0-9_-]+$/, "must be an Azure VM size such as Standard_D4ds_v5")
+                .refine((v) => (vmSizeVcpus(v) ?? 2) >= 2, "has fewer than 2 vCPUs; use a size such as Standard_D4ds_v5"),
+    }),
+    availabilityZones: declare<string[]>({
+        type: "stringList",
+        default: [...AVAILABILITY_ZONES],
+        description: "Availability zones both node pools spread over (uksouth has 1, 2 and 3); empty for a region without zones. Fixed when a pool is created.",
+        allowed: `Distinct zones among ${AVAILABILITY_ZONES.map((z) => `\`${z}\``).join(", ")}, or empty for a region without availability zones.`,
+        schema: () => z.array(oneOf(AVAILABILITY_ZONES), 'must be a JSON list of zones such as ["1","2","3"]').refine((zones) => new Set(zones).size === zones.length, "must not name a zone twice"),
+    }),
+    defender: declare({
+        type: "boolean",
+        default: true,
+        description: "Run Microsoft Defender for Containers' sensor on the cluster, reporting to the stack's Log Analytics workspace (the plan warns when off).",
+        allowed: "`true` or `false`; the subscription's Defender for Containers plan must be on for it to report (docs/operations.md).",
+        schema: booleanSchema,
+    }),
+    logRetentionDays: declare({
+        type: "integer",
+        default: 30,
+        description: "Days the Log Analytics workspace keeps the stack's audit logs and metrics.",
+        allowed: `${MIN_LOG_RETENTION_DAYS} to ${MAX_LOG_RETENTION_DAYS} (the workspace's interactive retention; the first 31 days are included in the ingestion price).`,
+        schema: () => wholeNumber(MIN_LOG_RETENTION_DAYS, MAX_LOG_RETENTION_DAYS),
+    }),
+    fullKubeAudit: declare({
+        type: "boolean",
+        default: false,
+        description: "Also send AKS's full kube-audit log (every read too) besides kube-audit-admin; it costs much more to ingest.",
+        allowed: "`true` or `false`.",
+        schema: booleanSchema,
+    }),
+    secretLifetimeDays: declare({
+        type: "integer",
+        default: 365,
+        description: "Days from its creation until each demo secret expires (Key Vault still serves an expired secret; policies and alerts flag it).",
+        allowed: `1 to ${MAX_LIFETIME_DAYS} days from the secret's creation, which the stack's state keeps.`,
+        schema: () => wholeNumber(1, MAX_LIFETIME_DAYS),
+    }),
+    keyLifetimeDays: declare({
+        type: "integer",
+        default: 365,
+        description: `Days each version of a demo key lives; Key Vault rotates it ${KEY_ROTATE_BEFORE_EXPIRY_DAYS} days before it expires and notifies ${KEY_NOTIFY_BEFORE_EXPIRY_DAYS} days before.`,
+        allowed: `${MIN_KEY_LIFETIME_DAYS} to ${MAX_LIFETIME_DAYS}: a rotation policy's expiry must be at least 28 days, and its rotation at least 7 days after creation.`,
+        schema: () => wholeNumber(MIN_KEY_LIFETIME_DAYS, MAX_LIFETIME_DAYS),
     }),
     workloads: declare<WorkloadEntry[]>({
         type: "objectList",
@@ -529,7 +649,7 @@ const DECLARATIONS = {
         default: true,
         description: "Protect the stateful resources (the resource group, storage account, containers, vault, secrets, keys, the cluster and its identities) from deletion and replacement.",
         allowed: "`true` or `false`; turn it off only for a stack meant to be destroyed.",
-        schema: () => z.enum(["true", "false"], "must be true or false").transform((v) => v === "true"),
+        schema: booleanSchema,
     }),
 };
 
@@ -613,6 +733,11 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
     };
     const nodeCount = read("nodeCount");
     const nodeVmSize = read("nodeVmSize");
+    const userPool = { minCount: read("userNodeCountMin"), maxCount: read("userNodeCountMax"), vmSize: read("userNodeVmSize") };
+    const availabilityZones = [...read("availabilityZones")];
+    const defender = read("defender");
+    const logging = { retentionDays: read("logRetentionDays"), fullKubeAudit: read("fullKubeAudit") };
+    const lifecycle = { secretLifetimeDays: read("secretLifetimeDays"), keyLifetimeDays: read("keyLifetimeDays") };
     const apiServerAuthorizedIpRanges = [...read("apiServerAuthorizedIpRanges")];
     const serviceCidr = read("serviceCidr");
     const deployerPrincipalType = read("deployerPrincipalType");
@@ -627,12 +752,16 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
     if (cidrsOverlap(serviceCidr, network.vnetAddressSpace)) {
         fail(projectKey("serviceCidr"), serviceCidr, `must not overlap vnetAddressSpace ${network.vnetAddressSpace}: Kubernetes service addresses must not be routable in the VNet`);
     }
-    const maxNodes = maxNodesForSubnet(network.aksSubnetPrefix);
-    if (nodeCount > maxNodes) {
+    if (userPool.minCount > userPool.maxCount) {
+        fail(projectKey("userNodeCountMin"), userPool.minCount, `must be at most userNodeCountMax ${userPool.maxCount}`);
+    }
+    const capacity = subnetNodeCapacity(network.aksSubnetPrefix);
+    const needed = poolsNodesAtMost({ nodeCount, userPool });
+    if (needed > capacity) {
         fail(
-            projectKey("nodeCount"),
-            nodeCount,
-            `the AKS subnet ${network.aksSubnetPrefix} fits at most ${maxNodes} nodes (Azure CNI takes ${MAX_PODS_PER_NODE + 1} addresses per node, plus one surge node); use a larger aksSubnetPrefix or fewer nodes`,
+            projectKey("aksSubnetPrefix"),
+            network.aksSubnetPrefix,
+            `holds ${capacity} nodes (Azure CNI takes ${MAX_PODS_PER_NODE + 1} addresses per node), but the pools can reach ${needed}: nodeCount ${nodeCount} and userNodeCountMax ${userPool.maxCount}, each pool with ${UPGRADE_SURGE_NODES} surge node; use a larger aksSubnetPrefix or fewer nodes`,
         );
     }
 
@@ -661,8 +790,10 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
         identityMode,
         keyVaultAuthorization,
         network,
-        cluster: { nodeCount, nodeVmSize, apiServerAuthorizedIpRanges, serviceCidr, dnsServiceIp: cidrHost(serviceCidr, 10), deployerPrincipalType },
+        cluster: { nodeCount, nodeVmSize, userPool, availabilityZones, defender, apiServerAuthorizedIpRanges, serviceCidr, dnsServiceIp: cidrHost(serviceCidr, 10), deployerPrincipalType },
         demo: { verifierImage },
+        logging,
+        lifecycle,
         workloads,
         protectStatefulResources,
         tags: { project: PROJECT, stack: context.stack, "managed-by": "pulumi" },

@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AksCluster } from "./components/aksCluster";
 import { DemoWorkloads } from "./components/demoWorkloads";
 import { Identity } from "./components/identity";
+import { LogAnalytics } from "./components/logAnalytics";
 import { Network } from "./components/network";
 import { identityModeDriver } from "./components/modes";
 import { PodIdentityBinding } from "./components/podIdentityBinding";
@@ -21,6 +22,9 @@ const protect = config.protectStatefulResources;
 
 const resourceGroup = new resources.ResourceGroup("stack", { resourceGroupName: `rg-${config.baseName}`, location: config.location, tags: config.tags }, { protect });
 const common = { resourceGroupName: resourceGroup.name, location: resourceGroup.location, baseName: config.baseName, tags: config.tags };
+
+// Where every audit log, metric and Defender finding of the stack goes.
+const logs = new LogAnalytics("logs", { ...common, retentionDays: config.logging.retentionDays, protect });
 
 const net = new Network("network", {
     ...common,
@@ -57,6 +61,7 @@ const store = new SecureStorage("storage", {
     privateEndpointSubnetId: net.privateEndpointSubnetId,
     blobZoneId: dns.blobZoneId,
     workloads: grantees,
+    diagnostics: logs.diagnostics,
     protect,
 });
 
@@ -68,6 +73,9 @@ const vault = new SecureKeyVault("keyvault", {
     privateEndpointSubnetId: net.privateEndpointSubnetId,
     vaultZoneId: dns.vaultZoneId,
     workloads: grantees,
+    diagnostics: logs.diagnostics,
+    secretLifetimeDays: config.lifecycle.secretLifetimeDays,
+    keyLifetimeDays: config.lifecycle.keyLifetimeDays,
     protect,
 });
 
@@ -78,6 +86,11 @@ const aks = new AksCluster("aks", {
     subnetId: net.aksSubnetId,
     nodeCount: config.cluster.nodeCount,
     nodeVmSize: config.cluster.nodeVmSize,
+    userPool: config.cluster.userPool,
+    availabilityZones: config.cluster.availabilityZones,
+    defender: config.cluster.defender,
+    diagnostics: logs.diagnostics,
+    fullKubeAudit: config.logging.fullKubeAudit,
     apiServerAuthorizedIpRanges: config.cluster.apiServerAuthorizedIpRanges,
     serviceCidr: config.cluster.serviceCidr,
     dnsServiceIp: config.cluster.dnsServiceIp,
@@ -96,6 +109,7 @@ const mode = identityModeDriver(config.identityMode).deploy({
         component: aks,
         clusterName: aks.clusterName,
         revision: aks.revision,
+        writes: aks.writes,
         nodeResourceGroup: aks.nodeResourceGroup,
         controlPlaneObjectId: aks.controlPlaneObjectId,
         kubeletObjectId: aks.kubeletIdentity.objectId,
@@ -133,12 +147,14 @@ const demos = config.workloads.map((w, i) => {
         image: config.demo.verifierImage,
         verifierScript,
         privateEndpointSubnetPrefix: config.network.privateEndpointSubnetPrefix,
+        nodeSelector: aks.workloadNodeSelector,
         dependsOn: [...binding.ready, ...modeReady, ...vault.grants[w.name], ...store.grants[w.name], ...vault.endpoint, ...store.endpoint, ...dns.links],
         provider: aks.provider,
     });
 });
 
 export const resourceGroupName = resourceGroup.name;
+export const logAnalyticsWorkspaceId = logs.workspaceId;
 export const clusterName = aks.clusterName;
 export const oidcIssuerUrl = aks.oidcIssuerUrl;
 /** Run once to fetch a kubeconfig that logs in through Entra ID (needs kubelogin). */

@@ -11,6 +11,7 @@ import type { PrincipalType } from "../config";
 import { MAX_PODS_PER_NODE, vmSizeVcpus } from "../config";
 import type { AccessCheck } from "./clusterAccess";
 import { PlacementArgs } from "./common";
+import { attachDiagnostics, DiagnosticCategories, DiagnosticsArgs } from "./diagnostics";
 import { identityModeDriver } from "./modes";
 import type { IdentityMode } from "./modes";
 import { grantRole } from "./roles";
@@ -22,6 +23,10 @@ export interface ClusterSpec {
     nodeCount: number;
     /** VM size of the nodes. */
     nodeVmSize: string;
+    /** Availability zones of the system pool (and the user pool); empty in a region without zones. */
+    availabilityZones: string[];
+    /** Microsoft Defender for Containers' sensor on, reporting to the stack's workspace. */
+    defender: boolean;
     /** CIDRs allowed to reach the API server; empty admits any address, with a warning. */
     apiServerAuthorizedIpRanges: string[];
     /** Kubernetes service range, apart from the VNet. */
@@ -57,6 +62,36 @@ export interface AksClusterArgs extends PlacementArgs, Omit<ClusterSpec, "secret
     deployerAccessChecks?: AccessCheck[];
     /** How long to wait for the deployer's cluster-admin grant to apply. Defaults to {@link DEPLOYER_ACCESS_BUDGET_SECONDS}. */
     deployerAccessBudgetSeconds?: number;
+    /** The user pool, where workloads run, between these node counts under the cluster autoscaler. */
+    userPool: { minCount: number; maxCount: number; vmSize: string };
+    /** Where the control plane's logs and metrics go, and the workspace Defender reports to. */
+    diagnostics: DiagnosticsArgs;
+    /** Also send the full `kube-audit` log (reads too), which costs much more than `kube-audit-admin`. */
+    fullKubeAudit: boolean;
+}
+
+/**
+ * The system pool's taint: only pods that tolerate it (AKS's own critical add-ons) run there, and
+ * workloads go to the user pool (AKS docs, use-system-pools).
+ */
+export const SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule";
+
+/** The label AKS puts on every node of a user pool, which pods select to run there (AKS docs, use-system-pools). */
+export const USER_POOL_NODE_SELECTOR: Readonly<Record<string, string>> = { "kubernetes.azure.com/mode": "user" };
+
+/**
+ * The control plane's logs the stack keeps: `kube-audit-admin` (every write to the API server; the
+ * audit log without its gets and lists, which are most of `kube-audit`'s volume and cost), `guard`
+ * (Entra ID and Azure RBAC decisions), the controller manager's and the autoscaler's, as the AKS
+ * baseline keeps them (mspnp/aks-baseline); `kube-audit` too when asked. In resource-specific tables
+ * (AKSAudit, AKSAuditAdmin, AKSControlPlane). Exported for testing.
+ */
+export function clusterDiagnostics(fullKubeAudit: boolean): DiagnosticCategories {
+    return {
+        logs: ["kube-audit-admin", "guard", "kube-controller-manager", "cluster-autoscaler", ...(fullKubeAudit ? ["kube-audit"] : [])],
+        metrics: ["AllMetrics"],
+        destinationType: "Dedicated",
+    };
 }
 
 /** What Microsoft asks of a system node pool's VM size: "at least 4 vCPUs and 4 GB of memory" (AKS docs, use-system-pools). */
@@ -122,12 +157,21 @@ export class AksCluster extends pulumi.ComponentResource {
     public readonly revision: string;
     /** Kubernetes provider for the cluster, authenticating through Entra ID (kubelogin, Azure CLI). */
     public readonly provider: k8s.Provider;
+    /**
+     * The cluster's writes after its creation (its user pool). AKS runs one operation on a cluster at
+     * a time, so a later write to the cluster waits for them.
+     */
+    public readonly writes: pulumi.Resource[];
+    /** What workloads' pods select to run on the user pool. */
+    public readonly workloadNodeSelector: Readonly<Record<string, string>> = USER_POOL_NODE_SELECTOR;
 
     constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-identity-vault:aks:AksCluster", name, {}, opts);
         const spec: ClusterSpec = {
             nodeCount: args.nodeCount,
             nodeVmSize: args.nodeVmSize,
+            availabilityZones: args.availabilityZones,
+            defender: args.defender,
             apiServerAuthorizedIpRanges: args.apiServerAuthorizedIpRanges,
             serviceCidr: args.serviceCidr,
             dnsServiceIp: args.dnsServiceIp,
@@ -145,6 +189,13 @@ export class AksCluster extends pulumi.ComponentResource {
         if (vcpus !== undefined && vcpus < SYSTEM_POOL_MIN_VCPUS) {
             pulumi.log.warn(
                 `nodeVmSize ${spec.nodeVmSize} has ${vcpus} vCPUs; Microsoft asks for at least ${SYSTEM_POOL_MIN_VCPUS} in a system node pool (AKS docs, use-system-pools). Consider Standard_D4ds_v5.`,
+                this,
+            );
+        }
+
+        if (!spec.defender) {
+            pulumi.log.warn(
+                "defender is false: Microsoft Defender for Containers does not watch the cluster (no runtime threat detection, no findings in the workspace). Set defender to true unless another tool covers it.",
                 this,
             );
         }
@@ -243,6 +294,8 @@ export class AksCluster extends pulumi.ComponentResource {
                         maxPods: MAX_PODS_PER_NODE,
                         upgradeSettings: { maxSurge: "1" },
                         enableNodePublicIP: false,
+                        nodeTaints: [SYSTEM_POOL_TAINT],
+                        availabilityZones: spec.availabilityZones.length > 0 ? spec.availabilityZones : undefined,
                         tags: args.tags,
                     },
                 ],
@@ -254,6 +307,8 @@ export class AksCluster extends pulumi.ComponentResource {
                         enabled: true,
                         config: { enableSecretRotation: "true", rotationPollInterval: spec.secretRotationPollInterval },
                     },
+                    // Gatekeeper with Azure Policy's definitions, reporting compliance to Azure Policy.
+                    azurepolicy: { enabled: true },
                 },
                 // The OIDC issuer stays on in every mode: AKS cannot turn it off again, so a switch
                 // back from Workload ID must not try to.
@@ -261,6 +316,7 @@ export class AksCluster extends pulumi.ComponentResource {
                 securityProfile: {
                     imageCleaner: { enabled: true, intervalHours: 48 },
                     workloadIdentity: { enabled: mode.cluster.workloadIdentity },
+                    defender: spec.defender ? { logAnalyticsWorkspaceResourceId: args.diagnostics.workspaceId, securityMonitoring: { enabled: true } } : { securityMonitoring: { enabled: false } },
                 },
                 tags: args.tags,
             },
@@ -270,9 +326,43 @@ export class AksCluster extends pulumi.ComponentResource {
                 protect: args.protect ?? true,
                 // The attachments own this list; a refresh reads their entries into the cluster's
                 // state, and ignoring the path keeps an update from sending the list back empty.
-                ignoreChanges: ["podIdentityProfile.userAssignedIdentities", "podIdentityProfile.userAssignedIdentityExceptions"],
+                // A pool's zones are fixed when it is created (AKS docs, availability-zones): a cluster
+                // created before the stack spread its system pool keeps the pool as it is.
+                ignoreChanges: ["podIdentityProfile.userAssignedIdentities", "podIdentityProfile.userAssignedIdentityExceptions", "agentPoolProfiles[0].availabilityZones"],
             },
         );
+
+        attachDiagnostics(`${name}-cluster`, cluster.id, clusterDiagnostics(args.fullKubeAudit), args.diagnostics, this);
+
+        // The user pool is an agent pool of its own: AKS refuses a pool added to an existing cluster's
+        // agentPoolProfiles ("Adding agent pools to an existing cluster is not allowed through managed
+        // cluster operations", pulumi/pulumi-azure-native#579), and each pool is managed in one place
+        // only (pulumi/pulumi-azure-native#2719). The autoscaler owns its node count.
+        const userPool = new containerservice.AgentPool(
+            `${name}-user-pool`,
+            {
+                agentPoolName: "user",
+                resourceGroupName: args.resourceGroupName,
+                resourceName: cluster.name,
+                mode: containerservice.AgentPoolMode.User,
+                type: containerservice.AgentPoolType.VirtualMachineScaleSets,
+                osType: containerservice.OSType.Linux,
+                vmSize: args.userPool.vmSize,
+                vnetSubnetID: args.subnetId,
+                // The subnet-size check in config.ts counts this pool at its maximum with one surge node.
+                maxPods: MAX_PODS_PER_NODE,
+                enableAutoScaling: true,
+                minCount: args.userPool.minCount,
+                maxCount: args.userPool.maxCount,
+                count: args.userPool.minCount,
+                availabilityZones: spec.availabilityZones.length > 0 ? spec.availabilityZones : undefined,
+                upgradeSettings: { maxSurge: "1" },
+                enableNodePublicIP: false,
+                tags: args.tags,
+            },
+            { parent: this, ignoreChanges: ["count"] },
+        );
+        this.writes = [userPool];
 
         const deployerAdmin = grantRole(
             `${name}-deployer-admin`,
@@ -309,7 +399,9 @@ export class AksCluster extends pulumi.ComponentResource {
             },
             { parent: this, additionalSecretOutputs: ["kubeconfig"] },
         );
-        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig, enableServerSideApply: true }, { parent: this, dependsOn: [deployerAccess] });
+        // Pods other than AKS's critical add-ons run only on the user pool, so the Kubernetes objects
+        // wait for it as well as for the deployer's access.
+        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig, enableServerSideApply: true }, { parent: this, dependsOn: [deployerAccess, userPool] });
 
         this.clusterName = cluster.name;
         this.clusterId = cluster.id;

@@ -27,6 +27,8 @@ export interface DemoWorkloadsArgs {
     image: string;
     /** Source of verifier/verifier.js, shipped in a ConfigMap. */
     verifierScript: string;
+    /** The nodes the pods run on: the user pool's (the system pool takes only AKS's critical add-ons). */
+    nodeSelector: Readonly<Record<string, string>>;
     /** Subnet of the private endpoints: the only HTTPS destination the pods may reach. */
     privateEndpointSubnetPrefix: string;
     /** What must exist before the bound Job can pass: identity assignment, grants, endpoints. */
@@ -163,6 +165,7 @@ export class DemoWorkloads extends pulumi.ComponentResource {
                             spec: {
                                 serviceAccountName: account,
                                 automountServiceAccountToken: false,
+                                nodeSelector: { ...args.nodeSelector },
                                 restartPolicy: "Never",
                                 securityContext: restrictedPodSecurityContext(),
                                 containers: [container(env, withSecrets ? [scriptMount, secretsMount] : [scriptMount], ["node", `${SCRIPT_MOUNT}/verifier.js`])],
@@ -200,6 +203,7 @@ export class DemoWorkloads extends pulumi.ComponentResource {
                 spec: {
                     serviceAccountName: args.serviceAccountName,
                     automountServiceAccountToken: false,
+                    nodeSelector: { ...args.nodeSelector },
                     securityContext: restrictedPodSecurityContext(),
                     containers: [container({}, [secretsMount], ["node", "-e", "setInterval(() => {}, 3600000)"])],
                     volumes: [secretsVolume],

@@ -2,12 +2,16 @@
 // with each workload's identity allowed to read its own secret and key (Azure RBAC) or the vault's
 // secrets and keys (access policies, which Azure scopes no narrower than the vault).
 import * as keyvault from "@pulumi/azure-native/keyvault";
+import type * as types from "@pulumi/azure-native/types";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { KeyVaultAuthorization } from "../config";
+import { KEY_NOTIFY_BEFORE_EXPIRY_DAYS, KEY_ROTATE_BEFORE_EXPIRY_DAYS } from "../config";
 import { PlacementArgs, WorkloadGrantee, nameSuffix } from "./common";
+import { attachDiagnostics, DiagnosticCategories, DiagnosticsArgs } from "./diagnostics";
 import { createPrivateEndpoint } from "./privateEndpoint";
 import { grantRole } from "./roles";
+import { daysAfter, Timestamp } from "./timestamp";
 
 export interface SecureKeyVaultArgs extends PlacementArgs {
     tenantId: pulumi.Input<string>;
@@ -24,6 +28,33 @@ export interface SecureKeyVaultArgs extends PlacementArgs {
     protect?: boolean;
     /** Days a deleted vault or secret can be recovered (7-90). Defaults to 90. */
     softDeleteRetentionDays?: number;
+    /** Where the vault's audit events and metrics go. */
+    diagnostics: DiagnosticsArgs;
+    /** Days from its creation until each demo secret expires. */
+    secretLifetimeDays: number;
+    /** Days each version of a demo key lives before Key Vault's rotation replaces it. */
+    keyLifetimeDays: number;
+}
+
+/**
+ * What the vault sends to the workspace: every data-plane request (`AuditEvent`: who read which
+ * secret, when, from where, allowed or not) and its metrics. Exported for testing.
+ */
+export const VAULT_DIAGNOSTICS: DiagnosticCategories = { logs: ["AuditEvent"], metrics: ["AllMetrics"] };
+
+/**
+ * A demo key's rotation policy: each new version lives `lifetimeDays`, Key Vault rotates the key
+ * 30 days before a version expires and sends a near-expiry event a week before that (Key Vault docs,
+ * how-to-configure-key-rotation; at most one rotate and one notify action). Exported for testing.
+ */
+export function keyRotationPolicy(lifetimeDays: number): types.input.keyvault.RotationPolicyArgs {
+    return {
+        attributes: { expiryTime: `P${lifetimeDays}D` },
+        lifetimeActions: [
+            { trigger: { timeBeforeExpiry: `P${KEY_ROTATE_BEFORE_EXPIRY_DAYS}D` }, action: { type: keyvault.KeyRotationPolicyActionType.Rotate } },
+            { trigger: { timeBeforeExpiry: `P${KEY_NOTIFY_BEFORE_EXPIRY_DAYS}D` }, action: { type: keyvault.KeyRotationPolicyActionType.Notify } },
+        ],
+    };
 }
 
 /**
@@ -142,12 +173,19 @@ export class SecureKeyVault extends pulumi.ComponentResource {
         );
         writes.wrote(endpoint);
 
+        // Diagnostic settings are written to Azure Monitor (Microsoft.Insights), not to the vault, so
+        // they do not take a place in the vault's one-at-a-time chain.
+        attachDiagnostics(`${name}-vault`, vault.id, VAULT_DIAGNOSTICS, args.diagnostics, this);
+
         this.endpoint = [endpoint, dnsZoneGroup];
         this.secretNames = {};
         this.keyNames = {};
         this.grants = {};
         for (const workload of args.workloads) {
             const value = new random.RandomPassword(`${name}-${workload.name}-secret-value`, { length: 32, special: true, overrideSpecial: "-_.~" }, { parent: this });
+            // When the workload's secret and key were created, kept in state: their expiry dates
+            // count from it, so they are the same in every plan.
+            const created = new Timestamp(`${name}-${workload.name}-created`, { purpose: `creation of ${workload.name}'s demo secret and key` }, { parent: this });
             // An ARM (control-plane) resource: it is written while the vault's public access is off.
             const secret = new keyvault.Secret(
                 `${name}-${workload.name}-secret`,
@@ -158,6 +196,9 @@ export class SecureKeyVault extends pulumi.ComponentResource {
                     properties: {
                         value: pulumi.secret(value.result),
                         contentType: "text/plain",
+                        // Key Vault still serves a secret past its expiry (Key Vault docs, about-secrets);
+                        // the date is what policies and near-expiry events act on.
+                        attributes: { expires: created.unix.apply((unix) => daysAfter(unix, args.secretLifetimeDays)) },
                     },
                     tags: { ...args.tags, workload: workload.name },
                 },
@@ -177,10 +218,17 @@ export class SecureKeyVault extends pulumi.ComponentResource {
                         kty: keyvault.JsonWebKeyType.RSA,
                         keySize: 3072,
                         keyOps: [keyvault.JsonWebKeyOperation.Sign, keyvault.JsonWebKeyOperation.Verify],
+                        // The first version's expiry; the rotation policy sets each later version's.
+                        attributes: { expires: created.unix.apply((unix) => daysAfter(unix, args.keyLifetimeDays)) },
+                        rotationPolicy: keyRotationPolicy(args.keyLifetimeDays),
                     },
                     tags: { ...args.tags, workload: workload.name },
                 },
-                { parent: this, protect, retainOnDelete: true, dependsOn: writes.next() },
+                // ARM creates a key once and never updates it: a PUT whose properties or tags differ from
+                // the key's is refused with KeyCreationParametersDidNotMatchExistingKey (Azure/bicep#8283,
+                // #6113), and after a rotation Azure reports the new version's expiry. So Pulumi never
+                // sends a change of either; a key's settings are those it was created with.
+                { parent: this, protect, retainOnDelete: true, dependsOn: writes.next(), ignoreChanges: ["properties", "tags"] },
             );
             writes.wrote(key);
             if (rbac) {

@@ -3,8 +3,15 @@
 import * as storage from "@pulumi/azure-native/storage";
 import * as pulumi from "@pulumi/pulumi";
 import { PlacementArgs, WorkloadGrantee, nameSuffix } from "./common";
+import { attachDiagnostics, DiagnosticCategories, DiagnosticsArgs } from "./diagnostics";
 import { createPrivateEndpoint } from "./privateEndpoint";
 import { grantRole } from "./roles";
+
+/**
+ * What the blob service sends to the workspace: its read, write and delete requests (the
+ * StorageBlobLogs table) and its transaction metrics. Exported for testing.
+ */
+export const BLOB_DIAGNOSTICS: DiagnosticCategories = { logs: ["StorageRead", "StorageWrite", "StorageDelete"], metrics: ["Transaction"] };
 
 export interface SecureStorageArgs extends PlacementArgs {
     subscriptionId: pulumi.Input<string>;
@@ -18,6 +25,8 @@ export interface SecureStorageArgs extends PlacementArgs {
     protect?: boolean;
     /** Blob and container soft-delete retention in days. Defaults to 30. */
     softDeleteRetentionDays?: number;
+    /** Where the blob service's reads, writes and deletes go. */
+    diagnostics: DiagnosticsArgs;
 }
 
 /**
@@ -97,6 +106,10 @@ export class SecureStorage extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+
+        // Every blob request, by whom and from where, allowed or not; settings of the blob service
+        // (`<account>/blobServices/default`), which are where Storage's blob logs are read from.
+        attachDiagnostics(`${name}-blob`, blobService.id, BLOB_DIAGNOSTICS, args.diagnostics, this);
 
         const { endpoint, dnsZoneGroup } = createPrivateEndpoint(
             `${name}-blob`,

@@ -1,4 +1,5 @@
-// Pulumi serialization of the dynamic providers (the add-on's pod identities and the two waits): what
+// Pulumi serialization of the dynamic providers (the add-on's pod identities, the two waits, the
+// timestamp): what
 // the engine stores and later runs on its own, through the SDK's real closure serializer (the offline
 // plan reuses its texts, tools/plan/providerCache.ts; this file never does). Left out of mutation
 // testing (jest.mutate.config.js): serializing instrumented code would capture the mutation tester's
@@ -7,6 +8,7 @@
 import { createRequire } from "module";
 import * as pulumi from "@pulumi/pulumi";
 import { PodIdentities } from "../components/modes/podIdentityAddon/podIdentities";
+import { Timestamp } from "../components/timestamp";
 import { ClusterAccessWait, RolePropagationDelay } from "../components/waits";
 import { CLUSTER, identityOf, RG, SUB } from "./fakes/podIdentityFixture";
 
@@ -135,4 +137,41 @@ test("both waits serialize providers that load only what they need and run on th
     }
     const checked: unknown = await Reflect.apply(check, accessProvider, [{}, { kubeconfig: "", checks: [], grants: [], budgetSeconds: 1 }]);
     expect(checked).toMatchObject({ failures: [{ property: "kubeconfig" }, { property: "checks" }] });
+});
+
+test("the timestamp serializes a provider that loads nothing, reads the clock once and never changes", async () => {
+    const registered: unknown[] = [];
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (args) => {
+                registered.push(args.inputs["__provider"]);
+                return { id: `${args.name}-id`, state: args.inputs };
+            },
+            call: (args) => args.inputs,
+        },
+        "timestamp-test",
+        "test",
+        false,
+    );
+    const created = new Timestamp("created", { purpose: "test" });
+    await new Promise<void>((resolve) => created.id.apply(() => resolve()));
+    const [text] = registered;
+    if (typeof text !== "string") {
+        throw new Error("the timestamp has no serialized provider");
+    }
+    expect(text).not.toContain("@pulumi/pulumi");
+    expect(text.match(/require\("[^"]+"\)/g)).toBeNull();
+    const provider = loadSerialized(text);
+    const create = provider.create;
+    const diff = provider.diff;
+    if (typeof create !== "function" || typeof diff !== "function") {
+        throw new Error("the deserialized timestamp provider has no create or diff");
+    }
+    const before = Math.floor(Date.now() / 1000);
+    const result = (await Reflect.apply(create, provider, [{ purpose: "test" }])) as { id: string; outs: { purpose: string; rfc3339: string; unix: number } };
+    expect(result.outs.unix).toBeGreaterThanOrEqual(before);
+    expect(result.outs.unix).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
+    expect(result.outs.rfc3339).toBe(new Date(result.outs.unix * 1000).toISOString().replace(".000Z", "Z"));
+    expect(result.id).toBe(`test@${result.outs.rfc3339}`);
+    expect(await Reflect.apply(diff, provider, ["id", result.outs, { purpose: "another" }])).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
 });

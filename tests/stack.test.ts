@@ -234,7 +234,10 @@ describe("dev stack (defaults: rbac, one workload)", () => {
                 expect(secret.newState.inputs.secretName).toBe(`${workload}-demo`);
                 expect(inputAt(secret, "properties.value")).toBe("[secret]");
                 expect(inputAt(secret, "properties.contentType")).toBe("text/plain");
-                expect(secret.newState.propertyDependencies.properties).toEqual([step(plan, T.randomPassword, `keyvault-${workload}-secret-value`).urn]);
+                // Its value from the random password, its expiry from the creation time kept in state.
+                expect(secret.newState.propertyDependencies.properties.sort()).toEqual(
+                    [step(plan, T.randomPassword, `keyvault-${workload}-secret-value`).urn, step(plan, "pulumi-nodejs:dynamic:Timestamp", `keyvault-${workload}-created`).urn].sort(),
+                );
             }
         });
 

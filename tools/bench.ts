@@ -46,6 +46,8 @@ export const PROGRAM_LIBRARIES = [
     "@pulumi/azure-native/storage",
     "@pulumi/azure-native/keyvault",
     "@pulumi/azure-native/containerservice",
+    "@pulumi/azure-native/monitor",
+    "@pulumi/azure-native/operationalinsights",
     "@pulumi/kubernetes",
     "@pulumi/random",
     "@pulumi/azuread",

@@ -29,6 +29,9 @@ export const CHUNKS: Chunk[] = [
         files: [
             "components/common.ts",
             "components/roles.ts",
+            "components/diagnostics.ts",
+            "components/logAnalytics.ts",
+            "components/timestamp.ts",
             "components/network.ts",
             "components/privateDns.ts",
             "components/privateEndpoint.ts",

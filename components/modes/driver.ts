@@ -29,6 +29,8 @@ export interface ModeCluster {
     clusterName: pulumi.Input<string>;
     /** See AksCluster.revision: a change re-asserts what the mode wrote into the cluster. */
     revision: string;
+    /** The cluster's own writes after its creation; AKS runs one operation at a time, so a mode's write to the cluster waits for them. */
+    writes: pulumi.Resource[];
     /** Resource group AKS created for the nodes. */
     nodeResourceGroup: pulumi.Input<string>;
     /** Object id of the control-plane identity. */

@@ -40,6 +40,8 @@ describe("The cluster, the binding and the demo workloads", () => {
         const spec: ClusterSpec = {
             nodeCount: 2,
             nodeVmSize: "Standard_DS2_v2",
+            availabilityZones: ["1", "2", "3"],
+            defender: true,
             apiServerAuthorizedIpRanges: [],
             serviceCidr: "10.0.0.0/16",
             dnsServiceIp: "10.0.0.10",

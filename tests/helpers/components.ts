@@ -2,9 +2,14 @@
 import { endpointSubnetRules } from "../../components/network";
 import { PRIVATE_DNS_ZONES } from "../../components/privateDns";
 import { BUILT_IN_ROLES, roleDefinitionId } from "../../components/roles";
-import { demoSecretName, keyVaultName } from "../../components/secureKeyVault";
+import { clusterDiagnostics, SYSTEM_POOL_TAINT, USER_POOL_NODE_SELECTOR } from "../../components/aksCluster";
+import { diagnosticSettingArgs, DIAGNOSTIC_SETTING_NAME } from "../../components/diagnostics";
+import { workspaceName } from "../../components/logAnalytics";
+import { demoSecretName, keyRotationPolicy, keyVaultName, VAULT_DIAGNOSTICS } from "../../components/secureKeyVault";
+import { BLOB_DIAGNOSTICS } from "../../components/secureStorage";
+import { createTimestampProvider, daysAfter, timestampAt } from "../../components/timestamp";
 import { storageAccountName } from "../../components/secureStorage";
-import { baseNameForStack } from "../../config";
+import { baseNameForStack, MIN_KEY_LIFETIME_DAYS } from "../../config";
 
 describe("Components", () => {
     const STACKS = ["dev", "prod", "a", "team-payments-production-westeurope", "X_Y.Z", "123"];
@@ -81,6 +86,87 @@ describe("Components", () => {
             // Azure's default rules start at 65000; a custom rule must be at most 4096.
             expect(deny.priority).toBeLessThanOrEqual(4096);
             expect(rules.filter((r) => r.access === "Allow").every((r) => Number(r.priority) < Number(deny.priority))).toBe(true);
+        });
+    });
+
+    describe("lifecycle", () => {
+        test("a moment so many days later, in Key Vault's seconds since the epoch", () => {
+            expect(daysAfter(1_767_225_600, 365)).toBe(1_798_761_600);
+            expect(daysAfter(0, 1)).toBe(86_400);
+            expect(daysAfter(10, 0)).toBe(10);
+        });
+
+        test("a timestamp keeps its moment to the second, in RFC 3339 and in seconds", () => {
+            expect(timestampAt("p", new Date("2026-03-04T05:06:07.890Z"))).toEqual({ purpose: "p", rfc3339: "2026-03-04T05:06:07Z", unix: 1_772_600_767 });
+        });
+
+        test("its provider reads the clock at creation only, and no change of its inputs makes it read again", async () => {
+            let clock = new Date("2026-01-01T00:00:00Z");
+            const provider = createTimestampProvider({ now: () => clock });
+            const created = await provider.create({ purpose: "p" });
+            expect(created).toEqual({ id: "p@2026-01-01T00:00:00Z", outs: { purpose: "p", rfc3339: "2026-01-01T00:00:00Z", unix: 1_767_225_600 } });
+            clock = new Date("2027-01-01T00:00:00Z");
+            const kept = timestampAt("p", new Date("2026-01-01T00:00:00Z"));
+            expect(await provider.diff?.("id", kept, { purpose: "q" })).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+            expect(await provider.read?.("id", kept)).toEqual({ id: "id", props: kept });
+            expect((await provider.create({ purpose: "p" })).outs?.unix).toBe(1_798_761_600);
+        });
+
+        test("a key's rotation policy: its lifetime for each version, rotate 30 days before it ends, notify a week earlier", () => {
+            expect(keyRotationPolicy(365)).toEqual({
+                attributes: { expiryTime: "P365D" },
+                lifetimeActions: [
+                    { trigger: { timeBeforeExpiry: "P30D" }, action: { type: "rotate" } },
+                    { trigger: { timeBeforeExpiry: "P37D" }, action: { type: "notify" } },
+                ],
+            });
+        });
+
+        test("the shortest key lifetime keeps Key Vault's rules: expiry of at least 28 days, both actions at least 7 days after creation", () => {
+            expect(MIN_KEY_LIFETIME_DAYS).toBeGreaterThanOrEqual(28);
+            const policy = keyRotationPolicy(MIN_KEY_LIFETIME_DAYS);
+            for (const action of policy.lifetimeActions as { trigger: { timeBeforeExpiry: string } }[]) {
+                const before = Number(/^P(\d+)D$/.exec(action.trigger.timeBeforeExpiry)?.[1]);
+                expect(before).toBeGreaterThanOrEqual(7);
+                expect(MIN_KEY_LIFETIME_DAYS - before).toBeGreaterThanOrEqual(7);
+            }
+        });
+    });
+
+    describe("diagnostics", () => {
+        test("a setting names every category, enabled, to the workspace, with no retention policy", () => {
+            expect(diagnosticSettingArgs("/r", { logs: ["A", "B"], metrics: ["M"] }, { workspaceId: "/w" })).toEqual({
+                name: DIAGNOSTIC_SETTING_NAME,
+                resourceUri: "/r",
+                workspaceId: "/w",
+                logAnalyticsDestinationType: undefined,
+                logs: [
+                    { category: "A", enabled: true },
+                    { category: "B", enabled: true },
+                ],
+                metrics: [{ category: "M", enabled: true }],
+            });
+            expect(diagnosticSettingArgs("/r", { logs: [], metrics: [], destinationType: "Dedicated" }, { workspaceId: "/w" }).logAnalyticsDestinationType).toBe("Dedicated");
+        });
+
+        test("what each resource sends, by Azure's category names", () => {
+            expect(VAULT_DIAGNOSTICS).toEqual({ logs: ["AuditEvent"], metrics: ["AllMetrics"] });
+            expect(BLOB_DIAGNOSTICS).toEqual({ logs: ["StorageRead", "StorageWrite", "StorageDelete"], metrics: ["Transaction"] });
+            expect(clusterDiagnostics(false).logs).toContain("kube-audit-admin");
+            expect(clusterDiagnostics(false).logs).toContain("guard");
+            expect(clusterDiagnostics(false).logs).not.toContain("kube-audit");
+            expect(clusterDiagnostics(true).logs).toContain("kube-audit");
+        });
+
+        test("the workspace is named after the stack", () => {
+            expect(workspaceName("aiv-dev")).toBe("log-aiv-dev");
+        });
+    });
+
+    describe("node pools", () => {
+        test("the system pool's taint and the user pool's label are AKS's own", () => {
+            expect(SYSTEM_POOL_TAINT).toBe("CriticalAddonsOnly=true:NoSchedule");
+            expect(USER_POOL_NODE_SELECTOR).toEqual({ "kubernetes.azure.com/mode": "user" });
         });
     });
 });

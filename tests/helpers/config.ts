@@ -12,7 +12,8 @@ import {
     isPinnedImageReference,
     isUnsupportedSystemPoolSize,
     loadConfig,
-    maxNodesForSubnet,
+    poolsNodesAtMost,
+    subnetNodeCapacity,
     parseConfig,
     parseImageReference,
     parseIpv4Cidr,
@@ -47,12 +48,17 @@ describe("Config", () => {
             expect(config.cluster).toEqual({
                 nodeCount: 2,
                 nodeVmSize: "Standard_D4ds_v5",
+                userPool: { minCount: 2, maxCount: 4, vmSize: "Standard_D4ds_v5" },
+                availabilityZones: ["1", "2", "3"],
+                defender: true,
                 apiServerAuthorizedIpRanges: [],
                 serviceCidr: "10.0.0.0/16",
                 dnsServiceIp: "10.0.0.10",
                 deployerPrincipalType: "User",
             });
             expect(config.demo).toEqual({ verifierImage: "node:22.14.0-alpine3.21" });
+            expect(config.logging).toEqual({ retentionDays: 30, fullKubeAudit: false });
+            expect(config.lifecycle).toEqual({ secretLifetimeDays: 365, keyLifetimeDays: 365 });
             expect(config.protectStatefulResources).toBe(true);
             expect(config.workloads).toEqual([{ name: "alpha", namespace: "alpha", bindingSelector: "alpha", serviceAccount: "alpha-workload", identityType: "managedIdentity" }]);
         });
@@ -367,19 +373,23 @@ describe("Config", () => {
             expect(() => cidrContains("10.76.0.1/22", "10.76.0.0/24")).toThrow("not a canonical IPv4 CIDR: 10.76.0.1/22");
         });
 
-        test("Azure CNI node capacity keeps room for a surge node", () => {
-            // /24: 256 - 5 reserved = 251 addresses, 31 per node: 8 nodes, one kept for surge.
-            // /20: 4091 addresses: 131 nodes, one kept for surge.
-            expect(maxNodesForSubnet("10.76.1.0/24")).toBe(7);
-            expect(maxNodesForSubnet("10.76.0.0/20")).toBe(130);
-            expect(maxNodesForSubnet("10.76.1.0/28")).toBe(0);
+        test("Azure CNI node capacity: 31 addresses per node after Azure's five", () => {
+            // /24: 256 - 5 reserved = 251 addresses, 31 per node: 8 nodes. /20: 4091 addresses: 131 nodes.
+            expect(subnetNodeCapacity("10.76.1.0/24")).toBe(8);
+            expect(subnetNodeCapacity("10.76.0.0/20")).toBe(131);
+            expect(subnetNodeCapacity("10.76.1.0/28")).toBe(0);
+        });
+
+        test("the pools' most nodes: each at its largest, plus a surge node each", () => {
+            expect(poolsNodesAtMost({ nodeCount: 2, userPool: { maxCount: 4 } })).toBe(8);
+            expect(poolsNodesAtMost({ nodeCount: 1, userPool: { maxCount: 1 } })).toBe(4);
         });
 
         test("the default address plan is valid and its nodes fit", () => {
             expect(cidrContains(DEFAULTS.vnetAddressSpace, DEFAULTS.aksSubnetPrefix)).toBe(true);
             expect(cidrContains(DEFAULTS.vnetAddressSpace, DEFAULTS.privateEndpointSubnetPrefix)).toBe(true);
             expect(cidrsOverlap(DEFAULTS.aksSubnetPrefix, DEFAULTS.privateEndpointSubnetPrefix)).toBe(false);
-            expect(maxNodesForSubnet(DEFAULTS.aksSubnetPrefix)).toBeGreaterThanOrEqual(DEFAULTS.nodeCount);
+            expect(subnetNodeCapacity(DEFAULTS.aksSubnetPrefix)).toBeGreaterThanOrEqual(poolsNodesAtMost({ nodeCount: DEFAULTS.nodeCount, userPool: { maxCount: DEFAULTS.userNodeCountMax } }));
         });
     });
 
@@ -476,10 +486,30 @@ describe("Config", () => {
             ["node count not a number", { nodeCount: "x" }, `Invalid config ${KEY}:nodeCount = "x": must be a whole number from 1 to 100.`],
             ["node count above the maximum", { nodeCount: "101" }, `Invalid config ${KEY}:nodeCount = "101": must be a whole number from 1 to 100.`],
             [
-                "more nodes than the AKS subnet holds",
-                { nodeCount: "8" },
-                `Invalid config ${KEY}:nodeCount = 8: the AKS subnet 10.76.1.0/24 fits at most 7 nodes (Azure CNI takes 31 addresses per node, plus one surge node); use a larger aksSubnetPrefix or fewer nodes.`,
+                "more system nodes than the AKS subnet holds with the user pool",
+                { nodeCount: "3" },
+                `Invalid config ${KEY}:aksSubnetPrefix = "10.76.1.0/24": holds 8 nodes (Azure CNI takes 31 addresses per node), but the pools can reach 9: nodeCount 3 and userNodeCountMax 4, each pool with 1 surge node; use a larger aksSubnetPrefix or fewer nodes.`,
             ],
+            [
+                "a user pool that can outgrow the AKS subnet",
+                { userNodeCountMax: "5" },
+                `Invalid config ${KEY}:aksSubnetPrefix = "10.76.1.0/24": holds 8 nodes (Azure CNI takes 31 addresses per node), but the pools can reach 9: nodeCount 2 and userNodeCountMax 5, each pool with 1 surge node; use a larger aksSubnetPrefix or fewer nodes.`,
+            ],
+            ["a user pool minimum above its maximum", { userNodeCountMin: "5", userNodeCountMax: "4" }, `Invalid config ${KEY}:userNodeCountMin = 5: must be at most userNodeCountMax 4.`],
+            ["a user pool of no nodes", { userNodeCountMin: "0" }, `Invalid config ${KEY}:userNodeCountMin = "0": must be a whole number from 1 to 100.`],
+            [
+                "a one-vCPU user pool size",
+                { userNodeVmSize: "Standard_D1_v2" },
+                `Invalid config ${KEY}:userNodeVmSize = "Standard_D1_v2": has fewer than 2 vCPUs; use a size such as Standard_D4ds_v5.`,
+            ],
+            ["a zone Azure does not have", { availabilityZones: '["1","4"]' }, `Invalid config ${KEY}:availabilityZones[1] = "4": must be one of 1, 2, 3.`],
+            ["a zone named twice", { availabilityZones: '["1","1"]' }, `Invalid config ${KEY}:availabilityZones = ["1","1"]: must not name a zone twice.`],
+            ["Defender neither on nor off", { defender: "yes" }, `Invalid config ${KEY}:defender = "yes": must be true or false.`],
+            ["a retention below the workspace's", { logRetentionDays: "7" }, `Invalid config ${KEY}:logRetentionDays = "7": must be a whole number from 30 to 730.`],
+            ["a retention above the workspace's", { logRetentionDays: "731" }, `Invalid config ${KEY}:logRetentionDays = "731": must be a whole number from 30 to 730.`],
+            ["a full kube-audit switch neither on nor off", { fullKubeAudit: "1" }, `Invalid config ${KEY}:fullKubeAudit = "1": must be true or false.`],
+            ["a secret that never lives", { secretLifetimeDays: "0" }, `Invalid config ${KEY}:secretLifetimeDays = "0": must be a whole number from 1 to 3650.`],
+            ["a key too short-lived to rotate", { keyLifetimeDays: "43" }, `Invalid config ${KEY}:keyLifetimeDays = "43": must be a whole number from 44 to 3650.`],
             ["selector not a string", workload({ bindingSelector: 5 }), `Invalid config ${KEY}:workloads[0].bindingSelector = 5: must be a string: a Kubernetes label value.`],
             ["service account not a string", workload({ serviceAccount: 5 }), `Invalid config ${KEY}:workloads[0].serviceAccount = 5: must be a string: a Kubernetes service account name.`],
             [
@@ -521,7 +551,11 @@ describe("Config", () => {
             ["a service account with a longer dotted part", workload({ serviceAccount: "a.bc" })],
             ["a one-letter selector", workload({ bindingSelector: "a" })],
             ["a /24 service CIDR", { serviceCidr: "172.16.0.0/24" }],
-            ["as many nodes as the AKS subnet fits", { nodeCount: String(maxNodesForSubnet(DEFAULTS.aksSubnetPrefix)) }],
+            ["as many nodes as the AKS subnet fits", { nodeCount: "3", userNodeCountMax: "3" }],
+            ["a user pool of one fixed size", { userNodeCountMin: "4", userNodeCountMax: "4" }],
+            ["no availability zones, for a region without them", { availabilityZones: "[]" }],
+            ["the shortest key lifetime", { keyLifetimeDays: "44" }],
+            ["the longest retention", { logRetentionDays: "730" }],
             ["a /12 service CIDR", { serviceCidr: "10.16.0.0/12" }],
             ["a /29 endpoint subnet", { privateEndpointSubnetPrefix: "10.76.2.0/29" }],
             ["a service CIDR next to the ranges AKS reserves", { serviceCidr: "172.29.0.0/16" }],
@@ -537,7 +571,7 @@ describe("Config", () => {
         });
 
         test("a node count with spaces around it is read as the number", () => {
-            expect(parse({ nodeCount: " 3 " }).cluster.nodeCount).toBe(3);
+            expect(parse({ nodeCount: " 1 " }).cluster.nodeCount).toBe(1);
         });
 
         test("protectStatefulResources reads true and false", () => {
@@ -554,13 +588,13 @@ describe("Config", () => {
         test("the project's keys, the region and the stack name; other namespaces are not its business", () => {
             pulumi.runtime.setAllConfig({
                 "aks-identity-vault:identityMode": "workloadIdentity",
-                "aks-identity-vault:nodeCount": "3",
+                "aks-identity-vault:nodeCount": "1",
                 "azure-native:location": "westeurope",
                 "other:setting": "x",
             });
             const config = loadConfig();
             expect(config.identityMode).toBe("workloadIdentity");
-            expect(config.cluster.nodeCount).toBe(3);
+            expect(config.cluster.nodeCount).toBe(1);
             expect(config.location).toBe("westeurope");
             expect(config.baseName).toBe("aiv-qa");
             expect(config.keyVaultAuthorization).toBe(DEFAULTS.keyVaultAuthorization);

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import { AksCluster, AksClusterArgs, clusterRevision } from "../../components/aksCluster";
 import type { IdentityMode } from "../../config";
-import { buildOne, named, ofType, PLACEMENT, registrations, settled, urnOf } from "./build";
+import { buildOne, DIAGNOSTICS, named, ofType, PLACEMENT, registrations, settled, urnOf } from "./build";
 
 describe("AksCluster", () => {
     const SUBNET = "/subscriptions/sub-unit/resourceGroups/rg-unit/providers/Microsoft.Network/virtualNetworks/vnet/subnets/snet-aks";
@@ -12,6 +12,11 @@ describe("AksCluster", () => {
         subnetId: SUBNET,
         nodeCount: 2,
         nodeVmSize: "Standard_D4s_v5",
+        userPool: { minCount: 2, maxCount: 5, vmSize: "Standard_D8ds_v5" },
+        availabilityZones: ["1", "2", "3"],
+        defender: true,
+        diagnostics: DIAGNOSTICS,
+        fullKubeAudit: false,
         apiServerAuthorizedIpRanges: ["203.0.113.0/24"],
         serviceCidr: "10.0.0.0/16",
         dnsServiceIp: "10.0.0.10",
@@ -42,8 +47,72 @@ describe("AksCluster", () => {
             expect(cluster.inputs.oidcIssuerProfile).toEqual({ enabled: true });
             expect(cluster.inputs.addonProfiles).toEqual({
                 azureKeyvaultSecretsProvider: { enabled: true, config: { enableSecretRotation: "true", rotationPollInterval: "2m" } },
+                azurepolicy: { enabled: true },
             });
         }
+    });
+
+    test("the system pool runs only critical add-ons, across the zones; the user pool is autoscaled there too, as an agent pool of its own", async () => {
+        const { plan, cluster } = await built(ARGS);
+        expect(cluster.inputs.agentPoolProfiles).toEqual([
+            expect.objectContaining({ name: "system", mode: "System", nodeTaints: ["CriticalAddonsOnly=true:NoSchedule"], availabilityZones: ["1", "2", "3"] }),
+        ]);
+        const pool = named(plan, "azure-native:containerservice:AgentPool", "aks-user-pool").newState;
+        expect(pool.inputs).toEqual({
+            agentPoolName: "user",
+            resourceGroupName: "rg-unit",
+            resourceName: "aks-aiv-unit",
+            mode: "User",
+            type: "VirtualMachineScaleSets",
+            osType: "Linux",
+            vmSize: "Standard_D8ds_v5",
+            vnetSubnetID: SUBNET,
+            maxPods: 30,
+            enableAutoScaling: true,
+            minCount: 2,
+            maxCount: 5,
+            count: 2,
+            availabilityZones: ["1", "2", "3"],
+            upgradeSettings: { maxSurge: "1" },
+            enableNodePublicIP: false,
+            tags: { stack: "unit" },
+        });
+        // The autoscaler owns the count; Pulumi sets it once.
+        expect(pool.ignoreChanges).toEqual(["count"]);
+        expect(pool.dependencies).toContain(urnOf(plan, CLUSTER, "aks-cluster"));
+    });
+
+    test("in a region without zones, neither pool names any", async () => {
+        const { plan, cluster } = await built({ ...ARGS, availabilityZones: [] });
+        expect(cluster.inputs.agentPoolProfiles).toEqual([expect.not.objectContaining({ availabilityZones: expect.anything() })]);
+        expect(named(plan, "azure-native:containerservice:AgentPool", "aks-user-pool").newState.inputs).not.toHaveProperty("availabilityZones");
+    });
+
+    test("Defender for Containers reports to the stack's workspace; off, it says so in a warning", async () => {
+        const on = await built(ARGS);
+        expect(on.cluster.inputs.securityProfile).toMatchObject({ defender: { logAnalyticsWorkspaceResourceId: DIAGNOSTICS.workspaceId, securityMonitoring: { enabled: true } } });
+        expect(on.plan.diagnostics.map((d) => d.message)).not.toContainEqual(expect.stringMatching(/defender/));
+        const off = await built({ ...ARGS, defender: false });
+        expect(off.cluster.inputs.securityProfile).toMatchObject({ defender: { securityMonitoring: { enabled: false } } });
+        expect(off.cluster.inputs.securityProfile).not.toHaveProperty("defender.logAnalyticsWorkspaceResourceId");
+        expect(off.plan.diagnostics.map((d) => d.message)).toContainEqual(expect.stringMatching(/^defender is false: Microsoft Defender for Containers does not watch the cluster/));
+    });
+
+    test.each([
+        [false, ["kube-audit-admin", "guard", "kube-controller-manager", "cluster-autoscaler"]],
+        [true, ["kube-audit-admin", "guard", "kube-controller-manager", "cluster-autoscaler", "kube-audit"]],
+    ])("the control plane's logs go to the workspace in their own tables (full kube-audit %s)", async (fullKubeAudit, categories) => {
+        const { plan } = await built({ ...ARGS, fullKubeAudit });
+        const setting = named(plan, "azure-native:monitor:DiagnosticSetting", "aks-cluster-diagnostics").newState;
+        expect(setting.inputs).toEqual({
+            name: "send-to-log-analytics",
+            resourceUri: expect.stringMatching(/\/managedClusters\/aks-aiv-unit$/),
+            workspaceId: DIAGNOSTICS.workspaceId,
+            logAnalyticsDestinationType: "Dedicated",
+            logs: categories.map((category) => ({ category, enabled: true })),
+            metrics: [{ category: "AllMetrics", enabled: true }],
+        });
+        expect(setting.deleteBeforeReplace).toBe(true);
     });
 
     test("Azure CNI with Calico, Entra ID with Azure RBAC, no local accounts, no node public IPs", async () => {
@@ -60,7 +129,7 @@ describe("AksCluster", () => {
             expect.objectContaining({ count: 2, vmSize: "Standard_D4s_v5", vnetSubnetID: SUBNET, maxPods: 30, enableNodePublicIP: false, mode: "System" }),
         ]);
         expect(cluster.protect).toBe(true);
-        expect(cluster.ignoreChanges).toEqual(["podIdentityProfile.userAssignedIdentities", "podIdentityProfile.userAssignedIdentityExceptions"]);
+        expect(cluster.ignoreChanges).toEqual(["podIdentityProfile.userAssignedIdentities", "podIdentityProfile.userAssignedIdentityExceptions", "agentPoolProfiles[0].availabilityZones"]);
     });
 
     test("the cluster waits for the control plane's grants, which are scoped to the kubelet identity and the subnet", async () => {
@@ -138,7 +207,10 @@ describe("AksCluster", () => {
         });
         expect(access.propertyDependencies.grants).toEqual([admin.urn]);
         expect(access.propertyDependencies.kubeconfig).toEqual([urnOf(plan, CLUSTER, "aks-cluster")]);
-        expect(named(plan, "pulumi:providers:kubernetes", "aks-k8s").newState.dependencies).toEqual([urnOf(plan, ACCESS, "aks-deployer-access"), urnOf(plan, CLUSTER, "aks-cluster")].sort());
+        // The workloads' pods need the user pool's nodes.
+        expect(named(plan, "pulumi:providers:kubernetes", "aks-k8s").newState.dependencies).toEqual(
+            [urnOf(plan, ACCESS, "aks-deployer-access"), urnOf(plan, CLUSTER, "aks-cluster"), urnOf(plan, "azure-native:containerservice:AgentPool", "aks-user-pool")].sort(),
+        );
     });
 
     test("the waits' lengths, budget and checks can be set", async () => {
@@ -162,7 +234,9 @@ describe("AksCluster", () => {
         expect(await settled(aks.kubeletIdentity.objectId)).toMatch(/^[0-9a-f-]{36}$/);
         expect(await settled(aks.nodeResourceGroup)).toBe("rg-unit-aks-nodes");
         expect(await settled(aks.oidcIssuerUrl)).toMatch(/^https:\/\//);
-        const { nodeCount, nodeVmSize, apiServerAuthorizedIpRanges, serviceCidr, dnsServiceIp, identityMode } = ARGS;
-        expect(aks.revision).toBe(clusterRevision({ nodeCount, nodeVmSize, apiServerAuthorizedIpRanges, serviceCidr, dnsServiceIp, identityMode, secretRotationPollInterval: "5m" }));
+        const { nodeCount, nodeVmSize, availabilityZones, defender, apiServerAuthorizedIpRanges, serviceCidr, dnsServiceIp, identityMode } = ARGS;
+        expect(aks.revision).toBe(
+            clusterRevision({ nodeCount, nodeVmSize, availabilityZones, defender, apiServerAuthorizedIpRanges, serviceCidr, dnsServiceIp, identityMode, secretRotationPollInterval: "5m" }),
+        );
     });
 });

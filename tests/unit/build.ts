@@ -9,8 +9,12 @@ import type { Plan, Step } from "../../tools/plan/types";
 export const PLACEMENT = { resourceGroupName: "rg-unit", location: "uksouth", baseName: "aiv-unit", tags: { stack: "unit" } };
 
 /** What the Storage account and the Key Vault share: the subscription, the endpoint subnet and two workloads. */
+/** The stack's Log Analytics workspace, as the components are given it. */
+export const DIAGNOSTICS = { workspaceId: "/subscriptions/sub-unit/resourceGroups/rg-unit/providers/Microsoft.OperationalInsights/workspaces/log-aiv-unit" };
+
 export const SHARED_SERVICE = {
     ...PLACEMENT,
+    diagnostics: DIAGNOSTICS,
     subscriptionId: "sub-unit",
     privateEndpointSubnetId: "/subscriptions/sub-unit/resourceGroups/rg-unit/providers/Microsoft.Network/virtualNetworks/vnet/subnets/snet-endpoints",
     workloads: [

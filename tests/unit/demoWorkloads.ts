@@ -37,6 +37,7 @@ describe("DemoWorkloads", () => {
                 image: "node:22.14.0-alpine3.21",
                 verifierScript: "console.log('verifier');",
                 privateEndpointSubnetPrefix: "10.76.2.0/26",
+                nodeSelector: { "kubernetes.azure.com/mode": "user" },
                 dependsOn: [prerequisite],
                 provider,
                 ...extra,

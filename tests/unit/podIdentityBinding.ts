@@ -37,6 +37,7 @@ describe("PodIdentityBinding", () => {
                     component: cluster,
                     clusterName: "aks-aiv-unit",
                     revision: "rev-1",
+                    writes: [],
                     nodeResourceGroup: "rg-unit-aks-nodes",
                     controlPlaneObjectId: "control-plane-object",
                     kubeletObjectId: "kubelet-object",

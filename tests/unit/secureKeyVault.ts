@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SecureKeyVault, VaultWrites } from "../../components/secureKeyVault";
-import { buildOne, named, ofType, registrations, settled, SHARED_SERVICE } from "./build";
+import { MOCK_CREATED_UNIX } from "../../tools/plan/mocks";
+import { buildOne, DIAGNOSTICS, named, ofType, registrations, settled, SHARED_SERVICE } from "./build";
 
 describe("SecureKeyVault", () => {
     const ARGS = {
@@ -8,6 +9,8 @@ describe("SecureKeyVault", () => {
         tenantId: "tenant-unit",
         authorization: "rbac" as const,
         vaultZoneId: "/subscriptions/sub-unit/resourceGroups/rg-unit/providers/Microsoft.Network/privateDnsZones/privatelink.vaultcore.azure.net",
+        secretLifetimeDays: 90,
+        keyLifetimeDays: 180,
     };
     const ROLE = "azure-native:authorization:RoleAssignment";
     const POLICY = "azure-native:keyvault:AccessPolicy";
@@ -57,6 +60,47 @@ describe("SecureKeyVault", () => {
             expect(key.newState).toMatchObject({ protect: true, retainOnDelete: true });
             expect(named(plan, "random:index/randomPassword:RandomPassword", `keyvault-${w.name}-secret-value`).newState.inputs).toMatchObject({ length: 32 });
         }
+    });
+
+    test("each secret expires its lifetime after the creation kept in state; each key too, and rotates before it expires", async () => {
+        const { plan } = await built(ARGS);
+        const DAY = 86_400;
+        for (const w of ARGS.workloads) {
+            const created = named(plan, "pulumi-nodejs:dynamic:Timestamp", `keyvault-${w.name}-created`);
+            const secret = named(plan, "azure-native:keyvault:Secret", `keyvault-${w.name}-secret`).newState;
+            expect(secret.inputs.properties).toMatchObject({ attributes: { expires: MOCK_CREATED_UNIX + 90 * DAY } });
+            expect(secret.propertyDependencies.properties).toContain(created.urn);
+            const key = named(plan, "azure-native:keyvault:Key", `keyvault-${w.name}-key`).newState;
+            expect(key.inputs.properties).toMatchObject({
+                attributes: { expires: MOCK_CREATED_UNIX + 180 * DAY },
+                rotationPolicy: {
+                    attributes: { expiryTime: "P180D" },
+                    lifetimeActions: [
+                        { trigger: { timeBeforeExpiry: "P30D" }, action: { type: "rotate" } },
+                        { trigger: { timeBeforeExpiry: "P37D" }, action: { type: "notify" } },
+                    ],
+                },
+            });
+            expect(key.propertyDependencies.properties).toContain(created.urn);
+            // ARM never updates a key: Pulumi sends no change of its settings.
+            expect(key.ignoreChanges).toEqual(["properties", "tags"]);
+        }
+    });
+
+    test("the vault's audit events and metrics go to the workspace, outside the vault's chain of writes", async () => {
+        const { plan } = await built(ARGS);
+        const setting = named(plan, "azure-native:monitor:DiagnosticSetting", "keyvault-vault-diagnostics").newState;
+        expect(setting.inputs).toEqual({
+            name: "send-to-log-analytics",
+            resourceUri: expect.stringMatching(/\/vaults\/kv-aiv-unit-[a-z0-9]{6}$/),
+            workspaceId: DIAGNOSTICS.workspaceId,
+            logs: [{ category: "AuditEvent", enabled: true }],
+            metrics: [{ category: "AllMetrics", enabled: true }],
+        });
+        expect(setting.deleteBeforeReplace).toBe(true);
+        expect(named(plan, "azure-native:network:PrivateEndpoint", "keyvault-vault-endpoint").newState.dependencies).not.toContain(
+            named(plan, "azure-native:monitor:DiagnosticSetting", "keyvault-vault-diagnostics").urn,
+        );
     });
 
     test("rbac: Secrets User on its own secret and Reader on its own key, nothing vault-wide", async () => {

@@ -1,5 +1,5 @@
 import { SecureStorage } from "../../components/secureStorage";
-import { buildOne, named, ofType, registrations, settled, SHARED_SERVICE } from "./build";
+import { buildOne, DIAGNOSTICS, named, ofType, registrations, settled, SHARED_SERVICE } from "./build";
 
 describe("SecureStorage", () => {
     const ARGS = {
@@ -50,6 +50,19 @@ describe("SecureStorage", () => {
         for (const w of ARGS.workloads) {
             expect(named(plan, "azure-native:storage:BlobContainer", `storage-${w.name}-container`).newState.dependencies).toContain(endpoint.urn);
         }
+    });
+
+    test("the blob service's reads, writes and deletes and its transactions go to the workspace", async () => {
+        const { plan } = await built(ARGS);
+        const setting = named(plan, "azure-native:monitor:DiagnosticSetting", "storage-blob-diagnostics").newState;
+        expect(setting.inputs).toEqual({
+            name: "send-to-log-analytics",
+            resourceUri: expect.stringMatching(/\/storageAccounts\/staivunit[a-z0-9]{6}\/blobServices\/default$/),
+            workspaceId: DIAGNOSTICS.workspaceId,
+            logs: ["StorageRead", "StorageWrite", "StorageDelete"].map((category) => ({ category, enabled: true })),
+            metrics: [{ category: "Transaction", enabled: true }],
+        });
+        expect(setting.dependencies).toContain(named(plan, "azure-native:storage:BlobServiceProperties", "storage-blob-service").urn);
     });
 
     test("one blob private endpoint registered in the blob zone", async () => {

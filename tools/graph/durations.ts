@@ -69,10 +69,24 @@ export const DURATIONS: Readonly<Record<string, TypeDuration>> = {
     "azure-native:storage:StorageAccount": { seconds: 30, source: "~20-40 s: StorageV2 account create (long-running operation)" },
     "azure-native:storage:BlobServiceProperties": { seconds: 5, source: "a synchronous ARM PUT on the account's blob service" },
     "azure-native:storage:BlobContainer": { seconds: 5, source: "a synchronous ARM PUT" },
+    // Logs.
+    "azure-native:operationalinsights:Workspace": {
+        seconds: 45,
+        source: "~30-60 s: Workspaces_CreateOrUpdate is a long-running ARM operation (REST spec: 200/201 with polling); an estimate, not a measurement",
+    },
+    "azure-native:monitor:DiagnosticSetting": {
+        seconds: 5,
+        source: "a synchronous ARM PUT (DiagnosticSettings_CreateOrUpdate answers 200, no long-running operation), written to Azure Monitor rather than to the resource",
+    },
+    "pulumi-nodejs:dynamic:Timestamp": { seconds: 0, source: "reads the clock inside the engine; nothing in Azure" },
     // The cluster and what changes it.
     [MANAGED_CLUSTER_TYPE]: {
         seconds: 480,
         source: "~6-10 min: AKS create per Microsoft's AKS quickstarts and common experience (node pool, Azure CNI, add-ons)",
+    },
+    "azure-native:containerservice:AgentPool": {
+        seconds: 240,
+        source: "~3-5 min: an agent pool's scale set created and its nodes joined (AgentPools_CreateOrUpdate, a long-running operation); an estimate like the cluster's own",
     },
     "pulumi-nodejs:dynamic:PodIdentities": {
         seconds: 240,

@@ -34,6 +34,8 @@ function charsFrom(seed: string, length: number, alphabet: string): string {
 
 export const MOCK_SUBSCRIPTION_ID = guidFrom("subscription");
 export const MOCK_TENANT_ID = guidFrom("tenant");
+/** When the plan's timestamps were created: 2026-01-01T00:00:00Z. */
+export const MOCK_CREATED_UNIX = 1_767_225_600;
 /** The principal running `pulumi up` (a user or a pipeline's service principal). */
 export const MOCK_DEPLOYER = { clientId: guidFrom("deployer-client"), objectId: guidFrom("deployer-object") };
 
@@ -137,6 +139,19 @@ const azure: Record<string, AzureMock> = {
         nameKey: "keyName",
         id: (i, name) => `${provider(i, "Microsoft.KeyVault")}/vaults/${str(i, "vaultName", "vault")}/keys/${name}`,
         outputs: (i, name) => ({ keyUri: `https://${str(i, "vaultName", "vault")}.vault.azure.net/keys/${name}` }),
+    },
+    "azure-native:operationalinsights:Workspace": {
+        nameKey: "workspaceName",
+        id: (i, name) => `${provider(i, "Microsoft.OperationalInsights")}/workspaces/${name}`,
+        outputs: (_i, _name, seed) => ({ customerId: guidFrom(`${seed}:customer`) }),
+    },
+    "azure-native:monitor:DiagnosticSetting": {
+        nameKey: "name",
+        id: (i, name) => `${str(i, "resourceUri", "/")}/providers/Microsoft.Insights/diagnosticSettings/${name}`,
+    },
+    "azure-native:containerservice:AgentPool": {
+        nameKey: "agentPoolName",
+        id: (i, name) => `${provider(i, "Microsoft.ContainerService")}/managedClusters/${str(i, "resourceName", "aks")}/agentPools/${name}`,
     },
     "azure-native:containerservice:ManagedCluster": {
         nameKey: "resourceName",
@@ -252,6 +267,12 @@ export class AzureMocks implements pulumi.runtime.Mocks {
             // The provider's id is the cluster's ARM id, then `/podIdentities`.
             const cluster = `/subscriptions/${str(inputs, "subscriptionId", MOCK_SUBSCRIPTION_ID)}/resourceGroups/${str(inputs, "resourceGroupName", "rg")}/providers/Microsoft.ContainerService/managedClusters/${str(inputs, "clusterName", "aks")}`;
             return { id: `${cluster}/podIdentities`, state: { ...inputs } };
+        }
+        if (args.type === "pulumi-nodejs:dynamic:Timestamp") {
+            // A fixed moment, so that every plan's expiry dates are the same.
+            const unix = MOCK_CREATED_UNIX;
+            const rfc3339 = new Date(unix * 1000).toISOString().replace(".000Z", "Z");
+            return { id: `${str(inputs, "purpose", args.name)}@${rfc3339}`, state: { ...inputs, rfc3339, unix } };
         }
         if (args.type === "pulumi-nodejs:dynamic:RolePropagationDelay") {
             return { id: `role-propagation-${guidFrom(seed)}`, state: { ...inputs } };

@@ -71,7 +71,7 @@ function deploy(stack: ModeStackArgs): ModeDeployment {
                               clusterRevision: stack.cluster.revision,
                               identities: Object.fromEntries(pending.map((p) => [p.key, p.entry])),
                           },
-                          { parent: stack.cluster.component, dependsOn: pending.map((p) => p.after) },
+                          { parent: stack.cluster.component, dependsOn: [...pending.map((p) => p.after), ...stack.cluster.writes] },
                       ),
                   ],
     };
