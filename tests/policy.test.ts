@@ -92,6 +92,7 @@ const PRINCIPAL = "33333333-3333-3333-3333-333333333333";
 const VNET = `${RG}/providers/Microsoft.Network/virtualNetworks/vnet-aiv-test`;
 const VAULT_ID = `${RG}/providers/Microsoft.KeyVault/vaults/kv-aiv-test-abc123`;
 const ACCOUNT_ID = `${RG}/providers/Microsoft.Storage/storageAccounts/staivtestabc123`;
+const WORKSPACE_ID = `${RG}/providers/Microsoft.OperationalInsights/workspaces/log-aiv-test`;
 const IDENTITY_ID = `${RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aiv-test-alpha`;
 const ZONE_ID = (zone: string) => `${RG}/providers/Microsoft.Network/privateDnsZones/${zone}`;
 const ROLE = (guid: string) => `${SUB}/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
@@ -123,6 +124,8 @@ const T = {
     role: "azure-native:authorization:RoleAssignment",
     cluster: "azure-native:containerservice:ManagedCluster",
     agentPool: "azure-native:containerservice:AgentPool",
+    workspace: "azure-native:operationalinsights:Workspace",
+    diagnosticSetting: "azure-native:monitor:DiagnosticSetting",
     federation: "azure-native:managedidentity:FederatedIdentityCredential",
     namespace: "kubernetes:core/v1:Namespace",
     serviceAccount: "kubernetes:core/v1:ServiceAccount",
@@ -182,13 +185,35 @@ const secret: Fixture = {
     type: T.secret,
     name: "keyvault-alpha-secret",
     protect: true,
-    inputs: { secretName: "alpha-demo", vaultName: "kv-aiv-test-abc123", resourceGroupName: "rg-aiv-test", properties: { value: "[secret]", contentType: "text/plain" } },
+    inputs: {
+        secretName: "alpha-demo",
+        vaultName: "kv-aiv-test-abc123",
+        resourceGroupName: "rg-aiv-test",
+        properties: { value: "[secret]", contentType: "text/plain", attributes: { expires: 1_798_761_600 } },
+    },
 };
 const key: Fixture = {
     type: T.key,
     name: "keyvault-alpha-key",
     protect: true,
-    inputs: { keyName: "alpha-demo-key", vaultName: "kv-aiv-test-abc123", resourceGroupName: "rg-aiv-test", properties: { kty: "RSA", keySize: 3072, keyOps: ["sign", "verify"] } },
+    inputs: {
+        keyName: "alpha-demo-key",
+        vaultName: "kv-aiv-test-abc123",
+        resourceGroupName: "rg-aiv-test",
+        properties: {
+            kty: "RSA",
+            keySize: 3072,
+            keyOps: ["sign", "verify"],
+            attributes: { expires: 1_798_761_600 },
+            rotationPolicy: {
+                attributes: { expiryTime: "P365D" },
+                lifetimeActions: [
+                    { trigger: { timeBeforeExpiry: "P30D" }, action: { type: "rotate" } },
+                    { trigger: { timeBeforeExpiry: "P37D" }, action: { type: "notify" } },
+                ],
+            },
+        },
+    },
 };
 const account: Fixture = {
     type: T.account,
@@ -335,13 +360,67 @@ const cluster: Fixture = {
         autoUpgradeProfile: { upgradeChannel: "stable", nodeOSUpgradeChannel: "NodeImage" },
         apiServerAccessProfile: { authorizedIPRanges: ["203.0.113.0/24"] },
         networkProfile: { networkPlugin: "azure", networkPolicy: "calico", serviceCidr: "10.0.0.0/16", dnsServiceIP: "10.0.0.10" },
-        agentPoolProfiles: [{ name: "system", mode: "System", count: 2, vmSize: "Standard_DS2_v2", vnetSubnetID: `${VNET}/subnets/snet-aks`, enableNodePublicIP: false }],
+        agentPoolProfiles: [
+            {
+                name: "system",
+                mode: "System",
+                count: 2,
+                vmSize: "Standard_DS2_v2",
+                vnetSubnetID: `${VNET}/subnets/snet-aks`,
+                enableNodePublicIP: false,
+                nodeTaints: ["CriticalAddonsOnly=true:NoSchedule"],
+                availabilityZones: ["1", "2", "3"],
+            },
+        ],
         podIdentityProfile: { enabled: true, allowNetworkPluginKubenet: false },
-        addonProfiles: { azureKeyvaultSecretsProvider: { enabled: true, config: { enableSecretRotation: "true", rotationPollInterval: "2m" } } },
+        addonProfiles: { azureKeyvaultSecretsProvider: { enabled: true, config: { enableSecretRotation: "true", rotationPollInterval: "2m" } }, azurepolicy: { enabled: true } },
         oidcIssuerProfile: { enabled: true },
-        securityProfile: { workloadIdentity: { enabled: false } },
+        securityProfile: { workloadIdentity: { enabled: false }, defender: { logAnalyticsWorkspaceResourceId: WORKSPACE_ID, securityMonitoring: { enabled: true } } },
     },
 };
+const workspace: Fixture = {
+    type: T.workspace,
+    name: "logs-workspace",
+    protect: true,
+    inputs: { workspaceName: "log-aiv-test", resourceGroupName: "rg-aiv-test", location: "uksouth", sku: { name: "PerGB2018" }, retentionInDays: 30 },
+};
+/** A diagnostic setting of `target` (by `deps`) to the workspace, sending `logs`. */
+const diagnostics = (name: string, target: Fixture, uri: string, logs: Json[]): Fixture => ({
+    type: T.diagnosticSetting,
+    name,
+    deps: { resourceUri: [target], workspaceId: [workspace] },
+    inputs: { name: "send-to-log-analytics", resourceUri: uri, workspaceId: WORKSPACE_ID, logs, metrics: [{ category: "AllMetrics", enabled: true }] },
+});
+const categories = (...names: string[]): Json[] => names.map((category) => ({ category, enabled: true }));
+const vaultDiagnostics = diagnostics("keyvault-vault-diagnostics", vault, VAULT_ID, categories("AuditEvent"));
+const blobDiagnostics = diagnostics("storage-blob-diagnostics", blobService, `${ACCOUNT_ID}/blobServices/default`, categories("StorageRead", "StorageWrite", "StorageDelete"));
+const clusterDiagnostics = diagnostics("aks-cluster-diagnostics", cluster, `${RG}/providers/Microsoft.ContainerService/managedClusters/aks-aiv-test`, categories("kube-audit-admin", "guard"));
+const userPool: Fixture = {
+    type: T.agentPool,
+    name: "aks-user-pool",
+    deps: { resourceName: [cluster] },
+    inputs: {
+        agentPoolName: "user",
+        resourceGroupName: "rg-aiv-test",
+        resourceName: "aks-aiv-test",
+        mode: "User",
+        vmSize: "Standard_D4ds_v5",
+        enableAutoScaling: true,
+        minCount: 2,
+        maxCount: 4,
+        count: 2,
+        availabilityZones: ["1", "2", "3"],
+    },
+};
+/** What the baseline's stack rules read: the logged resources, their settings, the workspace, the user pool. */
+const baselineStack: Fixture[] = [workspace, vault, vaultDiagnostics, account, blobService, blobDiagnostics, cluster, clusterDiagnostics, userPool];
+/** `baselineStack` with fixtures replaced (same type and name) or removed. */
+function baselineWith(replacements: Fixture[], removed: Fixture[] = []): Fixture[] {
+    const key = (f: Fixture) => `${f.type}::${f.name}`;
+    const replaced = new Map(replacements.map((f) => [key(f), f]));
+    const dropped = new Set(removed.map(key));
+    return [...baselineStack.filter((f) => !dropped.has(key(f))).map((f) => replaced.get(key(f)) ?? f), ...replacements.filter((f) => !baselineStack.some((g) => key(g) === key(f)))];
+}
 const restrictedLabels = {
     "pod-security.kubernetes.io/enforce": "restricted",
     "pod-security.kubernetes.io/enforce-version": "latest",
@@ -978,6 +1057,64 @@ const CASES: Case[] = [
     pass("stateful-resources-protected", "all protected", goodStack),
     fail("stateful-resources-protected", "an unprotected vault", stackWith([vary(vault, {}, { protect: false })])),
     fail("stateful-resources-protected", "an unprotected container", stackWith([vary(container, {}, { protect: false })])),
+    // The production baseline: logs, lifecycle, the cluster
+    pass("keyvault-resource-logs", "AuditEvent to the workspace", baselineStack),
+    pass(
+        "keyvault-resource-logs",
+        "the audit category group, matched by ids",
+        withoutDependencies(baselineWith([diagnostics("keyvault-vault-diagnostics", vault, VAULT_ID, [{ categoryGroup: "audit", enabled: true }])])),
+    ),
+    fail("keyvault-resource-logs", "no setting on the vault", baselineWith([], [vaultDiagnostics])),
+    fail("keyvault-resource-logs", "AuditEvent disabled", baselineWith([diagnostics("keyvault-vault-diagnostics", vault, VAULT_ID, [{ category: "AuditEvent", enabled: false }])])),
+    fail("keyvault-resource-logs", "a setting to no workspace of the stack", baselineWith([], [workspace])),
+    pass("storage-blob-resource-logs", "reads, writes and deletes to the workspace", baselineStack),
+    fail(
+        "storage-blob-resource-logs",
+        "deletes not sent",
+        baselineWith([diagnostics("storage-blob-diagnostics", blobService, `${ACCOUNT_ID}/blobServices/default`, categories("StorageRead", "StorageWrite"))]),
+    ),
+    fail("storage-blob-resource-logs", "no setting on the blob service", baselineWith([], [blobDiagnostics])),
+    pass("aks-resource-logs", "kube-audit-admin and guard to the workspace", baselineStack),
+    pass("aks-resource-logs", "the full kube-audit besides", baselineWith([diagnostics("aks-cluster-diagnostics", cluster, "x", categories("kube-audit-admin", "kube-audit", "guard"))])),
+    fail("aks-resource-logs", "no guard", baselineWith([diagnostics("aks-cluster-diagnostics", cluster, "x", categories("kube-audit-admin"))])),
+    fail("aks-resource-logs", "no setting on the cluster", baselineWith([], [clusterDiagnostics])),
+    pass("keyvault-secret-expiration", "an expiry", secret),
+    pass("keyvault-secret-expiration", "an expiry not known yet", vary(secret, { properties: { attributes: { expires: "[unknown]" } } })),
+    fail("keyvault-secret-expiration", "no expiry", vary(secret, { properties: { attributes: undefined } })),
+    pass("keyvault-key-expiration", "an expiry", key),
+    fail("keyvault-key-expiration", "no expiry", vary(key, { properties: { attributes: { expires: undefined } } })),
+    pass("keyvault-key-rotation-policy", "rotate and notify before expiry", key),
+    fail("keyvault-key-rotation-policy", "no rotation policy", vary(key, { properties: { rotationPolicy: undefined } })),
+    fail("keyvault-key-rotation-policy", "no expiry time for new versions", vary(key, { properties: { rotationPolicy: { attributes: undefined } } })),
+    fail("keyvault-key-rotation-policy", "notify only", vary(key, { properties: { rotationPolicy: { lifetimeActions: [{ trigger: { timeBeforeExpiry: "P30D" }, action: { type: "notify" } }] } } })),
+    pass("aks-azure-policy-addon", "on", cluster),
+    fail("aks-azure-policy-addon", "off", vary(cluster, { addonProfiles: { azurepolicy: { enabled: false } } })),
+    fail("aks-azure-policy-addon", "absent", vary(cluster, { addonProfiles: { azurepolicy: undefined } })),
+    pass("aks-defender-profile-stated", "on, with the workspace", cluster),
+    pass(
+        "aks-defender-profile-stated",
+        "switched off explicitly",
+        vary(cluster, { securityProfile: { defender: { logAnalyticsWorkspaceResourceId: undefined, securityMonitoring: { enabled: false } } } }),
+    ),
+    fail("aks-defender-profile-stated", "left out", vary(cluster, { securityProfile: { defender: undefined } })),
+    fail("aks-defender-profile-stated", "on without a workspace", vary(cluster, { securityProfile: { defender: { logAnalyticsWorkspaceResourceId: undefined } } })),
+    pass("aks-defender-enabled", "on", cluster),
+    fail("aks-defender-enabled", "switched off", vary(cluster, { securityProfile: { defender: { securityMonitoring: { enabled: false } } } })),
+    pass("aks-system-pool-tainted", "tainted system pool", cluster),
+    fail("aks-system-pool-tainted", "an untainted system pool", vary(cluster, { agentPoolProfiles: [{ name: "system", mode: "System", count: 2, vmSize: "Standard_DS2_v2" }] })),
+    fail("aks-system-pool-tainted", "a separate system pool without the taint", vary(userPool, { mode: "System" })),
+    pass("aks-user-pool-autoscaled", "an autoscaled user pool", baselineStack),
+    pass("aks-user-pool-autoscaled", "matched by the cluster's name", withoutDependencies(baselineStack)),
+    fail("aks-user-pool-autoscaled", "no user pool", baselineWith([], [userPool])),
+    fail("aks-user-pool-autoscaled", "a user pool of fixed size", baselineWith([vary(userPool, { enableAutoScaling: false })])),
+    fail("aks-user-pool-autoscaled", "its minimum above its maximum", baselineWith([vary(userPool, { minCount: 5 })])),
+    pass("aks-zone-redundant", "both pools over three zones", baselineStack),
+    fail(
+        "aks-zone-redundant",
+        "no zones (a region without them)",
+        baselineWith([vary(cluster, { agentPoolProfiles: [{ name: "system", mode: "System" }] }), vary(userPool, { availabilityZones: [] })]),
+    ),
+    fail("aks-zone-redundant", "pools in different zones", baselineWith([vary(userPool, { availabilityZones: ["1", "2"] })])),
 ];
 
 const POLICIES = new Map(policies.map((p) => [p.name, p]));

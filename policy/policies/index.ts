@@ -3,6 +3,7 @@
 import { Policies } from "@pulumi/policy";
 import { aksPolicies } from "./aks";
 import { azureBehaviourPolicies } from "./azureBehaviour";
+import { baselinePolicies } from "./baseline";
 import { identityPolicies } from "./identity";
 import { keyVaultPolicies } from "./keyVault";
 import { kubernetesPolicies } from "./kubernetes";
@@ -22,4 +23,5 @@ export const policies: Policies = [
     ...identityPolicies,
     ...stackPolicies,
     ...azureBehaviourPolicies,
+    ...baselinePolicies,
 ];

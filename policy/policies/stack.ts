@@ -11,13 +11,14 @@ const STATEFUL_TYPES: ReadonlyMap<string, string> = new Map([
     [TYPES.storageAccount, "storage account"],
     [TYPES.blobContainer, "blob container"],
     [TYPES.managedCluster, "AKS cluster"],
+    [TYPES.logAnalyticsWorkspace, "Log Analytics workspace"],
 ]);
 
 /** Every stateful resource is protected. */
 export const statefulResourcesProtected: StackValidationPolicy = {
     name: "stateful-resources-protected",
     description:
-        "Every stateful resource (resource group, Key Vault, secret, key, storage account, blob container, AKS cluster) is registered with Pulumi's protect option, so a rename or a removed line fails the update instead of deleting data; a soft-deleted vault name also blocks re-creation for the retention period. No direct Checkov equivalent; Microsoft cloud security benchmark BR-2 (protect backup and recovery data).",
+        "Every stateful resource (resource group, Key Vault, secret, key, storage account, blob container, AKS cluster, Log Analytics workspace) is registered with Pulumi's protect option, so a rename or a removed line fails the update instead of deleting data; a soft-deleted vault name also blocks re-creation for the retention period. No direct Checkov equivalent; Microsoft cloud security benchmark BR-2 (protect backup and recovery data).",
     enforcementLevel: "mandatory",
     validateStack: (args, reportViolation) => {
         for (const resource of args.resources) {
