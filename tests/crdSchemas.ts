@@ -5,7 +5,7 @@
 //   v1.6.0, charts/secrets-store-csi-driver/crds/secrets-store.csi.x-k8s.io_secretproviderclasses.yaml
 //   (the v1 spec schema is the same in every release since v1.0.0). The driver's own checks that the
 //   schema adds are cited where they are used.
-// - AzureIdentity and AzureIdentityBinding, aadpodidentity.k8s.io/v1: Azure/aad-pod-identity v1.8.17,
+// - AzureIdentity, AzureIdentityBinding and AzurePodIdentityException, aadpodidentity.k8s.io/v1: Azure/aad-pod-identity v1.8.17,
 //   charts/aad-pod-identity/crds/crd.yaml of chart 4.1.18, the chart version the program installs.
 //
 // Types, maps and nullability follow the CRDs. Two things differ from a literal copy:
@@ -182,5 +182,26 @@ export const AZURE_IDENTITY_BINDING: CrdSchema = {
     },
 };
 
+export const AZURE_POD_IDENTITY_EXCEPTION: CrdSchema = {
+    apiVersion: "aadpodidentity.k8s.io/v1",
+    kind: "AzurePodIdentityException",
+    upstream: "Azure/aad-pod-identity v1.8.17 (chart 4.1.18) azurepodidentityexceptions CRD, version v1",
+    schema: {
+        type: "object",
+        required: TOP_LEVEL_REQUIRED,
+        properties: {
+            ...typeMeta("aadpodidentity.k8s.io/v1", "AzurePodIdentityException"),
+            spec: {
+                type: "object",
+                properties: { podLabels: stringMap, metadata: { type: "object" } },
+            },
+            status: {
+                type: "object",
+                properties: { status: string, metadata: { type: "object" } },
+            },
+        },
+    },
+};
+
 /** Every custom resource the program may declare. */
-export const CRD_SCHEMAS: readonly CrdSchema[] = [SECRET_PROVIDER_CLASS, AZURE_IDENTITY, AZURE_IDENTITY_BINDING];
+export const CRD_SCHEMAS: readonly CrdSchema[] = [SECRET_PROVIDER_CLASS, AZURE_IDENTITY, AZURE_IDENTITY_BINDING, AZURE_POD_IDENTITY_EXCEPTION];

@@ -39,4 +39,16 @@ describe("AadPodIdentity", () => {
             metadata: { name: "aad-pod-identity", labels: { "pod-security.kubernetes.io/enforce": "privileged" } },
         });
     });
+
+    test("AKS's own add-on pods reach the metadata endpoint past NMI, once the chart's CRDs exist", async () => {
+        const plan = await built();
+        const exception = named(plan, "kubernetes:aadpodidentity.k8s.io/v1:AzurePodIdentityException", "aad-pod-identity-aks-addon-exception");
+        expect(exception.newState.inputs).toEqual({
+            apiVersion: "aadpodidentity.k8s.io/v1",
+            kind: "AzurePodIdentityException",
+            metadata: { name: "aks-addon-exception", namespace: "kube-system" },
+            spec: { podLabels: { "kubernetes.azure.com/managedby": "aks" } },
+        });
+        expect(exception.newState.dependencies).toContain(named(plan, "kubernetes:helm.sh/v3:Release", "aad-pod-identity-release").urn);
+    });
 });

@@ -34,6 +34,9 @@ export function aadPodIdentityValues() {
     };
 }
 
+/** The label AKS puts on its add-ons' pods in kube-system. */
+export const AKS_ADDON_POD_LABELS: Readonly<Record<string, string>> = { "kubernetes.azure.com/managedby": "aks" };
+
 export interface AadPodIdentityArgs {
     subscriptionId: pulumi.Input<string>;
     /** Resource group AKS created for the nodes (their scale set lives there). */
@@ -48,6 +51,8 @@ export class AadPodIdentity extends pulumi.ComponentResource {
     public readonly release: k8s.helm.v3.Release;
     /** The kubelet's grant on the node resource group. */
     public readonly nodeGrant: pulumi.Resource;
+    /** What lets AKS's own add-ons reach the metadata endpoint past NMI. */
+    public readonly addonException: k8s.apiextensions.CustomResource;
 
     constructor(name: string, args: AadPodIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-identity-vault:podidentity:AadPodIdentity", name, {}, opts);
@@ -94,6 +99,23 @@ export class AadPodIdentity extends pulumi.ComponentResource {
                 cleanupOnFail: true,
             },
             { parent: this, provider: args.provider, dependsOn: [this.nodeGrant] },
+        );
+
+        // NMI intercepts every pod's call to the metadata endpoint, AKS's own add-ons' too (Azure Policy,
+        // Defender, the Key Vault provider), which authenticate with managed identities bound to no
+        // AzureIdentity. The exception lets AKS's add-on pods through, as the AKS pod-identity add-on does
+        // with the same object ("failure to apply mic-exception.yaml in AKS clusters will result in token
+        // failures for AKS addons", Azure/aad-pod-identity docs, getting-started; AKS docs,
+        // use-azure-ad-pod-identity). The chart's installMICException covers MIC only.
+        this.addonException = new k8s.apiextensions.CustomResource(
+            `${name}-aks-addon-exception`,
+            {
+                apiVersion: "aadpodidentity.k8s.io/v1",
+                kind: "AzurePodIdentityException",
+                metadata: { name: "aks-addon-exception", namespace: "kube-system" },
+                spec: { podLabels: AKS_ADDON_POD_LABELS },
+            },
+            { parent: this, provider: args.provider, dependsOn: [this.release] },
         );
 
         this.registerOutputs({ release: this.release.status });
