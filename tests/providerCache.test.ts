@@ -4,7 +4,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { cacheDisabled, checkoutKey, ProviderCache, programSources, providerKey } from "../tools/plan/providerCache";
+import { cacheDisabled, checkoutKey, compilerFingerprint, ProviderCache, programSources, providerKey } from "../tools/plan/providerCache";
 import type { SerializedFunction } from "../tools/plan/providerCache";
 
 const text = (code: string): SerializedFunction => ({ text: code, exportName: "handler", containsSecrets: false });
@@ -41,6 +41,11 @@ describe("keys", () => {
         expect(checkoutKey(root)).toBe(before);
         fs.writeFileSync(path.join(root, file), content);
         expect(checkoutKey(root)).not.toBe(before);
+    });
+
+    test("code compiled another way (jest's compiler, not the commands' sucrase) changes the checkout's key", () => {
+        expect(checkoutKey(root, "function a() { return (0, crypto_1.createHash)(); }")).not.toBe(checkoutKey(root, "function a() { return _crypto.createHash.call(void 0); }"));
+        expect(compilerFingerprint()).toContain("createHash");
     });
 
     test("a file that is not a source does not change it", () => {

@@ -5,7 +5,9 @@
 // SDK and Node.js, so a plan reuses the text an earlier plan produced for the same provider, in the
 // same process or, through a file, in another. The key holds every input of the text: the content
 // of every TypeScript file of the program (index.ts, config.ts, components/), package-lock.json, the
-// SDK's and Node's versions, the checkout's path, and the provider's own method sources. That holds
+// SDK's and Node's versions, the checkout's path, how the TypeScript was compiled (commands use
+// sucrase, jest its own compiler, and each writes captured code its own way), and the provider's own
+// method sources. That holds
 // because the program's providers are module constants built from its code alone (components/waits.ts,
 // components/modes/podIdentityAddon/podIdentities.ts); a provider that captured a value computed at
 // run time, such as a config value, would need that value in its key. Set AIV_PROVIDER_CACHE=off to
@@ -42,11 +44,22 @@ export function programSources(root: string = ROOT): string[] {
     return ["index.ts", "config.ts", ...components].sort();
 }
 
-/** The part of every key that is the same for all providers of one checkout: sources, lock file, versions, path. */
-export function checkoutKey(root: string = ROOT): string {
+/**
+ * How the program's TypeScript was compiled in this process: the compiled text of one of this
+ * module's functions that calls an imported one, which each compiler writes its own way (sucrase
+ * `_crypto.createHash`, TypeScript `(0, crypto_1.createHash)`). The serialized code of a provider
+ * carries the compiled text of what it captures, so a text serialized under jest's compiler is not
+ * the one a command serializes from the same sources.
+ */
+export function compilerFingerprint(): string {
+    return String(providerKey);
+}
+
+/** The part of every key that is the same for all providers of one checkout: sources, lock file, versions, path, compiler. */
+export function checkoutKey(root: string = ROOT, compiler: string = compilerFingerprint()): string {
     const hash = createHash("sha256");
     const sdk = JSON.parse(fs.readFileSync(path.join(root, "node_modules", "@pulumi", "pulumi", "package.json"), "utf8")) as { version: string };
-    hash.update(JSON.stringify({ sdk: sdk.version, node: process.version, root }));
+    hash.update(JSON.stringify({ sdk: sdk.version, node: process.version, root, compiler }));
     for (const file of [...programSources(root), "package-lock.json"]) {
         hash.update(`\0${file}\0`).update(fs.readFileSync(path.join(root, file)));
     }
