@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as ipaddr from "ipaddr.js";
 import { z } from "zod";
+import { CANARY_NAME } from "./components/common";
 import { DEFAULT_IDENTITY_MODE, IDENTITY_MODES, identityModeDriver } from "./components/modes";
 import type { IdentityMode } from "./components/modes";
 
@@ -828,6 +829,9 @@ function checkReservedRanges(key: ConfigKey, cidr: string, reserved: readonly st
 
 /** Refuses a workload whose names would be names the stack derives for itself. */
 function checkStackNames(workload: WorkloadConfig, index: number, baseName: string): void {
+    if (workload.name === CANARY_NAME) {
+        fail(describePath("workloads", [index, "name"]), workload.name, "is the canary's name: its container and secret are granted to nobody; choose another name");
+    }
     if ((CLUSTER_IDENTITY_SUFFIXES as readonly string[]).includes(workload.name)) {
         fail(describePath("workloads", [index, "name"]), workload.name, `its identity id-${baseName}-${workload.name} would be one of the cluster's own identities; choose another name`);
     }

@@ -10,7 +10,7 @@ import { Identity } from "./components/identity";
 import { LogAnalytics } from "./components/logAnalytics";
 import { Network } from "./components/network";
 import { identityModeDriver } from "./components/modes";
-import { PodIdentityBinding } from "./components/podIdentityBinding";
+import { PodIdentityBinding, SYNCED_SECRET_KEY } from "./components/podIdentityBinding";
 import { PrivateDns } from "./components/privateDns";
 import { SecureKeyVault } from "./components/secureKeyVault";
 import { SecureStorage } from "./components/secureStorage";
@@ -148,6 +148,9 @@ const demos = config.workloads.map((w, i) => {
         verifierScript,
         privateEndpointSubnetPrefix: config.network.privateEndpointSubnetPrefix,
         nodeSelector: aks.workloadNodeSelector,
+        canary: { secretName: vault.canarySecretName, container: store.canaryContainer },
+        keyVaultAuthorization: config.keyVaultAuthorization,
+        syncedSecret: { name: vault.secretNames[w.name], key: SYNCED_SECRET_KEY },
         dependsOn: [...binding.ready, ...modeReady, ...vault.grants[w.name], ...store.grants[w.name], ...vault.endpoint, ...store.endpoint, ...dns.links],
         provider: aks.provider,
     });
@@ -166,6 +169,8 @@ export const vnetName = net.vnetName;
 export const keyVaultName = vault.vaultName;
 export const keyVaultUri = vault.vaultUri;
 export const storageAccountName = store.accountName;
+/** The canary secret and container: granted to nobody; every bound Job must be refused them. */
+export const canary = { secretName: vault.canarySecretName, container: store.canaryContainer };
 export const blobEndpoint = store.blobEndpoint;
 export const tenantId = client.tenantId;
 /** Per workload: where it runs, who it is, and what it may touch. */

@@ -15,6 +15,12 @@ export interface PlacementArgs {
     tags: Record<string, string>;
 }
 
+/**
+ * The name of the canary: a Key Vault secret and a blob container that no identity is granted, which
+ * every bound verification Job tries to read (and the container to write) and must be refused.
+ */
+export const CANARY_NAME = "canary";
+
 /** A workload's claim on a shared resource: its name and its identity's service principal. */
 export interface WorkloadGrantee {
     /** Workload name, validated upstream: 3-24 lower-case letters, digits and single hyphens. */

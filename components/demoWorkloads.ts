@@ -4,7 +4,7 @@
 // who want to look. Pulumi waits for Jobs to complete, so a broken wiring fails the update.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { WorkloadConfig } from "../config";
+import type { KeyVaultAuthorization, WorkloadConfig } from "../config";
 import type { ModePods } from "./modes/driver";
 
 export interface DemoWorkloadsArgs {
@@ -27,6 +27,12 @@ export interface DemoWorkloadsArgs {
     image: string;
     /** Source of verifier/verifier.js, shipped in a ConfigMap. */
     verifierScript: string;
+    /** The canary secret and container, granted to nobody: the bound Job must be refused both. */
+    canary: { secretName: pulumi.Input<string>; container: pulumi.Input<string> };
+    /** How the vault authorizes: with access policies, which are vault-wide, the canary secret is readable by design. */
+    keyVaultAuthorization: KeyVaultAuthorization;
+    /** The Kubernetes Secret the SecretProviderClass mirrors the workload's secret into, and its key. */
+    syncedSecret: { name: pulumi.Input<string>; key: string };
     /** The nodes the pods run on: the user pool's (the system pool takes only AKS's critical add-ons). */
     nodeSelector: Readonly<Record<string, string>>;
     /** Subnet of the private endpoints: the only HTTPS destination the pods may reach. */
@@ -127,12 +133,17 @@ export class DemoWorkloads extends pulumi.ComponentResource {
             k8sOpts,
         );
 
-        const container = (env: Record<string, pulumi.Input<string>>, mounts: Array<{ name: string; mountPath: string; readOnly: boolean }>, command: string[]) => ({
+        const container = (
+            env: Record<string, pulumi.Input<string>>,
+            mounts: Array<{ name: string; mountPath: string; readOnly: boolean }>,
+            command: string[],
+            fromSecrets: Array<{ name: string; valueFrom: { secretKeyRef: { name: pulumi.Input<string>; key: string } } }> = [],
+        ) => ({
             name: "main",
             image: args.image,
             imagePullPolicy: "IfNotPresent",
             command,
-            env: Object.entries(env).map(([envName, value]) => ({ name: envName, value })),
+            env: [...Object.entries(env).map(([envName, value]) => ({ name: envName, value })), ...fromSecrets],
             resources: DEMO_RESOURCES,
             securityContext: restrictedContainerSecurityContext(),
             volumeMounts: mounts,
@@ -168,7 +179,17 @@ export class DemoWorkloads extends pulumi.ComponentResource {
                                 nodeSelector: { ...args.nodeSelector },
                                 restartPolicy: "Never",
                                 securityContext: restrictedPodSecurityContext(),
-                                containers: [container(env, withSecrets ? [scriptMount, secretsMount] : [scriptMount], ["node", `${SCRIPT_MOUNT}/verifier.js`])],
+                                containers: [
+                                    container(
+                                        env,
+                                        withSecrets ? [scriptMount, secretsMount] : [scriptMount],
+                                        ["node", `${SCRIPT_MOUNT}/verifier.js`],
+                                        // The secret the CSI driver mirrors while this pod mounts the volume, as an
+                                        // environment variable, as the driver's docs show (sync-as-kubernetes-secret):
+                                        // the kubelet starts the container once the mirror exists.
+                                        withSecrets ? [{ name: "SYNCED_SECRET", valueFrom: { secretKeyRef: { name: args.syncedSecret.name, key: args.syncedSecret.key } } }] : [],
+                                    ),
+                                ],
                                 volumes: withSecrets ? [scriptVolume, secretsVolume] : [scriptVolume],
                             },
                         },
@@ -183,7 +204,17 @@ export class DemoWorkloads extends pulumi.ComponentResource {
             "verify-bound",
             bindingLabel,
             args.serviceAccountName,
-            { ...common, ...clientId, VERIFY_MODE: "bound", SECRET_NAME: args.secretName, SECRET_FILE: pulumi.interpolate`${SECRETS_MOUNT}/${args.secretName}` },
+            {
+                ...common,
+                ...clientId,
+                VERIFY_MODE: "bound",
+                SECRET_NAME: args.secretName,
+                SECRET_FILE: pulumi.interpolate`${SECRETS_MOUNT}/${args.secretName}`,
+                CANARY_SECRET_NAME: args.canary.secretName,
+                CANARY_CONTAINER: args.canary.container,
+                KEYVAULT_AUTHORIZATION: args.keyVaultAuthorization,
+                PRIVATE_ENDPOINT_SUBNET: args.privateEndpointSubnetPrefix,
+            },
             true,
         );
         // The mode's unbound claim, and no CSI volume (its mount would need the identity): it must be refused.

@@ -75,9 +75,12 @@ export function secretProviderClassSpec(args: { pods: ModePods; clientId: string
             ]),
         },
         // Mirrored into a Kubernetes Secret while a pod mounts the volume.
-        secretObjects: [{ secretName: args.secretName, type: "Opaque", data: [{ objectName: args.secretName, key: "value" }] }],
+        secretObjects: [{ secretName: args.secretName, type: "Opaque", data: [{ objectName: args.secretName, key: SYNCED_SECRET_KEY }] }],
     };
 }
+
+/** The key of the workload's secret in the Kubernetes Secret the SecretProviderClass mirrors it into (named as the vault's secret). */
+export const SYNCED_SECRET_KEY = "value";
 
 export class PodIdentityBinding extends pulumi.ComponentResource {
     public readonly namespace: pulumi.Output<string>;

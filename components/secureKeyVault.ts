@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { KeyVaultAuthorization } from "../config";
 import { KEY_NOTIFY_BEFORE_EXPIRY_DAYS, KEY_ROTATE_BEFORE_EXPIRY_DAYS } from "../config";
-import { PlacementArgs, WorkloadGrantee, nameSuffix } from "./common";
+import { CANARY_NAME, PlacementArgs, WorkloadGrantee, nameSuffix } from "./common";
 import { attachDiagnostics, DiagnosticCategories, DiagnosticsArgs } from "./diagnostics";
 import { createPrivateEndpoint } from "./privateEndpoint";
 import { grantRole } from "./roles";
@@ -109,6 +109,8 @@ export class SecureKeyVault extends pulumi.ComponentResource {
     public readonly secretNames: Record<string, pulumi.Output<string>>;
     /** Key name by workload name. */
     public readonly keyNames: Record<string, pulumi.Output<string>>;
+    /** The canary secret, granted to nobody (in `accessPolicy` mode every workload reads it: policies are vault-wide). */
+    public readonly canarySecretName: pulumi.Output<string>;
     /** The grants (role assignments or access policies) each workload's reads depend on. */
     public readonly grants: Record<string, pulumi.Resource[]>;
     /** The private endpoint and its DNS registration: the vault is reachable once they exist. */
@@ -178,6 +180,28 @@ export class SecureKeyVault extends pulumi.ComponentResource {
         attachDiagnostics(`${name}-vault`, vault.id, VAULT_DIAGNOSTICS, args.diagnostics, this);
 
         this.endpoint = [endpoint, dnsZoneGroup];
+
+        // The canary: a secret granted to nobody, which every bound Job tries to read.
+        const canaryValue = new random.RandomPassword(`${name}-canary-value`, { length: 32, special: true, overrideSpecial: "-_.~" }, { parent: this });
+        const canaryCreated = new Timestamp(`${name}-canary-created`, { purpose: "creation of the canary secret" }, { parent: this });
+        const canary = new keyvault.Secret(
+            `${name}-canary-secret`,
+            {
+                secretName: CANARY_NAME,
+                vaultName: vault.name,
+                resourceGroupName: args.resourceGroupName,
+                properties: {
+                    value: pulumi.secret(canaryValue.result),
+                    contentType: "text/plain",
+                    attributes: { expires: canaryCreated.unix.apply((unix) => daysAfter(unix, args.secretLifetimeDays)) },
+                },
+                tags: { ...args.tags, purpose: "canary" },
+            },
+            { parent: this, protect, retainOnDelete: true, dependsOn: writes.next() },
+        );
+        writes.wrote(canary);
+        this.canarySecretName = canary.name;
+
         this.secretNames = {};
         this.keyNames = {};
         this.grants = {};

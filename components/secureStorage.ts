@@ -2,7 +2,7 @@
 // workload's identity allowed into its own container and nowhere else.
 import * as storage from "@pulumi/azure-native/storage";
 import * as pulumi from "@pulumi/pulumi";
-import { PlacementArgs, WorkloadGrantee, nameSuffix } from "./common";
+import { CANARY_NAME, PlacementArgs, WorkloadGrantee, nameSuffix } from "./common";
 import { attachDiagnostics, DiagnosticCategories, DiagnosticsArgs } from "./diagnostics";
 import { createPrivateEndpoint } from "./privateEndpoint";
 import { grantRole } from "./roles";
@@ -45,6 +45,8 @@ export class SecureStorage extends pulumi.ComponentResource {
     public readonly blobEndpoint: pulumi.Output<string>;
     /** Container name by workload name. */
     public readonly containers: Record<string, pulumi.Output<string>>;
+    /** The canary container, granted to nobody. */
+    public readonly canaryContainer: pulumi.Output<string>;
     /** The role assignment each workload's blob access depends on. */
     public readonly grants: Record<string, pulumi.Resource[]>;
     /** The private endpoint and its DNS registration: the account is reachable once they exist. */
@@ -128,6 +130,13 @@ export class SecureStorage extends pulumi.ComponentResource {
         );
 
         this.endpoint = [endpoint, dnsZoneGroup];
+        // The canary: a container granted to nobody, which every bound Job must be refused.
+        const canary = new storage.BlobContainer(
+            `${name}-canary-container`,
+            { containerName: CANARY_NAME, accountName: account.name, resourceGroupName: args.resourceGroupName, publicAccess: storage.PublicAccess.None },
+            { parent: this, protect, retainOnDelete: true, dependsOn: [endpoint] },
+        );
+        this.canaryContainer = canary.name;
         this.containers = {};
         this.grants = {};
         for (const workload of args.workloads) {

@@ -34,8 +34,8 @@ describe("50 workloads, Azure RBAC", () => {
     ])("each workload has its own %s (%s)", (type, role) => {
         const owners = stepsOfType(plan, type)
             .map((s) => s.urn.split("::").pop() ?? "")
-            // The cluster's own control-plane and kubelet identities belong to no workload.
-            .filter((name) => name.endsWith(`-${role}`) && !name.startsWith("aks-"))
+            // The cluster's own control-plane and kubelet identities, and the canary, belong to no workload.
+            .filter((name) => name.endsWith(`-${role}`) && !name.startsWith("aks-") && !name.includes("-canary-"))
             .map((name) => name.replace(/^(storage|keyvault)-/, "").slice(0, -(role.length + 1)));
         expect(owners.sort()).toEqual(NAMES);
     });
@@ -76,16 +76,16 @@ describe("50 workloads, Azure RBAC", () => {
 
 describe("50 workloads: Key Vault takes one write at a time, and the chain stays off the critical path", () => {
     // Overlapping writes to one vault fail with ConflictError (pulumi/pulumi-azure-native#1013).
-    test("Azure RBAC: the endpoint, 50 secrets and 50 keys run one after another and end before the cluster is created", async () => {
+    test("Azure RBAC: the endpoint, the canary, 50 secrets and 50 keys run one after another and end before the cluster is created", async () => {
         const { vaultChains, cluster } = analyse((await planFor([FIFTY])).steps);
-        expect(vaultChains.map((c) => [c.writes.length, c.ordered])).toEqual([[101, true]]);
+        expect(vaultChains.map((c) => [c.writes.length, c.ordered])).toEqual([[102, true]]);
         expect(vaultChains[0].finish).toBeLessThan(cluster?.finish ?? 0);
     });
 
     test("access policies: 50 more writes end after the cluster is created, but before any verification Job starts", async () => {
         const analysis = analyse((await planFor([FIFTY, "keyVaultAuthorization=accessPolicy"])).steps);
         const [chain] = analysis.vaultChains;
-        expect([chain.writes.length, chain.ordered]).toEqual([151, true]);
+        expect([chain.writes.length, chain.ordered]).toEqual([152, true]);
         expect(chain.finish).toBeGreaterThan(analysis.cluster?.finish ?? Infinity);
         const times = schedule(analysis.graph);
         const jobsStart = Math.min(...analysis.graph.nodes.filter((n) => n.type === "kubernetes:batch/v1:Job").map((n) => times.start.get(n.urn) ?? 0));

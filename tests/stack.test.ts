@@ -168,7 +168,7 @@ describe("dev stack (defaults: rbac, one workload)", () => {
 
         test("a private container per workload", () => {
             const containers = stepsOfType(plan, T.container);
-            expect(containers.map((c) => c.newState.inputs.containerName)).toEqual(["alpha", "beta"]);
+            expect(containers.map((c) => c.newState.inputs.containerName)).toEqual(["canary", "alpha", "beta"]);
             expect(containers.every((c) => c.newState.inputs.publicAccess === "None")).toBe(true);
         });
 
@@ -334,5 +334,70 @@ describe("keyVaultAuthorization=accessPolicy", () => {
         const roles = stepsOfType(plan, T.role).map((r) => String(r.urn.split("::").pop()));
         expect(roles.filter((r) => r.startsWith("keyvault-"))).toEqual([]);
         expect(roles.filter((r) => r.startsWith("storage-"))).toEqual(["storage-alpha-blob-contributor", "storage-beta-blob-contributor"]);
+    });
+});
+
+describe("the canary", () => {
+    const modes = ["podIdentityAddon", "podIdentityOss", "workloadIdentity"] as const;
+    let plan: Plan;
+    beforeAll(async () => {
+        plan = await planFor([TWO_WORKLOADS]);
+    });
+
+    test("a canary secret and container exist, protected and retained like the workloads' own, with an expiry from state", () => {
+        const secret = step(plan, T.secret, "keyvault-canary-secret");
+        expect(secret.newState.inputs).toMatchObject({ secretName: "canary", properties: { value: "[secret]", contentType: "text/plain", attributes: { expires: expect.any(Number) } } });
+        const container = step(plan, T.container, "storage-canary-container");
+        expect(container.newState.inputs).toMatchObject({ containerName: "canary", publicAccess: "None" });
+        for (const s of [secret, container]) {
+            expect(s.newState).toMatchObject({ protect: true, retainOnDelete: true });
+        }
+    });
+
+    test("nobody is granted either: no role assignment names the canary, its vault or its account", () => {
+        const canaryIds = [idOf(plan, T.secret, "keyvault-canary-secret"), idOf(plan, T.container, "storage-canary-container")];
+        const canaryUrns = [step(plan, T.secret, "keyvault-canary-secret").urn, step(plan, T.container, "storage-canary-container").urn];
+        for (const grant of stepsOfType(plan, T.role)) {
+            const scope = String(grant.newState.inputs.scope);
+            expect([grant.urn, canaryIds.some((id) => id.startsWith(scope))]).toEqual([grant.urn, false]);
+            expect([grant.urn, (grant.newState.propertyDependencies.scope ?? []).some((d) => canaryUrns.includes(d))]).toEqual([grant.urn, false]);
+        }
+    });
+
+    test.each(modes)("every bound Job (%s) is given the canary, the endpoint subnet and the synced Secret; the unbound Job is not", async (identityMode) => {
+        const modePlan = await planFor([TWO_WORKLOADS, `identityMode=${identityMode}`]);
+        for (const workload of ["alpha", "beta"]) {
+            const env = inputAt(step(modePlan, "kubernetes:batch/v1:Job", `${workload}-verify-bound`), "spec.template.spec.containers") as Array<{ env: Array<Record<string, unknown>> }>;
+            const vars = Object.fromEntries(env[0].env.map((e) => [e.name, e.value ?? e.valueFrom]));
+            expect(vars).toMatchObject({
+                CANARY_SECRET_NAME: "canary",
+                CANARY_CONTAINER: "canary",
+                KEYVAULT_AUTHORIZATION: "rbac",
+                PRIVATE_ENDPOINT_SUBNET: "10.76.2.0/26",
+                SYNCED_SECRET: { secretKeyRef: { name: `${workload}-demo`, key: "value" } },
+            });
+            const unbound = inputAt(step(modePlan, "kubernetes:batch/v1:Job", `${workload}-verify-unbound`), "spec.template.spec.containers") as Array<{ env: Array<Record<string, unknown>> }>;
+            expect(unbound[0].env.map((e) => e.name)).not.toContain("SYNCED_SECRET");
+            expect(unbound[0].env.map((e) => e.name)).not.toContain("CANARY_SECRET_NAME");
+        }
+    });
+
+    test("the synced Secret the bound Job reads is the one the workload's SecretProviderClass mirrors", () => {
+        const spc = step(plan, "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass", "alpha-secret-provider");
+        expect(inputAt(spc, "spec.secretObjects")).toEqual([{ secretName: "alpha-demo", type: "Opaque", data: [{ objectName: "alpha-demo", key: "value" }] }]);
+    });
+
+    test("in accessPolicy mode the bound Job is told so: access policies grant the canary secret with the rest of the vault", async () => {
+        const modePlan = await planFor([TWO_WORKLOADS, "keyVaultAuthorization=accessPolicy"]);
+        const env = inputAt(step(modePlan, "kubernetes:batch/v1:Job", "alpha-verify-bound"), "spec.template.spec.containers") as Array<{ env: Array<Record<string, unknown>> }>;
+        expect(env[0].env).toContainEqual({ name: "KEYVAULT_AUTHORIZATION", value: "accessPolicy" });
+    });
+
+    test("the canary keeps its names in every mode, so a mode switch never replaces it", async () => {
+        for (const identityMode of modes) {
+            const modePlan = await planFor([TWO_WORKLOADS, `identityMode=${identityMode}`]);
+            expect(step(modePlan, T.secret, "keyvault-canary-secret").urn).toBe(step(plan, T.secret, "keyvault-canary-secret").urn);
+            expect(step(modePlan, T.container, "storage-canary-container").newState.inputs.containerName).toBe("canary");
+        }
     });
 });

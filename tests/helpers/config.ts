@@ -242,6 +242,12 @@ describe("Config", () => {
                 "its identity id-aiv-dev-aks would be one of the cluster's own identities",
             ],
             [
+                "a workload named after the canary",
+                { workloads: '[{"name":"canary","namespace":"a"}]' },
+                'aks-identity-vault:workloads[0].name = "canary"',
+                "is the canary's name: its container and secret are granted to nobody",
+            ],
+            [
                 "a workload named after the kubelet's identity",
                 { workloads: '[{"name":"aks-kubelet","namespace":"a"}]' },
                 'aks-identity-vault:workloads[0].name = "aks-kubelet"',

@@ -11,7 +11,7 @@ describe("DemoWorkloads", () => {
     interface PodSpec {
         serviceAccountName: string;
         automountServiceAccountToken: boolean;
-        containers: Array<{ env: Array<{ name: string; value: string }>; volumeMounts: Array<{ mountPath: string }>; command: string[] }>;
+        containers: Array<{ env: Array<{ name: string; value?: string; valueFrom?: unknown }>; volumeMounts: Array<{ mountPath: string }>; command: string[] }>;
         volumes: Array<{ name: string; csi?: unknown }>;
     }
     interface JobInputs {
@@ -38,6 +38,9 @@ describe("DemoWorkloads", () => {
                 verifierScript: "console.log('verifier');",
                 privateEndpointSubnetPrefix: "10.76.2.0/26",
                 nodeSelector: { "kubernetes.azure.com/mode": "user" },
+                canary: { secretName: "canary", container: "canary" },
+                keyVaultAuthorization: "rbac",
+                syncedSecret: { name: "alpha-demo", key: "value" },
                 dependsOn: [prerequisite],
                 provider,
                 ...extra,
@@ -48,7 +51,7 @@ describe("DemoWorkloads", () => {
     }
 
     function env(spec: PodSpec): Record<string, string> {
-        return Object.fromEntries(spec.containers[0].env.map((e) => [e.name, e.value]));
+        return Object.fromEntries(spec.containers[0].env.flatMap((e) => (e.value === undefined ? [] : [[e.name, e.value]])));
     }
 
     test.each(MODES)("registers exactly the reviewed script, accounts, policy, Jobs and inspector (%s)", async (mode) => {
@@ -73,7 +76,13 @@ describe("DemoWorkloads", () => {
             VERIFY_MODE: "bound",
             SECRET_NAME: "alpha-demo",
             SECRET_FILE: "/mnt/secrets-store/alpha-demo",
+            CANARY_SECRET_NAME: "canary",
+            CANARY_CONTAINER: "canary",
+            KEYVAULT_AUTHORIZATION: "rbac",
+            PRIVATE_ENDPOINT_SUBNET: "10.76.2.0/26",
         });
+        // The mirrored Kubernetes Secret, by reference only: its value never appears in the plan.
+        expect(pod.containers[0].env.filter((e) => e.valueFrom !== undefined)).toEqual([{ name: "SYNCED_SECRET", valueFrom: { secretKeyRef: { name: "alpha-demo", key: "value" } } }]);
         expect(pod.volumes.map((v) => v.name)).toEqual(["verifier", "secrets-store"]);
         expect(pod.containers[0].volumeMounts.map((m) => m.mountPath)).toEqual(["/opt/verifier", "/mnt/secrets-store"]);
         expect(pod.containers[0].command).toEqual(["node", "/opt/verifier/verifier.js"]);

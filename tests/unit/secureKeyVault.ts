@@ -130,12 +130,13 @@ describe("SecureKeyVault", () => {
 
     // Key Vault refuses overlapping writes with ConflictError ("serialize the operations"), which
     // azure-native does not retry (pulumi/pulumi-azure-native#1013): each write waits for the one before.
-    test.each(["rbac", "accessPolicy"] as const)("%s: the vault's writes run one at a time: endpoint, then each workload's secret, key and policy", async (authorization) => {
+    test.each(["rbac", "accessPolicy"] as const)("%s: the vault's writes run one at a time: endpoint, the canary, then each workload's secret, key and policy", async (authorization) => {
         const { plan } = await built({ ...ARGS, authorization });
         const writes = plan.steps.filter((s) => ["azure-native:network:PrivateEndpoint", "azure-native:keyvault:Secret", "azure-native:keyvault:Key", POLICY].includes(s.newState.type));
         const names = writes.map((s) => s.urn.split("::").pop());
         const expected = [
             "keyvault-vault-endpoint",
+            "keyvault-canary-secret",
             ...ARGS.workloads.flatMap((w) => [`keyvault-${w.name}-secret`, `keyvault-${w.name}-key`, ...(authorization === "accessPolicy" ? [`keyvault-${w.name}-access-policy`] : [])]),
         ];
         expect(names).toEqual(expected);
