@@ -23,10 +23,13 @@ import {
     request,
     startAzurite,
     startFakeServer,
+    startRbacProxy,
     type Azurite,
+    type RbacProxy,
     type FakeServer,
     type TlsMaterial,
 } from "./fakes/azure";
+import { startFakeDns } from "./fakes/dns";
 
 // ---------------------------------------------------------------------------------------------
 // The script's exports
@@ -63,6 +66,9 @@ interface VerifierHelpers {
     parseRetryAfter(value: string | string[] | undefined, nowMs: number): number | undefined;
     classifyAccessStatus(status: number): "ok" | "retry" | "stop";
     classifyUnboundTokenStatus(status: number): "granted" | "refused" | "retry";
+    classifyCanaryStatus(status: number): "refused" | "allowed" | "retry" | "stop";
+    ipv4InCidr(address: string, cidr: string): boolean;
+    checkPrivatePath(resolutions: Array<{ host: string; addresses: string[]; cnames: string[] }>, subnet: string): { ok: true } | { ok: false; detail: string };
     describeHttpFailure(response: { status: number; statusText: string; headers: Record<string, string>; body: string }): string;
     redact(text: string, sensitive: readonly string[]): string;
     failureSentence(service: string, doing: string, result: { failure: Failure; attempts: number; elapsedMs: number }): string;
@@ -125,6 +131,34 @@ describe("verifier helpers", () => {
         expect([200, 400, 401, 403, 404, 429, 500].map(verifier.classifyUnboundTokenStatus)).toEqual(["granted", "refused", "refused", "refused", "refused", "retry", "retry"]);
     });
 
+    test("a canary answer: 403 is the refusal it expects; a success or a 404 is access; 401, 429 and 5xx are no answer yet", () => {
+        expect([403, 200, 201, 404, 401, 429, 503, 400].map((status) => verifier.classifyCanaryStatus(status))).toEqual([
+            "refused",
+            "allowed",
+            "allowed",
+            "allowed",
+            "retry",
+            "retry",
+            "retry",
+            "stop",
+        ]);
+    });
+
+    test("the private path: every address of every host inside the endpoint subnet, said otherwise with the addresses", () => {
+        expect(verifier.ipv4InCidr("10.76.2.4", "10.76.2.0/26")).toBe(true);
+        expect(verifier.ipv4InCidr("10.76.2.64", "10.76.2.0/26")).toBe(false);
+        expect(verifier.ipv4InCidr("10.76.2.63", "10.76.2.0/26")).toBe(true);
+        expect(verifier.ipv4InCidr("::1", "10.76.2.0/26")).toBe(false);
+        expect(verifier.ipv4InCidr("10.76.2.4", "not a cidr")).toBe(false);
+        const vault = { host: "kv.vault.azure.net", addresses: ["10.76.2.4"], cnames: ["kv.privatelink.vaultcore.azure.net"] };
+        expect(verifier.checkPrivatePath([vault], "10.76.2.0/26")).toEqual({ ok: true });
+        expect(verifier.checkPrivatePath([vault, { host: "st.blob.core.windows.net", addresses: ["10.76.2.5", "20.150.1.1"], cnames: [] }], "10.76.2.0/26")).toEqual({
+            ok: false,
+            detail: "st.blob.core.windows.net resolved to 10.76.2.5, 20.150.1.1; 20.150.1.1 outside the private-endpoint subnet 10.76.2.0/26",
+        });
+        expect(verifier.checkPrivatePath([{ ...vault, addresses: [] }], "10.76.2.0/26")).toEqual({ ok: false, detail: "kv.vault.azure.net resolved to no address" });
+    });
+
     test("Retry-After is read as seconds or as an HTTP date", () => {
         const now = Date.parse("2024-05-01T10:00:00Z");
         expect(verifier.parseRetryAfter("3", now)).toBe(3000);
@@ -182,7 +216,19 @@ describe("verifier helpers", () => {
         expect(!zero.ok && zero.error).toMatch(/TOKEN_REQUEST_TIMEOUT_SECONDS must be a positive number of seconds/);
         const missing = verifier.readConfig({ VERIFY_MODE: "bound", TOKEN_SOURCE: "imds", WORKLOAD: "alpha", SECRET_NAME: "s" });
         expect(missing.ok).toBe(false);
-        expect(!missing.ok && missing.missing).toEqual(["KEYVAULT_URI", "SECRET_FILE", "BLOB_ENDPOINT", "BLOB_CONTAINER"]);
+        expect(!missing.ok && missing.missing).toEqual([
+            "KEYVAULT_URI",
+            "SECRET_FILE",
+            "BLOB_ENDPOINT",
+            "BLOB_CONTAINER",
+            "CANARY_SECRET_NAME",
+            "CANARY_CONTAINER",
+            "KEYVAULT_AUTHORIZATION",
+            "PRIVATE_ENDPOINT_SUBNET",
+            "SYNCED_SECRET",
+        ]);
+        const badSubnet = verifier.readConfig({ VERIFY_MODE: "bound", TOKEN_SOURCE: "imds", WORKLOAD: "alpha", PRIVATE_ENDPOINT_SUBNET: "10.76.2.0" });
+        expect(!badSubnet.ok && badSubnet.error).toMatch(/PRIVATE_ENDPOINT_SUBNET must be an IPv4 CIDR \(got '10\.76\.2\.0'\)/);
         const invalid = verifier.readConfig({ VERIFY_MODE: "maybe", TOKEN_SOURCE: "imds", WORKLOAD: "alpha", RETRY_INTERVAL_SECONDS: "-1" });
         expect(!invalid.ok && invalid.error).toMatch(/VERIFY_MODE must be 'bound' or 'unbound'.*RETRY_INTERVAL_SECONDS/);
     });
@@ -237,6 +283,9 @@ interface Verdict {
     missing?: string[];
     secretSha256Prefix?: string;
     secretMatchesMount?: boolean;
+    syncedSecretMatches?: boolean;
+    privatePath?: { subnet: string; hosts: Record<string, { addresses: string[]; via?: string[] }> };
+    canary?: { secret: string; containerRead: string; containerWrite: string };
     blob?: string;
     attempts?: { token: number; keyvault?: number; blobWrite?: number };
     elapsedSeconds?: number;
@@ -264,6 +313,9 @@ const FAST = { RETRY_INTERVAL_SECONDS: "0.1", REQUEST_TIMEOUT_SECONDS: "2" };
 let workDir: string;
 let tls: TlsMaterial;
 let azurite: Azurite;
+/** Azure RBAC in front of Azurite: the identity holds a role on its own container, none on the canary's. */
+let storage: RbacProxy;
+const CANARY = "canary";
 
 /** One case's fakes and files: the pod's view of the world. */
 interface Scenario {
@@ -286,7 +338,7 @@ async function withScenario(body: (s: Scenario) => Promise<void>): Promise<void>
     fs.writeFileSync(s.tokenFile, FEDERATED_TOKEN);
     imds.reset(imdsHandler({ tokens, clientId: CLIENT_ID }));
     entra.reset(entraHandler({ tokens, tenantId: TENANT_ID, clientId: CLIENT_ID, assertion: FEDERATED_TOKEN }));
-    keyVault.reset(keyVaultHandler({ baseUrl: keyVault.url, secretName: SECRET_NAME, value: SECRET }));
+    keyVault.reset(keyVaultHandler({ baseUrl: keyVault.url, secretName: SECRET_NAME, value: SECRET, forbidden: [CANARY] }));
     try {
         await body(s);
     } finally {
@@ -342,8 +394,14 @@ function boundTargets(s: Scenario): Record<string, string> {
         KEYVAULT_URI: `${s.keyVault.url}/`,
         SECRET_NAME,
         SECRET_FILE: s.secretFile,
-        BLOB_ENDPOINT: azurite.endpoint,
+        BLOB_ENDPOINT: storage.endpoint,
         BLOB_CONTAINER: CONTAINER,
+        CANARY_SECRET_NAME: CANARY,
+        CANARY_CONTAINER: CANARY,
+        KEYVAULT_AUTHORIZATION: "rbac",
+        // The fakes listen on loopback: here the "private-endpoint subnet" is 127.0.0.0/8.
+        PRIVATE_ENDPOINT_SUBNET: "127.0.0.0/8",
+        SYNCED_SECRET: SECRET,
         WORKLOAD,
         TOKEN_BUDGET_SECONDS: "3",
         ACCESS_BUDGET_SECONDS: "3",
@@ -414,11 +472,15 @@ beforeAll(async () => {
     const workspace = path.join(workDir, "azurite");
     fs.mkdirSync(workspace);
     azurite = await startAzurite({ projectRoot: PROJECT_ROOT, workspace, tls, timeoutMs: 20_000 });
-    const created = await request(`${azurite.endpoint}${CONTAINER}?restype=container`, { method: "PUT", headers: storageAuth(), ca: tls.cert });
-    expect(created.status).toBe(201);
+    for (const container of [CONTAINER, CANARY]) {
+        const created = await request(`${azurite.endpoint}${container}?restype=container`, { method: "PUT", headers: storageAuth(), ca: tls.cert });
+        expect(created.status).toBe(201);
+    }
+    storage = await startRbacProxy({ azurite, tls, denied: [CANARY] });
 }, 30_000);
 
 afterAll(async () => {
+    await storage?.close();
     await azurite?.stop();
     if (workDir) {
         fs.rmSync(workDir, { recursive: true, force: true });
@@ -568,7 +630,7 @@ describe("verifier.js in bound mode", () => {
 
     test.concurrent("waits for Key Vault to stop answering 403 (role assignment propagating)", () =>
         withScenario(async (s) => {
-            s.keyVault.reset(failingFor(800, KEYVAULT_FORBIDDEN, keyVaultHandler({ baseUrl: s.keyVault.url, secretName: SECRET_NAME, value: SECRET })));
+            s.keyVault.reset(failingFor(800, KEYVAULT_FORBIDDEN, keyVaultHandler({ baseUrl: s.keyVault.url, secretName: SECRET_NAME, value: SECRET, forbidden: [CANARY] })));
             const run = await runVerifier(boundEnv(s));
             expect(run.code).toBe(0);
             expect(run.verdict.verdict).toBe("pass");
@@ -622,6 +684,176 @@ describe("verifier.js in bound mode", () => {
             expect(s.imds.requests).toHaveLength(0);
         }),
     );
+});
+
+describe("verifier.js: the private path, the synced Secret and the canary", () => {
+    test.concurrent("a passing verdict lists the addresses it checked, the synced Secret's match and the canary's refusals", () =>
+        withScenario(async (s) => {
+            const run = await runVerifier(boundEnv(s));
+            expect(run.code).toBe(0);
+            expect(run.verdict).toMatchObject({
+                verdict: "pass",
+                syncedSecretMatches: true,
+                privatePath: { subnet: "127.0.0.0/8", hosts: { "127.0.0.1": { addresses: ["127.0.0.1"] } } },
+                canary: { secret: "refused", containerRead: "refused", containerWrite: "refused" },
+            });
+            expect(s.keyVault.requests.map((r) => r.url.pathname)).toEqual([`/secrets/${SECRET_NAME}`, `/secrets/${CANARY}`]);
+            expectNothingSensitive(run, s);
+        }),
+    );
+
+    test.concurrent("resolves the data-plane names through their privatelink aliases and connects to the addresses it checked", () =>
+        withScenario(async (s) => {
+            const vaultHost = "kv-aiv-test-abc123.vault.azure.net";
+            const blobHost = "staivtestabc123.blob.core.windows.net";
+            const resolver = await startFakeDns({
+                [vaultHost]: { cname: "kv-aiv-test-abc123.privatelink.vaultcore.azure.net" },
+                "kv-aiv-test-abc123.privatelink.vaultcore.azure.net": { addresses: ["127.0.0.1"] },
+                [blobHost]: { cname: "staivtestabc123.privatelink.blob.core.windows.net" },
+                "staivtestabc123.privatelink.blob.core.windows.net": { addresses: ["127.0.0.1"] },
+            });
+            try {
+                const vaultPort = new URL(s.keyVault.url).port;
+                const run = await runVerifier(
+                    boundEnv(s, {
+                        KEYVAULT_URI: `https://${vaultHost}:${vaultPort}/`,
+                        BLOB_ENDPOINT: `https://${blobHost}:${storage.port}/devstoreaccount1/`,
+                        DNS_SERVER: resolver.server,
+                    }),
+                );
+                expect([run.code, run.verdict.error]).toEqual([0, undefined]);
+                expect(run.verdict.privatePath).toEqual({
+                    subnet: "127.0.0.0/8",
+                    hosts: {
+                        [vaultHost]: { addresses: ["127.0.0.1"], via: ["kv-aiv-test-abc123.privatelink.vaultcore.azure.net"] },
+                        [blobHost]: { addresses: ["127.0.0.1"], via: ["staivtestabc123.privatelink.blob.core.windows.net"] },
+                    },
+                });
+                expect(run.verdict.canary).toEqual({ secret: "refused", containerRead: "refused", containerWrite: "refused" });
+            } finally {
+                await resolver.close();
+            }
+        }),
+    );
+
+    test.concurrent("fails at step privatePath, listing the addresses, when a name resolves outside the endpoint subnet", () =>
+        withScenario(async (s) => {
+            const vaultHost = "kv-aiv-test-abc123.vault.azure.net";
+            // No privatelink record in the VNet: the public name resolves to the vault's public address.
+            const resolver = await startFakeDns({ [vaultHost]: { cname: "azkms-prod-uks.vault.azure.net" }, "azkms-prod-uks.vault.azure.net": { addresses: ["51.140.146.56"] } });
+            try {
+                const run = await runVerifier(boundEnv(s, { KEYVAULT_URI: `https://${vaultHost}:${new URL(s.keyVault.url).port}/`, DNS_SERVER: resolver.server, ACCESS_BUDGET_SECONDS: "0.5" }));
+                expect(run.code).toBe(1);
+                expect(run.verdict).toMatchObject({ verdict: "fail", step: "privatePath" });
+                expect(run.verdict.error).toMatch(
+                    /^the private path is not in place: kv-aiv-test-abc123\.vault\.azure\.net resolved to 51\.140\.146\.56 \(via azkms-prod-uks\.vault\.azure\.net\); 51\.140\.146\.56 outside the private-endpoint subnet 127\.0\.0\.0\/8/,
+                );
+                // Nothing was sent over the public path.
+                expect(s.keyVault.requests).toHaveLength(0);
+                expect(s.imds.requests).toHaveLength(0);
+            } finally {
+                await resolver.close();
+            }
+        }),
+    );
+
+    test.concurrent("fails at step privatePath when a name does not resolve", () =>
+        withScenario(async (s) => {
+            const resolver = await startFakeDns({});
+            try {
+                const run = await runVerifier(boundEnv(s, { KEYVAULT_URI: "https://kv-missing.vault.azure.net/", DNS_SERVER: resolver.server, ACCESS_BUDGET_SECONDS: "0.3" }));
+                expect(run.verdict).toMatchObject({ verdict: "fail", step: "privatePath" });
+                expect(run.verdict.error).toMatch(/kv-missing\.vault\.azure\.net could not be resolved \(ENOTFOUND\)/);
+            } finally {
+                await resolver.close();
+            }
+        }),
+    );
+
+    test.concurrent("fails at step synced, by hashes only, when the mirrored Kubernetes Secret differs from Key Vault", () =>
+        withScenario(async (s) => {
+            const stale = "an older value of the secret";
+            const run = await runVerifier(boundEnv(s, { SYNCED_SECRET: stale }));
+            expect(run.code).toBe(1);
+            expect(run.verdict).toMatchObject({ verdict: "fail", step: "synced", secretSha256Prefix: verifier.sha256Prefix(SECRET) });
+            expect(run.verdict.error).toBe(
+                `the Kubernetes Secret the CSI driver mirrors (sha256 ${verifier.sha256Prefix(stale)}) differs from Key Vault secret ${SECRET_NAME} (sha256 ${verifier.sha256Prefix(SECRET)})`,
+            );
+            expect(run.stdout + run.stderr).not.toContain(stale);
+            expectNothingSensitive(run, s);
+        }),
+    );
+
+    test.concurrent("fails at step canary when Key Vault lets the identity read the canary secret in rbac mode, never printing it", () =>
+        withScenario(async (s) => {
+            const canaryValue = "the canary's own value";
+            s.keyVault.reset(keyVaultHandler({ baseUrl: s.keyVault.url, secretName: SECRET_NAME, value: SECRET, others: { [CANARY]: canaryValue } }));
+            const run = await runVerifier(boundEnv(s));
+            expect(run.code).toBe(1);
+            expect(run.verdict).toMatchObject({ verdict: "fail", step: "canary" });
+            expect(run.verdict.error).toBe("Key Vault let this identity read the canary secret canary, which nobody is granted: the identity reaches beyond its own secret");
+            expect(run.stdout + run.stderr).not.toContain(canaryValue);
+        }),
+    );
+
+    test.concurrent("in accessPolicy mode a readable canary secret is reported as readable by design, and the run passes", () =>
+        withScenario(async (s) => {
+            s.keyVault.reset(keyVaultHandler({ baseUrl: s.keyVault.url, secretName: SECRET_NAME, value: SECRET, others: { [CANARY]: "vault-wide" } }));
+            const run = await runVerifier(boundEnv(s, { KEYVAULT_AUTHORIZATION: "accessPolicy" }));
+            expect(run.code).toBe(0);
+            expect(run.verdict.canary?.secret).toMatch(/^readable by design: access policies apply to the whole vault \(keyVaultAuthorization accessPolicy\)/);
+            expect(run.verdict.canary).toMatchObject({ containerRead: "refused", containerWrite: "refused" });
+            expect(run.stdout + run.stderr).not.toContain("vault-wide");
+        }),
+    );
+
+    test.concurrent("in accessPolicy mode a refused canary secret is reported as refused", () =>
+        withScenario(async (s) => {
+            const run = await runVerifier(boundEnv(s, { KEYVAULT_AUTHORIZATION: "accessPolicy" }));
+            expect(run.code).toBe(0);
+            expect(run.verdict.canary?.secret).toBe("refused");
+        }),
+    );
+
+    test("fails at step canary when Storage lets the identity into the canary container", async () => {
+        const open = await startRbacProxy({ azurite, tls, denied: [] });
+        try {
+            await withScenario(async (s) => {
+                const run = await runVerifier(boundEnv(s, { BLOB_ENDPOINT: open.endpoint }));
+                expect(run.code).toBe(1);
+                expect(run.verdict).toMatchObject({ verdict: "fail", step: "canary" });
+                expect(run.verdict.error).toBe("Storage let this identity list the canary container canary, which nobody is granted: the identity reaches beyond its own container");
+            });
+        } finally {
+            await open.close();
+        }
+    });
+
+    test("fails at step canary when Storage refuses the canary's listing but lets the identity write into it", async () => {
+        // A write-only grant on the canary: listing refused, writes accepted; the workload's own blob kept and read back.
+        const blobs = new Map<string, string>();
+        const server = await startFakeServer(tls);
+        server.reset((r) => {
+            if (r.url.pathname.startsWith(`/devstoreaccount1/${CANARY}`) && r.method === "GET") {
+                return { status: 403, headers: { "x-ms-error-code": "AuthorizationPermissionMismatch" }, body: "" };
+            }
+            if (r.method === "PUT") {
+                blobs.set(r.url.pathname, r.body);
+                return { status: 201, body: "" };
+            }
+            return { status: 200, body: blobs.get(r.url.pathname) ?? "" };
+        });
+        try {
+            await withScenario(async (s) => {
+                const run = await runVerifier(boundEnv(s, { BLOB_ENDPOINT: `${server.url}/devstoreaccount1/` }));
+                expect(run.code).toBe(1);
+                expect(run.verdict).toMatchObject({ verdict: "fail", step: "canary" });
+                expect(run.verdict.error).toMatch(/^Storage let this identity write canary\/verify\/alpha-.+ into the canary container, which nobody is granted/);
+            });
+        } finally {
+            await server.close();
+        }
+    });
 });
 
 describe("verifier.js in unbound mode", () => {

@@ -2,12 +2,17 @@
 /**
  * Identity wiring verifier, run as a Kubernetes Job next to a workload.
  *
- * In `bound` mode it proves, end to end, that the pod's Azure identity works: it gets a token
- * (pod identity through the instance metadata endpoint, or Microsoft Entra Workload ID through a
- * federated service-account token), reads the workload's secret from Key Vault, checks that the
- * Secrets Store CSI driver mounted the same value, then writes a blob to the workload's container
- * and reads it back. In `unbound` mode it proves the opposite: a pod without the binding must be
- * refused a token.
+ * In `bound` mode it proves, end to end, that the pod's Azure identity works, and works only for what
+ * is its own, over the private path: it resolves the vault's and the blob endpoint's host names and
+ * requires every address inside the private-endpoint subnet (and then connects to those addresses
+ * only); gets a token (pod identity through the instance metadata endpoint, or Microsoft Entra
+ * Workload ID through a federated service-account token); reads the workload's secret from Key
+ * Vault, checks that the Secrets Store CSI driver mounted the same value and that the Kubernetes
+ * Secret the driver mirrors holds it too; tries the canary secret, which nobody is granted, and
+ * requires Key Vault to refuse it (with access policies, which Azure applies to the whole vault, the
+ * canary is readable by design and the verdict says so); writes a blob to the workload's container
+ * and reads it back; and requires Storage to refuse both a read and a write of the canary container.
+ * In `unbound` mode it proves the opposite: a pod without the binding must be refused a token.
  *
  * Node standard library only, nothing written to disk. The verdict is exactly one line of JSON on
  * stdout; progress goes to stderr. The secret value and tokens are never printed: the secret is
@@ -26,9 +31,11 @@
 "use strict";
 
 const crypto = require("crypto");
+const dns = require("dns");
 const fs = require("fs");
 const http = require("http");
 const https = require("https");
+const net = require("net");
 
 /** Token audiences of the two data planes. */
 const RESOURCES = Object.freeze({
@@ -68,7 +75,8 @@ const EXIT = Object.freeze({ pass: 0, fail: 1, config: 2 });
 /**
  * @typedef {"bound" | "unbound"} Mode
  * @typedef {"imds" | "workloadIdentity"} TokenSource
- * @typedef {"token" | "keyvault" | "mount" | "blobWrite" | "blobRead" | "config"} Step
+ * @typedef {"privatePath" | "token" | "keyvault" | "mount" | "synced" | "canary" | "blobWrite" | "blobRead" | "config"} Step
+ * @typedef {"rbac" | "accessPolicy"} KeyVaultAuthorization
  *
  * @typedef {object} Budgets
  * @property {number} tokenMs
@@ -83,6 +91,12 @@ const EXIT = Object.freeze({ pass: 0, fail: 1, config: 2 });
  * @property {string} secretFile
  * @property {string} blobEndpoint
  * @property {string} blobContainer
+ * @property {string} canarySecretName
+ * @property {string} canaryContainer
+ * @property {KeyVaultAuthorization} keyVaultAuthorization
+ * @property {string} privateEndpointSubnet   IPv4 CIDR
+ * @property {string} syncedSecret            the value of the Kubernetes Secret the CSI driver mirrors
+ * @property {string | undefined} dnsServer   `host:port` of the resolver to ask, instead of the system's
  *
  * @typedef {object} Config
  * @property {Mode} mode
@@ -142,6 +156,7 @@ const EXIT = Object.freeze({ pass: 0, fail: 1, config: 2 });
  * @property {Clock} clock
  * @property {Reporter} reporter
  * @property {(request: HttpRequest, timeoutMs: number) => Promise<HttpResponse>} send
+ * @property {Map<string, string>} pinned   host name to the address checked on the private path
  * @property {{ step: Step }} progress   the step under way, for the verdict of an unexpected error
  */
 
@@ -311,6 +326,98 @@ function classifyUnboundTokenStatus(status) {
         return "refused";
     }
     return "retry";
+}
+
+/**
+ * How a canary request's answer is read: 403 is the refusal the canary expects; a success is access,
+ * and so is a 404, since the stack creates the canary before any Job runs (a 404 is an answer the
+ * request got only past authorization); 401, 408, 429 and 5xx give no answer yet; anything else is
+ * unexpected.
+ * @param {number} status
+ * @returns {"refused" | "allowed" | "retry" | "stop"}
+ */
+function classifyCanaryStatus(status) {
+    if (status === 403) {
+        return "refused";
+    }
+    if ((status >= 200 && status < 300) || status === 404) {
+        return "allowed";
+    }
+    if (status === 401 || status === 408 || status === 429 || status >= 500) {
+        return "retry";
+    }
+    return "stop";
+}
+
+/**
+ * An IPv4 CIDR as its network number and prefix length, or undefined.
+ * @param {string} cidr
+ * @returns {{ network: number, prefix: number } | undefined}
+ */
+function parseIpv4Cidr(cidr) {
+    const [address, bits, ...rest] = cidr.split("/");
+    const prefix = Number(bits);
+    const value = ipv4Number(address);
+    if (rest.length > 0 || value === undefined || !/^\d{1,2}$/.test(bits ?? "") || prefix > 32) {
+        return undefined;
+    }
+    return { network: value, prefix };
+}
+
+/**
+ * A dotted IPv4 address as a number, or undefined.
+ * @param {string} address
+ * @returns {number | undefined}
+ */
+function ipv4Number(address) {
+    if (net.isIPv4(address) !== true) {
+        return undefined;
+    }
+    return address.split(".").reduce((acc, part) => acc * 256 + Number(part), 0);
+}
+
+/**
+ * True when `address` is an IPv4 address inside `cidr`.
+ * @param {string} address
+ * @param {string} cidr
+ * @returns {boolean}
+ */
+function ipv4InCidr(address, cidr) {
+    const range = parseIpv4Cidr(cidr);
+    const value = ipv4Number(address);
+    if (range === undefined || value === undefined) {
+        return false;
+    }
+    const size = 2 ** (32 - range.prefix);
+    return Math.floor(value / size) === Math.floor(range.network / size);
+}
+
+/**
+ * @typedef {object} Resolution
+ * @property {string} host
+ * @property {string[]} addresses
+ * @property {string[]} cnames      the names the host is an alias of, in order
+ */
+
+/**
+ * Whether every host resolved, only to addresses inside the private-endpoint subnet; the problem in
+ * one sentence when not.
+ * @param {Resolution[]} resolutions
+ * @param {string} subnet
+ * @returns {{ ok: true } | { ok: false, detail: string }}
+ */
+function checkPrivatePath(resolutions, subnet) {
+    for (const r of resolutions) {
+        if (r.addresses.length === 0) {
+            return { ok: false, detail: `${r.host} resolved to no address` };
+        }
+        const outside = r.addresses.filter((a) => !ipv4InCidr(a, subnet));
+        if (outside.length > 0) {
+            const via = r.cnames.length > 0 ? ` (via ${r.cnames.join(", ")})` : "";
+            return { ok: false, detail: `${r.host} resolved to ${r.addresses.join(", ")}${via}; ${outside.join(", ")} outside the private-endpoint subnet ${subnet}` };
+        }
+    }
+    return { ok: true };
 }
 
 /** Azure error codes are identifiers; anything else in a body is not repeated. */
@@ -524,7 +631,19 @@ function envReader(env) {
         }
         return value * 1000;
     };
-    return { missing, invalid, optional, required, checkUrl, oneOf, milliseconds };
+    /**
+     * A required value, untrimmed.
+     * @param {string} name
+     */
+    const raw = (name) => {
+        const value = env[name];
+        if (value === undefined || value === "") {
+            missing.push(name);
+            return "";
+        }
+        return value;
+    };
+    return { missing, invalid, optional, required, raw, checkUrl, oneOf, milliseconds };
 }
 
 /**
@@ -533,12 +652,27 @@ function envReader(env) {
  * @returns {BoundTargets}
  */
 function readBoundTargets(read) {
+    /** @param {string} name */
+    const cidr = (name) => {
+        const value = read.required(name);
+        if (value && parseIpv4Cidr(value) === undefined) {
+            read.invalid.push(`${name} must be an IPv4 CIDR (got '${value}')`);
+        }
+        return value;
+    };
     return {
         keyVaultUri: read.checkUrl("KEYVAULT_URI", read.required("KEYVAULT_URI")),
         secretName: read.required("SECRET_NAME"),
         secretFile: read.required("SECRET_FILE"),
         blobEndpoint: read.checkUrl("BLOB_ENDPOINT", read.required("BLOB_ENDPOINT")),
         blobContainer: read.required("BLOB_CONTAINER"),
+        canarySecretName: read.required("CANARY_SECRET_NAME"),
+        canaryContainer: read.required("CANARY_CONTAINER"),
+        keyVaultAuthorization: /** @type {KeyVaultAuthorization} */ (read.oneOf("KEYVAULT_AUTHORIZATION", ["rbac", "accessPolicy"])),
+        privateEndpointSubnet: cidr("PRIVATE_ENDPOINT_SUBNET"),
+        // Read as it is: a secret's value may begin or end with spaces.
+        syncedSecret: read.raw("SYNCED_SECRET"),
+        dnsServer: read.optional("DNS_SERVER"),
     };
 }
 
@@ -633,13 +767,17 @@ async function retryWithinBudget(options) {
 /**
  * One HTTP(S) request without keep-alive, bounded by `timeoutMs` from start to end of the body.
  * Rejects on network errors and timeouts; any HTTP status resolves.
+ * A host name in `pinned` is connected to at its address there, the one checked on the private path,
+ * not resolved again; TLS still checks the certificate against the host name.
  * @param {HttpRequest} request
  * @param {number} timeoutMs
+ * @param {Map<string, string>} [pinned]
  * @returns {Promise<HttpResponse>}
  */
-function sendHttp(request, timeoutMs) {
+function sendHttp(request, timeoutMs, pinned = new Map()) {
     return new Promise((resolve, reject) => {
         const url = new URL(request.url);
+        const address = pinned.get(url.hostname);
         const transport = url.protocol === "https:" ? https : url.protocol === "http:" ? http : undefined;
         if (transport === undefined) {
             reject(new Error(`unsupported protocol ${url.protocol}`));
@@ -663,7 +801,18 @@ function sendHttp(request, timeoutMs) {
         if (request.body !== undefined) {
             headers["Content-Length"] = String(Buffer.byteLength(request.body));
         }
-        const req = transport.request(url, { method: request.method, headers, agent: false }, (res) => {
+        /** @type {import("net").LookupFunction | undefined} */
+        const lookup =
+            address === undefined
+                ? undefined
+                : (_hostname, options, callback) => {
+                      if (options.all === true) {
+                          callback(null, [{ address, family: 4 }]);
+                      } else {
+                          callback(null, address, 4);
+                      }
+                  };
+        const req = transport.request(url, { method: request.method, headers, agent: false, ...(lookup === undefined ? {} : { lookup }) }, (res) => {
             /** @type {Buffer[]} */
             const chunks = [];
             let size = 0;
@@ -883,8 +1032,100 @@ function enter(ctx, step, message) {
  * @property {number} exitCode
  */
 
+// ---------------------------------------------------------------------------------------------
+// The private path and the canary
+// ---------------------------------------------------------------------------------------------
+
 /**
- * `bound` mode: token, Key Vault, mount, blob write, blob read.
+ * Resolves one host: an address literal is itself; a name is asked for its IPv4 addresses and the
+ * name it is an alias of (the `privatelink` zone's record, inside the VNet).
+ * @param {import("dns").promises.Resolver} resolver
+ * @param {string} host
+ * @returns {Promise<Resolution>}
+ */
+async function resolveHost(resolver, host) {
+    if (net.isIP(host) !== 0) {
+        return { host, addresses: [host], cnames: [] };
+    }
+    const addresses = await resolver.resolve4(host);
+    const cnames = await resolver.resolveCname(host).catch(() => []);
+    return { host, addresses, cnames };
+}
+
+/**
+ * Resolves the vault's and the blob endpoint's host names until every address is inside the
+ * private-endpoint subnet (the endpoints' DNS records may still be on their way), within the access
+ * budget; then pins the connections to those addresses.
+ * @param {Context} ctx
+ * @param {BoundTargets} targets
+ * @returns {Promise<RetryResult<Resolution[]>>}
+ */
+function checkPrivatePathWithRetry(ctx, targets) {
+    const resolver = new dns.promises.Resolver({ timeout: ctx.config.budgets.requestTimeoutMs, tries: 1 });
+    if (targets.dnsServer !== undefined) {
+        resolver.setServers([targets.dnsServer]);
+    }
+    const hosts = [...new Set([new URL(targets.keyVaultUri).hostname, new URL(targets.blobEndpoint).hostname])];
+    return retryWithinBudget({
+        budgetMs: ctx.config.budgets.accessMs,
+        intervalMs: ctx.config.budgets.intervalMs,
+        clock: ctx.clock,
+        onRetry: retryLogger(ctx, "privatePath"),
+        attempt: async () => {
+            /** @type {Resolution[]} */
+            const resolutions = [];
+            for (const host of hosts) {
+                try {
+                    resolutions.push(await resolveHost(resolver, host));
+                } catch (err) {
+                    return { kind: "retry", failure: { kind: "unreachable", detail: `${host} could not be resolved (${errorCode(err) ?? describeError(err)})` } };
+                }
+            }
+            const checked = checkPrivatePath(resolutions, targets.privateEndpointSubnet);
+            return checked.ok ? { kind: "ok", value: resolutions } : { kind: "retry", failure: { kind: "refused", detail: checked.detail } };
+        },
+    });
+}
+
+/**
+ * One request to a canary, retried only while it gets no answer: a refusal or an access is the
+ * answer. A body that is a secret is remembered, so that it is never printed.
+ * @param {Context} ctx
+ * @param {string} label
+ * @param {HttpRequest} request
+ * @returns {Promise<RetryResult<"refused" | "allowed">>}
+ */
+function canaryWithRetry(ctx, label, request) {
+    return retryWithinBudget({
+        budgetMs: ctx.config.budgets.accessMs,
+        intervalMs: ctx.config.budgets.intervalMs,
+        clock: ctx.clock,
+        onRetry: retryLogger(ctx, label),
+        attempt: async () => {
+            const result = await exchange(ctx, request);
+            if ("failure" in result) {
+                return { kind: "retry", failure: result.failure };
+            }
+            const decision = classifyCanaryStatus(result.response.status);
+            if (decision === "refused" || decision === "allowed") {
+                if (decision === "allowed") {
+                    secretValue(ctx)(result.response);
+                }
+                return { kind: "ok", value: decision };
+            }
+            /** @type {Failure} */
+            const failure = { kind: "refused", detail: ctx.reporter.redact(describeHttpFailure(result.response)) };
+            return decision === "stop" ? { kind: "stop", failure } : { kind: "retry", failure, retryAfterMs: parseRetryAfter(result.response.headers["retry-after"], Date.now()) };
+        },
+    });
+}
+
+/** What the verdict says of a canary secret that access policies let every workload read. */
+const CANARY_READABLE_BY_DESIGN = "readable by design: access policies apply to the whole vault (keyVaultAuthorization accessPolicy), so every workload reads the canary secret; use rbac to confine each identity to its own secret";
+
+/**
+ * `bound` mode: the private path, token, Key Vault, mount, synced Secret, canary secret, blob
+ * write, blob read, canary container.
  * @param {Context} ctx
  * @param {BoundTargets} targets
  * @returns {Promise<Outcome>}
@@ -915,6 +1156,23 @@ async function runBound(ctx, targets) {
         },
     });
     const source = tokenServiceName(config);
+    reporter.remember(targets.syncedSecret);
+
+    enter(ctx, "privatePath", `resolving the vault's and the blob endpoint's host names, expecting addresses in ${targets.privateEndpointSubnet}`);
+    const path = await checkPrivatePathWithRetry(ctx, targets);
+    if (!path.ok) {
+        const tries = path.attempts === 1 ? "1 attempt" : `${path.attempts} attempts`;
+        return fail("privatePath", `the private path is not in place: ${path.failure.detail} for ${seconds(path.elapsedMs)}s (${tries})`);
+    }
+    for (const r of path.value) {
+        if (net.isIP(r.host) === 0) {
+            ctx.pinned.set(r.host, r.addresses[0]);
+        }
+    }
+    const privatePath = {
+        subnet: targets.privateEndpointSubnet,
+        hosts: Object.fromEntries(path.value.map((r) => [r.host, { addresses: r.addresses, ...(r.cnames.length > 0 ? { via: r.cnames } : {}) }])),
+    };
 
     enter(ctx, "token", `requesting a Key Vault token from ${source}`);
     const vaultToken = await acquireToken(ctx, RESOURCES.keyVault, "Key Vault");
@@ -941,6 +1199,25 @@ async function runBound(ctx, targets) {
     if (mountError !== undefined) {
         return fail("mount", mountError);
     }
+
+    enter(ctx, "synced", "comparing the Kubernetes Secret the CSI driver mirrors with Key Vault");
+    if (targets.syncedSecret !== secret.value) {
+        return fail(
+            "synced",
+            `the Kubernetes Secret the CSI driver mirrors (sha256 ${sha256Prefix(targets.syncedSecret)}) differs from Key Vault secret ${targets.secretName} (sha256 ${secretHash})`,
+        );
+    }
+
+    enter(ctx, "canary", `trying the canary secret ${targets.canarySecretName}, which nobody is granted`);
+    const canarySecretRequest = { method: "GET", url: keyVaultSecretUrl(targets.keyVaultUri, targets.canarySecretName), headers: { Authorization: `Bearer ${vaultToken.value}` } };
+    const canarySecret = await canaryWithRetry(ctx, "canary", canarySecretRequest);
+    if (!canarySecret.ok) {
+        return fail("canary", failureSentence("Key Vault", `answering for the canary secret ${targets.canarySecretName}`, canarySecret));
+    }
+    if (canarySecret.value === "allowed" && targets.keyVaultAuthorization === "rbac") {
+        return fail("canary", `Key Vault let this identity read the canary secret ${targets.canarySecretName}, which nobody is granted: the identity reaches beyond its own secret`);
+    }
+    const canarySecretVerdict = canarySecret.value === "refused" ? "refused" : CANARY_READABLE_BY_DESIGN;
 
     enter(ctx, "token", `requesting a Storage token from ${source}`);
     const storageToken = await acquireToken(ctx, RESOURCES.storage, "Storage");
@@ -973,6 +1250,25 @@ async function runBound(ctx, targets) {
         return fail("blobRead", `blob ${blobPath} read back differs from what was written`);
     }
 
+    enter(ctx, "canary", `listing the canary container ${targets.canaryContainer}, which nobody is granted`);
+    const listUrl = `${withTrailingSlash(targets.blobEndpoint)}${encodeURIComponent(targets.canaryContainer)}?restype=container&comp=list`;
+    const canaryRead = await canaryWithRetry(ctx, "canary", { method: "GET", url: listUrl, headers: storageHeaders });
+    if (!canaryRead.ok) {
+        return fail("canary", failureSentence("Storage", `answering for the canary container ${targets.canaryContainer}`, canaryRead));
+    }
+    if (canaryRead.value === "allowed") {
+        return fail("canary", `Storage let this identity list the canary container ${targets.canaryContainer}, which nobody is granted: the identity reaches beyond its own container`);
+    }
+    const canaryBlob = `${targets.canaryContainer}/${name}`;
+    enter(ctx, "canary", `writing ${canaryBlob}, which must be refused`);
+    const canaryWrite = await canaryWithRetry(ctx, "canary", { method: "PUT", url: blobUrl(targets.blobEndpoint, targets.canaryContainer, name), headers: putHeaders, body });
+    if (!canaryWrite.ok) {
+        return fail("canary", failureSentence("Storage", `answering for a write to the canary container ${targets.canaryContainer}`, canaryWrite));
+    }
+    if (canaryWrite.value === "allowed") {
+        return fail("canary", `Storage let this identity write ${canaryBlob} into the canary container, which nobody is granted: the identity reaches beyond its own container`);
+    }
+
     return {
         exitCode: EXIT.pass,
         verdict: {
@@ -982,6 +1278,9 @@ async function runBound(ctx, targets) {
             workload: config.workload,
             secretSha256Prefix: secretHash,
             secretMatchesMount: true,
+            syncedSecretMatches: true,
+            privatePath,
+            canary: { secret: canarySecretVerdict, containerRead: "refused", containerWrite: "refused" },
             blob: blobPath,
             attempts,
             elapsedSeconds: seconds(clock.now() - started),
@@ -1152,12 +1451,15 @@ async function verify(env, reporter, progress) {
         };
     }
     const config = parsed.config;
+    /** @type {Map<string, string>} */
+    const pinned = new Map();
     /** @type {Context} */
     const ctx = {
         config,
         clock: systemClock,
         reporter,
-        send: (request, timeoutMs) => sendHttp(request, timeoutMs),
+        send: (request, timeoutMs) => sendHttp(request, timeoutMs, pinned),
+        pinned,
         progress,
     };
     if (config.mode === "unbound") {
@@ -1196,6 +1498,9 @@ module.exports = {
     parseRetryAfter,
     classifyAccessStatus,
     classifyUnboundTokenStatus,
+    classifyCanaryStatus,
+    ipv4InCidr,
+    checkPrivatePath,
     azureErrorCodes,
     describeHttpFailure,
     describeError,

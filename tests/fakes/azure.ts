@@ -35,6 +35,9 @@ export async function createTlsMaterial(dir: string): Promise<TlsMaterial> {
                 altNames: [
                     { type: 2, value: "localhost" },
                     { type: 7, ip: "127.0.0.1" },
+                    // The public clouds' data-plane host names, which the fake resolver sends to loopback.
+                    { type: 2, value: "*.vault.azure.net" },
+                    { type: 2, value: "*.blob.core.windows.net" },
                 ],
             },
         ],
@@ -368,13 +371,22 @@ export function entraHandler(expected: EntraExpectation): Handler {
 }
 
 /** Key Vault's `GET secrets/{name}`: checks the API version and the token's audience. */
-export function keyVaultHandler(options: { baseUrl: string; secretName: string; value: string }): Handler {
+export function keyVaultHandler(options: { baseUrl: string; secretName: string; value: string; forbidden?: readonly string[]; others?: Readonly<Record<string, string>> }): Handler {
     return (request) => {
         if (bearerAudience(request.headers.authorization) !== "https://vault.azure.net") {
             return { status: 401, body: { error: { code: "Unauthorized", message: "AKV10000: Request is missing a Bearer or PoP token." } } };
         }
         if (request.method !== "GET" || request.url.searchParams.get("api-version") !== "7.4") {
             return { status: 400, body: { error: { code: "BadParameter", message: "bad request" } } };
+        }
+        // Secrets the identity holds no role on: Key Vault refuses them before it looks them up.
+        const name = request.url.pathname.replace(/^\/secrets\//, "");
+        if (options.forbidden?.includes(name)) {
+            return KEYVAULT_FORBIDDEN;
+        }
+        const other = options.others?.[name];
+        if (other !== undefined) {
+            return { status: 200, body: { value: other, id: `${options.baseUrl}/secrets/${name}/fedcba9876543210`, attributes: { enabled: true } } };
         }
         if (request.url.pathname !== `/secrets/${options.secretName}`) {
             return { status: 404, body: { error: { code: "SecretNotFound", message: "not found" } } };
@@ -410,6 +422,60 @@ export function request(url: string, options: { method?: string; headers?: Recor
 // ---------------------------------------------------------------------------------------------
 // Azurite
 // ---------------------------------------------------------------------------------------------
+
+/** A proxy in front of Azurite that refuses some containers as Azure RBAC does. */
+export interface RbacProxy {
+    /** Path-style endpoint of the emulator account through the proxy, with a trailing slash. */
+    endpoint: string;
+    /** The proxy's port, for endpoints under other host names that resolve to loopback. */
+    port: number;
+    /** Containers refused (403 AuthorizationPermissionMismatch, as Storage answers an identity without a data role). */
+    denied: Set<string>;
+    close(): Promise<void>;
+}
+
+/**
+ * Azure RBAC in front of Azurite, which authenticates OAuth tokens but has no role assignments: a
+ * request to a container in `denied` is refused with the 403 Storage gives an identity without a
+ * data role on it; every other request is forwarded to Azurite, whatever host name it was sent to.
+ */
+export async function startRbacProxy(options: { azurite: Azurite; tls: TlsMaterial; denied: readonly string[] }): Promise<RbacProxy> {
+    const target = new URL(options.azurite.endpoint);
+    const denied = new Set(options.denied);
+    const account = target.pathname.split("/").filter((p) => p !== "")[0];
+    const server = https.createServer({ cert: options.tls.cert, key: options.tls.key }, (req, res) => {
+        const url = new URL(req.url ?? "/", "https://proxy");
+        const [pathAccount, container] = url.pathname.split("/").filter((p) => p !== "");
+        if (pathAccount === account && container !== undefined && denied.has(decodeURIComponent(container))) {
+            req.resume();
+            res.writeHead(403, { "Content-Type": "application/xml", "x-ms-error-code": "AuthorizationPermissionMismatch" });
+            res.end(
+                '<?xml version="1.0" encoding="utf-8"?><Error><Code>AuthorizationPermissionMismatch</Code><Message>This request is not authorized to perform this operation using this permission.</Message></Error>',
+            );
+            return;
+        }
+        const headers = { ...req.headers, host: target.host };
+        const upstream = https.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers, ca: options.tls.cert, agent: false }, (answer) => {
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(res);
+        });
+        upstream.on("error", () => res.writeHead(502).end());
+        req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const address = server.address();
+    const port = typeof address === "object" && address !== null ? address.port : 0;
+    return {
+        endpoint: `https://127.0.0.1:${port}/${account}/`,
+        port,
+        denied,
+        close: () =>
+            new Promise((resolve) => {
+                server.closeAllConnections();
+                server.close(() => resolve());
+            }),
+    };
+}
 
 /** A running Azurite blob service over HTTPS with basic OAuth. */
 export interface Azurite {
