@@ -654,6 +654,22 @@ const wiCluster: Fixture = vary(behaviourCluster, { podIdentityProfile: { enable
 const wiClass: Fixture = { ...vary(secretProviderClass, { spec: { parameters: { usePodIdentity: "false", clientID: PRINCIPAL } } }), deps: { spec: [workloadIdentity] } };
 const wiFederation: Fixture = { ...federation, deps: { resourceName: [workloadIdentity] } };
 
+/** The canary, granted to nobody, and a workload's own grant beside it. */
+const canarySecret: Fixture = { ...secret, name: "keyvault-canary-secret", deps: { vaultName: [vault] }, inputs: merge(secret.inputs, { secretName: "canary" }) };
+const canaryContainer: Fixture = { ...container, name: "storage-canary-container", inputs: merge(container.inputs, { containerName: "canary" }) };
+const ownSecretGrant = grantOf("keyvault-alpha-secrets-user", ROLES.secretsUser, workloadIdentity, secret, `${VAULT_ID}/secrets/alpha-demo`);
+const canaryStack: Fixture[] = [vault, account, secret, container, canarySecret, canaryContainer, workloadIdentity, ownSecretGrant];
+/** A bound verification Job's pod spec with `env`. */
+const boundJobWith = (env: Json[]): Fixture => vary(job, { spec: { template: { spec: { containers: [merge(mainContainer, { env })] } } } });
+const boundEnv: Json[] = [
+    { name: "VERIFY_MODE", value: "bound" },
+    { name: "CANARY_SECRET_NAME", value: "canary" },
+    { name: "CANARY_CONTAINER", value: "canary" },
+    { name: "KEYVAULT_AUTHORIZATION", value: "rbac" },
+    { name: "PRIVATE_ENDPOINT_SUBNET", value: "10.76.2.0/26" },
+    { name: "SYNCED_SECRET", valueFrom: { secretKeyRef: { name: "alpha-demo", key: "value" } } },
+];
+
 /** A small stack that meets every stack policy. */
 const goodStack: Fixture[] = [
     resourceGroup,
@@ -1115,6 +1131,27 @@ const CASES: Case[] = [
         baselineWith([vary(cluster, { agentPoolProfiles: [{ name: "system", mode: "System" }] }), vary(userPool, { availabilityZones: [] })]),
     ),
     fail("aks-zone-redundant", "pools in different zones", baselineWith([vary(userPool, { availabilityZones: ["1", "2"] })])),
+    // What the verification Jobs prove
+    pass("canary-granted-to-nobody", "a canary secret and container, and a grant on the workload's own secret only", canaryStack),
+    fail("canary-granted-to-nobody", "a grant on the canary secret", [
+        ...canaryStack,
+        grantOf("keyvault-alpha-canary", ROLES.secretsUser, workloadIdentity, canarySecret, `${VAULT_ID}/secrets/canary`),
+    ]),
+    fail("canary-granted-to-nobody", "a grant on the vault that holds it", [...canaryStack, grantOf("keyvault-alpha-vault", ROLES.secretsUser, workloadIdentity, vault, VAULT_ID)]),
+    fail(
+        "canary-granted-to-nobody",
+        "a grant on the canary container, matched by its id",
+        withoutDependencies([...canaryStack, grantOf("storage-alpha-canary", ROLES.blobContributor, workloadIdentity, canaryContainer, `${ACCOUNT_ID}/blobServices/default/containers/canary`)]),
+    ),
+    fail(
+        "canary-granted-to-nobody",
+        "no canary container",
+        canaryStack.filter((f) => f !== canaryContainer),
+    ),
+    pass("bound-jobs-prove-canary-path-and-sync", "a bound Job told everything", [boundJobWith(boundEnv)]),
+    pass("bound-jobs-prove-canary-path-and-sync", "an unbound Job needs none of it", [boundJobWith([{ name: "VERIFY_MODE", value: "unbound" }])]),
+    fail("bound-jobs-prove-canary-path-and-sync", "no endpoint subnet", [boundJobWith(boundEnv.filter((e) => JSON.stringify(e).includes("PRIVATE_ENDPOINT_SUBNET") === false))]),
+    fail("bound-jobs-prove-canary-path-and-sync", "the synced Secret's value written into the plan", [boundJobWith([...boundEnv.slice(0, 5), { name: "SYNCED_SECRET", value: "plain" }])]),
 ];
 
 const POLICIES = new Map(policies.map((p) => [p.name, p]));

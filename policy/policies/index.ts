@@ -8,6 +8,7 @@ import { identityPolicies } from "./identity";
 import { keyVaultPolicies } from "./keyVault";
 import { kubernetesPolicies } from "./kubernetes";
 import { networkPolicies } from "./network";
+import { proofPolicies } from "./proofs";
 import { rolePolicies } from "./roles";
 import { stackPolicies } from "./stack";
 import { storagePolicies } from "./storage";
@@ -24,4 +25,5 @@ export const policies: Policies = [
     ...stackPolicies,
     ...azureBehaviourPolicies,
     ...baselinePolicies,
+    ...proofPolicies,
 ];

@@ -1,0 +1,95 @@
+// What the verification Jobs prove inside `pulumi up` depends on the plan giving them the means: a
+// canary nobody is granted, and, for every bound Job, the canary's names, the private-endpoint subnet
+// and the Kubernetes Secret the CSI driver mirrors. These rules keep a change from quietly taking a
+// proof away. docs/operations.md says what each Job checks.
+import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { linkedThrough, ofType } from "../lib/graph";
+import { workloadPods } from "../lib/k8s";
+import { TYPES } from "../lib/types";
+import { field, isDict, list, text } from "../lib/values";
+
+/** The canary's name: the Key Vault secret and the blob container granted to nobody. */
+const CANARY = "canary";
+
+/** The canary secret and container of a plan, by their name inputs. */
+function canaries(resources: readonly PolicyResource[]): PolicyResource[] {
+    return [
+        ...ofType(resources, TYPES.secret).filter((s) => text(field(s.props, "secretName")) === CANARY),
+        ...ofType(resources, TYPES.blobContainer).filter((c) => text(field(c.props, "containerName")) === CANARY),
+    ];
+}
+
+/** Nobody is granted the canary, nor anything that holds it. */
+export const canaryGrantedToNobody: StackValidationPolicy = {
+    name: "canary-granted-to-nobody",
+    description:
+        "The stack has a canary Key Vault secret and blob container named `canary`, and no role assignment is scoped to either of them or to the vault or storage account that holds them, so each bound verification Job can prove its identity is refused what is not its own. In accessPolicy mode access policies grant the whole vault, which the Jobs report as readable by design. No direct Checkov equivalent; Microsoft cloud security benchmark PA-7 (least privilege).",
+    enforcementLevel: "mandatory",
+    validateStack: (args, reportViolation) => {
+        const found = canaries(args.resources);
+        for (const [type, what] of [
+            [TYPES.secret, "secret"],
+            [TYPES.blobContainer, "container"],
+        ] as const) {
+            if (!found.some((c) => c.type === type)) {
+                reportViolation(`The stack has no canary ${what} named ${CANARY}.`);
+            }
+        }
+        const holders = [...ofType(args.resources, TYPES.vault), ...ofType(args.resources, TYPES.storageAccount), ...found];
+        for (const grant of ofType(args.resources, TYPES.roleAssignment)) {
+            const scopes = holders.filter((h) => linkedThrough(grant, "scope", h.type).some((r) => r.urn === h.urn));
+            const literal = text(field(grant.props, "scope")) ?? "";
+            if (scopes.length > 0 || new RegExp(`/(secrets|containers)/${CANARY}$`).test(literal)) {
+                reportViolation(`This role assignment is scoped to ${scopes.length > 0 ? scopes.map((s) => s.name).join(", ") : literal}, which grants the canary.`, grant.urn);
+            }
+        }
+    },
+};
+
+/** The names of a pod spec's container environment variables, with their value or reference. */
+function environment(spec: Record<string, unknown>): Map<string, unknown> {
+    const vars = new Map<string, unknown>();
+    for (const container of list(field(spec, "containers"))) {
+        for (const entry of list(field(container, "env"))) {
+            const name = text(field(entry, "name"));
+            if (name !== undefined) {
+                vars.set(name, field(entry, "value") ?? field(entry, "valueFrom"));
+            }
+        }
+    }
+    return vars;
+}
+
+/** What a bound Job must be told to try the canary, check the private path and read the synced Secret. */
+const BOUND_JOB_NEEDS = ["CANARY_SECRET_NAME", "CANARY_CONTAINER", "KEYVAULT_AUTHORIZATION", "PRIVATE_ENDPOINT_SUBNET"];
+
+/** Every bound verification Job is given what its proofs need. */
+export const boundJobsProve: StackValidationPolicy = {
+    name: "bound-jobs-prove-canary-path-and-sync",
+    description:
+        "Every bound verification Job (VERIFY_MODE bound) is told the canary's secret and container, the vault's authorization mode and the private-endpoint subnet, and reads SYNCED_SECRET from the Kubernetes Secret the CSI driver mirrors (a secretKeyRef, never a value in the plan), so its verdict covers the canary, the private path and the synced Secret. No direct Checkov equivalent.",
+    enforcementLevel: "mandatory",
+    validateStack: (args, reportViolation) => {
+        for (const resource of args.resources) {
+            const pods = resource.type === "kubernetes:batch/v1:Job" ? workloadPods(resource.type, resource.props) : undefined;
+            if (pods === undefined) {
+                continue;
+            }
+            const vars = environment(pods.spec);
+            if (vars.get("VERIFY_MODE") !== "bound") {
+                continue;
+            }
+            const missing = BOUND_JOB_NEEDS.filter((name) => vars.get(name) === undefined);
+            const synced = vars.get("SYNCED_SECRET");
+            if (!(isDict(synced) && isDict(synced.secretKeyRef))) {
+                missing.push("SYNCED_SECRET (from a secretKeyRef)");
+            }
+            if (missing.length > 0) {
+                reportViolation(`This bound verification Job is not given ${missing.join(", ")}.`, resource.urn);
+            }
+        }
+    },
+};
+
+/** The proofs' policies, in the order the pack lists them. */
+export const proofPolicies = [canaryGrantedToNobody, boundJobsProve];
