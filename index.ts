@@ -189,6 +189,8 @@ export const workloads = pulumi.output(
                 container: store.containers[w.name],
                 secretName: vault.secretNames[w.name],
                 keyName: vault.keyNames[w.name],
+                /** The verification Jobs, whose logs end with their verdicts (`npm run e2e` reads them). */
+                verifierJobs: [demos[i].boundJobName, demos[i].unboundJobName],
                 verdicts: pulumi.interpolate`kubectl logs -n ${w.namespace} job/${demos[i].boundJobName}; kubectl logs -n ${w.namespace} job/${demos[i].unboundJobName}`,
                 inspect: pulumi.interpolate`kubectl exec -n ${w.namespace} ${demos[i].inspectorPodName} -- ls /mnt/secrets-store`,
             },

@@ -1,0 +1,329 @@
+// `npm run e2e -- --mode <identityMode>`: the real-cloud test, as the e2e workflow runs it and as an
+// operator can: a throwaway stack from empty, `pulumi up`, every verification Job's verdict, a second
+// preview that must show no change, `pulumi refresh` and a preview that must show none either, then
+// teardown (unprotect, destroy, remove the stack) whatever happened before, and a check that the
+// resource group is gone. It drives the `pulumi`, `az`, `kubelogin` and `kubectl` executables on the
+// PATH, and prints a progress line per step and a table of the verdicts at the end.
+//
+// A stack this command creates carries the config value `e2e:run`; it refuses, without `--yes`, a
+// stack that already has resources and no such mark: those are someone else's.
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { baseNameForStack, IDENTITY_MODES, PRINCIPAL_TYPES } from "../config";
+import type { IdentityMode, PrincipalType } from "../config";
+
+/** What one run is asked to do. */
+export interface E2eOptions {
+    mode: IdentityMode;
+    stack: string;
+    location: string;
+    principalType: PrincipalType;
+    /** Run against a stack that already has resources this command did not create (they are destroyed at the end). */
+    yes: boolean;
+    /** Only tear the stack down (the workflow's always-run step after a cancelled or crashed run). */
+    teardownOnly: boolean;
+    /** Marks the stack as this command's: the workflow's run id, or the time. */
+    runId: string;
+}
+
+export const E2E_USAGE = `usage: npm run e2e -- --mode <${IDENTITY_MODES.join("|")}> [--stack NAME] [--location REGION] [--principal-type ${PRINCIPAL_TYPES.join("|")}] [--yes] [--teardown-only]`;
+
+/** The config key that marks a stack as created by this command. */
+export const RUN_MARK = "e2e:run";
+
+/** Reads the command line; one line naming the flag and what is allowed when it cannot. */
+export function parseE2eArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env, now: Date = new Date()): E2eOptions | { error: string } {
+    const values = new Map<string, string>();
+    const flags = new Set<string>();
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        if (arg === "--yes" || arg === "--teardown-only") {
+            flags.add(arg);
+        } else if (["--mode", "--stack", "--location", "--principal-type"].includes(arg)) {
+            const value = argv[i + 1];
+            if (value === undefined || value.startsWith("--")) {
+                return { error: `${arg} needs a value. ${E2E_USAGE}` };
+            }
+            values.set(arg, value);
+            i++;
+        } else {
+            return { error: `unknown argument ${JSON.stringify(arg)}. ${E2E_USAGE}` };
+        }
+    }
+    const mode = values.get("--mode");
+    if (mode === undefined || !(IDENTITY_MODES as readonly string[]).includes(mode)) {
+        return { error: `--mode must be one of ${IDENTITY_MODES.join(", ")}${mode === undefined ? "" : ` (got ${JSON.stringify(mode)})`}. ${E2E_USAGE}` };
+    }
+    const principalType = values.get("--principal-type") ?? "User";
+    if (!(PRINCIPAL_TYPES as readonly string[]).includes(principalType)) {
+        return { error: `--principal-type must be one of ${PRINCIPAL_TYPES.join(", ")} (got ${JSON.stringify(principalType)}). ${E2E_USAGE}` };
+    }
+    const runId =
+        env.GITHUB_RUN_ID === undefined
+            ? now
+                  .toISOString()
+                  .replace(/[^0-9]/g, "")
+                  .slice(0, 14)
+            : `${env.GITHUB_RUN_ID}-${env.GITHUB_RUN_ATTEMPT ?? "1"}`;
+    const stack = values.get("--stack") ?? `e2e-${mode.replace(/[A-Z]/g, (c) => c.toLowerCase()).slice(0, 12)}-${runId}`;
+    try {
+        baseNameForStack(stack);
+    } catch (err) {
+        return { error: `--stack: ${err instanceof Error ? err.message : String(err)}` };
+    }
+    return {
+        mode: mode as IdentityMode,
+        stack,
+        location: values.get("--location") ?? "uksouth",
+        principalType: principalType as PrincipalType,
+        yes: flags.has("--yes"),
+        teardownOnly: flags.has("--teardown-only"),
+        runId,
+    };
+}
+
+/** What a tool printed and its exit code. */
+export interface ToolResult {
+    code: number;
+    stdout: string;
+    stderr: string;
+}
+
+/** Runs one tool; the real one spawns it on the PATH. */
+export type Exec = (tool: string, args: string[]) => Promise<ToolResult>;
+
+/** Spawns `tool` with `args` in `cwd`, with `env`, capturing its output. */
+export function processExec(cwd: string, env: NodeJS.ProcessEnv = process.env): Exec {
+    return (tool, args) =>
+        new Promise((resolve) => {
+            const child = spawn(tool, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+            let stdout = "";
+            let stderr = "";
+            child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+            child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+            child.on("error", (err) => resolve({ code: 127, stdout, stderr: `${stderr}${err.message}\n` }));
+            child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+        });
+}
+
+/** One verification Job's verdict, as the summary shows it. */
+export interface VerdictRow {
+    workload: string;
+    job: string;
+    verdict: "pass" | "fail" | "missing";
+    detail: string;
+}
+
+/** The verdict in a Job's log: its last line that is a JSON object with a `verdict`. Exported for testing. */
+export function verdictOf(log: string): Record<string, unknown> | undefined {
+    const lines = log.split("\n").filter((l) => l.trim() !== "");
+    for (const line of lines.reverse()) {
+        try {
+            const value: unknown = JSON.parse(line);
+            if (typeof value === "object" && value !== null && "verdict" in value) {
+                return value as Record<string, unknown>;
+            }
+        } catch {
+            // Not the verdict line.
+        }
+    }
+    return undefined;
+}
+
+/** The short detail of a verdict for the summary. Exported for testing. */
+export function verdictDetail(verdict: Record<string, unknown>): string {
+    if (verdict.verdict !== "pass") {
+        return `step ${String(verdict.step)}: ${String(verdict.error)}`;
+    }
+    if (verdict.mode === "unbound") {
+        return `refused: ${String(verdict.refusal)}`;
+    }
+    const canary = verdict.canary as Record<string, string> | undefined;
+    const hosts = (verdict.privatePath as { hosts?: Record<string, { addresses: string[] }> } | undefined)?.hosts ?? {};
+    const addresses = Object.values(hosts).flatMap((h) => h.addresses);
+    return [
+        `secret ${String(verdict.secretSha256Prefix)} mounted and synced`,
+        `private path ${addresses.join(", ")}`,
+        `canary secret ${canary?.secret?.startsWith("readable by design") === true ? "readable by design" : (canary?.secret ?? "?")}, container ${canary?.containerRead ?? "?"}/${canary?.containerWrite ?? "?"}`,
+    ].join("; ");
+}
+
+/** The verdict table, in Markdown. Exported for testing. */
+export function summaryTable(rows: readonly VerdictRow[]): string {
+    const lines = ["| workload | job | verdict | detail |", "| --- | --- | --- | --- |", ...rows.map((r) => `| ${r.workload} | ${r.job} | ${r.verdict} | ${r.detail.replace(/\|/g, "\\|")} |`)];
+    return `${lines.join("\n")}\n`;
+}
+
+/** The resources of a `pulumi stack export` other than the stack and its providers. Exported for testing. */
+export function resourcesIn(exported: string): number {
+    try {
+        const value = JSON.parse(exported) as { deployment?: { resources?: Array<{ type?: string }> } };
+        return (value.deployment?.resources ?? []).filter((r) => r.type !== "pulumi:pulumi:Stack" && !(r.type ?? "").startsWith("pulumi:providers:")).length;
+    } catch {
+        return 0;
+    }
+}
+
+interface Reporter {
+    write(text: string): void;
+}
+
+/** Runs the whole test, or only its teardown; returns the exit code: 0 all passed, 1 something failed, 2 refused or bad input. */
+export async function runE2e(options: E2eOptions, exec: Exec, out: Reporter): Promise<number> {
+    const stackArgs = ["--stack", options.stack, "--non-interactive"];
+    const resourceGroup = `rg-${baseNameForStack(options.stack)}`;
+    let step = 0;
+    /** Runs a step and says how it went; returns its result. */
+    const run = async (what: string, tool: string, args: string[]): Promise<ToolResult> => {
+        step++;
+        out.write(`e2e [${step}] ${what}: ${tool} ${args.join(" ")}\n`);
+        const result = await exec(tool, args);
+        out.write(result.code === 0 ? `e2e [${step}] ok\n` : `e2e [${step}] failed (exit ${result.code}): ${lastLines(result.stderr || result.stdout)}\n`);
+        return result;
+    };
+
+    const teardown = async (hasStack = true): Promise<boolean> => {
+        out.write(`e2e: tearing down ${options.stack}\n`);
+        let destroyed = true;
+        if (hasStack) {
+            await run("unprotect every resource", "pulumi", ["state", "unprotect", "--all", "--yes", ...stackArgs]);
+            destroyed = (await run("destroy the stack", "pulumi", ["destroy", "--yes", "--skip-preview", ...stackArgs])).code === 0;
+            if (destroyed) {
+                await run("remove the stack and its config", "pulumi", ["stack", "rm", "--yes", ...stackArgs]);
+            }
+        }
+        const exists = await run(`check that ${resourceGroup} is gone`, "az", ["group", "exists", "--name", resourceGroup]);
+        const gone = exists.code === 0 && exists.stdout.trim() === "false";
+        out.write(
+            gone
+                ? `e2e: ${resourceGroup} is gone. Key Vault keeps the deleted vault for its 90-day retention (purge protection) and Log Analytics the workspace for 14 days; both names are this run's own.\n`
+                : `e2e: ${resourceGroup} still exists: delete it by hand (az group delete --name ${resourceGroup}).\n`,
+        );
+        return destroyed && gone;
+    };
+
+    if (options.teardownOnly) {
+        const selected = await run(`select the stack ${options.stack}`, "pulumi", ["stack", "select", options.stack, "--non-interactive"]);
+        if (selected.code !== 0) {
+            out.write(`e2e: no stack ${options.stack} to tear down; checking the resource group only\n`);
+        }
+        return (await teardown(selected.code === 0)) ? 0 : 1;
+    }
+
+    // The stack: created empty, or this command's own from an earlier run, or refused.
+    const selected = await run(`select or create the stack ${options.stack}`, "pulumi", ["stack", "select", "--create", options.stack, "--non-interactive"]);
+    if (selected.code !== 0) {
+        return 1;
+    }
+    const mark = await run("read the stack's e2e mark", "pulumi", ["config", "get", RUN_MARK, ...stackArgs]);
+    const exported = await run("count the stack's resources", "pulumi", ["stack", "export", ...stackArgs]);
+    const existing = resourcesIn(exported.stdout);
+    if (existing > 0 && mark.code !== 0 && !options.yes) {
+        out.write(
+            `e2e: refusing: stack ${options.stack} already has ${existing} resources this command did not create, and the run ends by destroying them; pass --yes to run against it anyway, or choose another --stack\n`,
+        );
+        return 2;
+    }
+
+    const failures: string[] = [];
+    let rows: VerdictRow[] = [];
+    /** The steps between creating the stack and tearing it down; stops at the first that leaves nothing to test. */
+    const test = async (): Promise<void> => {
+        for (const [key, value] of [
+            [RUN_MARK, options.runId],
+            ["azure-native:location", options.location],
+            ["identityMode", options.mode],
+            ["deployerPrincipalType", options.principalType],
+        ]) {
+            if ((await run(`set ${key}`, "pulumi", ["config", "set", key, value, ...stackArgs])).code !== 0) {
+                failures.push(`config set ${key}`);
+                return;
+            }
+        }
+        if ((await run("pulumi up from an empty stack", "pulumi", ["up", "--yes", "--skip-preview", ...stackArgs])).code !== 0) {
+            failures.push("pulumi up");
+            return;
+        }
+        rows = await readVerdicts(exec, run, stackArgs);
+        if (rows.length === 0 || rows.some((r) => r.verdict !== "pass")) {
+            failures.push("verdicts");
+        }
+        if ((await run("a second preview must show no change", "pulumi", ["preview", "--expect-no-changes", "--diff", ...stackArgs])).code !== 0) {
+            failures.push("preview after up");
+        }
+        if ((await run("refresh from Azure", "pulumi", ["refresh", "--yes", "--skip-preview", ...stackArgs])).code !== 0) {
+            failures.push("refresh");
+            return;
+        }
+        if ((await run("after the refresh, a preview must show no change", "pulumi", ["preview", "--expect-no-changes", "--diff", ...stackArgs])).code !== 0) {
+            failures.push("preview after refresh");
+        }
+    };
+    try {
+        await test();
+    } catch (err) {
+        failures.push(`unexpected error: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    // Whatever happened above: the stack's resources are never left behind.
+    if (!(await teardown())) {
+        failures.push("teardown");
+    }
+    out.write(`\n${rows.length > 0 ? summaryTable(rows) : "no verdicts were read\n"}`);
+    out.write(failures.length === 0 ? `e2e ${options.mode}: passed\n` : `e2e ${options.mode}: FAILED: ${failures.join(", ")}\n`);
+    return failures.length === 0 ? 0 : 1;
+}
+
+/** The verification Jobs' verdicts, read from their logs with the stack's own cluster credentials. */
+async function readVerdicts(exec: Exec, run: (what: string, tool: string, args: string[]) => Promise<ToolResult>, stackArgs: string[]): Promise<VerdictRow[]> {
+    const outputs = await run("read the stack's outputs", "pulumi", ["stack", "output", "--json", "--show-secrets=false", ...stackArgs]);
+    let parsed: { resourceGroupName?: string; clusterName?: string; workloads?: Record<string, { namespace: string; verifierJobs?: string[] }> } = {};
+    try {
+        parsed = JSON.parse(outputs.stdout) as typeof parsed;
+    } catch {
+        return [];
+    }
+    const kubeconfig = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "aiv-e2e-")), "kubeconfig");
+    const credentials = await run("fetch the cluster's credentials", "az", [
+        "aks",
+        "get-credentials",
+        "--resource-group",
+        String(parsed.resourceGroupName),
+        "--name",
+        String(parsed.clusterName),
+        "--file",
+        kubeconfig,
+        "--overwrite-existing",
+    ]);
+    const converted =
+        credentials.code === 0 ? await run("log in to the cluster through the Azure CLI", "kubelogin", ["convert-kubeconfig", "-l", "azurecli", "--kubeconfig", kubeconfig]) : credentials;
+    const rows: VerdictRow[] = [];
+    for (const [workload, w] of Object.entries(parsed.workloads ?? {})) {
+        for (const job of w.verifierJobs ?? []) {
+            const logs = converted.code === 0 ? await exec("kubectl", ["--kubeconfig", kubeconfig, "logs", "-n", w.namespace, `job/${job}`]) : converted;
+            const verdict = logs.code === 0 ? verdictOf(logs.stdout) : undefined;
+            rows.push(
+                verdict === undefined
+                    ? { workload, job, verdict: "missing", detail: `no verdict line (${logs.code === 0 ? "the log has none" : lastLines(logs.stderr)})` }
+                    : { workload, job, verdict: verdict.verdict === "pass" ? "pass" : "fail", detail: verdictDetail(verdict) },
+            );
+        }
+    }
+    return rows;
+}
+
+/** Keeps a step's tail for its progress line. */
+function lastLines(text: string): string {
+    return text.trim().split("\n").slice(-3).join(" / ");
+}
+
+/** The command: `npm run e2e -- ...`. */
+export async function main(argv: string[], io: { stdout: Reporter; stderr: Reporter } = process): Promise<number> {
+    const options = parseE2eArgs(argv);
+    if ("error" in options) {
+        io.stderr.write(`error: ${options.error}\n`);
+        return 2;
+    }
+    return runE2e(options, processExec(path.join(__dirname, "..")), io.stdout);
+}
