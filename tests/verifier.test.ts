@@ -12,6 +12,7 @@ import {
     TokenLog,
     accessToken,
     closedPort,
+    UNUSED_HOST,
     createTlsMaterial,
     entraHandler,
     entraNoMatchingFederatedIdentity,
@@ -655,7 +656,7 @@ describe("verifier.js in bound mode", () => {
     test.concurrent("fails at step blobWrite when storage cannot be reached", () =>
         withScenario(async (s) => {
             const port = await closedPort();
-            const run = await runVerifier(boundEnv(s, { BLOB_ENDPOINT: `https://127.0.0.1:${port}/devstoreaccount1/`, ACCESS_BUDGET_SECONDS: "1" }));
+            const run = await runVerifier(boundEnv(s, { BLOB_ENDPOINT: `https://${UNUSED_HOST}:${port}/devstoreaccount1/`, ACCESS_BUDGET_SECONDS: "1" }));
             expect(run.code).toBe(1);
             expect(run.verdict).toMatchObject({ verdict: "fail", step: "blobWrite", secretSha256Prefix: verifier.sha256Prefix(SECRET) });
             expect(run.verdict.error).toMatch(/^Storage could not be reached for writing blob alpha\/verify\/.*ECONNREFUSED/);
@@ -951,7 +952,7 @@ describe("verifier.js in unbound mode", () => {
     test.concurrent("fails as inconclusive when Entra is unreachable for the whole budget", () =>
         withScenario(async (s) => {
             const port = await closedPort();
-            const run = await runVerifier(unboundWorkloadIdentityEnv(s, { AZURE_AUTHORITY_HOST: `https://127.0.0.1:${port}/`, TOKEN_BUDGET_SECONDS: "1" }));
+            const run = await runVerifier(unboundWorkloadIdentityEnv(s, { AZURE_AUTHORITY_HOST: `https://${UNUSED_HOST}:${port}/`, TOKEN_BUDGET_SECONDS: "1" }));
             expect(run.code).toBe(1);
             expect(run.verdict).toMatchObject({ verdict: "fail", mode: "unbound", tokenSource: "workloadIdentity", step: "token" });
             expect(run.verdict.error).toMatch(/^inconclusive: Microsoft Entra ID gave no definitive answer within 1s \(last: .*ECONNREFUSED.*\)$/);
@@ -964,7 +965,7 @@ describe("verifier.js in unbound mode", () => {
     test.concurrent("fails as inconclusive when the token endpoint is unreachable for the whole budget", () =>
         withScenario(async (s) => {
             const port = await closedPort();
-            const run = await runVerifier(unboundImdsEnv(s, { IMDS_ENDPOINT: `http://127.0.0.1:${port}`, TOKEN_BUDGET_SECONDS: "1" }));
+            const run = await runVerifier(unboundImdsEnv(s, { IMDS_ENDPOINT: `http://${UNUSED_HOST}:${port}`, TOKEN_BUDGET_SECONDS: "1" }));
             expect(run.code).toBe(1);
             expect(run.verdict).toMatchObject({ verdict: "fail", mode: "unbound", step: "token" });
             expect(run.verdict.error).toMatch(/^inconclusive: .*ECONNREFUSED/);

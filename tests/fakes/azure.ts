@@ -214,10 +214,22 @@ function listen(server: net.Server): Promise<number> {
 /** A loopback port on which nothing listens: bound by the system, then released. */
 export async function closedPort(): Promise<number> {
     const server = net.createServer();
-    const port = await listen(server);
+    const port = await new Promise<number>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(0, UNUSED_HOST, () => {
+            const address = server.address();
+            return address !== null && typeof address === "object" ? resolve(address.port) : reject(new Error("server has no port"));
+        });
+    });
     await new Promise<void>((resolve) => server.close(() => resolve()));
     return port;
 }
+
+/**
+ * The loopback address of closed ports: the fakes and Azurite listen on 127.0.0.1 only, so a port
+ * freed here is never taken again by one of them while a test expects it refused.
+ */
+export const UNUSED_HOST = "127.0.0.2";
 
 /**
  * A handler that answers `response` for `ms` milliseconds from the first request it sees (so the
