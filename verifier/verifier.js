@@ -1096,27 +1096,17 @@ function checkPrivatePathWithRetry(ctx, targets) {
  * @returns {Promise<RetryResult<"refused" | "allowed">>}
  */
 function canaryWithRetry(ctx, label, request) {
-    return retryWithinBudget({
-        budgetMs: ctx.config.budgets.accessMs,
-        intervalMs: ctx.config.budgets.intervalMs,
-        clock: ctx.clock,
-        onRetry: retryLogger(ctx, label),
-        attempt: async () => {
-            const result = await exchange(ctx, request);
-            if ("failure" in result) {
-                return { kind: "retry", failure: result.failure };
+    return requestWithRetry(ctx, label, request, (response) => {
+        const decision = classifyCanaryStatus(response.status);
+        if (decision === "refused" || decision === "allowed") {
+            if (decision === "allowed") {
+                secretValue(ctx)(response);
             }
-            const decision = classifyCanaryStatus(result.response.status);
-            if (decision === "refused" || decision === "allowed") {
-                if (decision === "allowed") {
-                    secretValue(ctx)(result.response);
-                }
-                return { kind: "ok", value: decision };
-            }
-            /** @type {Failure} */
-            const failure = { kind: "refused", detail: ctx.reporter.redact(describeHttpFailure(result.response)) };
-            return decision === "stop" ? { kind: "stop", failure } : { kind: "retry", failure, retryAfterMs: parseRetryAfter(result.response.headers["retry-after"], Date.now()) };
-        },
+            return { kind: "ok", value: decision };
+        }
+        /** @type {Failure} */
+        const failure = { kind: "refused", detail: ctx.reporter.redact(describeHttpFailure(response)) };
+        return decision === "stop" ? { kind: "stop", failure } : { kind: "retry", failure, retryAfterMs: parseRetryAfter(response.headers["retry-after"], Date.now()) };
     });
 }
 
@@ -1299,6 +1289,20 @@ async function runBound(ctx, targets) {
  * @returns {Promise<RetryResult<T>>}
  */
 function accessWithRetry(ctx, label, request, onSuccess) {
+    return requestWithRetry(ctx, label, request, (response) => accessAttempt(ctx, response, onSuccess));
+}
+
+/**
+ * One request retried within the access budget: a network failure is retried, and `read` decides
+ * what each answer means.
+ * @template T
+ * @param {Context} ctx
+ * @param {string} label     for progress lines
+ * @param {HttpRequest} request
+ * @param {(response: HttpResponse) => Attempt<T>} read
+ * @returns {Promise<RetryResult<T>>}
+ */
+function requestWithRetry(ctx, label, request, read) {
     return retryWithinBudget({
         budgetMs: ctx.config.budgets.accessMs,
         intervalMs: ctx.config.budgets.intervalMs,
@@ -1306,10 +1310,7 @@ function accessWithRetry(ctx, label, request, onSuccess) {
         onRetry: retryLogger(ctx, label),
         attempt: async () => {
             const result = await exchange(ctx, request);
-            if ("failure" in result) {
-                return { kind: "retry", failure: result.failure };
-            }
-            return accessAttempt(ctx, result.response, onSuccess);
+            return "failure" in result ? { kind: "retry", failure: result.failure } : read(result.response);
         },
     });
 }
