@@ -1,6 +1,6 @@
 // The real-cloud test: the e2e workflow, checked by a GitHub Actions workflow validator from npm
 // (@action-validator/core, GitHub's workflow schema), and `npm run e2e`'s steps run against fake
-// `pulumi`, `az`, `kubelogin` and `kubectl` executables (tests/fakes/cli.js): their order, the
+// `pulumi`, `az`, `kubelogin` and `kubectl` executables (tests/fakes/cli.ts): their order, the
 // teardown after a failure, the refusal of a stack with someone else's resources, and the verdict
 // summary from sample Job logs.
 import { validateWorkflow } from "@action-validator/core";
@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
+import { writeFakeTools, type Rule } from "./fakes/cli";
 import { E2eOptions, parseE2eArgs, processExec, resourcesIn, runE2e, summaryTable, verdictDetail, verdictOf } from "../tools/e2e";
 
 const ROOT = path.join(__dirname, "..");
@@ -111,17 +112,6 @@ describe("verdicts and the summary", () => {
 // ---------------------------------------------------------------------------------------------
 // The command against fake executables
 
-interface Rule {
-    tool: string;
-    /** A prefix of the call's arguments. */
-    args: string[];
-    /** An argument the call must also have. */
-    includes?: string;
-    code?: number;
-    stdout?: string;
-    stderr?: string;
-}
-
 const STACK = "e2e-test-1";
 const BOUND_PASS = JSON.stringify({
     verdict: "pass",
@@ -155,17 +145,10 @@ interface Run {
 async function runAgainstFakes(rules: Rule[], options: Partial<E2eOptions> = {}): Promise<Run> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aiv-e2e-test-"));
     const bin = path.join(dir, "bin");
-    fs.mkdirSync(bin);
-    for (const tool of ["pulumi", "az", "kubelogin", "kubectl"]) {
-        const wrapper = path.join(bin, tool);
-        fs.writeFileSync(wrapper, `#!/bin/sh\nexec "${process.execPath}" "${path.join(ROOT, "tests", "fakes", "cli.js")}" ${tool} "$@"\n`);
-        fs.chmodSync(wrapper, 0o755);
-    }
     const log = path.join(dir, "calls.log");
     fs.writeFileSync(log, "");
-    const scenario = path.join(dir, "scenario.json");
-    fs.writeFileSync(scenario, JSON.stringify({ rules }));
-    const exec = processExec(dir, { PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`, FAKE_CLI_LOG: log, FAKE_CLI_SCENARIO: scenario });
+    writeFakeTools(bin, log, rules);
+    const exec = processExec(dir, { PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}` });
     let output = "";
     const code = await runE2e({ mode: "workloadIdentity", stack: STACK, location: "uksouth", principalType: "ServicePrincipal", yes: false, teardownOnly: false, runId: "42-1", ...options }, exec, {
         write: (text) => (output += text),
