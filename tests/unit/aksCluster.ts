@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import { AksCluster, AksClusterArgs, clusterRevision } from "../../components/aksCluster";
 import type { IdentityMode } from "../../config";
-import { buildOne, DIAGNOSTICS, named, ofType, PLACEMENT, registrations, settled, urnOf } from "./build";
+import { buildOne, memoized, DIAGNOSTICS, named, ofType, PLACEMENT, registrations, settled, urnOf } from "./build";
 
 describe("AksCluster", () => {
     const SUBNET = "/subscriptions/sub-unit/resourceGroups/rg-unit/providers/Microsoft.Network/virtualNetworks/vnet/subnets/snet-aks";
@@ -30,10 +30,10 @@ describe("AksCluster", () => {
     const ROLE_IDS = "/subscriptions/sub-unit/providers/Microsoft.Authorization/roleDefinitions/";
     const MODES: IdentityMode[] = ["podIdentityAddon", "podIdentityOss", "workloadIdentity"];
 
-    async function built(args: AksClusterArgs) {
+    const built = memoized(async (args: AksClusterArgs) => {
         const { component: aks, plan } = await buildOne(() => new AksCluster("aks", args));
         return { aks, plan, cluster: named(plan, CLUSTER, "aks-cluster").newState };
-    }
+    });
 
     test.each(MODES)("registers exactly the reviewed identities, grants, cluster and provider (%s)", async (identityMode) => {
         expect(registrations((await built({ ...ARGS, identityMode })).plan)).toMatchSnapshot();

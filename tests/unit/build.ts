@@ -42,6 +42,23 @@ export async function buildOne<T>(create: () => T, config: Record<string, string
     return { component, plan };
 }
 
+/**
+ * `build` run once per distinct (JSON) argument in this run, its result shared: the tests read plans
+ * and never change them, and building a component is most of a unit test's time.
+ */
+export function memoized<A, R>(build: (args: A) => Promise<R>): (args: A) => Promise<R> {
+    const results = new Map<string, Promise<R>>();
+    return (args) => {
+        const key = JSON.stringify(args);
+        let result = results.get(key);
+        if (result === undefined) {
+            result = build(args);
+            results.set(key, result);
+        }
+        return result;
+    };
+}
+
 /** The steps whose type is `type`. */
 export function ofType(plan: Plan, type: string): Step[] {
     return plan.steps.filter((s) => s.newState.type === type);

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SecureKeyVault, VaultWrites } from "../../components/secureKeyVault";
 import { MOCK_CREATED_UNIX } from "../../tools/plan/mocks";
-import { buildOne, DIAGNOSTICS, named, ofType, registrations, settled, SHARED_SERVICE } from "./build";
+import { buildOne, memoized, DIAGNOSTICS, named, ofType, registrations, settled, SHARED_SERVICE } from "./build";
 
 describe("SecureKeyVault", () => {
     const ARGS = {
@@ -16,10 +16,10 @@ describe("SecureKeyVault", () => {
     const POLICY = "azure-native:keyvault:AccessPolicy";
     const ROLE_IDS = "/subscriptions/sub-unit/providers/Microsoft.Authorization/roleDefinitions/";
 
-    async function built(args: ConstructorParameters<typeof SecureKeyVault>[1]) {
+    const built = memoized(async (args: ConstructorParameters<typeof SecureKeyVault>[1]) => {
         const { component: vault, plan } = await buildOne(() => new SecureKeyVault("keyvault", args));
         return { vault, plan };
-    }
+    });
 
     test.each(["rbac", "accessPolicy"] as const)("registers exactly the reviewed vault, endpoint, secrets, keys and grants (%s)", async (authorization) => {
         expect(registrations((await built({ ...ARGS, authorization })).plan)).toMatchSnapshot();

@@ -1,5 +1,5 @@
 import { SecureStorage } from "../../components/secureStorage";
-import { buildOne, DIAGNOSTICS, named, ofType, registrations, settled, SHARED_SERVICE } from "./build";
+import { buildOne, memoized, DIAGNOSTICS, named, ofType, registrations, settled, SHARED_SERVICE } from "./build";
 
 describe("SecureStorage", () => {
     const ARGS = {
@@ -8,10 +8,10 @@ describe("SecureStorage", () => {
     };
     const ROLE = "azure-native:authorization:RoleAssignment";
 
-    async function built(args: ConstructorParameters<typeof SecureStorage>[1]) {
+    const built = memoized(async (args: ConstructorParameters<typeof SecureStorage>[1]) => {
         const { component: store, plan } = await buildOne(() => new SecureStorage("storage", args));
         return { store, plan };
-    }
+    });
 
     test("registers exactly the reviewed account, blob service, endpoint, containers and grants", async () => {
         expect(registrations((await built(ARGS)).plan)).toMatchSnapshot();
