@@ -4,6 +4,10 @@
  * serialization.test.ts: serializing instrumented code would capture the mutation tester's own state. */
 const base = require("./jest.config");
 
+// Every unit test builds its component afresh (tests/unit/build.ts, memoized): Stryker's per-test
+// coverage must see each test execute the code it asserts on.
+process.env.AIV_FRESH_BUILDS = "1";
+
 module.exports = {
     ...base,
     testMatch: ["**/tests/unit/**/*.test.ts", "**/tests/helpers/helpers.test.ts", "**/tests/podIdentityArm.test.ts", "**/tests/podIdentities.test.ts", "**/tests/clusterAccess.test.ts"],

@@ -44,9 +44,15 @@ export async function buildOne<T>(create: () => T, config: Record<string, string
 
 /**
  * `build` run once per distinct (JSON) argument in this run, its result shared: the tests read plans
- * and never change them, and building a component is most of a unit test's time.
+ * and never change them, and building a component is most of a unit test's time. Under mutation
+ * testing (AIV_FRESH_BUILDS=1, set by jest.mutate.config.js) every test builds afresh: Stryker runs
+ * for a mutant only the tests that executed the mutated code, and a test that read a shared plan
+ * would not count as one.
  */
 export function memoized<A, R>(build: (args: A) => Promise<R>): (args: A) => Promise<R> {
+    if (process.env.AIV_FRESH_BUILDS === "1") {
+        return build;
+    }
     const results = new Map<string, Promise<R>>();
     return (args) => {
         const key = JSON.stringify(args);
