@@ -6,10 +6,10 @@
 // answers: an Azure Policy built-in (by its definition id) and, where one exists, Checkov's check.
 import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as keyvault from "@pulumi/azure-native/keyvault";
-import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, UnknownValueError, validateResourceOfType } from "@pulumi/policy";
+import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import { idNames, ofType, refersTo } from "../lib/graph";
 import { TYPES } from "../lib/types";
-import { field, list, sameText, strings, text } from "../lib/values";
+import { field, list, sameText, strings, text, whenKnown } from "../lib/values";
 
 /** The category groups that include every audit category of a resource (Azure Monitor, diagnostic settings). */
 const AUDIT_GROUPS = ["audit", "allLogs"];
@@ -91,18 +91,15 @@ export const aksResourceLogs = logsRule(
 
 /**
  * Whether what `read` returns is known to be missing: undefined, empty or not a positive number where
- * one is wanted. A value not known yet during a preview (the policy SDK throws on reading it) is not.
+ * one is wanted. A value not known yet during a preview (see `whenKnown`) is not.
  */
 function knownMissing(read: () => unknown, wanted: "number" | "string"): boolean {
-    try {
-        const value = read();
-        return wanted === "number" ? !(typeof value === "number" && value > 0) : !(typeof value === "string" && value !== "");
-    } catch (error) {
-        if (error instanceof UnknownValueError) {
-            return false;
-        }
-        throw error;
-    }
+    return (
+        whenKnown(() => {
+            const value = read();
+            return wanted === "number" ? !(typeof value === "number" && value > 0) : !(typeof value === "string" && value !== "");
+        }) === true
+    );
 }
 
 /** Secrets expire. */
