@@ -1,12 +1,14 @@
 // Tests of verifier/verifier.js, the Job that proves a workload's Azure identity wiring: direct
 // tests of its pure helpers, then the real script as a child process against Azurite and loopback
-// fakes of the instance metadata endpoint, Microsoft Entra ID and Key Vault.
+// fakes of the instance metadata endpoint, Microsoft Entra ID, Key Vault and the Kubernetes API
+// (and, where time matters, its `verify` in this process with an injected clock).
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import {
+    CLUSTER_OIDC_ISSUER,
     KEYVAULT_FORBIDDEN,
     TENANT_ID,
     TokenLog,
@@ -21,6 +23,7 @@ import {
     failingTimes,
     imdsHandler,
     keyVaultHandler,
+    makeJwt,
     request,
     startAzurite,
     startFakeServer,
@@ -31,6 +34,7 @@ import {
     type TlsMaterial,
 } from "./fakes/azure";
 import { startFakeDns } from "./fakes/dns";
+import { IMPOSTOR_USER, startFakeKubeApi, type FakeKubeApi } from "./fakes/kubeApi";
 
 // ---------------------------------------------------------------------------------------------
 // The script's exports
@@ -82,11 +86,38 @@ interface VerifierHelpers {
         clock?: { now: () => number; sleep: (ms: number) => Promise<void> };
     }): Promise<RetryResult<T>>;
     sendHttp(request: { method: string; url: string; headers: Record<string, string>; body?: string }, timeoutMs: number): Promise<{ status: number }>;
+    createReporter(writeLine: (line: string) => void): Reporter;
+    verify(env: Record<string, string | undefined>, reporter: Reporter, progress: { step: string }, options?: { clock?: Clock }): Promise<{ verdict: Record<string, unknown>; exitCode: number }>;
+}
+
+interface Clock {
+    now: () => number;
+    sleep: (ms: number) => Promise<void>;
+}
+
+interface Reporter {
+    remember(value: string): void;
+    redact(text: string): string;
+    log(line: string): void;
+}
+
+type AdmissionAnswer =
+    | { kind: "refused"; policy: string; binding: string | undefined; message: string }
+    | { kind: "otherPolicy"; policy: string; message: string }
+    | { kind: "admitted" }
+    | { kind: "rbac" | "notServed" | "retry" | "other"; message: string };
+
+/** What verifier/impostor.js exports (plain JavaScript too). */
+interface ImpostorHelpers {
+    parsePolicyDenial(message: string): { policy: string; binding: string | undefined; message: string } | undefined;
+    readAdmissionAnswer(status: number, body: string, policy: string): AdmissionAnswer;
 }
 
 const PROJECT_ROOT = path.resolve(__dirname, "..");
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the verifier is plain JavaScript, typed here by VerifierHelpers
 const verifier: VerifierHelpers = require(path.join(PROJECT_ROOT, "verifier", "verifier.js"));
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- plain JavaScript, typed here by ImpostorHelpers
+const impostor: ImpostorHelpers = require(path.join(PROJECT_ROOT, "verifier", "impostor.js"));
 
 describe("verifier helpers", () => {
     test("sha256Prefix is the first 12 hex characters of the sha256", () => {
@@ -226,12 +257,11 @@ describe("verifier helpers", () => {
             "CANARY_CONTAINER",
             "KEYVAULT_AUTHORIZATION",
             "PRIVATE_ENDPOINT_SUBNET",
-            "SYNCED_SECRET",
         ]);
         const badSubnet = verifier.readConfig({ VERIFY_MODE: "bound", TOKEN_SOURCE: "imds", WORKLOAD: "alpha", PRIVATE_ENDPOINT_SUBNET: "10.76.2.0" });
         expect(!badSubnet.ok && badSubnet.error).toMatch(/PRIVATE_ENDPOINT_SUBNET must be an IPv4 CIDR \(got '10\.76\.2\.0'\)/);
         const invalid = verifier.readConfig({ VERIFY_MODE: "maybe", TOKEN_SOURCE: "imds", WORKLOAD: "alpha", RETRY_INTERVAL_SECONDS: "-1" });
-        expect(!invalid.ok && invalid.error).toMatch(/VERIFY_MODE must be 'bound' or 'unbound'.*RETRY_INTERVAL_SECONDS/);
+        expect(!invalid.ok && invalid.error).toMatch(/VERIFY_MODE must be 'bound', 'unbound' or 'impostor' \(got 'maybe'\).*RETRY_INTERVAL_SECONDS/);
     });
 
     test("retryWithinBudget stops at the budget, never sleeps past it and honours Retry-After", async () => {
@@ -285,6 +315,7 @@ interface Verdict {
     secretSha256Prefix?: string;
     secretMatchesMount?: boolean;
     syncedSecretMatches?: boolean;
+    syncedSecret?: string;
     privatePath?: { subnet: string; hosts: Record<string, { addresses: string[]; via?: string[] }> };
     canary?: { secret: string; containerRead: string; containerWrite: string };
     blob?: string;
@@ -292,11 +323,11 @@ interface Verdict {
     elapsedSeconds?: number;
 }
 
-interface Run {
+interface Run<V = Verdict> {
     code: number | null;
     stdout: string;
     stderr: string;
-    verdict: Verdict;
+    verdict: V;
     durationMs: number;
 }
 
@@ -313,6 +344,8 @@ const FAST = { RETRY_INTERVAL_SECONDS: "0.1", REQUEST_TIMEOUT_SECONDS: "2" };
 
 let workDir: string;
 let tls: TlsMaterial;
+/** The fake Kubernetes API's certificate: the cluster's CA, which only KUBE_CA_FILE makes trusted. */
+let kubeTls: TlsMaterial;
 let azurite: Azurite;
 /** Azure RBAC in front of Azurite: the identity holds a role on its own container, none on the canary's. */
 let storage: RbacProxy;
@@ -326,6 +359,8 @@ interface Scenario {
     keyVault: FakeServer;
     dir: string;
     secretFile: string;
+    /** The Kubernetes Secret the CSI driver mirrors, as its volume holds it. */
+    syncedFile: string;
     tokenFile: string;
 }
 
@@ -334,8 +369,19 @@ async function withScenario(body: (s: Scenario) => Promise<void>): Promise<void>
     const dir = fs.mkdtempSync(path.join(workDir, "case-"));
     const tokens = new TokenLog();
     const [imds, entra, keyVault] = await Promise.all([startFakeServer(), startFakeServer(tls), startFakeServer(tls)]);
-    const s: Scenario = { tokens, imds, entra, keyVault, dir, secretFile: path.join(dir, SECRET_NAME), tokenFile: path.join(dir, "azure-identity-token") };
+    const s: Scenario = {
+        tokens,
+        imds,
+        entra,
+        keyVault,
+        dir,
+        secretFile: path.join(dir, SECRET_NAME),
+        syncedFile: path.join(dir, "synced", SECRET_NAME),
+        tokenFile: path.join(dir, "azure-identity-token"),
+    };
     fs.writeFileSync(s.secretFile, SECRET);
+    fs.mkdirSync(path.dirname(s.syncedFile));
+    fs.writeFileSync(s.syncedFile, SECRET);
     fs.writeFileSync(s.tokenFile, FEDERATED_TOKEN);
     imds.reset(imdsHandler({ tokens, clientId: CLIENT_ID }));
     entra.reset(entraHandler({ tokens, tenantId: TENANT_ID, clientId: CLIENT_ID, assertion: FEDERATED_TOKEN }));
@@ -351,7 +397,7 @@ async function withScenario(body: (s: Scenario) => Promise<void>): Promise<void>
  * Runs `node verifier/verifier.js` with exactly `env` (plus PATH and the test CA), bounded in time;
  * `onStderr` sees the progress written so far each time more arrives.
  */
-function runVerifier(env: Record<string, string>, onStderr?: (stderrSoFar: string) => void): Promise<Run> {
+function runVerifier<V = Verdict>(env: Record<string, string>, onStderr?: (stderrSoFar: string) => void): Promise<Run<V>> {
     const started = Date.now();
     return new Promise((resolve, reject) => {
         const child = spawn(process.execPath, ["verifier/verifier.js"], {
@@ -375,7 +421,7 @@ function runVerifier(env: Record<string, string>, onStderr?: (stderrSoFar: strin
                 reject(new Error(`expected one verdict line, got ${lines.length}: ${stdout}\n${stderr}`));
                 return;
             }
-            resolve({ code, stdout, stderr, verdict: JSON.parse(lines[0]) as Verdict, durationMs: Date.now() - started });
+            resolve({ code, stdout, stderr, verdict: JSON.parse(lines[0]) as V, durationMs: Date.now() - started });
         });
     });
 }
@@ -402,7 +448,7 @@ function boundTargets(s: Scenario): Record<string, string> {
         KEYVAULT_AUTHORIZATION: "rbac",
         // The fakes listen on loopback: here the "private-endpoint subnet" is 127.0.0.0/8.
         PRIVATE_ENDPOINT_SUBNET: "127.0.0.0/8",
-        SYNCED_SECRET: SECRET,
+        SYNCED_SECRET_FILE: s.syncedFile,
         WORKLOAD,
         TOKEN_BUDGET_SECONDS: "3",
         ACCESS_BUDGET_SECONDS: "3",
@@ -456,7 +502,7 @@ function after(ms: number, action: () => void): Promise<void> {
 }
 
 /** Entra's error descriptions are free text (issuer, subject, trace ids); the verifier repeats only codes. */
-function expectNoEntraFreeText(run: Run): void {
+function expectNoEntraFreeText(run: { stdout: string; stderr: string }): void {
     for (const text of ["No matching federated identity record", "Assertion Subject", "Trace ID"]) {
         expect(run.stdout).not.toContain(text);
         expect(run.stderr).not.toContain(text);
@@ -470,6 +516,9 @@ function storageAuth(): Record<string, string> {
 beforeAll(async () => {
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), "verifier-test-"));
     tls = await createTlsMaterial(workDir);
+    const kubeDir = path.join(workDir, "kube");
+    fs.mkdirSync(kubeDir);
+    kubeTls = await createTlsMaterial(kubeDir);
     const workspace = path.join(workDir, "azurite");
     fs.mkdirSync(workspace);
     azurite = await startAzurite({ projectRoot: PROJECT_ROOT, workspace, tls, timeoutMs: 20_000 });
@@ -771,17 +820,54 @@ describe("verifier.js: the private path, the synced Secret and the canary", () =
         }),
     );
 
-    test.concurrent("fails at step synced, by hashes only, when the mirrored Kubernetes Secret differs from Key Vault", () =>
+    test.concurrent("fails at step synced, by hashes only, when the mirrored Kubernetes Secret's file differs from Key Vault", () =>
         withScenario(async (s) => {
             const stale = "an older value of the secret";
-            const run = await runVerifier(boundEnv(s, { SYNCED_SECRET: stale }));
+            fs.writeFileSync(s.syncedFile, stale);
+            const run = await runVerifier(boundEnv(s));
             expect(run.code).toBe(1);
             expect(run.verdict).toMatchObject({ verdict: "fail", step: "synced", secretSha256Prefix: verifier.sha256Prefix(SECRET) });
             expect(run.verdict.error).toBe(
-                `the Kubernetes Secret the CSI driver mirrors (sha256 ${verifier.sha256Prefix(stale)}) differs from Key Vault secret ${SECRET_NAME} (sha256 ${verifier.sha256Prefix(SECRET)})`,
+                `the mirrored Kubernetes Secret's file ${s.syncedFile} (sha256 ${verifier.sha256Prefix(stale)}) differs from Key Vault secret ${SECRET_NAME} (sha256 ${verifier.sha256Prefix(SECRET)})`,
             );
+            expect(run.verdict.syncedSecretMatches).toBeUndefined();
             expect(run.stdout + run.stderr).not.toContain(stale);
             expectNothingSensitive(run, s);
+        }),
+    );
+
+    test.concurrent("fails at step synced, naming the file and what its absence means, when SYNCED_SECRET_FILE names no file", () =>
+        withScenario(async (s) => {
+            const absent = path.join(s.dir, "synced", "no-such-key");
+            const run = await runVerifier(boundEnv(s, { SYNCED_SECRET_FILE: absent }));
+            expect(run.code).toBe(1);
+            expect(run.verdict).toMatchObject({ verdict: "fail", step: "synced" });
+            expect(run.verdict.error).toBe(`could not read the mirrored Kubernetes Secret's file ${absent} (ENOENT: no such file: is the volume mounted, and the key projected under this name?)`);
+            expectNothingSensitive(run, s);
+        }),
+    );
+
+    test.concurrent("without SYNCED_SECRET_FILE the synced step is skipped and the verdict says the secret is not mirrored", () =>
+        withScenario(async (s) => {
+            const { SYNCED_SECRET_FILE: _omitted, ...env } = boundEnv(s);
+            // The mirror, were it read, would differ: a pass proves it was not compared.
+            fs.writeFileSync(s.syncedFile, "an older value of the secret");
+            const run = await runVerifier(env);
+            expect([run.code, run.verdict.error]).toEqual([0, undefined]);
+            expect(run.verdict).toMatchObject({ verdict: "pass", mode: "bound", secretMatchesMount: true, syncedSecret: "not mirrored (the workload keeps its secret in Key Vault only)" });
+            expect(run.verdict.syncedSecretMatches).toBeUndefined();
+            expect(run.stderr).toContain("synced: SYNCED_SECRET_FILE is not set");
+            expectNothingSensitive(run, s);
+        }),
+    );
+
+    test.concurrent("the mirrored secret comes from its file only: SYNCED_SECRET in the environment is neither read nor printed", () =>
+        withScenario(async (s) => {
+            const leaked = "a value that must not travel in the environment";
+            const run = await runVerifier(boundEnv(s, { SYNCED_SECRET: leaked }));
+            expect(run.code).toBe(0);
+            expect(run.verdict).toMatchObject({ verdict: "pass", syncedSecretMatches: true });
+            expect(run.stdout + run.stderr).not.toContain(leaked);
         }),
     );
 
@@ -971,6 +1057,586 @@ describe("verifier.js in unbound mode", () => {
             expect(run.verdict.error).toMatch(/^inconclusive: .*ECONNREFUSED/);
             expect(run.verdict.attempts?.token).toBeGreaterThan(1);
             expectNothingSensitive(run, s);
+        }),
+    );
+});
+
+// ---------------------------------------------------------------------------------------------
+// Impostor mode
+// ---------------------------------------------------------------------------------------------
+// Another tenant's pod, in its own namespace, tries to take the workload's identity through the
+// Kubernetes API (dry runs that admission must refuse) or Entra (its own token for the workload's
+// client id). Each case gets its own fake API server and Entra.
+
+/** One attempt as the impostor's verdict lists it. */
+interface ImpostorAttempt {
+    attempt: string;
+    status: number | null;
+    refusedBy?: string;
+    binding?: string;
+    code?: string;
+    message?: string;
+    error?: string;
+}
+
+interface ImpostorVerdict {
+    verdict: "pass" | "fail";
+    mode: string | null;
+    tokenSource?: string;
+    workload?: string;
+    namespace?: string;
+    target?: string;
+    step?: string;
+    error?: string;
+    missing?: string[];
+    attempts?: ImpostorAttempt[];
+    elapsedSeconds?: number;
+}
+
+const IMPOSTOR_NAMESPACE = "tenant-b";
+const BINDING_SELECTOR = "alpha";
+const LABEL_GUARD = "aadpodidbinding-guard-alpha";
+const CRD_GUARD = "aadpodidentity-guard";
+const IDENTITY_RESOURCE_ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-aiv-dev/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aiv-dev-alpha";
+const POD_IDENTITY_CHECKS = "labelledPod,azureIdentity,podIdentityException";
+const IMPOSTOR_SUBJECT = `system:serviceaccount:${IMPOSTOR_NAMESPACE}:impostor`;
+/** The impostor's own projected token for Entra: the cluster's issuer, its own subject. */
+const IMPOSTOR_TOKEN = makeJwt({ iss: CLUSTER_OIDC_ISSUER, sub: IMPOSTOR_SUBJECT, aud: ["api://AzureADTokenExchange"], exp: 4102444800 });
+/** What the label guard's messageExpression says of the impostor's pod. */
+const LABEL_GUARD_MESSAGE = `pods labelled aadpodidbinding=${BINDING_SELECTOR} must run in namespace alpha as service account alpha; this pod is in namespace ${IMPOSTOR_NAMESPACE} as service account default`;
+const CRD_GUARD_MESSAGE = "aadpodidentity.k8s.io objects are written by the stack's deployer only";
+/** The writes, by attempt: the resource the fake serves and the guard that must refuse it. */
+const WRITES = [
+    { attempt: "labelledPod", resource: "pods", policy: LABEL_GUARD },
+    { attempt: "azureIdentity", resource: "azureidentities", policy: CRD_GUARD },
+    { attempt: "azureIdentityBinding", resource: "azureidentitybindings", policy: CRD_GUARD },
+    { attempt: "podIdentityException", resource: "azurepodidentityexceptions", policy: CRD_GUARD },
+] as const;
+
+/** The Kubernetes API's service-account token of the impostor, with a serial so rotations differ. */
+function kubeToken(serial: number): string {
+    return makeJwt({ iss: "https://kubernetes.default.svc.cluster.local", sub: IMPOSTOR_SUBJECT, aud: ["https://kubernetes.default.svc"], jti: `impostor-${serial}` });
+}
+
+/** One impostor case: the API server, Entra and the impostor's token files. */
+interface ImpostorScenario {
+    kube: FakeKubeApi;
+    entra: FakeServer;
+    tokens: TokenLog;
+    dir: string;
+    kubeTokenFile: string;
+    impostorTokenFile: string;
+    /** Every Kubernetes token the case used, rotated ones included. */
+    kubeTokens: string[];
+}
+
+/** The guards as deployed: each refuses the writes it is there to refuse. */
+function refusedByTheGuards(kube: FakeKubeApi): void {
+    kube.answer("pods", { kind: "policyDenial", policy: LABEL_GUARD, message: LABEL_GUARD_MESSAGE });
+    for (const resource of ["azureidentities", "azureidentitybindings", "azurepodidentityexceptions"]) {
+        kube.answer(resource, { kind: "policyDenial", policy: CRD_GUARD, message: CRD_GUARD_MESSAGE });
+    }
+}
+
+/** Runs `body` with a fake API server whose guards refuse everything and an Entra that trusts only the workload's token. */
+async function withImpostorScenario(body: (s: ImpostorScenario) => Promise<void>): Promise<void> {
+    const dir = fs.mkdtempSync(path.join(workDir, "impostor-"));
+    const tokens = new TokenLog();
+    const first = kubeToken(0);
+    const [kube, entra] = await Promise.all([startFakeKubeApi({ tls: kubeTls, token: first }), startFakeServer(tls)]);
+    const s: ImpostorScenario = { kube, entra, tokens, dir, kubeTokenFile: path.join(dir, "token"), impostorTokenFile: path.join(dir, "azure-identity-token"), kubeTokens: [first] };
+    fs.writeFileSync(s.kubeTokenFile, first);
+    fs.writeFileSync(s.impostorTokenFile, IMPOSTOR_TOKEN);
+    refusedByTheGuards(kube);
+    entra.reset(entraHandler({ tokens, tenantId: TENANT_ID, clientId: CLIENT_ID, assertion: FEDERATED_TOKEN }));
+    try {
+        await body(s);
+    } finally {
+        await Promise.all([kube.close(), entra.close()]);
+    }
+}
+
+/** The pod-identity modes' impostor Job. */
+function impostorEnv(s: ImpostorScenario, overrides: Record<string, string> = {}): Record<string, string> {
+    return {
+        VERIFY_MODE: "impostor",
+        TOKEN_SOURCE: "imds",
+        WORKLOAD,
+        IMPOSTOR_CHECKS: POD_IDENTITY_CHECKS,
+        IMPOSTOR_NAMESPACE,
+        TARGET_NAMESPACE: WORKLOAD,
+        BINDING_SELECTOR,
+        IDENTITY_RESOURCE_ID,
+        TARGET_CLIENT_ID: CLIENT_ID,
+        LABEL_GUARD_POLICY: LABEL_GUARD,
+        CRD_GUARD_POLICY: CRD_GUARD,
+        KUBE_API_URL: s.kube.url,
+        KUBE_TOKEN_FILE: s.kubeTokenFile,
+        KUBE_CA_FILE: kubeTls.certPath,
+        ACCESS_BUDGET_SECONDS: "3",
+        TOKEN_BUDGET_SECONDS: "3",
+        ...FAST,
+        ...overrides,
+    };
+}
+
+/** Workload ID's impostor Job: the token exchange only, no Kubernetes API. */
+function tokenExchangeEnv(s: ImpostorScenario, overrides: Record<string, string> = {}): Record<string, string> {
+    return {
+        VERIFY_MODE: "impostor",
+        TOKEN_SOURCE: "workloadIdentity",
+        WORKLOAD,
+        IMPOSTOR_CHECKS: "tokenExchange",
+        IMPOSTOR_NAMESPACE,
+        TARGET_NAMESPACE: WORKLOAD,
+        TARGET_CLIENT_ID: CLIENT_ID,
+        AZURE_TENANT_ID: TENANT_ID,
+        AZURE_AUTHORITY_HOST: `${s.entra.url}/`,
+        IMPOSTOR_TOKEN_FILE: s.impostorTokenFile,
+        TOKEN_BUDGET_SECONDS: "3",
+        ...FAST,
+        ...overrides,
+    };
+}
+
+/** No output may contain a Kubernetes token, the impostor's or the workload's Entra assertion, or an issued token. */
+function expectNoImpostorSecrets(run: { stdout: string; stderr: string }, s: ImpostorScenario): void {
+    for (const sensitive of [...s.kubeTokens, IMPOSTOR_TOKEN, FEDERATED_TOKEN, ...s.tokens.issued]) {
+        expect(run.stdout).not.toContain(sensitive);
+        expect(run.stderr).not.toContain(sensitive);
+    }
+}
+
+/** The attempts every guard refused, as the verdict lists them: each with the guard's own words. */
+function refusedAttempts(): ImpostorAttempt[] {
+    return WRITES.map((w) => ({ attempt: w.attempt, status: 403, refusedBy: w.policy, binding: w.policy, message: w.policy === LABEL_GUARD ? LABEL_GUARD_MESSAGE : CRD_GUARD_MESSAGE }));
+}
+
+/** A clock that never waits: each pause moves it on at once, so budgets are counted, not waited for. */
+function virtualClock(): { clock: Clock; sleeps: number[] } {
+    let now = 0;
+    const sleeps: number[] = [];
+    return {
+        sleeps,
+        clock: {
+            now: () => now,
+            sleep: async (ms: number) => {
+                sleeps.push(ms);
+                now += ms;
+            },
+        },
+    };
+}
+
+/** The verifier's `verify` in this process, with `clock`; its progress lines are returned with the verdict. */
+async function verifyInProcess(env: Record<string, string>, clock: Clock): Promise<{ verdict: ImpostorVerdict; exitCode: number; lines: string[] }> {
+    const lines: string[] = [];
+    const outcome = await verifier.verify(
+        env,
+        verifier.createReporter((line) => lines.push(line)),
+        { step: "config" },
+        { clock },
+    );
+    return { verdict: outcome.verdict as unknown as ImpostorVerdict, exitCode: outcome.exitCode, lines };
+}
+
+describe("verifier/impostor.js: how an answer of the API server reads", () => {
+    const denial = (policy: string, binding = policy) =>
+        JSON.stringify({
+            kind: "Status",
+            status: "Failure",
+            reason: "Forbidden",
+            code: 403,
+            message: `pods "impostor-alpha" is forbidden: ValidatingAdmissionPolicy '${policy}' with binding '${binding}' denied request: ${LABEL_GUARD_MESSAGE}`,
+        });
+
+    test("a ValidatingAdmissionPolicy's denial names its policy and binding, read from the API server's wording", () => {
+        expect(impostor.parsePolicyDenial(`pods "x" is forbidden: ValidatingAdmissionPolicy 'p' with binding 'b' denied request: failed expression: x`)).toEqual({
+            policy: "p",
+            binding: "b",
+            message: "failed expression: x",
+        });
+        expect(impostor.parsePolicyDenial(`pods "x" is forbidden: ValidatingAdmissionPolicy 'p' denied request: failed to configure policy: x`)).toEqual({
+            policy: "p",
+            binding: undefined,
+            message: "failed to configure policy: x",
+        });
+        expect(impostor.parsePolicyDenial(`pods "x" is forbidden: violates PodSecurity "restricted:latest": runAsNonRoot != true`)).toBeUndefined();
+    });
+
+    test("only the expected policy's denial is a refusal, whatever the status its reason chose; the policy's name in the message alone is not", () => {
+        expect(impostor.readAdmissionAnswer(403, denial(LABEL_GUARD, "guard-binding"), LABEL_GUARD)).toEqual({
+            kind: "refused",
+            policy: LABEL_GUARD,
+            binding: "guard-binding",
+            message: LABEL_GUARD_MESSAGE,
+        });
+        expect(impostor.readAdmissionAnswer(422, denial(LABEL_GUARD).replace('"Forbidden"', '"Invalid"'), LABEL_GUARD)).toMatchObject({ kind: "refused" });
+        const other = JSON.stringify({ kind: "Status", code: 403, message: `pods "x" is forbidden: ValidatingAdmissionPolicy 'other' with binding 'other' denied request: unlike ${LABEL_GUARD}` });
+        expect(impostor.readAdmissionAnswer(403, other, LABEL_GUARD)).toMatchObject({ kind: "otherPolicy", policy: "other" });
+    });
+
+    test("RBAC's refusal, 404, admission, server errors and other refusals each read as themselves", () => {
+        const rbac = JSON.stringify({
+            kind: "Status",
+            code: 403,
+            message: `pods is forbidden: User "${IMPOSTOR_USER}" cannot create resource "pods" in API group "" in the namespace "tenant-b"`,
+        });
+        expect(impostor.readAdmissionAnswer(403, rbac, LABEL_GUARD).kind).toBe("rbac");
+        expect(impostor.readAdmissionAnswer(404, JSON.stringify({ kind: "Status", code: 404, message: "the server could not find the requested resource" }), LABEL_GUARD).kind).toBe("notServed");
+        expect(impostor.readAdmissionAnswer(201, "{}", LABEL_GUARD).kind).toBe("admitted");
+        expect([408, 429, 500, 503].map((status) => impostor.readAdmissionAnswer(status, "", LABEL_GUARD).kind)).toEqual(["retry", "retry", "retry", "retry"]);
+        const podSecurity = JSON.stringify({ kind: "Status", code: 403, message: `pods "x" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false` });
+        expect(impostor.readAdmissionAnswer(403, podSecurity, LABEL_GUARD).kind).toBe("other");
+        expect(impostor.readAdmissionAnswer(400, "not json", LABEL_GUARD)).toEqual({ kind: "other", message: "" });
+    });
+
+    test("readConfig asks for what the requested checks need, and only that", () => {
+        const base = { VERIFY_MODE: "impostor", TOKEN_SOURCE: "imds", WORKLOAD, IMPOSTOR_NAMESPACE, TARGET_NAMESPACE: WORKLOAD };
+        const pod = verifier.readConfig({ ...base, IMPOSTOR_CHECKS: "labelledPod" });
+        expect(!pod.ok && pod.missing).toEqual(["BINDING_SELECTOR", "LABEL_GUARD_POLICY", "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT"]);
+        const crds = verifier.readConfig({ ...base, IMPOSTOR_CHECKS: "azureIdentity, podIdentityException", KUBE_API_URL: "https://127.0.0.1:6443" });
+        expect(!crds.ok && crds.missing).toEqual(["BINDING_SELECTOR", "IDENTITY_RESOURCE_ID", "TARGET_CLIENT_ID", "CRD_GUARD_POLICY"]);
+        const exchange = verifier.readConfig({ ...base, IMPOSTOR_CHECKS: "tokenExchange" });
+        expect(!exchange.ok && exchange.missing).toEqual(["TARGET_CLIENT_ID", "AZURE_TENANT_ID", "IMPOSTOR_TOKEN_FILE"]);
+        const same = verifier.readConfig({
+            ...base,
+            TARGET_NAMESPACE: IMPOSTOR_NAMESPACE,
+            IMPOSTOR_CHECKS: "tokenExchange",
+            TARGET_CLIENT_ID: CLIENT_ID,
+            AZURE_TENANT_ID: TENANT_ID,
+            IMPOSTOR_TOKEN_FILE: "/t",
+        });
+        expect(!same.ok && same.error).toBe("IMPOSTOR_NAMESPACE must differ from TARGET_NAMESPACE (both 'tenant-b'): the impostor plays another tenant of the cluster");
+    });
+
+    test("the API server is reached at KUBERNETES_SERVICE_HOST and _PORT over https, unless KUBE_API_URL says otherwise", () => {
+        const env = {
+            VERIFY_MODE: "impostor",
+            TOKEN_SOURCE: "imds",
+            WORKLOAD,
+            IMPOSTOR_NAMESPACE,
+            TARGET_NAMESPACE: WORKLOAD,
+            IMPOSTOR_CHECKS: "podIdentityException",
+            CRD_GUARD_POLICY: CRD_GUARD,
+            KUBERNETES_SERVICE_HOST: "fd00::1",
+            KUBERNETES_SERVICE_PORT: "443",
+        };
+        const kubeApiOf = (result: ConfigResult) => (result.ok ? (result.config as unknown as { impostor: { kubeApi: unknown } }).impostor.kubeApi : result.error);
+        expect(kubeApiOf(verifier.readConfig(env))).toEqual({
+            url: "https://[fd00::1]:443",
+            tokenFile: "/var/run/secrets/kubernetes.io/serviceaccount/token",
+            caFile: "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
+        });
+        expect(kubeApiOf(verifier.readConfig({ ...env, KUBE_API_URL: "https://127.0.0.1:6443", KUBE_TOKEN_FILE: "/t", KUBE_CA_FILE: "/c" }))).toEqual({
+            url: "https://127.0.0.1:6443",
+            tokenFile: "/t",
+            caFile: "/c",
+        });
+    });
+});
+
+describe("verifier.js in impostor mode", () => {
+    test.concurrent("passes when the label guard refuses the labelled pod and the CRD guard the AzureIdentity, its binding and the exception", () =>
+        withImpostorScenario(async (s) => {
+            const run = await runVerifier<ImpostorVerdict>(impostorEnv(s));
+            expect([run.code, run.verdict.error]).toEqual([0, undefined]);
+            expect(run.verdict).toEqual({
+                verdict: "pass",
+                mode: "impostor",
+                tokenSource: "imds",
+                workload: WORKLOAD,
+                namespace: IMPOSTOR_NAMESPACE,
+                target: WORKLOAD,
+                attempts: refusedAttempts(),
+                elapsedSeconds: expect.any(Number),
+            });
+            // What the impostor tried to create, in its own namespace.
+            expect(s.kube.requests.map((r) => [r.method, r.path])).toEqual([
+                ["POST", `/api/v1/namespaces/${IMPOSTOR_NAMESPACE}/pods`],
+                ["POST", `/apis/aadpodidentity.k8s.io/v1/namespaces/${IMPOSTOR_NAMESPACE}/azureidentities`],
+                ["POST", `/apis/aadpodidentity.k8s.io/v1/namespaces/${IMPOSTOR_NAMESPACE}/azureidentitybindings`],
+                ["POST", `/apis/aadpodidentity.k8s.io/v1/namespaces/${IMPOSTOR_NAMESPACE}/azurepodidentityexceptions`],
+            ]);
+            const [pod, identity, binding, exception] = s.kube.requests.map((r) => r.body as { metadata: { name: string; labels: Record<string, string> }; spec: Record<string, unknown> });
+            expect(pod.metadata.labels.aadpodidbinding).toBe(BINDING_SELECTOR);
+            expect(identity.spec).toEqual({ type: 0, resourceID: IDENTITY_RESOURCE_ID, clientID: CLIENT_ID });
+            expect(binding.spec).toEqual({ azureIdentity: identity.metadata.name, selector: BINDING_SELECTOR });
+            expect(exception.spec).toEqual({ podLabels: { app: "impostor" } });
+            expect(s.entra.requests).toHaveLength(0);
+            expectNoImpostorSecrets(run, s);
+        }),
+    );
+
+    test.concurrent("the labelled pod meets Pod Security Standards restricted, so that only the label guard has a reason to refuse it", () =>
+        withImpostorScenario(async (s) => {
+            const run = await runVerifier<ImpostorVerdict>(impostorEnv(s, { IMPOSTOR_CHECKS: "labelledPod", VERIFIER_IMAGE: "mcr.microsoft.com/azurelinux/base/nodejs:20" }));
+            expect(run.code).toBe(0);
+            const pod = s.kube.requestsFor("pods")[0].body as {
+                spec: { securityContext: Record<string, unknown>; containers: Array<{ image: string; securityContext: Record<string, unknown> }>; automountServiceAccountToken: boolean };
+            };
+            expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+            expect(pod.spec.automountServiceAccountToken).toBe(false);
+            for (const container of pod.spec.containers) {
+                expect(container.image).toBe("mcr.microsoft.com/azurelinux/base/nodejs:20");
+                expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+            }
+        }),
+    );
+
+    test.concurrent("every request is a dry run carrying the bearer token, read afresh from the token file for each request", () =>
+        withImpostorScenario(async (s) => {
+            // The kubelet rotates the projected token between two requests: the fake takes only the new one.
+            s.kube.onRequest = () => {
+                const next = kubeToken(s.kubeTokens.length);
+                s.kubeTokens.push(next);
+                fs.writeFileSync(`${s.kubeTokenFile}.staged`, next);
+                fs.renameSync(`${s.kubeTokenFile}.staged`, s.kubeTokenFile);
+                s.kube.token = next;
+            };
+            const run = await runVerifier<ImpostorVerdict>(impostorEnv(s));
+            expect([run.code, run.verdict.error]).toEqual([0, undefined]);
+            expect(s.kube.requests).toHaveLength(4);
+            expect(s.kube.requests.map((r) => r.query.getAll("dryRun"))).toEqual([["All"], ["All"], ["All"], ["All"]]);
+            expect(s.kube.requests.map((r) => r.authorization)).toEqual(s.kubeTokens.slice(0, 4).map((t) => `Bearer ${t}`));
+            expect(s.kube.requests.map((r) => r.status)).toEqual([403, 403, 403, 403]);
+            expectNoImpostorSecrets(run, s);
+        }),
+    );
+
+    test.concurrent("the fake API server refuses a write that is not a dry run (so the dry runs above are proven)", () =>
+        withImpostorScenario(async (s) => {
+            const write = (query: string) =>
+                request(`${s.kube.url}/api/v1/namespaces/${IMPOSTOR_NAMESPACE}/pods${query}`, {
+                    method: "POST",
+                    headers: { Authorization: `Bearer ${s.kube.token}`, "Content-Type": "application/json" },
+                    body: JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name: "p" } }),
+                    ca: kubeTls.cert,
+                });
+            expect((await write("")).status).toBe(400);
+            expect((await write("?dryRun=None")).status).toBe(400);
+            expect((await write("?dryRun=All")).status).toBe(403);
+        }),
+    );
+
+    test.concurrent("never prints the Kubernetes token, even when the API server's message quotes it, and repeats at most 300 characters", () =>
+        withImpostorScenario(async (s) => {
+            const token = s.kubeTokens[0];
+            s.kube.answer("pods", { kind: "policyDenial", policy: LABEL_GUARD, message: `the request carried ${token}` });
+            // The 300-character cut falls inside the token: redacted first, no part of it survives.
+            s.kube.answer("azureidentities", { kind: "policyDenial", policy: CRD_GUARD, message: `${"a".repeat(295)}${token}` });
+            const run = await runVerifier<ImpostorVerdict>(impostorEnv(s, { IMPOSTOR_CHECKS: "labelledPod,azureIdentity" }));
+            expect(run.code).toBe(0);
+            expect(run.verdict.attempts?.[0].message).toBe("the request carried [redacted]");
+            expect(run.verdict.attempts?.[1].message).toBe(`${"a".repeat(295)}[r...`);
+            expect(run.stdout + run.stderr).not.toContain(token.slice(0, 12));
+            expectNoImpostorSecrets(run, s);
+        }),
+    );
+
+    test.concurrent.each(WRITES.map((w) => ({ ...w })))("fails naming $attempt when the API server admits it", ({ attempt, resource, policy }) =>
+        withImpostorScenario(async (s) => {
+            s.kube.answer(resource, { kind: "admit" });
+            const run = await runVerifier<ImpostorVerdict>(impostorEnv(s));
+            expect(run.code).toBe(1);
+            expect(run.verdict).toMatchObject({ verdict: "fail", mode: "impostor", step: "impostor", namespace: IMPOSTOR_NAMESPACE, target: WORKLOAD });
+            expect(run.verdict.error).toMatch(new RegExp(`^${attempt} was not refused as it must be: the API server admitted .+ \\(HTTP 201, dry run\\): ValidatingAdmissionPolicy '${policy}' \\(`));
+            // Every attempt still ran and is listed; only the admitted one failed.
+            expect(run.verdict.attempts?.map((a) => [a.attempt, a.status, a.refusedBy ?? "not refused"])).toEqual(
+                WRITES.map((w) => (w.attempt === attempt ? [w.attempt, 201, "not refused"] : [w.attempt, 403, w.policy])),
+            );
+            expectNoImpostorSecrets(run, s);
+        }),
+    );
+
+    test.concurrent("fails, saying the attempt proves nothing, when RBAC refuses the write before the policy could", () =>
+        withImpostorScenario(async (s) => {
+            s.kube.answer("azureidentities", { kind: "rbacDenial" });
+            const run = await runVerifier<ImpostorVerdict>(impostorEnv(s));
+            expect(run.code).toBe(1);
+            expect(run.verdict.error).toBe(
+                `azureIdentity was not refused as it must be: AzureIdentity impostor-alpha naming the workload's identity was refused by the authorizer (RBAC), not by ValidatingAdmissionPolicy '${CRD_GUARD}' (CRD_GUARD_POLICY): ` +
+                    `the impostor lacks the right to create azureidentities.aadpodidentity.k8s.io in namespace ${IMPOSTOR_NAMESPACE}, so the attempt proves nothing`,
+            );
+            expect(run.verdict.attempts?.[1]).toMatchObject({
+                attempt: "azureIdentity",
+                status: 403,
+                message: `azureidentities.aadpodidentity.k8s.io is forbidden: User "${IMPOSTOR_USER}" cannot create resource "azureidentities" in API group "aadpodidentity.k8s.io" in the namespace "${IMPOSTOR_NAMESPACE}"`,
+            });
+            expect(run.verdict.attempts?.[1].refusedBy).toBeUndefined();
+        }),
+    );
+
+    test.concurrent("fails when a different ValidatingAdmissionPolicy refuses the labelled pod", () =>
+        withImpostorScenario(async (s) => {
+            s.kube.answer("pods", { kind: "policyDenial", policy: "aadpodidbinding-guard-beta", message: `mentions ${LABEL_GUARD} but is not it` });
+            const run = await runVerifier<ImpostorVerdict>(impostorEnv(s));
+            expect(run.code).toBe(1);
+            expect(run.verdict.error).toBe(
+                `labelledPod was not refused as it must be: pod impostor-alpha labelled aadpodidbinding=alpha was refused by ValidatingAdmissionPolicy 'aadpodidbinding-guard-beta', ` +
+                    `not by ValidatingAdmissionPolicy '${LABEL_GUARD}' (LABEL_GUARD_POLICY): the attempt proves nothing of the guard`,
+            );
+            expect(run.verdict.attempts?.[0].refusedBy).toBeUndefined();
+        }),
+    );
+
+    test.concurrent("fails when the API server does not serve aad-pod-identity's kinds (404)", () =>
+        withImpostorScenario(async (s) => {
+            for (const resource of ["azureidentities", "azureidentitybindings", "azurepodidentityexceptions"]) {
+                s.kube.answer(resource, { kind: "notFound" });
+            }
+            const run = await runVerifier<ImpostorVerdict>(impostorEnv(s));
+            expect(run.code).toBe(1);
+            expect(run.verdict.error).toMatch(/^azureIdentity was not refused as it must be: the API server does not serve azureidentities\.aadpodidentity\.k8s\.io \(HTTP 404\)/);
+            expect(run.verdict.attempts?.map((a) => a.status)).toEqual([403, 404, 404, 404]);
+        }),
+    );
+
+    test.concurrent("fails when the service-account token file is missing, naming it", () =>
+        withImpostorScenario(async (s) => {
+            const absent = path.join(s.dir, "no-token");
+            const run = await runVerifier<ImpostorVerdict>(impostorEnv(s, { IMPOSTOR_CHECKS: "labelledPod", KUBE_TOKEN_FILE: absent }));
+            expect(run.code).toBe(1);
+            expect(run.verdict.error).toBe(
+                `labelledPod was not refused as it must be: pod impostor-alpha labelled aadpodidbinding=alpha could not be tried: could not read the service-account token ${absent} (ENOENT)`,
+            );
+            expect(run.verdict.attempts).toEqual([{ attempt: "labelledPod", status: null, error: expect.any(String) }]);
+            expect(s.kube.requests).toHaveLength(0);
+        }),
+    );
+
+    test("retries the API server's 500 and 503 within the access budget, honouring Retry-After, then passes", () =>
+        withImpostorScenario(async (s) => {
+            s.kube.answer(
+                "pods",
+                { kind: "serverError", status: 500 },
+                { kind: "serverError", status: 503, retryAfterSeconds: 7 },
+                { kind: "policyDenial", policy: LABEL_GUARD, message: LABEL_GUARD_MESSAGE },
+            );
+            const { clock, sleeps } = virtualClock();
+            const result = await verifyInProcess(impostorEnv(s, { IMPOSTOR_CHECKS: "labelledPod", ACCESS_BUDGET_SECONDS: "60", RETRY_INTERVAL_SECONDS: "5" }), clock);
+            expect([result.exitCode, result.verdict.error]).toEqual([0, undefined]);
+            expect(result.verdict).toMatchObject({ verdict: "pass", attempts: [{ attempt: "labelledPod", status: 403, refusedBy: LABEL_GUARD }], elapsedSeconds: 12 });
+            expect(sleeps).toEqual([5000, 7000]);
+            expect(s.kube.requests.map((r) => r.status)).toEqual([500, 503, 403]);
+            expect(result.lines).toContain("verifier: impostor: labelledPod: attempt 1 failed (HTTP 500: Internal error occurred: etcdserver: request timed out); retrying in 5s, 60s left");
+        }));
+
+    test("fails as inconclusive when the API server answers 500 for the whole access budget, and still tries the other writes", () =>
+        withImpostorScenario(async (s) => {
+            s.kube.answer("pods", { kind: "serverError", status: 500 });
+            const { clock, sleeps } = virtualClock();
+            const result = await verifyInProcess(impostorEnv(s, { ACCESS_BUDGET_SECONDS: "20", RETRY_INTERVAL_SECONDS: "5" }), clock);
+            expect(result.exitCode).toBe(1);
+            expect(result.verdict.error).toBe(
+                "labelledPod was not refused as it must be: inconclusive: the API server gave no answer to pod impostor-alpha labelled aadpodidbinding=alpha within 20s " +
+                    "(5 attempts; last: HTTP 500: Internal error occurred: etcdserver: request timed out)",
+            );
+            expect(sleeps).toEqual([5000, 5000, 5000, 5000]);
+            expect(s.kube.requestsFor("pods")).toHaveLength(5);
+            expect(result.verdict.attempts?.map((a) => [a.attempt, a.status, a.refusedBy])).toEqual([
+                ["labelledPod", 500, undefined],
+                ["azureIdentity", 403, CRD_GUARD],
+                ["azureIdentityBinding", 403, CRD_GUARD],
+                ["podIdentityException", 403, CRD_GUARD],
+            ]);
+        }));
+
+    test("fails as inconclusive when the API server cannot be reached for the whole access budget", () =>
+        withImpostorScenario(async (s) => {
+            const port = await closedPort();
+            const { clock } = virtualClock();
+            const result = await verifyInProcess(
+                impostorEnv(s, { IMPOSTOR_CHECKS: "labelledPod", KUBE_API_URL: `https://${UNUSED_HOST}:${port}`, ACCESS_BUDGET_SECONDS: "10", RETRY_INTERVAL_SECONDS: "5" }),
+                clock,
+            );
+            expect(result.exitCode).toBe(1);
+            expect(result.verdict.error).toMatch(/^labelledPod was not refused as it must be: inconclusive: the API server gave no answer to .+ within 10s \(3 attempts; last: .*ECONNREFUSED.*\)$/);
+            expect(result.verdict.attempts).toEqual([{ attempt: "labelledPod", status: null, error: expect.stringMatching(/^inconclusive: /) }]);
+        }));
+
+    test.concurrent("passes tokenExchange when Entra finds no federated credential for the impostor's service account (AADSTS70021)", () =>
+        withImpostorScenario(async (s) => {
+            const run = await runVerifier<ImpostorVerdict>(tokenExchangeEnv(s));
+            expect([run.code, run.verdict.error]).toEqual([0, undefined]);
+            expect(run.verdict).toEqual({
+                verdict: "pass",
+                mode: "impostor",
+                tokenSource: "workloadIdentity",
+                workload: WORKLOAD,
+                namespace: IMPOSTOR_NAMESPACE,
+                target: WORKLOAD,
+                attempts: [{ attempt: "tokenExchange", status: 400, refusedBy: "Entra ID", code: "AADSTS70021" }],
+                elapsedSeconds: expect.any(Number),
+            });
+            expect(s.entra.requests).toHaveLength(1);
+            const form = new URLSearchParams(s.entra.requests[0].body);
+            expect([form.get("client_id"), form.get("client_assertion"), form.get("scope")]).toEqual([CLIENT_ID, IMPOSTOR_TOKEN, "https://vault.azure.net/.default"]);
+            expect(s.kube.requests).toHaveLength(0);
+            expectNoEntraFreeText(run);
+            expectNoImpostorSecrets(run, s);
+        }),
+    );
+
+    test.concurrent("fails tokenExchange when Entra issues the workload's token to the impostor's service account", () =>
+        withImpostorScenario(async (s) => {
+            // A federated credential that trusts the impostor's subject too.
+            s.entra.reset(entraHandler({ tokens: s.tokens, tenantId: TENANT_ID, clientId: CLIENT_ID, assertion: IMPOSTOR_TOKEN }));
+            const run = await runVerifier<ImpostorVerdict>(tokenExchangeEnv(s));
+            expect(run.code).toBe(1);
+            expect(run.verdict).toMatchObject({ verdict: "fail", mode: "impostor", step: "impostor" });
+            expect(run.verdict.error).toBe(
+                `tokenExchange was not refused as it must be: Entra ID issued a token for client id ${CLIENT_ID} to the impostor's own service account in namespace ${IMPOSTOR_NAMESPACE} (HTTP 200): ` +
+                    "a federated credential of the workload's identity trusts it",
+            );
+            expect(run.verdict.attempts).toEqual([{ attempt: "tokenExchange", status: 200, error: expect.any(String) }]);
+            expect(s.tokens.issued).toHaveLength(1);
+            expectNoImpostorSecrets(run, s);
+        }),
+    );
+
+    test.concurrent("fails tokenExchange, saying it proves nothing, when Entra refuses for another reason than federation", () =>
+        withImpostorScenario(async (s) => {
+            const unknownClient = "00000000-0000-0000-0000-0000000000aa";
+            const run = await runVerifier<ImpostorVerdict>(tokenExchangeEnv(s, { TARGET_CLIENT_ID: unknownClient }));
+            expect(run.code).toBe(1);
+            expect(run.verdict.error).toBe(
+                "tokenExchange was not refused as it must be: Entra ID refused the exchange with HTTP 400 (unauthorized_client, AADSTS700016), " +
+                    "but not for want of a matching federated credential (AADSTS70021): the attempt proves nothing",
+            );
+            expect(run.verdict.attempts?.[0]).toMatchObject({ attempt: "tokenExchange", status: 400, code: "AADSTS700016" });
+            expectNoEntraFreeText(run);
+        }),
+    );
+
+    test.concurrent("exits 2 when IMPOSTOR_CHECKS is missing", () =>
+        withImpostorScenario(async (s) => {
+            const { IMPOSTOR_CHECKS: _omitted, ...env } = impostorEnv(s);
+            const run = await runVerifier<ImpostorVerdict>(env);
+            expect(run.code).toBe(2);
+            expect(run.verdict).toEqual({ verdict: "fail", mode: "impostor", step: "config", error: "missing environment variable IMPOSTOR_CHECKS", missing: ["IMPOSTOR_CHECKS"] });
+            expect(s.kube.requests).toHaveLength(0);
+        }),
+    );
+
+    test.concurrent("exits 2 naming an unknown check in IMPOSTOR_CHECKS and the ones allowed", () =>
+        withImpostorScenario(async (s) => {
+            const run = await runVerifier<ImpostorVerdict>(impostorEnv(s, { IMPOSTOR_CHECKS: "labelledPod,stealSecret" }));
+            expect(run.code).toBe(2);
+            expect(run.verdict).toMatchObject({ verdict: "fail", mode: "impostor", step: "config", missing: [] });
+            expect(run.verdict.error).toBe("IMPOSTOR_CHECKS names unknown check 'stealSecret' (allowed: 'labelledPod', 'azureIdentity', 'podIdentityException', 'tokenExchange')");
+            expect(s.kube.requests).toHaveLength(0);
+        }),
+    );
+
+    test.concurrent("exits 2 when IMPOSTOR_CHECKS names no check, or the check asked needs its policy", () =>
+        withImpostorScenario(async (s) => {
+            const empty = await runVerifier<ImpostorVerdict>(impostorEnv(s, { IMPOSTOR_CHECKS: " , " }));
+            expect([empty.code, empty.verdict.error]).toEqual([2, expect.stringMatching(/^IMPOSTOR_CHECKS names no check/)]);
+            const { LABEL_GUARD_POLICY: _omitted, ...env } = impostorEnv(s, { IMPOSTOR_CHECKS: "labelledPod" });
+            const noPolicy = await runVerifier<ImpostorVerdict>(env);
+            expect([noPolicy.code, noPolicy.verdict.missing]).toEqual([2, ["LABEL_GUARD_POLICY"]]);
+            expect(s.kube.requests).toHaveLength(0);
         }),
     );
 });

@@ -7,12 +7,17 @@
  * requires every address inside the private-endpoint subnet (and then connects to those addresses
  * only); gets a token (pod identity through the instance metadata endpoint, or Microsoft Entra
  * Workload ID through a federated service-account token); reads the workload's secret from Key
- * Vault, checks that the Secrets Store CSI driver mounted the same value and that the Kubernetes
- * Secret the driver mirrors holds it too; tries the canary secret, which nobody is granted, and
+ * Vault, checks that the Secrets Store CSI driver mounted the same value and, when the workload
+ * mirrors it into a Kubernetes Secret (SYNCED_SECRET_FILE, that Secret mounted as a volume), that the
+ * mirror holds it too; tries the canary secret, which nobody is granted, and
  * requires Key Vault to refuse it (with access policies, which Azure applies to the whole vault, the
  * canary is readable by design and the verdict says so); writes a blob to the workload's container
  * and reads it back; and requires Storage to refuse both a read and a write of the canary container.
  * In `unbound` mode it proves the opposite: a pod without the binding must be refused a token.
+ * In `impostor` mode (impostor.js) it plays another tenant of the cluster, in a namespace of its own,
+ * and tries to take the workload's identity: a labelled pod, its own AzureIdentity and binding, a
+ * pod-identity exception (each a server-side dry run that admission must refuse), or its own
+ * service-account token exchanged for the workload's client id, which Entra must refuse.
  *
  * Node standard library only, nothing written to disk. The verdict is exactly one line of JSON on
  * stdout; progress goes to stderr. The secret value and tokens are never printed: the secret is
@@ -26,7 +31,8 @@
  * token request by TOKEN_REQUEST_TIMEOUT_SECONDS (NMI holds a request while it looks for the pod's
  * identity, and answers a pod that has none only at the end of that search).
  *
- * `attempts.token` counts every token request (two on a clean `bound` run: Key Vault, Storage).
+ * `attempts.token` counts every token request (two on a clean `bound` run: Key Vault, Storage). In
+ * `impostor` mode `attempts` lists each attempt with the refusal it got, or why it does not count.
  */
 "use strict";
 
@@ -36,6 +42,7 @@ const fs = require("fs");
 const http = require("http");
 const https = require("https");
 const net = require("net");
+const impostor = require("./impostor");
 
 /** Token audiences of the two data planes. */
 const RESOURCES = Object.freeze({
@@ -73,9 +80,9 @@ const EXIT = Object.freeze({ pass: 0, fail: 1, config: 2 });
 // ---------------------------------------------------------------------------------------------
 
 /**
- * @typedef {"bound" | "unbound"} Mode
+ * @typedef {"bound" | "unbound" | "impostor"} Mode
  * @typedef {"imds" | "workloadIdentity"} TokenSource
- * @typedef {"privatePath" | "token" | "keyvault" | "mount" | "synced" | "canary" | "blobWrite" | "blobRead" | "config"} Step
+ * @typedef {"privatePath" | "token" | "keyvault" | "mount" | "synced" | "canary" | "blobWrite" | "blobRead" | "impostor" | "config"} Step
  * @typedef {"rbac" | "accessPolicy"} KeyVaultAuthorization
  *
  * @typedef {object} Budgets
@@ -95,7 +102,7 @@ const EXIT = Object.freeze({ pass: 0, fail: 1, config: 2 });
  * @property {string} canaryContainer
  * @property {KeyVaultAuthorization} keyVaultAuthorization
  * @property {string} privateEndpointSubnet   IPv4 CIDR
- * @property {string} syncedSecret            the value of the Kubernetes Secret the CSI driver mirrors
+ * @property {string | undefined} syncedSecretFile   the Kubernetes Secret the CSI driver mirrors, mounted as a file; absent when the workload mirrors none
  * @property {string | undefined} dnsServer   `host:port` of the resolver to ask, instead of the system's
  *
  * @typedef {object} Config
@@ -108,6 +115,7 @@ const EXIT = Object.freeze({ pass: 0, fail: 1, config: 2 });
  * @property {string | undefined} federatedTokenFile
  * @property {string | undefined} authorityHost
  * @property {BoundTargets | undefined} targets   present in `bound` mode
+ * @property {import("./impostor").ImpostorConfig | undefined} impostor   present in `impostor` mode
  * @property {Budgets} budgets
  *
  * @typedef {{ ok: true, config: Config } | { ok: false, mode: string | undefined, missing: string[], error: string }} ConfigResult
@@ -117,6 +125,7 @@ const EXIT = Object.freeze({ pass: 0, fail: 1, config: 2 });
  * @property {string} url
  * @property {Record<string, string>} headers
  * @property {string} [body]
+ * @property {string} [ca]   PEM certificates trusted instead of the system's (the cluster's CA)
  *
  * @typedef {object} HttpResponse
  * @property {number} status
@@ -576,6 +585,16 @@ function isHttpUrl(value) {
 }
 
 /**
+ * Quoted values in a sentence: `'a' or 'b'`, `'a', 'b' or 'c'`.
+ * @param {readonly string[]} values
+ * @returns {string}
+ */
+function alternatives(values) {
+    const quoted = values.map((v) => `'${v}'`);
+    return quoted.length > 1 ? `${quoted.slice(0, -1).join(", ")} or ${quoted[quoted.length - 1]}` : quoted.join("");
+}
+
+/**
  * Reads variables and collects what is missing or invalid, so one verdict can name all of it.
  * @param {Record<string, string | undefined>} env
  */
@@ -613,7 +632,7 @@ function envReader(env) {
     const oneOf = (name, allowed) => {
         const value = required(name);
         if (value && !allowed.includes(value)) {
-            invalid.push(`${name} must be ${allowed.map((a) => `'${a}'`).join(" or ")} (got '${value}')`);
+            invalid.push(`${name} must be ${alternatives(allowed)} (got '${value}')`);
         }
         return value;
     };
@@ -631,19 +650,7 @@ function envReader(env) {
         }
         return value * 1000;
     };
-    /**
-     * A required value, untrimmed.
-     * @param {string} name
-     */
-    const raw = (name) => {
-        const value = env[name];
-        if (value === undefined || value === "") {
-            missing.push(name);
-            return "";
-        }
-        return value;
-    };
-    return { missing, invalid, optional, required, raw, checkUrl, oneOf, milliseconds };
+    return { missing, invalid, optional, required, checkUrl, oneOf, milliseconds };
 }
 
 /**
@@ -670,8 +677,7 @@ function readBoundTargets(read) {
         canaryContainer: read.required("CANARY_CONTAINER"),
         keyVaultAuthorization: /** @type {KeyVaultAuthorization} */ (read.oneOf("KEYVAULT_AUTHORIZATION", ["rbac", "accessPolicy"])),
         privateEndpointSubnet: cidr("PRIVATE_ENDPOINT_SUBNET"),
-        // Read as it is: a secret's value may begin or end with spaces.
-        syncedSecret: read.raw("SYNCED_SECRET"),
+        syncedSecretFile: read.optional("SYNCED_SECRET_FILE"),
         dnsServer: read.optional("DNS_SERVER"),
     };
 }
@@ -683,12 +689,13 @@ function readBoundTargets(read) {
  */
 function readConfig(env) {
     const read = envReader(env);
-    const mode = read.oneOf("VERIFY_MODE", ["bound", "unbound"]);
+    const mode = read.oneOf("VERIFY_MODE", ["bound", "unbound", "impostor"]);
     const tokenSource = read.oneOf("TOKEN_SOURCE", ["imds", "workloadIdentity"]);
     const workload = read.required("WORKLOAD");
     const imdsEndpoint = read.checkUrl("IMDS_ENDPOINT", read.optional("IMDS_ENDPOINT") ?? DEFAULT_IMDS_ENDPOINT);
     const authorityHost = read.checkUrl("AZURE_AUTHORITY_HOST", read.optional("AZURE_AUTHORITY_HOST"));
     const targets = mode === "bound" ? readBoundTargets(read) : undefined;
+    const impostorConfig = mode === "impostor" ? impostor.readImpostorConfig(read) : undefined;
     const budgets = {
         tokenMs: read.milliseconds("TOKEN_BUDGET_SECONDS", true),
         accessMs: read.milliseconds("ACCESS_BUDGET_SECONDS", true),
@@ -713,6 +720,7 @@ function readConfig(env) {
             federatedTokenFile: read.optional("AZURE_FEDERATED_TOKEN_FILE"),
             authorityHost,
             targets,
+            impostor: impostorConfig,
             budgets,
         },
     };
@@ -812,7 +820,9 @@ function sendHttp(request, timeoutMs, pinned = new Map()) {
                           callback(null, address, 4);
                       }
                   };
-        const req = transport.request(url, { method: request.method, headers, agent: false, ...(lookup === undefined ? {} : { lookup }) }, (res) => {
+        /** @type {import("https").RequestOptions} */
+        const options = { method: request.method, headers, agent: false, ...(lookup === undefined ? {} : { lookup }), ...(request.ca === undefined ? {} : { ca: request.ca }) };
+        const req = transport.request(url, options, (res) => {
             /** @type {Buffer[]} */
             const chunks = [];
             let size = 0;
@@ -1146,7 +1156,6 @@ async function runBound(ctx, targets) {
         },
     });
     const source = tokenServiceName(config);
-    reporter.remember(targets.syncedSecret);
 
     enter(ctx, "privatePath", `resolving the vault's and the blob endpoint's host names, expecting addresses in ${targets.privateEndpointSubnet}`);
     const path = await checkPrivatePathWithRetry(ctx, targets);
@@ -1185,17 +1194,22 @@ async function runBound(ctx, targets) {
     secretHash = sha256Prefix(secret.value);
 
     enter(ctx, "mount", `comparing ${targets.secretFile} with Key Vault`);
-    const mountError = compareMount(targets.secretFile, secret.value, targets.secretName);
+    const mountError = compareFile(MOUNTED_SECRET, targets.secretFile, secret.value, targets.secretName);
     if (mountError !== undefined) {
         return fail("mount", mountError);
     }
 
-    enter(ctx, "synced", "comparing the Kubernetes Secret the CSI driver mirrors with Key Vault");
-    if (targets.syncedSecret !== secret.value) {
-        return fail(
-            "synced",
-            `the Kubernetes Secret the CSI driver mirrors (sha256 ${sha256Prefix(targets.syncedSecret)}) differs from Key Vault secret ${targets.secretName} (sha256 ${secretHash})`,
-        );
+    /** @type {{ syncedSecretMatches: true } | { syncedSecret: string }} */
+    let synced = { syncedSecret: SYNCED_SECRET_NOT_MIRRORED };
+    if (targets.syncedSecretFile === undefined) {
+        enter(ctx, "synced", "SYNCED_SECRET_FILE is not set: the workload mirrors no Kubernetes Secret, nothing to compare");
+    } else {
+        enter(ctx, "synced", `comparing ${targets.syncedSecretFile}, the Kubernetes Secret the CSI driver mirrors, with Key Vault`);
+        const syncedError = compareFile(MIRRORED_SECRET, targets.syncedSecretFile, secret.value, targets.secretName);
+        if (syncedError !== undefined) {
+            return fail("synced", syncedError);
+        }
+        synced = { syncedSecretMatches: true };
     }
 
     enter(ctx, "canary", `trying the canary secret ${targets.canarySecretName}, which nobody is granted`);
@@ -1268,7 +1282,7 @@ async function runBound(ctx, targets) {
             workload: config.workload,
             secretSha256Prefix: secretHash,
             secretMatchesMount: true,
-            syncedSecretMatches: true,
+            ...synced,
             privatePath,
             canary: { secret: canarySecretVerdict, containerRead: "refused", containerWrite: "refused" },
             blob: blobPath,
@@ -1336,24 +1350,54 @@ function secretValue(ctx) {
     };
 }
 
+/** The CSI driver's mount of the secret, as the messages name it. */
+const MOUNTED_SECRET = "the mounted secret file";
+/** The Kubernetes Secret the CSI driver mirrors, mounted as a volume, as the messages name it. */
+const MIRRORED_SECRET = "the mirrored Kubernetes Secret's file";
+/** What the verdict says when the workload mirrors no Kubernetes Secret. */
+const SYNCED_SECRET_NOT_MIRRORED = "not mirrored (the workload keeps its secret in Key Vault only)";
+
+/** What a file error code means, for the few a mounted volume gives. */
+const FILE_ERRORS = Object.freeze({
+    ENOENT: "no such file: is the volume mounted, and the key projected under this name?",
+    EACCES: "permission denied: the volume's file mode or the pod's user keeps the verifier out",
+    EISDIR: "a directory, not a file: point the variable at the key's file inside the volume",
+});
+
 /**
- * Compares the CSI-mounted file with the Key Vault value, byte for byte; says why not, if not.
+ * Why a file could not be read, without its content: the error code and what it usually means.
+ * @param {unknown} err
+ * @returns {string}
+ */
+function describeFileError(err) {
+    const code = errorCode(err);
+    if (code === undefined) {
+        return "unreadable";
+    }
+    const meaning = /** @type {Record<string, string | undefined>} */ (FILE_ERRORS)[code];
+    return meaning === undefined ? code : `${code}: ${meaning}`;
+}
+
+/**
+ * Compares a file (the CSI driver's mount, or the Secret it mirrors) with the Key Vault value, byte
+ * for byte; says why not, by hashes only, if not.
+ * @param {string} what       e.g. MOUNTED_SECRET
  * @param {string} file
  * @param {string} expected
  * @param {string} secretName
  * @returns {string | undefined}
  */
-function compareMount(file, expected, secretName) {
-    let mounted;
+function compareFile(what, file, expected, secretName) {
+    let content;
     try {
-        mounted = fs.readFileSync(file);
+        content = fs.readFileSync(file);
     } catch (err) {
-        return `could not read the mounted secret file ${file} (${errorCode(err) ?? "unreadable"})`;
+        return `could not read ${what} ${file} (${describeFileError(err)})`;
     }
-    if (mounted.equals(Buffer.from(expected, "utf8"))) {
+    if (content.equals(Buffer.from(expected, "utf8"))) {
         return undefined;
     }
-    return `the mounted secret file ${file} (sha256 ${sha256Prefix(mounted)}) differs from Key Vault secret ${secretName} (sha256 ${sha256Prefix(expected)})`;
+    return `${what} ${file} (sha256 ${sha256Prefix(content)}) differs from Key Vault secret ${secretName} (sha256 ${sha256Prefix(expected)})`;
 }
 
 /**
@@ -1437,13 +1481,39 @@ function createReporter(writeLine) {
 }
 
 /**
+ * `impostor` mode (impostor.js): lends it the budgets, clock, reporter, HTTP and the helpers it
+ * shares with the other modes, and turns its verdict into an outcome.
+ * @param {Context} ctx
+ * @param {import("./impostor").ImpostorConfig} impostorConfig
+ * @returns {Promise<Outcome>}
+ */
+async function runImpostor(ctx, impostorConfig) {
+    const { config } = ctx;
+    const result = await impostor.runImpostor({
+        config: impostorConfig,
+        workload: config.workload,
+        tokenSource: config.tokenSource,
+        budgets: config.budgets,
+        clock: ctx.clock,
+        reporter: ctx.reporter,
+        send: ctx.send,
+        retry: retryWithinBudget,
+        enter: (message) => enter(ctx, "impostor", message),
+        helpers: { workloadIdentityTokenRequest, azureErrorCodes, describeError, errorCode, parseRetryAfter, seconds },
+        tokenResource: RESOURCES.keyVault,
+    });
+    return { exitCode: result.pass ? EXIT.pass : EXIT.fail, verdict: result.verdict };
+}
+
+/**
  * Runs the verification for an environment and returns the verdict and exit code.
  * @param {Record<string, string | undefined>} env
  * @param {Reporter} reporter
  * @param {{ step: Step }} progress
+ * @param {{ clock?: Clock }} [options]   the clock to use instead of the system's (tests)
  * @returns {Promise<Outcome>}
  */
-async function verify(env, reporter, progress) {
+async function verify(env, reporter, progress, options = {}) {
     const parsed = readConfig(env);
     if (!parsed.ok) {
         return {
@@ -1457,7 +1527,7 @@ async function verify(env, reporter, progress) {
     /** @type {Context} */
     const ctx = {
         config,
-        clock: systemClock,
+        clock: options.clock ?? systemClock,
         reporter,
         send: (request, timeoutMs) => sendHttp(request, timeoutMs, pinned),
         pinned,
@@ -1465,6 +1535,12 @@ async function verify(env, reporter, progress) {
     };
     if (config.mode === "unbound") {
         return runUnbound(ctx);
+    }
+    if (config.mode === "impostor") {
+        if (config.impostor === undefined) {
+            throw new Error("impostor mode without its configuration");
+        }
+        return runImpostor(ctx, config.impostor);
     }
     if (config.targets === undefined) {
         throw new Error("bound mode without its targets");
@@ -1511,6 +1587,8 @@ module.exports = {
     readConfig,
     retryWithinBudget,
     sendHttp,
+    createReporter,
+    verify,
 };
 
 if (require.main === module) {
