@@ -34,6 +34,12 @@ export interface WorkloadConfig {
     serviceAccount: string;
     /** Defaults to `managedIdentity`; `servicePrincipal` needs identityMode `podIdentityOss`. */
     identityType: IdentityType;
+    /**
+     * Mirror the workload's secret into a Kubernetes Secret (the CSI driver's `secretObjects`), where it
+     * sits in etcd; the cluster then encrypts etcd with a key of the stack's (KMS). Defaults to false:
+     * the secret stays in Key Vault and reaches pods only as a mounted file.
+     */
+    syncSecret: boolean;
 }
 
 /** A workload as config takes it: the optional fields are filled in by `parseConfig`. */
@@ -43,6 +49,7 @@ export interface WorkloadEntry {
     bindingSelector?: string;
     serviceAccount?: string;
     identityType?: IdentityType;
+    syncSecret?: boolean;
 }
 
 export interface NetworkConfig {
@@ -426,6 +433,8 @@ const WORKLOAD_FIELDS = {
     namespace: "the Kubernetes namespace the workload runs in: a namespace name, not `default`, `kube-*` or one AKS, its add-ons or this stack create. Required.",
     bindingSelector: "the `aadpodidbinding` label value pods carry in the pod-identity modes; defaults to `name`.",
     serviceAccount: "the service account the workload's pods run as; defaults to `<name>-workload` (not `default`, not `<name>-unbound`).",
+    syncSecret:
+        "`true` mirrors the workload's secret into a Kubernetes Secret (in etcd, readable by whoever may get Secrets in the namespace), and turns on etcd encryption with a key of the stack's (KMS); defaults to `false`: the secret stays in Key Vault and reaches pods as a mounted file only.",
     identityType: `\`managedIdentity\` (the default) or \`servicePrincipal\`, which only identityMode ${listOr(IDENTITY_MODES.filter((m) => identityModeDriver(m).identityTypes.includes("servicePrincipal")))} supports.`,
 } as const;
 
@@ -584,6 +593,7 @@ const DECLARATIONS = {
                         .regex(SERVICE_ACCOUNT_PATTERN, "must be a Kubernetes service account name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit")
                         .optional(),
                     identityType: oneOf(IDENTITY_TYPES).optional(),
+                    syncSecret: z.boolean("must be true or false").optional(),
                 },
                 {
                     error: (issue) =>
@@ -772,6 +782,7 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
         bindingSelector: w.bindingSelector ?? w.name,
         serviceAccount: w.serviceAccount ?? `${w.name}-workload`,
         identityType: w.identityType ?? "managedIdentity",
+        syncSecret: w.syncSecret ?? false,
     }));
     workloads.forEach((w, index) => {
         if (!identityModeDriver(identityMode).identityTypes.includes(w.identityType)) {
@@ -864,7 +875,7 @@ export function vmSizeVcpus(vmSize: string): number | undefined {
     return Number(match[2] ?? match[1]);
 }
 
-function checkUnique(workloads: WorkloadConfig[], field: keyof WorkloadConfig): void {
+function checkUnique(workloads: WorkloadConfig[], field: "name" | "namespace" | "bindingSelector"): void {
     const seen = new Map<string, number>();
     workloads.forEach((w, index) => {
         const first = seen.get(w[field]);

@@ -124,12 +124,21 @@ const bindings = config.workloads.map(
             identity: identities[i],
             mode,
             vault: { vaultName: vault.vaultName, tenantId: client.tenantId, secretName: vault.secretNames[w.name], keyName: vault.keyNames[w.name] },
+            privateEndpointSubnetPrefix: config.network.privateEndpointSubnetPrefix,
             provider: aks.provider,
         }),
 );
 const modeReady = mode.complete();
 
-const verifierScript = fs.readFileSync(path.join(__dirname, "verifier", "verifier.js"), "utf8");
+// The verification script and its modules, shipped to the Jobs in a ConfigMap.
+const verifierDir = path.join(__dirname, "verifier");
+const verifierFiles = Object.fromEntries(
+    fs
+        .readdirSync(verifierDir)
+        .filter((f) => f.endsWith(".js"))
+        .sort()
+        .map((f) => [f, fs.readFileSync(path.join(verifierDir, f), "utf8")]),
+);
 const demos = config.workloads.map((w, i) => {
     const identity = identities[i];
     const binding = bindings[i];
@@ -145,7 +154,7 @@ const demos = config.workloads.map((w, i) => {
         blobEndpoint: store.blobEndpoint,
         container: store.containers[w.name],
         image: config.demo.verifierImage,
-        verifierScript,
+        verifierFiles,
         privateEndpointSubnetPrefix: config.network.privateEndpointSubnetPrefix,
         nodeSelector: aks.workloadNodeSelector,
         canary: { secretName: vault.canarySecretName, container: store.canaryContainer },
@@ -192,7 +201,6 @@ export const workloads = pulumi.output(
                 /** The verification Jobs, whose logs end with their verdicts (`npm run e2e` reads them). */
                 verifierJobs: [demos[i].boundJobName, demos[i].unboundJobName],
                 verdicts: pulumi.interpolate`kubectl logs -n ${w.namespace} job/${demos[i].boundJobName}; kubectl logs -n ${w.namespace} job/${demos[i].unboundJobName}`,
-                inspect: pulumi.interpolate`kubectl exec -n ${w.namespace} ${demos[i].inspectorPodName} -- ls /mnt/secrets-store`,
             },
         ]),
     ),

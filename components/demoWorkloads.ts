@@ -1,7 +1,7 @@
-// Workloads that prove the wiring on every `pulumi up`: a Job that carries the binding label reads
-// the workload's secret (mounted by the CSI driver and over the Key Vault API) and writes a blob; a
-// Job without the label must be refused a token; a long-running pod mounts the secrets for people
-// who want to look. Pulumi waits for Jobs to complete, so a broken wiring fails the update.
+// Jobs that prove a workload's wiring when `pulumi up` creates or replaces them: a Job that carries
+// the binding label reads the workload's secret (the file the CSI driver mounts, and over the Key
+// Vault API) and writes a blob; a Job without the label must be refused a token. Pulumi waits for
+// Jobs to complete, so a broken wiring fails the update. No pod stays behind holding the secret.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { KeyVaultAuthorization, WorkloadConfig } from "../config";
@@ -25,19 +25,19 @@ export interface DemoWorkloadsArgs {
     container: pulumi.Input<string>;
     /** Pinned official Node.js image. */
     image: string;
-    /** Source of verifier/verifier.js, shipped in a ConfigMap. */
-    verifierScript: string;
+    /** The verifier's files (verifier/*.js) by name, shipped in a ConfigMap; the Jobs run `verifier.js`. */
+    verifierFiles: Readonly<Record<string, string>>;
     /** The canary secret and container, granted to nobody: the bound Job must be refused both. */
     canary: { secretName: pulumi.Input<string>; container: pulumi.Input<string> };
     /** How the vault authorizes: with access policies, which are vault-wide, the canary secret is readable by design. */
     keyVaultAuthorization: KeyVaultAuthorization;
-    /** The Kubernetes Secret the SecretProviderClass mirrors the workload's secret into, and its key. */
+    /** The Kubernetes Secret the SecretProviderClass mirrors the workload's secret into (when it syncs), and its key. */
     syncedSecret: { name: pulumi.Input<string>; key: string };
     /** The nodes the pods run on: the user pool's (the system pool takes only AKS's critical add-ons). */
     nodeSelector: Readonly<Record<string, string>>;
-    /** Subnet of the private endpoints: the only HTTPS destination the pods may reach. */
+    /** Subnet of the private endpoints, where the bound Job requires the vault and the blob endpoint to resolve. */
     privateEndpointSubnetPrefix: string;
-    /** What must exist before the bound Job can pass: identity assignment, grants, endpoints. */
+    /** What must exist before the bound Job can pass: identity assignment, grants, endpoints, the namespace's network policies. */
     dependsOn: pulumi.Input<pulumi.Resource>[];
     provider: k8s.Provider;
     /** How long the verification Jobs may take. Defaults to 20 minutes (role propagation is slow). */
@@ -60,43 +60,21 @@ export function restrictedContainerSecurityContext() {
     return { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } };
 }
 
-/** Small, bounded resources for the verifier and the inspector. Exported for testing. */
+/** Small, bounded resources for the verifier. Exported for testing. */
 export const DEMO_RESOURCES = { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "250m", memory: "128Mi" } };
 
-/** Labels shared by every demo pod; the NetworkPolicy selects them. */
+/** Labels shared by every demo pod. */
 export function demoLabels(workload: string, role: string): Record<string, string> {
     return { "app.kubernetes.io/name": role, "app.kubernetes.io/part-of": "aks-identity-vault-demo", "aks-identity-vault/workload": workload };
 }
 
-/**
- * Egress the demo pods need, and nothing else: DNS and HTTPS to the private endpoints, then what the
- * identity mode needs to get a token (`tokenEgress`: NMI where it redirects the metadata endpoint, or
- * Microsoft Entra ID). Ingress: none. Exported for testing.
- */
-export function demoNetworkPolicySpec(args: { workload: string; pods: ModePods; privateEndpointSubnetPrefix: string }) {
-    return {
-        podSelector: { matchLabels: { "app.kubernetes.io/part-of": "aks-identity-vault-demo", "aks-identity-vault/workload": args.workload } },
-        policyTypes: ["Ingress", "Egress"],
-        ingress: [],
-        egress: [
-            {
-                to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
-                ports: [
-                    { protocol: "UDP", port: 53 },
-                    { protocol: "TCP", port: 53 },
-                ],
-            },
-            { to: [{ ipBlock: { cidr: args.privateEndpointSubnetPrefix } }], ports: [{ protocol: "TCP", port: 443 }] },
-            ...args.pods.tokenEgress,
-        ],
-    };
-}
+/** Where the bound Job reads the Kubernetes Secret the CSI driver mirrors, for a workload that syncs. */
+export const SYNCED_SECRET_MOUNT = "/mnt/synced-secret";
 
 export class DemoWorkloads extends pulumi.ComponentResource {
     /** `kubectl logs` targets for the two verdicts. */
     public readonly boundJobName: pulumi.Output<string>;
     public readonly unboundJobName: pulumi.Output<string>;
-    public readonly inspectorPodName: pulumi.Output<string>;
 
     constructor(name: string, args: DemoWorkloadsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-identity-vault:demo:DemoWorkloads", name, {}, opts);
@@ -109,7 +87,7 @@ export class DemoWorkloads extends pulumi.ComponentResource {
             labels: { ...demoLabels(workload.name, role), ...extra },
         });
 
-        const script = new k8s.core.v1.ConfigMap(`${name}-verifier-script`, { metadata: meta("verifier-script", "verifier"), data: { "verifier.js": args.verifierScript } }, k8sOpts);
+        const script = new k8s.core.v1.ConfigMap(`${name}-verifier-script`, { metadata: meta("verifier-script", "verifier"), data: { ...args.verifierFiles } }, k8sOpts);
         const { pods } = args;
         // The unbound Job's own account: with Workload ID it names the workload's client id, so the pod
         // claims the identity; no federated credential trusts this account, so Entra must refuse it.
@@ -124,34 +102,15 @@ export class DemoWorkloads extends pulumi.ComponentResource {
             },
             k8sOpts,
         );
-        const policy = new k8s.networking.v1.NetworkPolicy(
-            `${name}-network-policy`,
-            {
-                metadata: meta("demo-egress", "network-policy"),
-                spec: demoNetworkPolicySpec({ workload: workload.name, pods, privateEndpointSubnetPrefix: args.privateEndpointSubnetPrefix }),
-            },
-            k8sOpts,
-        );
 
-        const container = (
-            env: Record<string, pulumi.Input<string>>,
-            mounts: Array<{ name: string; mountPath: string; readOnly: boolean }>,
-            command: string[],
-            fromSecrets: Array<{ name: string; valueFrom: { secretKeyRef: { name: pulumi.Input<string>; key: string } } }> = [],
-        ) => ({
-            name: "main",
-            image: args.image,
-            imagePullPolicy: "IfNotPresent",
-            command,
-            env: [...Object.entries(env).map(([envName, value]) => ({ name: envName, value })), ...fromSecrets],
-            resources: DEMO_RESOURCES,
-            securityContext: restrictedContainerSecurityContext(),
-            volumeMounts: mounts,
-        });
         const scriptVolume = { name: "verifier", configMap: { name: script.metadata.name } };
         const scriptMount = { name: "verifier", mountPath: SCRIPT_MOUNT, readOnly: true };
         const secretsVolume = { name: "secrets-store", csi: { driver: "secrets-store.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: args.secretProviderClassName } } };
         const secretsMount = { name: "secrets-store", mountPath: SECRETS_MOUNT, readOnly: true };
+        // A workload that syncs gets its mirror checked, read as a file like every secret here: the
+        // kubelet starts the container once the CSI driver has written the Kubernetes Secret.
+        const syncedVolume = { name: "synced-secret", secret: { secretName: args.syncedSecret.name, items: [{ key: args.syncedSecret.key, path: args.syncedSecret.key }] } };
+        const syncedMount = { name: "synced-secret", mountPath: SYNCED_SECRET_MOUNT, readOnly: true };
         const bindingLabel = pods.labels(workload);
         const common = {
             WORKLOAD: workload.name,
@@ -160,7 +119,14 @@ export class DemoWorkloads extends pulumi.ComponentResource {
             BLOB_ENDPOINT: args.blobEndpoint,
             BLOB_CONTAINER: args.container,
         };
-        const job = (jobName: string, role: string, labels: Record<string, string>, account: pulumi.Input<string>, env: Record<string, pulumi.Input<string>>, withSecrets: boolean) =>
+        const job = (
+            jobName: string,
+            role: string,
+            labels: Record<string, string>,
+            account: pulumi.Input<string>,
+            env: Record<string, pulumi.Input<string>>,
+            volumes: Array<{ volume: Record<string, unknown> & { name: string }; mount: { name: string; mountPath: string; readOnly: boolean } }>,
+        ) =>
             new k8s.batch.v1.Job(
                 `${name}-${role}`,
                 {
@@ -180,25 +146,28 @@ export class DemoWorkloads extends pulumi.ComponentResource {
                                 restartPolicy: "Never",
                                 securityContext: restrictedPodSecurityContext(),
                                 containers: [
-                                    container(
-                                        env,
-                                        withSecrets ? [scriptMount, secretsMount] : [scriptMount],
-                                        ["node", `${SCRIPT_MOUNT}/verifier.js`],
-                                        // The secret the CSI driver mirrors while this pod mounts the volume, as an
-                                        // environment variable, as the driver's docs show (sync-as-kubernetes-secret):
-                                        // the kubelet starts the container once the mirror exists.
-                                        withSecrets ? [{ name: "SYNCED_SECRET", valueFrom: { secretKeyRef: { name: args.syncedSecret.name, key: args.syncedSecret.key } } }] : [],
-                                    ),
+                                    {
+                                        name: "main",
+                                        image: args.image,
+                                        imagePullPolicy: "IfNotPresent",
+                                        command: ["node", `${SCRIPT_MOUNT}/verifier.js`],
+                                        // Names and addresses only: no secret is ever passed in the environment.
+                                        env: Object.entries(env).map(([envName, value]) => ({ name: envName, value })),
+                                        resources: DEMO_RESOURCES,
+                                        securityContext: restrictedContainerSecurityContext(),
+                                        volumeMounts: [scriptMount, ...volumes.map((v) => v.mount)],
+                                    },
                                 ],
-                                volumes: withSecrets ? [scriptVolume, secretsVolume] : [scriptVolume],
+                                volumes: [scriptVolume, ...volumes.map((v) => v.volume)],
                             },
                         },
                     },
                 },
-                { ...k8sOpts, dependsOn: [...args.dependsOn, policy], customTimeouts: { create: timeout, update: timeout } },
+                { ...k8sOpts, dependsOn: args.dependsOn, customTimeouts: { create: timeout, update: timeout } },
             );
 
         const clientId: Record<string, pulumi.Input<string>> = pods.passClientId ? { AZURE_CLIENT_ID: args.identityClientId } : {};
+        const synced: Record<string, string> = workload.syncSecret ? { SYNCED_SECRET_FILE: `${SYNCED_SECRET_MOUNT}/${args.syncedSecret.key}` } : {};
         const bound = job(
             `${workload.name}-verify-bound`,
             "verify-bound",
@@ -214,38 +183,15 @@ export class DemoWorkloads extends pulumi.ComponentResource {
                 CANARY_CONTAINER: args.canary.container,
                 KEYVAULT_AUTHORIZATION: args.keyVaultAuthorization,
                 PRIVATE_ENDPOINT_SUBNET: args.privateEndpointSubnetPrefix,
+                ...synced,
             },
-            true,
+            [{ volume: secretsVolume, mount: secretsMount }, ...(workload.syncSecret ? [{ volume: syncedVolume, mount: syncedMount }] : [])],
         );
         // The mode's unbound claim, and no CSI volume (its mount would need the identity): it must be refused.
-        const unbound = job(
-            `${workload.name}-verify-unbound`,
-            "verify-unbound",
-            pods.unbound.labels(workload),
-            unboundAccount.metadata.name,
-            { ...common, ...clientId, VERIFY_MODE: "unbound" },
-            false,
-        );
-
-        const inspector = new k8s.core.v1.Pod(
-            `${name}-inspector`,
-            {
-                metadata: meta(`${workload.name}-secrets-inspector`, "secrets-inspector", bindingLabel),
-                spec: {
-                    serviceAccountName: args.serviceAccountName,
-                    automountServiceAccountToken: false,
-                    nodeSelector: { ...args.nodeSelector },
-                    securityContext: restrictedPodSecurityContext(),
-                    containers: [container({}, [secretsMount], ["node", "-e", "setInterval(() => {}, 3600000)"])],
-                    volumes: [secretsVolume],
-                },
-            },
-            { ...k8sOpts, dependsOn: [...args.dependsOn, policy] },
-        );
+        const unbound = job(`${workload.name}-verify-unbound`, "verify-unbound", pods.unbound.labels(workload), unboundAccount.metadata.name, { ...common, ...clientId, VERIFY_MODE: "unbound" }, []);
 
         this.boundJobName = bound.metadata.name;
         this.unboundJobName = unbound.metadata.name;
-        this.inspectorPodName = inspector.metadata.name;
-        this.registerOutputs({ boundJobName: this.boundJobName, unboundJobName: this.unboundJobName, inspectorPodName: this.inspectorPodName });
+        this.registerOutputs({ boundJobName: this.boundJobName, unboundJobName: this.unboundJobName });
     }
 }

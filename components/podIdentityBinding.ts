@@ -26,6 +26,8 @@ export interface PodIdentityBindingArgs {
     provider: k8s.Provider;
     /** Azure cloud name for the Key Vault provider. Defaults to "AzurePublicCloud". */
     cloudName?: string;
+    /** Subnet of the private endpoints: the only HTTPS destination inside the VNet the namespace's pods may reach. */
+    privateEndpointSubnetPrefix: string;
 }
 
 /** Labels every workload namespace carries: Pod Security Standards "restricted", enforced. */
@@ -38,6 +40,40 @@ export function namespaceLabels(workload: string): Record<string, string> {
         "pod-security.kubernetes.io/enforce-version": "latest",
         "pod-security.kubernetes.io/audit": "restricted",
         "pod-security.kubernetes.io/warn": "restricted",
+    };
+}
+
+/**
+ * The namespace's baseline: every pod in it selected, nothing in or out. NetworkPolicies only ever add
+ * to what is allowed, so each allowance below is a policy of its own (Kubernetes docs, network
+ * policies: "Default deny all ingress and all egress traffic"). Exported for testing.
+ */
+export function defaultDenyPolicySpec() {
+    return { podSelector: {}, policyTypes: ["Ingress", "Egress"], ingress: [], egress: [] };
+}
+
+/**
+ * What the workload's pods legitimately need, each an explicit egress rule, and no ingress: the
+ * cluster DNS; HTTPS to the private endpoints (the vault and the blob endpoint); and the identity
+ * mode's token path (`tokenEgress`: NMI where it redirects the metadata endpoint, or Microsoft Entra
+ * ID). Exported for testing.
+ */
+export function workloadEgressPolicySpec(args: { pods: ModePods; privateEndpointSubnetPrefix: string }) {
+    return {
+        podSelector: {},
+        policyTypes: ["Ingress", "Egress"],
+        ingress: [],
+        egress: [
+            {
+                to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+                ports: [
+                    { protocol: "UDP", port: 53 },
+                    { protocol: "TCP", port: 53 },
+                ],
+            },
+            { to: [{ ipBlock: { cidr: args.privateEndpointSubnetPrefix } }], ports: [{ protocol: "TCP", port: 443 }] },
+            ...args.pods.tokenEgress,
+        ],
     };
 }
 
@@ -59,7 +95,17 @@ export function secretProviderObjects(objects: VaultObject[]): string {
  * The SecretProviderClass spec: the identity parameters the mode gives (as the mounting pod, or the
  * identity of a Workload ID client id), never the node's identity. Exported for testing.
  */
-export function secretProviderClassSpec(args: { pods: ModePods; clientId: string; vaultName: string; tenantId: string; secretName: string; keyName: string; cloudName: string }) {
+export function secretProviderClassSpec(args: {
+    pods: ModePods;
+    clientId: string;
+    vaultName: string;
+    tenantId: string;
+    secretName: string;
+    keyName: string;
+    cloudName: string;
+    /** Mirror the secret into a Kubernetes Secret (the workload's `syncSecret`). */
+    syncSecret: boolean;
+}) {
     return {
         provider: "azure",
         parameters: {
@@ -74,8 +120,9 @@ export function secretProviderClassSpec(args: { pods: ModePods; clientId: string
                 { objectName: args.keyName, objectType: "key" },
             ]),
         },
-        // Mirrored into a Kubernetes Secret while a pod mounts the volume.
-        secretObjects: [{ secretName: args.secretName, type: "Opaque", data: [{ objectName: args.secretName, key: SYNCED_SECRET_KEY }] }],
+        // Only when the workload asks: mirrored into a Kubernetes Secret (in etcd) while a pod mounts
+        // the volume. Otherwise the secret reaches pods only as the mounted file.
+        ...(args.syncSecret ? { secretObjects: [{ secretName: args.secretName, type: "Opaque", data: [{ objectName: args.secretName, key: SYNCED_SECRET_KEY }] }] } : {}),
     };
 }
 
@@ -112,12 +159,37 @@ export class PodIdentityBinding extends pulumi.ComponentResource {
             k8sOpts,
         );
 
-        const ready = mode.bind({ name, workload, identity: args.identity, namespace, opts: k8sOpts });
+        // Nothing moves in the namespace unless allowed; the workload's pods may reach what they need.
+        const policyLabels = { "app.kubernetes.io/managed-by": "pulumi", "aks-identity-vault/workload": workload.name };
+        const defaultDeny = new k8s.networking.v1.NetworkPolicy(
+            `${name}-default-deny`,
+            { metadata: { name: "default-deny", namespace: namespace.metadata.name, labels: policyLabels }, spec: defaultDenyPolicySpec() },
+            k8sOpts,
+        );
+        const egress = new k8s.networking.v1.NetworkPolicy(
+            `${name}-workload-egress`,
+            {
+                metadata: { name: "workload-egress", namespace: namespace.metadata.name, labels: policyLabels },
+                spec: workloadEgressPolicySpec({ pods: mode.pods, privateEndpointSubnetPrefix: args.privateEndpointSubnetPrefix }),
+            },
+            k8sOpts,
+        );
+
+        const ready = [...mode.bind({ name, workload, identity: args.identity, namespace, opts: k8sOpts }), defaultDeny, egress];
 
         const spec = pulumi
             .all([args.identity.clientId, args.vault.vaultName, args.vault.tenantId, args.vault.secretName, args.vault.keyName])
             .apply(([clientId, vaultName, tenantId, secretName, keyName]) =>
-                secretProviderClassSpec({ pods: mode.pods, clientId, vaultName, tenantId, secretName, keyName, cloudName: args.cloudName ?? "AzurePublicCloud" }),
+                secretProviderClassSpec({
+                    pods: mode.pods,
+                    clientId,
+                    vaultName,
+                    tenantId,
+                    secretName,
+                    keyName,
+                    cloudName: args.cloudName ?? "AzurePublicCloud",
+                    syncSecret: workload.syncSecret,
+                }),
             );
         const secretProviderClass = new k8s.apiextensions.CustomResource(
             `${name}-secret-provider`,

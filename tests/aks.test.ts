@@ -168,18 +168,17 @@ describe("dev stack: AKS with the pod-identity add-on", () => {
             expect(inputAt(spc, "spec.parameters.keyvaultName")).toBe(step(plan, T.vault, "keyvault-vault").newState.inputs.vaultName);
             expect(inputAt(spc, "spec.parameters.objects")).toContain("objectName: alpha-demo\n");
             expect(inputAt(spc, "spec.parameters.objects")).toContain("objectName: alpha-demo-key\n");
-            expect(inputAt(spc, "spec.secretObjects.0.secretName")).toBe("alpha-demo");
+            // The secret stays in Key Vault: no workload syncs by default.
+            expect(inputAt(spc, "spec.secretObjects")).toBeUndefined();
         });
     });
 
     describe("demo workloads of alpha", () => {
         let bound: Step;
         let unbound: Step;
-        let inspector: Step;
         beforeAll(() => {
             bound = step(plan, T.job, "alpha-verify-bound");
             unbound = step(plan, T.job, "alpha-verify-unbound");
-            inspector = step(plan, T.pod, "alpha-inspector");
         });
 
         test("a Job that failed is replaced, so the next pulumi up runs the verification again", () => {
@@ -200,10 +199,11 @@ describe("dev stack: AKS with the pod-identity add-on", () => {
             expect(JSON.stringify(podSpec(unbound).containers)).toContain('"name":"VERIFY_MODE","value":"unbound"');
         });
 
-        test("the inspector pod mounts the CSI volume at /mnt/secrets-store", () => {
-            const spec = podSpec(inspector) as { volumes: Array<Record<string, unknown>>; containers: Array<{ volumeMounts: Array<{ mountPath: string }> }> };
-            expect(spec.volumes).toContainEqual(expect.objectContaining({ csi: expect.objectContaining({ driver: "secrets-store.csi.k8s.io", readOnly: true }) }));
-            expect(spec.containers[0].volumeMounts.map((m) => m.mountPath)).toContain("/mnt/secrets-store");
+        test("no pod stays behind holding the secret: the stack runs no Pod or Deployment, only Jobs", () => {
+            expect(plan.steps.filter((s) => ["kubernetes:core/v1:Pod", "kubernetes:apps/v1:Deployment"].includes(s.newState.type))).toEqual([]);
+            const bounds = podSpec(bound) as { volumes: Array<Record<string, unknown>>; containers: Array<{ volumeMounts: Array<{ mountPath: string }> }> };
+            expect(bounds.volumes).toContainEqual(expect.objectContaining({ csi: expect.objectContaining({ driver: "secrets-store.csi.k8s.io", readOnly: true }) }));
+            expect(bounds.containers[0].volumeMounts.map((m) => m.mountPath)).toContain("/mnt/secrets-store");
         });
 
         test("the Jobs wait for the pod identity, the grants and the private endpoints", () => {
@@ -222,7 +222,7 @@ describe("dev stack: AKS with the pod-identity add-on", () => {
             expect(unbound.newState.dependencies).toContain(podIdentities);
         });
 
-        test.each(["alpha-verify-bound", "alpha-verify-unbound", "alpha-inspector"])("%s meets the restricted profile with requests and limits", (name) => {
+        test.each(["alpha-verify-bound", "alpha-verify-unbound"])("%s meets the restricted profile with requests and limits", (name) => {
             const s = plan.steps.find((x) => x.urn.endsWith(`::${name}`)) as Step;
             const spec = podSpec(s) as {
                 securityContext: Record<string, unknown>;
@@ -241,12 +241,13 @@ describe("dev stack: AKS with the pod-identity add-on", () => {
             }
         });
 
-        test("a NetworkPolicy selects the demo pods and allows no ingress", () => {
-            const policy = step(plan, T.networkPolicy, "alpha-network-policy");
-            expect(inputAt(policy, "spec.policyTypes")).toEqual(["Ingress", "Egress"]);
-            expect(inputAt(policy, "spec.ingress")).toEqual([]);
-            for (const s of [bound, unbound, inspector]) {
-                expect(podLabels(s)).toMatchObject(inputAt(policy, "spec.podSelector.matchLabels") as Record<string, string>);
+        test("the namespace denies all traffic by default and the Jobs wait for its allowances", () => {
+            const deny = step(plan, T.networkPolicy, "alpha-default-deny");
+            expect(inputAt(deny, "spec")).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"], ingress: [], egress: [] });
+            const egress = step(plan, T.networkPolicy, "alpha-workload-egress");
+            expect(inputAt(egress, "spec.ingress")).toEqual([]);
+            for (const s of [bound, unbound]) {
+                expect(s.newState.dependencies).toEqual(expect.arrayContaining([deny.urn, egress.urn]));
             }
         });
 

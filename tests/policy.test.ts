@@ -667,8 +667,53 @@ const boundEnv: Json[] = [
     { name: "CANARY_CONTAINER", value: "canary" },
     { name: "KEYVAULT_AUTHORIZATION", value: "rbac" },
     { name: "PRIVATE_ENDPOINT_SUBNET", value: "10.76.2.0/26" },
-    { name: "SYNCED_SECRET", valueFrom: { secretKeyRef: { name: "alpha-demo", key: "value" } } },
 ];
+/** The workload's SecretProviderClass when it syncs its secret into a Kubernetes Secret. */
+const syncingClass: Fixture = vary(secretProviderClass, { spec: { secretObjects: [{ secretName: "alpha-demo", type: "Opaque", data: [{ objectName: "alpha-demo", key: "value" }] }] } });
+/** A bound Job that mounts the mirrored Secret and is told where its file is. */
+const syncedBoundJob: Fixture = vary(job, {
+    spec: {
+        template: {
+            spec: {
+                containers: [merge(mainContainer, { env: [...boundEnv, { name: "SYNCED_SECRET_FILE", value: "/mnt/synced-secret/value" }] })],
+                volumes: [...(podSpec.volumes as Json[]), { name: "synced-secret", secret: { secretName: "alpha-demo" } }],
+            },
+        },
+    },
+});
+/** A namespace's default deny: every pod, both directions, nothing allowed. */
+const defaultDeny: Fixture = {
+    type: T.networkPolicy,
+    name: "alpha-default-deny",
+    inputs: {
+        apiVersion: "networking.k8s.io/v1",
+        kind: "NetworkPolicy",
+        metadata: { name: "default-deny", namespace: "alpha" },
+        spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"], ingress: [], egress: [] },
+    },
+};
+/** The guard on aad-pod-identity's objects, naming workload namespace alpha. */
+const crdGuard: Fixture = {
+    type: T.admissionPolicy,
+    name: "aks-pod-identity-guard-policy",
+    inputs: {
+        metadata: { name: "aadpodidentity-guard" },
+        spec: {
+            failurePolicy: "Fail",
+            matchConstraints: { resourceRules: [{ apiGroups: ["aadpodidentity.k8s.io"], apiVersions: ["*"], operations: ["CREATE", "UPDATE"], resources: ["*"] }] },
+            variables: [{ name: "workloads", expression: "{'alpha': {'selector': 'alpha', 'type': '0', 'clientID': 'c', 'resourceID': 'r'}}" }],
+            validations: [{ expression: "true" }],
+        },
+    },
+};
+const crdGuardBinding: Fixture = {
+    type: T.admissionBinding,
+    name: "aks-pod-identity-guard-binding",
+    deps: { spec: [crdGuard] },
+    inputs: { metadata: { name: "aadpodidentity-guard" }, spec: { policyName: "aadpodidentity-guard", validationActions: ["Deny"] } },
+};
+/** The workload namespace as the stack creates it, labelled with its workload. */
+const workloadNamespace: Fixture = vary(namespace, { metadata: { labels: { "aks-identity-vault/workload": "alpha" } } });
 
 /** A small stack that meets every stack policy. */
 const goodStack: Fixture[] = [
@@ -1151,7 +1196,45 @@ const CASES: Case[] = [
     pass("bound-jobs-prove-canary-path-and-sync", "a bound Job told everything", [boundJobWith(boundEnv)]),
     pass("bound-jobs-prove-canary-path-and-sync", "an unbound Job needs none of it", [boundJobWith([{ name: "VERIFY_MODE", value: "unbound" }])]),
     fail("bound-jobs-prove-canary-path-and-sync", "no endpoint subnet", [boundJobWith(boundEnv.filter((e) => JSON.stringify(e).includes("PRIVATE_ENDPOINT_SUBNET") === false))]),
-    fail("bound-jobs-prove-canary-path-and-sync", "the synced Secret's value written into the plan", [boundJobWith([...boundEnv.slice(0, 5), { name: "SYNCED_SECRET", value: "plain" }])]),
+    pass("bound-jobs-prove-canary-path-and-sync", "a workload that syncs: the Job mounts the mirror and is told its file", [syncingClass, syncedBoundJob]),
+    fail("bound-jobs-prove-canary-path-and-sync", "a workload that syncs: the Job does not mount the mirror", [syncingClass, boundJobWith(boundEnv)]),
+    fail("bound-jobs-prove-canary-path-and-sync", "a workload that syncs: the Job mounts the mirror but is not told its file", [
+        syncingClass,
+        vary(syncedBoundJob, { spec: { template: { spec: { containers: [merge(mainContainer, { env: boundEnv })] } } } }),
+    ]),
+    pass("k8s-no-secret-in-env", "names and addresses only", boundJobWith(boundEnv)),
+    fail("k8s-no-secret-in-env", "a variable from a secretKeyRef", boundJobWith([...boundEnv, { name: "SYNCED_SECRET", valueFrom: { secretKeyRef: { name: "alpha-demo", key: "value" } } }])),
+    fail("k8s-no-secret-in-env", "a whole Secret through envFrom", vary(pod, { spec: { containers: [merge(mainContainer, { envFrom: [{ secretRef: { name: "alpha-demo" } }] })] } })),
+    pass("k8s-namespace-default-deny", "the workload namespace denies by default", stackWith([workloadNamespace, defaultDeny])),
+    fail("k8s-namespace-default-deny", "pods run where nothing denies by default", goodStack),
+    fail("k8s-namespace-default-deny", "the workload namespace runs nothing yet and has no default deny", [workloadNamespace]),
+    fail("k8s-namespace-default-deny", "the default deny selects only some pods", stackWith([vary(defaultDeny, { spec: { podSelector: { matchLabels: { app: "web" } } } })])),
+    fail("k8s-namespace-default-deny", "the default deny allows egress somewhere", stackWith([vary(defaultDeny, { spec: { egress: [{ ports: [{ port: 53 }] }] } })])),
+    pass("aadpodidentity-objects-guarded", "pod identity on, the guard covers every kind and names the namespace", [cluster, workloadNamespace, crdGuard, crdGuardBinding]),
+    pass("aadpodidentity-objects-guarded", "no pod identity: nothing to guard", [vary(cluster, { podIdentityProfile: { enabled: false } }), workloadNamespace]),
+    fail("aadpodidentity-objects-guarded", "pod identity on, no guard", [cluster, workloadNamespace]),
+    fail("aadpodidentity-objects-guarded", "the open-source chart, no guard", [vary(cluster, { podIdentityProfile: { enabled: false } }), release, workloadNamespace]),
+    fail("aadpodidentity-objects-guarded", "the guard covers creates only", [
+        cluster,
+        workloadNamespace,
+        vary(crdGuard, { spec: { matchConstraints: { resourceRules: [{ apiGroups: ["aadpodidentity.k8s.io"], apiVersions: ["*"], operations: ["CREATE"], resources: ["*"] }] } } }),
+        crdGuardBinding,
+    ]),
+    fail("aadpodidentity-objects-guarded", "the guard misses the exceptions", [
+        cluster,
+        workloadNamespace,
+        vary(crdGuard, {
+            spec: {
+                matchConstraints: {
+                    resourceRules: [{ apiGroups: ["aadpodidentity.k8s.io"], apiVersions: ["*"], operations: ["CREATE", "UPDATE"], resources: ["azureidentities", "azureidentitybindings"] }],
+                },
+            },
+        }),
+        crdGuardBinding,
+    ]),
+    fail("aadpodidentity-objects-guarded", "the guard only warns", [cluster, workloadNamespace, crdGuard, vary(crdGuardBinding, { spec: { validationActions: ["Warn"] } })]),
+    fail("aadpodidentity-objects-guarded", "the guard fails open", [cluster, workloadNamespace, vary(crdGuard, { spec: { failurePolicy: "Ignore" } }), crdGuardBinding]),
+    fail("aadpodidentity-objects-guarded", "the guard does not name the workload's namespace", [cluster, vary(workloadNamespace, { metadata: { name: "team-beta" } }), crdGuard, crdGuardBinding]),
 ];
 
 const POLICIES = new Map(policies.map((p) => [p.name, p]));
@@ -1394,7 +1477,7 @@ describe("the real plans", () => {
             "the demo's egress goes back to the metadata address",
             (steps) =>
                 steps.map((s) =>
-                    s.urn.endsWith("::alpha-network-policy")
+                    s.urn.endsWith("::alpha-workload-egress")
                         ? { ...s, newState: { ...s.newState, inputs: JSON.parse(JSON.stringify(s.newState.inputs).replace('"127.0.0.1/32"', '"169.254.169.254/32"')) } }
                         : s,
                 ),

@@ -270,8 +270,8 @@ describe("validation rejects", () => {
     // first expectation re-checks) and expects one violation, naming that field.
     const cases: Array<[string, string, (o: Record<string, unknown>) => void, RegExp]> = [
         ["a Job with a non-string image", "kubernetes:batch/v1:Job", (o) => (at(o, "spec.template.spec.containers.0").image = 42), /containers\/0\/image must be string/],
-        ["a Pod without containers", "kubernetes:core/v1:Pod", (o) => delete at(o, "spec").containers, /spec must have required property '?containers'?/],
-        ["a NetworkPolicy with a bad port type", "kubernetes:networking.k8s.io/v1:NetworkPolicy", (o) => (at(o, "spec.egress.0.ports.0").port = true), /egress\/0\/ports\/0\/port must/],
+        ["a Job's pod without containers", "kubernetes:batch/v1:Job", (o) => delete at(o, "spec.template.spec").containers, /spec must have required property '?containers'?/],
+        ["a NetworkPolicy with a bad port type", "kubernetes:networking.k8s.io/v1:NetworkPolicy", (o) => (at(o, "spec").egress = [{ ports: [{ port: true }] }]), /egress\/0\/ports\/0\/port must/],
         ["a SecretProviderClass without provider", "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass", (o) => delete at(o, "spec").provider, /spec must have required property 'provider'/],
         ['an AzureIdentity with type "zero"', "kubernetes:aadpodidentity.k8s.io/v1:AzureIdentity", (o) => (at(o, "spec").type = "zero"), /spec\/type must be integer/],
         ["an AzureIdentityBinding with a numeric selector", "kubernetes:aadpodidentity.k8s.io/v1:AzureIdentityBinding", (o) => (at(o, "spec").selector = 42), /spec\/selector must be string/],

@@ -364,7 +364,7 @@ describe("the canary", () => {
         }
     });
 
-    test.each(modes)("every bound Job (%s) is given the canary, the endpoint subnet and the synced Secret; the unbound Job is not", async (identityMode) => {
+    test.each(modes)("every bound Job (%s) is given the canary and the endpoint subnet, and no secret through its environment; the unbound Job is not", async (identityMode) => {
         // The other modes' plans of the suite have the default workload only.
         const modePlan = identityMode === "podIdentityAddon" ? plan : await planFor([`identityMode=${identityMode}`]);
         for (const workload of identityMode === "podIdentityAddon" ? ["alpha", "beta"] : ["alpha"]) {
@@ -375,17 +375,26 @@ describe("the canary", () => {
                 CANARY_CONTAINER: "canary",
                 KEYVAULT_AUTHORIZATION: "rbac",
                 PRIVATE_ENDPOINT_SUBNET: "10.76.2.0/26",
-                SYNCED_SECRET: { secretKeyRef: { name: `${workload}-demo`, key: "value" } },
             });
+            expect(env[0].env.filter((e) => e.valueFrom !== undefined)).toEqual([]);
             const unbound = inputAt(step(modePlan, "kubernetes:batch/v1:Job", `${workload}-verify-unbound`), "spec.template.spec.containers") as Array<{ env: Array<Record<string, unknown>> }>;
-            expect(unbound[0].env.map((e) => e.name)).not.toContain("SYNCED_SECRET");
             expect(unbound[0].env.map((e) => e.name)).not.toContain("CANARY_SECRET_NAME");
         }
     });
 
-    test("the synced Secret the bound Job reads is the one the workload's SecretProviderClass mirrors", () => {
-        const spc = step(plan, "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass", "alpha-secret-provider");
+    test("a workload that syncs: the bound Job mounts the very Secret its SecretProviderClass mirrors and reads it as a file", async () => {
+        const synced = await planFor(['workloads=[{"name":"alpha","namespace":"alpha","syncSecret":true},{"name":"beta","namespace":"team-beta"}]']);
+        const spc = step(synced, "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass", "alpha-secret-provider");
         expect(inputAt(spc, "spec.secretObjects")).toEqual([{ secretName: "alpha-demo", type: "Opaque", data: [{ objectName: "alpha-demo", key: "value" }] }]);
+        const pod = inputAt(step(synced, "kubernetes:batch/v1:Job", "alpha-verify-bound"), "spec.template.spec") as {
+            volumes: Array<Record<string, unknown>>;
+            containers: Array<{ env: Array<Record<string, unknown>> }>;
+        };
+        expect(pod.volumes).toContainEqual({ name: "synced-secret", secret: { secretName: "alpha-demo", items: [{ key: "value", path: "value" }] } });
+        expect(pod.containers[0].env).toContainEqual({ name: "SYNCED_SECRET_FILE", value: "/mnt/synced-secret/value" });
+        // beta keeps its secret in Key Vault: nothing mirrored, nothing to mount.
+        expect(inputAt(step(synced, "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass", "beta-secret-provider"), "spec.secretObjects")).toBeUndefined();
+        expect(JSON.stringify(inputAt(step(synced, "kubernetes:batch/v1:Job", "beta-verify-bound"), "spec.template.spec"))).not.toContain("synced-secret");
     });
 
     test("in accessPolicy mode the bound Job is told so: access policies grant the canary secret with the rest of the vault", async () => {

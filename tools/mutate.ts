@@ -48,6 +48,7 @@ export const CHUNKS: Chunk[] = [
             "components/modes/index.ts",
             "components/modes/driver.ts",
             "components/modes/podIdentityCommon.ts",
+            "components/modes/crdGuard.ts",
             "components/modes/podIdentityAddon/index.ts",
             "components/modes/podIdentityAddon/podIdentities.ts",
             "components/modes/podIdentityOss/index.ts",

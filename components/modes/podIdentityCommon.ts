@@ -33,8 +33,8 @@ export const POD_IDENTITY_PODS: ModePods = {
     unbound: { labels: () => ({}), serviceAccountAnnotations: () => ({}) },
 };
 
-/** A CEL string literal. */
-function celString(value: string): string {
+/** A CEL string literal. Exported for the other guard. */
+export function celString(value: string): string {
     return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
 }
 

@@ -169,6 +169,67 @@ export const aadPodIdBindingLabelGuarded: StackValidationPolicy = {
     },
 };
 
+/** The aad-pod-identity API group, whose objects decide which pod gets which identity. */
+const AAD_POD_IDENTITY_GROUP = "aadpodidentity.k8s.io";
+/** Its writable kinds, which a guard must cover (or cover with `*`). */
+const AAD_POD_IDENTITY_KINDS = ["azureidentities", "azureidentitybindings", "azurepodidentityexceptions", "azureassignedidentities"];
+
+/** True when the plan runs pod identity: the add-on on the cluster, or the open-source chart. */
+function runsPodIdentity(resources: readonly PolicyResource[]): boolean {
+    const addon = ofType(resources, TYPES.managedCluster).some((c) => field(c.props, "podIdentityProfile", "enabled") === true);
+    const chart = ofType(resources, TYPES.helmRelease).some((r) => text(field(r.props, "chart")) === "aad-pod-identity");
+    return addon || chart;
+}
+
+/** True when a policy's rules cover create and update of every writable kind of the group. */
+function coversAadPodIdentityWrites(policy: PolicyResource): boolean {
+    const rules = list(field(policy.props, "spec", "matchConstraints", "resourceRules"));
+    return AAD_POD_IDENTITY_KINDS.every((kind) =>
+        ["CREATE", "UPDATE"].every((operation) =>
+            rules.some((rule) => {
+                const groups = strings(field(rule, "apiGroups"));
+                const operations = strings(field(rule, "operations"));
+                const kinds = strings(field(rule, "resources"));
+                return (
+                    (groups.includes(AAD_POD_IDENTITY_GROUP) || groups.includes("*")) && (operations.includes(operation) || operations.includes("*")) && (kinds.includes(kind) || kinds.includes("*"))
+                );
+            }),
+        ),
+    );
+}
+
+/** Only the stack's own aad-pod-identity objects are admitted, whoever writes them. */
+export const aadPodIdentityObjectsGuarded: StackValidationPolicy = {
+    name: "aadpodidentity-objects-guarded",
+    description:
+        "Wherever pod identity runs (the AKS add-on or the open-source chart), a ValidatingAdmissionPolicy (failurePolicy Fail) bound with validationActions Deny covers create and update of every kind of aadpodidentity.k8s.io (AzureIdentity, AzureIdentityBinding, AzurePodIdentityException, AzureAssignedIdentity) and names each workload namespace with its binding selector, so a tenant who may write those objects in a namespace can neither point one at another workload's identity nor let pods past NMI with an exception (NMI serves any AzureIdentity and binding it finds; Azure/aad-pod-identity pkg/nmi). No direct Checkov equivalent; Azure security baseline for AKS IM-3.",
+    enforcementLevel: "mandatory",
+    validateStack: (args, reportViolation) => {
+        if (!runsPodIdentity(args.resources)) {
+            return;
+        }
+        const bindings = ofType(args.resources, TYPES.validatingAdmissionPolicyBinding).filter((b) => strings(field(b.props, "spec", "validationActions")).includes("Deny"));
+        const guards = ofType(args.resources, TYPES.validatingAdmissionPolicy).filter((policy) => {
+            const name = text(field(policy.props, "metadata", "name"));
+            const failClosed = (text(field(policy.props, "spec", "failurePolicy")) ?? "Fail") === "Fail";
+            const bound = bindings.some((b) => refersTo(b, "spec", policy, () => name !== undefined && text(field(b.props, "spec", "policyName")) === name));
+            return failClosed && bound && coversAadPodIdentityWrites(policy);
+        });
+        if (guards.length === 0) {
+            reportViolation(`No Deny-bound ValidatingAdmissionPolicy (failurePolicy Fail) covers create and update of ${AAD_POD_IDENTITY_KINDS.join(", ")} in ${AAD_POD_IDENTITY_GROUP}.`);
+            return;
+        }
+        const said = guards.map((g) => JSON.stringify(field(g.props, "spec", "variables") ?? null)).join("\n");
+        for (const namespace of ofType(args.resources, TYPES.namespace)) {
+            const name = text(field(namespace.props, "metadata", "name"));
+            const workload = text(field(namespace.props, "metadata", "labels", "aks-identity-vault/workload"));
+            if (name !== undefined && workload !== undefined && !said.includes(`'${name}': {`)) {
+                reportViolation(`The aad-pod-identity guard does not name workload namespace ${name}, so objects there are not held to its workload's identity.`, namespace.urn);
+            }
+        }
+    },
+};
+
 /** The workload identity policies of the pack. */
 export const identityPolicies = [
     secretProviderClassPodIdentity,
@@ -177,4 +238,5 @@ export const identityPolicies = [
     aadPodIdentityObjectsNamespaced,
     aadPodIdentityForceNamespaced,
     aadPodIdBindingLabelGuarded,
+    aadPodIdentityObjectsGuarded,
 ];

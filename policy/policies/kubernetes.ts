@@ -20,7 +20,7 @@ import {
 } from "../lib/k8s";
 import { isNonPublicCidr } from "../lib/net";
 import { TYPES } from "../lib/types";
-import { field, stringMap, text } from "../lib/values";
+import { field, list, stringMap, text } from "../lib/values";
 
 /** The label that makes the Pod Security admission enforce a profile on a namespace. */
 const PSS_ENFORCE_LABEL = "pod-security.kubernetes.io/enforce";
@@ -213,6 +213,23 @@ export const k8sPodNoTokenAutomount: ResourceValidationPolicy = {
     }),
 };
 
+/** Secrets reach containers as files, never as environment variables. */
+export const k8sNoSecretInEnv: ResourceValidationPolicy = {
+    name: "k8s-no-secret-in-env",
+    description:
+        "No container takes a Kubernetes Secret through its environment (env[].valueFrom.secretKeyRef or envFrom[].secretRef): environment variables leak into crash dumps, child processes and `kubectl describe`, and cannot follow a rotation. Secrets are mounted as files (the CSI driver's volume, or a secret volume). Checkov CKV_K8S_35.",
+    enforcementLevel: "mandatory",
+    validateResource: validatePodSpecs((spec, _args, reportViolation) => {
+        for (const container of containersOf(spec)) {
+            const fromSecrets = (container.env ?? []).filter((e) => e.valueFrom?.secretKeyRef !== undefined).map((e) => e.name);
+            const whole = (container.envFrom ?? []).filter((e) => e.secretRef !== undefined).map((e) => `all of ${e.secretRef?.name ?? "a Secret"}`);
+            if (fromSecrets.length > 0 || whole.length > 0) {
+                reportViolation(`Container ${container.name} takes a Secret through its environment (${[...fromSecrets, ...whole].join(", ")}); mount it as a file instead.`);
+            }
+        }
+    }),
+};
+
 /** Pods run as a service account of their own. */
 export const k8sNoDefaultServiceAccount: ResourceValidationPolicy = {
     name: "k8s-no-default-service-account",
@@ -320,6 +337,47 @@ export const k8sNetworkPolicyCoverage: StackValidationPolicy = {
     },
 };
 
+/** True when a NetworkPolicy selects every pod of its namespace and allows nothing in either direction. */
+function isDefaultDeny(props: Record<string, unknown>): boolean {
+    const selector = field(props, "spec", "podSelector");
+    const selectsAll = selector === undefined || (Object.keys(stringMap(field(selector, "matchLabels"))).length === 0 && list(field(selector, "matchExpressions")).length === 0);
+    const types = list(field(props, "spec", "policyTypes"));
+    return selectsAll && types.includes("Ingress") && types.includes("Egress") && list(field(props, "spec", "ingress")).length === 0 && list(field(props, "spec", "egress")).length === 0;
+}
+
+/** Every namespace the stack runs pods in, or creates for a workload, denies by default. */
+export const k8sNamespaceDefaultDeny: StackValidationPolicy = {
+    name: "k8s-namespace-default-deny",
+    description:
+        "Every namespace the stack creates for a workload, and every namespace it runs pods in, has a NetworkPolicy that selects all its pods (empty podSelector) for Ingress and Egress and allows nothing, so a pod someone else starts there reaches nothing until a policy allows it; what the workload needs is allowed by policies of their own. Kubernetes docs, network policies (default deny all ingress and all egress traffic); Checkov CKV2_K8S_6; Azure security baseline for AKS NS-1.",
+    enforcementLevel: "mandatory",
+    validateStack: (args, reportViolation) => {
+        const denying = new Set(
+            ofType(args.resources, TYPES.networkPolicy)
+                .filter((p) => isDefaultDeny(p.props))
+                .map((p) => namespaceOf(p.props)),
+        );
+        const namespaces = new Map<string, string | undefined>();
+        for (const ns of ofType(args.resources, TYPES.namespace)) {
+            const name = text(field(ns.props, "metadata", "name"));
+            if (name !== undefined && stringMap(field(ns.props, "metadata", "labels"))["aks-identity-vault/workload"] !== undefined) {
+                namespaces.set(name, ns.urn);
+            }
+        }
+        for (const resource of args.resources) {
+            const pods = workloadPods(resource.type, resource.props);
+            if (pods !== undefined && !namespaces.has(pods.namespace)) {
+                namespaces.set(pods.namespace, resource.urn);
+            }
+        }
+        for (const [namespace, urn] of namespaces) {
+            if (!denying.has(namespace)) {
+                reportViolation(`Namespace ${namespace} has no default-deny NetworkPolicy (empty podSelector, Ingress and Egress, no rules).`, urn);
+            }
+        }
+    },
+};
+
 /** NetworkPolicies govern both directions and name their peers. */
 export const k8sNetworkPolicyBothDirections: ResourceValidationPolicy = {
     name: "k8s-network-policy-both-directions",
@@ -402,7 +460,9 @@ export const kubernetesPolicies = [
     k8sServiceAccountNoAutomount,
     k8sNamespaceRestricted,
     k8sWorkloadNamespaceRestricted,
+    k8sNoSecretInEnv,
     k8sNetworkPolicyCoverage,
+    k8sNamespaceDefaultDeny,
     k8sNetworkPolicyBothDirections,
     k8sNetworkPolicyPrivateEgress,
     k8sHelmChartPinned,

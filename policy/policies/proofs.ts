@@ -6,7 +6,7 @@ import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { linkedThrough, ofType } from "../lib/graph";
 import { workloadPods } from "../lib/k8s";
 import { TYPES } from "../lib/types";
-import { field, isDict, list, text } from "../lib/values";
+import { field, list, text } from "../lib/values";
 
 /** The canary's name: the Key Vault secret and the blob container granted to nobody. */
 const CANARY = "canary";
@@ -60,14 +60,21 @@ function environment(spec: Record<string, unknown>): Map<string, unknown> {
     return vars;
 }
 
-/** What a bound Job must be told to try the canary, check the private path and read the synced Secret. */
+/** What a bound Job must be told to try the canary and check the private path. */
 const BOUND_JOB_NEEDS = ["CANARY_SECRET_NAME", "CANARY_CONTAINER", "KEYVAULT_AUTHORIZATION", "PRIVATE_ENDPOINT_SUBNET"];
+
+/** The Kubernetes Secrets the stack's SecretProviderClasses mirror in a namespace (`secretObjects`). */
+function mirroredSecrets(resources: readonly PolicyResource[], namespace: string | undefined): string[] {
+    return ofType(resources, TYPES.secretProviderClass)
+        .filter((spc) => text(field(spc.props, "metadata", "namespace")) === namespace)
+        .flatMap((spc) => list(field(spc.props, "spec", "secretObjects")).map((o) => text(field(o, "secretName")) ?? ""));
+}
 
 /** Every bound verification Job is given what its proofs need. */
 export const boundJobsProve: StackValidationPolicy = {
     name: "bound-jobs-prove-canary-path-and-sync",
     description:
-        "Every bound verification Job (VERIFY_MODE bound) is told the canary's secret and container, the vault's authorization mode and the private-endpoint subnet, and reads SYNCED_SECRET from the Kubernetes Secret the CSI driver mirrors (a secretKeyRef, never a value in the plan), so its verdict covers the canary, the private path and the synced Secret. No direct Checkov equivalent.",
+        "Every bound verification Job (VERIFY_MODE bound) is told the canary's secret and container, the vault's authorization mode and the private-endpoint subnet; where its namespace's SecretProviderClass mirrors the secret into a Kubernetes Secret, the Job mounts that Secret as a volume and is told the file (SYNCED_SECRET_FILE), so its verdict covers the canary, the private path and the mirror. No direct Checkov equivalent.",
     enforcementLevel: "mandatory",
     validateStack: (args, reportViolation) => {
         for (const resource of args.resources) {
@@ -80,9 +87,15 @@ export const boundJobsProve: StackValidationPolicy = {
                 continue;
             }
             const missing = BOUND_JOB_NEEDS.filter((name) => vars.get(name) === undefined);
-            const synced = vars.get("SYNCED_SECRET");
-            if (!(isDict(synced) && isDict(synced.secretKeyRef))) {
-                missing.push("SYNCED_SECRET (from a secretKeyRef)");
+            const mirrored = mirroredSecrets(args.resources, pods.namespace);
+            const mounted = list(field(pods.spec, "volumes")).map((v) => text(field(v, "secret", "secretName")));
+            for (const secret of mirrored) {
+                if (!mounted.includes(secret)) {
+                    missing.push(`a volume of the mirrored Secret ${secret}`);
+                }
+            }
+            if (mirrored.length > 0 && typeof vars.get("SYNCED_SECRET_FILE") !== "string") {
+                missing.push("SYNCED_SECRET_FILE");
             }
             if (missing.length > 0) {
                 reportViolation(`This bound verification Job is not given ${missing.join(", ")}.`, resource.urn);

@@ -1,12 +1,12 @@
 // Pure helpers of the cluster, the binding and the demo workloads, tested without mocks.
 import { parse } from "yaml";
 import { ClusterSpec, clusterRevision, kubeconfigForAzureCli } from "../../components/aksCluster";
-import { demoNetworkPolicySpec, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../../components/demoWorkloads";
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../../components/demoWorkloads";
 import { identityModeDriver } from "../../components/modes";
 import type { IdentityMode } from "../../components/modes";
 import { NMI_ENDPOINT } from "../../components/modes/podIdentityCommon";
 import { FEDERATED_CREDENTIAL_NAME_PATTERN, federatedCredentialName } from "../../components/modes/workloadIdentity";
-import { namespaceLabels, secretProviderClassSpec, secretProviderObjects } from "../../components/podIdentityBinding";
+import { defaultDenyPolicySpec, namespaceLabels, secretProviderClassSpec, secretProviderObjects, workloadEgressPolicySpec } from "../../components/podIdentityBinding";
 import { userKubeconfig } from "../../tools/plan/mocks";
 
 describe("The cluster, the binding and the demo workloads", () => {
@@ -65,7 +65,7 @@ describe("The cluster, the binding and the demo workloads", () => {
     });
 
     describe("SecretProviderClass", () => {
-        const args = { clientId: "c-1", vaultName: "kv-aiv-dev-abc123", tenantId: "t-1", secretName: "alpha-demo", keyName: "alpha-demo-key", cloudName: "AzurePublicCloud" };
+        const args = { clientId: "c-1", vaultName: "kv-aiv-dev-abc123", tenantId: "t-1", secretName: "alpha-demo", keyName: "alpha-demo-key", cloudName: "AzurePublicCloud", syncSecret: false };
         let spec: ReturnType<typeof secretProviderClassSpec>;
         beforeEach(() => {
             spec = secretProviderClassSpec({ ...args, pods: podsOf("podIdentityAddon") });
@@ -98,8 +98,13 @@ describe("The cluster, the binding and the demo workloads", () => {
             ]);
         });
 
-        test("syncs the secret into a Kubernetes Secret", () => {
-            expect(spec.secretObjects).toEqual([{ secretName: "alpha-demo", type: "Opaque", data: [{ objectName: "alpha-demo", key: "value" }] }]);
+        test("keeps the secret in Key Vault: nothing is mirrored into a Kubernetes Secret unless the workload syncs", () => {
+            expect(spec).not.toHaveProperty("secretObjects");
+        });
+
+        test("a workload that syncs mirrors its secret into a Kubernetes Secret of the secret's name", () => {
+            const synced = secretProviderClassSpec({ ...args, syncSecret: true, pods: podsOf("podIdentityAddon") });
+            expect(synced.secretObjects).toEqual([{ secretName: "alpha-demo", type: "Opaque", data: [{ objectName: "alpha-demo", key: "value" }] }]);
         });
 
         test("objects of one entry render as the walkthroughs show them", () => {
@@ -147,13 +152,18 @@ describe("The cluster, the binding and the demo workloads", () => {
         expect(restrictedContainerSecurityContext()).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } });
     });
 
-    describe("demo NetworkPolicy", () => {
-        let spec: ReturnType<typeof demoNetworkPolicySpec>;
+    describe("namespace NetworkPolicies", () => {
+        let spec: ReturnType<typeof workloadEgressPolicySpec>;
         beforeEach(() => {
-            spec = demoNetworkPolicySpec({ workload: "alpha", pods: podsOf("podIdentityAddon"), privateEndpointSubnetPrefix: "10.76.2.0/26" });
+            spec = workloadEgressPolicySpec({ pods: podsOf("podIdentityAddon"), privateEndpointSubnetPrefix: "10.76.2.0/26" });
         });
 
-        test("denies all ingress", () => {
+        test("the default deny selects every pod of the namespace and allows nothing either way", () => {
+            expect(defaultDenyPolicySpec()).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"], ingress: [], egress: [] });
+        });
+
+        test("the workload's allowances select every pod of the namespace and deny all ingress", () => {
+            expect(spec.podSelector).toEqual({});
             expect(spec.policyTypes).toEqual(["Ingress", "Egress"]);
             expect(spec.ingress).toEqual([]);
         });
@@ -169,7 +179,7 @@ describe("The cluster, the binding and the demo workloads", () => {
         // policy to the translated address: a rule for the metadata address never matches a redirected
         // request, and would admit a pod to the node's own identity when NMI is not redirecting.
         test.each(["podIdentityAddon", "podIdentityOss"] as const)("%s: a token request, as Calico sees it after NMI's DNAT, is admitted, and the metadata address itself is not", (identityMode) => {
-            const policy = demoNetworkPolicySpec({ workload: "alpha", pods: podsOf(identityMode), privateEndpointSubnetPrefix: "10.76.2.0/26" });
+            const policy = workloadEgressPolicySpec({ pods: podsOf(identityMode), privateEndpointSubnetPrefix: "10.76.2.0/26" });
             const admits = (address: string, port: number) =>
                 policy.egress.some((rule) => rule.ports.some((p) => p.protocol === "TCP" && p.port === port) && rule.to.some((peer) => "ipBlock" in peer && peer.ipBlock.cidr === `${address}/32`));
             expect(admits(NMI_ENDPOINT.cidr.replace("/32", ""), NMI_ENDPOINT.port)).toBe(true);
@@ -178,7 +188,7 @@ describe("The cluster, the binding and the demo workloads", () => {
         });
 
         test("with Workload ID, reaches Entra ID on public addresses instead of NMI", () => {
-            const wi = demoNetworkPolicySpec({ workload: "alpha", pods: podsOf("workloadIdentity"), privateEndpointSubnetPrefix: "10.76.2.0/26" });
+            const wi = workloadEgressPolicySpec({ pods: podsOf("workloadIdentity"), privateEndpointSubnetPrefix: "10.76.2.0/26" });
             expect(wi.egress).toHaveLength(3);
             expect(wi.egress[2].to[0]).toEqual({ ipBlock: { cidr: "0.0.0.0/0", except: expect.arrayContaining(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"]) } });
             expect(wi.egress[2].ports).toEqual([{ protocol: "TCP", port: 443 }]);

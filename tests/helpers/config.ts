@@ -60,7 +60,7 @@ describe("Config", () => {
             expect(config.logging).toEqual({ retentionDays: 30, fullKubeAudit: false });
             expect(config.lifecycle).toEqual({ secretLifetimeDays: 365, keyLifetimeDays: 365 });
             expect(config.protectStatefulResources).toBe(true);
-            expect(config.workloads).toEqual([{ name: "alpha", namespace: "alpha", bindingSelector: "alpha", serviceAccount: "alpha-workload", identityType: "managedIdentity" }]);
+            expect(config.workloads).toEqual([{ name: "alpha", namespace: "alpha", bindingSelector: "alpha", serviceAccount: "alpha-workload", identityType: "managedIdentity", syncSecret: false }]);
         });
 
         test("the default VM size is of a current generation (v5 or later) and meets Microsoft's 4 vCPUs for system pools", () => {
@@ -119,8 +119,8 @@ describe("Config", () => {
                 { name: "beta", namespace: "team-b", bindingSelector: "beta-reader" },
             ];
             expect(parse({ workloads: JSON.stringify(workloads) }).workloads).toEqual([
-                { name: "alpha", namespace: "team-a", bindingSelector: "alpha", serviceAccount: "alpha-workload", identityType: "managedIdentity" },
-                { name: "beta", namespace: "team-b", bindingSelector: "beta-reader", serviceAccount: "beta-workload", identityType: "managedIdentity" },
+                { name: "alpha", namespace: "team-a", bindingSelector: "alpha", serviceAccount: "alpha-workload", identityType: "managedIdentity", syncSecret: false },
+                { name: "beta", namespace: "team-b", bindingSelector: "beta-reader", serviceAccount: "beta-workload", identityType: "managedIdentity", syncSecret: false },
             ]);
         });
 
@@ -451,7 +451,7 @@ describe("Config", () => {
             [
                 "entry with an unknown field",
                 workload({ colour: "red" }),
-                `Invalid config ${KEY}:workloads[0] = {"name":"alpha","namespace":"a","colour":"red"}: unknown field(s) colour; allowed: name, namespace, bindingSelector, serviceAccount, identityType.`,
+                `Invalid config ${KEY}:workloads[0] = {"name":"alpha","namespace":"a","colour":"red"}: unknown field(s) colour; allowed: name, namespace, bindingSelector, serviceAccount, syncSecret, identityType.`,
             ],
             [
                 "selector starting with '-'",
@@ -521,7 +521,7 @@ describe("Config", () => {
             [
                 "entry with two unknown fields",
                 workload({ colour: "red", size: 1 }),
-                `Invalid config ${KEY}:workloads[0] = {"name":"alpha","namespace":"a","colour":"red","size":1}: unknown field(s) colour, size; allowed: name, namespace, bindingSelector, serviceAccount, identityType.`,
+                `Invalid config ${KEY}:workloads[0] = {"name":"alpha","namespace":"a","colour":"red","size":1}: unknown field(s) colour, size; allowed: name, namespace, bindingSelector, serviceAccount, syncSecret, identityType.`,
             ],
         ])("%s", (_case, raw, message) => {
             expect(errorOf(raw)).toBe(message);

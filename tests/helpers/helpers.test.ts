@@ -6,3 +6,4 @@ import "./components";
 import "./cluster";
 import "./drivers";
 import "./labelGuard";
+import "./crdGuard";

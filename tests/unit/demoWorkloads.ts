@@ -19,12 +19,12 @@ describe("DemoWorkloads", () => {
         spec: { backoffLimit: number; activeDeadlineSeconds: number; template: { metadata: { labels: Record<string, string> }; spec: PodSpec } };
     }
 
-    async function built(identityMode: IdentityMode, extra: Partial<DemoWorkloadsArgs> = {}) {
+    async function built(identityMode: IdentityMode, extra: Partial<DemoWorkloadsArgs> = {}, syncSecret = false) {
         const { component: demo, plan } = await buildOne(() => {
             const provider = new k8s.Provider("k8s", { kubeconfig: "unit" });
             const prerequisite = new k8s.core.v1.ConfigMap("prerequisite", { metadata: { name: "prerequisite" } }, { provider });
             return new DemoWorkloads("alpha", {
-                workload: { name: "alpha", namespace: "team-alpha", bindingSelector: "alpha-selector", serviceAccount: "alpha-workload", identityType: "managedIdentity" },
+                workload: { name: "alpha", namespace: "team-alpha", bindingSelector: "alpha-selector", serviceAccount: "alpha-workload", identityType: "managedIdentity", syncSecret },
                 pods: identityModeDriver(identityMode).pods,
                 namespace: "team-alpha",
                 serviceAccountName: "alpha-workload",
@@ -35,7 +35,7 @@ describe("DemoWorkloads", () => {
                 blobEndpoint: "https://staivunitabc123.blob.core.windows.net/",
                 container: "alpha",
                 image: "node:22.14.0-alpine3.21",
-                verifierScript: "console.log('verifier');",
+                verifierFiles: { "verifier.js": "console.log('verifier');", "impostor.js": "module.exports = {};" },
                 privateEndpointSubnetPrefix: "10.76.2.0/26",
                 nodeSelector: { "kubernetes.azure.com/mode": "user" },
                 canary: { secretName: "canary", container: "canary" },
@@ -54,7 +54,7 @@ describe("DemoWorkloads", () => {
         return Object.fromEntries(spec.containers[0].env.flatMap((e) => (e.value === undefined ? [] : [[e.name, e.value]])));
     }
 
-    test.each(MODES)("registers exactly the reviewed script, accounts, policy, Jobs and inspector (%s)", async (mode) => {
+    test.each(MODES)("registers exactly the reviewed script, account and Jobs (%s)", async (mode) => {
         expect(registrations((await built(mode)).plan)).toMatchSnapshot();
     });
 
@@ -81,11 +81,26 @@ describe("DemoWorkloads", () => {
             KEYVAULT_AUTHORIZATION: "rbac",
             PRIVATE_ENDPOINT_SUBNET: "10.76.2.0/26",
         });
-        // The mirrored Kubernetes Secret, by reference only: its value never appears in the plan.
-        expect(pod.containers[0].env.filter((e) => e.valueFrom !== undefined)).toEqual([{ name: "SYNCED_SECRET", valueFrom: { secretKeyRef: { name: "alpha-demo", key: "value" } } }]);
+        // No secret in the environment; the workload keeps its secret in Key Vault, so no mirror to check.
+        expect(pod.containers[0].env.filter((e) => e.valueFrom !== undefined)).toEqual([]);
         expect(pod.volumes.map((v) => v.name)).toEqual(["verifier", "secrets-store"]);
         expect(pod.containers[0].volumeMounts.map((m) => m.mountPath)).toEqual(["/opt/verifier", "/mnt/secrets-store"]);
         expect(pod.containers[0].command).toEqual(["node", "/opt/verifier/verifier.js"]);
+    });
+
+    test("a workload that syncs: the bound Job reads the mirrored Kubernetes Secret as a file, never from its environment", async () => {
+        const { inputs } = await built("podIdentityAddon", {}, true);
+        const pod = inputs("verify-bound").spec.template.spec as PodSpec & { volumes: Array<{ name: string; secret?: unknown }> };
+        expect(env(pod)).toMatchObject({ SYNCED_SECRET_FILE: "/mnt/synced-secret/value" });
+        expect(pod.containers[0].env.filter((e) => e.valueFrom !== undefined)).toEqual([]);
+        expect(pod.volumes.find((v) => v.name === "synced-secret")).toEqual({ name: "synced-secret", secret: { secretName: "alpha-demo", items: [{ key: "value", path: "value" }] } });
+        expect(pod.containers[0].volumeMounts.map((m) => m.mountPath)).toEqual(["/opt/verifier", "/mnt/secrets-store", "/mnt/synced-secret"]);
+    });
+
+    test("ships every verifier file in the ConfigMap", async () => {
+        const { plan } = await built("podIdentityAddon");
+        const data = named(plan, "kubernetes:core/v1:ConfigMap", "alpha-verifier-script").newState.inputs.data as Record<string, string>;
+        expect(Object.keys(data).sort()).toEqual(["impostor.js", "verifier.js"]);
     });
 
     test("pod identity: the unbound Job has no binding label, no vault volume and its own account", async () => {
@@ -112,27 +127,17 @@ describe("DemoWorkloads", () => {
         });
     });
 
-    test("Jobs and the inspector wait for what they need and for the network policy; the timeout can be set", async () => {
-        const { job, plan, inputs } = await built("podIdentityAddon", { verifyTimeoutMinutes: 5 });
-        const policy = named(plan, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "alpha-network-policy").urn;
-        for (const s of [job("verify-bound"), job("verify-unbound"), named(plan, "kubernetes:core/v1:Pod", "alpha-inspector")]) {
-            expect(s.newState.dependencies).toEqual(expect.arrayContaining([policy, expect.stringMatching(/::prerequisite$/)]));
+    test("Jobs wait for what they need; the timeout can be set", async () => {
+        const { job, inputs } = await built("podIdentityAddon", { verifyTimeoutMinutes: 5 });
+        for (const s of [job("verify-bound"), job("verify-unbound")]) {
+            expect(s.newState.dependencies).toEqual(expect.arrayContaining([expect.stringMatching(/::prerequisite$/)]));
         }
         expect(inputs("verify-bound").spec.activeDeadlineSeconds).toBe(300);
     });
 
-    test("the inspector mounts the vault read-only as the workload and idles", async () => {
-        const { plan } = await built("podIdentityAddon");
-        const pod = named(plan, "kubernetes:core/v1:Pod", "alpha-inspector").newState.inputs as unknown as { metadata: { labels: Record<string, string> }; spec: PodSpec };
-        expect(pod.metadata.labels).toMatchObject({ aadpodidbinding: "alpha-selector" });
-        expect(pod.spec.serviceAccountName).toBe("alpha-workload");
-        expect(pod.spec.volumes).toEqual([{ name: "secrets-store", csi: { driver: "secrets-store.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: "alpha-keyvault" } } }]);
-    });
-
-    test("exposes the Job and pod names for kubectl", async () => {
+    test("exposes the Job names for kubectl", async () => {
         const { demo } = await built("podIdentityAddon");
         expect(await settled(demo.boundJobName)).toBe("alpha-verify-bound");
         expect(await settled(demo.unboundJobName)).toBe("alpha-verify-unbound");
-        expect(await settled(demo.inspectorPodName)).toBe("alpha-secrets-inspector");
     });
 });

@@ -47,9 +47,10 @@ describe("PodIdentityBinding", () => {
                 ...overrides.stack,
             });
             const component = new PodIdentityBinding("alpha", {
-                workload: { name: "alpha", namespace: "team-alpha", bindingSelector: "alpha-selector", serviceAccount: "alpha-workload", identityType: "managedIdentity" },
+                workload: { name: "alpha", namespace: "team-alpha", bindingSelector: "alpha-selector", serviceAccount: "alpha-workload", identityType: "managedIdentity", syncSecret: false },
                 identity: { type: "managedIdentity", resourceId: IDENTITY_ID, identityName: "id-aiv-unit-alpha", clientId: "client-alpha", principalId: "principal-alpha" },
                 vault: { vaultName: "kv-aiv-unit-abc123", tenantId: "tenant-unit", secretName: "alpha-demo", keyName: "alpha-demo-key" },
+                privateEndpointSubnetPrefix: "10.76.2.0/26",
                 ...overrides.binding,
                 mode,
                 provider,
@@ -108,8 +109,44 @@ describe("PodIdentityBinding", () => {
             },
         });
         expect(podIdentities.newState.dependencies).toEqual(expect.arrayContaining([propagation.urn, named(plan, "kubernetes:core/v1:Namespace", "alpha-namespace").urn]));
-        expect(ready).toHaveLength(4);
-        expect(binding.ready).toHaveLength(3);
+        // The grant, its wait, the label guard and the namespace's two NetworkPolicies; then the guard on
+        // aad-pod-identity's objects and the one write of the entries.
+        expect(binding.ready).toHaveLength(5);
+        expect(ready).toHaveLength(7);
+    });
+
+    test("the namespace denies all traffic by default, allows the workload's needs by a policy of their own, and pods wait for both", async () => {
+        for (const mode of MODES) {
+            const { plan, binding } = await built(mode);
+            const deny = named(plan, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "alpha-default-deny");
+            expect(deny.newState.inputs).toMatchObject({
+                metadata: { name: "default-deny", namespace: "team-alpha" },
+                spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"], ingress: [], egress: [] },
+            });
+            const egress = named(plan, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "alpha-workload-egress").newState.inputs as { spec: { podSelector: unknown; egress: unknown[] } };
+            expect(egress.spec.podSelector).toEqual({});
+            expect(egress.spec.egress).toHaveLength(3);
+            expect(JSON.stringify(egress.spec.egress)).toContain("10.76.2.0/26");
+            const urns = await Promise.all(binding.ready.map((r) => settled(r.urn)));
+            expect(urns).toEqual(expect.arrayContaining([deny.urn, expect.stringMatching(/::alpha-workload-egress$/)]));
+        }
+    });
+
+    test.each(["podIdentityAddon", "podIdentityOss"] as const)("%s: one guard on aad-pod-identity's objects names this namespace's identity and selector, and pods wait for it", async (mode) => {
+        const { plan, ready } = await built(mode);
+        const guards = ofType(plan, GUARD).filter((g) => (g.newState.inputs as { metadata: { name: string } }).metadata.name === "aadpodidentity-guard");
+        expect(guards).toHaveLength(1);
+        const variables = JSON.stringify((guards[0].newState.inputs as { spec: { variables: unknown } }).spec.variables);
+        expect(variables).toContain(`'team-alpha': {'selector': 'alpha-selector', 'type': '0', 'clientID': 'client-alpha', 'resourceID': '${IDENTITY_ID.toLowerCase()}'}`);
+        const binding = ofType(plan, GUARD_BINDING).find((b) => (b.newState.inputs as { metadata: { name: string } }).metadata.name === "aadpodidentity-guard");
+        expect(binding?.newState.inputs).toMatchObject({ spec: { policyName: "aadpodidentity-guard", validationActions: ["Deny"] } });
+        const urns = await Promise.all(ready.map((r) => settled(r.urn)));
+        expect(urns).toContain(binding?.urn);
+    });
+
+    test("Workload ID: no aad-pod-identity guard, since nothing serves those objects", async () => {
+        const { plan } = await built("workloadIdentity");
+        expect(ofType(plan, GUARD).map((g) => (g.newState.inputs as { metadata: { name: string } }).metadata.name)).toEqual([]);
     });
 
     test("add-on: the wait after the grant can be set", async () => {
@@ -156,7 +193,8 @@ describe("PodIdentityBinding", () => {
             expect(s.newState.dependencies.some((d) => d.endsWith("::alpha-kubelet-operator"))).toBe(true);
         }
         expect(ofType(plan, POD_IDENTITIES)).toEqual([]);
-        expect(ready).toHaveLength(4);
+        // The grant, the AzureIdentity, its binding, the label guard, the namespace's two NetworkPolicies and the guard on the objects.
+        expect(ready).toHaveLength(7);
         expect(ofType(plan, "kubernetes:core/v1:Secret")).toHaveLength(0);
     });
 
@@ -172,12 +210,12 @@ describe("PodIdentityBinding", () => {
         });
         expect(identity.newState.dependencies).toContain(secret.urn);
         expect(ofType(plan, ROLE).map((r) => r.urn.split("::").pop())).toEqual(["aad-pod-identity-kubelet-vm-contributor"]);
-        expect(binding.ready).toHaveLength(4);
+        expect(binding.ready).toHaveLength(6);
     });
 
     test("Workload ID: a service account with dots gets a federated credential name Azure accepts", async () => {
         const { plan } = await built("workloadIdentity", {
-            binding: { workload: { name: "alpha", namespace: "team-alpha", bindingSelector: "alpha", serviceAccount: "app.v2", identityType: "managedIdentity" } },
+            binding: { workload: { name: "alpha", namespace: "team-alpha", bindingSelector: "alpha", serviceAccount: "app.v2", identityType: "managedIdentity", syncSecret: false } },
         });
         const federation = named(plan, "azure-native:managedidentity:FederatedIdentityCredential", "alpha-federation").newState.inputs;
         expect(federation).toMatchObject({ federatedIdentityCredentialResourceName: "team-alpha-app_v2", subject: "system:serviceaccount:team-alpha:app.v2" });
@@ -197,7 +235,8 @@ describe("PodIdentityBinding", () => {
             metadata: { annotations: { "azure.workload.identity/client-id": "client-alpha" } },
         });
         expect(ofType(plan, ROLE)).toHaveLength(0);
-        expect(binding.ready).toHaveLength(1);
+        // The credential and the namespace's two NetworkPolicies.
+        expect(binding.ready).toHaveLength(3);
         expect(ready).toEqual(binding.ready);
     });
 

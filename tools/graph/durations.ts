@@ -114,7 +114,6 @@ export const DURATIONS: Readonly<Record<string, TypeDuration>> = {
     "kubernetes:aadpodidentity.k8s.io/v1:AzureIdentity": { seconds: 1, source: K8S_OBJECT },
     "kubernetes:aadpodidentity.k8s.io/v1:AzurePodIdentityException": { seconds: 1, source: K8S_OBJECT },
     "kubernetes:aadpodidentity.k8s.io/v1:AzureIdentityBinding": { seconds: 1, source: K8S_OBJECT },
-    "kubernetes:core/v1:Pod": { seconds: 60, source: "~1 min: Pulumi waits for Ready: schedule, pull the verifier image, mount the CSI volume with the pod's identity" },
     "kubernetes:batch/v1:Job": {
         seconds: 180,
         source: "~2-4 min: Pulumi waits for completion: image pull, the identity reaching the node or token exchange, role propagation",

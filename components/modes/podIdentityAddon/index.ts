@@ -6,6 +6,8 @@
 // label, which the label guard reserves for the workload's own pods.
 import { grantRole } from "../../roles";
 import { ROLE_PROPAGATION_SECONDS, RolePropagationDelay } from "../../waits";
+import { crdGuard } from "../crdGuard";
+import type { AllowedException, GuardedWorkloadInput } from "../crdGuard";
 import type { IdentityModeDriver, ModeDeployment, ModeStackArgs } from "../driver";
 import { labelGuard, POD_IDENTITY_PODS as PODS } from "../podIdentityCommon";
 import { PodIdentities, podIdentityKey } from "./podIdentities";
@@ -18,8 +20,16 @@ interface Pending {
     after: RolePropagationDelay;
 }
 
+/**
+ * The exception AKS adds for its own add-ons when the pod-identity add-on is on (AKS docs,
+ * use-azure-ad-pod-identity: "an AzurePodIdentityException named aks-addon-exception is added to the
+ * kube-system namespace"), with the label AKS's add-on pods carry.
+ */
+export const ADDON_EXCEPTIONS: AllowedException[] = [{ namespace: "kube-system", name: "aks-addon-exception", podLabels: { "kubernetes.azure.com/managedby": "aks" } }];
+
 function deploy(stack: ModeStackArgs): ModeDeployment {
     const pending: Pending[] = [];
+    const guarded: GuardedWorkloadInput[] = [];
     return {
         pods: PODS,
         bind: ({ name, workload, identity, namespace, opts }) => {
@@ -56,10 +66,14 @@ function deploy(stack: ModeStackArgs): ModeDeployment {
                 },
                 after: propagation,
             });
+            guarded.push({ namespace: workload.namespace, bindingSelector: workload.bindingSelector, identityType: identity.type, clientId: identity.clientId, resourceId: identity.resourceId });
             return [operator, propagation, labelGuard(name, workload, opts)];
         },
-        complete: () =>
-            pending.length === 0
+        complete: () => [
+            // The add-on runs NMI alone (managed mode): AKS writes each AzureIdentity and binding from the
+            // cluster's entries, and nothing writes the group's other kinds.
+            crdGuard("aks-pod-identity-guard", { workloads: guarded, exceptions: ADDON_EXCEPTIONS, controllers: [] }, { parent: stack.cluster.component, provider: stack.cluster.provider }),
+            ...(pending.length === 0
                 ? []
                 : [
                       new PodIdentities(
@@ -73,7 +87,8 @@ function deploy(stack: ModeStackArgs): ModeDeployment {
                           },
                           { parent: stack.cluster.component, dependsOn: [...pending.map((p) => p.after), ...stack.cluster.writes] },
                       ),
-                  ],
+                  ]),
+        ],
     };
 }
 

@@ -6,6 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { grantRole } from "../../roles";
+import type { AllowedException } from "../crdGuard";
 
 /** The chart, pinned: the last release of the project, which was archived in October 2023. */
 export const AAD_POD_IDENTITY_CHART = {
@@ -34,8 +35,29 @@ export function aadPodIdentityValues() {
     };
 }
 
+/** The namespace and release name of the chart: the chart names MIC's service account `<release>-mic`. */
+const RELEASE = "aad-pod-identity";
+
+/**
+ * The Kubernetes user MIC writes as: the chart's service account `<name>-mic` in the release's
+ * namespace (Azure/aad-pod-identity charts/aad-pod-identity/templates/_helper.tpl, mic-deployment.yaml).
+ */
+export const MIC_SERVICE_ACCOUNT = `system:serviceaccount:${RELEASE}:${RELEASE}-mic`;
+
 /** The label AKS puts on its add-ons' pods in kube-system. */
 export const AKS_ADDON_POD_LABELS: Readonly<Record<string, string>> = { "kubernetes.azure.com/managedby": "aks" };
+
+/**
+ * The exceptions this mode needs, as they are written: the chart's `mic` (MIC's own pods, in standard
+ * mode) and `aks-addon-exception` for AKS's add-ons (charts/aad-pod-identity/templates/mic-exception.yaml,
+ * `installMICException`). Exported for the guard.
+ */
+export function ossExceptions(): AllowedException[] {
+    return [
+        { namespace: RELEASE, name: "mic", podLabels: { app: "mic", component: "mic", "app.kubernetes.io/component": "mic" } },
+        { namespace: "kube-system", name: "aks-addon-exception", podLabels: AKS_ADDON_POD_LABELS },
+    ];
+}
 
 export interface AadPodIdentityArgs {
     subscriptionId: pulumi.Input<string>;
@@ -63,7 +85,7 @@ export class AadPodIdentity extends pulumi.ComponentResource {
             `${name}-namespace`,
             {
                 metadata: {
-                    name: "aad-pod-identity",
+                    name: RELEASE,
                     labels: {
                         "app.kubernetes.io/managed-by": "pulumi",
                         "pod-security.kubernetes.io/enforce": "privileged",
@@ -89,7 +111,7 @@ export class AadPodIdentity extends pulumi.ComponentResource {
         this.release = new k8s.helm.v3.Release(
             `${name}-release`,
             {
-                name: "aad-pod-identity",
+                name: RELEASE,
                 chart: AAD_POD_IDENTITY_CHART.chart,
                 version: AAD_POD_IDENTITY_CHART.version,
                 repositoryOpts: { repo: AAD_POD_IDENTITY_CHART.repo },

@@ -7,9 +7,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { grantRole } from "../../roles";
+import { crdGuard } from "../crdGuard";
+import type { GuardedWorkloadInput } from "../crdGuard";
 import type { IdentityModeDriver, ModeDeployment, ModeStackArgs, WorkloadBinding } from "../driver";
 import { labelGuard, POD_IDENTITY_PODS as PODS } from "../podIdentityCommon";
-import { AadPodIdentity } from "./aadPodIdentity";
+import { AadPodIdentity, MIC_SERVICE_ACCOUNT, ossExceptions } from "./aadPodIdentity";
 
 /** AzureIdentity (type 0 managed identity, type 1 service principal with its secret) and its binding, after `dependsOn`. */
 function azureIdentity(binding: WorkloadBinding, tenantId: pulumi.Input<string>, dependsOn: pulumi.Resource[]): pulumi.Resource[] {
@@ -59,9 +61,12 @@ function deploy(stack: ModeStackArgs): ModeDeployment {
         kubeletObjectId: stack.cluster.kubeletObjectId,
         provider: stack.cluster.provider,
     });
+    const guarded: GuardedWorkloadInput[] = [];
     return {
         pods: PODS,
         bind: (binding) => {
+            const { workload, identity } = binding;
+            guarded.push({ namespace: workload.namespace, bindingSelector: workload.bindingSelector, identityType: identity.type, clientId: identity.clientId, resourceId: identity.resourceId });
             const ready: pulumi.Resource[] = [];
             if (binding.identity.type === "managedIdentity") {
                 // aad-pod-identity's MIC runs with the kubelet's credentials and assigns the identity to the nodes.
@@ -82,7 +87,11 @@ function deploy(stack: ModeStackArgs): ModeDeployment {
             ready.push(...azureIdentity(binding, stack.tenantId, [...ready, platform.release, platform.nodeGrant]));
             return [...ready, labelGuard(binding.name, binding.workload, binding.opts)];
         },
-        complete: () => [],
+        // MIC keeps the AzureAssignedIdentity objects; the deployer writes the workloads' objects and,
+        // through the chart, the exceptions.
+        complete: () => [
+            crdGuard("aad-pod-identity-guard", { workloads: guarded, exceptions: ossExceptions(), controllers: [MIC_SERVICE_ACCOUNT] }, { parent: platform, provider: stack.cluster.provider }),
+        ],
     };
 }
 
