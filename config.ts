@@ -171,11 +171,16 @@ export const VNET_FORBIDDEN_RANGES = ["224.0.0.0/4", "255.255.255.255/32", "127.
  * kube-* ones; AKS's Calico runs its operator in tigera-operator and Calico in calico-system; the
  * Azure Policy add-on uses gatekeeper-system, application routing app-routing-system, the Istio
  * add-on aks-istio-system, `az aks command invoke` aks-command (AKS docs, managed-namespaces and
- * core-aks-concepts); this stack installs aad-pod-identity in aad-pod-identity.
+ * core-aks-concepts); this stack installs aad-pod-identity in aad-pod-identity and plays another
+ * tenant of the cluster from aiv-impostor.
  */
+/** The namespace from which the stack plays another tenant of the cluster (components/impostorProof.ts). */
+export const IMPOSTOR_NAMESPACE = "aiv-impostor";
+
 export const RESERVED_NAMESPACES = [
     "default",
     "aad-pod-identity",
+    IMPOSTOR_NAMESPACE,
     "calico-system",
     "tigera-operator",
     "gatekeeper-system",

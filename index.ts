@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AksCluster } from "./components/aksCluster";
 import { DemoWorkloads } from "./components/demoWorkloads";
 import { Identity } from "./components/identity";
+import { ImpostorProof } from "./components/impostorProof";
 import { LogAnalytics } from "./components/logAnalytics";
 import { Network } from "./components/network";
 import { identityModeDriver } from "./components/modes";
@@ -165,6 +166,22 @@ const demos = config.workloads.map((w, i) => {
     });
 });
 
+// Another tenant of the cluster tries, from a namespace of its own, to take each workload's identity.
+const impostor = new ImpostorProof("impostor", {
+    targets: config.workloads.map((w, i) => ({
+        workload: w,
+        identityClientId: identities[i].clientId,
+        identityResourceId: identities[i].resourceId,
+        dependsOn: [...bindings[i].ready, ...modeReady],
+    })),
+    pods: mode.pods,
+    tenantId: client.tenantId,
+    image: config.demo.verifierImage,
+    verifierFiles,
+    nodeSelector: aks.workloadNodeSelector,
+    provider: aks.provider,
+});
+
 export const resourceGroupName = resourceGroup.name;
 export const logAnalyticsWorkspaceId = logs.workspaceId;
 export const clusterName = aks.clusterName;
@@ -181,6 +198,8 @@ export const storageAccountName = store.accountName;
 /** The canary secret and container: granted to nobody; every bound Job must be refused them. */
 export const canary = { secretName: vault.canarySecretName, container: store.canaryContainer };
 export const blobEndpoint = store.blobEndpoint;
+/** Where the impostor verification Jobs play another tenant of the cluster. */
+export const impostorNamespace = impostor.namespace;
 export const tenantId = client.tenantId;
 /** Per workload: where it runs, who it is, and what it may touch. */
 export const workloads = pulumi.output(
@@ -200,7 +219,9 @@ export const workloads = pulumi.output(
                 keyName: vault.keyNames[w.name],
                 /** The verification Jobs, whose logs end with their verdicts (`npm run e2e` reads them). */
                 verifierJobs: [demos[i].boundJobName, demos[i].unboundJobName],
-                verdicts: pulumi.interpolate`kubectl logs -n ${w.namespace} job/${demos[i].boundJobName}; kubectl logs -n ${w.namespace} job/${demos[i].unboundJobName}`,
+                /** The Job that plays another tenant, in the impostor's namespace. */
+                impostorJob: impostor.jobNames[w.name],
+                verdicts: pulumi.interpolate`kubectl logs -n ${w.namespace} job/${demos[i].boundJobName}; kubectl logs -n ${w.namespace} job/${demos[i].unboundJobName}; kubectl logs -n ${impostor.namespace} job/${impostor.jobNames[w.name]}`,
             },
         ]),
     ),

@@ -261,7 +261,7 @@ describe("dev stack: AKS with the pod-identity add-on", () => {
     test("outputs say how to read the verdicts", () => {
         const workloads = plan.outputs.workloads as Record<string, Record<string, string>>;
         expect(plan.outputs.clusterName).toBe("aks-aiv-dev");
-        expect(workloads.alpha.verdicts).toBe("kubectl logs -n alpha job/alpha-verify-bound; kubectl logs -n alpha job/alpha-verify-unbound");
+        expect(workloads.alpha.verdicts).toBe("kubectl logs -n alpha job/alpha-verify-bound; kubectl logs -n alpha job/alpha-verify-unbound; kubectl logs -n aiv-impostor job/alpha-verify-impostor");
     });
 });
 

@@ -122,10 +122,17 @@ const BOUND_PASS = JSON.stringify({
     canary: { secret: "refused", containerRead: "refused", containerWrite: "refused" },
 });
 const UNBOUND_PASS = JSON.stringify({ verdict: "pass", mode: "unbound", workload: "alpha", refusal: "HTTP 403 Forbidden (no AzureIdentityBinding)" });
+const IMPOSTOR_PASS = JSON.stringify({
+    verdict: "pass",
+    mode: "impostor",
+    workload: "alpha",
+    attempts: [{ attempt: "tokenExchange", status: 401, refusedBy: "Entra ID", code: "AADSTS700213" }],
+});
 const OUTPUTS = JSON.stringify({
     resourceGroupName: "rg-aiv-e2e-test-1",
     clusterName: "aks-aiv-e2e-test-1",
-    workloads: { alpha: { namespace: "alpha", verifierJobs: ["alpha-verify-bound", "alpha-verify-unbound"] } },
+    impostorNamespace: "aiv-impostor",
+    workloads: { alpha: { namespace: "alpha", verifierJobs: ["alpha-verify-bound", "alpha-verify-unbound"], impostorJob: "alpha-verify-impostor" } },
 });
 /** A world in which everything works: an empty new stack, passing Jobs, no drift, the group gone. */
 const HAPPY: Rule[] = [
@@ -178,6 +185,7 @@ describe("npm run e2e against fake executables", () => {
             ...overrides,
             { tool: "kubectl", args: [], includes: "job/alpha-verify-bound", stdout: bound },
             { tool: "kubectl", args: [], includes: "job/alpha-verify-unbound", stdout: unbound },
+            { tool: "kubectl", args: [], includes: "job/alpha-verify-impostor", stdout: `${IMPOSTOR_PASS}\n` },
             ...HAPPY,
         ];
     }
@@ -198,6 +206,7 @@ describe("npm run e2e against fake executables", () => {
             "kubelogin convert-kubeconfig -l azurecli --kubeconfig <kubeconfig>",
             "kubectl --kubeconfig <kubeconfig> logs -n alpha job/alpha-verify-bound",
             "kubectl --kubeconfig <kubeconfig> logs -n alpha job/alpha-verify-unbound",
+            "kubectl --kubeconfig <kubeconfig> logs -n aiv-impostor job/alpha-verify-impostor",
             `pulumi preview --expect-no-changes --diff ${S.join(" ")}`,
             `pulumi refresh --yes --skip-preview ${S.join(" ")}`,
             `pulumi preview --expect-no-changes --diff ${S.join(" ")}`,
@@ -206,6 +215,7 @@ describe("npm run e2e against fake executables", () => {
         expect(run.code).toBe(0);
         expect(run.output).toContain("| alpha | alpha-verify-bound | pass | secret 3f5b2c9a1d7e mounted and synced; private path 10.76.2.5; canary secret refused, container refused/refused |");
         expect(run.output).toContain("| alpha | alpha-verify-unbound | pass | refused: HTTP 403 Forbidden (no AzureIdentityBinding) |");
+        expect(run.output).toContain("| alpha | alpha-verify-impostor | pass | tokenExchange refused by Entra ID (AADSTS700213) |");
         expect(run.output).toMatch(/e2e workloadIdentity: passed\n$/);
     });
 

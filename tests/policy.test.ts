@@ -712,6 +712,30 @@ const crdGuardBinding: Fixture = {
     deps: { spec: [crdGuard] },
     inputs: { metadata: { name: "aadpodidentity-guard" }, spec: { policyName: "aadpodidentity-guard", validationActions: ["Deny"] } },
 };
+/** An impostor verification Job in its own namespace, trying `checks` against namespace alpha. */
+const impostorJob = (checks: string, namespace = "aiv-impostor", target = "alpha"): Fixture =>
+    vary(
+        job,
+        {
+            metadata: { name: "alpha-verify-impostor", namespace },
+            spec: {
+                template: {
+                    spec: {
+                        containers: [
+                            merge(mainContainer, {
+                                env: [
+                                    { name: "VERIFY_MODE", value: "impostor" },
+                                    { name: "TARGET_NAMESPACE", value: target },
+                                    { name: "IMPOSTOR_CHECKS", value: checks },
+                                ],
+                            }),
+                        ],
+                    },
+                },
+            },
+        },
+        { name: "impostor-alpha" },
+    );
 /** The workload namespace as the stack creates it, labelled with its workload. */
 const workloadNamespace: Fixture = vary(namespace, { metadata: { labels: { "aks-identity-vault/workload": "alpha" } } });
 
@@ -1210,6 +1234,17 @@ const CASES: Case[] = [
     fail("k8s-namespace-default-deny", "the workload namespace runs nothing yet and has no default deny", [workloadNamespace]),
     fail("k8s-namespace-default-deny", "the default deny selects only some pods", stackWith([vary(defaultDeny, { spec: { podSelector: { matchLabels: { app: "web" } } } })])),
     fail("k8s-namespace-default-deny", "the default deny allows egress somewhere", stackWith([vary(defaultDeny, { spec: { egress: [{ ports: [{ port: 53 }] }] } })])),
+    pass("impostor-proves-isolation", "pod identity: the impostor tries the label, the objects and an exception", [
+        cluster,
+        workloadNamespace,
+        impostorJob("labelledPod,azureIdentity,podIdentityException"),
+    ]),
+    pass("impostor-proves-isolation", "Workload ID: the impostor tries a token exchange", [vary(cluster, { podIdentityProfile: { enabled: false } }), workloadNamespace, impostorJob("tokenExchange")]),
+    fail("impostor-proves-isolation", "no impostor", [cluster, workloadNamespace]),
+    fail("impostor-proves-isolation", "pod identity: the impostor tries the label only", [cluster, workloadNamespace, impostorJob("labelledPod")]),
+    fail("impostor-proves-isolation", "Workload ID: the impostor tries no token exchange", [vary(cluster, { podIdentityProfile: { enabled: false } }), workloadNamespace, impostorJob("labelledPod")]),
+    fail("impostor-proves-isolation", "the impostor runs in the workload's own namespace", [cluster, workloadNamespace, impostorJob("labelledPod,azureIdentity,podIdentityException", "alpha")]),
+    fail("impostor-proves-isolation", "the impostor attacks another namespace", [cluster, workloadNamespace, impostorJob("labelledPod,azureIdentity,podIdentityException", "aiv-impostor", "beta")]),
     pass("aadpodidentity-objects-guarded", "pod identity on, the guard covers every kind and names the namespace", [cluster, workloadNamespace, crdGuard, crdGuardBinding]),
     pass("aadpodidentity-objects-guarded", "no pod identity: nothing to guard", [vary(cluster, { podIdentityProfile: { enabled: false } }), workloadNamespace]),
     fail("aadpodidentity-objects-guarded", "pod identity on, no guard", [cluster, workloadNamespace]),
@@ -1502,9 +1537,18 @@ describe("the real plans", () => {
 
     test("the advisories are exactly the deliberate exceptions of each mode", () => {
         const advisories = (label: string) => new Set(evaluations.get(label)?.violations.map((v) => v.policyName));
-        expect(advisories("podIdentityAddon/rbac")).toEqual(new Set(["aks-api-server-access-restricted", "aks-workload-identity-preferred"]));
+        // k8s-network-policy-private-egress: the impostor reaches the API server (and, with Workload ID, the
+        // workloads reach Entra ID), whose public addresses a NetworkPolicy cannot name.
+        expect(advisories("podIdentityAddon/rbac")).toEqual(new Set(["aks-api-server-access-restricted", "aks-workload-identity-preferred", "k8s-network-policy-private-egress"]));
         expect(advisories("podIdentityOss/accessPolicy")).toEqual(
-            new Set(["aks-api-server-access-restricted", "aks-workload-identity-preferred", "role-assignment-resource-scope", "k8s-namespace-enforces-restricted", "keyvault-rbac-authorization"]),
+            new Set([
+                "aks-api-server-access-restricted",
+                "aks-workload-identity-preferred",
+                "role-assignment-resource-scope",
+                "k8s-namespace-enforces-restricted",
+                "keyvault-rbac-authorization",
+                "k8s-network-policy-private-egress",
+            ]),
         );
         expect(advisories("workloadIdentity/rbac")).toEqual(new Set(["aks-api-server-access-restricted", "k8s-network-policy-private-egress"]));
     });

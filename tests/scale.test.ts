@@ -34,8 +34,8 @@ describe("50 workloads, Azure RBAC", () => {
     ])("each workload has its own %s (%s)", (type, role) => {
         const owners = stepsOfType(plan, type)
             .map((s) => s.urn.split("::").pop() ?? "")
-            // The cluster's own control-plane and kubelet identities, and the canary, belong to no workload.
-            .filter((name) => name.endsWith(`-${role}`) && !name.startsWith("aks-") && !name.includes("-canary-"))
+            // The cluster's own control-plane and kubelet identities, the canary and the impostor's namespace belong to no workload.
+            .filter((name) => name.endsWith(`-${role}`) && !name.startsWith("aks-") && !name.startsWith("impostor-") && !name.includes("-canary-"))
             .map((name) => name.replace(/^(storage|keyvault)-/, "").slice(0, -(role.length + 1)));
         expect(owners.sort()).toEqual(NAMES);
     });

@@ -4,6 +4,8 @@ import * as fs from "fs";
 import * as path from "path";
 import type { Plan, Step } from "../tools/plan/types";
 import { MOCK_SUBSCRIPTION_ID, MOCK_TENANT_ID } from "../tools/plan/mocks";
+import { admit } from "./admission";
+import type { Json, PolicySpec } from "./admission";
 import { inputAt, planFor, step, stepsOfType } from "./support";
 
 const T = {
@@ -409,5 +411,81 @@ describe("the canary", () => {
             expect(step(modePlan, T.secret, "keyvault-canary-secret").urn).toBe(step(plan, T.secret, "keyvault-canary-secret").urn);
             expect(step(modePlan, T.container, "storage-canary-container").newState.inputs.containerName).toBe("canary");
         }
+    });
+});
+
+describe("the impostor", () => {
+    const modes = ["podIdentityAddon", "podIdentityOss", "workloadIdentity"] as const;
+    /** What the verifier makes of a Job's environment (its impostor mode reads it the same way in the cluster). */
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const verifier = require("../verifier/verifier.js") as { readConfig: (env: Record<string, string>) => { ok: boolean; config: { impostor: unknown } } };
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const impostor = require("../verifier/impostor.js") as {
+        kubeAttempts: (config: unknown, workload: string) => Array<{ name: string; resource: string; object: Json; policy: string }>;
+    };
+
+    function impostorEnv(plan: Plan, workload: string): Record<string, string> {
+        const job = step(plan, "kubernetes:batch/v1:Job", `impostor-${workload}`);
+        const containers = inputAt(job, "spec.template.spec.containers") as Array<{ env: Array<{ name: string; value: string }> }>;
+        return Object.fromEntries(containers[0].env.map((e) => [e.name, e.value]));
+    }
+
+    test.each(modes)("%s: an impostor Job per workload plays from a namespace of its own, as an account allowed only what its attempts need", async (identityMode) => {
+        const modePlan = await planFor([TWO_WORKLOADS, `identityMode=${identityMode}`]);
+        for (const [workload, namespace] of [
+            ["alpha", "alpha"],
+            ["beta", "team-beta"],
+        ]) {
+            const job = step(modePlan, "kubernetes:batch/v1:Job", `impostor-${workload}`);
+            expect(inputAt(job, "metadata.namespace")).toBe("aiv-impostor");
+            const env = impostorEnv(modePlan, workload);
+            expect(env).toMatchObject({ VERIFY_MODE: "impostor", TARGET_NAMESPACE: namespace, IMPOSTOR_NAMESPACE: "aiv-impostor" });
+            expect(env.IMPOSTOR_CHECKS).toBe(identityMode === "workloadIdentity" ? "tokenExchange" : "labelledPod,azureIdentity,podIdentityException");
+            expect(inputAt(job, "spec.template.spec.serviceAccountName")).toBe("impostor");
+        }
+        const roles = stepsOfType(modePlan, "kubernetes:rbac.authorization.k8s.io/v1:Role");
+        if (identityMode === "workloadIdentity") {
+            expect(roles).toEqual([]);
+        } else {
+            expect(roles.map((r) => r.newState.inputs.rules)).toEqual([
+                [
+                    { apiGroups: [""], resources: ["pods"], verbs: ["create"] },
+                    { apiGroups: ["aadpodidentity.k8s.io"], resources: ["azureidentities", "azureidentitybindings", "azurepodidentityexceptions"], verbs: ["create"] },
+                ],
+            ]);
+        }
+    });
+
+    // Ties the verifier to the guards: the very objects the impostor sends, evaluated by the very
+    // policies the plan declares, as the API server would after its ServiceAccount admission plugin
+    // set the pod's account to `default` (Kubernetes docs, service-accounts-admin).
+    test.each(["podIdentityAddon", "podIdentityOss"])("%s: every object the impostor sends is refused by the guard it names, and the workload's own AzureIdentity is not", async (identityMode) => {
+        const modePlan = await planFor([TWO_WORKLOADS, `identityMode=${identityMode}`]);
+        const policies = new Map(
+            stepsOfType(modePlan, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy").map((p) => [String(inputAt(p, "metadata.name")), inputAt(p, "spec") as PolicySpec]),
+        );
+        const parsed = verifier.readConfig({ ...impostorEnv(modePlan, "alpha"), KUBE_API_URL: "https://127.0.0.1:6443" });
+        expect(parsed.ok).toBe(true);
+        const attempts = impostor.kubeAttempts(parsed.config.impostor, "alpha");
+        expect(attempts.map((a) => a.name)).toEqual(["labelledPod", "azureIdentity", "azureIdentityBinding", "podIdentityException"]);
+        for (const attempt of attempts) {
+            const guard = policies.get(attempt.policy);
+            expect(guard).toBeDefined();
+            const object = structuredClone(attempt.object) as { spec: Record<string, Json> };
+            if (attempt.resource === "pods") {
+                object.spec.serviceAccountName ??= "default";
+            }
+            const request = {
+                namespace: "aiv-impostor",
+                operation: "CREATE",
+                resource: { resource: attempt.resource.split(".")[0] },
+                userInfo: { username: "system:serviceaccount:aiv-impostor:impostor" },
+            };
+            expect([attempt.name, admit(guard as PolicySpec, { object: object as unknown as Json, request }).allowed]).toEqual([attempt.name, false]);
+        }
+        const identityJob = impostorEnv(modePlan, "alpha");
+        const own = { metadata: { name: "alpha", namespace: "alpha" }, spec: { type: 0, resourceID: identityJob.IDENTITY_RESOURCE_ID, clientID: identityJob.TARGET_CLIENT_ID } };
+        const request = { namespace: "alpha", operation: "CREATE", resource: { resource: "azureidentities" }, userInfo: { username: "aks" } };
+        expect(admit(policies.get("aadpodidentity-guard") as PolicySpec, { object: own, request }).allowed).toBe(true);
     });
 });

@@ -140,6 +140,10 @@ export function verdictDetail(verdict: Record<string, unknown>): string {
     if (verdict.mode === "unbound") {
         return `refused: ${String(verdict.refusal)}`;
     }
+    if (verdict.mode === "impostor") {
+        const attempts = (verdict.attempts as Array<{ attempt: string; refusedBy?: string; code?: string }> | undefined) ?? [];
+        return attempts.map((a) => `${a.attempt} refused by ${String(a.refusedBy)}${a.code === undefined ? "" : ` (${a.code})`}`).join("; ");
+    }
     const canary = verdict.canary as Record<string, string> | undefined;
     const hosts = (verdict.privatePath as { hosts?: Record<string, { addresses: string[] }> } | undefined)?.hosts ?? {};
     const addresses = Object.values(hosts).flatMap((h) => h.addresses);
@@ -278,7 +282,12 @@ export async function runE2e(options: E2eOptions, exec: Exec, out: Reporter): Pr
 /** The verification Jobs' verdicts, read from their logs with the stack's own cluster credentials. */
 async function readVerdicts(exec: Exec, run: (what: string, tool: string, args: string[]) => Promise<ToolResult>, stackArgs: string[]): Promise<VerdictRow[]> {
     const outputs = await run("read the stack's outputs", "pulumi", ["stack", "output", "--json", "--show-secrets=false", ...stackArgs]);
-    let parsed: { resourceGroupName?: string; clusterName?: string; workloads?: Record<string, { namespace: string; verifierJobs?: string[] }> } = {};
+    let parsed: {
+        resourceGroupName?: string;
+        clusterName?: string;
+        impostorNamespace?: string;
+        workloads?: Record<string, { namespace: string; verifierJobs?: string[]; impostorJob?: string }>;
+    } = {};
     try {
         parsed = JSON.parse(outputs.stdout) as typeof parsed;
     } catch {
@@ -300,8 +309,13 @@ async function readVerdicts(exec: Exec, run: (what: string, tool: string, args: 
         credentials.code === 0 ? await run("log in to the cluster through the Azure CLI", "kubelogin", ["convert-kubeconfig", "-l", "azurecli", "--kubeconfig", kubeconfig]) : credentials;
     const rows: VerdictRow[] = [];
     for (const [workload, w] of Object.entries(parsed.workloads ?? {})) {
-        for (const job of w.verifierJobs ?? []) {
-            const logs = converted.code === 0 ? await exec("kubectl", ["--kubeconfig", kubeconfig, "logs", "-n", w.namespace, `job/${job}`]) : converted;
+        // The workload's own Jobs, then the impostor's against it, from the impostor's namespace.
+        const jobs = [
+            ...(w.verifierJobs ?? []).map((job) => ({ job, namespace: w.namespace })),
+            ...(w.impostorJob !== undefined && parsed.impostorNamespace !== undefined ? [{ job: w.impostorJob, namespace: parsed.impostorNamespace }] : []),
+        ];
+        for (const { job, namespace } of jobs) {
+            const logs = converted.code === 0 ? await exec("kubectl", ["--kubeconfig", kubeconfig, "logs", "-n", namespace, `job/${job}`]) : converted;
             const verdict = logs.code === 0 ? verdictOf(logs.stdout) : undefined;
             rows.push(
                 verdict === undefined

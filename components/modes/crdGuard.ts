@@ -10,7 +10,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { IdentityType } from "../../config";
-import { celString } from "./podIdentityCommon";
+import { celString } from "./cel";
 
 /** The API group of aad-pod-identity's objects (the add-on's are the same). */
 export const AAD_POD_IDENTITY_GROUP = "aadpodidentity.k8s.io";

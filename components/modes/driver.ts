@@ -79,6 +79,9 @@ export interface ModeDeployment {
     complete(): pulumi.Resource[];
 }
 
+/** An attempt of the verifier's impostor mode. */
+export type ImpostorCheck = "labelledPod" | "azureIdentity" | "podIdentityException" | "tokenExchange";
+
 /** One egress rule of a NetworkPolicy. */
 export interface EgressRule {
     to: Array<{ ipBlock: { cidr: string; except?: string[] } }>;
@@ -99,6 +102,12 @@ export interface ModePods {
     tokenSource: "imds" | "workloadIdentity";
     /** Whether the verifier is told the client id (`AZURE_CLIENT_ID`); Workload ID's webhook injects it. */
     passClientId: boolean;
+    /**
+     * What the impostor verification Job tries from another namespace to take the identity (the
+     * verifier's IMPOSTOR_CHECKS): in the pod-identity modes, a labelled pod and aad-pod-identity
+     * objects the guards must refuse; with Workload ID, a token exchange Entra must refuse.
+     */
+    impostor: { checks: readonly ImpostorCheck[]; labelGuardPolicy?: (workload: Pick<WorkloadConfig, "name">) => string; crdGuardPolicy?: string };
     /**
      * The unbound verification Job's claim: labels and service-account annotations a pod that must be
      * refused carries. The pod-identity modes refuse a pod without the label; Workload ID refuses the

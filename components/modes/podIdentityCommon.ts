@@ -5,6 +5,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { WorkloadConfig } from "../../config";
+import { celString } from "./cel";
+import { CRD_GUARD_POLICY_NAME } from "./crdGuard";
 import type { ModePods } from "./driver";
 
 /**
@@ -30,13 +32,9 @@ export const POD_IDENTITY_PODS: ModePods = {
     tokenEgress: [{ to: [{ ipBlock: { cidr: NMI_ENDPOINT.cidr } }], ports: [{ protocol: "TCP", port: NMI_ENDPOINT.port }] }],
     tokenSource: "imds",
     passClientId: true,
+    impostor: { checks: ["labelledPod", "azureIdentity", "podIdentityException"], labelGuardPolicy: (workload) => labelGuardPolicyName(workload), crdGuardPolicy: CRD_GUARD_POLICY_NAME },
     unbound: { labels: () => ({}), serviceAccountAnnotations: () => ({}) },
 };
-
-/** A CEL string literal. Exported for the other guard. */
-export function celString(value: string): string {
-    return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
-}
 
 /**
  * The label guard: a pod may carry `aadpodidbinding: <selector>` only in the workload's namespace and
@@ -57,9 +55,14 @@ export function labelGuardValidation(workload: { bindingSelector: string; namesp
     };
 }
 
+/** Name of the workload's label guard (its ValidatingAdmissionPolicy and binding). */
+export function labelGuardPolicyName(workload: Pick<WorkloadConfig, "name">): string {
+    return `aadpodidbinding-guard-${workload.name}`;
+}
+
 /** Registers the workload's label guard (a ValidatingAdmissionPolicy and its binding); returns the binding, which pods wait for. */
 export function labelGuard(name: string, workload: WorkloadConfig, opts: { parent: pulumi.Resource; provider: k8s.Provider }): pulumi.Resource {
-    const policyName = `aadpodidbinding-guard-${workload.name}`;
+    const policyName = labelGuardPolicyName(workload);
     const labels = { "app.kubernetes.io/managed-by": "pulumi", "aks-identity-vault/workload": workload.name };
     const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
         `${name}-label-guard`,

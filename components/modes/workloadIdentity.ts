@@ -44,6 +44,8 @@ const PODS: ModePods = {
     tokenSource: "workloadIdentity",
     // The webhook injects AZURE_CLIENT_ID (from the service account), the tenant, the authority and the token file.
     passClientId: false,
+    // From another namespace, the impostor offers its own service-account token for the workload's client id.
+    impostor: { checks: ["tokenExchange"] },
     // The label, under an account that names the workload's client id but that no credential trusts.
     unbound: { labels: () => ({ ...label }), serviceAccountAnnotations: clientIdAnnotation },
 };

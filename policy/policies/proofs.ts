@@ -104,5 +104,50 @@ export const boundJobsProve: StackValidationPolicy = {
     },
 };
 
+/** True when the plan runs pod identity: the add-on on the cluster, or the open-source chart. */
+function runsPodIdentity(resources: readonly PolicyResource[]): boolean {
+    return (
+        ofType(resources, TYPES.managedCluster).some((c) => field(c.props, "podIdentityProfile", "enabled") === true) ||
+        ofType(resources, TYPES.helmRelease).some((r) => text(field(r.props, "chart")) === "aad-pod-identity")
+    );
+}
+
+/** What an impostor must try in each identity mode: the attempts the guards, or Entra, must refuse. */
+const IMPOSTOR_CHECKS = { podIdentity: ["labelledPod", "azureIdentity", "podIdentityException"], workloadIdentity: ["tokenExchange"] };
+
+/** Every workload is attacked by an impostor from another namespace inside `pulumi up`. */
+export const impostorProvesIsolation: StackValidationPolicy = {
+    name: "impostor-proves-isolation",
+    description:
+        "For every namespace the stack creates for a workload, a verification Job in another namespace runs the verifier's impostor mode against it (VERIFY_MODE impostor, TARGET_NAMESPACE that namespace) and tries what the identity mode must refuse: with pod identity a pod carrying the workload's binding label, an AzureIdentity and binding naming its identity, and an exception past NMI (IMPOSTOR_CHECKS labelledPod, azureIdentity, podIdentityException); with Workload ID its own token exchanged for the workload's client id (tokenExchange). No direct Checkov equivalent.",
+    enforcementLevel: "mandatory",
+    validateStack: (args, reportViolation) => {
+        const needed = runsPodIdentity(args.resources) ? IMPOSTOR_CHECKS.podIdentity : IMPOSTOR_CHECKS.workloadIdentity;
+        const impostors = args.resources.flatMap((resource) => {
+            const pods = resource.type === "kubernetes:batch/v1:Job" ? workloadPods(resource.type, resource.props) : undefined;
+            if (pods === undefined) {
+                return [];
+            }
+            const vars = environment(pods.spec);
+            return vars.get("VERIFY_MODE") === "impostor" ? [{ namespace: pods.namespace, target: vars.get("TARGET_NAMESPACE"), checks: String(vars.get("IMPOSTOR_CHECKS") ?? "").split(",") }] : [];
+        });
+        for (const ns of ofType(args.resources, TYPES.namespace)) {
+            const name = text(field(ns.props, "metadata", "name"));
+            if (name === undefined || text(field(ns.props, "metadata", "labels", "aks-identity-vault/workload")) === undefined) {
+                continue;
+            }
+            const against = impostors.filter((i) => i.target === name && i.namespace !== name);
+            if (against.length === 0) {
+                reportViolation(`No impostor verification Job from another namespace tries to take the identity of workload namespace ${name}.`, ns.urn);
+                continue;
+            }
+            const missing = needed.filter((check) => !against.some((i) => i.checks.includes(check)));
+            if (missing.length > 0) {
+                reportViolation(`The impostor Job against namespace ${name} does not try ${missing.join(", ")}.`, ns.urn);
+            }
+        }
+    },
+};
+
 /** The proofs' policies, in the order the pack lists them. */
-export const proofPolicies = [canaryGrantedToNobody, boundJobsProve];
+export const proofPolicies = [canaryGrantedToNobody, boundJobsProve, impostorProvesIsolation];

@@ -1,31 +1,11 @@
 // The guard on aad-pod-identity's objects, evaluated as the API server evaluates a
-// ValidatingAdmissionPolicy: each variable in order (later ones read earlier ones through
-// `variables`), then every validation; a request is admitted only when all of them are true. The CEL
-// implementation is @bufbuild/cel with the strings extension the API server also offers
-// (`lowerAscii`).
-import { run } from "@bufbuild/cel";
-import { strings } from "@bufbuild/cel/ext";
+// ValidatingAdmissionPolicy (tests/admission.ts), against the stack's own writes and a tenant's.
 import { crdGuardPolicySpec } from "../../components/modes/crdGuard";
 import type { CrdGuardSpec } from "../../components/modes/crdGuard";
 import { ADDON_EXCEPTIONS } from "../../components/modes/podIdentityAddon";
 import { MIC_SERVICE_ACCOUNT, ossExceptions } from "../../components/modes/podIdentityOss/aadPodIdentity";
-
-type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
-type Cel = string | bigint | boolean | null | Cel[] | Map<string, Cel> | number;
-
-/** JSON as CEL sees admission objects: objects are maps, whole numbers are ints. */
-function toCel(value: Json): Cel {
-    if (Array.isArray(value)) {
-        return value.map(toCel);
-    }
-    if (typeof value === "number" && Number.isInteger(value)) {
-        return BigInt(value);
-    }
-    if (value !== null && typeof value === "object") {
-        return new Map(Object.entries(value).map(([k, v]) => [k, toCel(v)]));
-    }
-    return value;
-}
+import { admit as evaluate } from "../admission";
+import type { Json } from "../admission";
 
 const ALPHA_ID = "/subscriptions/0000/resourceGroups/rg-aiv-dev/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aiv-dev-alpha";
 const BETA_ID = "/subscriptions/0000/resourceGroups/rg-aiv-dev/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aiv-dev-beta";
@@ -54,36 +34,17 @@ interface Request {
     operation?: "CREATE" | "UPDATE";
 }
 
-/** The admission decision and the messages of the validations that failed. */
+/** The guard's decision on one request. */
 function admit(guard: Guard, r: Request): { allowed: boolean; messages: string[] } {
-    const object = toCel(r.object);
-    const request = toCel({
-        namespace: r.namespace,
-        operation: r.operation ?? "CREATE",
-        resource: { group: "aadpodidentity.k8s.io", version: "v1", resource: r.resource },
-        userInfo: { username: r.user, groups: ["system:authenticated"] },
+    return evaluate(guard, {
+        object: r.object,
+        request: {
+            namespace: r.namespace,
+            operation: r.operation ?? "CREATE",
+            resource: { group: "aadpodidentity.k8s.io", version: "v1", resource: r.resource },
+            userInfo: { username: r.user, groups: ["system:authenticated"] },
+        },
     });
-    const variables = new Map<string, Cel>();
-    for (const v of guard.variables) {
-        const value = run(v.expression, { object, request, variables }, { funcs: strings });
-        if (value instanceof Error) {
-            throw value;
-        }
-        variables.set(v.name, value as Cel);
-    }
-    const messages: string[] = [];
-    for (const validation of guard.validations) {
-        const bindings = { object, request, variables };
-        const verdict = run(validation.expression, bindings, { funcs: strings });
-        if (typeof verdict !== "boolean") {
-            throw new Error(`validation did not evaluate to a bool: ${String(verdict)}`);
-        }
-        if (!verdict) {
-            const message = run(validation.messageExpression, bindings, { funcs: strings });
-            messages.push(String(message));
-        }
-    }
-    return { allowed: messages.length === 0, messages };
 }
 
 const identity = (namespace: string, spec: Json, name = "alpha"): { namespace: string; object: Json } => ({

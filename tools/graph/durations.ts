@@ -107,6 +107,8 @@ export const DURATIONS: Readonly<Record<string, TypeDuration>> = {
     "kubernetes:core/v1:ServiceAccount": { seconds: 1, source: K8S_OBJECT },
     "kubernetes:core/v1:ConfigMap": { seconds: 1, source: K8S_OBJECT },
     "kubernetes:core/v1:Secret": { seconds: 1, source: K8S_OBJECT },
+    "kubernetes:rbac.authorization.k8s.io/v1:Role": { seconds: 1, source: K8S_OBJECT },
+    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": { seconds: 1, source: K8S_OBJECT },
     "kubernetes:networking.k8s.io/v1:NetworkPolicy": { seconds: 1, source: K8S_OBJECT },
     "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass": { seconds: 1, source: K8S_OBJECT },
     "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy": { seconds: 1, source: K8S_OBJECT },
