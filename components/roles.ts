@@ -3,8 +3,8 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as pulumi from "@pulumi/pulumi";
 
 /**
- * Built-in role definition ids: the same GUIDs in every tenant. Owner and Contributor are
- * deliberately absent: this stack never grants them.
+ * Built-in role definition ids: the same GUIDs in every tenant. Owner, Contributor and Virtual
+ * Machine Contributor are deliberately absent: this stack never grants them.
  */
 export const BUILT_IN_ROLES = {
     storageBlobDataContributor: "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
@@ -13,7 +13,6 @@ export const BUILT_IN_ROLES = {
     keyVaultReader: "21090545-7ca7-4776-b22c-e363652d74d2",
     networkContributor: "4d97b98b-1d4f-4787-a291-c67834d212e7",
     managedIdentityOperator: "f1a07417-d97a-45cb-824c-7a7467783830",
-    virtualMachineContributor: "9980e02c-c2be-4d73-94e8-173b1dc7cf3c",
     aksRbacClusterAdmin: "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
 } as const;
 export type BuiltInRole = keyof typeof BUILT_IN_ROLES;
@@ -28,7 +27,8 @@ export interface RoleGrant {
     principalId: pulumi.Input<string>;
     /** Defaults to `ServicePrincipal`, which every managed identity is. */
     principalType?: "User" | "ServicePrincipal" | "Group";
-    role: BuiltInRole;
+    /** A built-in role, or the ARM id of a custom role definition. */
+    role: BuiltInRole | { definitionId: pulumi.Input<string> };
     /** The narrowest ARM id that carries the access: a container, a secret, an identity. */
     scope: pulumi.Input<string>;
     subscriptionId: pulumi.Input<string>;
@@ -37,16 +37,18 @@ export interface RoleGrant {
 }
 
 /**
- * Grants a built-in role. `principalType` is always set: without it, ARM may not yet see a
+ * Grants a built-in or custom role. `principalType` is always set: without it, ARM may not yet see a
  * just-created identity and answers PrincipalNotFound.
  */
 export function grantRole(name: string, grant: RoleGrant, opts: pulumi.CustomResourceOptions): authorization.RoleAssignment {
+    const role = grant.role;
+    const definitionId = typeof role === "string" ? pulumi.output(grant.subscriptionId).apply((sub) => roleDefinitionId(sub, role)) : role.definitionId;
     return new authorization.RoleAssignment(
         name,
         {
             principalId: grant.principalId,
             principalType: grant.principalType ?? authorization.PrincipalType.ServicePrincipal,
-            roleDefinitionId: pulumi.output(grant.subscriptionId).apply((sub) => roleDefinitionId(sub, grant.role)),
+            roleDefinitionId: definitionId,
             scope: grant.scope,
             description: grant.description,
         },

@@ -76,12 +76,24 @@ export function demoKeyName(workloadName: string): string {
     return `${workloadName}-demo-key`;
 }
 
-/** What an access policy lets a workload do: read secrets, and read keys and certificates. */
+/**
+ * What an access policy lets a workload do: get a secret and a key by name, which is all the CSI
+ * driver's Azure provider and the verifier ask (they name each object; nothing lists the vault or
+ * reads certificates).
+ */
 export const WORKLOAD_ACCESS_POLICY_PERMISSIONS = {
-    secrets: [keyvault.SecretPermissions.Get, keyvault.SecretPermissions.List],
+    secrets: [keyvault.SecretPermissions.Get],
     keys: [keyvault.KeyPermissions.Get],
-    certificates: [keyvault.CertificatePermissions.Get],
 };
+
+/** The plan's warning in `accessPolicy` mode: what sharing one vault means. Exported for testing. */
+export function accessPolicyWarning(workloads: number): string {
+    const who =
+        workloads === 1
+            ? "its one workload can get every secret and key in it, the canary's included"
+            : `each of its ${workloads} workloads can get every secret and key in it, the other workloads' and the canary's included`;
+    return `keyVaultAuthorization is accessPolicy: access policies apply to the whole vault, so ${who}, not only its own. Use keyVaultAuthorization rbac to confine each identity to its own secret and key.`;
+}
 
 /**
  * The order of a vault's writes: each waits for the one registered before it, so no two overlap.
@@ -120,6 +132,9 @@ export class SecureKeyVault extends pulumi.ComponentResource {
         super("aks-identity-vault:keyvault:SecureKeyVault", name, {}, opts);
         const protect = args.protect ?? true;
         const rbac = args.authorization === "rbac";
+        if (!rbac) {
+            pulumi.log.warn(accessPolicyWarning(args.workloads.length), this);
+        }
 
         const suffix = nameSuffix(name, this);
 

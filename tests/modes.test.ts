@@ -59,13 +59,15 @@ describe("identityMode=podIdentityOss", () => {
         expect(stepsOfType(plan, T.podIdentities)).toEqual([]);
     });
 
-    test("the kubelet identity is Virtual Machine Contributor on the node resource group only", () => {
-        const grant = step(plan, T.role, "aad-pod-identity-kubelet-vm-contributor");
+    test("the kubelet identity holds a custom role of MIC's scale-set read and write on the node resource group only, never Virtual Machine Contributor", () => {
+        const role = step(plan, "azure-native:authorization:RoleDefinition", "aad-pod-identity-mic-role");
+        expect(role.newState.inputs).toMatchObject({ assignableScopes: [`/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/rg-aiv-dev-aks-nodes`] });
+        const grant = step(plan, T.role, "aad-pod-identity-kubelet-mic-role");
         expect(grant.newState.inputs).toMatchObject({
-            roleDefinitionId: ROLE("9980e02c-c2be-4d73-94e8-173b1dc7cf3c"),
             scope: `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/rg-aiv-dev-aks-nodes`,
             principalType: "ServicePrincipal",
         });
+        expect(String(grant.newState.inputs.roleDefinitionId)).not.toContain("9980e02c-c2be-4d73-94e8-173b1dc7cf3c");
         expect(step(plan, T.release, "aad-pod-identity-release").newState.dependencies).toContain(grant.urn);
     });
 

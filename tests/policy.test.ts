@@ -178,7 +178,7 @@ const accessPolicy: Fixture = {
     inputs: {
         vaultName: "kv-aiv-test-abc123",
         resourceGroupName: "rg-aiv-test",
-        policy: { objectId: PRINCIPAL, tenantId: TENANT, permissions: { secrets: ["get", "list"], keys: ["get"], certificates: ["get"] } },
+        policy: { objectId: PRINCIPAL, tenantId: TENANT, permissions: { secrets: ["get"], keys: ["get"] } },
     },
 };
 const secret: Fixture = {
@@ -819,7 +819,9 @@ const CASES: Case[] = [
     pass("keyvault-rbac-authorization", "RBAC vault", vault),
     fail("keyvault-rbac-authorization", "access-policy vault", vary(vault, { properties: { enableRbacAuthorization: false } })),
     fail("keyvault-rbac-authorization", "a standalone access policy", accessPolicy),
-    pass("keyvault-access-policy-read-only", "get and list", accessPolicy),
+    pass("keyvault-access-policy-read-only", "get secrets and keys", accessPolicy),
+    fail("keyvault-access-policy-read-only", "list secrets, which enumerates the whole vault", vary(accessPolicy, { policy: { permissions: { secrets: ["get", "list"] } } })),
+    fail("keyvault-access-policy-read-only", "get certificates, which nothing mounts", vary(accessPolicy, { policy: { permissions: { certificates: ["get"] } } })),
     fail("keyvault-access-policy-read-only", "set and purge", vary(accessPolicy, { policy: { permissions: { secrets: ["get", "set", "purge"] } } })),
     fail("keyvault-access-policy-read-only", "all key permissions", vary(accessPolicy, { policy: { permissions: { keys: ["all"] } } })),
     pass("keyvault-public-network-disabled", "disabled", vault),
@@ -908,6 +910,8 @@ const CASES: Case[] = [
     pass("role-assignment-principal-type", "ServicePrincipal", secretsUser),
     fail("role-assignment-principal-type", "unset", vary(secretsUser, { principalType: undefined })),
     pass("role-assignment-no-privileged-roles", "Key Vault Secrets User", secretsUser),
+    pass("role-assignment-no-vm-contributor", "Key Vault Secrets User", secretsUser),
+    fail("role-assignment-no-vm-contributor", "Virtual Machine Contributor", vary(secretsUser, { roleDefinitionId: ROLE(ROLES.vmContributor) })),
     fail("role-assignment-no-privileged-roles", "Owner", vary(secretsUser, { roleDefinitionId: ROLE(ROLES.owner) })),
     pass("role-assignment-no-broad-scope", "a secret", secretsUser),
     fail("role-assignment-no-broad-scope", "a subscription", vary(secretsUser, { roleDefinitionId: ROLE(ROLES.networkContributor), scope: SUB })),

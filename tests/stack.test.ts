@@ -321,15 +321,21 @@ describe("keyVaultAuthorization=accessPolicy", () => {
         expect(inputAt(step(plan, T.vault, "keyvault-vault"), "properties.enableRbacAuthorization")).toBe(false);
     });
 
-    test("one standalone access policy per workload: get and list secrets, get keys and certificates", () => {
+    test("one standalone access policy per workload: get secrets and keys, nothing else", () => {
         const workloads = plan.outputs.workloads as Record<string, Record<string, string>>;
         for (const workload of ["alpha", "beta"]) {
             const policy = step(plan, T.accessPolicy, `keyvault-${workload}-access-policy`);
-            expect(inputAt(policy, "policy.permissions")).toEqual({ secrets: ["get", "list"], keys: ["get"], certificates: ["get"] });
+            expect(inputAt(policy, "policy.permissions")).toEqual({ secrets: ["get"], keys: ["get"] });
             expect(inputAt(policy, "policy.tenantId")).toBe(MOCK_TENANT_ID);
             expect(policy.newState.dependencies).toContain(step(plan, T.identity, `${workload}-identity`).urn);
             expect(workloads[workload]).toBeDefined();
         }
+    });
+
+    test("the plan warns that access policies apply to the whole vault, naming how many workloads share it", () => {
+        expect(plan.diagnostics.map((d) => d.message)).toContainEqual(
+            expect.stringContaining("access policies apply to the whole vault, so each of its 2 workloads can get every secret and key in it"),
+        );
     });
 
     test("no Key Vault role assignments; storage grants are unchanged", () => {

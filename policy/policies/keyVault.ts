@@ -10,7 +10,10 @@ import { sameText } from "../lib/values";
 /** Azure's soft-delete retention when a vault does not set one. */
 const AZURE_DEFAULT_RETENTION_DAYS = 90;
 /** Permissions an access policy may grant: reading, never writing, deleting or purging. */
-const READ_PERMISSIONS: ReadonlySet<string> = new Set(["get", "list"]);
+/** What a workload's access policy may grant: get a secret or a key by name. */
+const GET_ONLY: ReadonlySet<string> = new Set(["get"]);
+/** The kinds a workload's access policy may cover: the CSI driver mounts a secret and a key. */
+const GETTABLE_KINDS: ReadonlySet<string> = new Set(["secrets", "keys"]);
 
 /** Purge protection keeps deleted vaults and objects recoverable until their retention ends. */
 export const keyVaultPurgeProtection: ResourceValidationPolicy = {
@@ -86,18 +89,23 @@ export const keyVaultRbacAuthorization: ResourceValidationPolicy = {
     ],
 };
 
-/** Access policies grant reads only. */
+/** Access policies grant gets of secrets and keys only. */
 export const keyVaultAccessPolicyReadOnly: ResourceValidationPolicy = {
     name: "keyvault-access-policy-read-only",
     description:
-        "Standalone Key Vault access policies grant only get and list: a workload identity never writes, deletes, purges or manages vault objects. No direct Checkov equivalent; Microsoft cloud security benchmark PA-7 (least privilege).",
+        "Standalone Key Vault access policies grant only get, on secrets and keys: a workload identity never writes, deletes, purges or manages vault objects, never lists the vault (which, since access policies are vault-wide, would enumerate every workload's secrets and the canary) and never reads certificates, which nothing mounts. No direct Checkov equivalent; Microsoft cloud security benchmark PA-7 (least privilege).",
     enforcementLevel: "mandatory",
     validateResource: validateResourceOfType(keyvault.AccessPolicy, (accessPolicy, _args, reportViolation) => {
         const permissions = accessPolicy.policy?.permissions ?? {};
         for (const [kind, granted] of Object.entries(permissions)) {
-            const extra = (Array.isArray(granted) ? granted : []).filter((p) => typeof p !== "string" || !READ_PERMISSIONS.has(p.toLowerCase()));
+            const list = Array.isArray(granted) ? granted : [];
+            if (!GETTABLE_KINDS.has(kind) && list.length > 0) {
+                reportViolation(`policy.permissions.${kind} grants ${list.join(", ")}; workloads get secrets and keys only.`);
+                continue;
+            }
+            const extra = list.filter((p) => typeof p !== "string" || !GET_ONLY.has(p.toLowerCase()));
             if (extra.length > 0) {
-                reportViolation(`policy.permissions.${kind} grants ${extra.join(", ")}; only get and list are allowed.`);
+                reportViolation(`policy.permissions.${kind} grants ${extra.join(", ")}; only get is allowed.`);
             }
         }
     }),

@@ -31,6 +31,22 @@ export const roleAssignmentNoPrivilegedRoles: ResourceValidationPolicy = {
     }),
 };
 
+/** Virtual Machine Contributor's role definition: the same GUID in every tenant. */
+const VIRTUAL_MACHINE_CONTRIBUTOR = "9980e02c-c2be-4d73-94e8-173b1dc7cf3c";
+
+/** Nobody gets Virtual Machine Contributor: run-command and extensions on every node. */
+export const roleAssignmentNoVirtualMachineContributor: ResourceValidationPolicy = {
+    name: "role-assignment-no-vm-contributor",
+    description:
+        "Role assignments never grant Virtual Machine Contributor, which includes run-command, extensions, disks and network interfaces on every VM and scale set in its scope: whoever holds it on the node resource group runs code as root on every node. aad-pod-identity's MIC gets a custom role of the scale-set read and write it uses instead. No direct Checkov equivalent; Microsoft cloud security benchmark PA-7 (least privilege).",
+    enforcementLevel: "mandatory",
+    validateResource: validateResourceOfType(authorization.RoleAssignment, (assignment, _args, reportViolation) => {
+        if (roleGuid(assignment.roleDefinitionId ?? "") === VIRTUAL_MACHINE_CONTRIBUTOR) {
+            reportViolation("The assignment grants Virtual Machine Contributor; grant a custom role of the actions the holder uses.");
+        }
+    }),
+};
+
 /** No grant reaches a whole subscription, management group or tenant. */
 export const roleAssignmentNoBroadScope: ResourceValidationPolicy = {
     name: "role-assignment-no-broad-scope",
@@ -76,4 +92,11 @@ export const roleAssignmentResourceScope: ResourceValidationPolicy = {
 };
 
 /** The role assignment policies of the pack. */
-export const rolePolicies = [roleAssignmentPrincipalType, roleAssignmentNoPrivilegedRoles, roleAssignmentNoBroadScope, roleAssignmentDataRoleItemScope, roleAssignmentResourceScope];
+export const rolePolicies = [
+    roleAssignmentPrincipalType,
+    roleAssignmentNoPrivilegedRoles,
+    roleAssignmentNoVirtualMachineContributor,
+    roleAssignmentNoBroadScope,
+    roleAssignmentDataRoleItemScope,
+    roleAssignmentResourceScope,
+];

@@ -16,12 +16,21 @@ describe("AadPodIdentity", () => {
 
     test("the chart is pinned, namespaced and refuses kubenet, and installs after the kubelet may manage the node scale set", async () => {
         const plan = await built();
-        const grant = named(plan, "azure-native:authorization:RoleAssignment", "aad-pod-identity-kubelet-vm-contributor");
+        const role = named(plan, "azure-native:authorization:RoleDefinition", "aad-pod-identity-mic-role");
+        expect(role.newState.inputs).toMatchObject({
+            scope: "/subscriptions/sub-unit/resourceGroups/rg-unit-aks-nodes",
+            assignableScopes: ["/subscriptions/sub-unit/resourceGroups/rg-unit-aks-nodes"],
+            roleName: "aad-pod-identity MIC (rg-unit-aks-nodes)",
+            permissions: [{ actions: ["Microsoft.Compute/virtualMachineScaleSets/read", "Microsoft.Compute/virtualMachineScaleSets/write"], notActions: [], dataActions: [], notDataActions: [] }],
+        });
+        const grant = named(plan, "azure-native:authorization:RoleAssignment", "aad-pod-identity-kubelet-mic-role");
         expect(grant.newState.inputs).toMatchObject({
             principalId: "kubelet-object",
             scope: "/subscriptions/sub-unit/resourceGroups/rg-unit-aks-nodes",
-            roleDefinitionId: "/subscriptions/sub-unit/providers/Microsoft.Authorization/roleDefinitions/9980e02c-c2be-4d73-94e8-173b1dc7cf3c",
+            roleDefinitionId: expect.stringMatching(/^\/subscriptions\/sub-unit\/providers\/Microsoft\.Authorization\/roleDefinitions\/[0-9a-f-]{36}$/),
         });
+        expect(String(grant.newState.inputs.roleDefinitionId)).not.toContain("9980e02c-c2be-4d73-94e8-173b1dc7cf3c");
+        expect(grant.newState.dependencies).toContain(role.urn);
         const release = named(plan, "kubernetes:helm.sh/v3:Release", "aad-pod-identity-release");
         expect(release.newState.inputs).toMatchObject({
             name: "aad-pod-identity",

@@ -157,7 +157,7 @@ describe("PodIdentityBinding", () => {
     test("open source: the kubelet, which MIC runs as, may assign the identity; the control plane gets nothing", async () => {
         const { plan } = await built("podIdentityOss");
         expect(ofType(plan, ROLE).map((r) => [r.urn.split("::").pop(), r.newState.inputs.principalId, r.newState.inputs.scope])).toEqual([
-            ["aad-pod-identity-kubelet-vm-contributor", "kubelet-object", "/subscriptions/sub-unit/resourceGroups/rg-unit-aks-nodes"],
+            ["aad-pod-identity-kubelet-mic-role", "kubelet-object", "/subscriptions/sub-unit/resourceGroups/rg-unit-aks-nodes"],
             ["alpha-kubelet-operator", "kubelet-object", IDENTITY_ID],
         ]);
         expect(ofType(plan, DELAY)).toHaveLength(0);
@@ -188,7 +188,7 @@ describe("PodIdentityBinding", () => {
         expect(binding.newState.inputs).toMatchObject({ metadata: { name: "alpha-binding", namespace: "team-alpha" }, spec: { azureIdentity: "alpha", selector: "alpha-selector" } });
         for (const s of [identity, binding]) {
             expect(s.newState.dependencies).toEqual(
-                expect.arrayContaining([named(plan, "kubernetes:helm.sh/v3:Release", "aad-pod-identity-release").urn, named(plan, ROLE, "aad-pod-identity-kubelet-vm-contributor").urn]),
+                expect.arrayContaining([named(plan, "kubernetes:helm.sh/v3:Release", "aad-pod-identity-release").urn, named(plan, ROLE, "aad-pod-identity-kubelet-mic-role").urn]),
             );
             expect(s.newState.dependencies.some((d) => d.endsWith("::alpha-kubelet-operator"))).toBe(true);
         }
@@ -209,7 +209,7 @@ describe("PodIdentityBinding", () => {
             spec: { type: 1, clientID: "client-alpha", tenantID: "tenant-unit", clientPassword: { name: "alpha-service-principal", namespace: "team-alpha" } },
         });
         expect(identity.newState.dependencies).toContain(secret.urn);
-        expect(ofType(plan, ROLE).map((r) => r.urn.split("::").pop())).toEqual(["aad-pod-identity-kubelet-vm-contributor"]);
+        expect(ofType(plan, ROLE).map((r) => r.urn.split("::").pop())).toEqual(["aad-pod-identity-kubelet-mic-role"]);
         expect(binding.ready).toHaveLength(6);
     });
 

@@ -118,11 +118,11 @@ describe("SecureKeyVault", () => {
         expect(ofType(plan, POLICY)).toHaveLength(0);
     });
 
-    test("accessPolicy: one standalone policy per workload, reading secrets, keys and certificates only", async () => {
+    test("accessPolicy: one standalone policy per workload, getting secrets and keys only", async () => {
         const { plan, vault } = await built({ ...ARGS, authorization: "accessPolicy" });
         for (const w of ARGS.workloads) {
             const policy = named(plan, POLICY, `keyvault-${w.name}-access-policy`).newState.inputs;
-            expect(policy.policy).toEqual({ tenantId: "tenant-unit", objectId: w.principalId, permissions: { secrets: ["get", "list"], keys: ["get"], certificates: ["get"] } });
+            expect(policy.policy).toEqual({ tenantId: "tenant-unit", objectId: w.principalId, permissions: { secrets: ["get"], keys: ["get"] } });
             expect(vault.grants[w.name]).toHaveLength(1);
         }
         expect(ofType(plan, ROLE)).toHaveLength(0);

@@ -45,6 +45,10 @@ export const DURATIONS: Readonly<Record<string, TypeDuration>> = {
         seconds: 10,
         source: "~10 s to create; Entra may take a minute more to honour it, which the verification Jobs absorb",
     },
+    "azure-native:authorization:RoleDefinition": {
+        seconds: 10,
+        source: "a control-plane write like a role assignment's; a custom role is usable in assignments once it propagates, which the grant that names it waits through",
+    },
     "azure-native:authorization:RoleAssignment": {
         seconds: 10,
         source: "5-11 s in a published `pulumi up` log (baoduy/drunk-azure-pulumi-articles, az-01-shared); propagation (Microsoft: up to 10 min) is waited for by RolePropagationDelay and ClusterAccessWait where AKS needs it, and absorbed by the verification Jobs' retries on the data planes",

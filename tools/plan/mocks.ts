@@ -179,10 +179,14 @@ const azure: Record<string, AzureMock> = {
         nameKey: "roleAssignmentName",
         id: (i, name) => `${str(i, "scope", "/")}/providers/Microsoft.Authorization/roleAssignments/${name}`,
     },
+    "azure-native:authorization:RoleDefinition": {
+        nameKey: "roleDefinitionId",
+        id: (i, name) => `${str(i, "scope", "/")}/providers/Microsoft.Authorization/roleDefinitions/${name}`,
+    },
 };
 
 /** Types whose Azure name Pulumi generates when the program leaves it out (auto-naming). */
-const AUTONAMED_AS_GUID = new Set(["azure-native:authorization:RoleAssignment"]);
+const AUTONAMED_AS_GUID = new Set(["azure-native:authorization:RoleAssignment", "azure-native:authorization:RoleDefinition"]);
 
 /** The Entra ID kubeconfig AKS returns for `format: exec` (kubelogin, device-code login). */
 export function userKubeconfig(cluster: string): string {

@@ -1,8 +1,9 @@
 // The open-source aad-pod-identity (MIC and NMI), installed from its Helm chart for identityMode
 // podIdentityOss: namespaced, so an identity serves only pods in its own namespace, and refusing to run
-// on kubenet. MIC assigns identities to the node scale set with the kubelet identity, which needs
-// "Virtual Machine Contributor" on the node resource group ("Managed Identity Operator" on each
+// on kubenet. MIC assigns identities to the node scale set with the kubelet identity, which gets a
+// role of MIC's own two actions on the node resource group ("Managed Identity Operator" on each
 // workload identity is granted per workload by the driver, index.ts in this folder).
+import * as authorization from "@pulumi/azure-native/authorization";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { grantRole } from "../../roles";
@@ -43,6 +44,17 @@ const RELEASE = "aad-pod-identity";
  * namespace (Azure/aad-pod-identity charts/aad-pod-identity/templates/_helper.tpl, mic-deployment.yaml).
  */
 export const MIC_SERVICE_ACCOUNT = `system:serviceaccount:${RELEASE}:${RELEASE}-mic`;
+
+/**
+ * What MIC does on the node resource group, and nothing more: it reads a node scale set and updates
+ * its identities (Azure/aad-pod-identity pkg/cloudprovider/vmss.go: `Get`, then `Update` with the
+ * scale set's `Identity`; the troubleshooting page names the refusal of `Microsoft.Compute/<VMType>/write`
+ * on the scale set). AKS runs every pool as a scale set, so no single VM is touched; assigning an
+ * identity also needs `userAssignedIdentities/assign/action` on the identity, which Managed Identity
+ * Operator on each workload identity gives. Virtual Machine Contributor, which aad-pod-identity's docs
+ * suggest, adds run-command, extensions, disks and network interfaces on every node. Exported for testing.
+ */
+export const MIC_NODE_ACTIONS = ["Microsoft.Compute/virtualMachineScaleSets/read", "Microsoft.Compute/virtualMachineScaleSets/write"] as const;
 
 /** The label AKS puts on its add-ons' pods in kube-system. */
 export const AKS_ADDON_POD_LABELS: Readonly<Record<string, string>> = { "kubernetes.azure.com/managedby": "aks" };
@@ -96,14 +108,30 @@ export class AadPodIdentity extends pulumi.ComponentResource {
             { parent: this, provider: args.provider },
         );
 
+        // A role of MIC's own actions, assignable in the node resource group only; its id is a GUID
+        // Pulumi generates once and keeps in state, its name unique in the tenant by the group's name.
+        const nodeGroup = pulumi.interpolate`/subscriptions/${args.subscriptionId}/resourceGroups/${args.nodeResourceGroup}`;
+        const micRole = new authorization.RoleDefinition(
+            `${name}-mic-role`,
+            {
+                scope: nodeGroup,
+                roleName: pulumi.interpolate`aad-pod-identity MIC (${args.nodeResourceGroup})`,
+                description: "aad-pod-identity's MIC reads the node scale sets and updates their identities; nothing else.",
+                roleType: "CustomRole",
+                permissions: [{ actions: [...MIC_NODE_ACTIONS], notActions: [], dataActions: [], notDataActions: [] }],
+                assignableScopes: [nodeGroup],
+            },
+            { parent: this },
+        );
         this.nodeGrant = grantRole(
-            `${name}-kubelet-vm-contributor`,
+            `${name}-kubelet-mic-role`,
             {
                 principalId: args.kubeletObjectId,
-                role: "virtualMachineContributor",
-                scope: pulumi.interpolate`/subscriptions/${args.subscriptionId}/resourceGroups/${args.nodeResourceGroup}`,
+                // The tenant-wide form of the definition's id, as role assignments name every role.
+                role: { definitionId: pulumi.interpolate`/subscriptions/${args.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${micRole.name}` },
+                scope: nodeGroup,
                 subscriptionId: args.subscriptionId,
-                description: "aad-pod-identity's MIC assigns workload identities to the node scale set.",
+                description: "aad-pod-identity's MIC assigns workload identities to the node scale sets.",
             },
             { parent: this },
         );
