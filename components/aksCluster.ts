@@ -2,6 +2,7 @@
 // identity machinery of the stack's identity mode (its driver says which), the Key Vault provider for
 // the Secrets Store CSI driver, and a Kubernetes provider that logs in through Entra.
 import { createHash } from "crypto";
+import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as k8s from "@pulumi/kubernetes";
@@ -92,6 +93,25 @@ export function clusterDiagnostics(fullKubeAudit: boolean): DiagnosticCategories
         metrics: ["AllMetrics"],
         destinationType: "Dedicated",
     };
+}
+
+/**
+ * The built-in initiative "Kubernetes cluster pod security restricted standards for Linux-based
+ * workloads" (Azure/azure-policy built-in-policies/policySetDefinitions/Kubernetes/PSPRestrictedStandard.json):
+ * no privileged containers, no privilege escalation, no host network, PID or IPC, only allowed
+ * capabilities, volume types, user and group ids and seccomp profiles.
+ */
+export const POD_SECURITY_RESTRICTED_INITIATIVE = "/providers/Microsoft.Authorization/policySetDefinitions/42b8ef37-b724-4e24-bbc8-7a7708edfe00";
+
+/**
+ * Namespaces the initiative leaves alone: Microsoft's recommendation and the initiative's default
+ * (kube-system, gatekeeper-system, azure-arc, azure-extensions-usage-system; Azure Policy docs,
+ * policy-for-kubernetes), the namespaces where AKS runs Calico with host networking (calico-system,
+ * tigera-operator), and those the identity mode runs privileged (aad-pod-identity's NMI).
+ * Exported for testing.
+ */
+export function podSecurityExcludedNamespaces(privileged: readonly string[]): string[] {
+    return ["kube-system", "gatekeeper-system", "azure-arc", "azure-extensions-usage-system", "calico-system", "tigera-operator", ...privileged];
 }
 
 /** What Microsoft asks of a system node pool's VM size: "at least 4 vCPUs and 4 GB of memory" (AKS docs, use-system-pools). */
@@ -363,6 +383,25 @@ export class AksCluster extends pulumi.ComponentResource {
             { parent: this, ignoreChanges: ["count"] },
         );
         this.writes = [userPool];
+
+        // The Azure Policy add-on enforces the restricted pod security initiative on the cluster: it
+        // denies what the restricted standard refuses, outside AKS's and the mode's own namespaces.
+        new authorization.PolicyAssignment(
+            `${name}-pod-security`,
+            {
+                policyAssignmentName: "aiv-pod-security-restricted",
+                displayName: "Kubernetes pod security restricted standards (aks-identity-vault)",
+                description: "Denies pods that the Kubernetes restricted pod security standard refuses, outside AKS's and the identity mode's own namespaces.",
+                scope: cluster.id,
+                policyDefinitionId: POD_SECURITY_RESTRICTED_INITIATIVE,
+                enforcementMode: authorization.EnforcementMode.Default,
+                parameters: {
+                    effect: { value: "Deny" },
+                    excludedNamespaces: { value: podSecurityExcludedNamespaces(mode.privilegedNamespaces) },
+                },
+            },
+            { parent: this },
+        );
 
         const deployerAdmin = grantRole(
             `${name}-deployer-admin`,

@@ -50,9 +50,13 @@ const SCRIPT_MOUNT = "/opt/verifier";
 /** The `node` user of the official Node.js images. */
 const NODE_UID = 1000;
 
-/** Pod-level settings of the Pod Security Standards "restricted" profile. Exported for testing. */
+/**
+ * Pod-level settings of the Pod Security Standards "restricted" profile, with every id the Azure
+ * Policy restricted initiative requires in 1-65535 (its AllowedUsersGroups member sets
+ * `MustRunAs` for the group, the fs group and the supplemental groups). Exported for testing.
+ */
 export function restrictedPodSecurityContext() {
-    return { runAsNonRoot: true, runAsUser: NODE_UID, runAsGroup: NODE_UID, fsGroup: NODE_UID, seccompProfile: { type: "RuntimeDefault" } };
+    return { runAsNonRoot: true, runAsUser: NODE_UID, runAsGroup: NODE_UID, fsGroup: NODE_UID, supplementalGroups: [NODE_UID], seccompProfile: { type: "RuntimeDefault" } };
 }
 
 /** Container-level settings of the "restricted" profile, plus a read-only root filesystem. Exported for testing. */

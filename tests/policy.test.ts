@@ -736,6 +736,19 @@ const impostorJob = (checks: string, namespace = "aiv-impostor", target = "alpha
         },
         { name: "impostor-alpha" },
     );
+/** The restricted pod security initiative, denying, assigned to the cluster. */
+const podSecurityAssignment: Fixture = {
+    type: "azure-native:authorization:PolicyAssignment",
+    name: "aks-pod-security",
+    deps: { scope: [cluster] },
+    inputs: {
+        policyAssignmentName: "aiv-pod-security-restricted",
+        scope: `${RG}/providers/Microsoft.ContainerService/managedClusters/aks-aiv-test`,
+        policyDefinitionId: "/providers/Microsoft.Authorization/policySetDefinitions/42b8ef37-b724-4e24-bbc8-7a7708edfe00",
+        enforcementMode: "Default",
+        parameters: { effect: { value: "Deny" }, excludedNamespaces: { value: ["kube-system", "gatekeeper-system"] } },
+    },
+};
 /** The workload namespace as the stack creates it, labelled with its workload. */
 const workloadNamespace: Fixture = vary(namespace, { metadata: { labels: { "aks-identity-vault/workload": "alpha" } } });
 
@@ -1238,6 +1251,23 @@ const CASES: Case[] = [
     fail("k8s-namespace-default-deny", "the workload namespace runs nothing yet and has no default deny", [workloadNamespace]),
     fail("k8s-namespace-default-deny", "the default deny selects only some pods", stackWith([vary(defaultDeny, { spec: { podSelector: { matchLabels: { app: "web" } } } })])),
     fail("k8s-namespace-default-deny", "the default deny allows egress somewhere", stackWith([vary(defaultDeny, { spec: { egress: [{ ports: [{ port: 53 }] }] } })])),
+    pass("aks-pod-security-enforced", "the restricted initiative denies, on this cluster", [cluster, workloadNamespace, podSecurityAssignment]),
+    pass("aks-pod-security-enforced", "the baseline initiative denies, on this cluster", [
+        cluster,
+        vary(podSecurityAssignment, { policyDefinitionId: "/providers/Microsoft.Authorization/policySetDefinitions/a8640138-9b0a-4a28-b8cb-1666c838647d" }),
+    ]),
+    fail("aks-pod-security-enforced", "no assignment", [cluster]),
+    fail("aks-pod-security-enforced", "the initiative only audits", [cluster, vary(podSecurityAssignment, { parameters: { effect: { value: "Audit" } } })]),
+    fail("aks-pod-security-enforced", "enforcement off", [cluster, vary(podSecurityAssignment, { enforcementMode: "DoNotEnforce" })]),
+    fail("aks-pod-security-enforced", "another initiative", [
+        cluster,
+        vary(podSecurityAssignment, { policyDefinitionId: "/providers/Microsoft.Authorization/policySetDefinitions/00000000-0000-0000-0000-000000000000" }),
+    ]),
+    fail("aks-pod-security-enforced", "a workload namespace excluded", [
+        cluster,
+        workloadNamespace,
+        vary(podSecurityAssignment, { parameters: { excludedNamespaces: { value: ["kube-system", "alpha"] } } }),
+    ]),
     pass("impostor-proves-isolation", "pod identity: the impostor tries the label, the objects and an exception", [
         cluster,
         workloadNamespace,

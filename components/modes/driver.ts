@@ -131,6 +131,8 @@ export interface IdentityModeDriver<Name extends string = string> {
     readonly warning: string | undefined;
     /** The cluster's identity machinery in this mode. */
     readonly cluster: { podIdentityAddon: boolean; workloadIdentity: boolean };
+    /** Namespaces where the mode itself runs privileged pods, which the pod security initiative must leave alone. */
+    readonly privilegedNamespaces: readonly string[];
     readonly pods: ModePods;
     /** Registers the mode's cluster-wide resources of one stack and returns what adds the rest. */
     deploy(stack: ModeStackArgs): ModeDeployment;

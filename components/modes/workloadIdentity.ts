@@ -77,6 +77,7 @@ export const workloadIdentity: IdentityModeDriver<"workloadIdentity"> = {
     identityTypes: ["managedIdentity"],
     warning: undefined,
     cluster: { podIdentityAddon: false, workloadIdentity: true },
+    privilegedNamespaces: [],
     pods: PODS,
     deploy,
 };

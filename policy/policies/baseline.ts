@@ -269,6 +269,43 @@ export const aksZoneRedundant: StackValidationPolicy = {
 };
 
 /** The production-baseline policies, in the order the pack lists them. */
+/** The built-in pod security initiatives for Linux workloads: restricted, and baseline (Azure/azure-policy policySetDefinitions/Kubernetes). */
+const POD_SECURITY_INITIATIVES = ["42b8ef37-b724-4e24-bbc8-7a7708edfe00", "a8640138-9b0a-4a28-b8cb-1666c838647d"];
+
+/** The Azure Policy add-on enforces a pod security initiative on every cluster. */
+export const aksPodSecurityEnforced: StackValidationPolicy = {
+    name: "aks-pod-security-enforced",
+    description:
+        "Every AKS cluster has a policy assignment, scoped to it, of a built-in Kubernetes pod security initiative (restricted 42b8ef37-b724-4e24-bbc8-7a7708edfe00 or baseline a8640138-9b0a-4a28-b8cb-1666c838647d) with effect Deny and enforcement on, whose excluded namespaces include none the stack runs workloads in: the Azure Policy add-on is on to enforce something. Azure Policy built-in initiatives 'Kubernetes cluster pod security restricted/baseline standards for Linux-based workloads'; Checkov CKV_AZURE_116 asks only for the add-on.",
+    enforcementLevel: "mandatory",
+    validateStack: (args, reportViolation) => {
+        const assignments = ofType(args.resources, "azure-native:authorization:PolicyAssignment");
+        const workloadNamespaces = ofType(args.resources, TYPES.namespace)
+            .filter((ns) => text(field(ns.props, "metadata", "labels", "aks-identity-vault/workload")) !== undefined)
+            .map((ns) => text(field(ns.props, "metadata", "name")) ?? "");
+        for (const cluster of ofType(args.resources, TYPES.managedCluster)) {
+            const enforcing = assignments.filter((a) => {
+                const definition = (text(field(a.props, "policyDefinitionId")) ?? "").toLowerCase();
+                const scoped = refersTo(a, "scope", cluster, () => idNames(text(field(a.props, "scope")), cluster, "resourceName"));
+                const deny = sameText(text(field(a.props, "parameters", "effect", "value")), "deny");
+                const enforced = (text(field(a.props, "enforcementMode")) ?? "Default") === "Default";
+                return scoped && deny && enforced && POD_SECURITY_INITIATIVES.some((id) => definition.endsWith(`/policysetdefinitions/${id}`));
+            });
+            if (enforcing.length === 0) {
+                reportViolation("No pod security initiative is assigned to this cluster with effect Deny and enforcement on.", cluster.urn);
+                continue;
+            }
+            for (const a of enforcing) {
+                const excluded = strings(field(a.props, "parameters", "excludedNamespaces", "value"));
+                const spared = workloadNamespaces.filter((ns) => excluded.includes(ns));
+                if (spared.length > 0) {
+                    reportViolation(`The pod security assignment excludes workload namespace(s) ${spared.join(", ")}.`, a.urn);
+                }
+            }
+        }
+    },
+};
+
 export const baselinePolicies = [
     keyVaultResourceLogs,
     blobResourceLogs,
@@ -277,6 +314,7 @@ export const baselinePolicies = [
     keyVaultKeyExpiration,
     keyVaultKeyRotationPolicy,
     aksAzurePolicyAddon,
+    aksPodSecurityEnforced,
     aksDefenderProfileStated,
     aksDefenderEnabled,
     aksSystemPoolTainted,

@@ -52,6 +52,21 @@ describe("AksCluster", () => {
         }
     });
 
+    test.each(MODES)("the Azure Policy add-on denies what the restricted pod security initiative refuses, on this cluster, outside AKS's and the mode's own namespaces (%s)", async (identityMode) => {
+        const { plan } = await built({ ...ARGS, identityMode });
+        const assignment = named(plan, "azure-native:authorization:PolicyAssignment", "aks-pod-security").newState;
+        expect(assignment.inputs).toMatchObject({
+            scope: expect.stringMatching(/\/managedClusters\/aks-aiv-unit$/),
+            policyDefinitionId: "/providers/Microsoft.Authorization/policySetDefinitions/42b8ef37-b724-4e24-bbc8-7a7708edfe00",
+            enforcementMode: "Default",
+            parameters: { effect: { value: "Deny" } },
+        });
+        expect(assignment.propertyDependencies.scope).toEqual([urnOf(plan, CLUSTER, "aks-cluster")]);
+        const excluded = (assignment.inputs.parameters as { excludedNamespaces: { value: string[] } }).excludedNamespaces.value;
+        expect(excluded).toEqual(expect.arrayContaining(["kube-system", "gatekeeper-system", "azure-arc", "calico-system", "tigera-operator"]));
+        expect(excluded.includes("aad-pod-identity")).toBe(identityMode === "podIdentityOss");
+    });
+
     test("the system pool runs only critical add-ons, across the zones; the user pool is autoscaled there too, as an agent pool of its own", async () => {
         const { plan, cluster } = await built(ARGS);
         expect(cluster.inputs.agentPoolProfiles).toEqual([

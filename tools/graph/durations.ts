@@ -45,6 +45,10 @@ export const DURATIONS: Readonly<Record<string, TypeDuration>> = {
         seconds: 10,
         source: "~10 s to create; Entra may take a minute more to honour it, which the verification Jobs absorb",
     },
+    "azure-native:authorization:PolicyAssignment": {
+        seconds: 10,
+        source: "a control-plane write like a role assignment's; the add-on picks the assignment up within 15-20 minutes (Azure Policy docs, use-azure-policy), which nothing waits for",
+    },
     "azure-native:authorization:RoleDefinition": {
         seconds: 10,
         source: "a control-plane write like a role assignment's; a custom role is usable in assignments once it propagates, which the grant that names it waits through",

@@ -392,11 +392,13 @@ export const GUARDED_TYPE_PREFIXES: readonly string[] = [
 /**
  * Inputs through which a guarded type may genuinely need the cluster: a grant scoped to the cluster
  * or to its node resource group, a grant to its kubelet identity or of a role defined there, a custom
- * role assignable in the node resource group, a federated credential for its OIDC issuer.
+ * role assignable in the node resource group, a policy assigned to the cluster, a federated
+ * credential for its OIDC issuer.
  */
 export const CLUSTER_INPUTS: Readonly<Record<string, readonly string[]>> = {
     "azure-native:authorization:RoleAssignment": ["scope", "principalId", "roleDefinitionId"],
     "azure-native:authorization:RoleDefinition": ["scope", "assignableScopes", "roleName"],
+    "azure-native:authorization:PolicyAssignment": ["scope"],
     "azure-native:managedidentity:FederatedIdentityCredential": ["issuer"],
 };
 

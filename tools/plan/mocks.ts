@@ -179,6 +179,10 @@ const azure: Record<string, AzureMock> = {
         nameKey: "roleAssignmentName",
         id: (i, name) => `${str(i, "scope", "/")}/providers/Microsoft.Authorization/roleAssignments/${name}`,
     },
+    "azure-native:authorization:PolicyAssignment": {
+        nameKey: "policyAssignmentName",
+        id: (i, name) => `${str(i, "scope", "/")}/providers/Microsoft.Authorization/policyAssignments/${name}`,
+    },
     "azure-native:authorization:RoleDefinition": {
         nameKey: "roleDefinitionId",
         id: (i, name) => `${str(i, "scope", "/")}/providers/Microsoft.Authorization/roleDefinitions/${name}`,

@@ -101,6 +101,8 @@ export const podIdentityOss: IdentityModeDriver<"podIdentityOss"> = {
     identityTypes: ["managedIdentity", "servicePrincipal"],
     warning: "identityMode podIdentityOss installs the open-source aad-pod-identity, archived since October 2023 and no longer patched. Plan the move to identityMode workloadIdentity.",
     cluster: { podIdentityAddon: false, workloadIdentity: false },
+    // NMI runs on the host network with NET_ADMIN in aad-pod-identity.
+    privilegedNamespaces: ["aad-pod-identity"],
     pods: PODS,
     deploy,
 };
