@@ -56,7 +56,12 @@ export interface NetworkConfig {
     vnetAddressSpace: string;
     aksSubnetPrefix: string;
     privateEndpointSubnetPrefix: string;
+    /** The API server's own subnet, used once etcd is encrypted with the stack's key (a workload syncs). */
+    apiServerSubnetPrefix: string;
 }
+
+/** The smallest subnet AKS's API Server VNet Integration accepts: a /28 (AKS docs, api-server-vnet-integration). */
+export const API_SERVER_SUBNET_MIN_PREFIX = 28;
 
 export const PRINCIPAL_TYPES = ["User", "ServicePrincipal", "Group"] as const;
 /** What kind of Entra principal runs `pulumi up`. */
@@ -480,6 +485,14 @@ const DECLARATIONS = {
         allowed: `Inside the VNet, /${SMALLEST_SUBNET_PREFIX} or larger, not overlapping the AKS subnet.`,
         schema: cidrSchema,
     }),
+    apiServerSubnetPrefix: declare({
+        type: "string",
+        default: "10.76.3.0/28",
+        description:
+            "Subnet the AKS API server joins (API Server VNet Integration) when a workload sets syncSecret, so that etcd can be encrypted with the stack's key in a vault whose public access is off; inside vnetAddressSpace, apart from the other subnets.",
+        allowed: `Inside the VNet, /${API_SERVER_SUBNET_MIN_PREFIX} or larger, not overlapping the AKS or the endpoint subnet.`,
+        schema: cidrSchema,
+    }),
     nodeCount: declare({
         type: "integer",
         default: 2,
@@ -746,6 +759,7 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
         vnetAddressSpace: read("vnetAddressSpace"),
         aksSubnetPrefix: read("aksSubnetPrefix"),
         privateEndpointSubnetPrefix: read("privateEndpointSubnetPrefix"),
+        apiServerSubnetPrefix: read("apiServerSubnetPrefix"),
     };
     const nodeCount = read("nodeCount");
     const nodeVmSize = read("nodeVmSize");
@@ -799,6 +813,9 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
     checkUnique(workloads, "namespace");
     checkUnique(workloads, "bindingSelector");
     workloads.forEach((w, index) => checkStackNames(w, index, baseName));
+    if (workloads.some((w) => w.syncSecret)) {
+        checkApiServerSubnet(network);
+    }
 
     return {
         stack: context.stack,
@@ -832,6 +849,29 @@ function checkSubnets(network: NetworkConfig): void {
     }
     if (cidrsOverlap(network.aksSubnetPrefix, network.privateEndpointSubnetPrefix)) {
         fail(projectKey("privateEndpointSubnetPrefix"), network.privateEndpointSubnetPrefix, `must not overlap aksSubnetPrefix ${network.aksSubnetPrefix}`);
+    }
+}
+
+/** The API server's subnet, checked only when it is used: when a workload mirrors its secret into etcd. */
+function checkApiServerSubnet(network: NetworkConfig): void {
+    const apiServer = network.apiServerSubnetPrefix;
+    if (requireCidr(apiServer)[1] > API_SERVER_SUBNET_MIN_PREFIX) {
+        fail(
+            projectKey("apiServerSubnetPrefix"),
+            apiServer,
+            `must be a /${API_SERVER_SUBNET_MIN_PREFIX} or larger: AKS's API Server VNet Integration needs at least a /${API_SERVER_SUBNET_MIN_PREFIX}`,
+        );
+    }
+    if (!cidrContains(network.vnetAddressSpace, apiServer)) {
+        fail(projectKey("apiServerSubnetPrefix"), apiServer, `must lie inside vnetAddressSpace ${network.vnetAddressSpace} (a workload sets syncSecret, so the API server joins the VNet)`);
+    }
+    for (const [key, prefix] of [
+        ["aksSubnetPrefix", network.aksSubnetPrefix],
+        ["privateEndpointSubnetPrefix", network.privateEndpointSubnetPrefix],
+    ] as const) {
+        if (cidrsOverlap(apiServer, prefix)) {
+            fail(projectKey("apiServerSubnetPrefix"), apiServer, `must not overlap ${key} ${prefix}`);
+        }
     }
 }
 

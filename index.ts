@@ -27,11 +27,17 @@ const common = { resourceGroupName: resourceGroup.name, location: resourceGroup.
 // Where every audit log, metric and Defender finding of the stack goes.
 const logs = new LogAnalytics("logs", { ...common, retentionDays: config.logging.retentionDays, protect });
 
+// A workload that mirrors its secret into a Kubernetes Secret puts it in etcd: then etcd is
+// encrypted with a key of the stack's in the private vault (AKS KMS), which the API server reaches
+// from a subnet of its own.
+const etcdEncryption = config.workloads.some((w) => w.syncSecret);
+
 const net = new Network("network", {
     ...common,
     addressSpace: config.network.vnetAddressSpace,
     aksSubnetPrefix: config.network.aksSubnetPrefix,
     privateEndpointSubnetPrefix: config.network.privateEndpointSubnetPrefix,
+    apiServerSubnetPrefix: etcdEncryption ? config.network.apiServerSubnetPrefix : undefined,
     protect,
 });
 
@@ -77,6 +83,7 @@ const vault = new SecureKeyVault("keyvault", {
     diagnostics: logs.diagnostics,
     secretLifetimeDays: config.lifecycle.secretLifetimeDays,
     keyLifetimeDays: config.lifecycle.keyLifetimeDays,
+    etcdEncryptionKey: etcdEncryption,
     protect,
 });
 
@@ -97,6 +104,18 @@ const aks = new AksCluster("aks", {
     dnsServiceIp: config.cluster.dnsServiceIp,
     identityMode: config.identityMode,
     admin: { objectId: client.objectId, principalType: config.cluster.deployerPrincipalType },
+    etcdEncryption:
+        vault.etcdKey !== undefined && net.apiServerSubnetId !== undefined
+            ? {
+                  keyId: vault.etcdKey.versionedId,
+                  keyResourceId: vault.etcdKey.id,
+                  vaultId: vault.vaultId,
+                  vaultName: vault.vaultName,
+                  authorization: config.keyVaultAuthorization,
+                  afterVaultWrites: vault.lastWrite,
+                  apiServerSubnetId: net.apiServerSubnetId,
+              }
+            : undefined,
     protect,
 });
 

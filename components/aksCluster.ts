@@ -4,11 +4,12 @@
 import { createHash } from "crypto";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerservice from "@pulumi/azure-native/containerservice";
+import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { parse, stringify } from "yaml";
-import type { PrincipalType } from "../config";
+import type { KeyVaultAuthorization, PrincipalType } from "../config";
 import { MAX_PODS_PER_NODE, vmSizeVcpus } from "../config";
 import type { AccessCheck } from "./clusterAccess";
 import { PlacementArgs } from "./common";
@@ -38,9 +39,27 @@ export interface ClusterSpec {
     identityMode: IdentityMode;
     /** How often the CSI driver re-reads Key Vault objects. */
     secretRotationPollInterval: string;
+    /** etcd is encrypted with the stack's key (AKS KMS), through the API server's own subnet. */
+    etcdEncryption: boolean;
 }
 
-export interface AksClusterArgs extends PlacementArgs, Omit<ClusterSpec, "secretRotationPollInterval"> {
+/** What the cluster needs to encrypt etcd with a key in the stack's private vault (legacy AKS KMS). */
+export interface EtcdEncryptionArgs {
+    /** The key's versioned identifier (`https://<vault>.vault.azure.net/keys/<name>/<version>`). */
+    keyId: pulumi.Input<string>;
+    /** The key's ARM id: the scope of the control plane's encrypt and decrypt grant. */
+    keyResourceId: pulumi.Input<string>;
+    vaultId: pulumi.Input<string>;
+    vaultName: pulumi.Input<string>;
+    /** How the vault authorizes: a role on the key, or an access policy (vault-wide, keys only). */
+    authorization: KeyVaultAuthorization;
+    /** The vault's last write: an access policy waits for it (Key Vault takes one write at a time). */
+    afterVaultWrites: pulumi.Resource;
+    /** The API server's own subnet, delegated to AKS: a private vault is reached only from there. */
+    apiServerSubnetId: pulumi.Input<string>;
+}
+
+export interface AksClusterArgs extends PlacementArgs, Omit<ClusterSpec, "secretRotationPollInterval" | "etcdEncryption"> {
     subscriptionId: pulumi.Input<string>;
     tenantId: pulumi.Input<string>;
     /** Subnet for nodes and (Azure CNI) pods. */
@@ -69,7 +88,16 @@ export interface AksClusterArgs extends PlacementArgs, Omit<ClusterSpec, "secret
     diagnostics: DiagnosticsArgs;
     /** Also send the full `kube-audit` log (reads too), which costs much more than `kube-audit-admin`. */
     fullKubeAudit: boolean;
+    /** Encrypt etcd with a key of the stack's (when a workload mirrors its secret into etcd). Defaults to none. */
+    etcdEncryption?: EtcdEncryptionArgs;
 }
+
+/**
+ * The plan's warning when etcd is encrypted with the stack's key: what turning it on does to a
+ * cluster that ran without it. Exported for testing.
+ */
+export const ETCD_ENCRYPTION_WARNING =
+    "A workload sets syncSecret, so etcd is encrypted with the stack's key (AKS KMS) in the private vault, which needs API Server VNet Integration. On a cluster created without them: the update turns VNet Integration on for good and reimages the nodes, and Microsoft asks for `az aks stop` then `az aks start` right after it; then re-encrypt the Secrets already in etcd with `kubectl get secrets -A -o json | kubectl replace -f -` (docs/operations.md).";
 
 /**
  * The system pool's taint: only pods that tolerate it (AKS's own critical add-ons) run there, and
@@ -133,8 +161,22 @@ export const DEPLOYER_ACCESS_BUDGET_SECONDS = 900;
  * their entries after such an update (which sends no pod identities). Exported for testing.
  */
 export function clusterRevision(spec: ClusterSpec): string {
-    const canonical = JSON.stringify(spec, Object.keys(spec).sort());
+    // A stack without etcd encryption keeps the digest it had before the setting existed.
+    const { etcdEncryption, ...rest } = spec;
+    const hashed: Partial<ClusterSpec> = etcdEncryption ? spec : rest;
+    const canonical = JSON.stringify(hashed, Object.keys(hashed).sort());
     return createHash("sha256").update(canonical).digest("hex").slice(0, 16);
+}
+
+/**
+ * The API server's access profile: its authorized ranges, and with etcd encryption its own subnet
+ * (API Server VNet Integration, which a private vault requires: "KMS only supports API Server VNet
+ * Integration for private key vault", AKS docs, use-kms-etcd-encryption). Exported for testing.
+ */
+export function apiServerAccessProfile<T>(authorizedIpRanges: string[], subnetId: T | undefined) {
+    const ranges = authorizedIpRanges.length > 0 ? { authorizedIPRanges: authorizedIpRanges } : {};
+    const integration = subnetId === undefined ? {} : { enableVnetIntegration: true, subnetId };
+    return Object.keys(ranges).length + Object.keys(integration).length > 0 ? { ...ranges, ...integration } : undefined;
 }
 
 /** The kubelogin arguments of a user kubeconfig, switched to reuse the Azure CLI's login. */
@@ -197,7 +239,12 @@ export class AksCluster extends pulumi.ComponentResource {
             dnsServiceIp: args.dnsServiceIp,
             identityMode: args.identityMode,
             secretRotationPollInterval: args.secretRotationPollInterval ?? "2m",
+            etcdEncryption: args.etcdEncryption !== undefined,
         };
+        const kms = args.etcdEncryption;
+        if (kms !== undefined) {
+            pulumi.log.warn(ETCD_ENCRYPTION_WARNING, this);
+        }
         if (spec.apiServerAuthorizedIpRanges.length === 0) {
             pulumi.log.warn(
                 "apiServerAuthorizedIpRanges is empty: the AKS API server accepts connections from any address (Entra ID still authenticates every request). Set it to your operators' and pipelines' egress ranges.",
@@ -261,16 +308,74 @@ export class AksCluster extends pulumi.ComponentResource {
             ),
         ];
 
+        // With etcd encrypted by the stack's key in its private vault, the control plane joins the API
+        // server's subnet, encrypts and decrypts with the key, and creates the private link AKS keeps
+        // to the vault: "Key Vault Crypto User" (or an access policy of encrypt and decrypt) and, "for
+        // private key vaults, the Key Vault Contributor role ... to create a private link" (AKS docs,
+        // use-kms-etcd-encryption); Network Contributor on the API server's subnet (AKS docs,
+        // api-server-vnet-integration).
+        const kmsGrants: pulumi.CustomResource[] = [];
+        if (kms !== undefined) {
+            kmsGrants.push(
+                grantRole(
+                    `${name}-control-plane-api-server-subnet`,
+                    {
+                        principalId: controlPlane.principalId,
+                        role: "networkContributor",
+                        scope: kms.apiServerSubnetId,
+                        subscriptionId: args.subscriptionId,
+                        description: "The AKS control plane joins the API server to its own subnet.",
+                    },
+                    { parent: this },
+                ),
+                grantRole(
+                    `${name}-control-plane-vault-link`,
+                    {
+                        principalId: controlPlane.principalId,
+                        role: "keyVaultContributor",
+                        scope: kms.vaultId,
+                        subscriptionId: args.subscriptionId,
+                        description: "AKS creates its private link to the vault that holds the etcd encryption key.",
+                    },
+                    { parent: this },
+                ),
+                kms.authorization === "rbac"
+                    ? grantRole(
+                          `${name}-control-plane-etcd-key`,
+                          {
+                              principalId: controlPlane.principalId,
+                              role: "keyVaultCryptoUser",
+                              scope: kms.keyResourceId,
+                              subscriptionId: args.subscriptionId,
+                              description: "The AKS control plane encrypts etcd with this key only.",
+                          },
+                          { parent: this },
+                      )
+                    : new keyvault.AccessPolicy(
+                          `${name}-control-plane-etcd-key`,
+                          {
+                              vaultName: kms.vaultName,
+                              resourceGroupName: args.resourceGroupName,
+                              policy: { tenantId: args.tenantId, objectId: controlPlane.principalId, permissions: { keys: [keyvault.KeyPermissions.Encrypt, keyvault.KeyPermissions.Decrypt] } },
+                          },
+                          { parent: this, dependsOn: [kms.afterVaultWrites] },
+                      ),
+            );
+        }
+
         // Azure applies the grants some time after they are written; AKS uses them while it creates
         // the cluster (joining the subnet, assigning the kubelet identity to the nodes).
         const controlPlanePropagation = new RolePropagationDelay(
             `${name}-control-plane-propagation`,
             {
                 seconds: args.rolePropagationSeconds ?? ROLE_PROPAGATION_SECONDS,
-                reason: "AKS uses the control-plane identity's grants on the kubelet identity and the subnet while it creates the cluster; Azure applies new grants later and cannot be asked when (Azure/azure-cli#22510).",
-                grants: controlPlaneGrants.map((g) => g.id),
+                reason:
+                    kms === undefined
+                        ? "AKS uses the control-plane identity's grants on the kubelet identity and the subnet while it creates the cluster; Azure applies new grants later and cannot be asked when (Azure/azure-cli#22510)."
+                        : "AKS uses the control-plane identity's grants on the kubelet identity, the subnets, the vault and the etcd key while it creates or updates the cluster; Azure applies new grants later and cannot be asked when (Azure/azure-cli#22510).",
+                grants: [...controlPlaneGrants, ...kmsGrants].map((g) => g.id),
             },
-            { parent: this, dependsOn: controlPlaneGrants },
+            { parent: this, dependsOn: [...controlPlaneGrants, ...kmsGrants] },
         );
 
         const cluster = new containerservice.ManagedCluster(
@@ -291,7 +396,7 @@ export class AksCluster extends pulumi.ComponentResource {
                     upgradeChannel: containerservice.UpgradeChannel.Stable,
                     nodeOSUpgradeChannel: containerservice.NodeOSUpgradeChannel.NodeImage,
                 },
-                apiServerAccessProfile: spec.apiServerAuthorizedIpRanges.length > 0 ? { authorizedIPRanges: spec.apiServerAuthorizedIpRanges } : undefined,
+                apiServerAccessProfile: apiServerAccessProfile(spec.apiServerAuthorizedIpRanges, kms?.apiServerSubnetId),
                 networkProfile: {
                     networkPlugin: containerservice.NetworkPlugin.Azure,
                     networkPolicy: containerservice.NetworkPolicy.Calico,
@@ -337,6 +442,11 @@ export class AksCluster extends pulumi.ComponentResource {
                     imageCleaner: { enabled: true, intervalHours: 48 },
                     workloadIdentity: { enabled: mode.cluster.workloadIdentity },
                     defender: spec.defender ? { logAnalyticsWorkspaceResourceId: args.diagnostics.workspaceId, securityMonitoring: { enabled: true } } : { securityMonitoring: { enabled: false } },
+                    // A private vault: AKS reaches it through its own private link, from the API server's subnet.
+                    azureKeyVaultKms:
+                        kms === undefined
+                            ? undefined
+                            : { enabled: true, keyId: kms.keyId, keyVaultNetworkAccess: containerservice.KeyVaultNetworkAccessTypes.Private, keyVaultResourceId: kms.vaultId },
                 },
                 tags: args.tags,
             },

@@ -11,6 +11,11 @@ export interface NetworkArgs extends PlacementArgs {
     aksSubnetPrefix: string;
     /** Subnet for private endpoints. Must lie inside `addressSpace` and not overlap the AKS subnet. */
     privateEndpointSubnetPrefix: string;
+    /**
+     * The API server's own subnet (API Server VNet Integration), delegated to AKS. Defaults to none;
+     * the stack asks for it when etcd is encrypted with its key in a private vault.
+     */
+    apiServerSubnetPrefix?: string;
     /** Protect the VNet from deletion and replacement. Defaults to true. */
     protect?: boolean;
 }
@@ -19,7 +24,27 @@ export interface NetworkArgs extends PlacementArgs {
  * Security rules of the endpoint subnet: HTTPS from the AKS subnet is the only traffic admitted.
  * Exported for testing.
  */
-export function endpointSubnetRules(aksSubnetPrefix: string, privateEndpointSubnetPrefix: string): inputs.network.SecurityRuleArgs[] {
+export function endpointSubnetRules(aksSubnetPrefix: string, privateEndpointSubnetPrefix: string, apiServerSubnetPrefix?: string): inputs.network.SecurityRuleArgs[] {
+    // With etcd encrypted by a key in the private vault, the API server reaches the vault's endpoint
+    // from its own subnet: "the network security group (NSG) must allow TCP port 443 from the API
+    // server to the private key vault's private endpoint IP address" (AKS docs, use-kms-etcd-encryption).
+    const fromApiServer: inputs.network.SecurityRuleArgs[] =
+        apiServerSubnetPrefix === undefined
+            ? []
+            : [
+                  {
+                      name: "allow-https-from-api-server",
+                      priority: 110,
+                      direction: network.SecurityRuleDirection.Inbound,
+                      access: network.SecurityRuleAccess.Allow,
+                      protocol: network.SecurityRuleProtocol.Tcp,
+                      sourceAddressPrefix: apiServerSubnetPrefix,
+                      sourcePortRange: "*",
+                      destinationAddressPrefix: privateEndpointSubnetPrefix,
+                      destinationPortRange: "443",
+                      description: "The API server's KMS plugin reaches the vault's key over its private endpoint.",
+                  },
+              ];
     return [
         {
             name: "allow-https-from-aks",
@@ -33,6 +58,7 @@ export function endpointSubnetRules(aksSubnetPrefix: string, privateEndpointSubn
             destinationPortRange: "443",
             description: "Workloads on AKS reach Key Vault and Blob storage over their private endpoints.",
         },
+        ...fromApiServer,
         {
             name: "deny-other-inbound",
             priority: 4096,
@@ -48,11 +74,37 @@ export function endpointSubnetRules(aksSubnetPrefix: string, privateEndpointSubn
     ];
 }
 
+/**
+ * Security rules of the API server's subnet, as API Server VNet Integration asks: TCP 443 and 4443
+ * from the nodes' subnet, and TCP 9988 from Azure's load balancer (AKS docs,
+ * api-server-vnet-integration). Azure's default rules apply to the rest. Exported for testing.
+ */
+export function apiServerSubnetRules(aksSubnetPrefix: string, apiServerSubnetPrefix: string): inputs.network.SecurityRuleArgs[] {
+    const allow = (name: string, priority: number, source: string, ports: string[], description: string): inputs.network.SecurityRuleArgs => ({
+        name,
+        priority,
+        direction: network.SecurityRuleDirection.Inbound,
+        access: network.SecurityRuleAccess.Allow,
+        protocol: network.SecurityRuleProtocol.Tcp,
+        sourceAddressPrefix: source,
+        sourcePortRange: "*",
+        destinationAddressPrefix: apiServerSubnetPrefix,
+        destinationPortRanges: ports,
+        description,
+    });
+    return [
+        allow("allow-api-from-nodes", 100, aksSubnetPrefix, ["443", "4443"], "Nodes and pods reach the API server."),
+        allow("allow-load-balancer-probe", 110, "AzureLoadBalancer", ["9988"], "Azure's load balancer probes the API server."),
+    ];
+}
+
 export class Network extends pulumi.ComponentResource {
     public readonly vnetId: pulumi.Output<string>;
     public readonly vnetName: pulumi.Output<string>;
     public readonly aksSubnetId: pulumi.Output<string>;
     public readonly privateEndpointSubnetId: pulumi.Output<string>;
+    /** The API server's subnet, when one was asked for. */
+    public readonly apiServerSubnetId: pulumi.Output<string> | undefined;
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-identity-vault:network:Network", name, {}, opts);
@@ -88,7 +140,7 @@ export class Network extends pulumi.ComponentResource {
                 networkSecurityGroupName: `nsg-${args.baseName}-endpoints`,
                 resourceGroupName: args.resourceGroupName,
                 location: args.location,
-                securityRules: endpointSubnetRules(args.aksSubnetPrefix, args.privateEndpointSubnetPrefix),
+                securityRules: endpointSubnetRules(args.aksSubnetPrefix, args.privateEndpointSubnetPrefix, args.apiServerSubnetPrefix),
                 tags: args.tags,
             },
             { parent: this },
@@ -122,8 +174,39 @@ export class Network extends pulumi.ComponentResource {
             { parent: this, dependsOn: [aksSubnet] },
         );
 
+        // A subnet of the API server's own, delegated to AKS and used for nothing else (AKS docs,
+        // api-server-vnet-integration). Subnets are written one at a time on their VNet.
+        let apiServerSubnet: network.Subnet | undefined;
+        if (args.apiServerSubnetPrefix !== undefined) {
+            const apiServerNsg = new network.NetworkSecurityGroup(
+                `${name}-api-server-nsg`,
+                {
+                    networkSecurityGroupName: `nsg-${args.baseName}-apiserver`,
+                    resourceGroupName: args.resourceGroupName,
+                    location: args.location,
+                    securityRules: apiServerSubnetRules(args.aksSubnetPrefix, args.apiServerSubnetPrefix),
+                    tags: args.tags,
+                },
+                { parent: this },
+            );
+            apiServerSubnet = new network.Subnet(
+                `${name}-api-server-subnet`,
+                {
+                    subnetName: "snet-apiserver",
+                    resourceGroupName: args.resourceGroupName,
+                    virtualNetworkName: vnet.name,
+                    addressPrefix: args.apiServerSubnetPrefix,
+                    networkSecurityGroup: { id: apiServerNsg.id },
+                    delegations: [{ name: "aks-api-server", serviceName: "Microsoft.ContainerService/managedClusters" }],
+                    defaultOutboundAccess: false,
+                },
+                { parent: this, dependsOn: [endpointSubnet] },
+            );
+        }
+
         this.vnetId = vnet.id;
         this.vnetName = vnet.name;
+        this.apiServerSubnetId = apiServerSubnet?.id;
         this.aksSubnetId = aksSubnet.id;
         this.privateEndpointSubnetId = endpointSubnet.id;
         this.registerOutputs({

@@ -13,6 +13,10 @@ export const BUILT_IN_ROLES = {
     keyVaultReader: "21090545-7ca7-4776-b22c-e363652d74d2",
     networkContributor: "4d97b98b-1d4f-4787-a291-c67834d212e7",
     managedIdentityOperator: "f1a07417-d97a-45cb-824c-7a7467783830",
+    /** Encrypt and decrypt with a key (data plane). */
+    keyVaultCryptoUser: "12338af0-0e69-4776-bea7-57ae8d297424",
+    /** Manages a vault (management plane), with no data access in an RBAC vault. */
+    keyVaultContributor: "f25e0fa2-a7c8-4377-a976-54943a77a395",
     aksRbacClusterAdmin: "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
 } as const;
 export type BuiltInRole = keyof typeof BUILT_IN_ROLES;

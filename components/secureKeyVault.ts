@@ -25,6 +25,11 @@ export interface SecureKeyVaultArgs extends PlacementArgs {
     /** Each workload gets a secret named `<name>-demo` and read access to it. */
     workloads: WorkloadGrantee[];
     /** Protect the vault and its secrets from deletion and replacement. Defaults to true. */
+    /**
+     * Keep a key the cluster encrypts etcd with (AKS KMS). Defaults to false; the stack asks for it
+     * when a workload mirrors its secret into a Kubernetes Secret.
+     */
+    etcdEncryptionKey?: boolean;
     protect?: boolean;
     /** Days a deleted vault or secret can be recovered (7-90). Defaults to 90. */
     softDeleteRetentionDays?: number;
@@ -113,6 +118,12 @@ export class VaultWrites {
     }
 }
 
+/** Name of the key the cluster encrypts etcd with. Exported for testing. */
+export const ETCD_KEY_NAME = "aks-etcd-encryption";
+
+/** The tag that marks the etcd key, which must never expire (see the key's comment). */
+export const ETCD_KEY_PURPOSE = "etcd-encryption";
+
 export class SecureKeyVault extends pulumi.ComponentResource {
     public readonly vaultName: pulumi.Output<string>;
     public readonly vaultId: pulumi.Output<string>;
@@ -127,6 +138,10 @@ export class SecureKeyVault extends pulumi.ComponentResource {
     public readonly grants: Record<string, pulumi.Resource[]>;
     /** The private endpoint and its DNS registration: the vault is reachable once they exist. */
     public readonly endpoint: pulumi.Resource[];
+    /** The etcd encryption key, when asked for: its ARM id and its versioned identifier, which KMS names. */
+    public readonly etcdKey: { id: pulumi.Output<string>; versionedId: pulumi.Output<string> } | undefined;
+    /** The vault's last write: another write to the vault waits for it, as each of the vault's own does. */
+    public readonly lastWrite: pulumi.Resource;
 
     constructor(name: string, args: SecureKeyVaultArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-identity-vault:keyvault:SecureKeyVault", name, {}, opts);
@@ -216,6 +231,32 @@ export class SecureKeyVault extends pulumi.ComponentResource {
         );
         writes.wrote(canary);
         this.canarySecretName = canary.name;
+
+        // The key AKS's KMS plugin encrypts etcd's data keys with (RSA-OAEP-256, encrypt and decrypt:
+        // Azure/kubernetes-kms pkg/plugin). It carries no expiry and no rotation policy on purpose: an
+        // expired key stops the API server from decrypting secrets ("KeyExpired", AKS docs,
+        // kms-observability), and legacy KMS names one key version, so a new version takes a change
+        // of the cluster's keyId and a re-encryption (AKS docs, use-kms-etcd-encryption), which
+        // docs/operations.md describes. Deleting it makes the cluster's secrets unrecoverable.
+        if (args.etcdEncryptionKey === true) {
+            const etcdKey = new keyvault.Key(
+                `${name}-etcd-key`,
+                {
+                    keyName: ETCD_KEY_NAME,
+                    vaultName: vault.name,
+                    resourceGroupName: args.resourceGroupName,
+                    properties: {
+                        kty: keyvault.JsonWebKeyType.RSA,
+                        keySize: 2048,
+                        keyOps: [keyvault.JsonWebKeyOperation.Encrypt, keyvault.JsonWebKeyOperation.Decrypt],
+                    },
+                    tags: { ...args.tags, purpose: ETCD_KEY_PURPOSE },
+                },
+                { parent: this, protect, retainOnDelete: true, dependsOn: writes.next(), ignoreChanges: ["properties", "tags"] },
+            );
+            writes.wrote(etcdKey);
+            this.etcdKey = { id: etcdKey.id, versionedId: etcdKey.keyUriWithVersion };
+        }
 
         this.secretNames = {};
         this.keyNames = {};
@@ -316,6 +357,7 @@ export class SecureKeyVault extends pulumi.ComponentResource {
             this.keyNames[workload.name] = key.name;
         }
 
+        this.lastWrite = writes.next()[0] ?? vault;
         this.vaultName = vault.name;
         this.vaultId = vault.id;
         this.vaultUri = vault.properties.vaultUri;

@@ -104,6 +104,7 @@ const ROLES = {
     vmContributor: "9980e02c-c2be-4d73-94e8-173b1dc7cf3c",
     managedIdentityOperator: "f1a07417-d97a-45cb-824c-7a7467783830",
     clusterAdmin: "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
+    keyVaultContributor: "f25e0fa2-a7c8-4377-a976-54943a77a395",
 };
 const T = {
     resourceGroup: "azure-native:resources:ResourceGroup",
@@ -749,6 +750,29 @@ const podSecurityAssignment: Fixture = {
         parameters: { effect: { value: "Deny" }, excludedNamespaces: { value: ["kube-system", "gatekeeper-system"] } },
     },
 };
+/** The key the cluster encrypts etcd with: no expiry, no rotation policy, tagged as such. */
+const etcdKey: Fixture = {
+    type: T.key,
+    name: "keyvault-etcd-key",
+    protect: true,
+    inputs: {
+        keyName: "aks-etcd-encryption",
+        vaultName: "kv-aiv-test-abc123",
+        resourceGroupName: "rg-aiv-test",
+        properties: { kty: "RSA", keySize: 2048, keyOps: ["encrypt", "decrypt"] },
+        tags: { purpose: "etcd-encryption" },
+    },
+};
+/** The cluster, encrypting etcd with that key through its own subnet. */
+const kmsCluster: Fixture = {
+    ...vary(cluster, {
+        apiServerAccessProfile: { enableVnetIntegration: true, subnetId: `${RG}/providers/Microsoft.Network/virtualNetworks/vnet-aiv-test/subnets/snet-apiserver` },
+        securityProfile: {
+            azureKeyVaultKms: { enabled: true, keyId: "https://kv-aiv-test-abc123.vault.azure.net/keys/aks-etcd-encryption/0123abcd", keyVaultNetworkAccess: "Private", keyVaultResourceId: VAULT_ID },
+        },
+    }),
+    deps: { ...cluster.deps, securityProfile: [etcdKey, vault] },
+};
 /** The workload namespace as the stack creates it, labelled with its workload. */
 const workloadNamespace: Fixture = vary(namespace, { metadata: { labels: { "aks-identity-vault/workload": "alpha" } } });
 
@@ -1251,6 +1275,36 @@ const CASES: Case[] = [
     fail("k8s-namespace-default-deny", "the workload namespace runs nothing yet and has no default deny", [workloadNamespace]),
     fail("k8s-namespace-default-deny", "the default deny selects only some pods", stackWith([vary(defaultDeny, { spec: { podSelector: { matchLabels: { app: "web" } } } })])),
     fail("k8s-namespace-default-deny", "the default deny allows egress somewhere", stackWith([vary(defaultDeny, { spec: { egress: [{ ports: [{ port: 53 }] }] } })])),
+    pass("aks-etcd-encrypted-when-secrets-sync", "a workload syncs; etcd is encrypted with the stack's key through the API server's subnet", [syncingClass, etcdKey, kmsCluster]),
+    pass("aks-etcd-encrypted-when-secrets-sync", "nothing syncs: nothing asked", [secretProviderClass, cluster]),
+    fail("aks-etcd-encrypted-when-secrets-sync", "a workload syncs; etcd is not encrypted", [syncingClass, cluster]),
+    fail("aks-etcd-encrypted-when-secrets-sync", "a workload syncs; the key is reached publicly", [
+        syncingClass,
+        etcdKey,
+        { ...vary(kmsCluster, { securityProfile: { azureKeyVaultKms: { keyVaultNetworkAccess: "Public" } } }), deps: kmsCluster.deps },
+    ]),
+    fail("aks-etcd-encrypted-when-secrets-sync", "a workload syncs; the API server is not in the VNet", [
+        syncingClass,
+        etcdKey,
+        { ...vary(kmsCluster, { apiServerAccessProfile: { enableVnetIntegration: false } }), deps: kmsCluster.deps },
+    ]),
+    fail("aks-etcd-encrypted-when-secrets-sync", "a key that never expires, which no cluster encrypts etcd with", [etcdKey, cluster]),
+    skip("keyvault-key-expiration", "the etcd key, which must never expire", etcdKey),
+    skip("keyvault-key-rotation-policy", "the etcd key, whose version the cluster names", etcdKey),
+    pass(
+        "keyvault-access-policy-read-only",
+        "the cluster's etcd encryption: encrypt and decrypt on keys",
+        vary(accessPolicy, { policy: { permissions: { secrets: [], keys: ["encrypt", "decrypt"] } } }),
+    ),
+    fail(
+        "keyvault-access-policy-read-only",
+        "encrypt and decrypt on keys with secrets too",
+        vary(accessPolicy, { policy: { permissions: { secrets: ["get", "list"], keys: ["encrypt", "decrypt"] } } }),
+    ),
+    pass("canary-granted-to-nobody", "Key Vault Contributor on the vault, which reads nothing it holds", [
+        ...canaryStack,
+        grantOf("aks-control-plane-vault-link", ROLES.keyVaultContributor, workloadIdentity, vault, VAULT_ID),
+    ]),
     pass("aks-pod-security-enforced", "the restricted initiative denies, on this cluster", [cluster, workloadNamespace, podSecurityAssignment]),
     pass("aks-pod-security-enforced", "the baseline initiative denies, on this cluster", [
         cluster,
@@ -1585,5 +1639,51 @@ describe("the real plans", () => {
             ]),
         );
         expect(advisories("workloadIdentity/rbac")).toEqual(new Set(["aks-api-server-access-restricted", "k8s-network-policy-private-egress"]));
+    });
+});
+
+describe("a workload that mirrors its secret into etcd", () => {
+    const SYNCING = 'workloads=[{"name":"alpha","namespace":"alpha","syncSecret":true},{"name":"beta","namespace":"team-beta"}]';
+    const COMBINATIONS = ["podIdentityAddon/rbac", "podIdentityOss/accessPolicy", "workloadIdentity/accessPolicy"];
+
+    test.each(COMBINATIONS)("%s: the plan, with etcd encrypted by the stack's key, meets every mandatory policy", async (label) => {
+        const configuration = PLAN_CONFIGURATIONS.find((c) => c.label === label);
+        const plan = await planFor([...(configuration?.overrides ?? []), SYNCING]);
+        const evaluation = await evaluatePlan(policies, plan, { label });
+        expect(evaluation.violations.filter((v) => v.enforcementLevel === "mandatory").map(formatViolation)).toEqual([]);
+    });
+
+    test("aks-etcd-encrypted-when-secrets-sync fails when the cluster stops encrypting etcd, or runs its API server outside the VNet", async () => {
+        const plan = await planFor([...PLAN_CONFIGURATIONS[0].overrides, SYNCING]);
+        const policy = POLICIES.get("aks-etcd-encrypted-when-secrets-sync");
+        if (policy === undefined || !isStackPolicy(policy)) {
+            throw new Error("aks-etcd-encrypted-when-secrets-sync is not a stack policy");
+        }
+        const cut = (edit: (inputs: Record<string, unknown>) => void) =>
+            plan.steps.map((s) => {
+                if (!s.urn.endsWith("::aks-cluster")) {
+                    return s;
+                }
+                const inputs = structuredClone(s.newState.inputs) as Record<string, unknown>;
+                edit(inputs);
+                return { ...s, newState: { ...s.newState, inputs } };
+            });
+        expect((await validateStackSteps(policy, plan.steps)).violations).toEqual([]);
+        expect(
+            (
+                await validateStackSteps(
+                    policy,
+                    cut((i) => delete (i.securityProfile as Record<string, unknown>).azureKeyVaultKms),
+                )
+            ).violations.length,
+        ).toBeGreaterThan(0);
+        expect(
+            (
+                await validateStackSteps(
+                    policy,
+                    cut((i) => delete (i.apiServerAccessProfile as Record<string, unknown>).enableVnetIntegration),
+                )
+            ).violations.length,
+        ).toBeGreaterThan(0);
     });
 });

@@ -400,6 +400,14 @@ describe("the canary", () => {
         };
         expect(pod.volumes).toContainEqual({ name: "synced-secret", secret: { secretName: "alpha-demo", items: [{ key: "value", path: "value" }] } });
         expect(pod.containers[0].env).toContainEqual({ name: "SYNCED_SECRET_FILE", value: "/mnt/synced-secret/value" });
+        // The mirror sits in etcd, so etcd is encrypted with the stack's key, named by its version.
+        const cluster = step(synced, "azure-native:containerservice:ManagedCluster", "aks-cluster");
+        expect(inputAt(cluster, "securityProfile.azureKeyVaultKms")).toMatchObject({ enabled: true, keyVaultNetworkAccess: "Private" });
+        expect(String(inputAt(cluster, "securityProfile.azureKeyVaultKms.keyId"))).toMatch(/\/keys\/aks-etcd-encryption\/[0-9a-f]{32}$/);
+        expect(cluster.newState.propertyDependencies.securityProfile).toContain(step(synced, "azure-native:keyvault:Key", "keyvault-etcd-key").urn);
+        expect(inputAt(cluster, "apiServerAccessProfile.subnetId")).toMatch(/\/subnets\/snet-apiserver$/);
+        // Without a workload that syncs, none of it.
+        expect(plan.steps.some((s) => s.urn.endsWith("::keyvault-etcd-key") || s.urn.endsWith("::network-api-server-subnet"))).toBe(false);
         // beta keeps its secret in Key Vault: nothing mirrored, nothing to mount.
         expect(inputAt(step(synced, "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass", "beta-secret-provider"), "spec.secretObjects")).toBeUndefined();
         expect(JSON.stringify(inputAt(step(synced, "kubernetes:batch/v1:Job", "beta-verify-bound"), "spec.template.spec"))).not.toContain("synced-secret");

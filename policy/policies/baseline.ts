@@ -118,9 +118,13 @@ export const keyVaultSecretExpiration: ResourceValidationPolicy = {
 /** Keys expire. */
 export const keyVaultKeyExpiration: ResourceValidationPolicy = {
     name: "keyvault-key-expiration",
-    description: "Key Vault keys set properties.attributes.expires. Checkov CKV_AZURE_40; Azure Policy 'Key Vault keys should have an expiration date' (152b15f7-8e1f-4c1f-ab71-8c010ba5dbc0).",
+    description:
+        "Key Vault keys set properties.attributes.expires, except the key the cluster encrypts etcd with (tagged purpose: etcd-encryption), which must never expire: an expired KMS key stops the API server from decrypting secrets (AKS docs, kms-observability), and aks-etcd-key-in-use requires it to be the cluster's. Checkov CKV_AZURE_40; Azure Policy 'Key Vault keys should have an expiration date' (152b15f7-8e1f-4c1f-ab71-8c010ba5dbc0).",
     enforcementLevel: "mandatory",
-    validateResource: validateResourceOfType(keyvault.Key, (key, _args, reportViolation) => {
+    validateResource: validateResourceOfType(keyvault.Key, (key, args, reportViolation) => {
+        if (isEtcdKey(key.tags)) {
+            args.notApplicable("the cluster's etcd encryption key, which must never expire");
+        }
         if (knownMissing(() => key.properties.attributes?.expires, "number")) {
             reportViolation("Set properties.attributes.expires (seconds since the epoch, from a time kept in state).");
         }
@@ -133,7 +137,10 @@ export const keyVaultKeyRotationPolicy: ResourceValidationPolicy = {
     description:
         "Key Vault keys carry a rotation policy with an expiry time for new versions and a rotate action (and at most one notify action), so Key Vault replaces each version before it expires. Azure Policy 'Keys should have a rotation policy ensuring that their rotation is scheduled within the specified number of days after creation' (d8cf8476-a2ec-4916-896e-992351803c44); Key Vault docs, how-to-configure-key-rotation. No direct Checkov equivalent.",
     enforcementLevel: "mandatory",
-    validateResource: validateResourceOfType(keyvault.Key, (key, _args, reportViolation) => {
+    validateResource: validateResourceOfType(keyvault.Key, (key, args, reportViolation) => {
+        if (isEtcdKey(key.tags)) {
+            args.notApplicable("the cluster's etcd encryption key: legacy KMS names one key version, so a new version is a change of the cluster's keyId");
+        }
         const policy = key.properties.rotationPolicy;
         const actions = list(field(policy, "lifetimeActions")).map((action) => text(field(action, "action", "type"))?.toLowerCase());
         if (policy === undefined) {
@@ -269,6 +276,49 @@ export const aksZoneRedundant: StackValidationPolicy = {
 };
 
 /** The production-baseline policies, in the order the pack lists them. */
+/** The tag that marks the key the cluster encrypts etcd with (components/secureKeyVault.ts). */
+const ETCD_KEY_PURPOSE = "etcd-encryption";
+
+/** True when a key's tags mark it as the etcd encryption key. */
+function isEtcdKey(tags: unknown): boolean {
+    return text(field(tags, "purpose")) === ETCD_KEY_PURPOSE;
+}
+
+/** The etcd key is the cluster's, and a cluster whose workloads mirror secrets into etcd encrypts it. */
+export const aksEtcdEncryptedWhenSecretsSync: StackValidationPolicy = {
+    name: "aks-etcd-encrypted-when-secrets-sync",
+    description:
+        "When a SecretProviderClass mirrors a secret into a Kubernetes Secret (secretObjects), every AKS cluster encrypts etcd with a key of the stack's (securityProfile.azureKeyVaultKms enabled, with keyId, keyVaultNetworkAccess Private and keyVaultResourceId, which a vault with public access off needs) through API Server VNet Integration (apiServerAccessProfile.enableVnetIntegration with its subnet), as AKS requires for a private vault; and a key tagged purpose: etcd-encryption, which carries no expiry, is the key a cluster names. AKS docs, use-kms-etcd-encryption; Azure Policy 'Azure Kubernetes Service Clusters should enable Key Management Service (KMS)' (dbbdc317-9734-4dd8-9074-993b29c69008). No direct Checkov equivalent.",
+    enforcementLevel: "mandatory",
+    validateStack: (args, reportViolation) => {
+        const clusters = ofType(args.resources, TYPES.managedCluster);
+        const syncing = ofType(args.resources, TYPES.secretProviderClass).filter((spc) => list(field(spc.props, "spec", "secretObjects")).length > 0);
+        if (syncing.length > 0) {
+            for (const cluster of clusters) {
+                const kms = field(cluster.props, "securityProfile", "azureKeyVaultKms");
+                const missing = [
+                    ...(field(kms, "enabled") === true ? [] : ["securityProfile.azureKeyVaultKms.enabled"]),
+                    ...(knownMissing(() => field(kms, "keyId"), "string") ? ["its keyId"] : []),
+                    ...(sameText(text(field(kms, "keyVaultNetworkAccess")), "Private") ? [] : ["keyVaultNetworkAccess Private"]),
+                    ...(knownMissing(() => field(kms, "keyVaultResourceId"), "string") ? ["its keyVaultResourceId"] : []),
+                    ...(field(cluster.props, "apiServerAccessProfile", "enableVnetIntegration") === true && !knownMissing(() => field(cluster.props, "apiServerAccessProfile", "subnetId"), "string")
+                        ? []
+                        : ["apiServerAccessProfile.enableVnetIntegration with its subnetId"]),
+                ];
+                if (missing.length > 0) {
+                    reportViolation(`Workloads mirror secrets into etcd (${syncing.map((s) => s.name).join(", ")}), but the cluster lacks ${missing.join(", ")}.`, cluster.urn);
+                }
+            }
+        }
+        for (const key of ofType(args.resources, TYPES.key).filter((k) => isEtcdKey(field(k.props, "tags")))) {
+            const named = clusters.some((cluster) => refersTo(cluster, "securityProfile", key, () => false));
+            if (!named) {
+                reportViolation("This key never expires, as only the cluster's etcd encryption key may: no cluster's securityProfile.azureKeyVaultKms names it.", key.urn);
+            }
+        }
+    },
+};
+
 /** The built-in pod security initiatives for Linux workloads: restricted, and baseline (Azure/azure-policy policySetDefinitions/Kubernetes). */
 const POD_SECURITY_INITIATIVES = ["42b8ef37-b724-4e24-bbc8-7a7708edfe00", "a8640138-9b0a-4a28-b8cb-1666c838647d"];
 
@@ -315,6 +365,7 @@ export const baselinePolicies = [
     keyVaultKeyRotationPolicy,
     aksAzurePolicyAddon,
     aksPodSecurityEnforced,
+    aksEtcdEncryptedWhenSecretsSync,
     aksDefenderProfileStated,
     aksDefenderEnabled,
     aksSystemPoolTainted,

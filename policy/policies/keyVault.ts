@@ -93,10 +93,17 @@ export const keyVaultRbacAuthorization: ResourceValidationPolicy = {
 export const keyVaultAccessPolicyReadOnly: ResourceValidationPolicy = {
     name: "keyvault-access-policy-read-only",
     description:
-        "Standalone Key Vault access policies grant only get, on secrets and keys: a workload identity never writes, deletes, purges or manages vault objects, never lists the vault (which, since access policies are vault-wide, would enumerate every workload's secrets and the canary) and never reads certificates, which nothing mounts. No direct Checkov equivalent; Microsoft cloud security benchmark PA-7 (least privilege).",
+        "Standalone Key Vault access policies grant only get, on secrets and keys: a workload identity never writes, deletes, purges or manages vault objects, never lists the vault (which, since access policies are vault-wide, would enumerate every workload's secrets and the canary) and never reads certificates, which nothing mounts. The one other shape allowed is the cluster's etcd encryption: encrypt and decrypt on keys, and nothing else. No direct Checkov equivalent; Microsoft cloud security benchmark PA-7 (least privilege).",
     enforcementLevel: "mandatory",
     validateResource: validateResourceOfType(keyvault.AccessPolicy, (accessPolicy, _args, reportViolation) => {
         const permissions = accessPolicy.policy?.permissions ?? {};
+        // The cluster's etcd encryption (AKS KMS) needs encrypt and decrypt on keys, and nothing else:
+        // they reveal no secret (AKS docs, use-kms-etcd-encryption).
+        const kinds = Object.entries(permissions).filter(([, granted]) => Array.isArray(granted) && granted.length > 0);
+        const etcd = kinds.length === 1 && kinds[0][0] === "keys" && (kinds[0][1] as unknown[]).every((p) => typeof p === "string" && ["encrypt", "decrypt"].includes(p.toLowerCase()));
+        if (etcd) {
+            return;
+        }
         for (const [kind, granted] of Object.entries(permissions)) {
             const list = Array.isArray(granted) ? granted : [];
             if (!GETTABLE_KINDS.has(kind) && list.length > 0) {

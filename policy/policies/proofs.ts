@@ -3,10 +3,19 @@
 // and the Kubernetes Secret the CSI driver mirrors. These rules keep a change from quietly taking a
 // proof away. docs/operations.md says what each Job checks.
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { roleGuid } from "../lib/arm";
 import { linkedThrough, ofType } from "../lib/graph";
 import { workloadPods } from "../lib/k8s";
 import { TYPES } from "../lib/types";
 import { field, list, text } from "../lib/values";
+
+/**
+ * Roles that manage a vault without reading what it holds: Key Vault Contributor has no data
+ * actions (Azure built-in roles, Key Vault Contributor), which AKS's etcd encryption asks for on the
+ * vault to create its private link. With access policies it could write one, but there the canary is
+ * readable by design anyway.
+ */
+const VAULT_MANAGEMENT_ONLY: ReadonlySet<string> = new Set(["f25e0fa2-a7c8-4377-a976-54943a77a395"]);
 
 /** The canary's name: the Key Vault secret and the blob container granted to nobody. */
 const CANARY = "canary";
@@ -23,7 +32,7 @@ function canaries(resources: readonly PolicyResource[]): PolicyResource[] {
 export const canaryGrantedToNobody: StackValidationPolicy = {
     name: "canary-granted-to-nobody",
     description:
-        "The stack has a canary Key Vault secret and blob container named `canary`, and no role assignment is scoped to either of them or to the vault or storage account that holds them, so each bound verification Job can prove its identity is refused what is not its own. In accessPolicy mode access policies grant the whole vault, which the Jobs report as readable by design. No direct Checkov equivalent; Microsoft cloud security benchmark PA-7 (least privilege).",
+        "The stack has a canary Key Vault secret and blob container named `canary`, and no role assignment is scoped to either of them or to the vault or storage account that holds them (Key Vault Contributor, which reads nothing the vault holds and which AKS's etcd encryption needs on the vault, aside), so each bound verification Job can prove its identity is refused what is not its own. In accessPolicy mode access policies grant the whole vault, which the Jobs report as readable by design. No direct Checkov equivalent; Microsoft cloud security benchmark PA-7 (least privilege).",
     enforcementLevel: "mandatory",
     validateStack: (args, reportViolation) => {
         const found = canaries(args.resources);
@@ -37,6 +46,9 @@ export const canaryGrantedToNobody: StackValidationPolicy = {
         }
         const holders = [...ofType(args.resources, TYPES.vault), ...ofType(args.resources, TYPES.storageAccount), ...found];
         for (const grant of ofType(args.resources, TYPES.roleAssignment)) {
+            if (VAULT_MANAGEMENT_ONLY.has(roleGuid(text(field(grant.props, "roleDefinitionId")) ?? ""))) {
+                continue;
+            }
             const scopes = holders.filter((h) => linkedThrough(grant, "scope", h.type).some((r) => r.urn === h.urn));
             const literal = text(field(grant.props, "scope")) ?? "";
             if (scopes.length > 0 || new RegExp(`/(secrets|containers)/${CANARY}$`).test(literal)) {

@@ -1,4 +1,5 @@
 // Pure helpers of the cluster, the binding and the demo workloads, tested without mocks.
+import { createHash } from "crypto";
 import { parse } from "yaml";
 import { ClusterSpec, clusterRevision, kubeconfigForAzureCli } from "../../components/aksCluster";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "../../components/demoWorkloads";
@@ -47,6 +48,7 @@ describe("The cluster, the binding and the demo workloads", () => {
             dnsServiceIp: "10.0.0.10",
             identityMode: "podIdentityAddon",
             secretRotationPollInterval: "2m",
+            etcdEncryption: false,
         };
 
         test("is stable for the same settings", () => {
@@ -59,8 +61,19 @@ describe("The cluster, the binding and the demo workloads", () => {
             ["VM size", { nodeVmSize: "Standard_D4s_v5" }],
             ["authorized ranges", { apiServerAuthorizedIpRanges: ["203.0.113.0/24"] }],
             ["identity mode", { identityMode: "workloadIdentity" }],
+            ["etcd encryption", { etcdEncryption: true }],
         ])("changes with the %s", (_label, change) => {
             expect(clusterRevision({ ...spec, ...change })).not.toBe(clusterRevision(spec));
+        });
+
+        test("a stack without etcd encryption keeps the digest it had before the setting existed", () => {
+            const { etcdEncryption: _off, ...before } = spec;
+            expect(clusterRevision(spec)).toBe(
+                createHash("sha256")
+                    .update(JSON.stringify(before, Object.keys(before).sort()))
+                    .digest("hex")
+                    .slice(0, 16),
+            );
         });
     });
 

@@ -44,7 +44,7 @@ describe("Config", () => {
         test("applies every default", () => {
             expect(config.identityMode).toBe("podIdentityAddon");
             expect(config.keyVaultAuthorization).toBe("rbac");
-            expect(config.network).toEqual({ vnetAddressSpace: "10.76.0.0/22", aksSubnetPrefix: "10.76.1.0/24", privateEndpointSubnetPrefix: "10.76.2.0/26" });
+            expect(config.network).toEqual({ vnetAddressSpace: "10.76.0.0/22", aksSubnetPrefix: "10.76.1.0/24", privateEndpointSubnetPrefix: "10.76.2.0/26", apiServerSubnetPrefix: "10.76.3.0/28" });
             expect(config.cluster).toEqual({
                 nodeCount: 2,
                 nodeVmSize: "Standard_D4ds_v5",
@@ -89,6 +89,11 @@ describe("Config", () => {
     });
 
     describe("parseConfig accepts valid values", () => {
+        test("an API server subnet outside a custom VNet, while no workload syncs (it is then unused)", () => {
+            const config = parse({ vnetAddressSpace: "10.50.0.0/16", aksSubnetPrefix: "10.50.1.0/24", privateEndpointSubnetPrefix: "10.50.2.0/26" });
+            expect(config.network.apiServerSubnetPrefix).toBe("10.76.3.0/28");
+        });
+
         test.each(["podIdentityAddon", "podIdentityOss", "workloadIdentity"])("identityMode %s", (mode) => {
             expect(parse({ identityMode: mode }).identityMode).toBe(mode);
         });
@@ -151,6 +156,30 @@ describe("Config", () => {
                 'aks-identity-vault:privateEndpointSubnetPrefix = "10.76.1.128/26"',
                 "must not overlap aksSubnetPrefix 10.76.1.0/24",
             ],
+            [
+                "an API server subnet smaller than a /28, when a workload syncs",
+                { apiServerSubnetPrefix: "10.76.3.0/29", workloads: '[{"name":"alpha","namespace":"alpha","syncSecret":true}]' },
+                'aks-identity-vault:apiServerSubnetPrefix = "10.76.3.0/29"',
+                "must be a /28 or larger",
+            ],
+            [
+                "an API server subnet outside the VNet, when a workload syncs",
+                {
+                    vnetAddressSpace: "10.50.0.0/16",
+                    aksSubnetPrefix: "10.50.1.0/24",
+                    privateEndpointSubnetPrefix: "10.50.2.0/26",
+                    workloads: '[{"name":"alpha","namespace":"alpha","syncSecret":true}]',
+                },
+                'aks-identity-vault:apiServerSubnetPrefix = "10.76.3.0/28"',
+                "must lie inside vnetAddressSpace 10.50.0.0/16 (a workload sets syncSecret",
+            ],
+            [
+                "an API server subnet over the endpoints, when a workload syncs",
+                { apiServerSubnetPrefix: "10.76.2.0/28", workloads: '[{"name":"alpha","namespace":"alpha","syncSecret":true}]' },
+                'aks-identity-vault:apiServerSubnetPrefix = "10.76.2.0/28"',
+                "must not overlap privateEndpointSubnetPrefix 10.76.2.0/26",
+            ],
+            ["syncSecret not a boolean", { workloads: '[{"name":"alpha","namespace":"alpha","syncSecret":"yes"}]' }, "aks-identity-vault:workloads[0].syncSecret", "true or false"],
             ["nodeCount 0", { nodeCount: "0" }, 'aks-identity-vault:nodeCount = "0"', "whole number from 1"],
             ["nodeCount negative", { nodeCount: "-3" }, 'aks-identity-vault:nodeCount = "-3"', "whole number from 1"],
             ["nodeCount not a number", { nodeCount: "two" }, 'aks-identity-vault:nodeCount = "two"', "whole number"],

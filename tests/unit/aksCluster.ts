@@ -67,6 +67,69 @@ describe("AksCluster", () => {
         expect(excluded.includes("aad-pod-identity")).toBe(identityMode === "podIdentityOss");
     });
 
+    describe("etcd encrypted with the stack's key", () => {
+        const VAULT = "/subscriptions/sub-unit/resourceGroups/rg-unit/providers/Microsoft.KeyVault/vaults/kv-aiv-unit-abc123";
+        const API_SUBNET = "/subscriptions/sub-unit/resourceGroups/rg-unit/providers/Microsoft.Network/virtualNetworks/vnet/subnets/snet-apiserver";
+        const withKms = (authorization: "rbac" | "accessPolicy"): Promise<{ plan: Awaited<ReturnType<typeof built>>["plan"]; cluster: Awaited<ReturnType<typeof built>>["cluster"] }> =>
+            buildOne(() => {
+                const lastWrite = new k8s.core.v1.ConfigMap("last-vault-write", { metadata: { name: "w" } }, { provider: new k8s.Provider("k8s-unit", { kubeconfig: "unit" }) });
+                return new AksCluster("aks", {
+                    ...ARGS,
+                    etcdEncryption: {
+                        keyId: "https://kv-aiv-unit-abc123.vault.azure.net/keys/aks-etcd-encryption/0123456789abcdef0123456789abcdef",
+                        keyResourceId: `${VAULT}/keys/aks-etcd-encryption`,
+                        vaultId: VAULT,
+                        vaultName: "kv-aiv-unit-abc123",
+                        authorization,
+                        afterVaultWrites: lastWrite,
+                        apiServerSubnetId: API_SUBNET,
+                    },
+                });
+            }).then(({ plan }) => ({ plan, cluster: named(plan, CLUSTER, "aks-cluster").newState }));
+
+        test("KMS names the key's version and the private vault, and the API server joins its own subnet", async () => {
+            const { cluster } = await withKms("rbac");
+            expect(cluster.inputs.securityProfile).toMatchObject({
+                azureKeyVaultKms: {
+                    enabled: true,
+                    keyId: "https://kv-aiv-unit-abc123.vault.azure.net/keys/aks-etcd-encryption/0123456789abcdef0123456789abcdef",
+                    keyVaultNetworkAccess: "Private",
+                    keyVaultResourceId: VAULT,
+                },
+            });
+            expect(cluster.inputs.apiServerAccessProfile).toEqual({ authorizedIPRanges: ["203.0.113.0/24"], enableVnetIntegration: true, subnetId: API_SUBNET });
+        });
+
+        test("rbac: before the cluster, the control plane may join the subnet, link to the vault and use this key only, and the cluster waits for the grants to apply", async () => {
+            const { plan } = await withKms("rbac");
+            const scopes = Object.fromEntries(ofType(plan, ROLE).map((r) => [r.urn.split("::").pop(), [r.newState.inputs.scope, String(r.newState.inputs.roleDefinitionId).split("/").pop()]]));
+            expect(scopes).toMatchObject({
+                "aks-control-plane-api-server-subnet": [API_SUBNET, "4d97b98b-1d4f-4787-a291-c67834d212e7"],
+                "aks-control-plane-vault-link": [VAULT, "f25e0fa2-a7c8-4377-a976-54943a77a395"],
+                "aks-control-plane-etcd-key": [`${VAULT}/keys/aks-etcd-encryption`, "12338af0-0e69-4776-bea7-57ae8d297424"],
+            });
+            const delay = named(plan, DELAY, "aks-control-plane-propagation").newState;
+            expect(delay.inputs.grants).toHaveLength(5);
+            expect(named(plan, CLUSTER, "aks-cluster").newState.dependencies).toContain(urnOf(plan, DELAY, "aks-control-plane-propagation"));
+            expect(plan.diagnostics.map((d) => d.message)).toContainEqual(expect.stringContaining("etcd is encrypted with the stack's key"));
+        });
+
+        test("accessPolicy: an access policy of encrypt and decrypt on keys, written after the vault's own writes", async () => {
+            const { plan } = await withKms("accessPolicy");
+            const policy = named(plan, "azure-native:keyvault:AccessPolicy", "aks-control-plane-etcd-key").newState;
+            expect(policy.inputs).toMatchObject({ vaultName: "kv-aiv-unit-abc123", policy: { permissions: { keys: ["encrypt", "decrypt"] } } });
+            expect(policy.dependencies).toContain(urnOf(plan, "kubernetes:core/v1:ConfigMap", "last-vault-write"));
+            expect(ofType(plan, ROLE).map((r) => r.urn.split("::").pop())).not.toContain("aks-control-plane-etcd-key");
+        });
+
+        test("without it, none of this: no KMS, no VNet Integration, no warning", async () => {
+            const { cluster, plan } = await built(ARGS);
+            expect(cluster.inputs.securityProfile).not.toHaveProperty("azureKeyVaultKms");
+            expect(cluster.inputs.apiServerAccessProfile).toEqual({ authorizedIPRanges: ["203.0.113.0/24"] });
+            expect(plan.diagnostics.map((d) => d.message).filter((m) => m.includes("etcd"))).toEqual([]);
+        });
+    });
+
     test("the system pool runs only critical add-ons, across the zones; the user pool is autoscaled there too, as an agent pool of its own", async () => {
         const { plan, cluster } = await built(ARGS);
         expect(cluster.inputs.agentPoolProfiles).toEqual([
@@ -251,7 +314,18 @@ describe("AksCluster", () => {
         expect(await settled(aks.oidcIssuerUrl)).toMatch(/^https:\/\//);
         const { nodeCount, nodeVmSize, availabilityZones, defender, apiServerAuthorizedIpRanges, serviceCidr, dnsServiceIp, identityMode } = ARGS;
         expect(aks.revision).toBe(
-            clusterRevision({ nodeCount, nodeVmSize, availabilityZones, defender, apiServerAuthorizedIpRanges, serviceCidr, dnsServiceIp, identityMode, secretRotationPollInterval: "5m" }),
+            clusterRevision({
+                nodeCount,
+                nodeVmSize,
+                availabilityZones,
+                defender,
+                apiServerAuthorizedIpRanges,
+                serviceCidr,
+                dnsServiceIp,
+                identityMode,
+                secretRotationPollInterval: "5m",
+                etcdEncryption: false,
+            }),
         );
     });
 });

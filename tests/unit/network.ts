@@ -39,6 +39,34 @@ describe("Network", () => {
         expect(named(plan, SUBNET, "net-endpoints-subnet").newState.dependencies).toContain(aksUrn);
     });
 
+    test("with an API server subnet: delegated to AKS, its own NSG admitting the nodes and the load balancer's probe, and the endpoints admit the API server", async () => {
+        const plan = await build(() => new Network("net", { ...ARGS, apiServerSubnetPrefix: "10.76.3.0/28" }));
+        const subnet = named(plan, SUBNET, "net-api-server-subnet").newState;
+        expect(subnet.inputs).toMatchObject({
+            subnetName: "snet-apiserver",
+            addressPrefix: "10.76.3.0/28",
+            delegations: [{ name: "aks-api-server", serviceName: "Microsoft.ContainerService/managedClusters" }],
+            defaultOutboundAccess: false,
+        });
+        expect(subnet.dependencies.some((d) => d.endsWith("::net-endpoints-subnet"))).toBe(true);
+        const rules = named(plan, "azure-native:network:NetworkSecurityGroup", "net-api-server-nsg").newState.inputs.securityRules as Array<Record<string, unknown>>;
+        expect(rules.map((r) => [r.sourceAddressPrefix, r.destinationPortRanges])).toEqual([
+            ["10.76.1.0/24", ["443", "4443"]],
+            ["AzureLoadBalancer", ["9988"]],
+        ]);
+        const endpointRules = named(plan, "azure-native:network:NetworkSecurityGroup", "net-endpoints-nsg").newState.inputs.securityRules as Array<Record<string, unknown>>;
+        expect(endpointRules.map((r) => [r.name, r.sourceAddressPrefix])).toEqual([
+            ["allow-https-from-aks", "10.76.1.0/24"],
+            ["allow-https-from-api-server", "10.76.3.0/28"],
+            ["deny-other-inbound", "*"],
+        ]);
+    });
+
+    test("without one: no API server subnet, and the endpoints admit the nodes only", async () => {
+        const plan = await build(() => new Network("net", ARGS));
+        expect(ofType(plan, SUBNET).map((s) => s.urn.split("::").pop())).toEqual(["net-aks-subnet", "net-endpoints-subnet"]);
+    });
+
     test("outputs are the VNet's and the subnets' ids and the VNet's name", async () => {
         const { component: net } = await buildOne(() => new Network("net", ARGS));
         expect(await settled(net.vnetName)).toBe("vnet-aiv-unit");

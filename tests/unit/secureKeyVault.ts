@@ -148,6 +148,22 @@ describe("SecureKeyVault", () => {
         expect(writes[0].newState.dependencies.filter((d) => writes.some((w) => w.urn === d))).toEqual([]);
     });
 
+    test("the etcd encryption key, when asked for: RSA for encrypt and decrypt, no expiry or rotation, protected and retained, in the vault's chain of writes", async () => {
+        const { plan, vault } = await built({ ...ARGS, etcdEncryptionKey: true });
+        const key = named(plan, "azure-native:keyvault:Key", "keyvault-etcd-key");
+        expect(key.newState.inputs).toEqual(
+            expect.objectContaining({
+                keyName: "aks-etcd-encryption",
+                properties: { kty: "RSA", keySize: 2048, keyOps: ["encrypt", "decrypt"] },
+                tags: expect.objectContaining({ purpose: "etcd-encryption" }),
+            }),
+        );
+        expect(key.newState).toMatchObject({ protect: true, retainOnDelete: true, ignoreChanges: ["properties", "tags"] });
+        expect(key.newState.dependencies.some((d) => d.endsWith("::keyvault-canary-secret"))).toBe(true);
+        expect(await settled(vault.etcdKey?.versionedId ?? pulumi.output(""))).toMatch(/^https:\/\/.+\/keys\/aks-etcd-encryption\/[0-9a-f]{32}$/);
+        expect((await built(ARGS)).vault.etcdKey).toBeUndefined();
+    });
+
     test("the order of writes starts empty and follows what was written last", () => {
         const order = new VaultWrites();
         expect(order.next()).toEqual([]);

@@ -138,7 +138,10 @@ const azure: Record<string, AzureMock> = {
     "azure-native:keyvault:Key": {
         nameKey: "keyName",
         id: (i, name) => `${provider(i, "Microsoft.KeyVault")}/vaults/${str(i, "vaultName", "vault")}/keys/${name}`,
-        outputs: (i, name) => ({ keyUri: `https://${str(i, "vaultName", "vault")}.vault.azure.net/keys/${name}` }),
+        outputs: (i, name, seed) => ({
+            keyUri: `https://${str(i, "vaultName", "vault")}.vault.azure.net/keys/${name}`,
+            keyUriWithVersion: `https://${str(i, "vaultName", "vault")}.vault.azure.net/keys/${name}/${guidFrom(`${seed}:version`).replace(/-/g, "")}`,
+        }),
     },
     "azure-native:operationalinsights:Workspace": {
         nameKey: "workspaceName",
