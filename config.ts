@@ -36,7 +36,7 @@ export interface WorkloadConfig {
     identityType: IdentityType;
     /**
      * Mirror the workload's secret into a Kubernetes Secret (the CSI driver's `secretObjects`), where it
-     * sits in etcd; the cluster then encrypts etcd with a key of the stack's (KMS). Defaults to false:
+     * sits in etcd, which `etcdEncryption` must then encrypt with the stack's key. Defaults to false:
      * the secret stays in Key Vault and reaches pods only as a mounted file.
      */
     syncSecret: boolean;
@@ -122,6 +122,8 @@ export interface StackConfig {
     logging: LoggingConfig;
     lifecycle: LifecycleConfig;
     workloads: WorkloadConfig[];
+    /** etcd encrypted with the stack's key (AKS KMS) through the API server's own subnet; a workload that syncs needs it. */
+    etcdEncryption: boolean;
     protectStatefulResources: boolean;
     /** Tags put on every Azure resource that takes them. */
     tags: Record<string, string>;
@@ -444,7 +446,7 @@ const WORKLOAD_FIELDS = {
     bindingSelector: "the `aadpodidbinding` label value pods carry in the pod-identity modes; defaults to `name`.",
     serviceAccount: "the service account the workload's pods run as; defaults to `<name>-workload` (not `default`, not `<name>-unbound`).",
     syncSecret:
-        "`true` mirrors the workload's secret into a Kubernetes Secret (in etcd, readable by whoever may get Secrets in the namespace), and turns on etcd encryption with a key of the stack's (KMS); defaults to `false`: the secret stays in Key Vault and reaches pods as a mounted file only.",
+        "`true` mirrors the workload's secret into a Kubernetes Secret (in etcd, readable by whoever may get Secrets in the namespace), and needs `etcdEncryption` true; defaults to `false`: the secret stays in Key Vault and reaches pods as a mounted file only.",
     identityType: `\`managedIdentity\` (the default) or \`servicePrincipal\`, which only identityMode ${listOr(IDENTITY_MODES.filter((m) => identityModeDriver(m).identityTypes.includes("servicePrincipal")))} supports.`,
 } as const;
 
@@ -489,7 +491,7 @@ const DECLARATIONS = {
         type: "string",
         default: "10.76.3.0/28",
         description:
-            "Subnet the AKS API server joins (API Server VNet Integration) when a workload sets syncSecret, so that etcd can be encrypted with the stack's key in a vault whose public access is off; inside vnetAddressSpace, apart from the other subnets.",
+            "Subnet the AKS API server joins (API Server VNet Integration) with etcdEncryption, so that etcd can be encrypted with the stack's key in a vault whose public access is off; inside vnetAddressSpace, apart from the other subnets.",
         allowed: `Inside the VNet, /${API_SERVER_SUBNET_MIN_PREFIX} or larger, not overlapping the AKS or the endpoint subnet.`,
         schema: cidrSchema,
     }),
@@ -543,6 +545,15 @@ const DECLARATIONS = {
         description: "Availability zones both node pools spread over (uksouth has 1, 2 and 3); empty for a region without zones. Fixed when a pool is created.",
         allowed: `Distinct zones among ${AVAILABILITY_ZONES.map((z) => `\`${z}\``).join(", ")}, or empty for a region without availability zones.`,
         schema: () => z.array(oneOf(AVAILABILITY_ZONES), 'must be a JSON list of zones such as ["1","2","3"]').refine((zones) => new Set(zones).size === zones.length, "must not name a zone twice"),
+    }),
+    etcdEncryption: declare({
+        type: "boolean",
+        default: false,
+        description:
+            "Encrypt etcd with a key of the stack's in its private vault (AKS KMS), the API server joining the VNet in apiServerSubnetPrefix (API Server VNet Integration, which AKS requires for a private vault). Needed by any workload that sets syncSecret.",
+        allowed:
+            "`true` or `false`. Turning it on for an existing cluster turns VNet Integration on for good, reimages the nodes and asks for `az aks stop` and `az aks start` right after; once on, keep it on (AKS cannot take VNet Integration back, and the key stays needed). See docs/operations.md.",
+        schema: booleanSchema,
     }),
     defender: declare({
         type: "boolean",
@@ -813,7 +824,17 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
     checkUnique(workloads, "namespace");
     checkUnique(workloads, "bindingSelector");
     workloads.forEach((w, index) => checkStackNames(w, index, baseName));
-    if (workloads.some((w) => w.syncSecret)) {
+    const etcdEncryption = read("etcdEncryption");
+    workloads.forEach((w, index) => {
+        if (w.syncSecret && !etcdEncryption) {
+            fail(
+                describePath("workloads", [index, "syncSecret"]),
+                true,
+                "needs etcdEncryption true: the mirrored Kubernetes Secret sits in etcd, which must then be encrypted with the stack's key (pulumi config set etcdEncryption true)",
+            );
+        }
+    });
+    if (etcdEncryption) {
         checkApiServerSubnet(network);
     }
 
@@ -829,6 +850,7 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
         logging,
         lifecycle,
         workloads,
+        etcdEncryption,
         protectStatefulResources,
         tags: { project: PROJECT, stack: context.stack, "managed-by": "pulumi" },
     };
@@ -852,7 +874,7 @@ function checkSubnets(network: NetworkConfig): void {
     }
 }
 
-/** The API server's subnet, checked only when it is used: when a workload mirrors its secret into etcd. */
+/** The API server's subnet, checked only when it is used: with etcdEncryption. */
 function checkApiServerSubnet(network: NetworkConfig): void {
     const apiServer = network.apiServerSubnetPrefix;
     if (requireCidr(apiServer)[1] > API_SERVER_SUBNET_MIN_PREFIX) {
@@ -863,7 +885,7 @@ function checkApiServerSubnet(network: NetworkConfig): void {
         );
     }
     if (!cidrContains(network.vnetAddressSpace, apiServer)) {
-        fail(projectKey("apiServerSubnetPrefix"), apiServer, `must lie inside vnetAddressSpace ${network.vnetAddressSpace} (a workload sets syncSecret, so the API server joins the VNet)`);
+        fail(projectKey("apiServerSubnetPrefix"), apiServer, `must lie inside vnetAddressSpace ${network.vnetAddressSpace} (etcdEncryption is on, so the API server joins the VNet)`);
     }
     for (const [key, prefix] of [
         ["aksSubnetPrefix", network.aksSubnetPrefix],

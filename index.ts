@@ -27,10 +27,10 @@ const common = { resourceGroupName: resourceGroup.name, location: resourceGroup.
 // Where every audit log, metric and Defender finding of the stack goes.
 const logs = new LogAnalytics("logs", { ...common, retentionDays: config.logging.retentionDays, protect });
 
-// A workload that mirrors its secret into a Kubernetes Secret puts it in etcd: then etcd is
-// encrypted with a key of the stack's in the private vault (AKS KMS), which the API server reaches
-// from a subnet of its own.
-const etcdEncryption = config.workloads.some((w) => w.syncSecret);
+// A workload that mirrors its secret into a Kubernetes Secret puts it in etcd, which config then
+// requires to be encrypted with a key of the stack's in the private vault (AKS KMS); the API server
+// reaches that vault from a subnet of its own.
+const etcdEncryption = config.etcdEncryption;
 
 const net = new Network("network", {
     ...common,

@@ -97,7 +97,7 @@ export interface AksClusterArgs extends PlacementArgs, Omit<ClusterSpec, "secret
  * cluster that ran without it. Exported for testing.
  */
 export const ETCD_ENCRYPTION_WARNING =
-    "A workload sets syncSecret, so etcd is encrypted with the stack's key (AKS KMS) in the private vault, which needs API Server VNet Integration. On a cluster created without them: the update turns VNet Integration on for good and reimages the nodes, and Microsoft asks for `az aks stop` then `az aks start` right after it; then re-encrypt the Secrets already in etcd with `kubectl get secrets -A -o json | kubectl replace -f -` (docs/operations.md).";
+    "etcdEncryption is on: etcd is encrypted with the stack's key (AKS KMS) in the private vault, which needs API Server VNet Integration. On a cluster created without them: the update turns VNet Integration on for good and reimages the nodes, and Microsoft asks for `az aks stop` then `az aks start` right after it; then re-encrypt the Secrets already in etcd with `kubectl get secrets -A -o json | kubectl replace -f -` (docs/operations.md).";
 
 /**
  * The system pool's taint: only pods that tolerate it (AKS's own critical add-ons) run there, and

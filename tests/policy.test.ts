@@ -1648,13 +1648,13 @@ describe("a workload that mirrors its secret into etcd", () => {
 
     test.each(COMBINATIONS)("%s: the plan, with etcd encrypted by the stack's key, meets every mandatory policy", async (label) => {
         const configuration = PLAN_CONFIGURATIONS.find((c) => c.label === label);
-        const plan = await planFor([...(configuration?.overrides ?? []), SYNCING]);
+        const plan = await planFor([...(configuration?.overrides ?? []), SYNCING, "etcdEncryption=true"]);
         const evaluation = await evaluatePlan(policies, plan, { label });
         expect(evaluation.violations.filter((v) => v.enforcementLevel === "mandatory").map(formatViolation)).toEqual([]);
     });
 
     test("aks-etcd-encrypted-when-secrets-sync fails when the cluster stops encrypting etcd, or runs its API server outside the VNet", async () => {
-        const plan = await planFor([...PLAN_CONFIGURATIONS[0].overrides, SYNCING]);
+        const plan = await planFor([...PLAN_CONFIGURATIONS[0].overrides, SYNCING, "etcdEncryption=true"]);
         const policy = POLICIES.get("aks-etcd-encrypted-when-secrets-sync");
         if (policy === undefined || !isStackPolicy(policy)) {
             throw new Error("aks-etcd-encrypted-when-secrets-sync is not a stack policy");

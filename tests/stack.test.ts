@@ -391,7 +391,7 @@ describe("the canary", () => {
     });
 
     test("a workload that syncs: the bound Job mounts the very Secret its SecretProviderClass mirrors and reads it as a file", async () => {
-        const synced = await planFor(['workloads=[{"name":"alpha","namespace":"alpha","syncSecret":true},{"name":"beta","namespace":"team-beta"}]']);
+        const synced = await planFor(['workloads=[{"name":"alpha","namespace":"alpha","syncSecret":true},{"name":"beta","namespace":"team-beta"}]', "etcdEncryption=true"]);
         const spc = step(synced, "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass", "alpha-secret-provider");
         expect(inputAt(spc, "spec.secretObjects")).toEqual([{ secretName: "alpha-demo", type: "Opaque", data: [{ objectName: "alpha-demo", key: "value" }] }]);
         const pod = inputAt(step(synced, "kubernetes:batch/v1:Job", "alpha-verify-bound"), "spec.template.spec") as {

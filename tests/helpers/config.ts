@@ -60,6 +60,7 @@ describe("Config", () => {
             expect(config.logging).toEqual({ retentionDays: 30, fullKubeAudit: false });
             expect(config.lifecycle).toEqual({ secretLifetimeDays: 365, keyLifetimeDays: 365 });
             expect(config.protectStatefulResources).toBe(true);
+            expect(config.etcdEncryption).toBe(false);
             expect(config.workloads).toEqual([{ name: "alpha", namespace: "alpha", bindingSelector: "alpha", serviceAccount: "alpha-workload", identityType: "managedIdentity", syncSecret: false }]);
         });
 
@@ -89,7 +90,7 @@ describe("Config", () => {
     });
 
     describe("parseConfig accepts valid values", () => {
-        test("an API server subnet outside a custom VNet, while no workload syncs (it is then unused)", () => {
+        test("an API server subnet outside a custom VNet, without etcd encryption (it is then unused)", () => {
             const config = parse({ vnetAddressSpace: "10.50.0.0/16", aksSubnetPrefix: "10.50.1.0/24", privateEndpointSubnetPrefix: "10.50.2.0/26" });
             expect(config.network.apiServerSubnetPrefix).toBe("10.76.3.0/28");
         });
@@ -157,27 +158,33 @@ describe("Config", () => {
                 "must not overlap aksSubnetPrefix 10.76.1.0/24",
             ],
             [
-                "an API server subnet smaller than a /28, when a workload syncs",
-                { apiServerSubnetPrefix: "10.76.3.0/29", workloads: '[{"name":"alpha","namespace":"alpha","syncSecret":true}]' },
+                "an API server subnet smaller than a /28, with etcd encryption",
+                { apiServerSubnetPrefix: "10.76.3.0/29", etcdEncryption: "true" },
                 'aks-identity-vault:apiServerSubnetPrefix = "10.76.3.0/29"',
                 "must be a /28 or larger",
             ],
             [
-                "an API server subnet outside the VNet, when a workload syncs",
+                "an API server subnet outside the VNet, with etcd encryption",
                 {
                     vnetAddressSpace: "10.50.0.0/16",
                     aksSubnetPrefix: "10.50.1.0/24",
                     privateEndpointSubnetPrefix: "10.50.2.0/26",
-                    workloads: '[{"name":"alpha","namespace":"alpha","syncSecret":true}]',
+                    etcdEncryption: "true",
                 },
                 'aks-identity-vault:apiServerSubnetPrefix = "10.76.3.0/28"',
-                "must lie inside vnetAddressSpace 10.50.0.0/16 (a workload sets syncSecret",
+                "must lie inside vnetAddressSpace 10.50.0.0/16 (etcdEncryption is on",
             ],
             [
-                "an API server subnet over the endpoints, when a workload syncs",
-                { apiServerSubnetPrefix: "10.76.2.0/28", workloads: '[{"name":"alpha","namespace":"alpha","syncSecret":true}]' },
+                "an API server subnet over the endpoints, with etcd encryption",
+                { apiServerSubnetPrefix: "10.76.2.0/28", etcdEncryption: "true" },
                 'aks-identity-vault:apiServerSubnetPrefix = "10.76.2.0/28"',
                 "must not overlap privateEndpointSubnetPrefix 10.76.2.0/26",
+            ],
+            [
+                "a workload that syncs without etcd encryption",
+                { workloads: '[{"name":"alpha","namespace":"alpha","syncSecret":true}]' },
+                "aks-identity-vault:workloads[0].syncSecret = true",
+                "needs etcdEncryption true",
             ],
             ["syncSecret not a boolean", { workloads: '[{"name":"alpha","namespace":"alpha","syncSecret":"yes"}]' }, "aks-identity-vault:workloads[0].syncSecret", "true or false"],
             ["nodeCount 0", { nodeCount: "0" }, 'aks-identity-vault:nodeCount = "0"', "whole number from 1"],
