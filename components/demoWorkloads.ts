@@ -46,6 +46,7 @@ export interface DemoWorkloadsArgs {
 
 /** The mount point of the Key Vault objects, as in the Secrets Store CSI driver's walkthroughs. */
 export const SECRETS_MOUNT = "/mnt/secrets-store";
+/** Where the verifier's ConfigMap is mounted; the Jobs run `verifier.js` from there. */
 const SCRIPT_MOUNT = "/opt/verifier";
 /** The `node` user of the official Node.js images. */
 const NODE_UID = 1000;
@@ -70,6 +71,48 @@ export const DEMO_RESOURCES = { requests: { cpu: "50m", memory: "64Mi" }, limits
 /** Labels shared by every demo pod. */
 export function demoLabels(workload: string, role: string): Record<string, string> {
     return { "app.kubernetes.io/name": role, "app.kubernetes.io/part-of": "aks-identity-vault-demo", "aks-identity-vault/workload": workload };
+}
+
+/** A volume of a verification pod and where its one container mounts it. */
+export interface VerifierVolume {
+    volume: Record<string, unknown> & { name: string };
+    mount: { name: string; mountPath: string; readOnly: boolean };
+}
+
+/**
+ * The pod of a verification Job: the verifier from its ConfigMap, run once as `account` on the user
+ * pool, with the restricted profile, bounded resources, no API token unless a volume asks for one,
+ * and names and addresses only in its environment (no secret is ever passed there). Exported for
+ * the impostor's Jobs, which run the same script.
+ */
+export function verifierPodSpec(args: {
+    account: pulumi.Input<string>;
+    image: string;
+    nodeSelector: Readonly<Record<string, string>>;
+    scriptConfigMap: pulumi.Input<string>;
+    env: Record<string, pulumi.Input<string>>;
+    volumes: VerifierVolume[];
+}) {
+    return {
+        serviceAccountName: args.account,
+        automountServiceAccountToken: false,
+        nodeSelector: { ...args.nodeSelector },
+        restartPolicy: "Never",
+        securityContext: restrictedPodSecurityContext(),
+        containers: [
+            {
+                name: "main",
+                image: args.image,
+                imagePullPolicy: "IfNotPresent",
+                command: ["node", `${SCRIPT_MOUNT}/verifier.js`],
+                env: Object.entries(args.env).map(([envName, value]) => ({ name: envName, value })),
+                resources: DEMO_RESOURCES,
+                securityContext: restrictedContainerSecurityContext(),
+                volumeMounts: [{ name: "verifier", mountPath: SCRIPT_MOUNT, readOnly: true }, ...args.volumes.map((v) => v.mount)],
+            },
+        ],
+        volumes: [{ name: "verifier", configMap: { name: args.scriptConfigMap } }, ...args.volumes.map((v) => v.volume)],
+    };
 }
 
 /** Where the bound Job reads the Kubernetes Secret the CSI driver mirrors, for a workload that syncs. */
@@ -107,8 +150,6 @@ export class DemoWorkloads extends pulumi.ComponentResource {
             k8sOpts,
         );
 
-        const scriptVolume = { name: "verifier", configMap: { name: script.metadata.name } };
-        const scriptMount = { name: "verifier", mountPath: SCRIPT_MOUNT, readOnly: true };
         const secretsVolume = { name: "secrets-store", csi: { driver: "secrets-store.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: args.secretProviderClassName } } };
         const secretsMount = { name: "secrets-store", mountPath: SECRETS_MOUNT, readOnly: true };
         // A workload that syncs gets its mirror checked, read as a file like every secret here: the
@@ -123,14 +164,7 @@ export class DemoWorkloads extends pulumi.ComponentResource {
             BLOB_ENDPOINT: args.blobEndpoint,
             BLOB_CONTAINER: args.container,
         };
-        const job = (
-            jobName: string,
-            role: string,
-            labels: Record<string, string>,
-            account: pulumi.Input<string>,
-            env: Record<string, pulumi.Input<string>>,
-            volumes: Array<{ volume: Record<string, unknown> & { name: string }; mount: { name: string; mountPath: string; readOnly: boolean } }>,
-        ) =>
+        const job = (jobName: string, role: string, labels: Record<string, string>, account: pulumi.Input<string>, env: Record<string, pulumi.Input<string>>, volumes: VerifierVolume[]) =>
             new k8s.batch.v1.Job(
                 `${name}-${role}`,
                 {
@@ -143,27 +177,7 @@ export class DemoWorkloads extends pulumi.ComponentResource {
                         activeDeadlineSeconds: (args.verifyTimeoutMinutes ?? 20) * 60,
                         template: {
                             metadata: { labels: { ...demoLabels(workload.name, role), ...labels } },
-                            spec: {
-                                serviceAccountName: account,
-                                automountServiceAccountToken: false,
-                                nodeSelector: { ...args.nodeSelector },
-                                restartPolicy: "Never",
-                                securityContext: restrictedPodSecurityContext(),
-                                containers: [
-                                    {
-                                        name: "main",
-                                        image: args.image,
-                                        imagePullPolicy: "IfNotPresent",
-                                        command: ["node", `${SCRIPT_MOUNT}/verifier.js`],
-                                        // Names and addresses only: no secret is ever passed in the environment.
-                                        env: Object.entries(env).map(([envName, value]) => ({ name: envName, value })),
-                                        resources: DEMO_RESOURCES,
-                                        securityContext: restrictedContainerSecurityContext(),
-                                        volumeMounts: [scriptMount, ...volumes.map((v) => v.mount)],
-                                    },
-                                ],
-                                volumes: [scriptVolume, ...volumes.map((v) => v.volume)],
-                            },
+                            spec: verifierPodSpec({ account, image: args.image, nodeSelector: args.nodeSelector, scriptConfigMap: script.metadata.name, env, volumes }),
                         },
                     },
                 },

@@ -9,10 +9,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { IMPOSTOR_NAMESPACE } from "../config";
 import type { WorkloadConfig } from "../config";
-import { DEMO_RESOURCES, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./demoWorkloads";
+import { verifierPodSpec } from "./demoWorkloads";
 import type { ModePods } from "./modes/driver";
 import { AAD_POD_IDENTITY_GROUP } from "./modes/crdGuard";
-import { defaultDenyPolicySpec } from "./podIdentityBinding";
+import { defaultDenyPolicySpec, DNS_EGRESS_RULE } from "./podIdentityBinding";
 
 /** One workload the impostor goes after. */
 export interface ImpostorTarget {
@@ -42,7 +42,6 @@ export interface ImpostorProofArgs {
 
 /** Where the Job finds its API credentials and, with Workload ID, the token it offers Entra. */
 const API_MOUNT = "/var/run/secrets/impostor/api";
-const SCRIPT_MOUNT = "/opt/verifier";
 /** Audience of the tokens Workload ID exchanges (AKS docs, workload-identity-overview). */
 const TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
 
@@ -74,16 +73,7 @@ export function impostorEgressPolicySpec() {
         podSelector: {},
         policyTypes: ["Ingress", "Egress"],
         ingress: [],
-        egress: [
-            {
-                to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
-                ports: [
-                    { protocol: "UDP", port: 53 },
-                    { protocol: "TCP", port: 53 },
-                ],
-            },
-            { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ protocol: "TCP", port: 443 }] },
-        ],
+        egress: [DNS_EGRESS_RULE, { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ protocol: "TCP", port: 443 }] }],
     };
 }
 
@@ -187,29 +177,14 @@ export class ImpostorProof extends pulumi.ComponentResource {
                         activeDeadlineSeconds: timeoutMinutes * 60,
                         template: {
                             metadata: { labels: { ...labels, "aks-identity-vault/workload": workload.name } },
-                            spec: {
-                                serviceAccountName: account.metadata.name,
-                                automountServiceAccountToken: false,
-                                nodeSelector: { ...args.nodeSelector },
-                                restartPolicy: "Never",
-                                securityContext: restrictedPodSecurityContext(),
-                                containers: [
-                                    {
-                                        name: "main",
-                                        image: args.image,
-                                        imagePullPolicy: "IfNotPresent",
-                                        command: ["node", `${SCRIPT_MOUNT}/verifier.js`],
-                                        env: Object.entries(env).map(([envName, value]) => ({ name: envName, value })),
-                                        resources: DEMO_RESOURCES,
-                                        securityContext: restrictedContainerSecurityContext(),
-                                        volumeMounts: [
-                                            { name: "verifier", mountPath: SCRIPT_MOUNT, readOnly: true },
-                                            { name: "kube-api", mountPath: API_MOUNT, readOnly: true },
-                                        ],
-                                    },
-                                ],
-                                volumes: [{ name: "verifier", configMap: { name: script.metadata.name } }, apiVolume],
-                            },
+                            spec: verifierPodSpec({
+                                account: account.metadata.name,
+                                image: args.image,
+                                nodeSelector: args.nodeSelector,
+                                scriptConfigMap: script.metadata.name,
+                                env,
+                                volumes: [{ volume: apiVolume, mount: { name: "kube-api", mountPath: API_MOUNT, readOnly: true } }],
+                            }),
                         },
                     },
                 },

@@ -52,6 +52,15 @@ export function defaultDenyPolicySpec() {
     return { podSelector: {}, policyTypes: ["Ingress", "Egress"], ingress: [], egress: [] };
 }
 
+/** Egress to the cluster DNS (CoreDNS in kube-system), which every pod that resolves a name needs. */
+export const DNS_EGRESS_RULE = {
+    to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+    ports: [
+        { protocol: "UDP", port: 53 },
+        { protocol: "TCP", port: 53 },
+    ],
+};
+
 /**
  * What the workload's pods legitimately need, each an explicit egress rule, and no ingress: the
  * cluster DNS; HTTPS to the private endpoints (the vault and the blob endpoint); and the identity
@@ -63,17 +72,7 @@ export function workloadEgressPolicySpec(args: { pods: ModePods; privateEndpoint
         podSelector: {},
         policyTypes: ["Ingress", "Egress"],
         ingress: [],
-        egress: [
-            {
-                to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
-                ports: [
-                    { protocol: "UDP", port: 53 },
-                    { protocol: "TCP", port: 53 },
-                ],
-            },
-            { to: [{ ipBlock: { cidr: args.privateEndpointSubnetPrefix } }], ports: [{ protocol: "TCP", port: 443 }] },
-            ...args.pods.tokenEgress,
-        ],
+        egress: [DNS_EGRESS_RULE, { to: [{ ipBlock: { cidr: args.privateEndpointSubnetPrefix } }], ports: [{ protocol: "TCP", port: 443 }] }, ...args.pods.tokenEgress],
     };
 }
 

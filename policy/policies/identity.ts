@@ -6,6 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import { ofType, refersTo } from "../lib/graph";
 import { isReservedNamespace, namespaceOf, workloadPods } from "../lib/k8s";
+import { runsPodIdentity } from "../lib/modes";
 import { TYPES } from "../lib/types";
 import { field, isDict, list, sameText, strings, text } from "../lib/values";
 
@@ -173,13 +174,6 @@ export const aadPodIdBindingLabelGuarded: StackValidationPolicy = {
 const AAD_POD_IDENTITY_GROUP = "aadpodidentity.k8s.io";
 /** Its writable kinds, which a guard must cover (or cover with `*`). */
 const AAD_POD_IDENTITY_KINDS = ["azureidentities", "azureidentitybindings", "azurepodidentityexceptions", "azureassignedidentities"];
-
-/** True when the plan runs pod identity: the add-on on the cluster, or the open-source chart. */
-function runsPodIdentity(resources: readonly PolicyResource[]): boolean {
-    const addon = ofType(resources, TYPES.managedCluster).some((c) => field(c.props, "podIdentityProfile", "enabled") === true);
-    const chart = ofType(resources, TYPES.helmRelease).some((r) => text(field(r.props, "chart")) === "aad-pod-identity");
-    return addon || chart;
-}
 
 /** True when a policy's rules cover create and update of every writable kind of the group. */
 function coversAadPodIdentityWrites(policy: PolicyResource): boolean {

@@ -6,6 +6,7 @@ import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { roleGuid } from "../lib/arm";
 import { linkedThrough, ofType } from "../lib/graph";
 import { workloadPods } from "../lib/k8s";
+import { runsPodIdentity } from "../lib/modes";
 import { TYPES } from "../lib/types";
 import { field, list, text } from "../lib/values";
 
@@ -115,14 +116,6 @@ export const boundJobsProve: StackValidationPolicy = {
         }
     },
 };
-
-/** True when the plan runs pod identity: the add-on on the cluster, or the open-source chart. */
-function runsPodIdentity(resources: readonly PolicyResource[]): boolean {
-    return (
-        ofType(resources, TYPES.managedCluster).some((c) => field(c.props, "podIdentityProfile", "enabled") === true) ||
-        ofType(resources, TYPES.helmRelease).some((r) => text(field(r.props, "chart")) === "aad-pod-identity")
-    );
-}
 
 /** What an impostor must try in each identity mode: the attempts the guards, or Entra, must refuse. */
 const IMPOSTOR_CHECKS = { podIdentity: ["labelledPod", "azureIdentity", "podIdentityException"], workloadIdentity: ["tokenExchange"] };
