@@ -59,8 +59,9 @@ const ENTRA = "Entra ID";
 /**
  * Entra's refusals of an assertion no federated identity credential trusts: AADSTS70021 ("No
  * matching federated identity record found for presented assertion"), and the codes that narrow it
- * to the assertion's issuer, audience or subject (AADSTS700211, 700212, 700213; Microsoft Entra
- * authentication and authorization error codes, learn.microsoft.com).
+ * to the assertion's issuer, audience or subject (AADSTS700211, 700212, 700213), as Entra has
+ * answered (Azure/azure-workload-identity docs, troubleshooting, for AADSTS70021; the narrower codes
+ * as quoted in Azure/azure-workload-identity and hashicorp/terraform-provider-azurerm issues).
  */
 const FEDERATION_REFUSALS = Object.freeze(["AADSTS70021", "AADSTS700211", "AADSTS700212", "AADSTS700213"]);
 
