@@ -104,9 +104,14 @@ export interface LifecycleConfig {
 }
 
 export interface DemoConfig {
-    /** Image of the verification Jobs and the inspection pod: an official Node.js image, pinned. */
+    /** Image of the verification Jobs: an official Node.js image, pinned. */
     verifierImage: string;
+    /** Names this round of verification: a new value gives the Jobs new names, so `pulumi up` runs them again. Empty by default. */
+    verificationRun: string;
 }
+
+/** What `verificationRun` may be: it ends the Jobs' names, which Kubernetes keeps to 63 characters. */
+const VERIFICATION_RUN_PATTERN = /^([a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?)?$/;
 
 /** The whole validated configuration of one stack. */
 export interface StackConfig {
@@ -684,6 +689,14 @@ const DECLARATIONS = {
                 .refine((v) => parseImageReference(v) !== undefined, "must be an image reference such as node:22.14.0-alpine3.21 or myregistry.example.com:5000/mirror/node:22.14.0-alpine3.21")
                 .refine((v) => isPinnedImageReference(parseImageReference(v)), "must be pinned to a version tag or digest, not latest"),
     }),
+    verificationRun: declare({
+        type: "string",
+        default: "",
+        description:
+            "Names a round of verification: set a new value (a date, a build number) to give the verification Jobs new names, so that `pulumi up` replaces them and they run again; empty leaves the Jobs as they are.",
+        allowed: "Empty, or 1-20 lower-case letters, digits and hyphens, starting and ending with a letter or digit (it ends the Jobs' names).",
+        schema: () => z.string().regex(VERIFICATION_RUN_PATTERN, "must be empty or 1-20 lower-case letters, digits and hyphens, starting and ending with a letter or digit"),
+    }),
     protectStatefulResources: declare({
         type: "boolean",
         default: true,
@@ -783,6 +796,7 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
     const serviceCidr = read("serviceCidr");
     const deployerPrincipalType = read("deployerPrincipalType");
     const verifierImage = read("verifierImage");
+    const verificationRun = read("verificationRun");
     const protectStatefulResources = read("protectStatefulResources");
     const workloadEntries = read("workloads");
 
@@ -846,7 +860,7 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
         keyVaultAuthorization,
         network,
         cluster: { nodeCount, nodeVmSize, userPool, availabilityZones, defender, apiServerAuthorizedIpRanges, serviceCidr, dnsServiceIp: cidrHost(serviceCidr, 10), deployerPrincipalType },
-        demo: { verifierImage },
+        demo: { verifierImage, verificationRun },
         logging,
         lifecycle,
         workloads,

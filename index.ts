@@ -175,6 +175,7 @@ const demos = config.workloads.map((w, i) => {
         container: store.containers[w.name],
         image: config.demo.verifierImage,
         verifierFiles,
+        verificationRun: config.demo.verificationRun,
         privateEndpointSubnetPrefix: config.network.privateEndpointSubnetPrefix,
         nodeSelector: aks.workloadNodeSelector,
         canary: { secretName: vault.canarySecretName, container: store.canaryContainer },
@@ -197,6 +198,7 @@ const impostor = new ImpostorProof("impostor", {
     tenantId: client.tenantId,
     image: config.demo.verifierImage,
     verifierFiles,
+    verificationRun: config.demo.verificationRun,
     nodeSelector: aks.workloadNodeSelector,
     provider: aks.provider,
 });

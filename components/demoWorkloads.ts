@@ -42,6 +42,16 @@ export interface DemoWorkloadsArgs {
     provider: k8s.Provider;
     /** How long the verification Jobs may take. Defaults to 20 minutes (role propagation is slow). */
     verifyTimeoutMinutes?: number;
+    /** A round of verification: a new value renames the Jobs, which replaces them, so they run again. Defaults to none. */
+    verificationRun?: string;
+}
+
+/**
+ * A verification Job's name in a round: the round ends the name, so a new round is a new Job, which
+ * Pulumi creates (and so runs) in place of the old one. Exported for testing.
+ */
+export function verificationJobName(base: string, run: string | undefined): string {
+    return run === undefined || run === "" ? base : `${base}-${run}`;
 }
 
 /** The mount point of the Key Vault objects, as in the Secrets Store CSI driver's walkthroughs. */
@@ -187,7 +197,7 @@ export class DemoWorkloads extends pulumi.ComponentResource {
         const clientId: Record<string, pulumi.Input<string>> = pods.passClientId ? { AZURE_CLIENT_ID: args.identityClientId } : {};
         const synced: Record<string, string> = workload.syncSecret ? { SYNCED_SECRET_FILE: `${SYNCED_SECRET_MOUNT}/${args.syncedSecret.key}` } : {};
         const bound = job(
-            `${workload.name}-verify-bound`,
+            verificationJobName(`${workload.name}-verify-bound`, args.verificationRun),
             "verify-bound",
             bindingLabel,
             args.serviceAccountName,
@@ -206,7 +216,14 @@ export class DemoWorkloads extends pulumi.ComponentResource {
             [{ volume: secretsVolume, mount: secretsMount }, ...(workload.syncSecret ? [{ volume: syncedVolume, mount: syncedMount }] : [])],
         );
         // The mode's unbound claim, and no CSI volume (its mount would need the identity): it must be refused.
-        const unbound = job(`${workload.name}-verify-unbound`, "verify-unbound", pods.unbound.labels(workload), unboundAccount.metadata.name, { ...common, ...clientId, VERIFY_MODE: "unbound" }, []);
+        const unbound = job(
+            verificationJobName(`${workload.name}-verify-unbound`, args.verificationRun),
+            "verify-unbound",
+            pods.unbound.labels(workload),
+            unboundAccount.metadata.name,
+            { ...common, ...clientId, VERIFY_MODE: "unbound" },
+            [],
+        );
 
         this.boundJobName = bound.metadata.name;
         this.unboundJobName = unbound.metadata.name;

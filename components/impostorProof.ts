@@ -9,7 +9,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { IMPOSTOR_NAMESPACE } from "../config";
 import type { WorkloadConfig } from "../config";
-import { verifierPodSpec } from "./demoWorkloads";
+import { verificationJobName, verifierPodSpec } from "./demoWorkloads";
 import type { ModePods } from "./modes/driver";
 import { AAD_POD_IDENTITY_GROUP } from "./modes/crdGuard";
 import { defaultDenyPolicySpec, DNS_EGRESS_RULE } from "./podIdentityBinding";
@@ -38,6 +38,8 @@ export interface ImpostorProofArgs {
     provider: k8s.Provider;
     /** How long each Job may take. Defaults to 20 minutes. */
     verifyTimeoutMinutes?: number;
+    /** A round of verification: a new value renames the Jobs, so they run again. Defaults to none. */
+    verificationRun?: string;
 }
 
 /** Where the Job finds its API credentials and, with Workload ID, the token it offers Entra. */
@@ -166,7 +168,7 @@ export class ImpostorProof extends pulumi.ComponentResource {
                 `${name}-${workload.name}`,
                 {
                     metadata: {
-                        name: `${workload.name}-verify-impostor`,
+                        name: verificationJobName(`${workload.name}-verify-impostor`, args.verificationRun),
                         namespace: ns,
                         labels: { ...labels, "aks-identity-vault/workload": workload.name },
                         // A Job that failed its verdict is run again by the next `pulumi up`.

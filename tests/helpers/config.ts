@@ -56,7 +56,7 @@ describe("Config", () => {
                 dnsServiceIp: "10.0.0.10",
                 deployerPrincipalType: "User",
             });
-            expect(config.demo).toEqual({ verifierImage: "node:22.14.0-alpine3.21" });
+            expect(config.demo).toEqual({ verifierImage: "node:22.14.0-alpine3.21", verificationRun: "" });
             expect(config.logging).toEqual({ retentionDays: 30, fullKubeAudit: false });
             expect(config.lifecycle).toEqual({ secretLifetimeDays: 365, keyLifetimeDays: 365 });
             expect(config.protectStatefulResources).toBe(true);
@@ -186,6 +186,8 @@ describe("Config", () => {
                 "aks-identity-vault:workloads[0].syncSecret = true",
                 "needs etcdEncryption true",
             ],
+            ["a verification run with capitals", { verificationRun: "Run1" }, 'aks-identity-vault:verificationRun = "Run1"', "lower-case letters, digits and hyphens"],
+            ["a verification run over 20 characters", { verificationRun: "a".repeat(21) }, "aks-identity-vault:verificationRun", "1-20 lower-case"],
             ["syncSecret not a boolean", { workloads: '[{"name":"alpha","namespace":"alpha","syncSecret":"yes"}]' }, "aks-identity-vault:workloads[0].syncSecret", "true or false"],
             ["nodeCount 0", { nodeCount: "0" }, 'aks-identity-vault:nodeCount = "0"', "whole number from 1"],
             ["nodeCount negative", { nodeCount: "-3" }, 'aks-identity-vault:nodeCount = "-3"', "whole number from 1"],

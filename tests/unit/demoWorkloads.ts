@@ -1,5 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
-import { DemoWorkloads, DemoWorkloadsArgs } from "../../components/demoWorkloads";
+import { DemoWorkloads, DemoWorkloadsArgs, verificationJobName } from "../../components/demoWorkloads";
 import { identityModeDriver } from "../../components/modes";
 import type { IdentityMode } from "../../components/modes";
 import { buildOne, named, registrations, settled } from "./build";
@@ -133,6 +133,16 @@ describe("DemoWorkloads", () => {
             expect(s.newState.dependencies).toEqual(expect.arrayContaining([expect.stringMatching(/::prerequisite$/)]));
         }
         expect(inputs("verify-bound").spec.activeDeadlineSeconds).toBe(300);
+    });
+
+    test("a new round of verification renames the Jobs, so pulumi up replaces them and they run again; none keeps the names", async () => {
+        const { demo, job } = await built("podIdentityAddon", { verificationRun: "2026-12-04" });
+        expect(await settled(demo.boundJobName)).toBe("alpha-verify-bound-2026-12-04");
+        expect(await settled(demo.unboundJobName)).toBe("alpha-verify-unbound-2026-12-04");
+        // The same Pulumi resources, with a new Kubernetes name: a replacement, not a new resource.
+        expect(job("verify-bound").urn).toMatch(/::alpha-verify-bound$/);
+        expect(verificationJobName("alpha-verify-bound", "")).toBe("alpha-verify-bound");
+        expect(verificationJobName("alpha-verify-bound", undefined)).toBe("alpha-verify-bound");
     });
 
     test("exposes the Job names for kubectl", async () => {
