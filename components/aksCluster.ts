@@ -2,6 +2,7 @@
 // identity machinery of the stack's identity mode (its driver says which), the Key Vault provider for
 // the Secrets Store CSI driver, and a Kubernetes provider that logs in through Entra.
 import { createHash } from "crypto";
+import * as fs from "fs";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as keyvault from "@pulumi/azure-native/keyvault";
@@ -39,8 +40,6 @@ export interface ClusterSpec {
     identityMode: IdentityMode;
     /** How often the CSI driver re-reads Key Vault objects. */
     secretRotationPollInterval: string;
-    /** etcd is encrypted with the stack's key (AKS KMS), through the API server's own subnet. */
-    etcdEncryption: boolean;
 }
 
 /** What the cluster needs to encrypt etcd with a key in the stack's private vault (legacy AKS KMS). */
@@ -59,7 +58,7 @@ export interface EtcdEncryptionArgs {
     apiServerSubnetId: pulumi.Input<string>;
 }
 
-export interface AksClusterArgs extends PlacementArgs, Omit<ClusterSpec, "secretRotationPollInterval" | "etcdEncryption"> {
+export interface AksClusterArgs extends PlacementArgs, Omit<ClusterSpec, "secretRotationPollInterval"> {
     subscriptionId: pulumi.Input<string>;
     tenantId: pulumi.Input<string>;
     /** Subnet for nodes and (Azure CNI) pods. */
@@ -155,17 +154,34 @@ export const DEPLOYER_ACCESS_CHECKS: AccessCheck[] = [{ verb: "create", group: "
  */
 export const DEPLOYER_ACCESS_BUDGET_SECONDS = 900;
 
+/** The azure-native version that sends the cluster's PUT: a new one may send it differently. */
+const AZURE_NATIVE_VERSION: string = (JSON.parse(fs.readFileSync(require.resolve("@pulumi/azure-native/package.json"), "utf8")) as { version: string }).version;
+
+/** JSON with every object's keys in order, so equal inputs give equal text. */
+function canonicalJson(value: unknown): string {
+    if (Array.isArray(value)) {
+        return `[${value.map(canonicalJson).join(",")}]`;
+    }
+    if (value !== null && typeof value === "object") {
+        const entries = Object.entries(value as Record<string, unknown>)
+            .filter(([, v]) => v !== undefined)
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+        return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+    }
+    return JSON.stringify(value) ?? "null";
+}
+
 /**
- * A short digest of the cluster's config-derived settings. It changes whenever Pulumi would update
- * the cluster resource, and pod-identity attachments take it as an input so that they re-assert
- * their entries after such an update (which sends no pod identities). Exported for testing.
+ * A short digest of everything the cluster's PUT sends: its resolved inputs and the provider's
+ * version. It changes whenever Pulumi would update the cluster resource (a PUT that sends no pod
+ * identities: AKS then drops them), and pod-identity attachments take it as an input so that they
+ * write their entries again after such an update. Exported for testing.
  */
-export function clusterRevision(spec: ClusterSpec): string {
-    // A stack without etcd encryption keeps the digest it had before the setting existed.
-    const { etcdEncryption, ...rest } = spec;
-    const hashed: Partial<ClusterSpec> = etcdEncryption ? spec : rest;
-    const canonical = JSON.stringify(hashed, Object.keys(hashed).sort());
-    return createHash("sha256").update(canonical).digest("hex").slice(0, 16);
+export function clusterRevision(inputs: unknown, providerVersion: string): string {
+    return createHash("sha256")
+        .update(`${providerVersion}\n${canonicalJson(inputs)}`)
+        .digest("hex")
+        .slice(0, 16);
 }
 
 /**
@@ -216,7 +232,7 @@ export class AksCluster extends pulumi.ComponentResource {
     /** The cluster's OIDC issuer, which federated identity credentials trust. */
     public readonly oidcIssuerUrl: pulumi.Output<string>;
     /** See {@link clusterRevision}. */
-    public readonly revision: string;
+    public readonly revision: pulumi.Output<string>;
     /** Kubernetes provider for the cluster, authenticating through Entra ID (kubelogin, Azure CLI). */
     public readonly provider: k8s.Provider;
     /**
@@ -239,7 +255,6 @@ export class AksCluster extends pulumi.ComponentResource {
             dnsServiceIp: args.dnsServiceIp,
             identityMode: args.identityMode,
             secretRotationPollInterval: args.secretRotationPollInterval ?? "2m",
-            etcdEncryption: args.etcdEncryption !== undefined,
         };
         const kms = args.etcdEncryption;
         if (kms !== undefined) {
@@ -378,89 +393,84 @@ export class AksCluster extends pulumi.ComponentResource {
             { parent: this, dependsOn: [...controlPlaneGrants, ...kmsGrants] },
         );
 
-        const cluster = new containerservice.ManagedCluster(
-            `${name}-cluster`,
-            {
-                resourceName: `aks-${args.baseName}`,
-                resourceGroupName: args.resourceGroupName,
-                location: args.location,
-                dnsPrefix: args.baseName,
-                nodeResourceGroup: pulumi.interpolate`${args.resourceGroupName}-aks-nodes`,
-                sku: { name: containerservice.ManagedClusterSKUName.Base, tier: containerservice.ManagedClusterSKUTier.Standard },
-                identity: { type: containerservice.ResourceIdentityType.UserAssigned, userAssignedIdentities: [controlPlane.id] },
-                identityProfile: { kubeletidentity: { resourceId: kubelet.id, clientId: kubelet.clientId, objectId: kubelet.principalId } },
-                enableRBAC: true,
-                aadProfile: { managed: true, enableAzureRBAC: true, tenantID: args.tenantId },
-                disableLocalAccounts: true,
-                autoUpgradeProfile: {
-                    upgradeChannel: containerservice.UpgradeChannel.Stable,
-                    nodeOSUpgradeChannel: containerservice.NodeOSUpgradeChannel.NodeImage,
-                },
-                apiServerAccessProfile: apiServerAccessProfile(spec.apiServerAuthorizedIpRanges, kms?.apiServerSubnetId),
-                networkProfile: {
-                    networkPlugin: containerservice.NetworkPlugin.Azure,
-                    networkPolicy: containerservice.NetworkPolicy.Calico,
-                    serviceCidr: spec.serviceCidr,
-                    dnsServiceIP: spec.dnsServiceIp,
-                    loadBalancerSku: containerservice.LoadBalancerSku.Standard,
-                    outboundType: containerservice.OutboundType.LoadBalancer,
-                },
-                agentPoolProfiles: [
-                    {
-                        name: "system",
-                        mode: containerservice.AgentPoolMode.System,
-                        type: containerservice.AgentPoolType.VirtualMachineScaleSets,
-                        osType: containerservice.OSType.Linux,
-                        count: spec.nodeCount,
-                        vmSize: spec.nodeVmSize,
-                        vnetSubnetID: args.subnetId,
-                        // The subnet-size check in config.ts assumes exactly this many pods per node
-                        // and one surge node.
-                        maxPods: MAX_PODS_PER_NODE,
-                        upgradeSettings: { maxSurge: "1" },
-                        enableNodePublicIP: false,
-                        nodeTaints: [SYSTEM_POOL_TAINT],
-                        availabilityZones: spec.availabilityZones.length > 0 ? spec.availabilityZones : undefined,
-                        tags: args.tags,
-                    },
-                ],
-                // Identities are refused in the request that creates the cluster; the add-on's driver
-                // attaches them afterwards (PodIdentities).
-                podIdentityProfile: { enabled: mode.cluster.podIdentityAddon, allowNetworkPluginKubenet: false },
-                addonProfiles: {
-                    azureKeyvaultSecretsProvider: {
-                        enabled: true,
-                        config: { enableSecretRotation: "true", rotationPollInterval: spec.secretRotationPollInterval },
-                    },
-                    // Gatekeeper with Azure Policy's definitions, reporting compliance to Azure Policy.
-                    azurepolicy: { enabled: true },
-                },
-                // The OIDC issuer stays on in every mode: AKS cannot turn it off again, so a switch
-                // back from Workload ID must not try to.
-                oidcIssuerProfile: { enabled: true },
-                securityProfile: {
-                    imageCleaner: { enabled: true, intervalHours: 48 },
-                    workloadIdentity: { enabled: mode.cluster.workloadIdentity },
-                    defender: spec.defender ? { logAnalyticsWorkspaceResourceId: args.diagnostics.workspaceId, securityMonitoring: { enabled: true } } : { securityMonitoring: { enabled: false } },
-                    // A private vault: AKS reaches it through its own private link, from the API server's subnet.
-                    azureKeyVaultKms:
-                        kms === undefined
-                            ? undefined
-                            : { enabled: true, keyId: kms.keyId, keyVaultNetworkAccess: containerservice.KeyVaultNetworkAccessTypes.Private, keyVaultResourceId: kms.vaultId },
-                },
-                tags: args.tags,
+        const clusterArgs: containerservice.ManagedClusterArgs = {
+            resourceName: `aks-${args.baseName}`,
+            resourceGroupName: args.resourceGroupName,
+            location: args.location,
+            dnsPrefix: args.baseName,
+            nodeResourceGroup: pulumi.interpolate`${args.resourceGroupName}-aks-nodes`,
+            sku: { name: containerservice.ManagedClusterSKUName.Base, tier: containerservice.ManagedClusterSKUTier.Standard },
+            identity: { type: containerservice.ResourceIdentityType.UserAssigned, userAssignedIdentities: [controlPlane.id] },
+            identityProfile: { kubeletidentity: { resourceId: kubelet.id, clientId: kubelet.clientId, objectId: kubelet.principalId } },
+            enableRBAC: true,
+            aadProfile: { managed: true, enableAzureRBAC: true, tenantID: args.tenantId },
+            disableLocalAccounts: true,
+            autoUpgradeProfile: {
+                upgradeChannel: containerservice.UpgradeChannel.Stable,
+                nodeOSUpgradeChannel: containerservice.NodeOSUpgradeChannel.NodeImage,
             },
-            {
-                parent: this,
-                dependsOn: [controlPlanePropagation],
-                protect: args.protect ?? true,
-                // The attachments own this list; a refresh reads their entries into the cluster's
-                // state, and ignoring the path keeps an update from sending the list back empty.
-                // A pool's zones are fixed when it is created (AKS docs, availability-zones): a cluster
-                // created before the stack spread its system pool keeps the pool as it is.
-                ignoreChanges: ["podIdentityProfile.userAssignedIdentities", "podIdentityProfile.userAssignedIdentityExceptions", "agentPoolProfiles[0].availabilityZones"],
+            apiServerAccessProfile: apiServerAccessProfile(spec.apiServerAuthorizedIpRanges, kms?.apiServerSubnetId),
+            networkProfile: {
+                networkPlugin: containerservice.NetworkPlugin.Azure,
+                networkPolicy: containerservice.NetworkPolicy.Calico,
+                serviceCidr: spec.serviceCidr,
+                dnsServiceIP: spec.dnsServiceIp,
+                loadBalancerSku: containerservice.LoadBalancerSku.Standard,
+                outboundType: containerservice.OutboundType.LoadBalancer,
             },
-        );
+            agentPoolProfiles: [
+                {
+                    name: "system",
+                    mode: containerservice.AgentPoolMode.System,
+                    type: containerservice.AgentPoolType.VirtualMachineScaleSets,
+                    osType: containerservice.OSType.Linux,
+                    count: spec.nodeCount,
+                    vmSize: spec.nodeVmSize,
+                    vnetSubnetID: args.subnetId,
+                    // The subnet-size check in config.ts assumes exactly this many pods per node
+                    // and one surge node.
+                    maxPods: MAX_PODS_PER_NODE,
+                    upgradeSettings: { maxSurge: "1" },
+                    enableNodePublicIP: false,
+                    nodeTaints: [SYSTEM_POOL_TAINT],
+                    availabilityZones: spec.availabilityZones.length > 0 ? spec.availabilityZones : undefined,
+                    tags: args.tags,
+                },
+            ],
+            // Identities are refused in the request that creates the cluster; the add-on's driver
+            // attaches them afterwards (PodIdentities).
+            podIdentityProfile: { enabled: mode.cluster.podIdentityAddon, allowNetworkPluginKubenet: false },
+            addonProfiles: {
+                azureKeyvaultSecretsProvider: {
+                    enabled: true,
+                    config: { enableSecretRotation: "true", rotationPollInterval: spec.secretRotationPollInterval },
+                },
+                // Gatekeeper with Azure Policy's definitions, reporting compliance to Azure Policy.
+                azurepolicy: { enabled: true },
+            },
+            // The OIDC issuer stays on in every mode: AKS cannot turn it off again, so a switch
+            // back from Workload ID must not try to.
+            oidcIssuerProfile: { enabled: true },
+            securityProfile: {
+                imageCleaner: { enabled: true, intervalHours: 48 },
+                workloadIdentity: { enabled: mode.cluster.workloadIdentity },
+                defender: spec.defender ? { logAnalyticsWorkspaceResourceId: args.diagnostics.workspaceId, securityMonitoring: { enabled: true } } : { securityMonitoring: { enabled: false } },
+                // A private vault: AKS reaches it through its own private link, from the API server's subnet.
+                azureKeyVaultKms:
+                    kms === undefined ? undefined : { enabled: true, keyId: kms.keyId, keyVaultNetworkAccess: containerservice.KeyVaultNetworkAccessTypes.Private, keyVaultResourceId: kms.vaultId },
+            },
+            tags: args.tags,
+        };
+        const cluster = new containerservice.ManagedCluster(`${name}-cluster`, clusterArgs, {
+            parent: this,
+            dependsOn: [controlPlanePropagation],
+            protect: args.protect ?? true,
+            // The attachments own this list; a refresh reads their entries into the cluster's
+            // state, and ignoring the path keeps an update from sending the list back empty.
+            // A pool's zones are fixed when it is created (AKS docs, availability-zones): a cluster
+            // created before the stack spread its system pool keeps the pool as it is.
+            ignoreChanges: ["podIdentityProfile.userAssignedIdentities", "podIdentityProfile.userAssignedIdentityExceptions", "agentPoolProfiles[0].availabilityZones"],
+        });
 
         attachDiagnostics(`${name}-cluster`, cluster.id, clusterDiagnostics(args.fullKubeAudit), args.diagnostics, this);
 
@@ -558,7 +568,8 @@ export class AksCluster extends pulumi.ComponentResource {
         this.kubeletIdentity = { resourceId: kubelet.id, clientId: kubelet.clientId, objectId: kubelet.principalId };
         this.nodeResourceGroup = cluster.nodeResourceGroup.apply((rg) => rg ?? "");
         this.oidcIssuerUrl = cluster.oidcIssuerProfile.apply((profile) => profile?.issuerURL ?? "");
-        this.revision = clusterRevision(spec);
+        // Every input of the cluster's PUT, and the provider that sends it.
+        this.revision = pulumi.output(clusterArgs).apply((inputs) => clusterRevision(inputs, AZURE_NATIVE_VERSION));
         this.registerOutputs({
             clusterName: this.clusterName,
             clusterId: this.clusterId,

@@ -28,7 +28,7 @@ export interface ModeCluster {
     component: pulumi.Resource;
     clusterName: pulumi.Input<string>;
     /** See AksCluster.revision: a change re-asserts what the mode wrote into the cluster. */
-    revision: string;
+    revision: pulumi.Input<string>;
     /** The cluster's own writes after its creation; AKS runs one operation at a time, so a mode's write to the cluster waits for them. */
     writes: pulumi.Resource[];
     /** Resource group AKS created for the nodes. */

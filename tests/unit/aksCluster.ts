@@ -1,5 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
-import { AksCluster, AksClusterArgs, clusterRevision } from "../../components/aksCluster";
+import { AksCluster, AksClusterArgs } from "../../components/aksCluster";
 import type { IdentityMode } from "../../config";
 import { buildOne, memoized, DIAGNOSTICS, named, ofType, PLACEMENT, registrations, settled, urnOf } from "./build";
 
@@ -304,7 +304,7 @@ describe("AksCluster", () => {
     });
 
     test("exposes the cluster's name, kubelet identity, node resource group, issuer and revision", async () => {
-        const { aks } = await built({ ...ARGS, secretRotationPollInterval: "5m" });
+        const { aks, plan } = await built({ ...ARGS, secretRotationPollInterval: "5m" });
         expect(await settled(aks.clusterName)).toBe("aks-aiv-unit");
         expect(await settled(aks.clusterId)).toMatch(/\/managedClusters\/aks-aiv-unit$/);
         expect(await settled(aks.kubeletIdentity.resourceId)).toMatch(/id-aiv-unit-aks-kubelet$/);
@@ -312,20 +312,15 @@ describe("AksCluster", () => {
         expect(await settled(aks.kubeletIdentity.objectId)).toMatch(/^[0-9a-f-]{36}$/);
         expect(await settled(aks.nodeResourceGroup)).toBe("rg-unit-aks-nodes");
         expect(await settled(aks.oidcIssuerUrl)).toMatch(/^https:\/\//);
-        const { nodeCount, nodeVmSize, availabilityZones, defender, apiServerAuthorizedIpRanges, serviceCidr, dnsServiceIp, identityMode } = ARGS;
-        expect(aks.revision).toBe(
-            clusterRevision({
-                nodeCount,
-                nodeVmSize,
-                availabilityZones,
-                defender,
-                apiServerAuthorizedIpRanges,
-                serviceCidr,
-                dnsServiceIp,
-                identityMode,
-                secretRotationPollInterval: "5m",
-                etcdEncryption: false,
-            }),
-        );
+        // The digest of every input the cluster resource is given, and of the provider that sends them:
+        // tags and the Defender workspace count, as settings from config do.
+        const revision = await settled(aks.revision);
+        expect(revision).toMatch(/^[0-9a-f]{16}$/);
+        expect(named(plan, CLUSTER, "aks-cluster").newState.inputs.tags).toEqual(PLACEMENT.tags);
+        const other = async (change: Partial<AksClusterArgs>) => settled((await built({ ...ARGS, secretRotationPollInterval: "5m", ...change })).aks.revision);
+        expect(await other({})).toBe(revision);
+        expect(await other({ tags: { ...PLACEMENT.tags, team: "platform" } })).not.toBe(revision);
+        expect(await other({ diagnostics: { ...DIAGNOSTICS, workspaceId: `${DIAGNOSTICS.workspaceId}-2` } })).not.toBe(revision);
+        expect(await other({ subnetId: `${SUBNET}-2` })).not.toBe(revision);
     });
 });
