@@ -968,17 +968,42 @@ function checkUnique(workloads: WorkloadConfig[], field: "name" | "namespace" | 
 }
 
 /**
- * Reads the stack's config from Pulumi once and validates it. Unknown keys in the project's
- * namespace are refused, so a typo is not silently ignored.
+ * Config namespaces the program reads, besides its own: the providers whose default instance it uses
+ * (azure-native, azuread, random), Pulumi's own (`pulumi:tags` and the like), and `e2e`, where the
+ * real-cloud test marks the stacks it creates. The Kubernetes provider is always given explicitly, so
+ * `kubernetes:` keys would be ignored.
  */
-export function loadConfig(): StackConfig {
-    const prefix = `${PROJECT}:`;
+export const CONFIG_NAMESPACES = [PROJECT, "azure-native", "azuread", "random", "pulumi", "e2e"] as const;
+
+/**
+ * Refuses, with one line, a config key the program would silently ignore: an unknown key of the
+ * project, a key of the project set under another namespace, or a namespace the program does not
+ * read. Exported for testing.
+ */
+export function checkConfigKeys(fullKeys: readonly string[]): void {
     const known = new Set<string>(CONFIG_KEYS);
-    for (const fullKey of Object.keys(pulumi.runtime.allConfig())) {
-        if (fullKey.startsWith(prefix) && !known.has(fullKey.slice(prefix.length))) {
-            throw new ConfigError(`Unknown config key ${fullKey}: known keys are ${CONFIG_KEYS.join(", ")}.`);
+    for (const fullKey of fullKeys) {
+        const colon = fullKey.indexOf(":");
+        const namespace = colon < 0 ? "" : fullKey.slice(0, colon);
+        const key = fullKey.slice(colon + 1);
+        if (namespace === PROJECT) {
+            if (!known.has(key)) {
+                throw new ConfigError(`Unknown config key ${fullKey}: known keys are ${CONFIG_KEYS.join(", ")}.`);
+            }
+        } else if (known.has(key)) {
+            throw new ConfigError(`Config key ${fullKey} is ignored: ${key} is this project's key, set it as ${PROJECT}:${key} (pulumi config set ${key} <value>).`);
+        } else if (!(CONFIG_NAMESPACES as readonly string[]).includes(namespace)) {
+            throw new ConfigError(`Config key ${fullKey} is ignored: this program reads the namespaces ${CONFIG_NAMESPACES.join(", ")} only.`);
         }
     }
+}
+
+/**
+ * Reads the stack's config from Pulumi once and validates it. A key it would ignore (an unknown key
+ * of the project, one of its keys under another namespace, a namespace it does not read) is refused.
+ */
+export function loadConfig(): StackConfig {
+    checkConfigKeys(Object.keys(pulumi.runtime.allConfig()));
     const config = new pulumi.Config(PROJECT);
     const raw: RawConfig = {};
     for (const key of CONFIG_KEYS) {

@@ -7,6 +7,7 @@ import {
     RawConfig,
     StackConfig,
     baseNameForStack,
+    checkConfigKeys,
     cidrContains,
     cidrsOverlap,
     isPinnedImageReference,
@@ -86,6 +87,22 @@ describe("Config", () => {
             expect(config).toEqual(parse({}));
             expect(CONFIG_SCHEMA[key].description.length).toBeGreaterThan(20);
             expect(CONFIG_SCHEMA[key].allowed.length).toBeGreaterThan(10);
+        });
+    });
+
+    describe("config keys the program would ignore are refused, with one line", () => {
+        test("the project's keys, the providers it uses, Pulumi's own and the real-cloud test's mark pass", () => {
+            expect(() => checkConfigKeys(["aks-identity-vault:identityMode", "azure-native:location", "azuread:tenantId", "random:x", "pulumi:tags", "e2e:run"])).not.toThrow();
+        });
+
+        test.each<[string, string]>([
+            ["aks-identity-vault:identyMode", "Unknown config key aks-identity-vault:identyMode: known keys are"],
+            ["azure-native:identityMode", "Config key azure-native:identityMode is ignored: identityMode is this project's key, set it as aks-identity-vault:identityMode"],
+            ["aks-identity-vault-dev:nodeCount", "Config key aks-identity-vault-dev:nodeCount is ignored: nodeCount is this project's key"],
+            ["kubernetes:context", "Config key kubernetes:context is ignored: this program reads the namespaces aks-identity-vault, azure-native, azuread, random, pulumi, e2e only."],
+            ["azure:location", "Config key azure:location is ignored: this program reads the namespaces"],
+        ])("%s", (key, message) => {
+            expect(() => checkConfigKeys(["azure-native:location", key])).toThrow(message);
         });
     });
 
@@ -629,12 +646,12 @@ describe("Config", () => {
             await pulumi.runtime.setMocks({ newResource: (args) => ({ id: args.name, state: args.inputs }), call: (args) => args.inputs }, "aks-identity-vault", "qa", true);
         });
 
-        test("the project's keys, the region and the stack name; other namespaces are not its business", () => {
+        test("the project's keys, the region and the stack name; the providers' own keys pass", () => {
             pulumi.runtime.setAllConfig({
                 "aks-identity-vault:identityMode": "workloadIdentity",
                 "aks-identity-vault:nodeCount": "1",
                 "azure-native:location": "westeurope",
-                "other:setting": "x",
+                "azure-native:subscriptionId": "sub",
             });
             const config = loadConfig();
             expect(config.identityMode).toBe("workloadIdentity");
@@ -642,6 +659,11 @@ describe("Config", () => {
             expect(config.location).toBe("westeurope");
             expect(config.baseName).toBe("aiv-qa");
             expect(config.keyVaultAuthorization).toBe(DEFAULTS.keyVaultAuthorization);
+        });
+
+        test("a key in a namespace the program does not read is refused, not ignored", () => {
+            pulumi.runtime.setAllConfig({ "other:setting": "x", "azure-native:location": "westeurope" });
+            expect(() => loadConfig()).toThrow("Config key other:setting is ignored: this program reads the namespaces");
         });
 
         test("an unknown key of the project is refused, naming the known ones", () => {
