@@ -85,6 +85,8 @@ export interface ClusterConfig {
     dnsServiceIp: string;
     /** Principal type of whoever runs `pulumi up`, who is made cluster admin through Azure RBAC. */
     deployerPrincipalType: PrincipalType;
+    /** The Entra object made cluster admin: `deployerObjectId`, or (empty) whoever runs `pulumi up`. */
+    deployerObjectId: string;
 }
 
 /** Where the stack's logs go, and what they hold. */
@@ -678,6 +680,14 @@ const DECLARATIONS = {
         allowed: `${listOr(PRINCIPAL_TYPES.map((t) => `\`${t}\``))}: who runs \`pulumi up\` (made cluster admin through Azure RBAC).`,
         schema: () => oneOf(PRINCIPAL_TYPES),
     }),
+    deployerObjectId: declare({
+        type: "string",
+        default: "",
+        description:
+            "Object id of the Entra principal made cluster admin through Azure RBAC; empty makes it whoever runs pulumi up. Required with deployerPrincipalType Group: a group has an id of its own, which the caller's is not.",
+        allowed: "Empty, or an Entra object id (a GUID).",
+        schema: () => z.string().regex(/^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$/, "must be empty or an Entra object id (a GUID)"),
+    }),
     verifierImage: declare({
         type: "string",
         default: "node:22.14.0-alpine3.21",
@@ -795,6 +805,14 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
     const apiServerAuthorizedIpRanges = [...read("apiServerAuthorizedIpRanges")];
     const serviceCidr = read("serviceCidr");
     const deployerPrincipalType = read("deployerPrincipalType");
+    const deployerObjectId = read("deployerObjectId");
+    if (deployerPrincipalType === "Group" && deployerObjectId === "") {
+        fail(
+            projectKey("deployerPrincipalType"),
+            deployerPrincipalType,
+            "needs deployerObjectId: the group's own object id, since the role would otherwise go to the caller's id as if it were a group's (pulumi config set deployerObjectId <group object id>)",
+        );
+    }
     const verifierImage = read("verifierImage");
     const verificationRun = read("verificationRun");
     const protectStatefulResources = read("protectStatefulResources");
@@ -859,7 +877,18 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
         identityMode,
         keyVaultAuthorization,
         network,
-        cluster: { nodeCount, nodeVmSize, userPool, availabilityZones, defender, apiServerAuthorizedIpRanges, serviceCidr, dnsServiceIp: cidrHost(serviceCidr, 10), deployerPrincipalType },
+        cluster: {
+            nodeCount,
+            nodeVmSize,
+            userPool,
+            availabilityZones,
+            defender,
+            apiServerAuthorizedIpRanges,
+            serviceCidr,
+            dnsServiceIp: cidrHost(serviceCidr, 10),
+            deployerPrincipalType,
+            deployerObjectId,
+        },
         demo: { verifierImage, verificationRun },
         logging,
         lifecycle,

@@ -103,7 +103,7 @@ const aks = new AksCluster("aks", {
     serviceCidr: config.cluster.serviceCidr,
     dnsServiceIp: config.cluster.dnsServiceIp,
     identityMode: config.identityMode,
-    admin: { objectId: client.objectId, principalType: config.cluster.deployerPrincipalType },
+    admin: { objectId: config.cluster.deployerObjectId === "" ? client.objectId : config.cluster.deployerObjectId, principalType: config.cluster.deployerPrincipalType },
     etcdEncryption:
         vault.etcdKey !== undefined && net.apiServerSubnetId !== undefined
             ? {

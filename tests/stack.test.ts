@@ -428,6 +428,17 @@ describe("the canary", () => {
     });
 });
 
+describe("the deployer's grant", () => {
+    test("goes to the caller by default, and to deployerObjectId (a group's own id) when given", async () => {
+        const admin = (plan: Plan) => step(plan, "azure-native:authorization:RoleAssignment", "aks-deployer-admin").newState.inputs;
+        const byDefault = await planFor([]);
+        expect(admin(byDefault)).toMatchObject({ principalType: "User" });
+        const group = await planFor(["deployerPrincipalType=Group", "deployerObjectId=0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"]);
+        expect(admin(group)).toMatchObject({ principalType: "Group", principalId: "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d" });
+        expect(admin(group).principalId).not.toBe(admin(byDefault).principalId);
+    });
+});
+
 describe("the impostor", () => {
     const modes = ["podIdentityAddon", "podIdentityOss", "workloadIdentity"] as const;
     /** What the verifier makes of a Job's environment (its impostor mode reads it the same way in the cluster). */

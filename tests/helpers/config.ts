@@ -56,6 +56,7 @@ describe("Config", () => {
                 serviceCidr: "10.0.0.0/16",
                 dnsServiceIp: "10.0.0.10",
                 deployerPrincipalType: "User",
+                deployerObjectId: "",
             });
             expect(config.demo).toEqual({ verifierImage: "node:22.14.0-alpine3.21", verificationRun: "" });
             expect(config.logging).toEqual({ retentionDays: 30, fullKubeAudit: false });
@@ -203,6 +204,8 @@ describe("Config", () => {
                 "aks-identity-vault:workloads[0].syncSecret = true",
                 "needs etcdEncryption true",
             ],
+            ["a Group deployer without its object id", { deployerPrincipalType: "Group" }, 'aks-identity-vault:deployerPrincipalType = "Group"', "needs deployerObjectId"],
+            ["a deployer object id that is not a GUID", { deployerObjectId: "me@example.com" }, 'aks-identity-vault:deployerObjectId = "me@example.com"', "Entra object id (a GUID)"],
             ["a verification run with capitals", { verificationRun: "Run1" }, 'aks-identity-vault:verificationRun = "Run1"', "lower-case letters, digits and hyphens"],
             ["a verification run over 20 characters", { verificationRun: "a".repeat(21) }, "aks-identity-vault:verificationRun", "1-20 lower-case"],
             ["syncSecret not a boolean", { workloads: '[{"name":"alpha","namespace":"alpha","syncSecret":"yes"}]' }, "aks-identity-vault:workloads[0].syncSecret", "true or false"],
