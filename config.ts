@@ -64,6 +64,10 @@ export interface NetworkConfig {
 export const API_SERVER_SUBNET_MIN_PREFIX = 28;
 
 export const PRINCIPAL_TYPES = ["User", "ServicePrincipal", "Group"] as const;
+
+export const CLUSTER_TIERS = ["Free", "Standard"] as const;
+/** The AKS pricing tier (AKS docs, free-standard-pricing-tiers). */
+export type ClusterTier = (typeof CLUSTER_TIERS)[number];
 /** What kind of Entra principal runs `pulumi up`. */
 export type PrincipalType = (typeof PRINCIPAL_TYPES)[number];
 
@@ -77,6 +81,10 @@ export interface ClusterConfig {
     availabilityZones: string[];
     /** Microsoft Defender for Containers' sensor, reporting to the stack's workspace. */
     defender: boolean;
+    /** The AKS pricing tier: `Free` (no uptime SLA) or `Standard` (an SLA, for production). */
+    tier: ClusterTier;
+    /** The Kubernetes version to create or upgrade to; empty follows the `stable` upgrade channel. */
+    kubernetesVersion: string;
     /** CIDRs allowed to reach the API server. Empty means reachable from anywhere (warned). */
     apiServerAuthorizedIpRanges: string[];
     /** Kubernetes service address range; must not overlap the VNet. */
@@ -562,6 +570,20 @@ const DECLARATIONS = {
             "`true` or `false`. Turning it on for an existing cluster turns VNet Integration on for good, reimages the nodes and asks for `az aks stop` and `az aks start` right after; once on, keep it on (AKS cannot take VNet Integration back, and the key stays needed). See docs/operations.md.",
         schema: booleanSchema,
     }),
+    clusterTier: declare<ClusterTier>({
+        type: "string",
+        default: "Standard",
+        description: "AKS pricing tier: Standard (an uptime SLA and more API server capacity, billed per cluster hour) for production, Free for a stack that can do without.",
+        allowed: "`Free` or `Standard`; AKS changes the tier of a running cluster in place.",
+        schema: () => oneOf(CLUSTER_TIERS),
+    }),
+    kubernetesVersion: declare({
+        type: "string",
+        default: "",
+        description: "Kubernetes version of the control plane and the pools (`1.33` or `1.33.2`); empty lets the `stable` upgrade channel choose and keep it current.",
+        allowed: "Empty, or MAJOR.MINOR or MAJOR.MINOR.PATCH of a version AKS supports in the region (`az aks get-versions`); AKS refuses a downgrade and a skip of more than one minor version.",
+        schema: () => z.string().regex(/^(\d+\.\d+(\.\d+)?)?$/, "must be empty or a version such as 1.33 or 1.33.2"),
+    }),
     defender: declare({
         type: "boolean",
         default: true,
@@ -800,6 +822,8 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
     const userPool = { minCount: read("userNodeCountMin"), maxCount: read("userNodeCountMax"), vmSize: read("userNodeVmSize") };
     const availabilityZones = [...read("availabilityZones")];
     const defender = read("defender");
+    const tier = read("clusterTier");
+    const kubernetesVersion = read("kubernetesVersion");
     const logging = { retentionDays: read("logRetentionDays"), fullKubeAudit: read("fullKubeAudit") };
     const lifecycle = { secretLifetimeDays: read("secretLifetimeDays"), keyLifetimeDays: read("keyLifetimeDays") };
     const apiServerAuthorizedIpRanges = [...read("apiServerAuthorizedIpRanges")];
@@ -883,6 +907,8 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
             userPool,
             availabilityZones,
             defender,
+            tier,
+            kubernetesVersion,
             apiServerAuthorizedIpRanges,
             serviceCidr,
             dnsServiceIp: cidrHost(serviceCidr, 10),

@@ -97,6 +97,8 @@ const aks = new AksCluster("aks", {
     userPool: config.cluster.userPool,
     availabilityZones: config.cluster.availabilityZones,
     defender: config.cluster.defender,
+    tier: config.cluster.tier,
+    kubernetesVersion: config.cluster.kubernetesVersion,
     diagnostics: logs.diagnostics,
     fullKubeAudit: config.logging.fullKubeAudit,
     apiServerAuthorizedIpRanges: config.cluster.apiServerAuthorizedIpRanges,

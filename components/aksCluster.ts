@@ -10,7 +10,7 @@ import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { parse, stringify } from "yaml";
-import type { KeyVaultAuthorization, PrincipalType } from "../config";
+import type { ClusterTier, KeyVaultAuthorization, PrincipalType } from "../config";
 import { MAX_PODS_PER_NODE, vmSizeVcpus } from "../config";
 import type { AccessCheck } from "./clusterAccess";
 import { PlacementArgs } from "./common";
@@ -30,6 +30,10 @@ export interface ClusterSpec {
     availabilityZones: string[];
     /** Microsoft Defender for Containers' sensor on, reporting to the stack's workspace. */
     defender: boolean;
+    /** The AKS pricing tier. */
+    tier: ClusterTier;
+    /** The Kubernetes version; empty lets the `stable` upgrade channel choose. */
+    kubernetesVersion: string;
     /** CIDRs allowed to reach the API server; empty admits any address, with a warning. */
     apiServerAuthorizedIpRanges: string[];
     /** Kubernetes service range, apart from the VNet. */
@@ -250,6 +254,8 @@ export class AksCluster extends pulumi.ComponentResource {
             nodeVmSize: args.nodeVmSize,
             availabilityZones: args.availabilityZones,
             defender: args.defender,
+            tier: args.tier,
+            kubernetesVersion: args.kubernetesVersion,
             apiServerAuthorizedIpRanges: args.apiServerAuthorizedIpRanges,
             serviceCidr: args.serviceCidr,
             dnsServiceIp: args.dnsServiceIp,
@@ -399,7 +405,9 @@ export class AksCluster extends pulumi.ComponentResource {
             location: args.location,
             dnsPrefix: args.baseName,
             nodeResourceGroup: pulumi.interpolate`${args.resourceGroupName}-aks-nodes`,
-            sku: { name: containerservice.ManagedClusterSKUName.Base, tier: containerservice.ManagedClusterSKUTier.Standard },
+            sku: { name: containerservice.ManagedClusterSKUName.Base, tier: spec.tier },
+            // Empty: the stable upgrade channel picks the version and keeps it current.
+            kubernetesVersion: spec.kubernetesVersion === "" ? undefined : spec.kubernetesVersion,
             identity: { type: containerservice.ResourceIdentityType.UserAssigned, userAssignedIdentities: [controlPlane.id] },
             identityProfile: { kubeletidentity: { resourceId: kubelet.id, clientId: kubelet.clientId, objectId: kubelet.principalId } },
             enableRBAC: true,

@@ -15,6 +15,8 @@ describe("AksCluster", () => {
         userPool: { minCount: 2, maxCount: 5, vmSize: "Standard_D8ds_v5" },
         availabilityZones: ["1", "2", "3"],
         defender: true,
+        tier: "Standard",
+        kubernetesVersion: "",
         diagnostics: DIAGNOSTICS,
         fullKubeAudit: false,
         apiServerAuthorizedIpRanges: ["203.0.113.0/24"],
@@ -128,6 +130,16 @@ describe("AksCluster", () => {
             expect(cluster.inputs.apiServerAccessProfile).toEqual({ authorizedIPRanges: ["203.0.113.0/24"] });
             expect(plan.diagnostics.map((d) => d.message).filter((m) => m.includes("etcd"))).toEqual([]);
         });
+    });
+
+    test("the tier and the Kubernetes version come from config; an empty version leaves it to the stable channel", async () => {
+        const { cluster } = await built(ARGS);
+        expect(cluster.inputs.sku).toEqual({ name: "Base", tier: "Standard" });
+        expect(cluster.inputs).not.toHaveProperty("kubernetesVersion");
+        const pinned = await built({ ...ARGS, tier: "Free", kubernetesVersion: "1.33" });
+        expect(pinned.cluster.inputs.sku).toEqual({ name: "Base", tier: "Free" });
+        expect(pinned.cluster.inputs.kubernetesVersion).toBe("1.33");
+        expect(pinned.cluster.inputs.autoUpgradeProfile).toMatchObject({ upgradeChannel: "stable" });
     });
 
     test("the system pool runs only critical add-ons, across the zones; the user pool is autoscaled there too, as an agent pool of its own", async () => {
