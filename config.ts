@@ -83,7 +83,7 @@ export interface ClusterConfig {
     defender: boolean;
     /** The AKS pricing tier: `Free` (no uptime SLA) or `Standard` (an SLA, for production). */
     tier: ClusterTier;
-    /** The Kubernetes version to create or upgrade to; empty follows the `stable` upgrade channel. */
+    /** The Kubernetes minor version to create or upgrade to (`1.33`); empty follows the `stable` upgrade channel. */
     kubernetesVersion: string;
     /** CIDRs allowed to reach the API server. Empty means reachable from anywhere (warned). */
     apiServerAuthorizedIpRanges: string[];
@@ -580,9 +580,11 @@ const DECLARATIONS = {
     kubernetesVersion: declare({
         type: "string",
         default: "",
-        description: "Kubernetes version of the control plane and the pools (`1.33` or `1.33.2`); empty lets the `stable` upgrade channel choose and keep it current.",
-        allowed: "Empty, or MAJOR.MINOR or MAJOR.MINOR.PATCH of a version AKS supports in the region (`az aks get-versions`); AKS refuses a downgrade and a skip of more than one minor version.",
-        schema: () => z.string().regex(/^(\d+\.\d+(\.\d+)?)?$/, "must be empty or a version such as 1.33 or 1.33.2"),
+        description:
+            "Kubernetes minor version of the control plane and the pools (`1.33`), whose patches AKS then applies (the `patch` upgrade channel); empty lets the `stable` channel choose the version and keep it current.",
+        allowed:
+            "Empty, or MAJOR.MINOR of a version AKS supports in the region (`az aks get-versions`); not a patch version, which the channel would move past. AKS refuses a downgrade and a skip of more than one minor version.",
+        schema: () => z.string().regex(/^(\d+\.\d+)?$/, "must be empty or a minor version such as 1.33"),
     }),
     defender: declare({
         type: "boolean",

@@ -32,7 +32,7 @@ export interface ClusterSpec {
     defender: boolean;
     /** The AKS pricing tier. */
     tier: ClusterTier;
-    /** The Kubernetes version; empty lets the `stable` upgrade channel choose. */
+    /** The Kubernetes minor version (`1.33`), kept on its patches; empty lets the `stable` upgrade channel choose. */
     kubernetesVersion: string;
     /** CIDRs allowed to reach the API server; empty admits any address, with a warning. */
     apiServerAuthorizedIpRanges: string[];
@@ -406,7 +406,8 @@ export class AksCluster extends pulumi.ComponentResource {
             dnsPrefix: args.baseName,
             nodeResourceGroup: pulumi.interpolate`${args.resourceGroupName}-aks-nodes`,
             sku: { name: containerservice.ManagedClusterSKUName.Base, tier: spec.tier },
-            // Empty: the stable upgrade channel picks the version and keeps it current.
+            // Empty: the stable upgrade channel picks the version and keeps it current. A minor version
+            // (an alias AKS resolves to its latest patch) is kept there by the patch channel.
             kubernetesVersion: spec.kubernetesVersion === "" ? undefined : spec.kubernetesVersion,
             identity: { type: containerservice.ResourceIdentityType.UserAssigned, userAssignedIdentities: [controlPlane.id] },
             identityProfile: { kubeletidentity: { resourceId: kubelet.id, clientId: kubelet.clientId, objectId: kubelet.principalId } },
@@ -414,7 +415,8 @@ export class AksCluster extends pulumi.ComponentResource {
             aadProfile: { managed: true, enableAzureRBAC: true, tenantID: args.tenantId },
             disableLocalAccounts: true,
             autoUpgradeProfile: {
-                upgradeChannel: containerservice.UpgradeChannel.Stable,
+                // A pinned minor version takes only its patches; otherwise the stable channel moves it on.
+                upgradeChannel: spec.kubernetesVersion === "" ? containerservice.UpgradeChannel.Stable : containerservice.UpgradeChannel.Patch,
                 nodeOSUpgradeChannel: containerservice.NodeOSUpgradeChannel.NodeImage,
             },
             apiServerAccessProfile: apiServerAccessProfile(spec.apiServerAuthorizedIpRanges, kms?.apiServerSubnetId),

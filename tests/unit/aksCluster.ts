@@ -132,14 +132,15 @@ describe("AksCluster", () => {
         });
     });
 
-    test("the tier and the Kubernetes version come from config; an empty version leaves it to the stable channel", async () => {
+    test("the tier and the Kubernetes minor version come from config; a pinned minor takes its patches only, an empty version is the stable channel's", async () => {
         const { cluster } = await built(ARGS);
         expect(cluster.inputs.sku).toEqual({ name: "Base", tier: "Standard" });
         expect(cluster.inputs).not.toHaveProperty("kubernetesVersion");
         const pinned = await built({ ...ARGS, tier: "Free", kubernetesVersion: "1.33" });
         expect(pinned.cluster.inputs.sku).toEqual({ name: "Base", tier: "Free" });
         expect(pinned.cluster.inputs.kubernetesVersion).toBe("1.33");
-        expect(pinned.cluster.inputs.autoUpgradeProfile).toMatchObject({ upgradeChannel: "stable" });
+        expect(pinned.cluster.inputs.autoUpgradeProfile).toMatchObject({ upgradeChannel: "patch" });
+        expect((await built(ARGS)).cluster.inputs.autoUpgradeProfile).toMatchObject({ upgradeChannel: "stable" });
     });
 
     test("the system pool runs only critical add-ons, across the zones; the user pool is autoscaled there too, as an agent pool of its own", async () => {
