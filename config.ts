@@ -843,10 +843,11 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
     const verificationRun = read("verificationRun");
     const protectStatefulResources = read("protectStatefulResources");
     const workloadEntries = read("workloads");
+    const etcdEncryption = read("etcdEncryption");
 
     checkReservedRanges("vnetAddressSpace", network.vnetAddressSpace, VNET_FORBIDDEN_RANGES, "Azure does not allow in a virtual network");
     checkReservedRanges("vnetAddressSpace", network.vnetAddressSpace, AKS_RESERVED_RANGES, "AKS reserves");
-    checkSubnets(network);
+    checkSubnets(network, etcdEncryption);
     checkReservedRanges("serviceCidr", serviceCidr, AKS_RESERVED_RANGES, "AKS reserves");
     if (cidrsOverlap(serviceCidr, network.vnetAddressSpace)) {
         fail(projectKey("serviceCidr"), serviceCidr, `must not overlap vnetAddressSpace ${network.vnetAddressSpace}: Kubernetes service addresses must not be routable in the VNet`);
@@ -882,7 +883,6 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
     checkUnique(workloads, "namespace");
     checkUnique(workloads, "bindingSelector");
     workloads.forEach((w, index) => checkStackNames(w, index, baseName));
-    const etcdEncryption = read("etcdEncryption");
     workloads.forEach((w, index) => {
         if (w.syncSecret && !etcdEncryption) {
             fail(
@@ -892,9 +892,6 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
             );
         }
     });
-    if (etcdEncryption) {
-        checkApiServerSubnet(network);
-    }
 
     return {
         stack: context.stack,
@@ -927,45 +924,51 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
     };
 }
 
-function checkSubnets(network: NetworkConfig): void {
-    const subnets = [
-        ["aksSubnetPrefix", network.aksSubnetPrefix],
-        ["privateEndpointSubnetPrefix", network.privateEndpointSubnetPrefix],
-    ] as const;
-    for (const [key, prefix] of subnets) {
-        if (requireCidr(prefix)[1] > SMALLEST_SUBNET_PREFIX) {
-            fail(projectKey(key), prefix, `must be a /${SMALLEST_SUBNET_PREFIX} or larger: Azure's smallest IPv4 subnet is /${SMALLEST_SUBNET_PREFIX}`);
-        }
-        if (!cidrContains(network.vnetAddressSpace, prefix)) {
-            fail(projectKey(key), prefix, `must lie inside vnetAddressSpace ${network.vnetAddressSpace}`);
-        }
-    }
-    if (cidrsOverlap(network.aksSubnetPrefix, network.privateEndpointSubnetPrefix)) {
-        fail(projectKey("privateEndpointSubnetPrefix"), network.privateEndpointSubnetPrefix, `must not overlap aksSubnetPrefix ${network.aksSubnetPrefix}`);
-    }
+/** One subnet of the VNet as config checks it: its key and prefix, the smallest it may be, and why. */
+interface SubnetCheck {
+    key: ConfigKey;
+    prefix: string;
+    smallest: number;
+    /** Why it may be no smaller. */
+    why: string;
+    /** What follows "must lie inside vnetAddressSpace ...", if anything. */
+    insideNote?: string;
 }
 
-/** The API server's subnet, checked only when it is used: with etcdEncryption. */
-function checkApiServerSubnet(network: NetworkConfig): void {
-    const apiServer = network.apiServerSubnetPrefix;
-    if (requireCidr(apiServer)[1] > API_SERVER_SUBNET_MIN_PREFIX) {
-        fail(
-            projectKey("apiServerSubnetPrefix"),
-            apiServer,
-            `must be a /${API_SERVER_SUBNET_MIN_PREFIX} or larger: AKS's API Server VNet Integration needs at least a /${API_SERVER_SUBNET_MIN_PREFIX}`,
-        );
-    }
-    if (!cidrContains(network.vnetAddressSpace, apiServer)) {
-        fail(projectKey("apiServerSubnetPrefix"), apiServer, `must lie inside vnetAddressSpace ${network.vnetAddressSpace} (etcdEncryption is on, so the API server joins the VNet)`);
-    }
-    for (const [key, prefix] of [
-        ["aksSubnetPrefix", network.aksSubnetPrefix],
-        ["privateEndpointSubnetPrefix", network.privateEndpointSubnetPrefix],
-    ] as const) {
-        if (cidrsOverlap(apiServer, prefix)) {
-            fail(projectKey("apiServerSubnetPrefix"), apiServer, `must not overlap ${key} ${prefix}`);
+/**
+ * The VNet's subnets, in order: each at least as large as it must be, inside the VNet, and apart
+ * from the ones before it. The API server's joins them only with etcd encryption, which uses it.
+ */
+function checkSubnets(network: NetworkConfig, etcdEncryption: boolean): void {
+    const azureSmallest = { smallest: SMALLEST_SUBNET_PREFIX, why: `Azure's smallest IPv4 subnet is /${SMALLEST_SUBNET_PREFIX}` };
+    const subnets: SubnetCheck[] = [
+        { key: "aksSubnetPrefix", prefix: network.aksSubnetPrefix, ...azureSmallest },
+        { key: "privateEndpointSubnetPrefix", prefix: network.privateEndpointSubnetPrefix, ...azureSmallest },
+        ...(etcdEncryption
+            ? [
+                  {
+                      key: "apiServerSubnetPrefix" as const,
+                      prefix: network.apiServerSubnetPrefix,
+                      smallest: API_SERVER_SUBNET_MIN_PREFIX,
+                      why: `AKS's API Server VNet Integration needs at least a /${API_SERVER_SUBNET_MIN_PREFIX}`,
+                      insideNote: " (etcdEncryption is on, so the API server joins the VNet)",
+                  },
+              ]
+            : []),
+    ];
+    subnets.forEach((subnet, index) => {
+        if (requireCidr(subnet.prefix)[1] > subnet.smallest) {
+            fail(projectKey(subnet.key), subnet.prefix, `must be a /${subnet.smallest} or larger: ${subnet.why}`);
         }
-    }
+        if (!cidrContains(network.vnetAddressSpace, subnet.prefix)) {
+            fail(projectKey(subnet.key), subnet.prefix, `must lie inside vnetAddressSpace ${network.vnetAddressSpace}${subnet.insideNote ?? ""}`);
+        }
+        for (const earlier of subnets.slice(0, index)) {
+            if (cidrsOverlap(subnet.prefix, earlier.prefix)) {
+                fail(projectKey(subnet.key), subnet.prefix, `must not overlap ${earlier.key} ${earlier.prefix}`);
+            }
+        }
+    });
 }
 
 /** Refuses a range that overlaps one of `reserved`, which `who` keeps for itself. */
