@@ -49,7 +49,7 @@ export const CHUNKS: Chunk[] = [
             "components/modes/driver.ts",
             "components/modes/podIdentityCommon.ts",
             "components/modes/crdGuard.ts",
-            "components/modes/cel.ts",
+            "components/modes/admission.ts",
             "components/modes/podIdentityAddon/index.ts",
             "components/modes/podIdentityAddon/podIdentities.ts",
             "components/modes/podIdentityOss/index.ts",

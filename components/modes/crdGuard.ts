@@ -10,7 +10,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { IdentityType } from "../../config";
-import { celString } from "./cel";
+import { celString, denyingPolicy } from "./admission";
 
 /** The API group of aad-pod-identity's objects (the add-on's are the same). */
 export const AAD_POD_IDENTITY_GROUP = "aadpodidentity.k8s.io";
@@ -147,10 +147,5 @@ export function crdGuard(
             controllers: args.controllers,
         }),
     );
-    const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-policy`, { metadata: { name: CRD_GUARD_POLICY_NAME, labels }, spec }, opts);
-    return new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
-        `${name}-binding`,
-        { metadata: { name: CRD_GUARD_POLICY_NAME, labels }, spec: { policyName: policy.metadata.name, validationActions: ["Deny"] } },
-        opts,
-    );
+    return denyingPolicy({ policy: `${name}-policy`, binding: `${name}-binding` }, CRD_GUARD_POLICY_NAME, labels, spec, opts);
 }

@@ -5,7 +5,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { WorkloadConfig } from "../../config";
-import { celString } from "./cel";
+import { celString, denyingPolicy } from "./admission";
 import { CRD_GUARD_POLICY_NAME } from "./crdGuard";
 import type { ModePods } from "./driver";
 
@@ -64,21 +64,15 @@ export function labelGuardPolicyName(workload: Pick<WorkloadConfig, "name">): st
 export function labelGuard(name: string, workload: WorkloadConfig, opts: { parent: pulumi.Resource; provider: k8s.Provider }): pulumi.Resource {
     const policyName = labelGuardPolicyName(workload);
     const labels = { "app.kubernetes.io/managed-by": "pulumi", "aks-identity-vault/workload": workload.name };
-    const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
-        `${name}-label-guard`,
+    return denyingPolicy(
+        { policy: `${name}-label-guard`, binding: `${name}-label-guard-binding` },
+        policyName,
+        labels,
         {
-            metadata: { name: policyName, labels },
-            spec: {
-                failurePolicy: "Fail",
-                matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["pods"] }] },
-                validations: [labelGuardValidation(workload)],
-            },
+            failurePolicy: "Fail",
+            matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["pods"] }] },
+            validations: [labelGuardValidation(workload)],
         },
-        opts,
-    );
-    return new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
-        `${name}-label-guard-binding`,
-        { metadata: { name: policyName, labels }, spec: { policyName: policy.metadata.name, validationActions: ["Deny"] } },
         opts,
     );
 }
