@@ -137,20 +137,26 @@ export const aadPodIdentityForceNamespaced: ResourceValidationPolicy = {
     }),
 };
 
-/** The admission policies that guard one binding selector, with their Deny bindings. */
-function guardsFor(resources: readonly PolicyResource[], selector: string): PolicyResource[] {
-    const literal = `'${selector.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+/** The admission policies that deny: failurePolicy Fail (the default), and bound with validationActions Deny. */
+function denyingPolicies(resources: readonly PolicyResource[]): PolicyResource[] {
     const bindings = ofType(resources, TYPES.validatingAdmissionPolicyBinding).filter((b) => strings(field(b.props, "spec", "validationActions")).includes("Deny"));
     return ofType(resources, TYPES.validatingAdmissionPolicy).filter((policy) => {
         const failClosed = (text(field(policy.props, "spec", "failurePolicy")) ?? "Fail") === "Fail";
-        const mentions = list(field(policy.props, "spec", "validations")).some((v) => {
-            const expression = text(field(v, "expression")) ?? "";
-            return expression.includes(BINDING_LABEL) && expression.includes(literal);
-        });
         const name = text(field(policy.props, "metadata", "name"));
         const bound = bindings.some((b) => refersTo(b, "spec", policy, () => name !== undefined && text(field(b.props, "spec", "policyName")) === name));
-        return failClosed && mentions && bound;
+        return failClosed && bound;
     });
+}
+
+/** The denying admission policies that guard one binding selector. */
+function guardsFor(resources: readonly PolicyResource[], selector: string): PolicyResource[] {
+    const literal = `'${selector.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+    return denyingPolicies(resources).filter((policy) =>
+        list(field(policy.props, "spec", "validations")).some((v) => {
+            const expression = text(field(v, "expression")) ?? "";
+            return expression.includes(BINDING_LABEL) && expression.includes(literal);
+        }),
+    );
 }
 
 /** Only the workload's own pods may carry its binding label. */
@@ -202,13 +208,7 @@ export const aadPodIdentityObjectsGuarded: StackValidationPolicy = {
         if (!runsPodIdentity(args.resources)) {
             return;
         }
-        const bindings = ofType(args.resources, TYPES.validatingAdmissionPolicyBinding).filter((b) => strings(field(b.props, "spec", "validationActions")).includes("Deny"));
-        const guards = ofType(args.resources, TYPES.validatingAdmissionPolicy).filter((policy) => {
-            const name = text(field(policy.props, "metadata", "name"));
-            const failClosed = (text(field(policy.props, "spec", "failurePolicy")) ?? "Fail") === "Fail";
-            const bound = bindings.some((b) => refersTo(b, "spec", policy, () => name !== undefined && text(field(b.props, "spec", "policyName")) === name));
-            return failClosed && bound && coversAadPodIdentityWrites(policy);
-        });
+        const guards = denyingPolicies(args.resources).filter(coversAadPodIdentityWrites);
         if (guards.length === 0) {
             reportViolation(`No Deny-bound ValidatingAdmissionPolicy (failurePolicy Fail) covers create and update of ${AAD_POD_IDENTITY_KINDS.join(", ")} in ${AAD_POD_IDENTITY_GROUP}.`);
             return;
