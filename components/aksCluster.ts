@@ -109,6 +109,35 @@ export const ETCD_ENCRYPTION_WARNING =
 export const SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule";
 
 /** The label AKS puts on every node of a user pool, which pods select to run there (AKS docs, use-system-pools). */
+/** The workloads' node pool, the cluster's second: `agentPoolProfiles[1]`. */
+export const USER_POOL_NAME = "user";
+
+/**
+ * What later updates of the cluster leave as they are, and why (docs/azure-behaviour.md rows 74-79):
+ * - the pod identities, which their own resource writes (PodIdentities) and a refresh reads back;
+ * - each pool's zones, fixed when the pool is created (AKS docs, availability-zones);
+ * - the user pool's node count, which the cluster autoscaler owns: after a refresh it is the count AKS
+ *   has, which an update sends back unchanged, as `az aks update` does;
+ * - each pool's version (`orchestratorVersion`), which the upgrade channels move; and the cluster's
+ *   `kubernetesVersion` when no minor is pinned, since the stable channel then chooses it.
+ * Both pools are the cluster's own (`agentPoolProfiles`), so a refresh reads back no pool the program
+ * does not declare: azure-native copies a pool it finds beyond the declared ones into the inputs,
+ * and Pulumi cannot ignore a list element that only one side has.
+ * Exported for testing.
+ */
+export function clusterIgnoreChanges(kubernetesVersion: string): string[] {
+    return [
+        "podIdentityProfile.userAssignedIdentities",
+        "podIdentityProfile.userAssignedIdentityExceptions",
+        "agentPoolProfiles[0].availabilityZones",
+        "agentPoolProfiles[1].availabilityZones",
+        "agentPoolProfiles[1].count",
+        "agentPoolProfiles[0].orchestratorVersion",
+        "agentPoolProfiles[1].orchestratorVersion",
+        ...(kubernetesVersion === "" ? ["kubernetesVersion"] : []),
+    ];
+}
+
 export const USER_POOL_NODE_SELECTOR: Readonly<Record<string, string>> = { "kubernetes.azure.com/mode": "user" };
 
 /**
@@ -240,8 +269,8 @@ export class AksCluster extends pulumi.ComponentResource {
     /** Kubernetes provider for the cluster, authenticating through Entra ID (kubelogin, Azure CLI). */
     public readonly provider: k8s.Provider;
     /**
-     * The cluster's writes after its creation (its user pool). AKS runs one operation on a cluster at
-     * a time, so a later write to the cluster waits for them.
+     * The cluster's writes after its creation (none: both pools are created with it). AKS runs one
+     * operation on a cluster at a time, so a later write to the cluster waits for them.
      */
     public readonly writes: pulumi.Resource[];
     /** What workloads' pods select to run on the user pool. */
@@ -446,6 +475,26 @@ export class AksCluster extends pulumi.ComponentResource {
                     availabilityZones: spec.availabilityZones.length > 0 ? spec.availabilityZones : undefined,
                     tags: args.tags,
                 },
+                {
+                    // The workloads' pool, which the cluster autoscaler sizes within the bounds.
+                    name: USER_POOL_NAME,
+                    mode: containerservice.AgentPoolMode.User,
+                    type: containerservice.AgentPoolType.VirtualMachineScaleSets,
+                    osType: containerservice.OSType.Linux,
+                    vmSize: args.userPool.vmSize,
+                    vnetSubnetID: args.subnetId,
+                    // The subnet-size check in config.ts counts this pool at its maximum with one surge node.
+                    maxPods: MAX_PODS_PER_NODE,
+                    enableAutoScaling: true,
+                    minCount: args.userPool.minCount,
+                    maxCount: args.userPool.maxCount,
+                    // Sent when the cluster is created; afterwards the autoscaler owns it (ignoreChanges).
+                    count: args.userPool.minCount,
+                    availabilityZones: spec.availabilityZones.length > 0 ? spec.availabilityZones : undefined,
+                    upgradeSettings: { maxSurge: "1" },
+                    enableNodePublicIP: false,
+                    tags: args.tags,
+                },
             ],
             // Identities are refused in the request that creates the cluster; the add-on's driver
             // attaches them afterwards (PodIdentities).
@@ -475,44 +524,11 @@ export class AksCluster extends pulumi.ComponentResource {
             parent: this,
             dependsOn: [controlPlanePropagation],
             protect: args.protect ?? true,
-            // The attachments own this list; a refresh reads their entries into the cluster's
-            // state, and ignoring the path keeps an update from sending the list back empty.
-            // A pool's zones are fixed when it is created (AKS docs, availability-zones): a cluster
-            // created before the stack spread its system pool keeps the pool as it is.
-            ignoreChanges: ["podIdentityProfile.userAssignedIdentities", "podIdentityProfile.userAssignedIdentityExceptions", "agentPoolProfiles[0].availabilityZones"],
+            ignoreChanges: clusterIgnoreChanges(spec.kubernetesVersion),
         });
 
         attachDiagnostics(`${name}-cluster`, cluster.id, clusterDiagnostics(args.fullKubeAudit), args.diagnostics, this);
-
-        // The user pool is an agent pool of its own: AKS refuses a pool added to an existing cluster's
-        // agentPoolProfiles ("Adding agent pools to an existing cluster is not allowed through managed
-        // cluster operations", pulumi/pulumi-azure-native#579), and each pool is managed in one place
-        // only (pulumi/pulumi-azure-native#2719). The autoscaler owns its node count.
-        const userPool = new containerservice.AgentPool(
-            `${name}-user-pool`,
-            {
-                agentPoolName: "user",
-                resourceGroupName: args.resourceGroupName,
-                resourceName: cluster.name,
-                mode: containerservice.AgentPoolMode.User,
-                type: containerservice.AgentPoolType.VirtualMachineScaleSets,
-                osType: containerservice.OSType.Linux,
-                vmSize: args.userPool.vmSize,
-                vnetSubnetID: args.subnetId,
-                // The subnet-size check in config.ts counts this pool at its maximum with one surge node.
-                maxPods: MAX_PODS_PER_NODE,
-                enableAutoScaling: true,
-                minCount: args.userPool.minCount,
-                maxCount: args.userPool.maxCount,
-                count: args.userPool.minCount,
-                availabilityZones: spec.availabilityZones.length > 0 ? spec.availabilityZones : undefined,
-                upgradeSettings: { maxSurge: "1" },
-                enableNodePublicIP: false,
-                tags: args.tags,
-            },
-            { parent: this, ignoreChanges: ["count"] },
-        );
-        this.writes = [userPool];
+        this.writes = [];
 
         // The Azure Policy add-on enforces the restricted pod security initiative on the cluster: it
         // denies what the restricted standard refuses, outside AKS's and the mode's own namespaces.
@@ -568,9 +584,9 @@ export class AksCluster extends pulumi.ComponentResource {
             },
             { parent: this, additionalSecretOutputs: ["kubeconfig"] },
         );
-        // Pods other than AKS's critical add-ons run only on the user pool, so the Kubernetes objects
-        // wait for it as well as for the deployer's access.
-        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig, enableServerSideApply: true }, { parent: this, dependsOn: [deployerAccess, userPool] });
+        // Pods other than AKS's critical add-ons run only on the user pool, which AKS creates with the
+        // cluster; the Kubernetes objects wait for the deployer's access.
+        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig, enableServerSideApply: true }, { parent: this, dependsOn: [deployerAccess] });
 
         this.clusterName = cluster.name;
         this.clusterId = cluster.id;

@@ -67,11 +67,14 @@ describe("dev stack: AKS with the pod-identity add-on", () => {
             expect(inputAt(cluster, path)).toBe(expected);
         });
 
-        test("one node pool from config in the AKS subnet", () => {
+        test("its two node pools from config in the AKS subnet: the system pool and the autoscaled user pool", () => {
             const pools = inputAt(cluster, "agentPoolProfiles") as Array<Record<string, unknown>>;
-            expect(pools).toHaveLength(1);
-            expect(pools[0]).toMatchObject({ count: 2, vmSize: "Standard_D4ds_v5", mode: "System", maxPods: 30, enableNodePublicIP: false });
-            expect(String(pools[0].vnetSubnetID)).toMatch(/subnets\/snet-aks$/);
+            expect(pools).toHaveLength(2);
+            expect(pools[0]).toMatchObject({ name: "system", count: 2, vmSize: "Standard_D4ds_v5", mode: "System", maxPods: 30, enableNodePublicIP: false });
+            expect(pools[1]).toMatchObject({ name: "user", mode: "User", enableAutoScaling: true, minCount: 2, maxCount: 4, count: 2, maxPods: 30, enableNodePublicIP: false });
+            for (const pool of pools) {
+                expect(String(pool.vnetSubnetID)).toMatch(/subnets\/snet-aks$/);
+            }
         });
 
         test("user-assigned control-plane and kubelet identities exist, with their grants applied, before the cluster", () => {

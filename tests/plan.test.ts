@@ -209,16 +209,24 @@ describe("parseArgs", () => {
             stack: "prod",
             configFile: "x.yaml",
             overrides: ["a=1", "b=2", "c=3"],
+            afterRefresh: false,
+            then: [],
         });
     });
 
     test("defaults to the dev stack", () => {
-        expect(parseArgs([])).toEqual({ json: false, stack: "dev", overrides: [] });
+        expect(parseArgs([])).toEqual({ json: false, stack: "dev", overrides: [], afterRefresh: false, then: [] });
+    });
+
+    test("takes the run after a refresh, with the config it changes", () => {
+        expect(parseArgs(["--after-refresh", "-c", "a=1", "--then", "b=2"])).toMatchObject({ afterRefresh: true, overrides: ["a=1"], then: ["b=2"] });
+        expect(() => parseArgs(["--then", "b=2"])).toThrow("--then needs --after-refresh");
     });
 
     test("refuses unknown flags and missing values", () => {
         expect(() => parseArgs(["--yes"])).toThrow("unknown argument --yes");
         expect(() => parseArgs(["-c"])).toThrow("-c needs a value");
+        expect(() => parseArgs(["--after-refresh", "--then"])).toThrow("--then needs a value");
     });
 });
 

@@ -1,6 +1,6 @@
 // The state migration for stacks deployed with one PodIdentityAttachment per workload: what it drops,
 // what it keeps, and the one-line refusals of input it cannot change.
-import { main, migrateState, RETIRED_TYPE } from "../tools/stateMigration";
+import { AGENT_POOL_TYPE, main, migrateState, RETIRED_TYPE } from "../tools/stateMigration";
 
 const PREFIX = "urn:pulumi:dev::aks-identity-vault::";
 const CLUSTER = `${PREFIX}aks-identity-vault:aks:AksCluster$azure-native:containerservice:ManagedCluster::aks-cluster`;
@@ -17,7 +17,13 @@ function exportOf(extra: Record<string, unknown> = {}): Record<string, unknown> 
             manifest: { time: "2026-11-01T00:00:00Z", magic: "m", version: "v3.200.0" },
             secrets_providers: { type: "passphrase", state: { salt: "s" } },
             resources: [
-                { urn: CLUSTER, custom: true, id: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks", type: "azure-native:containerservice:ManagedCluster" },
+                {
+                    urn: CLUSTER,
+                    custom: true,
+                    id: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks",
+                    type: "azure-native:containerservice:ManagedCluster",
+                    inputs: { resourceName: "aks", agentPoolProfiles: [{ name: "system", count: 2 }] },
+                },
                 { urn: BINDING, custom: false, type: "aks-identity-vault:binding:PodIdentityBinding" },
                 { urn: DELAY, custom: true, id: "d", type: "pulumi-nodejs:dynamic:RolePropagationDelay", parent: BINDING },
                 {
@@ -57,6 +63,62 @@ test("drops each attachment and every reference to it, and keeps everything else
     expect(JSON.stringify(exported)).not.toContain(ATTACHMENT);
 });
 
+describe("the user pool's own resource, which the cluster now declares", () => {
+    const COMPONENT = `${PREFIX}aks-identity-vault:aks:AksCluster::aks`;
+    const POOL = `${PREFIX}aks-identity-vault:aks:AksCluster$${AGENT_POOL_TYPE}::aks-user-pool`;
+    const PROVIDER = `${PREFIX}aks-identity-vault:aks:AksCluster$pulumi:providers:kubernetes::aks-k8s`;
+    const withPool = (): Record<string, unknown> => {
+        const exported = exportOf();
+        const deployment = exported.deployment as { resources: unknown[] };
+        deployment.resources.push(
+            { urn: COMPONENT, custom: false, type: "aks-identity-vault:aks:AksCluster" },
+            {
+                urn: POOL,
+                custom: true,
+                id: "/subscriptions/s/.../agentPools/user",
+                type: AGENT_POOL_TYPE,
+                parent: COMPONENT,
+                dependencies: [CLUSTER],
+                inputs: { agentPoolName: "user", resourceGroupName: "rg", resourceName: "aks", mode: "User", enableAutoScaling: true, minCount: 2, maxCount: 4, count: 2 },
+                outputs: { name: "user", count: 3, mode: "User" },
+            },
+            { urn: PROVIDER, custom: true, id: "p", type: "pulumi:providers:kubernetes", parent: COMPONENT, dependencies: [POOL, CLUSTER] },
+        );
+        return exported;
+    };
+
+    test("is dropped with every reference to it, so that the next pulumi up does not delete the pool", () => {
+        const { exported, removed } = migrateState(withPool());
+        expect(removed).toEqual([ATTACHMENT, POOL]);
+        const resources = (exported.deployment as { resources: Array<Record<string, unknown>> }).resources;
+        expect(resources.find((r) => r.urn === PROVIDER)).toMatchObject({ dependencies: [CLUSTER] });
+        expect(JSON.stringify(exported)).not.toContain(POOL);
+        // The cluster's stored pools now hold the pool as the program declares it, with the count it last had.
+        expect(resources.find((r) => r.urn === CLUSTER)?.inputs).toEqual({
+            resourceName: "aks",
+            agentPoolProfiles: [
+                { name: "system", count: 2 },
+                { name: "user", mode: "User", enableAutoScaling: true, minCount: 2, maxCount: 4, count: 3 },
+            ],
+        });
+    });
+
+    test("an agent pool of another component is kept", () => {
+        const exported = withPool();
+        const pool = (exported.deployment as { resources: Array<Record<string, unknown>> }).resources.find((r) => r.urn === POOL);
+        if (pool !== undefined) pool.parent = BINDING;
+        expect(migrateState(exported).removed).toEqual([ATTACHMENT]);
+    });
+
+    test("the command says what became of the pool", async () => {
+        const out: string[] = [];
+        const err: string[] = [];
+        const code = await main(["before.json"], { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) } }, () => JSON.stringify(withPool()));
+        expect(code).toBe(0);
+        expect(err.join("")).toContain("the user pool is now the cluster's second pool, which the next `pulumi up` finds in place");
+    });
+});
+
 test("a state without attachments comes back unchanged", () => {
     const migrated = migrateState(migrateState(exportOf()).exported);
     expect(migrated.removed).toEqual([]);
@@ -78,7 +140,7 @@ test.each([
                 ],
             },
         },
-        `resources are parented to a ${RETIRED_TYPE}: ${JOB}`,
+        `resources are parented to a resource this tool drops: ${JOB}`,
     ],
 ])("refuses what it cannot change: %#", (input, message) => {
     expect(() => migrateState(input)).toThrow(message);
@@ -101,7 +163,7 @@ describe("the command", () => {
         const result = await run(["before.json"], { "before.json": JSON.stringify(exportOf()) });
         expect(result.code).toBe(0);
         expect(JSON.parse(result.stdout)).toEqual(migrateState(exportOf()).exported);
-        expect(result.stderr).toContain(`dropped 1 ${RETIRED_TYPE} from the state`);
+        expect(result.stderr).toContain("dropped 1 resources from the state (Azure keeps them)");
         expect(result.stderr).toContain(`  ${ATTACHMENT}\n`);
     });
 

@@ -1,6 +1,15 @@
-// `npm run migrate-state`: readies the state of a stack deployed in add-on mode before this version,
-// where each workload's pod identity was its own `PodIdentityAttachment`, for the one `PodIdentities`
-// resource that replaces them. Left in the state, the old resources would be deleted by the next
+// `npm run migrate-state`: readies the state of a stack deployed by an earlier version for this one.
+// It hands over two kinds of resource the program no longer declares, which the next `pulumi up`
+// would otherwise delete:
+//
+// - the user node pool's own `AgentPool`: the pool is now the cluster's second `agentPoolProfiles`
+//   entry, so that a refresh reads back no pool the program does not declare (docs/azure-behaviour.md
+//   row 74). Deleting the resource would delete the pool and its nodes. Dropped from the state, it
+//   stays in Azure, and its settings join the cluster's stored inputs as the second pool, as the
+//   program now declares them: the next `pulumi up` finds the pool where it expects it and, unless the
+//   config changed, has nothing to send.
+// - in add-on mode, each workload's own `PodIdentityAttachment`, which one `PodIdentities` resource
+//   replaced. Left in the state, the old resources would be deleted by the next
 // `pulumi up`, after it created the new one, and the engine runs a dynamic resource's delete with the
 // provider code stored in its own state (`__provider`, @pulumi/pulumi cmd/dynamic-provider): the old
 // code, which detaches the entry. The workloads would lose their identities until a refresh.
@@ -17,6 +26,41 @@ import * as fs from "fs";
 
 /** The type the old per-workload resources were registered as. */
 export const RETIRED_TYPE = "pulumi-nodejs:dynamic:PodIdentityAttachment";
+
+/** The type of the user pool's own resource, which earlier versions registered under the cluster component. */
+export const AGENT_POOL_TYPE = "azure-native:containerservice:AgentPool";
+const CLUSTER_COMPONENT_TYPE = "aks-identity-vault:aks:AksCluster";
+
+const CLUSTER_TYPE = "azure-native:containerservice:ManagedCluster";
+/** The inputs of an AgentPool that name where it is, not what it is. */
+const POOL_ADDRESS = new Set(["agentPoolName", "resourceGroupName", "resourceName", "azureApiVersion"]);
+
+/**
+ * The cluster with the pools of its own that the state held appended to its stored `agentPoolProfiles`,
+ * each as the program now declares it: the pool's settings under its name, with the count the pool last
+ * had.
+ */
+function withPools(cluster: Record<string, unknown>, pools: readonly Record<string, unknown>[]): Record<string, unknown> {
+    const inputs = objectOf(cluster.inputs);
+    const name = inputs?.resourceName;
+    const mine = pools.filter((pool) => objectOf(pool.inputs)?.resourceName === name);
+    if (inputs === undefined || mine.length === 0) {
+        return { ...cluster };
+    }
+    const profiles = mine.map((pool) => {
+        const poolInputs = objectOf(pool.inputs) ?? {};
+        const count = objectOf(pool.outputs)?.count;
+        const settings = Object.fromEntries(Object.entries(poolInputs).filter(([key]) => !POOL_ADDRESS.has(key) && !key.startsWith("__")));
+        return { name: poolInputs.agentPoolName, ...settings, ...(typeof count === "number" ? { count } : {}) };
+    });
+    const existing = Array.isArray(inputs.agentPoolProfiles) ? inputs.agentPoolProfiles : [];
+    return { ...cluster, inputs: { ...inputs, agentPoolProfiles: [...existing, ...profiles] } };
+}
+
+/** Whether an exported resource is one the program no longer declares and must not delete. */
+function retired(resource: Record<string, unknown>): boolean {
+    return resource.type === RETIRED_TYPE || (resource.type === AGENT_POOL_TYPE && typeof resource.parent === "string" && resource.parent.split("::")[2]?.split("$").pop() === CLUSTER_COMPONENT_TYPE);
+}
 
 /** Input that is not a stack export this tool can change, with why. */
 export class StateMigrationError extends Error {
@@ -66,14 +110,15 @@ export function migrateState(input: unknown): StateMigration {
         }
         return resource;
     });
-    const gone = new Set(all.filter((r) => r.type === RETIRED_TYPE).map((r) => String(r.urn)));
+    const gone = new Set(all.filter(retired).map((r) => String(r.urn)));
     const kept = all.filter((r) => !gone.has(String(r.urn)));
     const children = kept.filter((r) => typeof r.parent === "string" && gone.has(r.parent));
     if (children.length > 0) {
-        throw new StateMigrationError(`resources are parented to a ${RETIRED_TYPE}: ${children.map((r) => String(r.urn)).join(", ")}`);
+        throw new StateMigrationError(`resources are parented to a resource this tool drops: ${children.map((r) => String(r.urn)).join(", ")}`);
     }
+    const pools = all.filter((r) => gone.has(String(r.urn)) && r.type === AGENT_POOL_TYPE);
     const migrated = kept.map((r) => {
-        const copy: Record<string, unknown> = { ...r };
+        const copy: Record<string, unknown> = r.type === CLUSTER_TYPE ? withPools(r, pools) : { ...r };
         if ("dependencies" in copy) {
             copy.dependencies = without(copy.dependencies, gone);
         }
@@ -121,11 +166,15 @@ export async function main(argv: string[], io: Io = process, read: (file: string
         throw err;
     }
     io.stdout.write(`${JSON.stringify(migration.exported, null, 4)}\n`);
+    const pools = migration.removed.filter((u) => u.includes(`$${AGENT_POOL_TYPE}::`));
     io.stderr.write(
         migration.removed.length === 0
-            ? `migrate-state: no ${RETIRED_TYPE} in ${argv[0]}; nothing to do (the export is written unchanged)\n`
-            : `migrate-state: dropped ${migration.removed.length} ${RETIRED_TYPE} from the state, and every reference to them:\n${migration.removed.map((u) => `  ${u}\n`).join("")}` +
-                  "Import the result with `pulumi stack import --file <it>`; the next `pulumi up` creates pulumi-nodejs:dynamic:PodIdentities, which finds the entries in place.\n",
+            ? `migrate-state: no ${RETIRED_TYPE} or user pool's ${AGENT_POOL_TYPE} in ${argv[0]}; nothing to do (the export is written unchanged)\n`
+            : `migrate-state: dropped ${migration.removed.length} resources from the state (Azure keeps them), and every reference to them:\n${migration.removed.map((u) => `  ${u}\n`).join("")}` +
+                  "Import the result with `pulumi stack import --file <it>`" +
+                  (pools.length > 0 ? "; the user pool is now the cluster's second pool, which the next `pulumi up` finds in place" : "") +
+                  (migration.removed.length > pools.length ? "; it creates pulumi-nodejs:dynamic:PodIdentities, which finds the entries in place" : "") +
+                  ".\n",
     );
     return 0;
 }

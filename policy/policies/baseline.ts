@@ -234,18 +234,18 @@ function agentPoolsOf(resources: readonly PolicyResource[], cluster: PolicyResou
 export const aksUserPoolAutoscaled: StackValidationPolicy = {
     name: "aks-user-pool-autoscaled",
     description:
-        "Every AKS cluster has a user-mode node pool for workloads, managed as an agent pool of its own, with the cluster autoscaler on and minCount no greater than maxCount, as Microsoft's AKS baseline separates system and user pools (mspnp/aks-baseline; AKS docs, use-system-pools and cluster-autoscaler). No direct Checkov equivalent.",
+        "Every AKS cluster has a user-mode node pool for workloads (one of its agentPoolProfiles or an agent pool of its own) with the cluster autoscaler on and minCount no greater than maxCount, as Microsoft's AKS baseline separates system and user pools (mspnp/aks-baseline; AKS docs, use-system-pools and cluster-autoscaler). No direct Checkov equivalent.",
     enforcementLevel: "mandatory",
     validateStack: (args, reportViolation) => {
         for (const cluster of ofType(args.resources, TYPES.managedCluster)) {
-            const users = agentPoolsOf(args.resources, cluster).filter((pool) => sameText(text(field(pool.props, "mode")), "User"));
-            const scaled = users.filter((pool) => {
-                const min: unknown = field(pool.props, "minCount");
-                const max: unknown = field(pool.props, "maxCount");
-                return field(pool.props, "enableAutoScaling") === true && typeof min === "number" && typeof max === "number" && min <= max;
+            const pools = [...list(field(cluster.props, "agentPoolProfiles")), ...agentPoolsOf(args.resources, cluster).map((pool) => pool.props)];
+            const scaled = pools.filter((pool) => {
+                const min: unknown = field(pool, "minCount");
+                const max: unknown = field(pool, "maxCount");
+                return sameText(text(field(pool, "mode")), "User") && field(pool, "enableAutoScaling") === true && typeof min === "number" && typeof max === "number" && min <= max;
             });
             if (scaled.length === 0) {
-                reportViolation("This cluster has no autoscaled user pool: add an agent pool with mode User, enableAutoScaling and minCount <= maxCount.", cluster.urn);
+                reportViolation("This cluster has no autoscaled user pool: add a node pool with mode User, enableAutoScaling and minCount <= maxCount.", cluster.urn);
             }
         }
     },

@@ -1,5 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
-import { AksCluster, AksClusterArgs } from "../../components/aksCluster";
+import { AksCluster, AksClusterArgs, clusterIgnoreChanges } from "../../components/aksCluster";
 import type { IdentityMode } from "../../config";
 import { buildOne, memoized, DIAGNOSTICS, named, ofType, PLACEMENT, registrations, settled, urnOf } from "./build";
 
@@ -143,40 +143,53 @@ describe("AksCluster", () => {
         expect((await built(ARGS)).cluster.inputs.autoUpgradeProfile).toMatchObject({ upgradeChannel: "stable" });
     });
 
-    test("the system pool runs only critical add-ons, across the zones; the user pool is autoscaled there too, as an agent pool of its own", async () => {
+    test("the system pool runs only critical add-ons, across the zones; the user pool, the cluster's second, is autoscaled there too", async () => {
         const { plan, cluster } = await built(ARGS);
         expect(cluster.inputs.agentPoolProfiles).toEqual([
             expect.objectContaining({ name: "system", mode: "System", nodeTaints: ["CriticalAddonsOnly=true:NoSchedule"], availabilityZones: ["1", "2", "3"] }),
+            {
+                name: "user",
+                mode: "User",
+                type: "VirtualMachineScaleSets",
+                osType: "Linux",
+                vmSize: "Standard_D8ds_v5",
+                vnetSubnetID: SUBNET,
+                maxPods: 30,
+                enableAutoScaling: true,
+                minCount: 2,
+                maxCount: 5,
+                count: 2,
+                availabilityZones: ["1", "2", "3"],
+                upgradeSettings: { maxSurge: "1" },
+                enableNodePublicIP: false,
+                tags: { stack: "unit" },
+            },
         ]);
-        const pool = named(plan, "azure-native:containerservice:AgentPool", "aks-user-pool").newState;
-        expect(pool.inputs).toEqual({
-            agentPoolName: "user",
-            resourceGroupName: "rg-unit",
-            resourceName: "aks-aiv-unit",
-            mode: "User",
-            type: "VirtualMachineScaleSets",
-            osType: "Linux",
-            vmSize: "Standard_D8ds_v5",
-            vnetSubnetID: SUBNET,
-            maxPods: 30,
-            enableAutoScaling: true,
-            minCount: 2,
-            maxCount: 5,
-            count: 2,
-            availabilityZones: ["1", "2", "3"],
-            upgradeSettings: { maxSurge: "1" },
-            enableNodePublicIP: false,
-            tags: { stack: "unit" },
-        });
-        // The autoscaler owns the count; Pulumi sets it once.
-        expect(pool.ignoreChanges).toEqual(["count"]);
-        expect(pool.dependencies).toContain(urnOf(plan, CLUSTER, "aks-cluster"));
+        // No pool of its own: a refresh would read it into the cluster's pools (docs/azure-behaviour.md row 74).
+        expect(plan.steps.filter((s) => s.newState.type === "azure-native:containerservice:AgentPool")).toEqual([]);
+    });
+
+    test("what later updates leave as they are: pod identities, zones, the user pool's count, the versions the channels own", () => {
+        const common = [
+            "podIdentityProfile.userAssignedIdentities",
+            "podIdentityProfile.userAssignedIdentityExceptions",
+            "agentPoolProfiles[0].availabilityZones",
+            "agentPoolProfiles[1].availabilityZones",
+            "agentPoolProfiles[1].count",
+            "agentPoolProfiles[0].orchestratorVersion",
+            "agentPoolProfiles[1].orchestratorVersion",
+        ];
+        expect(clusterIgnoreChanges("")).toEqual([...common, "kubernetesVersion"]);
+        // A pinned minor is the program's: a change of it must reach AKS.
+        expect(clusterIgnoreChanges("1.35")).toEqual(common);
     });
 
     test("in a region without zones, neither pool names any", async () => {
-        const { plan, cluster } = await built({ ...ARGS, availabilityZones: [] });
-        expect(cluster.inputs.agentPoolProfiles).toEqual([expect.not.objectContaining({ availabilityZones: expect.anything() })]);
-        expect(named(plan, "azure-native:containerservice:AgentPool", "aks-user-pool").newState.inputs).not.toHaveProperty("availabilityZones");
+        const { cluster } = await built({ ...ARGS, availabilityZones: [] });
+        expect(cluster.inputs.agentPoolProfiles).toEqual([
+            expect.not.objectContaining({ availabilityZones: expect.anything() }),
+            expect.not.objectContaining({ availabilityZones: expect.anything() }),
+        ]);
     });
 
     test("Defender for Containers reports to the stack's workspace; off, it says so in a warning", async () => {
@@ -218,9 +231,10 @@ describe("AksCluster", () => {
         });
         expect(cluster.inputs.agentPoolProfiles).toEqual([
             expect.objectContaining({ count: 2, vmSize: "Standard_D4s_v5", vnetSubnetID: SUBNET, maxPods: 30, enableNodePublicIP: false, mode: "System" }),
+            expect.objectContaining({ vnetSubnetID: SUBNET, maxPods: 30, enableNodePublicIP: false, mode: "User" }),
         ]);
         expect(cluster.protect).toBe(true);
-        expect(cluster.ignoreChanges).toEqual(["podIdentityProfile.userAssignedIdentities", "podIdentityProfile.userAssignedIdentityExceptions", "agentPoolProfiles[0].availabilityZones"]);
+        expect(cluster.ignoreChanges).toEqual(clusterIgnoreChanges(""));
     });
 
     test("the cluster waits for the control plane's grants, which are scoped to the kubelet identity and the subnet", async () => {
@@ -298,10 +312,8 @@ describe("AksCluster", () => {
         });
         expect(access.propertyDependencies.grants).toEqual([admin.urn]);
         expect(access.propertyDependencies.kubeconfig).toEqual([urnOf(plan, CLUSTER, "aks-cluster")]);
-        // The workloads' pods need the user pool's nodes.
-        expect(named(plan, "pulumi:providers:kubernetes", "aks-k8s").newState.dependencies).toEqual(
-            [urnOf(plan, ACCESS, "aks-deployer-access"), urnOf(plan, CLUSTER, "aks-cluster"), urnOf(plan, "azure-native:containerservice:AgentPool", "aks-user-pool")].sort(),
-        );
+        // The workloads' pods need the user pool's nodes, which AKS creates with the cluster.
+        expect(named(plan, "pulumi:providers:kubernetes", "aks-k8s").newState.dependencies).toEqual([urnOf(plan, ACCESS, "aks-deployer-access"), urnOf(plan, CLUSTER, "aks-cluster")].sort());
     });
 
     test("the waits' lengths, budget and checks can be set", async () => {

@@ -90,11 +90,7 @@ export const DURATIONS: Readonly<Record<string, TypeDuration>> = {
     // The cluster and what changes it.
     [MANAGED_CLUSTER_TYPE]: {
         seconds: 480,
-        source: "~6-10 min: AKS create per Microsoft's AKS quickstarts and common experience (node pool, Azure CNI, add-ons)",
-    },
-    "azure-native:containerservice:AgentPool": {
-        seconds: 240,
-        source: "~3-5 min: an agent pool's scale set created and its nodes joined (AgentPools_CreateOrUpdate, a long-running operation); an estimate like the cluster's own",
+        source: "~6-10 min: AKS create per Microsoft's AKS quickstarts and common experience (its node pools, created side by side, Azure CNI, add-ons)",
     },
     "pulumi-nodejs:dynamic:PodIdentities": {
         seconds: 240,

@@ -3,6 +3,8 @@
 // `pulumi preview --json`. Flags follow the Pulumi CLI: --stack, --config-file, -c key=value.
 import { createHash } from "crypto";
 import { runProgram } from "./harness";
+import { secondRun } from "./secondRun";
+import type { SecondRun } from "./secondRun";
 import { loadStackConfig } from "./stackConfig";
 import type { Plan, Step } from "./types";
 import { urnName } from "./urn";
@@ -12,6 +14,10 @@ interface Args {
     stack: string;
     configFile?: string;
     overrides: string[];
+    /** Model `pulumi up`, `pulumi refresh`, then print what the next `pulumi preview` would change. */
+    afterRefresh: boolean;
+    /** Config the next run sets on top of the first's (`--then key=value`). */
+    then: string[];
 }
 
 const USAGE = `usage: npm run plan -- [--json] [--stack NAME] [--config-file FILE] [-c key=value ...]
@@ -19,7 +25,10 @@ const USAGE = `usage: npm run plan -- [--json] [--stack NAME] [--config-file FIL
   --stack NAME        stack whose Pulumi.NAME.yaml is read (default: dev)
   --config-file FILE  read stack config from FILE instead
   -c, --config k=v    set a config value; a key without a namespace is the project's;
-                      lists and objects as JSON (repeatable)`;
+                      lists and objects as JSON (repeatable)
+  --after-refresh     model \`pulumi up\` of this config, then \`pulumi refresh\`, and print what
+                      the next \`pulumi preview\` would change (every resource \`same\` when nothing)
+  --then k=v          with --after-refresh: a config value the next run changes (repeatable)`;
 
 class UsageError extends Error {}
 
@@ -28,7 +37,7 @@ const USER_ERRORS = new Set(["ConfigError", "StackConfigError"]);
 
 /** Parses the command line. Exported for testing. */
 export function parseArgs(argv: string[]): Args {
-    const args: Args = { json: false, stack: "dev", overrides: [] };
+    const args: Args = { json: false, stack: "dev", overrides: [], afterRefresh: false, then: [] };
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         const value = (): string => {
@@ -52,12 +61,32 @@ export function parseArgs(argv: string[]): Args {
             args.overrides.push(value());
         } else if (arg.startsWith("--config=")) {
             args.overrides.push(arg.slice("--config=".length));
+        } else if (arg === "--after-refresh") {
+            args.afterRefresh = true;
+        } else if (arg === "--then") {
+            args.then.push(value());
         } else {
             throw new UsageError(`unknown argument ${arg}`);
         }
     }
+    if (args.then.length > 0 && !args.afterRefresh) {
+        throw new UsageError("--then needs --after-refresh");
+    }
     return args;
 }
+
+/** Renders the run after a refresh: one line per resource that would change, then the counts. Exported for testing. */
+export function renderSecondRun(run: SecondRun, stack: string): string {
+    const lines = [`The next pulumi preview of stack ${stack} after pulumi up and pulumi refresh, computed offline under mocks.`, ""];
+    for (const step of run.steps.filter((s) => s.op !== "same")) {
+        lines.push(`${SYMBOLS[step.op]} ${step.type}  ${urnName(step.urn)}${step.diffs.length > 0 ? `  [diff: ${step.diffs.join(", ")}]` : ""}`);
+    }
+    const counts = (Object.keys(run.changeSummary) as (keyof SecondRun["changeSummary"])[]).map((op) => `${run.changeSummary[op]} ${op}`);
+    lines.push(`${lines.length > 2 ? "\n" : ""}Resources: ${counts.join(", ")}`);
+    return lines.join("\n");
+}
+
+const SYMBOLS: Readonly<Record<SecondRun["steps"][number]["op"], string>> = { same: " ", update: "~", create: "+", delete: "-" };
 
 function flatten(value: unknown, prefix: string, out: string[]): void {
     if (Array.isArray(value)) {
@@ -162,6 +191,12 @@ export async function main(argv: string[], io: Io = process): Promise<number> {
     }
     try {
         const config = loadStackConfig({ stack: args.stack, configFile: args.configFile, overrides: args.overrides });
+        if (args.afterRefresh) {
+            const next = loadStackConfig({ stack: args.stack, configFile: args.configFile, overrides: [...args.overrides, ...args.then] });
+            const run = await secondRun({ stack: args.stack, config }, { stack: args.stack, config: next });
+            io.stdout.write(args.json ? `${JSON.stringify(run, null, 2)}\n` : `${renderSecondRun(run, args.stack)}\n`);
+            return 0;
+        }
         const plan = await runProgram({ stack: args.stack, config });
         io.stdout.write(args.json ? `${JSON.stringify(plan, null, 2)}\n` : `${renderTree(plan, args.stack)}\n`);
         return 0;

@@ -12,7 +12,8 @@ import { installProviderCache } from "./providerCache";
 import type { Diagnostic, Plan, Step } from "./types";
 
 export const PROJECT_NAME = "aks-identity-vault";
-const PROGRAM = path.join(__dirname, "..", "..", "index.ts");
+const ROOT = path.join(__dirname, "..", "..");
+const PROGRAM = path.join(ROOT, "index.ts");
 
 // Markers of the Pulumi wire format (sdk/nodejs/runtime/rpc.ts).
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -30,6 +31,8 @@ export interface RunOptions {
     stack: string;
     /** Full config keys (`aks-identity-vault:identityMode`, `azure-native:location`) to string values. */
     config: Record<string, string>;
+    /** What answers the program's registrations and invokes: Azure as `AzureMocks` models it, unless given. */
+    mocks?: pulumi.runtime.Mocks;
 }
 
 /** The SDK module whose `registerResource` every resource constructor calls, synchronously. */
@@ -146,11 +149,23 @@ function consoleDiagnostics(diagnostics: Diagnostic[]): () => void {
     return () => Object.assign(console, saved);
 }
 
+/** Whether a loaded module is the program's (index.ts, config.ts, components/), not the tools' or a library's. */
+function isProgramModule(file: string): boolean {
+    const relative = path.relative(ROOT, file);
+    return !relative.startsWith("..") && !relative.split(path.sep).some((part) => part === "node_modules" || part === "tools");
+}
+
 /**
  * Runs index.ts as `pulumi preview` would, against the mocks, and returns what it registered.
- * Throws what the program throws (a ConfigError for bad config).
+ * The program's modules are loaded afresh, as in a new process, so it can run again. Throws what
+ * the program throws (a ConfigError for bad config).
  */
 export function runProgram(options: RunOptions): Promise<Plan> {
+    for (const file of Object.keys(require.cache)) {
+        if (isProgramModule(file)) {
+            delete require.cache[file];
+        }
+    }
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return record(options, () => require(PROGRAM) as Record<string, unknown>);
 }
@@ -162,7 +177,7 @@ export function runProgram(options: RunOptions): Promise<Plan> {
  */
 export async function record(options: RunOptions, program: () => Record<string, unknown> | void): Promise<Plan> {
     installProviderCache();
-    const mocks = new AzureMocks();
+    const mocks = options.mocks ?? new AzureMocks();
     await pulumi.runtime.setMocks(mocks, PROJECT_NAME, options.stack, true);
     pulumi.runtime.setAllConfig(options.config);
 

@@ -36,6 +36,8 @@ export const MOCK_SUBSCRIPTION_ID = guidFrom("subscription");
 export const MOCK_TENANT_ID = guidFrom("tenant");
 /** When the plan's timestamps were created: 2026-01-01T00:00:00Z. */
 export const MOCK_CREATED_UNIX = 1_767_225_600;
+/** The version AKS's stable channel picks for a cluster that names none. */
+export const MOCK_STABLE_KUBERNETES_VERSION = "1.36.2";
 /** The principal running `pulumi up` (a user or a pipeline's service principal). */
 export const MOCK_DEPLOYER = { clientId: guidFrom("deployer-client"), objectId: guidFrom("deployer-object") };
 
@@ -161,7 +163,14 @@ const azure: Record<string, AzureMock> = {
         id: (i, name) => `${provider(i, "Microsoft.ContainerService")}/managedClusters/${name}`,
         outputs: (i, name, seed) => {
             const oidc = i.oidcIssuerProfile as { enabled?: boolean } | undefined;
+            // AKS answers with the version it chose: the stable channel's when none was named, an alias
+            // (`1.35`) as it was sent; each pool with the patch it runs.
+            const kubernetesVersion = str(i, "kubernetesVersion", MOCK_STABLE_KUBERNETES_VERSION);
+            const poolVersion = /^\d+\.\d+$/.test(kubernetesVersion) ? `${kubernetesVersion}.4` : kubernetesVersion;
+            const pools = Array.isArray(i.agentPoolProfiles) ? (i.agentPoolProfiles as State[]) : [];
             return {
+                kubernetesVersion,
+                agentPoolProfiles: pools.map((pool) => ({ ...pool, orchestratorVersion: poolVersion })),
                 fqdn: `${str(i, "dnsPrefix", name)}-${charsFrom(seed, 8, LOWER_ALNUM)}.hcp.${str(i, "location", "uksouth")}.azmk8s.io`,
                 nodeResourceGroup: str(i, "nodeResourceGroup", `MC_${str(i, "resourceGroupName", "rg")}_${name}`),
                 oidcIssuerProfile: oidc?.enabled
