@@ -9,6 +9,7 @@ import type { KeyVaultAuthorization } from "../config";
 import { KEY_NOTIFY_BEFORE_EXPIRY_DAYS, KEY_ROTATE_BEFORE_EXPIRY_DAYS } from "../config";
 import { CANARY_NAME, PlacementArgs, WorkloadGrantee, nameSuffix } from "./common";
 import { attachDiagnostics, DiagnosticCategories, DiagnosticsArgs } from "./diagnostics";
+import { changedSettings, CreationRecord } from "./creationRecord";
 import { createPrivateEndpoint } from "./privateEndpoint";
 import { grantRole } from "./roles";
 import { daysAfter, Timestamp } from "./timestamp";
@@ -74,6 +75,27 @@ export function keyVaultName(baseName: string, suffix: string): string {
 /** Name of a workload's demo secret. Exported for testing. */
 export function demoSecretName(workloadName: string): string {
     return `${workloadName}-demo`;
+}
+
+/** What a demo key is created with, as its creation record keeps it. Exported for testing. */
+export function keyCreationSettings(lifetimeDays: number, tags: Readonly<Record<string, string>>): Record<string, string | number> {
+    return {
+        keyLifetimeDays: lifetimeDays,
+        rotateBeforeExpiryDays: KEY_ROTATE_BEFORE_EXPIRY_DAYS,
+        notifyBeforeExpiryDays: KEY_NOTIFY_BEFORE_EXPIRY_DAYS,
+        tags: JSON.stringify(
+            Object.fromEntries(
+                Object.keys(tags)
+                    .sort()
+                    .map((k) => [k, tags[k]]),
+            ),
+        ),
+    };
+}
+
+/** The plan's warning when a key's settings are no longer today's. Exported for testing. */
+export function keySettingsWarning(keyName: string, changed: readonly string[]): string {
+    return `Key ${keyName} keeps what it was created with (${changed.join("; ")}): ARM creates a key only if it does not exist and never updates it. Apply the change from inside the VNet, then replace the key's settings record, as docs/operations.md says under "Changing a key's lifetime, rotation or tags".`;
 }
 
 /** Name of a workload's demo key. Exported for testing. */
@@ -288,6 +310,7 @@ export class SecureKeyVault extends pulumi.ComponentResource {
             );
             writes.wrote(secret);
             // A key the CSI driver mounts next to the secret (its public part). ARM creates it too.
+            const keyTags = { ...args.tags, workload: workload.name };
             const key = new keyvault.Key(
                 `${name}-${workload.name}-key`,
                 {
@@ -302,7 +325,7 @@ export class SecureKeyVault extends pulumi.ComponentResource {
                         attributes: { expires: created.unix.apply((unix) => daysAfter(unix, args.keyLifetimeDays)) },
                         rotationPolicy: keyRotationPolicy(args.keyLifetimeDays),
                     },
-                    tags: { ...args.tags, workload: workload.name },
+                    tags: keyTags,
                 },
                 // ARM creates a key once and never updates it: a PUT whose properties or tags differ from
                 // the key's is refused with KeyCreationParametersDidNotMatchExistingKey (Azure/bicep#8283,
@@ -311,6 +334,16 @@ export class SecureKeyVault extends pulumi.ComponentResource {
                 { parent: this, protect, retainOnDelete: true, dependsOn: writes.next(), ignoreChanges: ["properties", "tags"] },
             );
             writes.wrote(key);
+            // ARM keeps the key as it was created whatever the program sends later, so the plan says
+            // when today's settings are no longer the key's (docs/operations.md says how to apply them).
+            const today = keyCreationSettings(args.keyLifetimeDays, keyTags);
+            const record = new CreationRecord(`${name}-${workload.name}-key-settings`, { of: `key ${demoKeyName(workload.name)}`, settings: today }, { parent: this, dependsOn: [key] });
+            record.settings.apply((recorded) => {
+                const changed = changedSettings(recorded, today);
+                if (changed.length > 0) {
+                    pulumi.log.warn(keySettingsWarning(demoKeyName(workload.name), changed), this);
+                }
+            });
             if (rbac) {
                 this.grants[workload.name] = [
                     grantRole(

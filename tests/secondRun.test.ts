@@ -85,6 +85,14 @@ describe("a team's first edits, after a refresh", () => {
         expect(identities.diffs).toEqual(["clusterRevision"]);
     });
 
+    test("a new key lifetime changes no key, since ARM would not, and the plan says so for each existing key", async () => {
+        const run = await afterRefresh(["identityMode=workloadIdentity"], ["keyLifetimeDays=120"]);
+        expect(changed(run)).toEqual([]);
+        expect(run.diagnostics.filter((d) => d.message.startsWith("Key "))).toEqual([
+            expect.objectContaining({ severity: "warning", message: expect.stringContaining("Key alpha-demo-key keeps what it was created with (keyLifetimeDays 365 -> 120)") }),
+        ]);
+    });
+
     test("a change the cluster's PUT does not carry leaves the cluster and the pod identities alone", async () => {
         const run = await afterRefresh(["identityMode=podIdentityAddon"], ["logRetentionDays=60"]);
         expect(ofType(run, CLUSTER).map((s) => s.op)).toEqual(["same"]);

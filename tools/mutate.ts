@@ -32,6 +32,7 @@ export const CHUNKS: Chunk[] = [
             "components/diagnostics.ts",
             "components/logAnalytics.ts",
             "components/timestamp.ts",
+            "components/creationRecord.ts",
             "components/network.ts",
             "components/privateDns.ts",
             "components/privateEndpoint.ts",

@@ -5,8 +5,9 @@ import { BUILT_IN_ROLES, roleDefinitionId } from "../../components/roles";
 import { clusterDiagnostics, SYSTEM_POOL_TAINT, USER_POOL_NODE_SELECTOR } from "../../components/aksCluster";
 import { diagnosticSettingArgs, DIAGNOSTIC_SETTING_NAME } from "../../components/diagnostics";
 import { workspaceName } from "../../components/logAnalytics";
-import { demoSecretName, keyRotationPolicy, keyVaultName, VAULT_DIAGNOSTICS } from "../../components/secureKeyVault";
+import { demoSecretName, keyCreationSettings, keyRotationPolicy, keySettingsWarning, keyVaultName, VAULT_DIAGNOSTICS } from "../../components/secureKeyVault";
 import { BLOB_DIAGNOSTICS } from "../../components/secureStorage";
+import { changedSettings, creationRecordProvider } from "../../components/creationRecord";
 import { createTimestampProvider, daysAfter, timestampAt } from "../../components/timestamp";
 import { storageAccountName } from "../../components/secureStorage";
 import { baseNameForStack, MIN_KEY_LIFETIME_DAYS } from "../../config";
@@ -110,6 +111,25 @@ describe("Components", () => {
             expect(await provider.diff?.("id", kept, { purpose: "q" })).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
             expect(await provider.read?.("id", kept)).toEqual({ id: "id", props: kept });
             expect((await provider.create({ purpose: "p" })).outs?.unix).toBe(1_798_761_600);
+        });
+
+        test("a creation record keeps its settings: its provider reports no change, whatever the program sends later", async () => {
+            const kept = { of: "key k", settings: { keyLifetimeDays: 90 } };
+            expect(await creationRecordProvider.create(kept)).toEqual({ id: "key k", outs: kept });
+            expect(await creationRecordProvider.diff?.("key k", kept, { of: "key k", settings: { keyLifetimeDays: 120 } })).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+            expect(await creationRecordProvider.read?.("key k", kept)).toEqual({ id: "key k", props: kept });
+        });
+
+        test("a record and today's settings: what changed, named with both values; a setting today lacks is not a change", () => {
+            expect(changedSettings({ a: 1, b: "x", c: 3 }, { a: 2, b: "x" })).toEqual(["a 1 -> 2"]);
+            expect(changedSettings({ a: 1 }, { a: 1 })).toEqual([]);
+        });
+
+        test("a key's settings as recorded: its lifetime, when it rotates and notifies, its tags in one order; the warning names the key, what changed and where to read on", () => {
+            expect(keyCreationSettings(90, { b: "2", a: "1" })).toEqual({ keyLifetimeDays: 90, rotateBeforeExpiryDays: 30, notifyBeforeExpiryDays: 37, tags: '{"a":"1","b":"2"}' });
+            const warning = keySettingsWarning("k", ["keyLifetimeDays 90 -> 120"]);
+            expect(warning).toContain("Key k keeps what it was created with (keyLifetimeDays 90 -> 120)");
+            expect(warning).toContain(`docs/operations.md says under "Changing a key's lifetime, rotation or tags"`);
         });
 
         test("a key's rotation policy: its lifetime for each version, rotate 30 days before it ends, notify a week earlier", () => {

@@ -87,6 +87,20 @@ describe("SecureKeyVault", () => {
         }
     });
 
+    test("each key's settings are recorded once it exists, since ARM keeps the key as created", async () => {
+        const { plan } = await built(ARGS);
+        for (const w of ARGS.workloads) {
+            const record = named(plan, "pulumi-nodejs:dynamic:CreationRecord", `keyvault-${w.name}-key-settings`).newState;
+            expect(record.inputs).toMatchObject({
+                of: `key ${w.name}-demo-key`,
+                settings: { keyLifetimeDays: 180, rotateBeforeExpiryDays: 30, notifyBeforeExpiryDays: 37, tags: JSON.stringify({ stack: "unit", workload: w.name }) },
+            });
+            expect(record.dependencies).toContain(named(plan, "azure-native:keyvault:Key", `keyvault-${w.name}-key`).urn);
+        }
+        // As created, nothing differs: the plan says nothing of the keys.
+        expect(plan.diagnostics.map((d) => d.message)).not.toContainEqual(expect.stringMatching(/^Key /));
+    });
+
     test("the vault's audit events and metrics go to the workspace, outside the vault's chain of writes", async () => {
         const { plan } = await built(ARGS);
         const setting = named(plan, "azure-native:monitor:DiagnosticSetting", "keyvault-vault-diagnostics").newState;

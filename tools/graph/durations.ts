@@ -87,6 +87,7 @@ export const DURATIONS: Readonly<Record<string, TypeDuration>> = {
         source: "a synchronous ARM PUT (DiagnosticSettings_CreateOrUpdate answers 200, no long-running operation), written to Azure Monitor rather than to the resource",
     },
     "pulumi-nodejs:dynamic:Timestamp": { seconds: 0, source: "reads the clock inside the engine; nothing in Azure" },
+    "pulumi-nodejs:dynamic:CreationRecord": { seconds: 0, source: "keeps its inputs in state inside the engine; nothing in Azure" },
     // The cluster and what changes it.
     [MANAGED_CLUSTER_TYPE]: {
         seconds: 480,

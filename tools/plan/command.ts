@@ -82,6 +82,10 @@ export function renderSecondRun(run: SecondRun, stack: string): string {
         lines.push(`${SYMBOLS[step.op]} ${step.type}  ${urnName(step.urn)}${step.diffs.length > 0 ? `  [diff: ${step.diffs.join(", ")}]` : ""}`);
     }
     const counts = (Object.keys(run.changeSummary) as (keyof SecondRun["changeSummary"])[]).map((op) => `${run.changeSummary[op]} ${op}`);
+    const warnings = run.diagnostics.filter((d) => d.severity === "warning" || d.severity === "error");
+    if (warnings.length > 0) {
+        lines.push(...(lines.length > 2 ? [""] : []), "Diagnostics:", ...warnings.map((d) => `    ${d.severity}: ${d.message}`));
+    }
     lines.push(`${lines.length > 2 ? "\n" : ""}Resources: ${counts.join(", ")}`);
     return lines.join("\n");
 }

@@ -294,6 +294,9 @@ export class AzureMocks implements pulumi.runtime.Mocks {
             const rfc3339 = new Date(unix * 1000).toISOString().replace(".000Z", "Z");
             return { id: `${str(inputs, "purpose", args.name)}@${rfc3339}`, state: { ...inputs, rfc3339, unix } };
         }
+        if (args.type === "pulumi-nodejs:dynamic:CreationRecord") {
+            return { id: str(inputs, "of", args.name), state: { ...inputs } };
+        }
         if (args.type === "pulumi-nodejs:dynamic:RolePropagationDelay") {
             return { id: `role-propagation-${guidFrom(seed)}`, state: { ...inputs } };
         }

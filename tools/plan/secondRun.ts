@@ -55,6 +55,12 @@ class StateMocks implements pulumi.runtime.Mocks {
     }
 }
 
+/**
+ * Types whose provider reports no change whatever the program sends (their `diff`): a moment and a
+ * creation record keep what they had at creation (components/timestamp.ts, creationRecord.ts).
+ */
+const NEVER_CHANGED = new Set(["pulumi-nodejs:dynamic:Timestamp", "pulumi-nodejs:dynamic:CreationRecord"]);
+
 /** What the second run would do to one resource, in the shape of a `pulumi preview --json` step. */
 export interface SecondRunStep {
     op: "same" | "update" | "create" | "delete";
@@ -214,7 +220,7 @@ export async function secondRun(first: RunOptions, second: RunOptions): Promise<
         }
         seen.add(key);
         const sent = applyIgnoreChanges(step.newState.inputs, stored.inputs, step.newState.ignoreChanges);
-        const diffs = differingPaths(stored.inputs, sent);
+        const diffs = NEVER_CHANGED.has(step.newState.type) ? [] : differingPaths(stored.inputs, sent);
         steps.push(
             diffs.length === 0
                 ? { op: "same", urn: step.urn, type: step.newState.type, diffs }
