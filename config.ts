@@ -483,14 +483,16 @@ const DECLARATIONS = {
     }),
     vnetAddressSpace: declare({
         type: "string",
-        default: "10.76.0.0/22",
+        default: "10.76.0.0/21",
         description: "Address space of the virtual network (IPv4 CIDR).",
         allowed: "An IPv4 CIDR with no host bits set, clear of the ranges Azure refuses in a VNet and of those AKS reserves.",
         schema: cidrSchema,
     }),
     aksSubnetPrefix: declare({
         type: "string",
-        default: "10.76.1.0/24",
+        // A /22 holds 32 nodes: room for a team's first edits (a third system node, a larger user pool,
+        // each pool's surge node) under traditional Azure CNI, which reserves every node's pod addresses.
+        default: "10.76.4.0/22",
         description: "Subnet for AKS nodes and pods (Azure CNI); inside vnetAddressSpace.",
         allowed: `Inside the VNet, /${SMALLEST_SUBNET_PREFIX} or larger; holds nodes and pods (Azure CNI: ${MAX_PODS_PER_NODE + 1} addresses per node).`,
         schema: cidrSchema,
@@ -514,7 +516,7 @@ const DECLARATIONS = {
         type: "integer",
         default: 2,
         description: "Number of nodes in the AKS system pool, which runs only critical add-ons (at least 1; bounded by the AKS subnet's size).",
-        allowed: `1 to ${MAX_NODE_COUNT}; with the user pool at its maximum and a surge node each, no more than the AKS subnet holds (8 nodes in a /24).`,
+        allowed: `1 to ${MAX_NODE_COUNT}; with the user pool at its maximum and a surge node each, no more than the AKS subnet holds (32 nodes in a /22, the default).`,
         schema: () => wholeNumber(1, MAX_NODE_COUNT),
     }),
     nodeVmSize: declare({
@@ -540,7 +542,7 @@ const DECLARATIONS = {
         type: "integer",
         default: 4,
         description: "Most nodes the cluster autoscaler may give the user pool; the AKS subnet must hold them with both pools' surge nodes.",
-        allowed: `userNodeCountMin to ${MAX_NODE_COUNT}; with the system pool and a surge node each, no more than the AKS subnet holds (8 nodes in a /24).`,
+        allowed: `userNodeCountMin to ${MAX_NODE_COUNT}; with the system pool and a surge node each, no more than the AKS subnet holds (32 nodes in a /22, the default).`,
         schema: () => wholeNumber(1, MAX_NODE_COUNT),
     }),
     userNodeVmSize: declare({

@@ -26,7 +26,7 @@ describe("a stale copy is found", () => {
     afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
     test.each([
-        ["Pulumi.yaml", "default: 10.76.0.0/22", "default: 10.99.0.0/22"],
+        ["Pulumi.yaml", "default: 10.76.0.0/21", "default: 10.99.0.0/21"],
         ["docs/configuration.md", "| `nodeCount` | integer | `2` |", "| `nodeCount` | integer | `3` |"],
     ])("%s with an edited line is stale, and --check says so; npm run generate writes it back", async (file, from, to) => {
         const target = path.join(root, file);

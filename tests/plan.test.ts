@@ -86,7 +86,7 @@ describe("plan refuses bad config with one line naming the key, and no stack tra
         ["unknown keyVaultAuthorization", ["-c", "keyVaultAuthorization=policies"], "aks-identity-vault:keyVaultAuthorization"],
         ["invalid CIDR", ["-c", "vnetAddressSpace=10.76.0.0/40"], "aks-identity-vault:vnetAddressSpace"],
         ["subnet outside the VNet", ["-c", "aksSubnetPrefix=192.168.1.0/24"], "aks-identity-vault:aksSubnetPrefix"],
-        ["overlapping subnets", ["-c", "privateEndpointSubnetPrefix=10.76.1.0/26"], "aks-identity-vault:privateEndpointSubnetPrefix"],
+        ["overlapping subnets", ["-c", "privateEndpointSubnetPrefix=10.76.4.0/26"], "aks-identity-vault:privateEndpointSubnetPrefix"],
         ["nodeCount below 1", ["-c", "nodeCount=0"], "aks-identity-vault:nodeCount"],
         ["nodeCount not a number", ["-c", "nodeCount=many"], "aks-identity-vault:nodeCount"],
         ["invalid namespace", ["-c", 'workloads=[{"name":"alpha","namespace":"Alpha!"}]'], "aks-identity-vault:workloads[0].namespace"],

@@ -71,14 +71,14 @@ describe("dev stack (defaults: rbac, one workload)", () => {
     describe("Network", () => {
         test("one VNet with the configured address space and no inline subnets", () => {
             const vnet = step(plan, T.vnet, "network-vnet");
-            expect(inputAt(vnet, "addressSpace.addressPrefixes")).toEqual(["10.76.0.0/22"]);
+            expect(inputAt(vnet, "addressSpace.addressPrefixes")).toEqual(["10.76.0.0/21"]);
             expect(vnet.newState.inputs.subnets).toBeUndefined();
         });
 
         test("an AKS subnet and an endpoint subnet, each with its NSG", () => {
             const aks = step(plan, T.subnet, "network-aks-subnet");
             const endpoints = step(plan, T.subnet, "network-endpoints-subnet");
-            expect(aks.newState.inputs.addressPrefix).toBe("10.76.1.0/24");
+            expect(aks.newState.inputs.addressPrefix).toBe("10.76.4.0/22");
             expect(endpoints.newState.inputs.addressPrefix).toBe("10.76.2.0/26");
             expect(String(inputAt(aks, "networkSecurityGroup.id"))).toMatch(/networkSecurityGroups\/nsg-aiv-dev-aks$/);
             expect(String(inputAt(endpoints, "networkSecurityGroup.id"))).toMatch(/networkSecurityGroups\/nsg-aiv-dev-endpoints$/);
@@ -93,7 +93,7 @@ describe("dev stack (defaults: rbac, one workload)", () => {
         test("the endpoint NSG admits only HTTPS from the AKS subnet", () => {
             const rules = inputAt(step(plan, T.nsg, "network-endpoints-nsg"), "securityRules") as Array<Record<string, unknown>>;
             expect(rules.filter((r) => r.access === "Allow")).toEqual([
-                expect.objectContaining({ sourceAddressPrefix: "10.76.1.0/24", destinationPortRange: "443", protocol: "Tcp", direction: "Inbound" }),
+                expect.objectContaining({ sourceAddressPrefix: "10.76.4.0/22", destinationPortRange: "443", protocol: "Tcp", direction: "Inbound" }),
             ]);
             expect(rules).toContainEqual(expect.objectContaining({ access: "Deny", sourceAddressPrefix: "*", direction: "Inbound" }));
         });

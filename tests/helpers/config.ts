@@ -42,10 +42,17 @@ describe("Config", () => {
             config = parse({});
         });
 
+        test("the default AKS subnet leaves room for a team's first edits: a third system node, a user pool of up to 27, with both surge nodes", () => {
+            expect(subnetNodeCapacity(config.network.aksSubnetPrefix)).toBe(32);
+            expect(() => parse({ nodeCount: "3" })).not.toThrow();
+            expect(() => parse({ nodeCount: "3", userNodeCountMax: "27" })).not.toThrow();
+            expect(() => parse({ nodeCount: "3", userNodeCountMax: "28" })).toThrow("holds 32 nodes");
+        });
+
         test("applies every default", () => {
             expect(config.identityMode).toBe("podIdentityAddon");
             expect(config.keyVaultAuthorization).toBe("rbac");
-            expect(config.network).toEqual({ vnetAddressSpace: "10.76.0.0/22", aksSubnetPrefix: "10.76.1.0/24", privateEndpointSubnetPrefix: "10.76.2.0/26", apiServerSubnetPrefix: "10.76.3.0/28" });
+            expect(config.network).toEqual({ vnetAddressSpace: "10.76.0.0/21", aksSubnetPrefix: "10.76.4.0/22", privateEndpointSubnetPrefix: "10.76.2.0/26", apiServerSubnetPrefix: "10.76.3.0/28" });
             expect(config.cluster).toEqual({
                 nodeCount: 2,
                 nodeVmSize: "Standard_D4ds_v5",
@@ -169,13 +176,13 @@ describe("Config", () => {
             ["a CIDR with an octet out of range", { vnetAddressSpace: "10.76.0.300/22" }, 'aks-identity-vault:vnetAddressSpace = "10.76.0.300/22"', "IPv4 CIDR"],
             ["a CIDR without a prefix length", { aksSubnetPrefix: "10.76.1.0" }, 'aks-identity-vault:aksSubnetPrefix = "10.76.1.0"', "IPv4 CIDR"],
             ["a CIDR with host bits set", { aksSubnetPrefix: "10.76.1.7/24" }, 'aks-identity-vault:aksSubnetPrefix = "10.76.1.7/24"', "no host bits"],
-            ["an AKS subnet outside the VNet", { aksSubnetPrefix: "10.77.1.0/24" }, 'aks-identity-vault:aksSubnetPrefix = "10.77.1.0/24"', "inside vnetAddressSpace 10.76.0.0/22"],
-            ["an endpoint subnet larger than the VNet", { privateEndpointSubnetPrefix: "10.76.0.0/21" }, 'aks-identity-vault:privateEndpointSubnetPrefix = "10.76.0.0/21"', "inside vnetAddressSpace"],
+            ["an AKS subnet outside the VNet", { aksSubnetPrefix: "10.77.1.0/24" }, 'aks-identity-vault:aksSubnetPrefix = "10.77.1.0/24"', "inside vnetAddressSpace 10.76.0.0/21"],
+            ["an endpoint subnet larger than the VNet", { privateEndpointSubnetPrefix: "10.76.0.0/20" }, 'aks-identity-vault:privateEndpointSubnetPrefix = "10.76.0.0/20"', "inside vnetAddressSpace"],
             [
                 "overlapping subnets",
-                { privateEndpointSubnetPrefix: "10.76.1.128/26" },
-                'aks-identity-vault:privateEndpointSubnetPrefix = "10.76.1.128/26"',
-                "must not overlap aksSubnetPrefix 10.76.1.0/24",
+                { privateEndpointSubnetPrefix: "10.76.5.128/26" },
+                'aks-identity-vault:privateEndpointSubnetPrefix = "10.76.5.128/26"',
+                "must not overlap aksSubnetPrefix 10.76.4.0/22",
             ],
             [
                 "an API server subnet smaller than a /28, with etcd encryption",
@@ -556,12 +563,12 @@ describe("Config", () => {
             ["node count above the maximum", { nodeCount: "101" }, `Invalid config ${KEY}:nodeCount = "101": must be a whole number from 1 to 100.`],
             [
                 "more system nodes than the AKS subnet holds with the user pool",
-                { nodeCount: "3" },
+                { aksSubnetPrefix: "10.76.1.0/24", nodeCount: "3" },
                 `Invalid config ${KEY}:aksSubnetPrefix = "10.76.1.0/24": holds 8 nodes (Azure CNI takes 31 addresses per node), but the pools can reach 9: nodeCount 3 and userNodeCountMax 4, each pool with 1 surge node; use a larger aksSubnetPrefix or fewer nodes.`,
             ],
             [
                 "a user pool that can outgrow the AKS subnet",
-                { userNodeCountMax: "5" },
+                { aksSubnetPrefix: "10.76.1.0/24", userNodeCountMax: "5" },
                 `Invalid config ${KEY}:aksSubnetPrefix = "10.76.1.0/24": holds 8 nodes (Azure CNI takes 31 addresses per node), but the pools can reach 9: nodeCount 2 and userNodeCountMax 5, each pool with 1 surge node; use a larger aksSubnetPrefix or fewer nodes.`,
             ],
             ["a user pool minimum above its maximum", { userNodeCountMin: "5", userNodeCountMax: "4" }, `Invalid config ${KEY}:userNodeCountMin = 5: must be at most userNodeCountMax 4.`],
