@@ -2,6 +2,7 @@
 // and handed to the components as one typed object. Bad input stops the run before any resource is
 // registered, with one line that names the key, the value and what is allowed.
 import * as pulumi from "@pulumi/pulumi";
+import { AKS_OLDEST_MINOR, AKS_SUPPORTED_MINORS, AZURE_REGIONS, CATALOG_DATE, compareMinors, isRetired, retiringSeries, ZONE_REGIONS } from "./azureCatalog";
 import * as ipaddr from "ipaddr.js";
 import { z } from "zod";
 import { CANARY_NAME } from "./components/common";
@@ -523,7 +524,7 @@ const DECLARATIONS = {
         type: "string",
         default: "Standard_D4ds_v5",
         description: "VM size of the AKS system pool's nodes (not B-series or Av1; at least 4 vCPUs recommended).",
-        allowed: "An Azure VM size (`Standard_...`) for the system pool: not B-series or Av1 (AKS does not support them there), at least 2 vCPUs; the plan warns below the 4 vCPUs Microsoft asks for.",
+        allowed: "An Azure VM size (`Standard_...`) for the system pool: not B-series or Av1 (AKS does not support them there), not of a series Azure has retired, at least 2 vCPUs; the plan warns below the 4 vCPUs Microsoft asks for and of a series Azure will retire.",
         schema: () =>
             z
                 .string()
@@ -549,7 +550,7 @@ const DECLARATIONS = {
         type: "string",
         default: "Standard_D4ds_v5",
         description: "VM size of the user pool's nodes.",
-        allowed: "An Azure VM size (`Standard_...`) with at least 2 vCPUs.",
+        allowed: "An Azure VM size (`Standard_...`) with at least 2 vCPUs, not of a series Azure has retired; the plan warns of a series Azure will retire.",
         schema: () =>
             z
                 .string()
@@ -559,8 +560,8 @@ const DECLARATIONS = {
     availabilityZones: declare<string[]>({
         type: "stringList",
         default: [...AVAILABILITY_ZONES],
-        description: "Availability zones both node pools spread over (uksouth has 1, 2 and 3); empty for a region without zones. Fixed when a pool is created.",
-        allowed: `Distinct zones among ${AVAILABILITY_ZONES.map((z) => `\`${z}\``).join(", ")}, or empty for a region without availability zones.`,
+        description: "Availability zones both node pools spread over (uksouth has 1, 2 and 3); empty, and by default, in a region without zones. Fixed when a pool is created.",
+        allowed: `Distinct zones among ${AVAILABILITY_ZONES.map((z) => `\`${z}\``).join(", ")}, or empty; empty in a region without availability zones (Microsoft's regions list, azureCatalog.ts), which is also its default there.`,
         schema: () => z.array(oneOf(AVAILABILITY_ZONES), 'must be a JSON list of zones such as ["1","2","3"]').refine((zones) => new Set(zones).size === zones.length, "must not name a zone twice"),
     }),
     etcdEncryption: declare({
@@ -585,7 +586,7 @@ const DECLARATIONS = {
         description:
             "Kubernetes minor version of the control plane and the pools (`1.33`), whose patches AKS then applies (the `patch` upgrade channel); empty lets the `stable` channel choose the version and keep it current.",
         allowed:
-            "Empty, or MAJOR.MINOR of a version AKS supports in the region (`az aks get-versions`); not a patch version, which the channel would move past. AKS refuses a downgrade and a skip of more than one minor version.",
+            "Empty, or MAJOR.MINOR of a version AKS supports in the region (`az aks get-versions`), not older than the oldest AKS still serves (azureCatalog.ts); not a patch version, which the channel would move past. AKS refuses a downgrade and a skip of more than one minor version.",
         schema: () => z.string().regex(/^(\d+\.\d+)?$/, "must be empty or a minor version such as 1.33"),
     }),
     defender: declare({
@@ -801,6 +802,13 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
     if (!/^[a-z][a-z0-9]+$/.test(location)) {
         fail("azure-native:location", location, "must be an Azure region name such as uksouth (lower case, no spaces)");
     }
+    if (!AZURE_REGIONS.includes(location)) {
+        fail(
+            "azure-native:location",
+            location,
+            `must be a region of Azure's public cloud such as uksouth, westeurope or eastus2 (Microsoft's list as read on ${CATALOG_DATE}; \`az account list-locations -o table\` shows yours)`,
+        );
+    }
     const baseName = baseNameForStack(context.stack);
     /** The key's value: its default when unset, else the set value (parsed as JSON for lists) validated by its schema. */
     const read = <K extends ConfigKey>(key: K): ConfigValues[K] => {
@@ -824,10 +832,32 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
     const nodeCount = read("nodeCount");
     const nodeVmSize = read("nodeVmSize");
     const userPool = { minCount: read("userNodeCountMin"), maxCount: read("userNodeCountMax"), vmSize: read("userNodeVmSize") };
-    const availabilityZones = [...read("availabilityZones")];
+    // A region without zones takes none by default; zones named there are refused (AKS answers
+    // AvailabilityZoneNotSupported).
+    const regionHasZones = ZONE_REGIONS.includes(location);
+    const availabilityZones = raw.availabilityZones === undefined && !regionHasZones ? [] : [...read("availabilityZones")];
+    if (availabilityZones.length > 0 && !regionHasZones) {
+        fail(projectKey("availabilityZones"), availabilityZones, `must be [] in ${location}, which has no availability zones (Microsoft's regions list), so AKS refuses them`);
+    }
+    for (const [key, size] of [
+        ["nodeVmSize", nodeVmSize],
+        ["userNodeVmSize", userPool.vmSize],
+    ] as const) {
+        const series = retiringSeries(size);
+        if (series !== undefined && isRetired(series)) {
+            fail(projectKey(key), size, `is of the ${series.series} series, which Azure retired on ${series.retires} and no longer provisions; use a current size such as Standard_D4ds_v5`);
+        }
+    }
     const defender = read("defender");
     const tier = read("clusterTier");
     const kubernetesVersion = read("kubernetesVersion");
+    if (kubernetesVersion !== "" && compareMinors(kubernetesVersion, AKS_OLDEST_MINOR) < 0) {
+        fail(
+            projectKey("kubernetesVersion"),
+            kubernetesVersion,
+            `is a minor AKS no longer supports (on ${CATALOG_DATE} it supports ${AKS_SUPPORTED_MINORS.join(", ")}, and ${AKS_OLDEST_MINOR} only on the way up); use ${AKS_OLDEST_MINOR} or later, one minor at a time, or leave it empty for the stable channel`,
+        );
+    }
     const logging = { retentionDays: read("logRetentionDays"), fullKubeAudit: read("fullKubeAudit") };
     const lifecycle = { secretLifetimeDays: read("secretLifetimeDays"), keyLifetimeDays: read("keyLifetimeDays") };
     const apiServerAuthorizedIpRanges = [...read("apiServerAuthorizedIpRanges")];

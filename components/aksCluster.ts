@@ -11,6 +11,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { parse, stringify } from "yaml";
 import type { ClusterTier, KeyVaultAuthorization, PrincipalType } from "../config";
+import { isRetired, retiringSeries } from "../azureCatalog";
 import { MAX_PODS_PER_NODE, vmSizeVcpus } from "../config";
 import type { AccessCheck } from "./clusterAccess";
 import { PlacementArgs } from "./common";
@@ -177,6 +178,21 @@ export function podSecurityExcludedNamespaces(privileged: readonly string[]): st
 /** What Microsoft asks of a system node pool's VM size: "at least 4 vCPUs and 4 GB of memory" (AKS docs, use-system-pools). */
 export const SYSTEM_POOL_MIN_VCPUS = 4;
 
+/**
+ * The plan's warnings for pool sizes of a series Azure retires later (config refuses those already
+ * retired): a pool cannot change its size, so moving off one takes a new pool. Exported for testing.
+ */
+export function retiringSizeWarnings(sizes: Readonly<Record<string, string>>): string[] {
+    return Object.entries(sizes).flatMap(([key, size]) => {
+        const series = retiringSeries(size);
+        return series === undefined || isRetired(series)
+            ? []
+            : [
+                  `${key} ${size} is of the ${series.series} series, which Azure retires on ${series.retires}; a pool keeps its VM size, so moving off it takes a new pool. Choose a current size such as Standard_D4ds_v5 for a new stack.`,
+              ];
+    });
+}
+
 /** The first thing the stack does in the cluster: create a namespace (cluster-scoped). */
 export const DEPLOYER_ACCESS_CHECKS: AccessCheck[] = [{ verb: "create", group: "", resource: "namespaces" }];
 
@@ -320,6 +336,9 @@ export class AksCluster extends pulumi.ComponentResource {
         const mode = identityModeDriver(spec.identityMode);
         if (mode.warning !== undefined) {
             pulumi.log.warn(mode.warning, this);
+        }
+        for (const warning of retiringSizeWarnings({ nodeVmSize: spec.nodeVmSize, userNodeVmSize: args.userPool.vmSize })) {
+            pulumi.log.warn(warning, this);
         }
 
         // Both identities exist, with their role assignments, before the cluster does.

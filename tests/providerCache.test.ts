@@ -16,6 +16,7 @@ describe("keys", () => {
         for (const [file, content] of Object.entries({
             "index.ts": "index",
             "config.ts": "config",
+            "azureCatalog.ts": "catalog",
             "components/a.ts": "a",
             "components/modes/b.ts": "b",
             "components/readme.md": "not a source",
@@ -29,7 +30,7 @@ describe("keys", () => {
     afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
     test("the program's sources are its TypeScript files, components/ included", () => {
-        expect(programSources(root)).toEqual(["components/a.ts", "components/modes/b.ts", "config.ts", "index.ts"].map((f) => f.split("/").join(path.sep)));
+        expect(programSources(root)).toEqual(["azureCatalog.ts", "components/a.ts", "components/modes/b.ts", "config.ts", "index.ts"].map((f) => f.split("/").join(path.sep)));
     });
 
     test.each([

@@ -378,6 +378,45 @@ describe("Config", () => {
             expect(errorOf({}, "UK South")).toContain('azure-native:location = "UK South"');
         });
 
+        test("a location that is not a region of Azure's public cloud is refused, naming examples and where to look", () => {
+            expect(errorOf({}, "uksouth2")).toBe(
+                "Invalid config azure-native:location = \"uksouth2\": must be a region of Azure's public cloud such as uksouth, westeurope or eastus2 (Microsoft's list as read on 2026-12-04; `az account list-locations -o table` shows yours).",
+            );
+            expect(() => parse({}, "dev", "swedencentral")).not.toThrow();
+        });
+
+        test("in a region without availability zones the pools name none by default, and zones named there are refused", () => {
+            expect(parse({}, "dev", "ukwest").cluster.availabilityZones).toEqual([]);
+            expect(parse({}, "dev", "uksouth").cluster.availabilityZones).toEqual(["1", "2", "3"]);
+            expect(errorOf({ availabilityZones: '["1"]' }, "ukwest")).toBe(
+                'Invalid config aks-identity-vault:availabilityZones = ["1"]: must be [] in ukwest, which has no availability zones (Microsoft\'s regions list), so AKS refuses them.',
+            );
+            expect(parse({ availabilityZones: "[]" }, "dev", "ukwest").cluster.availabilityZones).toEqual([]);
+        });
+
+        test.each([
+            ["nodeVmSize", "Standard_NC6s_v3", "NCv3", "2025-09-30"],
+            ["userNodeVmSize", "Standard_A4", "Av1", "2024-08-31"],
+            ["userNodeVmSize", "Standard_NV12s_v3", "NVv3", "2026-09-30"],
+        ])("a retired VM size for %s (%s) is refused, naming its series and the day it went", (key, size, series, day) => {
+            expect(errorOf({ [key]: size })).toBe(
+                `Invalid config aks-identity-vault:${key} = "${size}": is of the ${series} series, which Azure retired on ${day} and no longer provisions; use a current size such as Standard_D4ds_v5.`,
+            );
+        });
+
+        test("a size Azure retires later, or not at all, is accepted", () => {
+            expect(() => parse({ nodeVmSize: "Standard_DS3_v2", userNodeVmSize: "Standard_D4s_v5" })).not.toThrow();
+        });
+
+        test("a Kubernetes minor older than the one AKS still serves is refused; that one, the supported ones and newer ones are accepted", () => {
+            expect(errorOf({ kubernetesVersion: "1.33" })).toBe(
+                'Invalid config aks-identity-vault:kubernetesVersion = "1.33": is a minor AKS no longer supports (on 2026-12-04 it supports 1.35, 1.36, 1.37, and 1.34 only on the way up); use 1.34 or later, one minor at a time, or leave it empty for the stable channel.',
+            );
+            for (const version of ["1.34", "1.35", "1.37", "1.38", "2.0"]) {
+                expect(parse({ kubernetesVersion: version }).cluster.kubernetesVersion).toBe(version);
+            }
+        });
+
         test("a stack name with no letters or digits is refused", () => {
             expect(() => baseNameForStack("--")).toThrow(ConfigError);
         });

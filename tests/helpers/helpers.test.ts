@@ -7,3 +7,4 @@ import "./cluster";
 import "./drivers";
 import "./labelGuard";
 import "./crdGuard";
+import "./azureCatalog";

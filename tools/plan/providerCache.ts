@@ -4,7 +4,7 @@
 // and the inspector slows the rest of the run. The code depends only on the program's sources, the
 // SDK and Node.js, so a plan reuses the text an earlier plan produced for the same provider, in the
 // same process or, through a file, in another. The key holds every input of the text: the content
-// of every TypeScript file of the program (index.ts, config.ts, components/), package-lock.json, the
+// of every TypeScript file of the program (index.ts, config.ts, azureCatalog.ts, components/), package-lock.json, the
 // SDK's and Node's versions, the checkout's path, how the TypeScript was compiled (commands use
 // sucrase, jest its own compiler, and each writes captured code its own way), and the provider's own
 // method sources. That holds
@@ -41,7 +41,7 @@ export function programSources(root: string = ROOT): string[] {
         .readdirSync(path.join(root, "components"), { recursive: true, encoding: "utf8" })
         .filter((f) => f.endsWith(".ts"))
         .map((f) => path.join("components", f));
-    return ["index.ts", "config.ts", ...components].sort();
+    return ["index.ts", "config.ts", "azureCatalog.ts", ...components].sort();
 }
 
 /**
