@@ -170,6 +170,19 @@ export const KEY_NOTIFY_BEFORE_EXPIRY_DAYS = 37;
 export const MIN_KEY_LIFETIME_DAYS = KEY_NOTIFY_BEFORE_EXPIRY_DAYS + 7;
 const MAX_WORKLOADS = 100;
 
+/** The tags the stack sets itself: on every resource, and on some one of these two. */
+export const STACK_TAG_NAMES = ["project", "stack", "managed-by"] as const;
+const RESOURCE_TAG_NAMES = ["workload", "purpose"] as const;
+/**
+ * The fewest tags a resource the stack tags may carry: Private DNS zones and Key Vault keys and secrets
+ * take 15 (Azure Resource Manager docs, tag-resources; Key Vault docs, about-keys-details), less the
+ * stack's own, at most five on one resource.
+ */
+export const MAX_USER_TAGS = 15 - STACK_TAG_NAMES.length - RESOURCE_TAG_NAMES.length;
+/** A tag name every resource the stack tags accepts: storage accounts take names of 128; DNS zones no special characters, spaces or a leading digit. */
+const TAG_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,127}$/;
+const MAX_TAG_VALUE_LENGTH = 256;
+
 /** Azure's smallest IPv4 subnet (virtual network FAQ: "The smallest supported IPv4 subnet is /29"). */
 export const SMALLEST_SUBNET_PREFIX = 29;
 /**
@@ -409,8 +422,8 @@ export function baseNameForStack(stack: string): string {
 
 /** One config key: everything about it. */
 export interface KeyDeclaration<T> {
-    /** How Pulumi.yaml declares it; `objectList` for a list of objects, which Pulumi.yaml cannot declare (it is set in the stack file). */
-    type: "string" | "integer" | "boolean" | "stringList" | "objectList";
+    /** How Pulumi.yaml declares it; `objectList` for a list of objects and `object` for a map, which Pulumi.yaml cannot declare (they are set in the stack file). */
+    type: "string" | "integer" | "boolean" | "stringList" | "objectList" | "object";
     /** The value when the key is unset. */
     default: T;
     /** One sentence: what the key decides. */
@@ -624,6 +637,21 @@ const DECLARATIONS = {
         allowed: `${MIN_KEY_LIFETIME_DAYS} to ${MAX_LIFETIME_DAYS}: a rotation policy's expiry must be at least 28 days, and its rotation at least 7 days after creation.`,
         schema: () => wholeNumber(MIN_KEY_LIFETIME_DAYS, MAX_LIFETIME_DAYS),
     }),
+    tags: declare<Record<string, string>>({
+        type: "object",
+        default: {},
+        description: "Your own tags (cost centre, owner, data class), which every taggable resource of the stack carries besides the stack's own (project, stack, managed-by).",
+        allowed: `Up to ${MAX_USER_TAGS} names, each mapped to a string: a name is 1-128 letters, digits, '-' and '_', starting with a letter, differs from the others in more than case, and is none of the stack's own (${[...STACK_TAG_NAMES, ...RESOURCE_TAG_NAMES].join(", ")}); a value is at most ${MAX_TAG_VALUE_LENGTH} characters. These are the limits of the strictest resources tagged (Private DNS zones, Key Vault keys and secrets: 15 tags; storage accounts: names of 128). Existing Key Vault keys keep the tags they were created with (the plan warns).`,
+        schema: () =>
+            z
+                .record(z.string(), z.string("must be a string").max(MAX_TAG_VALUE_LENGTH, `must be at most ${MAX_TAG_VALUE_LENGTH} characters`), 'must be a JSON object of tag names to values, such as {"costCentre":"cc-1234"}')
+                .superRefine((tags, context) => {
+                    for (const name of Object.keys(tags).filter((n) => !TAG_NAME_PATTERN.test(n))) {
+                        context.addIssue({ code: "custom", path: [name], message: "must be a tag name of 1-128 letters, digits, '-' and '_', starting with a letter" });
+                    }
+                })
+                .refine((tags) => Object.keys(tags).length <= MAX_USER_TAGS, `must hold at most ${MAX_USER_TAGS} tags: the strictest resources tagged take 15, of which the stack sets up to 5`),
+    }),
     workloads: declare<WorkloadEntry[]>({
         type: "objectList",
         default: [{ name: "alpha", namespace: "alpha" }],
@@ -817,7 +845,7 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
         if (text === undefined) {
             return declaration.default;
         }
-        const value = declaration.type === "stringList" || declaration.type === "objectList" ? parseJson(key, text) : text;
+        const value = declaration.type === "stringList" || declaration.type === "objectList" || declaration.type === "object" ? parseJson(key, text) : text;
         return check(key, declaration.schema(), value);
     };
 
@@ -875,6 +903,8 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
     const verificationRun = read("verificationRun");
     const protectStatefulResources = read("protectStatefulResources");
     const workloadEntries = read("workloads");
+    const userTags = read("tags");
+    checkUserTags(userTags);
     const etcdEncryption = read("etcdEncryption");
 
     checkReservedRanges("vnetAddressSpace", network.vnetAddressSpace, VNET_FORBIDDEN_RANGES, "Azure does not allow in a virtual network");
@@ -952,7 +982,7 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
         workloads,
         etcdEncryption,
         protectStatefulResources,
-        tags: { project: PROJECT, stack: context.stack, "managed-by": "pulumi" },
+        tags: { ...userTags, project: PROJECT, stack: context.stack, "managed-by": "pulumi" },
     };
 }
 
@@ -1001,6 +1031,22 @@ function checkSubnets(network: NetworkConfig, etcdEncryption: boolean): void {
             }
         }
     });
+}
+
+/** Refuses tag names that are the stack's own or that differ from another only in case (Azure compares tag names so). */
+function checkUserTags(tags: Readonly<Record<string, string>>): void {
+    const reserved = new Set<string>([...STACK_TAG_NAMES, ...RESOURCE_TAG_NAMES]);
+    const seen = new Map<string, string>();
+    for (const name of Object.keys(tags)) {
+        if (reserved.has(name.toLowerCase())) {
+            fail(describePath("tags", [name]), tags[name], `is a tag the stack sets itself (${[...reserved].join(", ")}); choose another name`);
+        }
+        const earlier = seen.get(name.toLowerCase());
+        if (earlier !== undefined) {
+            fail(describePath("tags", [name]), tags[name], `has the name of tag ${earlier} but for case, and Azure compares tag names without case; keep one`);
+        }
+        seen.set(name.toLowerCase(), name);
+    }
 }
 
 /** Refuses a range that overlaps one of `reserved`, which `who` keeps for itself. */
@@ -1082,7 +1128,8 @@ export function checkConfigKeys(fullKeys: readonly string[]): void {
             if (!known.has(key)) {
                 throw new ConfigError(`Unknown config key ${fullKey}: known keys are ${CONFIG_KEYS.join(", ")}.`);
             }
-        } else if (known.has(key)) {
+        } else if (known.has(key) && namespace !== "pulumi") {
+            // Pulumi's own keys (`pulumi:tags`, the stack's tags in Pulumi Cloud) are Pulumi's, even where a name is also the project's.
             throw new ConfigError(`Config key ${fullKey} is ignored: ${key} is this project's key, set it as ${PROJECT}:${key} (pulumi config set ${key} <value>).`);
         } else if (!(CONFIG_NAMESPACES as readonly string[]).includes(namespace)) {
             throw new ConfigError(`Config key ${fullKey} is ignored: this program reads the namespaces ${CONFIG_NAMESPACES.join(", ")} only.`);

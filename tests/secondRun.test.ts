@@ -76,6 +76,7 @@ describe("a team's first edits, after a refresh", () => {
         ["Defender", ["defender=false"]],
         ["the pinned Kubernetes minor", ["kubernetesVersion=1.37"]],
         ["the authorized IP ranges", ['apiServerAuthorizedIpRanges=["203.0.113.0/24"]']],
+        ["the team's tags", ['tags={"costCentre":"cc-1234"}']],
     ])("with the add-on, a change of %s updates the cluster and writes the pod identities again", async (_what, then) => {
         const base = ["identityMode=podIdentityAddon", "kubernetesVersion=1.36", "nodeCount=1"];
         const run = await afterRefresh(base, then);
@@ -91,6 +92,15 @@ describe("a team's first edits, after a refresh", () => {
         expect(run.diagnostics.filter((d) => d.message.startsWith("Key "))).toEqual([
             expect.objectContaining({ severity: "warning", message: expect.stringContaining("Key alpha-demo-key keeps what it was created with (keyLifetimeDays 365 -> 120)") }),
         ]);
+    });
+
+    test("a team's tags reach every tagged resource in one run, except the keys, which ARM keeps as created and the plan names", async () => {
+        const run = await afterRefresh(["identityMode=workloadIdentity"], ['tags={"costCentre":"cc-1234"}']);
+        const updated = changed(run);
+        expect(updated.every((s) => s.op === "update" && s.diffs.every((d) => d.startsWith("tags.costCentre") || /^agentPoolProfiles\[\d\]\.tags\.costCentre$/.test(d)))).toBe(true);
+        expect(updated.map((s) => s.type)).toContain("azure-native:storage:StorageAccount");
+        expect(updated.map((s) => s.type)).not.toContain("azure-native:keyvault:Key");
+        expect(run.diagnostics.map((d) => d.message)).toContainEqual(expect.stringMatching(/^Key alpha-demo-key keeps what it was created with \(tags /));
     });
 
     test("a change the cluster's PUT does not carry leaves the cluster and the pod identities alone", async () => {

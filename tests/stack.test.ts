@@ -514,3 +514,33 @@ describe("the impostor", () => {
         expect(admit(policies.get("aadpodidentity-guard") as PolicySpec, { object: own, request }).allowed).toBe(true);
     });
 });
+
+describe("a team's own tags", () => {
+    /** The azure-native types of the stack that ARM gives no tags: sub-resources, assignments and settings. */
+    const UNTAGGABLE = [
+        "azure-native:authorization:PolicyAssignment",
+        "azure-native:authorization:RoleAssignment",
+        "azure-native:authorization:RoleDefinition",
+        "azure-native:keyvault:AccessPolicy",
+        "azure-native:managedidentity:FederatedIdentityCredential",
+        "azure-native:monitor:DiagnosticSetting",
+        "azure-native:network:PrivateDnsZoneGroup",
+        "azure-native:network:Subnet",
+        "azure-native:storage:BlobContainer",
+        "azure-native:storage:BlobServiceProperties",
+    ];
+
+    test.each(["podIdentityAddon", "podIdentityOss", "workloadIdentity"])("every taggable Azure resource carries them beside the stack's own (%s)", async (mode) => {
+        const plan = await planFor([`identityMode=${mode}`, "keyVaultAuthorization=accessPolicy", 'tags={"costCentre":"cc-1234","owner":"platform"}', "etcdEncryption=true"]);
+        const azure = plan.steps.filter((s) => s.newState.type.startsWith("azure-native:") && s.newState.custom);
+        const untagged = [...new Set(azure.filter((s) => !("tags" in s.newState.inputs)).map((s) => s.newState.type))].sort();
+        expect(untagged.filter((t) => !UNTAGGABLE.includes(t))).toEqual([]);
+        for (const s of azure.filter((st) => "tags" in st.newState.inputs)) {
+            expect([s.urn, s.newState.inputs.tags]).toEqual([s.urn, expect.objectContaining({ costCentre: "cc-1234", owner: "platform", project: "aks-identity-vault", stack: "dev", "managed-by": "pulumi" })]);
+        }
+        // Both pools' nodes too: node pools do not take the cluster's tags (AKS docs, use-tags).
+        for (const pool of inputAt(step(plan, T.cluster, "aks-cluster"), "agentPoolProfiles") as Array<{ tags: Record<string, string> }>) {
+            expect(pool.tags).toMatchObject({ costCentre: "cc-1234", owner: "platform" });
+        }
+    });
+});

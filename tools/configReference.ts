@@ -26,10 +26,11 @@ export interface GeneratedFile {
     render(current: string): string;
 }
 
-/** How Pulumi.yaml declares a key, or undefined for one it cannot declare (a list of objects). */
+/** How Pulumi.yaml declares a key, or undefined for one it cannot declare (a list of objects, an object). */
 function pulumiDeclaration(declaration: KeyDeclaration<unknown>): Record<string, unknown> | undefined {
     switch (declaration.type) {
         case "objectList":
+        case "object":
             return undefined;
         case "stringList":
             return { type: "array", items: { type: "string" }, default: declaration.default, description: declaration.description };
@@ -52,7 +53,7 @@ export function renderPulumiConfig(): string {
     }
     const notes = undeclared.map(
         (key) =>
-            `  # ${key} (a list of objects) cannot be declared here: project config types are string, integer,\n` +
+            `  # ${key} (${CONFIG_SCHEMA[key].type === "object" ? "an object" : "a list of objects"}) cannot be declared here: project config types are string, integer,\n` +
             `  # boolean and array. It is validated in config.ts and defaults to ${JSON.stringify(CONFIG_SCHEMA[key].default)}.\n`,
     );
     return `# Generated from CONFIG_SCHEMA in config.ts by \`npm run generate\`; edit the schema, not this block.\n${stringify({ config: declared }, { lineWidth: 0 })}${notes.join("")}`;
@@ -73,7 +74,7 @@ function cell(text: string): string {
 
 /** The type of a key as the reference names it. */
 function typeName(declaration: KeyDeclaration<unknown>): string {
-    return { string: "string", integer: "integer", boolean: "boolean", stringList: "list of strings", objectList: "list of objects" }[declaration.type];
+    return { string: "string", integer: "integer", boolean: "boolean", stringList: "list of strings", objectList: "list of objects", object: "object" }[declaration.type];
 }
 
 /** The configuration reference: one row per key, then the fields of object lists. Pure; exported for testing. */

@@ -417,6 +417,29 @@ describe("Config", () => {
             }
         });
 
+        test("a team's own tags join the stack's on every resource; the stack's own names stay the stack's", () => {
+            const config = parse({ tags: '{"costCentre":"cc-1234","owner":"Platform Team (EMEA)"}' });
+            expect(config.tags).toEqual({ costCentre: "cc-1234", owner: "Platform Team (EMEA)", project: "aks-identity-vault", stack: "dev", "managed-by": "pulumi" });
+            expect(parse({ tags: JSON.stringify(Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`t${i}`, "v"]))) }).tags).toHaveProperty("t9", "v");
+        });
+
+        test.each([
+            ["the stack's own name", '{"Project":"x"}', 'aks-identity-vault:tags.Project = "x": is a tag the stack sets itself (project, stack, managed-by, workload, purpose); choose another name.'],
+            ["a per-resource name of the stack", '{"workload":"x"}', 'aks-identity-vault:tags.workload = "x": is a tag the stack sets itself'],
+            ["two names that differ only in case", '{"owner":"a","Owner":"b"}', 'aks-identity-vault:tags.Owner = "b": has the name of tag owner but for case'],
+            ["a name with a space", '{"cost centre":"x"}', "aks-identity-vault:tags.cost centre"],
+            ["a name starting with a digit", '{"1owner":"x"}', "must be a tag name of 1-128 letters, digits, '-' and '_', starting with a letter"],
+            ["a name Azure forbids", '{"a/b":"x"}', "must be a tag name"],
+            ["a value too long", `{"owner":"${"v".repeat(257)}"}`, "must be at most 256 characters"],
+            ["a value not a string", '{"owner":5}', "aks-identity-vault:tags.owner = 5: must be a string"],
+            ["eleven tags", JSON.stringify(Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`t${i}`, "v"]))), "must hold at most 10 tags"],
+            ["a list", '["owner"]', "must be a JSON object of tag names to values"],
+        ])("tags: %s is refused in one line", (_what, tags, message) => {
+            const error = errorOf({ tags });
+            expect(error).toContain(message);
+            expect(error).not.toContain("\n");
+        });
+
         test("a stack name with no letters or digits is refused", () => {
             expect(() => baseNameForStack("--")).toThrow(ConfigError);
         });
