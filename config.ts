@@ -115,6 +115,11 @@ export interface LifecycleConfig {
 }
 
 export interface DemoConfig {
+    /**
+     * The demo at all: each workload's secret and key in the vault, the SecretProviderClass that mounts
+     * them, the canary, and the verification and impostor Jobs. Off, a stack carries none of them.
+     */
+    enabled: boolean;
     /** Image of the verification Jobs: an official Node.js image, pinned. */
     verifierImage: string;
     /** Names this round of verification: a new value gives the Jobs new names, so `pulumi up` runs them again. Empty by default. */
@@ -743,6 +748,15 @@ const DECLARATIONS = {
         allowed: "Empty, or an Entra object id (a GUID).",
         schema: () => z.string().regex(/^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$/, "must be empty or an Entra object id (a GUID)"),
     }),
+    demo: declare({
+        type: "boolean",
+        default: true,
+        description:
+            "Give each workload a demo secret and key in the vault, mounted through a SecretProviderClass, and prove the wiring inside `pulumi up` with the verification and impostor Jobs (and the canary they are refused); false for a stack that should carry no demo secrets and run no Jobs.",
+        allowed:
+            "`true` or `false`. With `false` each workload keeps its identity, namespace, binding, network policies, blob container and grants, and the vault holds none of the stack's secrets or keys: the team adds its own (with `rbac`, and the grants on them). `syncSecret` needs `true`.",
+        schema: booleanSchema,
+    }),
     verifierImage: declare({
         type: "string",
         default: "node:22.14.0-alpine3.21",
@@ -899,6 +913,7 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
             "needs deployerObjectId: the group's own object id, since the role would otherwise go to the caller's id as if it were a group's (pulumi config set deployerObjectId <group object id>)",
         );
     }
+    const demoEnabled = read("demo");
     const verifierImage = read("verifierImage");
     const verificationRun = read("verificationRun");
     const protectStatefulResources = read("protectStatefulResources");
@@ -946,6 +961,9 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
     checkUnique(workloads, "bindingSelector");
     workloads.forEach((w, index) => checkStackNames(w, index, baseName));
     workloads.forEach((w, index) => {
+        if (w.syncSecret && !demoEnabled) {
+            fail(describePath("workloads", [index, "syncSecret"]), true, "needs demo true: it mirrors the workload's demo secret, which demo false leaves out (pulumi config set demo true)");
+        }
         if (w.syncSecret && !etcdEncryption) {
             fail(
                 describePath("workloads", [index, "syncSecret"]),
@@ -976,7 +994,7 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
             deployerPrincipalType,
             deployerObjectId,
         },
-        demo: { verifierImage, verificationRun },
+        demo: { enabled: demoEnabled, verifierImage, verificationRun },
         logging,
         lifecycle,
         workloads,

@@ -69,6 +69,7 @@ const store = new SecureStorage("storage", {
     blobZoneId: dns.blobZoneId,
     workloads: grantees,
     diagnostics: logs.diagnostics,
+    canary: config.demo.enabled,
     protect,
 });
 
@@ -84,6 +85,7 @@ const vault = new SecureKeyVault("keyvault", {
     secretLifetimeDays: config.lifecycle.secretLifetimeDays,
     keyLifetimeDays: config.lifecycle.keyLifetimeDays,
     etcdEncryptionKey: etcdEncryption,
+    demo: config.demo.enabled,
     protect,
 });
 
@@ -145,7 +147,7 @@ const bindings = config.workloads.map(
             workload: w,
             identity: identities[i],
             mode,
-            vault: { vaultName: vault.vaultName, tenantId: client.tenantId, secretName: vault.secretNames[w.name], keyName: vault.keyNames[w.name] },
+            vault: config.demo.enabled ? { vaultName: vault.vaultName, tenantId: client.tenantId, secretName: vault.secretNames[w.name], keyName: vault.keyNames[w.name] } : undefined,
             privateEndpointSubnetPrefix: config.network.privateEndpointSubnetPrefix,
             provider: aks.provider,
         }),
@@ -161,49 +163,64 @@ const verifierFiles = Object.fromEntries(
         .sort()
         .map((f) => [f, fs.readFileSync(path.join(verifierDir, f), "utf8")]),
 );
-const demos = config.workloads.map((w, i) => {
-    const identity = identities[i];
-    const binding = bindings[i];
-    return new DemoWorkloads(w.name, {
-        workload: w,
+// The demo, unless config turns it off: each workload's Jobs prove the wiring, and another tenant of
+// the cluster tries to take each identity. Both are refused the canary.
+const demo = (() => {
+    const canarySecretName = vault.canarySecretName;
+    const canaryContainer = store.canaryContainer;
+    if (!config.demo.enabled || canarySecretName === undefined || canaryContainer === undefined) {
+        return undefined;
+    }
+    const canary = { secretName: canarySecretName, container: canaryContainer };
+    const demos = config.workloads.map((w, i) => {
+        const identity = identities[i];
+        const binding = bindings[i];
+        const secretProviderClassName = binding.secretProviderClassName;
+        if (secretProviderClassName === undefined) {
+            throw new Error(`workload ${w.name} has no SecretProviderClass, which the demo mounts`);
+        }
+        return new DemoWorkloads(w.name, {
+            workload: w,
+            pods: mode.pods,
+            namespace: binding.namespace,
+            serviceAccountName: binding.serviceAccountName,
+            secretProviderClassName,
+            identityClientId: identity.clientId,
+            keyVaultUri: vault.vaultUri,
+            secretName: vault.secretNames[w.name],
+            blobEndpoint: store.blobEndpoint,
+            container: store.containers[w.name],
+            image: config.demo.verifierImage,
+            verifierFiles,
+            verificationRun: config.demo.verificationRun,
+            privateEndpointSubnetPrefix: config.network.privateEndpointSubnetPrefix,
+            nodeSelector: aks.workloadNodeSelector,
+            canary,
+            keyVaultAuthorization: config.keyVaultAuthorization,
+            syncedSecret: { name: vault.secretNames[w.name], key: SYNCED_SECRET_KEY },
+            dependsOn: [...binding.ready, ...modeReady, ...vault.grants[w.name], ...store.grants[w.name], ...vault.endpoint, ...store.endpoint, ...dns.links],
+            provider: aks.provider,
+        });
+    });
+
+    // Another tenant of the cluster tries, from a namespace of its own, to take each workload's identity.
+    const impostor = new ImpostorProof("impostor", {
+        targets: config.workloads.map((w, i) => ({
+            workload: w,
+            identityClientId: identities[i].clientId,
+            identityResourceId: identities[i].resourceId,
+            dependsOn: [...bindings[i].ready, ...modeReady],
+        })),
         pods: mode.pods,
-        namespace: binding.namespace,
-        serviceAccountName: binding.serviceAccountName,
-        secretProviderClassName: binding.secretProviderClassName,
-        identityClientId: identity.clientId,
-        keyVaultUri: vault.vaultUri,
-        secretName: vault.secretNames[w.name],
-        blobEndpoint: store.blobEndpoint,
-        container: store.containers[w.name],
+        tenantId: client.tenantId,
         image: config.demo.verifierImage,
         verifierFiles,
         verificationRun: config.demo.verificationRun,
-        privateEndpointSubnetPrefix: config.network.privateEndpointSubnetPrefix,
         nodeSelector: aks.workloadNodeSelector,
-        canary: { secretName: vault.canarySecretName, container: store.canaryContainer },
-        keyVaultAuthorization: config.keyVaultAuthorization,
-        syncedSecret: { name: vault.secretNames[w.name], key: SYNCED_SECRET_KEY },
-        dependsOn: [...binding.ready, ...modeReady, ...vault.grants[w.name], ...store.grants[w.name], ...vault.endpoint, ...store.endpoint, ...dns.links],
         provider: aks.provider,
     });
-});
-
-// Another tenant of the cluster tries, from a namespace of its own, to take each workload's identity.
-const impostor = new ImpostorProof("impostor", {
-    targets: config.workloads.map((w, i) => ({
-        workload: w,
-        identityClientId: identities[i].clientId,
-        identityResourceId: identities[i].resourceId,
-        dependsOn: [...bindings[i].ready, ...modeReady],
-    })),
-    pods: mode.pods,
-    tenantId: client.tenantId,
-    image: config.demo.verifierImage,
-    verifierFiles,
-    verificationRun: config.demo.verificationRun,
-    nodeSelector: aks.workloadNodeSelector,
-    provider: aks.provider,
-});
+    return { demos, impostor, canary };
+})();
 
 export const resourceGroupName = resourceGroup.name;
 export const logAnalyticsWorkspaceId = logs.workspaceId;
@@ -219,10 +236,10 @@ export const keyVaultName = vault.vaultName;
 export const keyVaultUri = vault.vaultUri;
 export const storageAccountName = store.accountName;
 /** The canary secret and container: granted to nobody; every bound Job must be refused them. */
-export const canary = { secretName: vault.canarySecretName, container: store.canaryContainer };
+export const canary = demo?.canary ?? null;
 export const blobEndpoint = store.blobEndpoint;
 /** Where the impostor verification Jobs play another tenant of the cluster. */
-export const impostorNamespace = impostor.namespace;
+export const impostorNamespace = demo?.impostor.namespace ?? null;
 export const tenantId = client.tenantId;
 /** Per workload: where it runs, who it is, and what it may touch. */
 export const workloads = pulumi.output(
@@ -238,13 +255,17 @@ export const workloads = pulumi.output(
                 identityClientId: identities[i].clientId,
                 identityResourceId: identities[i].resourceId,
                 container: store.containers[w.name],
-                secretName: vault.secretNames[w.name],
-                keyName: vault.keyNames[w.name],
-                /** The verification Jobs, whose logs end with their verdicts (`npm run e2e` reads them). */
-                verifierJobs: [demos[i].boundJobName, demos[i].unboundJobName],
-                /** The Job that plays another tenant, in the impostor's namespace. */
-                impostorJob: impostor.jobNames[w.name],
-                verdicts: pulumi.interpolate`kubectl logs -n ${w.namespace} job/${demos[i].boundJobName}; kubectl logs -n ${w.namespace} job/${demos[i].unboundJobName}; kubectl logs -n ${impostor.namespace} job/${impostor.jobNames[w.name]}`,
+                ...(demo === undefined
+                    ? {}
+                    : {
+                          secretName: vault.secretNames[w.name],
+                          keyName: vault.keyNames[w.name],
+                          /** The verification Jobs, whose logs end with their verdicts (`npm run e2e` reads them). */
+                          verifierJobs: [demo.demos[i].boundJobName, demo.demos[i].unboundJobName],
+                          /** The Job that plays another tenant, in the impostor's namespace. */
+                          impostorJob: demo.impostor.jobNames[w.name],
+                          verdicts: pulumi.interpolate`kubectl logs -n ${w.namespace} job/${demo.demos[i].boundJobName}; kubectl logs -n ${w.namespace} job/${demo.demos[i].unboundJobName}; kubectl logs -n ${demo.impostor.namespace} job/${demo.impostor.jobNames[w.name]}`,
+                      }),
             },
         ]),
     ),

@@ -21,7 +21,8 @@ export interface PodIdentityBindingArgs {
     identity: BoundIdentity;
     /** The stack's identity mode, which adds its resources for the workload. */
     mode: ModeDeployment;
-    vault: BindingVault;
+    /** The demo's Key Vault objects, which a SecretProviderClass mounts; none, and no class, without the demo. */
+    vault: BindingVault | undefined;
     /** Kubernetes provider of the cluster. */
     provider: k8s.Provider;
     /** Azure cloud name for the Key Vault provider. Defaults to "AzurePublicCloud". */
@@ -133,7 +134,7 @@ export class PodIdentityBinding extends pulumi.ComponentResource {
     /** The service account the workload's pods run as. */
     public readonly serviceAccountName: pulumi.Output<string>;
     /** Name of the SecretProviderClass in the namespace. */
-    public readonly secretProviderClassName: pulumi.Output<string>;
+    public readonly secretProviderClassName: pulumi.Output<string> | undefined;
     /** What pods need before they can use the identity in this mode. */
     public readonly ready: pulumi.Resource[];
 
@@ -176,34 +177,39 @@ export class PodIdentityBinding extends pulumi.ComponentResource {
 
         const ready = [...mode.bind({ name, workload, identity: args.identity, namespace, opts: k8sOpts }), defaultDeny, egress];
 
-        const spec = pulumi
-            .all([args.identity.clientId, args.vault.vaultName, args.vault.tenantId, args.vault.secretName, args.vault.keyName])
-            .apply(([clientId, vaultName, tenantId, secretName, keyName]) =>
-                secretProviderClassSpec({
-                    pods: mode.pods,
-                    clientId,
-                    vaultName,
-                    tenantId,
-                    secretName,
-                    keyName,
-                    cloudName: args.cloudName ?? "AzurePublicCloud",
-                    syncSecret: workload.syncSecret,
-                }),
+        if (args.vault !== undefined) {
+            const vault = args.vault;
+            const spec = pulumi
+                .all([args.identity.clientId, vault.vaultName, vault.tenantId, vault.secretName, vault.keyName])
+                .apply(([clientId, vaultName, tenantId, secretName, keyName]) =>
+                    secretProviderClassSpec({
+                        pods: mode.pods,
+                        clientId,
+                        vaultName,
+                        tenantId,
+                        secretName,
+                        keyName,
+                        cloudName: args.cloudName ?? "AzurePublicCloud",
+                        syncSecret: workload.syncSecret,
+                    }),
+                );
+            const secretProviderClass = new k8s.apiextensions.CustomResource(
+                `${name}-secret-provider`,
+                {
+                    apiVersion: "secrets-store.csi.x-k8s.io/v1",
+                    kind: "SecretProviderClass",
+                    metadata: { name: `${workload.name}-keyvault`, namespace: namespace.metadata.name, labels: { "app.kubernetes.io/managed-by": "pulumi" } },
+                    spec,
+                },
+                k8sOpts,
             );
-        const secretProviderClass = new k8s.apiextensions.CustomResource(
-            `${name}-secret-provider`,
-            {
-                apiVersion: "secrets-store.csi.x-k8s.io/v1",
-                kind: "SecretProviderClass",
-                metadata: { name: `${workload.name}-keyvault`, namespace: namespace.metadata.name, labels: { "app.kubernetes.io/managed-by": "pulumi" } },
-                spec,
-            },
-            k8sOpts,
-        );
+            this.secretProviderClassName = secretProviderClass.metadata.name;
+        } else {
+            this.secretProviderClassName = undefined;
+        }
 
         this.namespace = namespace.metadata.name;
         this.serviceAccountName = serviceAccount.metadata.name;
-        this.secretProviderClassName = secretProviderClass.metadata.name;
         this.ready = ready;
         this.registerOutputs({ namespace: this.namespace, serviceAccountName: this.serviceAccountName, secretProviderClassName: this.secretProviderClassName });
     }

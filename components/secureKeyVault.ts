@@ -31,6 +31,11 @@ export interface SecureKeyVaultArgs extends PlacementArgs {
      * when a workload mirrors its secret into a Kubernetes Secret.
      */
     etcdEncryptionKey?: boolean;
+    /**
+     * Each workload's demo secret and key, their grants, and the canary. Defaults to true; false leaves
+     * the vault without the stack's secrets (with access policies, each workload keeps its policy).
+     */
+    demo?: boolean;
     protect?: boolean;
     /** Days a deleted vault or secret can be recovered (7-90). Defaults to 90. */
     softDeleteRetentionDays?: number;
@@ -154,8 +159,8 @@ export class SecureKeyVault extends pulumi.ComponentResource {
     public readonly secretNames: Record<string, pulumi.Output<string>>;
     /** Key name by workload name. */
     public readonly keyNames: Record<string, pulumi.Output<string>>;
-    /** The canary secret, granted to nobody (in `accessPolicy` mode every workload reads it: policies are vault-wide). */
-    public readonly canarySecretName: pulumi.Output<string>;
+    /** The canary secret, granted to nobody (in `accessPolicy` mode every workload reads it: policies are vault-wide); none without the demo. */
+    public readonly canarySecretName: pulumi.Output<string> | undefined;
     /** The grants (role assignments or access policies) each workload's reads depend on. */
     public readonly grants: Record<string, pulumi.Resource[]>;
     /** The private endpoint and its DNS registration: the vault is reachable once they exist. */
@@ -233,26 +238,31 @@ export class SecureKeyVault extends pulumi.ComponentResource {
 
         this.endpoint = [endpoint, dnsZoneGroup];
 
-        // The canary: a secret granted to nobody, which every bound Job tries to read.
-        const canaryValue = new random.RandomPassword(`${name}-canary-value`, { length: 32, special: true, overrideSpecial: "-_.~" }, { parent: this });
-        const canaryCreated = new Timestamp(`${name}-canary-created`, { purpose: "creation of the canary secret" }, { parent: this });
-        const canary = new keyvault.Secret(
-            `${name}-canary-secret`,
-            {
-                secretName: CANARY_NAME,
-                vaultName: vault.name,
-                resourceGroupName: args.resourceGroupName,
-                properties: {
-                    value: pulumi.secret(canaryValue.result),
-                    contentType: "text/plain",
-                    attributes: { expires: canaryCreated.unix.apply((unix) => daysAfter(unix, args.secretLifetimeDays)) },
+        const demo = args.demo ?? true;
+        if (demo) {
+            // The canary: a secret granted to nobody, which every bound Job tries to read.
+            const canaryValue = new random.RandomPassword(`${name}-canary-value`, { length: 32, special: true, overrideSpecial: "-_.~" }, { parent: this });
+            const canaryCreated = new Timestamp(`${name}-canary-created`, { purpose: "creation of the canary secret" }, { parent: this });
+            const canary = new keyvault.Secret(
+                `${name}-canary-secret`,
+                {
+                    secretName: CANARY_NAME,
+                    vaultName: vault.name,
+                    resourceGroupName: args.resourceGroupName,
+                    properties: {
+                        value: pulumi.secret(canaryValue.result),
+                        contentType: "text/plain",
+                        attributes: { expires: canaryCreated.unix.apply((unix) => daysAfter(unix, args.secretLifetimeDays)) },
+                    },
+                    tags: { ...args.tags, purpose: "canary" },
                 },
-                tags: { ...args.tags, purpose: "canary" },
-            },
-            { parent: this, protect, retainOnDelete: true, dependsOn: writes.next() },
-        );
-        writes.wrote(canary);
-        this.canarySecretName = canary.name;
+                { parent: this, protect, retainOnDelete: true, dependsOn: writes.next() },
+            );
+            writes.wrote(canary);
+            this.canarySecretName = canary.name;
+        } else {
+            this.canarySecretName = undefined;
+        }
 
         // The key AKS's KMS plugin encrypts etcd's data keys with (RSA-OAEP-256, encrypt and decrypt:
         // Azure/kubernetes-kms pkg/plugin). It carries no expiry and no rotation policy on purpose: an
@@ -283,7 +293,30 @@ export class SecureKeyVault extends pulumi.ComponentResource {
         this.secretNames = {};
         this.keyNames = {};
         this.grants = {};
+        // With access policies a workload's grant is vault-wide (row 66): one policy, next in the chain of writes.
+        const accessPolicyFor = (workload: WorkloadGrantee): keyvault.AccessPolicy => {
+            const policy = new keyvault.AccessPolicy(
+                `${name}-${workload.name}-access-policy`,
+                {
+                    vaultName: vault.name,
+                    resourceGroupName: args.resourceGroupName,
+                    policy: {
+                        tenantId: args.tenantId,
+                        objectId: workload.principalId,
+                        permissions: WORKLOAD_ACCESS_POLICY_PERMISSIONS,
+                    },
+                },
+                { parent: this, dependsOn: writes.next() },
+            );
+            writes.wrote(policy);
+            return policy;
+        };
         for (const workload of args.workloads) {
+            if (!demo) {
+                // No secret or key of the stack's to grant on: with RBAC the team grants on its own.
+                this.grants[workload.name] = rbac ? [] : [accessPolicyFor(workload)];
+                continue;
+            }
             const value = new random.RandomPassword(`${name}-${workload.name}-secret-value`, { length: 32, special: true, overrideSpecial: "-_.~" }, { parent: this });
             // When the workload's secret and key were created, kept in state: their expiry dates
             // count from it, so they are the same in every plan.
@@ -370,21 +403,7 @@ export class SecureKeyVault extends pulumi.ComponentResource {
                     ),
                 ];
             } else {
-                const policy = new keyvault.AccessPolicy(
-                    `${name}-${workload.name}-access-policy`,
-                    {
-                        vaultName: vault.name,
-                        resourceGroupName: args.resourceGroupName,
-                        policy: {
-                            tenantId: args.tenantId,
-                            objectId: workload.principalId,
-                            permissions: WORKLOAD_ACCESS_POLICY_PERMISSIONS,
-                        },
-                    },
-                    { parent: this, dependsOn: writes.next() },
-                );
-                writes.wrote(policy);
-                this.grants[workload.name] = [policy];
+                this.grants[workload.name] = [accessPolicyFor(workload)];
             }
             this.secretNames[workload.name] = secret.name;
             this.keyNames[workload.name] = key.name;

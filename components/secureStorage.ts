@@ -27,6 +27,8 @@ export interface SecureStorageArgs extends PlacementArgs {
     softDeleteRetentionDays?: number;
     /** Where the blob service's reads, writes and deletes go. */
     diagnostics: DiagnosticsArgs;
+    /** The canary container, which the demo's Jobs must be refused. Defaults to true. */
+    canary?: boolean;
 }
 
 /**
@@ -45,8 +47,8 @@ export class SecureStorage extends pulumi.ComponentResource {
     public readonly blobEndpoint: pulumi.Output<string>;
     /** Container name by workload name. */
     public readonly containers: Record<string, pulumi.Output<string>>;
-    /** The canary container, granted to nobody. */
-    public readonly canaryContainer: pulumi.Output<string>;
+    /** The canary container, granted to nobody; none without the demo. */
+    public readonly canaryContainer: pulumi.Output<string> | undefined;
     /** The role assignment each workload's blob access depends on. */
     public readonly grants: Record<string, pulumi.Resource[]>;
     /** The private endpoint and its DNS registration: the account is reachable once they exist. */
@@ -131,12 +133,14 @@ export class SecureStorage extends pulumi.ComponentResource {
 
         this.endpoint = [endpoint, dnsZoneGroup];
         // The canary: a container granted to nobody, which every bound Job must be refused.
-        const canary = new storage.BlobContainer(
-            `${name}-canary-container`,
-            { containerName: CANARY_NAME, accountName: account.name, resourceGroupName: args.resourceGroupName, publicAccess: storage.PublicAccess.None },
-            { parent: this, protect, retainOnDelete: true, dependsOn: [endpoint] },
-        );
-        this.canaryContainer = canary.name;
+        this.canaryContainer =
+            (args.canary ?? true)
+                ? new storage.BlobContainer(
+                      `${name}-canary-container`,
+                      { containerName: CANARY_NAME, accountName: account.name, resourceGroupName: args.resourceGroupName, publicAccess: storage.PublicAccess.None },
+                      { parent: this, protect, retainOnDelete: true, dependsOn: [endpoint] },
+                  ).name
+                : undefined;
         this.containers = {};
         this.grants = {};
         for (const workload of args.workloads) {

@@ -1253,9 +1253,10 @@ const CASES: Case[] = [
         "a grant on the canary container, matched by its id",
         withoutDependencies([...canaryStack, grantOf("storage-alpha-canary", ROLES.blobContributor, workloadIdentity, canaryContainer, `${ACCOUNT_ID}/blobServices/default/containers/canary`)]),
     ),
-    fail(
+    fail("canary-granted-to-nobody", "no canary container, where a bound Job runs", [...canaryStack.filter((f) => f !== canaryContainer), boundJobWith(boundEnv)]),
+    pass(
         "canary-granted-to-nobody",
-        "no canary container",
+        "no canary, where no verification Job runs (demo false)",
         canaryStack.filter((f) => f !== canaryContainer),
     ),
     pass("bound-jobs-prove-canary-path-and-sync", "a bound Job told everything", [boundJobWith(boundEnv)]),
@@ -1328,7 +1329,8 @@ const CASES: Case[] = [
         impostorJob("labelledPod,azureIdentity,podIdentityException"),
     ]),
     pass("impostor-proves-isolation", "Workload ID: the impostor tries a token exchange", [vary(cluster, { podIdentityProfile: { enabled: false } }), workloadNamespace, impostorJob("tokenExchange")]),
-    fail("impostor-proves-isolation", "no impostor", [cluster, workloadNamespace]),
+    fail("impostor-proves-isolation", "no impostor, where a bound Job runs", [cluster, workloadNamespace, boundJobWith(boundEnv)]),
+    pass("impostor-proves-isolation", "no verification Job at all (demo false)", [cluster, workloadNamespace]),
     fail("impostor-proves-isolation", "pod identity: the impostor tries the label only", [cluster, workloadNamespace, impostorJob("labelledPod")]),
     fail("impostor-proves-isolation", "Workload ID: the impostor tries no token exchange", [vary(cluster, { podIdentityProfile: { enabled: false } }), workloadNamespace, impostorJob("labelledPod")]),
     fail("impostor-proves-isolation", "the impostor runs in the workload's own namespace", [cluster, workloadNamespace, impostorJob("labelledPod,azureIdentity,podIdentityException", "alpha")]),
@@ -1685,5 +1687,14 @@ describe("a workload that mirrors its secret into etcd", () => {
                 )
             ).violations.length,
         ).toBeGreaterThan(0);
+    });
+});
+
+describe("a stack without the demo", () => {
+    test.each(PLAN_CONFIGURATIONS.map((c) => c.label))("%s: meets every mandatory policy", async (label) => {
+        const configuration = PLAN_CONFIGURATIONS.find((c) => c.label === label);
+        const plan = await planFor([...(configuration?.overrides ?? []), "demo=false"]);
+        const evaluation = await evaluatePlan(policies, plan, { label });
+        expect(evaluation.violations.filter((v) => v.enforcementLevel === "mandatory").map(formatViolation)).toEqual([]);
     });
 });

@@ -48,6 +48,14 @@ describe("pulumi refresh, then pulumi preview, changes nothing", () => {
         const run = await afterRefresh([`identityMode=${mode}`, `keyVaultAuthorization=${auth}`, "etcdEncryption=true", `workloads=${workloads}`, "kubernetesVersion=1.36"]);
         expect(changed(run)).toEqual([]);
     });
+
+    test.each([
+        ["podIdentityOss", "rbac"],
+        ["workloadIdentity", "accessPolicy"],
+    ])("%s/%s without the demo", async (mode, auth) => {
+        const run = await afterRefresh([`identityMode=${mode}`, `keyVaultAuthorization=${auth}`, "demo=false"]);
+        expect(changed(run)).toEqual([]);
+    });
 });
 
 test("Pulumi.yaml refreshes before every update, so that an update sends the node count AKS has", () => {

@@ -536,11 +536,29 @@ describe("a team's own tags", () => {
         const untagged = [...new Set(azure.filter((s) => !("tags" in s.newState.inputs)).map((s) => s.newState.type))].sort();
         expect(untagged.filter((t) => !UNTAGGABLE.includes(t))).toEqual([]);
         for (const s of azure.filter((st) => "tags" in st.newState.inputs)) {
-            expect([s.urn, s.newState.inputs.tags]).toEqual([s.urn, expect.objectContaining({ costCentre: "cc-1234", owner: "platform", project: "aks-identity-vault", stack: "dev", "managed-by": "pulumi" })]);
+            expect([s.urn, s.newState.inputs.tags]).toEqual([
+                s.urn,
+                expect.objectContaining({ costCentre: "cc-1234", owner: "platform", project: "aks-identity-vault", stack: "dev", "managed-by": "pulumi" }),
+            ]);
         }
         // Both pools' nodes too: node pools do not take the cluster's tags (AKS docs, use-tags).
         for (const pool of inputAt(step(plan, T.cluster, "aks-cluster"), "agentPoolProfiles") as Array<{ tags: Record<string, string> }>) {
             expect(pool.tags).toMatchObject({ costCentre: "cc-1234", owner: "platform" });
         }
+    });
+});
+
+describe("a stack without the demo (demo false)", () => {
+    test.each(["podIdentityAddon", "podIdentityOss", "workloadIdentity"])("carries no demo secret, key, canary, SecretProviderClass or Job, and exports no verdicts (%s)", async (mode) => {
+        const plan = await planFor([`identityMode=${mode}`, "demo=false"]);
+        for (const type of [T.secret, T.key, "kubernetes:batch/v1:Job", "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass", "kubernetes:core/v1:ConfigMap"]) {
+            expect([type, stepsOfType(plan, type).length]).toEqual([type, 0]);
+        }
+        expect(stepsOfType(plan, T.container).map((c) => c.newState.inputs.containerName)).toEqual(["alpha"]);
+        // No impostor's namespace: only the workload's, and the open-source mode's own.
+        expect(stepsOfType(plan, "kubernetes:core/v1:Namespace").map((n) => inputAt(n, "metadata.name"))).toEqual(mode === "podIdentityOss" ? ["aad-pod-identity", "alpha"] : ["alpha"]);
+        expect(plan.outputs).toMatchObject({ canary: null, impostorNamespace: null });
+        expect(Object.keys((plan.outputs.workloads as Record<string, Record<string, unknown>>).alpha)).not.toContain("verdicts");
+        expect(plan.diagnostics.map((d) => d.message)).not.toContainEqual(expect.stringMatching(/Undefined value/));
     });
 });

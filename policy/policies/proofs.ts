@@ -29,19 +29,28 @@ function canaries(resources: readonly PolicyResource[]): PolicyResource[] {
     ];
 }
 
+/** The verification Jobs of a plan (VERIFY_MODE bound, unbound or impostor): none in a stack without the demo. */
+function verificationJobs(resources: readonly PolicyResource[]): PolicyResource[] {
+    return resources.filter((resource) => {
+        const pods = resource.type === "kubernetes:batch/v1:Job" ? workloadPods(resource.type, resource.props) : undefined;
+        return pods !== undefined && environment(pods.spec).has("VERIFY_MODE");
+    });
+}
+
 /** Nobody is granted the canary, nor anything that holds it. */
 export const canaryGrantedToNobody: StackValidationPolicy = {
     name: "canary-granted-to-nobody",
     description:
-        "The stack has a canary Key Vault secret and blob container named `canary`, and no role assignment is scoped to either of them or to the vault or storage account that holds them (Key Vault Contributor, which reads nothing the vault holds and which AKS's etcd encryption needs on the vault, aside), so each bound verification Job can prove its identity is refused what is not its own. In accessPolicy mode access policies grant the whole vault, which the Jobs report as readable by design. No direct Checkov equivalent; Microsoft cloud security benchmark PA-7 (least privilege).",
+        "A stack that runs verification Jobs has a canary Key Vault secret and blob container named `canary`; no role assignment is scoped to either of them or to the vault or storage account that holds them (Key Vault Contributor, which reads nothing the vault holds and which AKS's etcd encryption needs on the vault, aside), so each bound verification Job can prove its identity is refused what is not its own. In accessPolicy mode access policies grant the whole vault, which the Jobs report as readable by design. No direct Checkov equivalent; Microsoft cloud security benchmark PA-7 (least privilege).",
     enforcementLevel: "mandatory",
     validateStack: (args, reportViolation) => {
         const found = canaries(args.resources);
+        const proving = verificationJobs(args.resources).length > 0;
         for (const [type, what] of [
             [TYPES.secret, "secret"],
             [TYPES.blobContainer, "container"],
         ] as const) {
-            if (!found.some((c) => c.type === type)) {
+            if (proving && !found.some((c) => c.type === type)) {
                 reportViolation(`The stack has no canary ${what} named ${CANARY}.`);
             }
         }
@@ -124,9 +133,13 @@ const IMPOSTOR_CHECKS = { podIdentity: ["labelledPod", "azureIdentity", "podIden
 export const impostorProvesIsolation: StackValidationPolicy = {
     name: "impostor-proves-isolation",
     description:
-        "For every namespace the stack creates for a workload, a verification Job in another namespace runs the verifier's impostor mode against it (VERIFY_MODE impostor, TARGET_NAMESPACE that namespace) and tries what the identity mode must refuse: with pod identity a pod carrying the workload's binding label, an AzureIdentity and binding naming its identity, and an exception past NMI (IMPOSTOR_CHECKS labelledPod, azureIdentity, podIdentityException); with Workload ID its own token exchanged for the workload's client id (tokenExchange). No direct Checkov equivalent.",
+        "In a stack that runs verification Jobs, for every namespace the stack creates for a workload, a verification Job in another namespace runs the verifier's impostor mode against it (VERIFY_MODE impostor, TARGET_NAMESPACE that namespace) and tries what the identity mode must refuse: with pod identity a pod carrying the workload's binding label, an AzureIdentity and binding naming its identity, and an exception past NMI (IMPOSTOR_CHECKS labelledPod, azureIdentity, podIdentityException); with Workload ID its own token exchanged for the workload's client id (tokenExchange). No direct Checkov equivalent.",
     enforcementLevel: "mandatory",
     validateStack: (args, reportViolation) => {
+        if (verificationJobs(args.resources).length === 0) {
+            // A stack without the demo (config demo false) proves nothing inside pulumi up.
+            return;
+        }
         const needed = runsPodIdentity(args.resources) ? IMPOSTOR_CHECKS.podIdentity : IMPOSTOR_CHECKS.workloadIdentity;
         const impostors = args.resources.flatMap((resource) => {
             const pods = resource.type === "kubernetes:batch/v1:Job" ? workloadPods(resource.type, resource.props) : undefined;

@@ -67,7 +67,7 @@ describe("Config", () => {
                 deployerPrincipalType: "User",
                 deployerObjectId: "",
             });
-            expect(config.demo).toEqual({ verifierImage: "node:22.14.0-alpine3.21", verificationRun: "" });
+            expect(config.demo).toEqual({ enabled: true, verifierImage: "node:22.14.0-alpine3.21", verificationRun: "" });
             expect(config.logging).toEqual({ retentionDays: 30, fullKubeAudit: false });
             expect(config.lifecycle).toEqual({ secretLifetimeDays: 365, keyLifetimeDays: 365 });
             expect(config.protectStatefulResources).toBe(true);
@@ -415,6 +415,14 @@ describe("Config", () => {
             for (const version of ["1.34", "1.35", "1.37", "1.38", "2.0"]) {
                 expect(parse({ kubernetesVersion: version }).cluster.kubernetesVersion).toBe(version);
             }
+        });
+
+        test("demo false: the config says so; a workload that mirrors its demo secret needs the demo", () => {
+            expect(parse({ demo: "false" }).demo.enabled).toBe(false);
+            expect(parse({}).demo.enabled).toBe(true);
+            expect(errorOf({ demo: "false", etcdEncryption: "true", workloads: '[{"name":"alpha","namespace":"alpha","syncSecret":true}]' })).toBe(
+                "Invalid config aks-identity-vault:workloads[0].syncSecret = true: needs demo true: it mirrors the workload's demo secret, which demo false leaves out (pulumi config set demo true).",
+            );
         });
 
         test("a team's own tags join the stack's on every resource; the stack's own names stay the stack's", () => {

@@ -199,6 +199,16 @@ describe("SecureKeyVault", () => {
         expect(vault.endpoint).toHaveLength(2);
     });
 
+    test.each(["rbac", "accessPolicy"] as const)("without the demo (%s): no secret, key, record or canary; access policies stay the workloads' one grant", async (authorization) => {
+        const { vault, plan } = await built({ ...ARGS, authorization, demo: false });
+        for (const type of ["azure-native:keyvault:Secret", "azure-native:keyvault:Key", "pulumi-nodejs:dynamic:CreationRecord", ROLE]) {
+            expect([type, ofType(plan, type)]).toEqual([type, []]);
+        }
+        expect(vault.canarySecretName).toBeUndefined();
+        expect(ofType(plan, POLICY)).toHaveLength(authorization === "accessPolicy" ? ARGS.workloads.length : 0);
+        expect(vault.grants.alpha).toHaveLength(authorization === "accessPolicy" ? 1 : 0);
+    });
+
     test("protect: false leaves the vault, secrets and keys unprotected, still retained on delete", async () => {
         const { plan } = await built({ ...ARGS, protect: false });
         expect(named(plan, "azure-native:keyvault:Vault", "keyvault-vault").newState.protect).toBe(false);

@@ -17,6 +17,12 @@ describe("SecureStorage", () => {
         expect(registrations((await built(ARGS)).plan)).toMatchSnapshot();
     });
 
+    test("without the demo, no canary container; each workload keeps its own", async () => {
+        const { store, plan } = await built({ ...ARGS, canary: false });
+        expect(store.canaryContainer).toBeUndefined();
+        expect(ofType(plan, "azure-native:storage:BlobContainer").map((c) => c.newState.inputs.containerName)).toEqual(ARGS.workloads.map((w) => w.name));
+    });
+
     test("the account is private, Entra-only and protected; its name comes from the suffix in state", async () => {
         const { plan } = await built(ARGS);
         const account = named(plan, "azure-native:storage:StorageAccount", "storage-account");
