@@ -85,6 +85,7 @@ describe("a team's first edits, after a refresh", () => {
         ["the pinned Kubernetes minor", ["kubernetesVersion=1.37"]],
         ["the authorized IP ranges", ['apiServerAuthorizedIpRanges=["203.0.113.0/24"]']],
         ["the team's tags", ['tags={"costCentre":"cc-1234"}']],
+        ["the cluster's subnets (the API server joins its own, for etcd encryption)", ["etcdEncryption=true"]],
     ])("with the add-on, a change of %s updates the cluster and writes the pod identities again", async (_what, then) => {
         const base = ["identityMode=podIdentityAddon", "kubernetesVersion=1.36", "nodeCount=1"];
         const run = await afterRefresh(base, then);
