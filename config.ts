@@ -542,7 +542,8 @@ const DECLARATIONS = {
         type: "string",
         default: "Standard_D4ds_v5",
         description: "VM size of the AKS system pool's nodes (not B-series or Av1; at least 4 vCPUs recommended).",
-        allowed: "An Azure VM size (`Standard_...`) for the system pool: not B-series or Av1 (AKS does not support them there), not of a series Azure has retired, at least 2 vCPUs; the plan warns below the 4 vCPUs Microsoft asks for and of a series Azure will retire.",
+        allowed:
+            "An Azure VM size (`Standard_...`) for the system pool: not B-series or Av1 (AKS does not support them there), not of a series Azure has retired, at least 2 vCPUs; the plan warns below the 4 vCPUs Microsoft asks for and of a series Azure will retire.",
         schema: () =>
             z
                 .string()
@@ -649,7 +650,11 @@ const DECLARATIONS = {
         allowed: `Up to ${MAX_USER_TAGS} names, each mapped to a string: a name is 1-128 letters, digits, '-' and '_', starting with a letter, differs from the others in more than case, and is none of the stack's own (${[...STACK_TAG_NAMES, ...RESOURCE_TAG_NAMES].join(", ")}); a value is at most ${MAX_TAG_VALUE_LENGTH} characters. These are the limits of the strictest resources tagged (Private DNS zones, Key Vault keys and secrets: 15 tags; storage accounts: names of 128). Existing Key Vault keys keep the tags they were created with (the plan warns).`,
         schema: () =>
             z
-                .record(z.string(), z.string("must be a string").max(MAX_TAG_VALUE_LENGTH, `must be at most ${MAX_TAG_VALUE_LENGTH} characters`), 'must be a JSON object of tag names to values, such as {"costCentre":"cc-1234"}')
+                .record(
+                    z.string(),
+                    z.string("must be a string").max(MAX_TAG_VALUE_LENGTH, `must be at most ${MAX_TAG_VALUE_LENGTH} characters`),
+                    'must be a JSON object of tag names to values, such as {"costCentre":"cc-1234"}',
+                )
                 .superRefine((tags, context) => {
                     for (const name of Object.keys(tags).filter((n) => !TAG_NAME_PATTERN.test(n))) {
                         context.addIssue({ code: "custom", path: [name], message: "must be a tag name of 1-128 letters, digits, '-' and '_', starting with a letter" });

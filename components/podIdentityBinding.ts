@@ -179,20 +179,18 @@ export class PodIdentityBinding extends pulumi.ComponentResource {
 
         if (args.vault !== undefined) {
             const vault = args.vault;
-            const spec = pulumi
-                .all([args.identity.clientId, vault.vaultName, vault.tenantId, vault.secretName, vault.keyName])
-                .apply(([clientId, vaultName, tenantId, secretName, keyName]) =>
-                    secretProviderClassSpec({
-                        pods: mode.pods,
-                        clientId,
-                        vaultName,
-                        tenantId,
-                        secretName,
-                        keyName,
-                        cloudName: args.cloudName ?? "AzurePublicCloud",
-                        syncSecret: workload.syncSecret,
-                    }),
-                );
+            const spec = pulumi.all([args.identity.clientId, vault.vaultName, vault.tenantId, vault.secretName, vault.keyName]).apply(([clientId, vaultName, tenantId, secretName, keyName]) =>
+                secretProviderClassSpec({
+                    pods: mode.pods,
+                    clientId,
+                    vaultName,
+                    tenantId,
+                    secretName,
+                    keyName,
+                    cloudName: args.cloudName ?? "AzurePublicCloud",
+                    syncSecret: workload.syncSecret,
+                }),
+            );
             const secretProviderClass = new k8s.apiextensions.CustomResource(
                 `${name}-secret-provider`,
                 {
