@@ -1,5 +1,7 @@
 /** Unit tests run on Pulumi mocks; ts-jest transpiles only (tsconfig has isolatedModules) and
  * `npm run build` does the type-check, so the two run side by side instead of one inside the other. */
+require("./tools/nodeVersion").requireSupportedNode();
+
 module.exports = {
     testEnvironment: "node",
     roots: ["<rootDir>/tests"],

@@ -1,5 +1,5 @@
-// `npm run policy`: the policy pack against the plans of every mode combination (tools/policyCheck.ts).
+// `npm run policy [-- --stack NAME --config-file FILE -c key=value]`: the policy pack against the plans of every mode combination (tools/policyCheck.ts).
 import { runCommand } from "../tools/cli";
 import { main } from "../tools/policyCheck";
 
-runCommand(main);
+runCommand(() => main(process.argv.slice(2)));

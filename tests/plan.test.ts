@@ -121,6 +121,16 @@ describe("plan refuses bad config with one line naming the key, and no stack tra
         }
     });
 
+    test.concurrent("a stack with no file of its own and no location gets one line naming the file and how to make it", async () => {
+        const result = await refused(["--stack", "prod"]);
+        expect(result).toEqual({
+            code: 1,
+            stdout: "",
+            stderr: "error: there is no Pulumi.prod.yaml, which holds stack prod's values (azure-native:location at least): create it with `pulumi stack init prod` and `pulumi config set azure-native:location <region>`, or pass --config-file FILE or -c azure-native:location=<region>\n",
+        });
+        expect((await refused(["--stack", "prod", "-c", "azure-native:location=uksouth"])).code).toBe(0);
+    });
+
     test.concurrent("a config file that cannot be read gets one line naming it", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aiv-plan-"));
         try {

@@ -10,6 +10,7 @@ import { admitsInternet, isNonPublicCidr } from "../policy/lib/net";
 import { policies } from "../policy/policies";
 import { azureBehaviourPolicies, cidrHolds, egressRuleAdmits } from "../policy/policies/azureBehaviour";
 import type { PreviewStep } from "../tools/plan/types";
+import { planRuns } from "../tools/policyCheck";
 import { planFor } from "./support";
 import { IDENTITY_MODES, KEY_VAULT_AUTHORIZATIONS } from "../config";
 
@@ -1696,5 +1697,22 @@ describe("a stack without the demo", () => {
         const plan = await planFor([...(configuration?.overrides ?? []), "demo=false"]);
         const evaluation = await evaluatePlan(policies, plan, { label });
         expect(evaluation.violations.filter((v) => v.enforcementLevel === "mandatory").map(formatViolation)).toEqual([]);
+    });
+});
+
+describe("npm run policy on a reviewer's own stack", () => {
+    test("takes the plan's flags: every mode combination of the stack given, or the ones its config names", () => {
+        expect(planRuns([]).map((r) => r.label)).toEqual(PLAN_CONFIGURATIONS.map((c) => c.label));
+        expect(planRuns([])[0].argv).toEqual(["--json", "--stack", "dev", "-c", "identityMode=podIdentityAddon", "-c", "keyVaultAuthorization=rbac"]);
+        const mine = planRuns(["--stack", "prod", "--config-file", "p.yaml", "-c", "identityMode=workloadIdentity", "-c", "nodeCount=3"]);
+        expect(mine.map((r) => r.label)).toEqual(["workloadIdentity/rbac", "workloadIdentity/accessPolicy"]);
+        expect(mine[1].argv).toEqual(["--json", "--stack", "prod", "--config-file", "p.yaml", "-c", "identityMode=workloadIdentity", "-c", "nodeCount=3", "-c", "keyVaultAuthorization=accessPolicy"]);
+        expect(planRuns(["-c", "aks-identity-vault:keyVaultAuthorization=accessPolicy"]).map((r) => r.label)).toEqual(IDENTITY_MODES.map((m) => `${m}/accessPolicy`));
+    });
+
+    test("refuses what is not a plan's config", () => {
+        expect(() => planRuns(["--json"])).toThrow("npm run policy takes --stack, --config-file and -c only");
+        expect(() => planRuns(["--after-refresh"])).toThrow("npm run policy takes --stack, --config-file and -c only");
+        expect(() => planRuns(["--yes"])).toThrow("unknown argument --yes");
     });
 });

@@ -1,5 +1,6 @@
 // Pulumi.yaml against the rules of the Pulumi project file (the CLI's project.json schema); its config
 // block is generated from config.ts's schema (tests/configReference.test.ts).
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
@@ -53,4 +54,29 @@ test("the dev stack sets the location and only keys the program knows", () => {
             expect(namespace).toBe("azure-native");
         }
     }
+});
+
+describe("a Node.js older than the project supports", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { unsupportedNode } = require("../tools/nodeVersion") as { unsupportedNode: (version: string) => string | undefined };
+
+    test("gets one line naming the version it needs, the one it found and what to do", () => {
+        expect(unsupportedNode("20.20.2")).toBe(
+            "aks-identity-vault needs Node.js 22 or later (package.json engines.node >=22); this is Node.js 20.20.2. Install an LTS line (22, 24 or 26) and run npm ci again.",
+        );
+        for (const supported of ["22.0.0", "24.1.0", "26.0.0"]) {
+            expect(unsupportedNode(supported)).toBeUndefined();
+        }
+    });
+
+    test("is refused by every command and by jest before anything else runs", () => {
+        const root = path.join(__dirname, "..");
+        expect(fs.readFileSync(path.join(root, "tools", "register.js"), "utf8")).toMatch(/^"use strict";\nrequire\("\.\/nodeVersion"\)\.requireSupportedNode\(\);/m);
+        expect(fs.readFileSync(path.join(root, "jest.config.js"), "utf8")).toContain('require("./tools/nodeVersion").requireSupportedNode();');
+        const result = spawnSync(process.execPath, ["-e", 'Object.defineProperty(process, "versions", { value: { ...process.versions, node: "20.1.0" } }); require("./tools/register.js")'], {
+            cwd: root,
+            encoding: "utf8",
+        });
+        expect([result.status, result.stderr.trim()]).toEqual([1, expect.stringMatching(/^error: aks-identity-vault needs Node\.js 22 or later .* this is Node\.js 20\.1\.0\./)]);
+    });
 });

@@ -1,27 +1,92 @@
 // `npm run policy`: checks the policy pack in policy/ offline against the plans of every identity
 // mode and Key Vault authorization mode (six plans, computed on two plan servers), prints one line
-// per violation and a summary, and exits 1 when any mandatory policy is violated.
+// per violation and a summary, and exits 1 when any mandatory policy is violated. It takes the plan's
+// flags (--stack, --config-file, -c key=value), so a reviewer checks their own stack: in every mode
+// combination, or only in the one their config names.
 import * as path from "path";
 import { PlanDocument, PLAN_CONFIGURATIONS, evaluatePlan, formatViolation, summaryLine } from "../policy/offline";
 import { policies } from "../policy/policies";
-import { PLAN_SERVERS, planJson } from "./plan/client";
+import { PLAN_SERVERS, runPlan } from "./plan/client";
+import { parseArgs, UsageError } from "./plan/command";
 import { startPlanServers } from "./plan/server";
 
 /** Plan servers: each computes its plans one after another, sharing one load of the libraries. */
 const SERVERS = 2;
 
-/** Computes one configuration's plan of the dev stack, or throws with the plan command's error. */
-async function planOf(overrides: string[]): Promise<PlanDocument> {
-    return JSON.parse(await planJson("dev", overrides)) as PlanDocument;
+/** A plan of the stack the command was given, under `overrides` on top of its own. */
+interface PlanRun {
+    label: string;
+    argv: string[];
 }
 
-/** Checks the pack against the six plans, prints the violations and the summary; returns the exit code. */
-export async function main(): Promise<number> {
+/** A plan command's failure: its one line, as the plan printed it. */
+class PlanRefused extends Error {}
+
+/**
+ * The plans to check: the stack's config under every mode combination, or, when its flags set the
+ * identity mode or the vault's authorization, under the combinations those allow. Exported for testing.
+ */
+export function planRuns(argv: string[]): PlanRun[] {
+    const args = parseArgs(argv);
+    if (args.json || args.afterRefresh) {
+        throw new UsageError("npm run policy takes --stack, --config-file and -c only");
+    }
+    const base = ["--json", "--stack", args.stack, ...(args.configFile === undefined ? [] : ["--config-file", args.configFile]), ...args.overrides.flatMap((o) => ["-c", o])];
+    const chosen = (key: string): string | undefined =>
+        [...args.overrides]
+            .reverse()
+            .find((o) => o.startsWith(`${key}=`) || o.startsWith(`aks-identity-vault:${key}=`))
+            ?.split("=")[1];
+    const mode = chosen("identityMode");
+    const authorization = chosen("keyVaultAuthorization");
+    return PLAN_CONFIGURATIONS.filter(
+        (c) => (mode === undefined || c.overrides[0] === `identityMode=${mode}`) && (authorization === undefined || c.overrides[1] === `keyVaultAuthorization=${authorization}`),
+    ).map((c) => ({
+        label: c.label,
+        argv: [
+            ...base,
+            ...c.overrides.filter((o) => !(mode !== undefined && o.startsWith("identityMode=")) && !(authorization !== undefined && o.startsWith("keyVaultAuthorization="))).flatMap((o) => ["-c", o]),
+        ],
+    }));
+}
+
+/** Computes one plan, or throws with the plan command's one line. */
+async function planOf(run: PlanRun): Promise<PlanDocument> {
+    const result = await runPlan(run.argv);
+    if (result.code !== 0) {
+        throw new PlanRefused(result.stderr.trim().split("\n")[0] ?? `the plan exited ${result.code}`);
+    }
+    return JSON.parse(result.stdout) as PlanDocument;
+}
+
+/** Checks the pack against the plans, prints the violations and the summary; returns the exit code. */
+export async function main(argv: string[] = []): Promise<number> {
+    let runs: PlanRun[];
+    try {
+        runs = planRuns(argv);
+    } catch (err) {
+        if (err instanceof UsageError) {
+            process.stderr.write(`${err.message}\n`);
+            return 2;
+        }
+        throw err;
+    }
+    if (runs.length === 0) {
+        process.stderr.write("error: the config names an identity mode or a vault authorization no combination has\n");
+        return 1;
+    }
     const servers = await startPlanServers(SERVERS);
     process.env[PLAN_SERVERS] = servers.sockets.join(path.delimiter);
-    const evaluations = await Promise.all(PLAN_CONFIGURATIONS.map(async (configuration) => evaluatePlan(policies, await planOf(configuration.overrides), { label: configuration.label }))).finally(
-        servers.stop,
-    );
+    let evaluations;
+    try {
+        evaluations = await Promise.all(runs.map(async (run) => evaluatePlan(policies, await planOf(run), { label: run.label }))).finally(servers.stop);
+    } catch (err) {
+        if (err instanceof PlanRefused) {
+            process.stderr.write(`${err.message}\n`);
+            return 1;
+        }
+        throw err;
+    }
     let checked = 0;
     let mandatory = 0;
     for (const evaluation of evaluations) {

@@ -5,6 +5,7 @@
 // another process reuses it; sucrase itself is loaded only when a file is new or changed. Outputs
 // are kept in memory and in node_modules/.cache/aks-identity-vault/sucrase (npm's cache folder).
 "use strict";
+require("./nodeVersion").requireSupportedNode();
 const { createHash } = require("crypto");
 const fs = require("fs");
 const path = require("path");

@@ -30,7 +30,8 @@ const USAGE = `usage: npm run plan -- [--json] [--stack NAME] [--config-file FIL
                       the next \`pulumi preview\` would change (every resource \`same\` when nothing)
   --then k=v          with --after-refresh: a config value the next run changes (repeatable)`;
 
-class UsageError extends Error {}
+/** A command line the plan cannot take. */
+export class UsageError extends Error {}
 
 /** Errors that describe bad input rather than a defect: the program's ConfigError and the plan's own. */
 const USER_ERRORS = new Set(["ConfigError", "StackConfigError"]);

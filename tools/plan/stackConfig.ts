@@ -113,5 +113,10 @@ export function loadStackConfig(options: StackConfigOptions): Record<string, str
         }
         config[qualify(pair.slice(0, eq), projectName)] = pair.slice(eq + 1);
     }
+    if (options.configFile === undefined && !fs.existsSync(stackFile) && config["azure-native:location"] === undefined) {
+        throw new StackConfigError(
+            `there is no ${path.basename(stackFile)}, which holds stack ${options.stack}'s values (azure-native:location at least): create it with \`pulumi stack init ${options.stack}\` and \`pulumi config set azure-native:location <region>\`, or pass --config-file FILE or -c azure-native:location=<region>`,
+        );
+    }
     return config;
 }
