@@ -26,9 +26,29 @@ export interface E2eOptions {
     teardownOnly: boolean;
     /** Marks the stack as this command's: the workflow's run id, or the time. */
     runId: string;
+    /** When the run started (RFC 3339), tagged on every resource it creates for the sweeper. */
+    startedAt: string;
+    /** Only delete the e2e resource groups older than `SWEEP_AFTER_HOURS` (the workflow's scheduled sweep). */
+    sweep: boolean;
 }
 
-export const E2E_USAGE = `usage: npm run e2e -- --mode <${IDENTITY_MODES.join("|")}> [--stack NAME] [--location REGION] [--principal-type ${PRINCIPAL_TYPES.join("|")}] [--yes] [--teardown-only]`;
+/** How old a run's resource group may be before the sweep deletes it: a day, several runs' length. */
+export const SWEEP_AFTER_HOURS = 24;
+/** The tag the sweep reads: when the run that made the group started. */
+export const STARTED_TAG = "e2eStarted";
+/** The names of the resource groups e2e stacks make: `rg-aiv-e2e-...`. */
+const E2E_GROUP_PREFIX = "rg-aiv-e2e-";
+
+/** A GitHub Actions OIDC login for the Azure CLI: a fresh federated token, and whom it logs in as. */
+export interface FederatedLogin {
+    clientId: string;
+    tenantId: string;
+    subscriptionId: string;
+    /** Asks GitHub for a new ID token (audience api://AzureADTokenExchange); each lives minutes only. */
+    token(): Promise<string>;
+}
+
+export const E2E_USAGE = `usage: npm run e2e -- --mode <${IDENTITY_MODES.join("|")}> [--stack NAME] [--location REGION] [--principal-type ${PRINCIPAL_TYPES.join("|")}] [--yes] [--teardown-only] | npm run e2e -- --sweep`;
 
 /** The config key that marks a stack as created by this command. */
 export const RUN_MARK = "e2e:run";
@@ -39,7 +59,7 @@ export function parseE2eArgs(argv: readonly string[], env: Readonly<Record<strin
     const flags = new Set<string>();
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
-        if (arg === "--yes" || arg === "--teardown-only") {
+        if (arg === "--yes" || arg === "--teardown-only" || arg === "--sweep") {
             flags.add(arg);
         } else if (["--mode", "--stack", "--location", "--principal-type"].includes(arg)) {
             const value = argv[i + 1];
@@ -52,7 +72,7 @@ export function parseE2eArgs(argv: readonly string[], env: Readonly<Record<strin
             return { error: `unknown argument ${JSON.stringify(arg)}. ${E2E_USAGE}` };
         }
     }
-    const mode = values.get("--mode");
+    const mode = values.get("--mode") ?? (flags.has("--sweep") ? IDENTITY_MODES[0] : undefined);
     if (mode === undefined || !(IDENTITY_MODES as readonly string[]).includes(mode)) {
         return { error: `--mode must be one of ${IDENTITY_MODES.join(", ")}${mode === undefined ? "" : ` (got ${JSON.stringify(mode)})`}. ${E2E_USAGE}` };
     }
@@ -81,7 +101,61 @@ export function parseE2eArgs(argv: readonly string[], env: Readonly<Record<strin
         yes: flags.has("--yes"),
         teardownOnly: flags.has("--teardown-only"),
         runId,
+        startedAt: now.toISOString().replace(/\.\d{3}Z$/, "Z"),
+        sweep: flags.has("--sweep"),
     };
+}
+
+/**
+ * The GitHub Actions OIDC login the environment offers (id-token: write gives the request URL and
+ * token; the workflow names the identity), or undefined outside GitHub Actions. Exported for testing.
+ */
+export function federatedLoginFrom(env: Readonly<Record<string, string | undefined>>, get: (url: string, bearer: string) => Promise<string> = httpsGet): FederatedLogin | undefined {
+    const url = env.ACTIONS_ID_TOKEN_REQUEST_URL;
+    const bearer = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
+    const clientId = env.ARM_CLIENT_ID;
+    const tenantId = env.ARM_TENANT_ID;
+    const subscriptionId = env.ARM_SUBSCRIPTION_ID;
+    if (url === undefined || bearer === undefined || clientId === undefined || tenantId === undefined || subscriptionId === undefined) {
+        return undefined;
+    }
+    return {
+        clientId,
+        tenantId,
+        subscriptionId,
+        token: async () => {
+            const body = JSON.parse(await get(`${url}&audience=${encodeURIComponent("api://AzureADTokenExchange")}`, bearer)) as { value?: unknown };
+            if (typeof body.value !== "string" || body.value === "") {
+                throw new Error("GitHub gave no ID token");
+            }
+            return body.value;
+        },
+    };
+}
+
+/** GETs `url` with a bearer token and returns the body; fails on a status other than 200. */
+function httpsGet(url: string, bearer: string): Promise<string> {
+    return fetch(url, { headers: { authorization: `bearer ${bearer}` } }).then(async (response) => {
+        if (response.status !== 200) {
+            throw new Error(`GitHub's ID token endpoint answered ${response.status}`);
+        }
+        return response.text();
+    });
+}
+
+/** The e2e resource groups a sweep deletes: tagged by a run that started over `hours` before `now`. Exported for testing. */
+export function staleGroups(listed: string, now: Date, hours: number = SWEEP_AFTER_HOURS): string[] {
+    let groups: Array<{ name?: unknown; tags?: Record<string, unknown> | null }>;
+    try {
+        groups = JSON.parse(listed) as typeof groups;
+    } catch {
+        return [];
+    }
+    const cutoff = now.getTime() - hours * 3600 * 1000;
+    return groups.flatMap((g) => {
+        const started = Date.parse(String(g.tags?.[STARTED_TAG] ?? ""));
+        return typeof g.name === "string" && g.name.startsWith(E2E_GROUP_PREFIX) && Number.isFinite(started) && started < cutoff ? [g.name] : [];
+    });
 }
 
 /** What a tool printed and its exit code. */
@@ -175,21 +249,78 @@ interface Reporter {
 }
 
 /** Runs the whole test, or only its teardown; returns the exit code: 0 all passed, 1 something failed, 2 refused or bad input. */
-export async function runE2e(options: E2eOptions, exec: Exec, out: Reporter): Promise<number> {
+export async function runE2e(options: E2eOptions, exec: Exec, out: Reporter, login?: FederatedLogin, now: () => Date = () => new Date()): Promise<number> {
     const stackArgs = ["--stack", options.stack, "--non-interactive"];
     const resourceGroup = `rg-${baseNameForStack(options.stack)}`;
     let step = 0;
-    /** Runs a step and says how it went; returns its result. */
-    const run = async (what: string, tool: string, args: string[]): Promise<ToolResult> => {
+    /**
+     * Runs a step and says how it went; returns its result. `secret` is an argument never printed;
+     * a failing step with `showOutput` prints all it wrote (a preview's diff), not just its last lines.
+     */
+    const run = async (what: string, tool: string, args: string[], how: { secret?: string; showOutput?: boolean } = {}): Promise<ToolResult> => {
         step++;
-        out.write(`e2e [${step}] ${what}: ${tool} ${args.join(" ")}\n`);
+        const shown = args.map((a) => (how.secret !== undefined && a === how.secret ? "***" : a));
+        out.write(`e2e [${step}] ${what}: ${tool} ${shown.join(" ")}\n`);
         const result = await exec(tool, args);
-        out.write(result.code === 0 ? `e2e [${step}] ok\n` : `e2e [${step}] failed (exit ${result.code}): ${lastLines(result.stderr || result.stdout)}\n`);
+        if (result.code === 0) {
+            out.write(`e2e [${step}] ok\n`);
+        } else if (how.showOutput === true) {
+            out.write(`e2e [${step}] failed (exit ${result.code}); its output:\n${result.stdout}${result.stderr}\n`);
+        } else {
+            out.write(`e2e [${step}] failed (exit ${result.code}): ${lastLines(result.stderr || result.stdout)}\n`);
+        }
         return result;
     };
 
+    /**
+     * In GitHub Actions, logs the Azure CLI in again with a fresh federated token: the one azure/login
+     * used expired minutes after the job began (Azure/azure-cli#28708), and the teardown needs the CLI.
+     */
+    const freshLogin = async (): Promise<void> => {
+        if (login === undefined) {
+            return;
+        }
+        let token: string;
+        try {
+            token = await login.token();
+        } catch (err) {
+            out.write(`e2e: no fresh GitHub ID token (${err instanceof Error ? err.message : String(err)}); the teardown uses the login it has\n`);
+            return;
+        }
+        await run(
+            "log the Azure CLI in again with a fresh federated token",
+            "az",
+            ["login", "--service-principal", "--username", login.clientId, "--tenant", login.tenantId, "--federated-token", token, "--output", "none"],
+            { secret: token },
+        );
+        await run("select the subscription", "az", ["account", "set", "--subscription", login.subscriptionId]);
+    };
+
+    if (options.sweep) {
+        await freshLogin();
+        const listed = await run(`list the e2e resource groups (${E2E_GROUP_PREFIX}*)`, "az", [
+            "group",
+            "list",
+            "--query",
+            `[?starts_with(name, '${E2E_GROUP_PREFIX}')].{name:name, tags:tags}`,
+            "--output",
+            "json",
+        ]);
+        if (listed.code !== 0) {
+            return 1;
+        }
+        const stale = staleGroups(listed.stdout, now());
+        let failed = 0;
+        for (const group of stale) {
+            failed += (await run(`delete ${group}, left by a run over ${SWEEP_AFTER_HOURS} hours ago`, "az", ["group", "delete", "--name", group, "--yes", "--no-wait"])).code === 0 ? 0 : 1;
+        }
+        out.write(`e2e sweep: ${stale.length === 0 ? "no e2e resource group is older than a day" : `deleting ${stale.length - failed} of ${stale.length}: ${stale.join(", ")}`}\n`);
+        return failed === 0 ? 0 : 1;
+    }
+
     const teardown = async (hasStack = true): Promise<boolean> => {
         out.write(`e2e: tearing down ${options.stack}\n`);
+        await freshLogin();
         let destroyed = true;
         if (hasStack) {
             await run("unprotect every resource", "pulumi", ["state", "unprotect", "--all", "--yes", ...stackArgs]);
@@ -197,6 +328,10 @@ export async function runE2e(options: E2eOptions, exec: Exec, out: Reporter): Pr
             if (destroyed) {
                 await run("remove the stack and its config", "pulumi", ["stack", "rm", "--yes", ...stackArgs]);
             }
+        }
+        if (!destroyed) {
+            // The run's own group holds everything it made: deleting it is the teardown of last resort.
+            await run(`destroy failed: delete the run's resource group ${resourceGroup}`, "az", ["group", "delete", "--name", resourceGroup, "--yes"]);
         }
         const exists = await run(`check that ${resourceGroup} is gone`, "az", ["group", "exists", "--name", resourceGroup]);
         const gone = exists.code === 0 && exists.stdout.trim() === "false";
@@ -240,6 +375,8 @@ export async function runE2e(options: E2eOptions, exec: Exec, out: Reporter): Pr
             ["azure-native:location", options.location],
             ["identityMode", options.mode],
             ["deployerPrincipalType", options.principalType],
+            // The run's start on every resource, which the scheduled sweep reads.
+            ["tags", JSON.stringify({ [STARTED_TAG]: options.startedAt, e2eRun: options.runId })],
         ]) {
             if ((await run(`set ${key}`, "pulumi", ["config", "set", key, value, ...stackArgs])).code !== 0) {
                 failures.push(`config set ${key}`);
@@ -254,14 +391,14 @@ export async function runE2e(options: E2eOptions, exec: Exec, out: Reporter): Pr
         if (rows.length === 0 || rows.some((r) => r.verdict !== "pass")) {
             failures.push("verdicts");
         }
-        if ((await run("a second preview must show no change", "pulumi", ["preview", "--expect-no-changes", "--diff", ...stackArgs])).code !== 0) {
+        if ((await run("a second preview must show no change", "pulumi", ["preview", "--expect-no-changes", "--diff", ...stackArgs], { showOutput: true })).code !== 0) {
             failures.push("preview after up");
         }
         if ((await run("refresh from Azure", "pulumi", ["refresh", "--yes", "--skip-preview", ...stackArgs])).code !== 0) {
             failures.push("refresh");
             return;
         }
-        if ((await run("after the refresh, a preview must show no change", "pulumi", ["preview", "--expect-no-changes", "--diff", ...stackArgs])).code !== 0) {
+        if ((await run("after the refresh, a preview must show no change", "pulumi", ["preview", "--expect-no-changes", "--diff", ...stackArgs], { showOutput: true })).code !== 0) {
             failures.push("preview after refresh");
         }
     };
@@ -339,5 +476,5 @@ export async function main(argv: string[], io: { stdout: Reporter; stderr: Repor
         io.stderr.write(`error: ${options.error}\n`);
         return 2;
     }
-    return runE2e(options, processExec(path.join(__dirname, "..")), io.stdout);
+    return runE2e(options, processExec(path.join(__dirname, "..")), io.stdout, federatedLoginFrom(process.env));
 }
