@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { writeFakeTools, type Rule } from "./fakes/cli";
-import { E2eOptions, parseE2eArgs, processExec, resourcesIn, runE2e, summaryTable, verdictDetail, verdictOf } from "../tools/e2e";
+import { E2eOptions, FederatedLogin, federatedLoginFrom, parseE2eArgs, processExec, resourcesIn, runE2e, staleGroups, summaryTable, verdictDetail, verdictOf } from "../tools/e2e";
 
 const ROOT = path.join(__dirname, "..");
 const WORKFLOW = fs.readFileSync(path.join(ROOT, ".github", "workflows", "e2e.yml"), "utf8");
@@ -19,6 +19,7 @@ describe("the e2e workflow", () => {
         on: Record<string, unknown>;
         permissions: Record<string, string>;
         jobs: Record<string, { strategy: { matrix: { mode: string } }; concurrency: { group: string; "cancel-in-progress": boolean }; steps: Array<Record<string, unknown>> }>;
+        env: Record<string, string>;
     };
     const job = workflow.jobs.e2e;
 
@@ -34,16 +35,30 @@ describe("the e2e workflow", () => {
 
     test("logs in with a federated credential, never a stored secret", () => {
         expect(workflow.permissions["id-token"]).toBe("write");
-        const login = job.steps.find((s) => s.uses === "azure/login@v2");
+        const login = job.steps.find((s) => String(s.uses).startsWith("azure/login@"));
         expect(login?.with).toEqual({ "client-id": "${{ vars.AZURE_CLIENT_ID }}", "tenant-id": "${{ vars.AZURE_TENANT_ID }}", "subscription-id": "${{ vars.AZURE_SUBSCRIPTION_ID }}" });
         expect(WORKFLOW).not.toMatch(/secrets\.|client-secret|creds:/);
     });
 
     test("runs the command for its mode in a stack of its own, and tears down even when a step failed", () => {
         const runs = job.steps.filter((s) => typeof s.run === "string").map((s) => ({ run: String(s.run), if: s.if }));
-        expect(runs).toContainEqual({ run: 'npm run e2e -- --mode ${{ matrix.mode }} --stack "$E2E_STACK" --principal-type ServicePrincipal', if: undefined });
-        expect(runs[runs.length - 1]).toEqual({ run: 'npm run e2e -- --mode ${{ matrix.mode }} --stack "$E2E_STACK" --teardown-only', if: "always()" });
+        expect(runs).toContainEqual({ run: 'npm run e2e -- --mode "$E2E_MODE" --stack "$E2E_STACK" --principal-type ServicePrincipal', if: undefined });
+        expect(runs[runs.length - 1]).toEqual({ run: 'npm run e2e -- --mode "$E2E_MODE" --stack "$E2E_STACK" --teardown-only', if: "always()" });
         expect(WORKFLOW).toMatch(/E2E_STACK: e2e-.*\$\{\{ github\.run_id \}\}-\$\{\{ github\.run_attempt \}\}/);
+    });
+
+    test("gives every step a timeout of its own, within the job's", () => {
+        for (const [name, j] of Object.entries(workflow.jobs)) {
+            for (const step of j.steps) {
+                expect([name, step.name ?? step.uses ?? step.run, typeof step["timeout-minutes"]]).toEqual([name, step.name ?? step.uses ?? step.run, "number"]);
+            }
+        }
+    });
+
+    test("sweeps, on its nightly schedule only, the e2e resource groups a run left over a day ago", () => {
+        const sweep = workflow.jobs.sweep as unknown as { if: string; steps: Array<Record<string, unknown>> };
+        expect(sweep.if).toBe("github.event_name == 'schedule'");
+        expect(sweep.steps.map((st) => st.run).filter((r) => r !== undefined)).toEqual(["npm ci --loglevel=warn", "npm run e2e -- --sweep"]);
     });
 
     test("never lets two runs share a stack: one run per mode at a time, none cancelled halfway", () => {
@@ -51,10 +66,71 @@ describe("the e2e workflow", () => {
     });
 });
 
+describe("both workflows", () => {
+    const files = ["ci.yml", "e2e.yml"].map((file) => ({ file, text: fs.readFileSync(path.join(ROOT, ".github", "workflows", file), "utf8") }));
+    const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { version: string }> };
+    type Step = Record<string, unknown> & { with?: Record<string, unknown>; env?: Record<string, string> };
+    type Job = { env?: Record<string, string>; steps: Step[] };
+    const jobsOf = (text: string) => Object.entries((parse(text) as { jobs: Record<string, Job> }).jobs);
+
+    test.each(files)("$file is a valid GitHub Actions workflow", ({ text }) => {
+        expect(validateWorkflow(text).errors).toEqual([]);
+    });
+
+    test.each(files)("$file pins every action to a full commit, with its release beside it", ({ text }) => {
+        const uses = [...text.matchAll(/uses: (\S+)(.*)$/gm)];
+        expect(uses.length).toBeGreaterThan(0);
+        for (const [, reference, comment] of uses) {
+            expect([reference, comment]).toEqual([expect.stringMatching(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/), expect.stringMatching(/^ # v\d+(\.\d+)*$/)]);
+        }
+    });
+
+    test.each(files)("$file installs the Pulumi CLI of the SDK's own version, never latest", ({ text }) => {
+        const versions = [...text.matchAll(/pulumi-version: (\S+)/g)].map((m) => m[1]);
+        expect(versions.length).toBeGreaterThan(0);
+        expect(new Set(versions)).toEqual(new Set([lock.packages["node_modules/@pulumi/pulumi"].version]));
+    });
+
+    test.each(files)("$file writes no ${{ }} expression inside a script", ({ text }) => {
+        for (const [, job] of jobsOf(text)) {
+            for (const step of job.steps) {
+                expect(String(step.run ?? "")).not.toContain("${{");
+            }
+        }
+    });
+
+    test.each(files)("$file gives azure-native GitHub's own OIDC, which it renews, for the whole run", ({ text }) => {
+        const env = { ...((parse(text) as { env?: Record<string, string> }).env ?? {}) };
+        for (const [, job] of jobsOf(text)) {
+            if (job.steps.some((s) => String(s.uses).startsWith("azure/login@"))) {
+                expect({ ...env, ...job.env }).toMatchObject({ ARM_USE_OIDC: "true", ARM_CLIENT_ID: "${{ vars.AZURE_CLIENT_ID }}", ARM_TENANT_ID: "${{ vars.AZURE_TENANT_ID }}" });
+            }
+        }
+    });
+
+    test("the pull request's preview reads the shared state: PULUMI_BACKEND_URL, which wins over Pulumi.yaml's file backend; no cloud-url login, which does not", () => {
+        const preview = jobsOf(files[0].text).find(([name]) => name === "preview")?.[1];
+        expect(preview?.env?.PULUMI_BACKEND_URL).toBe("${{ vars.PULUMI_BACKEND_URL }}");
+        const pulumi = preview?.steps.find((st) => String(st.uses).startsWith("pulumi/actions@"));
+        expect(pulumi?.with).not.toHaveProperty("cloud-url");
+        expect(pulumi?.with).toMatchObject({ command: "preview", "stack-name": "dev", refresh: true });
+    });
+});
+
 describe("npm run e2e's arguments", () => {
     test("a mode is required, and the stack, location and principal type have defaults", () => {
         const options = parseE2eArgs(["--mode", "workloadIdentity"], { GITHUB_RUN_ID: "42" });
-        expect(options).toEqual({ mode: "workloadIdentity", stack: "e2e-workloadiden-42-1", location: "uksouth", principalType: "User", yes: false, teardownOnly: false, runId: "42-1" });
+        expect(options).toEqual({
+            mode: "workloadIdentity",
+            stack: "e2e-workloadiden-42-1",
+            location: "uksouth",
+            principalType: "User",
+            yes: false,
+            teardownOnly: false,
+            runId: "42-1",
+            startedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+            sweep: false,
+        });
         expect(parseE2eArgs(["--mode", "podIdentityAddon", "--stack", "e2e-x", "--yes", "--principal-type", "ServicePrincipal"], {})).toMatchObject({
             stack: "e2e-x",
             yes: true,
@@ -113,6 +189,9 @@ describe("verdicts and the summary", () => {
 // The command against fake executables
 
 const STACK = "e2e-test-1";
+const STARTED = "2026-12-04T02:23:00Z";
+/** The clock the sweep reads: a day and a half after STARTED. */
+const NOW = new Date("2026-12-05T14:23:00Z");
 const BOUND_PASS = JSON.stringify({
     verdict: "pass",
     mode: "bound",
@@ -149,7 +228,7 @@ interface Run {
 }
 
 /** Runs the command with `options` against fake tools answering by `rules` (first match wins). */
-async function runAgainstFakes(rules: Rule[], options: Partial<E2eOptions> = {}): Promise<Run> {
+async function runAgainstFakes(rules: Rule[], options: Partial<E2eOptions> = {}, login?: FederatedLogin): Promise<Run> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aiv-e2e-test-"));
     const bin = path.join(dir, "bin");
     const log = path.join(dir, "calls.log");
@@ -157,9 +236,24 @@ async function runAgainstFakes(rules: Rule[], options: Partial<E2eOptions> = {})
     writeFakeTools(bin, log, rules);
     const exec = processExec(dir, { PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}` });
     let output = "";
-    const code = await runE2e({ mode: "workloadIdentity", stack: STACK, location: "uksouth", principalType: "ServicePrincipal", yes: false, teardownOnly: false, runId: "42-1", ...options }, exec, {
-        write: (text) => (output += text),
-    });
+    const code = await runE2e(
+        {
+            mode: "workloadIdentity",
+            stack: STACK,
+            location: "uksouth",
+            principalType: "ServicePrincipal",
+            yes: false,
+            teardownOnly: false,
+            runId: "42-1",
+            startedAt: STARTED,
+            sweep: false,
+            ...options,
+        },
+        exec,
+        { write: (text) => (output += text) },
+        login,
+        () => NOW,
+    );
     const calls = fs
         .readFileSync(log, "utf8")
         .split("\n")
@@ -200,6 +294,7 @@ describe("npm run e2e against fake executables", () => {
             `pulumi config set azure-native:location uksouth ${S.join(" ")}`,
             `pulumi config set identityMode workloadIdentity ${S.join(" ")}`,
             `pulumi config set deployerPrincipalType ServicePrincipal ${S.join(" ")}`,
+            `pulumi config set tags {"e2eStarted":"${STARTED}","e2eRun":"42-1"} ${S.join(" ")}`,
             `pulumi up --yes --skip-preview ${S.join(" ")}`,
             `pulumi stack output --json --show-secrets=false ${S.join(" ")}`,
             "az aks get-credentials --resource-group rg-aiv-e2e-test-1 --name aks-aiv-e2e-test-1 --file <kubeconfig> --overwrite-existing",
@@ -287,5 +382,83 @@ describe("npm run e2e against fake executables", () => {
         const none = await runAgainstFakes([{ tool: "pulumi", args: ["stack", "select"], code: 255, stderr: "error: no stack named" }, ...HAPPY], { teardownOnly: true });
         expect(none.calls).toEqual([`pulumi stack select ${STACK} --non-interactive`, "az group exists --name rg-aiv-e2e-test-1"]);
         expect(none.code).toBe(0);
+    });
+});
+
+describe("the teardown a team can rely on", () => {
+    const LOGIN: FederatedLogin = { clientId: "client-1", tenantId: "tenant-1", subscriptionId: "sub-1", token: async () => "github-id-token-secret" };
+    const happy = (overrides: Rule[] = []): Rule[] => [
+        ...overrides,
+        { tool: "kubectl", args: [], includes: "job/alpha-verify-bound", stdout: `${BOUND_PASS}\n` },
+        { tool: "kubectl", args: [], includes: "job/alpha-verify-unbound", stdout: `${UNBOUND_PASS}\n` },
+        { tool: "kubectl", args: [], includes: "job/alpha-verify-impostor", stdout: `${IMPOSTOR_PASS}\n` },
+        ...HAPPY,
+    ];
+
+    test("in GitHub Actions, logs the Azure CLI in again with a fresh token before the teardown, and never prints the token", async () => {
+        const run = await runAgainstFakes(happy(), {}, LOGIN);
+        const login = run.calls.indexOf("az login --service-principal --username client-1 --tenant tenant-1 --federated-token github-id-token-secret --output none");
+        expect(login).toBeGreaterThan(run.calls.indexOf(`pulumi refresh --yes --skip-preview ${S.join(" ")}`));
+        expect(run.calls.slice(login + 1, login + 3)).toEqual(["az account set --subscription sub-1", TEARDOWN[0]]);
+        expect(run.output).toContain("--federated-token *** --output none");
+        expect(run.output).not.toContain("github-id-token-secret");
+        expect(run.code).toBe(0);
+    });
+
+    test("a destroy that fails deletes the run's resource group, then checks that it is gone", async () => {
+        const run = await runAgainstFakes(happy([{ tool: "pulumi", args: ["destroy"], code: 255, stderr: "error: deleting failed" }]));
+        expect(run.calls.slice(-3)).toEqual([TEARDOWN[1], "az group delete --name rg-aiv-e2e-test-1 --yes", TEARDOWN[3]]);
+        expect(run.code).toBe(1);
+        expect(run.output).toMatch(/FAILED: teardown\n$/);
+    });
+
+    test("a preview that shows changes prints its diff, not only its last lines", async () => {
+        const diff = "~ azure-native:containerservice:ManagedCluster aks-cluster update [diff: ~agentPoolProfiles]\n    ~ count: 2 => 4\nResources:\n    ~ 1 to update\n";
+        const run = await runAgainstFakes(happy([{ tool: "pulumi", args: ["preview"], code: 255, stdout: diff, stderr: "error: no changes were expected but changes were proposed\n" }]));
+        expect(run.output).toContain(`failed (exit 255); its output:\n${diff}error: no changes were expected`);
+        expect(run.code).toBe(1);
+    });
+
+    test("every resource of a run carries when it started, which the sweep reads", async () => {
+        const run = await runAgainstFakes(happy());
+        expect(run.calls).toContain(`pulumi config set tags {"e2eStarted":"${STARTED}","e2eRun":"42-1"} ${S.join(" ")}`);
+    });
+
+    test("the sweep deletes the e2e resource groups a run started over a day ago, and nothing else", async () => {
+        const listed = JSON.stringify([
+            { name: "rg-aiv-e2e-old-1", tags: { e2eStarted: "2026-12-04T02:00:00Z" } },
+            { name: "rg-aiv-e2e-fresh-1", tags: { e2eStarted: "2026-12-05T10:00:00Z" } },
+            { name: "rg-aiv-e2e-untagged", tags: null },
+            { name: "rg-aiv-prod", tags: { e2eStarted: "2020-01-01T00:00:00Z" } },
+        ]);
+        expect(staleGroups(listed, NOW)).toEqual(["rg-aiv-e2e-old-1"]);
+        const run = await runAgainstFakes([{ tool: "az", args: ["group", "list"], stdout: listed }], { sweep: true }, LOGIN);
+        expect(run.calls).toEqual([
+            "az login --service-principal --username client-1 --tenant tenant-1 --federated-token github-id-token-secret --output none",
+            "az account set --subscription sub-1",
+            "az group list --query [?starts_with(name, 'rg-aiv-e2e-')].{name:name, tags:tags} --output json",
+            "az group delete --name rg-aiv-e2e-old-1 --yes --no-wait",
+        ]);
+        expect(run.output).toContain("e2e sweep: deleting 1 of 1: rg-aiv-e2e-old-1");
+        expect(run.code).toBe(0);
+    });
+
+    test("the fresh login is offered only inside GitHub Actions with the identity named, and asks GitHub for the exchange audience", async () => {
+        expect(federatedLoginFrom({})).toBeUndefined();
+        const asked: string[] = [];
+        const env = {
+            ACTIONS_ID_TOKEN_REQUEST_URL: "https://token.actions.example/?v=1",
+            ACTIONS_ID_TOKEN_REQUEST_TOKEN: "bearer-1",
+            ARM_CLIENT_ID: "c",
+            ARM_TENANT_ID: "t",
+            ARM_SUBSCRIPTION_ID: "s",
+        };
+        const login = federatedLoginFrom(env, async (url, bearer) => {
+            asked.push(`${url} ${bearer}`);
+            return JSON.stringify({ value: "fresh" });
+        });
+        expect(await login?.token()).toBe("fresh");
+        expect(asked).toEqual(["https://token.actions.example/?v=1&audience=api%3A%2F%2FAzureADTokenExchange bearer-1"]);
+        expect(federatedLoginFrom({ ...env, ARM_CLIENT_ID: undefined })).toBeUndefined();
     });
 });
