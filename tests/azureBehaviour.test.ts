@@ -71,3 +71,16 @@ test("a Pinned by cell is read into files, titles and policies", () => {
         policies: ["p-1", "p-2", "p-3"],
     });
 });
+
+test("the documents cite nothing outside the repository: every relative link resolves inside it", () => {
+    const files = ["README.md", ...fs.readdirSync(path.join(ROOT, "docs")).map((f) => path.join("docs", f))].filter((f) => f.endsWith(".md"));
+    for (const file of files) {
+        const text = fs.readFileSync(path.join(ROOT, file), "utf8");
+        const relative = [...text.matchAll(/\]\(([^)#\s]+)[^)]*\)/g)].map((m) => m[1]).filter((target) => !/^[a-z]+:/.test(target));
+        for (const target of relative) {
+            const resolved = path.resolve(ROOT, path.dirname(file), target);
+            expect([file, target, resolved.startsWith(`${ROOT}${path.sep}`) && fs.existsSync(resolved)]).toEqual([file, target, true]);
+        }
+        expect([file, /\.\.\/shared|AZURE-NOTES/.test(text)]).toEqual([file, false]);
+    }
+});

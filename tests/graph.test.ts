@@ -2,7 +2,9 @@
 // components and providers, totals, Mermaid output, the deploy-time rule), then the real plans of the
 // three identity modes: a flowchart, a critical path from a root to a verification Job, a modelled
 // total below the sequential one, a duration for every type, and nothing waiting for the cluster
-// without needing it.
+// without needing it; and the figures docs/performance.md quotes.
+import * as fs from "fs";
+import * as path from "path";
 import { DURATIONS, MANAGED_CLUSTER_TYPE, TypeDuration } from "../tools/graph/durations";
 import {
     Analysis,
@@ -422,5 +424,35 @@ describe("the real plans", () => {
         const delays = graph.nodes.filter((n) => n.name.endsWith("-operator-propagation"));
         expect(delays.map((d) => d.name)).toEqual(["alpha-operator-propagation", "beta-operator-propagation"]);
         expect(delays.every((d) => writes[0].waitsFor.has(d.urn))).toBe(true);
+    });
+});
+
+describe("docs/performance.md quotes what npm run graph prints", () => {
+    const DOC = fs.readFileSync(path.join(__dirname, "..", "docs", "performance.md"), "utf8");
+    const FIFTY = `workloads=${JSON.stringify(Array.from({ length: 50 }, (_, i) => ({ name: `w${String(i).padStart(2, "0")}x`, namespace: `ns${String(i).padStart(2, "0")}` })))}`;
+    const report = async (overrides: string[]) => renderReport(analyse((await planFor(overrides)).steps));
+    const minutes = (line: string) => /modelled: ([\d.]+) min, sequential: ([\d.]+) min/.exec(line)?.slice(1, 3) ?? [];
+    const chain = (text: string) => text.split("\n").find((l) => l.startsWith("- keyvault-vault:")) ?? "";
+
+    test("the example: one workload with the add-on, its vault's writes and its totals", async () => {
+        const text = await report([]);
+        expect(DOC).toContain(chain(text));
+        expect(DOC).toContain(`${text.trimEnd().split("\n").pop()}      # podIdentityAddon, one workload`);
+    });
+
+    test("the other modes' totals", async () => {
+        const [oss, wi] = await Promise.all([report(["identityMode=podIdentityOss"]), report(["identityMode=workloadIdentity"])]);
+        const [ossM, ossS] = minutes(oss);
+        const [wiM, wiS] = minutes(wi);
+        expect(DOC).toContain(`\`podIdentityOss\` models ${ossM} against ${ossS} min and \`workloadIdentity\` ${wiM} against ${wiS} min.`);
+    });
+
+    test("fifty workloads: the totals, and where each vault chain ends against the cluster", async () => {
+        const [rbac, policies] = await Promise.all([report([FIFTY]), report([FIFTY, "keyVaultAuthorization=accessPolicy"])]);
+        const [m, s] = minutes(rbac);
+        expect(DOC.replace(/\s+/g, " ")).toContain(`with 50 workloads the model gives \`modelled: ${m} min, sequential: ${s} min\``);
+        const end = (line: string) => /the chain ends (\d+:\d\d (?:before|after)) it/.exec(line)?.[1];
+        expect(DOC.replace(/\s+/g, " ")).toContain(`\`rbac\` mode it ends ${end(chain(rbac))} the cluster does`);
+        expect(DOC.replace(/\s+/g, " ")).toContain(`ends ${end(chain(policies))} the cluster`);
     });
 });
