@@ -2,6 +2,7 @@
 // every relative link resolves, and every npm script they tell people to run exists.
 import * as fs from "fs";
 import * as path from "path";
+import { planFor } from "./support";
 
 const ROOT = path.join(__dirname, "..");
 const read = (file: string): string => fs.readFileSync(path.join(ROOT, file), "utf8");
@@ -45,4 +46,33 @@ test("every npm script the README and docs tell people to run exists", () => {
     const mentioned = ["README.md", ...docs].flatMap((file) => [...read(file).matchAll(/npm run (?:-s )?([a-z][a-z:-]*[a-z])/g)].map((m) => `${file}: ${m[1]}`));
     expect(mentioned.length).toBeGreaterThan(0);
     expect([...new Set(mentioned)].filter((m) => !scripts.includes(m.split(": ")[1]))).toEqual([]);
+});
+
+test("the README's diagram names what the dev stack's plan creates: every name and address range in it", async () => {
+    const diagram = /```mermaid\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
+    const plan = await planFor([]);
+    const names = new Set(
+        plan.steps.flatMap((s) =>
+            Object.entries(s.newState.inputs)
+                .filter(([key, value]) => /Name$/.test(key) && typeof value === "string")
+                .map(([, value]) => String(value)),
+        ),
+    );
+    const prefixes = new Set(
+        plan.steps
+            .flatMap((s) => [s.newState.inputs.addressPrefix, ...((s.newState.inputs.addressSpace as { addressPrefixes?: string[] } | undefined)?.addressPrefixes ?? [])])
+            .filter((p) => typeof p === "string"),
+    );
+    const templated = [...diagram.matchAll(/([a-z]+(?:-[a-z]+)*-?)&lt;stack&gt;((?:-&lt;workload&gt;|-?x{6})?)/g)].map((m) => m[0]);
+    expect(templated.length).toBeGreaterThanOrEqual(6);
+    for (const template of templated) {
+        const pattern = new RegExp(`^${template.replace("&lt;stack&gt;", "dev").replace("&lt;workload&gt;", "alpha").replace("xxxxxx", "[a-z0-9]{6}")}$`);
+        expect([template, [...names].some((n) => pattern.test(n))]).toEqual([template, true]);
+    }
+    for (const subnet of diagram.match(/snet-[a-z]+/g) ?? []) {
+        expect([subnet, names.has(subnet)]).toEqual([subnet, true]);
+    }
+    for (const cidr of diagram.match(/\d+\.\d+\.\d+\.\d+\/\d+/g) ?? []) {
+        expect([cidr, prefixes.has(cidr)]).toEqual([cidr, true]);
+    }
 });
