@@ -9,7 +9,21 @@ import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { writeFakeTools, type Rule } from "./fakes/cli";
-import { E2eOptions, FederatedLogin, federatedLoginFrom, parseE2eArgs, processExec, resourcesIn, runE2e, staleGroups, summaryTable, verdictDetail, verdictOf } from "../tools/e2e";
+import {
+    E2eOptions,
+    Every,
+    FederatedLogin,
+    RENEW_LOGIN_SECONDS,
+    federatedLoginFrom,
+    parseE2eArgs,
+    processExec,
+    resourcesIn,
+    runE2e,
+    staleGroups,
+    summaryTable,
+    verdictDetail,
+    verdictOf,
+} from "../tools/e2e";
 
 const ROOT = path.join(__dirname, "..");
 const WORKFLOW = fs.readFileSync(path.join(ROOT, ".github", "workflows", "e2e.yml"), "utf8");
@@ -228,13 +242,14 @@ interface Run {
 }
 
 /** Runs the command with `options` against fake tools answering by `rules` (first match wins). */
-async function runAgainstFakes(rules: Rule[], options: Partial<E2eOptions> = {}, login?: FederatedLogin): Promise<Run> {
+async function runAgainstFakes(rules: Rule[], options: Partial<E2eOptions> = {}, login?: FederatedLogin, tools?: string[], every?: Every): Promise<Run> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aiv-e2e-test-"));
     const bin = path.join(dir, "bin");
     const log = path.join(dir, "calls.log");
     fs.writeFileSync(log, "");
-    writeFakeTools(bin, log, rules);
-    const exec = processExec(dir, { PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}` });
+    writeFakeTools(bin, log, rules, tools);
+    // Only the fakes, and what a shell script needs: a tool left out is not on the PATH.
+    const exec = processExec(dir, { PATH: `${bin}${path.delimiter}/usr/bin${path.delimiter}/bin` });
     let output = "";
     const code = await runE2e(
         {
@@ -253,6 +268,7 @@ async function runAgainstFakes(rules: Rule[], options: Partial<E2eOptions> = {},
         { write: (text) => (output += text) },
         login,
         () => NOW,
+        every,
     );
     const calls = fs
         .readFileSync(log, "utf8")
@@ -386,7 +402,13 @@ describe("npm run e2e against fake executables", () => {
 });
 
 describe("the teardown a team can rely on", () => {
-    const LOGIN: FederatedLogin = { clientId: "client-1", tenantId: "tenant-1", subscriptionId: "sub-1", token: async () => "github-id-token-secret" };
+    const LOGIN: FederatedLogin = {
+        clientId: "client-1",
+        tenantId: "tenant-1",
+        subscriptionId: "sub-1",
+        token: async () => "github-id-token-secret",
+        tokenFile: path.join(os.tmpdir(), `aiv-e2e-test-token-${process.pid}`),
+    };
     const happy = (overrides: Rule[] = []): Rule[] => [
         ...overrides,
         { tool: "kubectl", args: [], includes: "job/alpha-verify-bound", stdout: `${BOUND_PASS}\n` },
@@ -397,7 +419,7 @@ describe("the teardown a team can rely on", () => {
 
     test("in GitHub Actions, logs the Azure CLI in again with a fresh token before the teardown, and never prints the token", async () => {
         const run = await runAgainstFakes(happy(), {}, LOGIN);
-        const login = run.calls.indexOf("az login --service-principal --username client-1 --tenant tenant-1 --federated-token github-id-token-secret --output none");
+        const login = run.calls.lastIndexOf("az login --service-principal --username client-1 --tenant tenant-1 --federated-token github-id-token-secret --output none");
         expect(login).toBeGreaterThan(run.calls.indexOf(`pulumi refresh --yes --skip-preview ${S.join(" ")}`));
         expect(run.calls.slice(login + 1, login + 3)).toEqual(["az account set --subscription sub-1", TEARDOWN[0]]);
         expect(run.output).toContain("--federated-token *** --output none");
@@ -405,11 +427,45 @@ describe("the teardown a team can rely on", () => {
         expect(run.code).toBe(0);
     });
 
+    test("while the steps run, the login is renewed every two minutes: a new token in the token file and the Azure CLI logged in with it, quietly", async () => {
+        let tokens = 0;
+        const login: FederatedLogin = { ...LOGIN, token: async () => `token-${++tokens}` };
+        const ticks: Array<() => Promise<void>> = [];
+        let stopped = false;
+        const every: Every = (seconds, task) => {
+            expect(seconds).toBe(RENEW_LOGIN_SECONDS);
+            ticks.push(task);
+            return () => {
+                stopped = true;
+            };
+        };
+        const renewAt = happy([{ tool: "pulumi", args: ["up"], stdout: "updated\n" }]);
+        const run = await runAgainstFakes(renewAt, {}, login, undefined, every);
+        // Once before the first step of the test, then on each tick the timer would give.
+        const renewals = () => run.calls.filter((c) => /^az login .* --federated-token token-\d+ --output none$/.test(c));
+        expect(renewals()[0]).toContain("--federated-token token-1");
+        expect(run.calls.indexOf(renewals()[0])).toBeLessThan(run.calls.indexOf(`pulumi up --yes --skip-preview ${S.join(" ")}`));
+        expect(ticks).toHaveLength(1);
+        expect(stopped).toBe(true);
+        expect(fs.readFileSync(login.tokenFile, "utf8")).toMatch(/^token-\d+$/);
+        expect(run.output).not.toMatch(/token-\d/);
+        await ticks[0]();
+        expect(fs.readFileSync(login.tokenFile, "utf8")).toBe(`token-${tokens}`);
+        fs.rmSync(login.tokenFile, { force: true });
+    });
+
     test("a destroy that fails deletes the run's resource group, then checks that it is gone", async () => {
         const run = await runAgainstFakes(happy([{ tool: "pulumi", args: ["destroy"], code: 255, stderr: "error: deleting failed" }]));
         expect(run.calls.slice(-3)).toEqual([TEARDOWN[1], "az group delete --name rg-aiv-e2e-test-1 --yes", TEARDOWN[3]]);
         expect(run.code).toBe(1);
         expect(run.output).toMatch(/FAILED: teardown\n$/);
+    });
+
+    test("without the Azure CLI, the teardown says it could not check the resource group, rather than to delete it by hand", async () => {
+        const run = await runAgainstFakes(happy(), { teardownOnly: true }, undefined, ["pulumi", "kubelogin", "kubectl"]);
+        expect(run.output).toContain("e2e: the Azure CLI is not on the PATH, so whether rg-aiv-e2e-test-1 is gone was not checked.");
+        expect(run.output).not.toContain("delete it by hand");
+        expect(run.code).toBe(1);
     });
 
     test("a preview that shows changes prints its diff, not only its last lines", async () => {

@@ -46,7 +46,27 @@ export interface FederatedLogin {
     subscriptionId: string;
     /** Asks GitHub for a new ID token (audience api://AzureADTokenExchange); each lives minutes only. */
     token(): Promise<string>;
+    /**
+     * Where the run keeps the newest token, which the Azure SDK's WorkloadIdentityCredential (the
+     * pod-identity writer's DefaultAzureCredential) and kubelogin's workloadidentity login read again
+     * as they need: AZURE_FEDERATED_TOKEN_FILE of the tools the run starts.
+     */
+    tokenFile: string;
 }
+
+/**
+ * How often a run in GitHub Actions renews its login: GitHub's ID tokens live about five minutes
+ * (Azure/login#180), and the Azure CLI cannot renew one itself (Azure/azure-cli#28708).
+ */
+export const RENEW_LOGIN_SECONDS = 120;
+
+/** Runs `task` every `seconds` until the returned function is called; the real one is a timer. */
+export type Every = (seconds: number, task: () => Promise<void>) => () => void;
+
+const timerEvery: Every = (seconds, task) => {
+    const timer = setInterval(() => void task(), seconds * 1000);
+    return () => clearInterval(timer);
+};
 
 export const E2E_USAGE = `usage: npm run e2e -- --mode <${IDENTITY_MODES.join("|")}> [--stack NAME] [--location REGION] [--principal-type ${PRINCIPAL_TYPES.join("|")}] [--yes] [--teardown-only] | npm run e2e -- --sweep`;
 
@@ -110,7 +130,11 @@ export function parseE2eArgs(argv: readonly string[], env: Readonly<Record<strin
  * The GitHub Actions OIDC login the environment offers (id-token: write gives the request URL and
  * token; the workflow names the identity), or undefined outside GitHub Actions. Exported for testing.
  */
-export function federatedLoginFrom(env: Readonly<Record<string, string | undefined>>, get: (url: string, bearer: string) => Promise<string> = httpsGet): FederatedLogin | undefined {
+export function federatedLoginFrom(
+    env: Readonly<Record<string, string | undefined>>,
+    get: (url: string, bearer: string) => Promise<string> = httpsGet,
+    tokenFile: string = path.join(os.tmpdir(), `aiv-e2e-federated-token-${process.pid}`),
+): FederatedLogin | undefined {
     const url = env.ACTIONS_ID_TOKEN_REQUEST_URL;
     const bearer = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
     const clientId = env.ARM_CLIENT_ID;
@@ -123,6 +147,7 @@ export function federatedLoginFrom(env: Readonly<Record<string, string | undefin
         clientId,
         tenantId,
         subscriptionId,
+        tokenFile,
         token: async () => {
             const body = JSON.parse(await get(`${url}&audience=${encodeURIComponent("api://AzureADTokenExchange")}`, bearer)) as { value?: unknown };
             if (typeof body.value !== "string" || body.value === "") {
@@ -165,6 +190,9 @@ export interface ToolResult {
     stderr: string;
 }
 
+/** The exit code of a tool that is not on the PATH (the shell's, and processExec's). */
+const NOT_FOUND = 127;
+
 /** Runs one tool; the real one spawns it on the PATH. */
 export type Exec = (tool: string, args: string[]) => Promise<ToolResult>;
 
@@ -177,7 +205,7 @@ export function processExec(cwd: string, env: NodeJS.ProcessEnv = process.env): 
             let stderr = "";
             child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
             child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-            child.on("error", (err) => resolve({ code: 127, stdout, stderr: `${stderr}${err.message}\n` }));
+            child.on("error", (err) => resolve({ code: NOT_FOUND, stdout, stderr: `${stderr}${err.message}\n` }));
             child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
         });
 }
@@ -249,7 +277,7 @@ interface Reporter {
 }
 
 /** Runs the whole test, or only its teardown; returns the exit code: 0 all passed, 1 something failed, 2 refused or bad input. */
-export async function runE2e(options: E2eOptions, exec: Exec, out: Reporter, login?: FederatedLogin, now: () => Date = () => new Date()): Promise<number> {
+export async function runE2e(options: E2eOptions, exec: Exec, out: Reporter, login?: FederatedLogin, now: () => Date = () => new Date(), every: Every = timerEvery): Promise<number> {
     const stackArgs = ["--stack", options.stack, "--non-interactive"];
     const resourceGroup = `rg-${baseNameForStack(options.stack)}`;
     let step = 0;
@@ -296,6 +324,27 @@ export async function runE2e(options: E2eOptions, exec: Exec, out: Reporter, log
         await run("select the subscription", "az", ["account", "set", "--subscription", login.subscriptionId]);
     };
 
+    /**
+     * Renews the login quietly while the steps run: a new token in the token file, and the Azure CLI
+     * logged in with it (kubelogin's azurecli login, which the stack's kubeconfig uses, asks the CLI).
+     * Says only what fails.
+     */
+    const renew = async (): Promise<void> => {
+        if (login === undefined) {
+            return;
+        }
+        try {
+            const token = await login.token();
+            fs.writeFileSync(login.tokenFile, token, { mode: 0o600 });
+            const result = await exec("az", ["login", "--service-principal", "--username", login.clientId, "--tenant", login.tenantId, "--federated-token", token, "--output", "none"]);
+            if (result.code !== 0) {
+                out.write(`e2e: renewing the Azure CLI's login failed (exit ${result.code}): ${lastLines(result.stderr).split(token).join("***")}\n`);
+            }
+        } catch (err) {
+            out.write(`e2e: renewing the login failed: ${err instanceof Error ? err.message : String(err)}\n`);
+        }
+    };
+
     if (options.sweep) {
         await freshLogin();
         const listed = await run(`list the e2e resource groups (${E2E_GROUP_PREFIX}*)`, "az", [
@@ -334,6 +383,10 @@ export async function runE2e(options: E2eOptions, exec: Exec, out: Reporter, log
             await run(`destroy failed: delete the run's resource group ${resourceGroup}`, "az", ["group", "delete", "--name", resourceGroup, "--yes"]);
         }
         const exists = await run(`check that ${resourceGroup} is gone`, "az", ["group", "exists", "--name", resourceGroup]);
+        if (exists.code === NOT_FOUND) {
+            out.write(`e2e: the Azure CLI is not on the PATH, so whether ${resourceGroup} is gone was not checked.\n`);
+            return false;
+        }
         const gone = exists.code === 0 && exists.stdout.trim() === "false";
         out.write(
             gone
@@ -402,10 +455,14 @@ export async function runE2e(options: E2eOptions, exec: Exec, out: Reporter, log
             failures.push("preview after refresh");
         }
     };
+    await renew();
+    const stopRenewing = login === undefined ? () => undefined : every(RENEW_LOGIN_SECONDS, renew);
     try {
         await test();
     } catch (err) {
         failures.push(`unexpected error: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+        stopRenewing();
     }
     // Whatever happened above: the stack's resources are never left behind.
     if (!(await teardown())) {
@@ -476,5 +533,9 @@ export async function main(argv: string[], io: { stdout: Reporter; stderr: Repor
         io.stderr.write(`error: ${options.error}\n`);
         return 2;
     }
-    return runE2e(options, processExec(path.join(__dirname, "..")), io.stdout, federatedLoginFrom(process.env));
+    const login = federatedLoginFrom(process.env);
+    // In GitHub Actions the tools the run starts find the renewed token where the Azure SDK and
+    // kubelogin look for one.
+    const env = login === undefined ? process.env : { ...process.env, AZURE_FEDERATED_TOKEN_FILE: login.tokenFile, AZURE_CLIENT_ID: login.clientId, AZURE_TENANT_ID: login.tenantId };
+    return runE2e(options, processExec(path.join(__dirname, ".."), env), io.stdout, login);
 }
