@@ -47,9 +47,8 @@ describe("identityMode=podIdentityOss", () => {
         const release = stepsOfType(plan, T.release);
         expect(release).toHaveLength(1);
         expect(release[0].newState.inputs).toMatchObject({
-            chart: "aad-pod-identity",
+            chart: "https://raw.githubusercontent.com/Azure/aad-pod-identity/d17ea6a41aed5284fda895d6d48f50cc5f9f175f/charts/aad-pod-identity-4.1.18.tgz",
             version: "4.1.18",
-            repositoryOpts: { repo: "https://raw.githubusercontent.com/Azure/aad-pod-identity/master/charts" },
             values: { forceNamespaced: "true", nmi: { allowNetworkPluginKubenet: false } },
         });
     });

@@ -545,10 +545,9 @@ const release: Fixture = {
     name: "aad-pod-identity-release",
     inputs: {
         name: "aad-pod-identity",
-        chart: "aad-pod-identity",
+        chart: "https://raw.githubusercontent.com/Azure/aad-pod-identity/d17ea6a41aed5284fda895d6d48f50cc5f9f175f/charts/aad-pod-identity-4.1.18.tgz",
         version: "4.1.18",
         namespace: "aad-pod-identity",
-        repositoryOpts: { repo: "https://raw.githubusercontent.com/Azure/aad-pod-identity/master/charts" },
         values: { forceNamespaced: "true", nmi: { allowNetworkPluginKubenet: false } },
     },
 };
@@ -1073,6 +1072,18 @@ const CASES: Case[] = [
     fail("k8s-helm-chart-pinned", "a version range", vary(release, { version: "^4.1.0" })),
     fail("k8s-helm-chart-pinned", "no version", vary(release, { version: undefined })),
     fail("k8s-helm-chart-pinned", "plain HTTP repository", vary(release, { repositoryOpts: { repo: "http://charts.example/" } })),
+    pass("k8s-helm-chart-pinned", "a named chart from an HTTPS repository", vary(release, { chart: "aad-pod-identity", repositoryOpts: { repo: "https://charts.example/" } })),
+    fail("k8s-helm-chart-pinned", "a chart archive over plain HTTP", vary(release, { chart: "http://charts.example/aad-pod-identity-4.1.18.tgz" })),
+    fail(
+        "k8s-helm-chart-pinned",
+        "a chart archive on GitHub's master branch",
+        vary(release, { chart: "https://raw.githubusercontent.com/Azure/aad-pod-identity/master/charts/aad-pod-identity-4.1.18.tgz" }),
+    ),
+    fail(
+        "k8s-helm-chart-pinned",
+        "a repository on GitHub's master branch",
+        vary(release, { chart: "aad-pod-identity", repositoryOpts: { repo: "https://raw.githubusercontent.com/Azure/aad-pod-identity/master/charts" } }),
+    ),
     // Workload identity
     pass("secret-provider-class-pod-identity", "usePodIdentity", secretProviderClass),
     pass("secret-provider-class-pod-identity", "Workload ID client id", vary(secretProviderClass, { spec: { parameters: { usePodIdentity: "false", clientID: PRINCIPAL } } })),

@@ -4,6 +4,7 @@
 import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as k8s from "@pulumi/kubernetes";
 import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
+import { isAadPodIdentityChart } from "../lib/modes";
 import { field, isDict, sameText, text } from "../lib/values";
 
 /** Cluster upgrade channels that keep Kubernetes patched. */
@@ -11,7 +12,6 @@ const UPGRADE_CHANNELS: ReadonlySet<string> = new Set(["rapid", "stable", "patch
 /** Node OS channels that keep the node image or its security patches current. */
 const NODE_OS_CHANNELS: ReadonlySet<string> = new Set(["nodeimage", "securitypatch"]);
 /** The Helm chart of the open-source aad-pod-identity. */
-const AAD_POD_IDENTITY_CHART = "aad-pod-identity";
 
 /** The add-on profile stored under `name`, whatever the key's casing. */
 function addonProfile(profiles: Record<string, unknown> | undefined, name: string): unknown {
@@ -20,9 +20,7 @@ function addonProfile(profiles: Record<string, unknown> | undefined, name: strin
 }
 
 /** True when a Helm release installs the open-source aad-pod-identity. */
-function isAadPodIdentityRelease(chart: string | undefined): boolean {
-    return (chart ?? "").split("/").pop() === AAD_POD_IDENTITY_CHART;
-}
+const isAadPodIdentityRelease = isAadPodIdentityChart;
 
 /** People sign in with Entra ID and Azure RBAC authorizes them. */
 export const aksEntraAzureRbac: ResourceValidationPolicy = {

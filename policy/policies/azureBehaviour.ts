@@ -7,6 +7,7 @@ import { roleGuid } from "../lib/arm";
 import { idNames, linkedThrough, ofType, privateEndpointsFor, refersTo, waitsFor } from "../lib/graph";
 import { namespaceOf, selectorMatches, workloadPods } from "../lib/k8s";
 import { TYPES } from "../lib/types";
+import { isAadPodIdentityChart } from "../lib/modes";
 import { field, isDict, list, sameText, strings, text, whenKnown } from "../lib/values";
 
 /** Where NMI listens, and so where its DNAT of the metadata endpoint sends a pod's token request. */
@@ -224,7 +225,7 @@ export const keyVaultWritesOrdered: StackValidationPolicy = {
 function clusterModes(resources: readonly PolicyResource[]): { podIdentity: boolean; workloadIdentity: boolean } {
     const clusters = ofType(resources, TYPES.managedCluster);
     const addOn = clusters.some((c) => field(c.props, "podIdentityProfile", "enabled") === true);
-    const oss = ofType(resources, TYPES.helmRelease).some((r) => (text(field(r.props, "chart")) ?? "").split("/").pop() === "aad-pod-identity");
+    const oss = ofType(resources, TYPES.helmRelease).some((r) => isAadPodIdentityChart(text(field(r.props, "chart"))));
     const workloadIdentity = clusters.some((c) => field(c.props, "securityProfile", "workloadIdentity", "enabled") === true);
     return { podIdentity: addOn || oss, workloadIdentity };
 }

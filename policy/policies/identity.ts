@@ -6,7 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import { ofType, refersTo } from "../lib/graph";
 import { isReservedNamespace, namespaceOf, workloadPods } from "../lib/k8s";
-import { runsPodIdentity } from "../lib/modes";
+import { isAadPodIdentityChart, runsPodIdentity } from "../lib/modes";
 import { TYPES } from "../lib/types";
 import { field, isDict, list, sameText, strings, text } from "../lib/values";
 
@@ -127,7 +127,7 @@ export const aadPodIdentityForceNamespaced: ResourceValidationPolicy = {
         'The open-source aad-pod-identity chart is installed with forceNamespaced "true", so an AzureIdentityBinding in one namespace can never hand its identity to a pod in another. No direct Checkov equivalent; Azure security baseline for AKS IM-3.',
     enforcementLevel: "mandatory",
     validateResource: validateResourceOfType(k8s.helm.v3.Release, (release, args, reportViolation) => {
-        if ((release.chart ?? "").split("/").pop() !== "aad-pod-identity") {
+        if (!isAadPodIdentityChart(release.chart)) {
             args.notApplicable("not the aad-pod-identity chart");
         }
         const forced = field(release.values, "forceNamespaced");

@@ -427,7 +427,7 @@ export const k8sNetworkPolicyPrivateEgress: ResourceValidationPolicy = {
 export const k8sHelmChartPinned: ResourceValidationPolicy = {
     name: "k8s-helm-chart-pinned",
     description:
-        "Helm releases pin an exact chart version (no range, no latest) and fetch charts over HTTPS or OCI. Chart counterpart of Checkov CKV_K8S_14; Microsoft cloud security benchmark DS-2 (software supply chain).",
+        "Helm releases pin an exact chart version (no range, no latest) and fetch charts over HTTPS or OCI; a chart fetched from GitHub's raw files names a commit, which cannot change, not a branch. Chart counterpart of Checkov CKV_K8S_14; Microsoft cloud security benchmark DS-2 (software supply chain).",
     enforcementLevel: "mandatory",
     validateResource: validateResourceOfType(k8s.helm.v3.Release, (release, _args, reportViolation) => {
         const version = release.version ?? "";
@@ -437,6 +437,16 @@ export const k8sHelmChartPinned: ResourceValidationPolicy = {
         const repo = release.repositoryOpts?.repo;
         if (repo !== undefined && !/^(https|oci):\/\//i.test(repo)) {
             reportViolation(`Chart repository ${repo} is not fetched over HTTPS or OCI.`);
+        }
+        const chart = release.chart ?? "";
+        if (/^[a-z]+:\/\//i.test(chart) && !/^(https|oci):\/\//i.test(chart)) {
+            reportViolation(`Chart ${chart} is not fetched over HTTPS or OCI.`);
+        }
+        for (const location of [repo ?? "", chart]) {
+            const raw = /^https:\/\/raw\.githubusercontent\.com\/[^/]+\/[^/]+\/([^/]+)\//i.exec(location);
+            if (raw !== null && !/^[0-9a-f]{40}$/.test(raw[1])) {
+                reportViolation(`Chart ${location} is fetched from GitHub's ${raw[1]} branch, which can change: name a commit.`);
+            }
         }
     }),
 };

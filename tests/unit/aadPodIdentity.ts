@@ -34,7 +34,7 @@ describe("AadPodIdentity", () => {
         const release = named(plan, "kubernetes:helm.sh/v3:Release", "aad-pod-identity-release");
         expect(release.newState.inputs).toMatchObject({
             name: "aad-pod-identity",
-            chart: "aad-pod-identity",
+            chart: "https://raw.githubusercontent.com/Azure/aad-pod-identity/d17ea6a41aed5284fda895d6d48f50cc5f9f175f/charts/aad-pod-identity-4.1.18.tgz",
             version: "4.1.18",
             namespace: "aad-pod-identity",
             values: { forceNamespaced: "true", nmi: { allowNetworkPluginKubenet: false } },
