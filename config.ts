@@ -764,8 +764,9 @@ const DECLARATIONS = {
     }),
     verifierImage: declare({
         type: "string",
-        default: "node:22.14.0-alpine3.21",
-        description: "Pinned official Node.js image that runs the verification Jobs (mirror it to your registry if the cluster cannot pull from Docker Hub).",
+        // The tag names the release; the digest (the tag's multi-platform index) makes it one image for good.
+        default: "node:22.14.0-alpine3.21@sha256:9bef0ef1e268f60627da9ba7d7605e8831d5b56ad07487d24d1aa386336d1944",
+        description: "Official Node.js image that runs the verification Jobs, pinned by digest (mirror it to your registry if the cluster cannot pull from Docker Hub).",
         allowed: "An image reference pinned to a version tag or digest (`latest` is refused); a registry may carry a port.",
         schema: () =>
             z

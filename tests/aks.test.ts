@@ -240,7 +240,7 @@ describe("dev stack: AKS with the pod-identity add-on", () => {
                 expect(container.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } });
                 expect(container.resources.requests).toBeDefined();
                 expect(container.resources.limits).toBeDefined();
-                expect(container.image).toMatch(/^node:\d+\.\d+\.\d+-alpine\d+\.\d+$/);
+                expect(container.image).toMatch(/^node:\d+\.\d+\.\d+-alpine\d+\.\d+@sha256:[0-9a-f]{64}$/);
             }
         });
 

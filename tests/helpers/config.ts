@@ -67,7 +67,9 @@ describe("Config", () => {
                 deployerPrincipalType: "User",
                 deployerObjectId: "",
             });
-            expect(config.demo).toEqual({ enabled: true, verifierImage: "node:22.14.0-alpine3.21", verificationRun: "" });
+            expect(config.demo).toEqual({ enabled: true, verifierImage: "node:22.14.0-alpine3.21@sha256:9bef0ef1e268f60627da9ba7d7605e8831d5b56ad07487d24d1aa386336d1944", verificationRun: "" });
+            // The default names one image for good: a digest, beside the tag that says which release it is.
+            expect(parseImageReference(config.demo.verifierImage)).toMatchObject({ tag: "22.14.0-alpine3.21", digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) });
             expect(config.logging).toEqual({ retentionDays: 30, fullKubeAudit: false });
             expect(config.lifecycle).toEqual({ secretLifetimeDays: 365, keyLifetimeDays: 365 });
             expect(config.protectStatefulResources).toBe(true);
