@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
+import { BUILT_IN_ROLES } from "../components/roles";
 import { writeFakeTools, type Rule } from "./fakes/cli";
 import {
     E2eOptions,
@@ -517,4 +518,13 @@ describe("the teardown a team can rely on", () => {
         expect(asked).toEqual(["https://token.actions.example/?v=1&audience=api%3A%2F%2FAzureADTokenExchange bearer-1"]);
         expect(federatedLoginFrom({ ...env, ARM_CLIENT_ID: undefined })).toBeUndefined();
     });
+});
+
+test("docs/e2e.md's condition lets the e2e principal assign exactly the built-in roles the stack grants", () => {
+    const doc = fs.readFileSync(path.join(ROOT, "docs", "e2e.md"), "utf8");
+    const lists = [...doc.matchAll(/GuidEquals \{([^}]+)\}/g)].map((m) => m[1].split(",").map((id) => id.trim()));
+    expect(lists).toHaveLength(2);
+    for (const ids of lists) {
+        expect([...ids].sort()).toEqual(Object.values(BUILT_IN_ROLES).sort());
+    }
 });
