@@ -8,6 +8,7 @@ import {
     applyPodIdentityChanges,
     createCredential,
     credentialSourceFromEnv,
+    gitHubOidcAssertion,
     describeError,
     DEFAULT_RETRY_POLICY,
     isRetryable,
@@ -149,6 +150,24 @@ describe("pure helpers", () => {
         expect(createCredential({ ...sp, ARM_CLIENT_SECRET: "s" })).toBeInstanceOf(ClientSecretCredential);
         expect(createCredential({ ...sp, ARM_OIDC_TOKEN: "jwt" })).toBeInstanceOf(ClientAssertionCredential);
         expect(createCredential({ ARM_USE_MSI: "true", ARM_CLIENT_ID: "c" })).toBeInstanceOf(DefaultAzureCredential);
+    });
+
+    test("credentials in GitHub Actions with ARM_USE_OIDC: a new GitHub ID token for every Entra token, as azure-native does", async () => {
+        const github = { ARM_USE_OIDC: "true", ARM_CLIENT_ID: "c", ARM_TENANT_ID: "t", ACTIONS_ID_TOKEN_REQUEST_URL: "https://gh.example/token?v=1", ACTIONS_ID_TOKEN_REQUEST_TOKEN: "req" };
+        expect(credentialSourceFromEnv(github)).toBe("armGitHubOidc");
+        expect(createCredential(github)).toBeInstanceOf(ClientAssertionCredential);
+        // Without the request variables (outside GitHub Actions) or without ARM_USE_OIDC: the default chain.
+        expect(credentialSourceFromEnv({ ...github, ACTIONS_ID_TOKEN_REQUEST_TOKEN: undefined })).toBe("default");
+        expect(credentialSourceFromEnv({ ...github, ARM_USE_OIDC: "false" })).toBe("default");
+        const asked: string[] = [];
+        let n = 0;
+        const assertion = gitHubOidcAssertion(github, async (url, bearer) => {
+            asked.push(`${url} ${bearer}`);
+            return { status: 200, body: JSON.stringify({ value: `jwt-${++n}` }) };
+        });
+        expect([await assertion(), await assertion()]).toEqual(["jwt-1", "jwt-2"]);
+        expect(asked).toEqual(Array(2).fill("https://gh.example/token?v=1&audience=api%3A%2F%2FAzureADTokenExchange req"));
+        await expect(gitHubOidcAssertion(github, async () => ({ status: 403, body: "{}" }))()).rejects.toThrow("GitHub Actions gave no ID token (HTTP 403)");
     });
 });
 

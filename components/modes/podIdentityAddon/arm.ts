@@ -13,6 +13,9 @@
 // - ARM_CLIENT_ID + ARM_TENANT_ID + ARM_CLIENT_SECRET: a service principal secret (the ARM_* variables
 //   of Pulumi's and Terraform's Azure providers);
 // - ARM_CLIENT_ID + ARM_TENANT_ID + ARM_OIDC_TOKEN or ARM_OIDC_TOKEN_FILE_PATH: a federated token;
+// - ARM_USE_OIDC=true + ARM_CLIENT_ID + ARM_TENANT_ID in GitHub Actions (ACTIONS_ID_TOKEN_REQUEST_URL and
+//   _TOKEN, which `id-token: write` gives): a new GitHub ID token for each Entra token, as azure-native
+//   does with the same variables (its auth_azidentity.go), since each lives only minutes;
 // - otherwise `DefaultAzureCredential`: the AZURE_* environment (secret, certificate, workload
 //   identity), managed identity (ARM_CLIENT_ID picks a user-assigned one when ARM_USE_MSI=true),
 //   `az login`, `azd auth login`, Azure PowerShell;
@@ -107,7 +110,7 @@ export interface ArmSettings {
 }
 
 /** Which credential `createCredential` builds from an environment. */
-export type CredentialSource = "armClientSecret" | "armOidcToken" | "default";
+export type CredentialSource = "armClientSecret" | "armOidcToken" | "armGitHubOidc" | "default";
 
 /** Variables read from the environment; `process.env` fits. */
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -542,7 +545,34 @@ export function credentialSourceFromEnv(env: Environment = process.env): Credent
     if (env.ARM_CLIENT_ID && env.ARM_TENANT_ID && (env.ARM_OIDC_TOKEN || env.ARM_OIDC_TOKEN_FILE_PATH)) {
         return "armOidcToken";
     }
+    if ((env.ARM_USE_OIDC ?? "").toLowerCase() === "true" && env.ARM_CLIENT_ID && env.ARM_TENANT_ID && env.ACTIONS_ID_TOKEN_REQUEST_URL && env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
+        return "armGitHubOidc";
+    }
     return "default";
+}
+
+/**
+ * Asks GitHub Actions for a new ID token for the token exchange (audience api://AzureADTokenExchange)
+ * each time it is called: the assertion a ClientAssertionCredential asks for whenever it needs a new
+ * Entra token. Exported for testing, with the HTTP GET to use.
+ */
+export function gitHubOidcAssertion(env: Environment, get: (url: string, bearer: string) => Promise<{ status: number; body: string }> = fetchText): () => Promise<string> {
+    const url = env.ACTIONS_ID_TOKEN_REQUEST_URL ?? "";
+    const bearer = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN ?? "";
+    return async () => {
+        const response = await get(`${url}${url.includes("?") ? "&" : "?"}audience=${encodeURIComponent("api://AzureADTokenExchange")}`, bearer);
+        const value = response.status === 200 ? (JSON.parse(response.body) as { value?: unknown }).value : undefined;
+        if (typeof value !== "string" || value === "") {
+            throw new Error(`GitHub Actions gave no ID token (HTTP ${response.status})`);
+        }
+        return value;
+    };
+}
+
+/** A GET with a bearer token: its status and body. */
+async function fetchText(url: string, bearer: string): Promise<{ status: number; body: string }> {
+    const response = await fetch(url, { headers: { authorization: `bearer ${bearer}` } });
+    return { status: response.status, body: await response.text() };
 }
 
 /**
@@ -564,6 +594,8 @@ export function createCredential(env: Environment = process.env): TokenCredentia
             const file = env.ARM_OIDC_TOKEN_FILE_PATH ?? "";
             return new ClientAssertionCredential(tenantId, clientId, async () => token || readFileSync(file, "utf8").trim(), options);
         }
+        case "armGitHubOidc":
+            return new ClientAssertionCredential(tenantId, clientId, gitHubOidcAssertion(env), options);
         case "default": {
             const useMsi = (env.ARM_USE_MSI ?? "").toLowerCase() === "true";
             return new DefaultAzureCredential({
