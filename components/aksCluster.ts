@@ -109,7 +109,6 @@ export const ETCD_ENCRYPTION_WARNING =
  */
 export const SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule";
 
-/** The label AKS puts on every node of a user pool, which pods select to run there (AKS docs, use-system-pools). */
 /** The workloads' node pool, the cluster's second: `agentPoolProfiles[1]`. */
 export const USER_POOL_NAME = "user";
 
@@ -139,6 +138,7 @@ export function clusterIgnoreChanges(kubernetesVersion: string): string[] {
     ];
 }
 
+/** The label AKS puts on every node of a user pool, which pods select to run there (AKS docs, use-system-pools). */
 export const USER_POOL_NODE_SELECTOR: Readonly<Record<string, string>> = { "kubernetes.azure.com/mode": "user" };
 
 /**
