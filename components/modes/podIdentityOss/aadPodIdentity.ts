@@ -12,16 +12,13 @@ import type { AllowedException } from "../crdGuard";
 /**
  * The chart, pinned: the last release of the project, which was archived in October 2023, fetched from
  * the commit that added it (Azure/aad-pod-identity tag v1.8.17), which cannot change, rather than the
- * repository's index on its `master` branch, which names the same file by the branch. Its sha256,
- * as the chart index gives it, is `CHART_SHA256`.
+ * repository's index on its `master` branch, which names the same file by the branch. The index gives
+ * its sha256 as ffc6d41aa3d8a4e36bfff77332f433e0288324051224bc8183584cc2f991fa28.
  */
 export const AAD_POD_IDENTITY_CHART = {
     chart: "https://raw.githubusercontent.com/Azure/aad-pod-identity/d17ea6a41aed5284fda895d6d48f50cc5f9f175f/charts/aad-pod-identity-4.1.18.tgz",
     version: "4.1.18",
 } as const;
-
-/** The chart archive's sha256 in Azure/aad-pod-identity charts/index.yaml at that commit. */
-export const CHART_SHA256 = "ffc6d41aa3d8a4e36bfff77332f433e0288324051224bc8183584cc2f991fa28";
 
 /**
  * How often MIC retries an identity assignment that failed: MIC retries one only in its next sync
