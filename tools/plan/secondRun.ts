@@ -12,6 +12,7 @@ import type { RunOptions } from "./harness";
 import { refreshed } from "./readBack";
 import type { StoredResource } from "./readBack";
 import type { Diagnostic, Plan } from "./types";
+import { urnName } from "./urn";
 
 type MockAnswer = { id: string | undefined; state: Record<string, unknown> };
 
@@ -176,15 +177,20 @@ function isRecord(value: unknown): value is Record<string, unknown> {
     return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
+/** The custom resources of a plan (not its providers), each with its name and the key the state keeps it under. */
+function resourcesOf(plan: Plan): Array<{ step: Plan["steps"][number]; name: string; key: string }> {
+    return plan.steps
+        .filter((step) => step.newState.custom && !step.newState.type.startsWith("pulumi:providers:"))
+        .map((step) => {
+            const name = urnName(step.urn);
+            return { step, name, key: `${step.newState.type}::${name}` };
+        });
+}
+
 /** The state a `pulumi up` of `plan` leaves: each custom resource's inputs, id and outputs. */
 function stateOf(plan: Plan, answers: ReadonlyMap<string, MockAnswer>): Map<string, StoredResource> {
     const state = new Map<string, StoredResource>();
-    for (const step of plan.steps) {
-        if (!step.newState.custom || step.newState.type.startsWith("pulumi:providers:")) {
-            continue;
-        }
-        const name = step.urn.slice(step.urn.lastIndexOf("::") + 2);
-        const key = `${step.newState.type}::${name}`;
+    for (const { step, name, key } of resourcesOf(plan)) {
         const answer = answers.get(key);
         if (answer === undefined) {
             throw new Error(`no answer recorded for ${key}`);
@@ -207,12 +213,7 @@ export async function secondRun(first: RunOptions, second: RunOptions): Promise<
 
     const steps: SecondRunStep[] = [];
     const seen = new Set<string>();
-    for (const step of secondPlan.steps) {
-        if (!step.newState.custom || step.newState.type.startsWith("pulumi:providers:")) {
-            continue;
-        }
-        const name = step.urn.slice(step.urn.lastIndexOf("::") + 2);
-        const key = `${step.newState.type}::${name}`;
+    for (const { step, key } of resourcesOf(secondPlan)) {
         const stored = state.get(key);
         if (stored === undefined) {
             steps.push({ op: "create", urn: step.urn, type: step.newState.type, diffs: [] });
