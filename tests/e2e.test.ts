@@ -512,7 +512,7 @@ describe("the teardown a team can rely on", () => {
         };
         const login = federatedLoginFrom(env, async (url, bearer) => {
             asked.push(`${url} ${bearer}`);
-            return JSON.stringify({ value: "fresh" });
+            return { status: 200, body: JSON.stringify({ value: "fresh" }) };
         });
         expect(await login?.token()).toBe("fresh");
         expect(asked).toEqual(["https://token.actions.example/?v=1&audience=api%3A%2F%2FAzureADTokenExchange bearer-1"]);

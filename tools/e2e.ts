@@ -11,6 +11,8 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { gitHubOidcAssertion } from "../components/modes/podIdentityAddon/arm";
+import type { Environment } from "../components/modes/podIdentityAddon/arm";
 import { baseNameForStack, IDENTITY_MODES, PRINCIPAL_TYPES } from "../config";
 import type { IdentityMode, PrincipalType } from "../config";
 
@@ -131,41 +133,18 @@ export function parseE2eArgs(argv: readonly string[], env: Readonly<Record<strin
  * token; the workflow names the identity), or undefined outside GitHub Actions. Exported for testing.
  */
 export function federatedLoginFrom(
-    env: Readonly<Record<string, string | undefined>>,
-    get: (url: string, bearer: string) => Promise<string> = httpsGet,
+    env: Environment,
+    get?: (url: string, bearer: string) => Promise<{ status: number; body: string }>,
     tokenFile: string = path.join(os.tmpdir(), `aiv-e2e-federated-token-${process.pid}`),
 ): FederatedLogin | undefined {
-    const url = env.ACTIONS_ID_TOKEN_REQUEST_URL;
-    const bearer = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
     const clientId = env.ARM_CLIENT_ID;
     const tenantId = env.ARM_TENANT_ID;
     const subscriptionId = env.ARM_SUBSCRIPTION_ID;
-    if (url === undefined || bearer === undefined || clientId === undefined || tenantId === undefined || subscriptionId === undefined) {
+    if (env.ACTIONS_ID_TOKEN_REQUEST_URL === undefined || env.ACTIONS_ID_TOKEN_REQUEST_TOKEN === undefined || clientId === undefined || tenantId === undefined || subscriptionId === undefined) {
         return undefined;
     }
-    return {
-        clientId,
-        tenantId,
-        subscriptionId,
-        tokenFile,
-        token: async () => {
-            const body = JSON.parse(await get(`${url}&audience=${encodeURIComponent("api://AzureADTokenExchange")}`, bearer)) as { value?: unknown };
-            if (typeof body.value !== "string" || body.value === "") {
-                throw new Error("GitHub gave no ID token");
-            }
-            return body.value;
-        },
-    };
-}
-
-/** GETs `url` with a bearer token and returns the body; fails on a status other than 200. */
-function httpsGet(url: string, bearer: string): Promise<string> {
-    return fetch(url, { headers: { authorization: `bearer ${bearer}` } }).then(async (response) => {
-        if (response.status !== 200) {
-            throw new Error(`GitHub's ID token endpoint answered ${response.status}`);
-        }
-        return response.text();
-    });
+    // The same request the pod-identity writer makes for each Entra token.
+    return { clientId, tenantId, subscriptionId, tokenFile, token: gitHubOidcAssertion(env, get) };
 }
 
 /** The e2e resource groups a sweep deletes: tagged by a run that started over `hours` before `now`. Exported for testing. */

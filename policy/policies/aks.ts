@@ -19,9 +19,6 @@ function addonProfile(profiles: Record<string, unknown> | undefined, name: strin
     return key === undefined ? undefined : profiles?.[key];
 }
 
-/** True when a Helm release installs the open-source aad-pod-identity. */
-const isAadPodIdentityRelease = isAadPodIdentityChart;
-
 /** People sign in with Entra ID and Azure RBAC authorizes them. */
 export const aksEntraAzureRbac: ResourceValidationPolicy = {
     name: "aks-entra-azure-rbac",
@@ -179,7 +176,7 @@ export const aksPodIdentityNotOnKubenet: ResourceValidationPolicy = {
             }
         }),
         validateResourceOfType(k8s.helm.v3.Release, (release, args, reportViolation) => {
-            if (!isAadPodIdentityRelease(release.chart)) {
+            if (!isAadPodIdentityChart(release.chart)) {
                 args.notApplicable("not the aad-pod-identity chart");
             }
             const allowKubenet = field(release.values, "nmi", "allowNetworkPluginKubenet");
@@ -249,7 +246,7 @@ export const aksWorkloadIdentityPreferred: ResourceValidationPolicy = {
             }
         }),
         validateResourceOfType(k8s.helm.v3.Release, (release, args, reportViolation) => {
-            if (!isAadPodIdentityRelease(release.chart)) {
+            if (!isAadPodIdentityChart(release.chart)) {
                 args.notApplicable("not the aad-pod-identity chart");
             }
             reportViolation("The archived open-source aad-pod-identity is installed; move workloads to Workload ID.");

@@ -30,7 +30,8 @@ type Json = Record<string, unknown>;
 /** What Azure answers, some time after the stack's writes, for a resource of one type. */
 type LaterRead = (resource: StoredResource, state: ReadonlyMap<string, StoredResource>) => Json;
 
-function isRecord(value: unknown): value is Json {
+/** Whether a value is an object of keys (not a list). */
+export function isRecord(value: unknown): value is Json {
     return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 

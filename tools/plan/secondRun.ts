@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AzureMocks } from "./mocks";
 import { runProgram } from "./harness";
 import type { RunOptions } from "./harness";
-import { refreshed } from "./readBack";
+import { isRecord, refreshed } from "./readBack";
 import type { StoredResource } from "./readBack";
 import type { Diagnostic, Plan } from "./types";
 import { urnName } from "./urn";
@@ -171,10 +171,6 @@ export function differingPaths(before: unknown, after: unknown, prefix = ""): st
         return keys.flatMap((key) => differingPaths(before[key], after[key], prefix === "" ? key : `${prefix}.${key}`));
     }
     return JSON.stringify(before) === JSON.stringify(after) ? [] : [prefix];
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-    return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 /** The custom resources of a plan (not its providers), each with its name and the key the state keeps it under. */
