@@ -8,7 +8,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
+import { kubeconfigForAzureCli } from "../components/aksCluster";
 import { BUILT_IN_ROLES } from "../components/roles";
+import { kubeloginCredential } from "../tools/kubelogin";
+import { userKubeconfig } from "../tools/plan/mocks";
 import { writeFakeTools, type Rule } from "./fakes/cli";
 import {
     E2eOptions,
@@ -22,11 +25,16 @@ import {
     runE2e,
     staleGroups,
     summaryTable,
+    toolEnv,
     verdictDetail,
     verdictOf,
 } from "../tools/e2e";
 
 const ROOT = path.join(__dirname, "..");
+/** The kubelogin arguments of the kubeconfig the stack gives its Kubernetes provider. */
+const STACK_KUBELOGIN_ARGS = (parse(kubeconfigForAzureCli(userKubeconfig("aks-c"))) as { users: Array<{ user: { exec: { args: string[] } } }> }).users[0].user.exec.args;
+/** What GitHub Actions gives a job's steps when the job may ask for ID tokens. */
+const GITHUB_ID_TOKEN_RUNTIME = { ACTIONS_ID_TOKEN_REQUEST_URL: "https://token.actions.example/?v=1", ACTIONS_ID_TOKEN_REQUEST_TOKEN: "bearer-1" };
 const WORKFLOW = fs.readFileSync(path.join(ROOT, ".github", "workflows", "e2e.yml"), "utf8");
 
 describe("the e2e workflow", () => {
@@ -120,6 +128,24 @@ describe("both workflows", () => {
             if (job.steps.some((s) => String(s.uses).startsWith("azure/login@"))) {
                 expect({ ...env, ...job.env }).toMatchObject({ ARM_USE_OIDC: "true", ARM_CLIENT_ID: "${{ vars.AZURE_CLIENT_ID }}", ARM_TENANT_ID: "${{ vars.AZURE_TENANT_ID }}" });
             }
+        }
+    });
+
+    test.each(files)("$file: kubelogin, whatever login the stack's kubeconfig names, asks GitHub for a new ID token itself in every job that installs it", ({ text }) => {
+        const workflow = parse(text) as { env?: Record<string, string>; permissions?: Record<string, string> };
+        const jobs = jobsOf(text).filter(([, job]) => job.steps.some((s) => String(s.uses).startsWith("azure/use-kubelogin@")));
+        expect(jobs.length).toBeGreaterThan(0);
+        expect(STACK_KUBELOGIN_ARGS).toEqual(expect.arrayContaining(["--login", "azurecli"]));
+        for (const [name, job] of jobs) {
+            const permissions = { ...workflow.permissions, ...(job as { permissions?: Record<string, string> }).permissions };
+            expect([name, permissions["id-token"]]).toEqual([name, "write"]);
+            const env: Record<string, string | undefined> = { ...workflow.env, ...job.env, ...GITHUB_ID_TOKEN_RUNTIME };
+            expect([name, kubeloginCredential(STACK_KUBELOGIN_ARGS, env)]).toEqual([name, { login: "workloadidentity", credential: "githubActions" }]);
+            // kubelogin's identity is the one azure-native and the Azure CLI log in as.
+            expect([name, env.AZURE_CLIENT_ID, env.AZURE_TENANT_ID]).toEqual([name, env.ARM_CLIENT_ID, env.ARM_TENANT_ID]);
+            // The version installed has the GitHub Actions credential (Azure/kubelogin v0.2.0 and later).
+            const installed = job.steps.find((s) => String(s.uses).startsWith("azure/use-kubelogin@"))?.with?.["kubelogin-version"];
+            expect(String(installed)).toMatch(/^v0\.2\.\d+$/);
         }
     });
 
@@ -517,6 +543,17 @@ describe("the teardown a team can rely on", () => {
         expect(await login?.token()).toBe("fresh");
         expect(asked).toEqual(["https://token.actions.example/?v=1&audience=api%3A%2F%2FAzureADTokenExchange bearer-1"]);
         expect(federatedLoginFrom({ ...env, ARM_CLIENT_ID: undefined })).toBeUndefined();
+    });
+
+    test("in GitHub Actions the tools a run starts have kubelogin ask GitHub itself, and outside it the environment is left alone", () => {
+        const env = { ...GITHUB_ID_TOKEN_RUNTIME, ARM_CLIENT_ID: "c", ARM_TENANT_ID: "t", ARM_SUBSCRIPTION_ID: "s" };
+        const login = federatedLoginFrom(env, async () => ({ status: 200, body: "{}" }), "/tmp/token");
+        const tools = toolEnv(env, login);
+        expect(kubeloginCredential(STACK_KUBELOGIN_ARGS, tools)).toEqual({ login: "workloadidentity", credential: "githubActions" });
+        expect(tools).toMatchObject({ AZURE_CLIENT_ID: "c", AZURE_TENANT_ID: "t", AZURE_FEDERATED_TOKEN_FILE: "/tmp/token" });
+        const laptop = { PATH: "/usr/bin" };
+        expect(toolEnv(laptop, undefined)).toBe(laptop);
+        expect(kubeloginCredential(STACK_KUBELOGIN_ARGS, laptop)).toEqual({ login: "azurecli", credential: "azureCli" });
     });
 });
 

@@ -15,6 +15,7 @@ import { gitHubOidcAssertion } from "../components/modes/podIdentityAddon/arm";
 import type { Environment } from "../components/modes/podIdentityAddon/arm";
 import { baseNameForStack, IDENTITY_MODES, PRINCIPAL_TYPES } from "../config";
 import type { IdentityMode, PrincipalType } from "../config";
+import { kubeloginSelfRenewingEnv } from "./kubelogin";
 
 /** What one run is asked to do. */
 export interface E2eOptions {
@@ -49,9 +50,9 @@ export interface FederatedLogin {
     /** Asks GitHub for a new ID token (audience api://AzureADTokenExchange); each lives minutes only. */
     token(): Promise<string>;
     /**
-     * Where the run keeps the newest token, which the Azure SDK's WorkloadIdentityCredential (the
-     * pod-identity writer's DefaultAzureCredential) and kubelogin's workloadidentity login read again
-     * as they need: AZURE_FEDERATED_TOKEN_FILE of the tools the run starts.
+     * Where the run keeps the newest token, which the Azure SDK's WorkloadIdentityCredential reads
+     * again as it needs: AZURE_FEDERATED_TOKEN_FILE of the tools the run starts. (kubelogin asks
+     * GitHub itself: {@link toolEnv}.)
      */
     tokenFile: string;
 }
@@ -305,7 +306,7 @@ export async function runE2e(options: E2eOptions, exec: Exec, out: Reporter, log
 
     /**
      * Renews the login quietly while the steps run: a new token in the token file, and the Azure CLI
-     * logged in with it (kubelogin's azurecli login, which the stack's kubeconfig uses, asks the CLI).
+     * logged in with it, for the run's own `az` steps.
      * Says only what fails.
      */
     const renew = async (): Promise<void> => {
@@ -505,6 +506,15 @@ function lastLines(text: string): string {
     return text.trim().split("\n").slice(-3).join(" / ");
 }
 
+/**
+ * The environment of the tools a run starts. In GitHub Actions: the renewed token where the Azure
+ * SDK looks for one, and kubelogin switched to its workload identity login, which asks GitHub for a
+ * new ID token itself, whatever login the stack's kubeconfig names. Exported for testing.
+ */
+export function toolEnv(env: NodeJS.ProcessEnv, login: FederatedLogin | undefined): NodeJS.ProcessEnv {
+    return login === undefined ? env : { ...env, AZURE_FEDERATED_TOKEN_FILE: login.tokenFile, ...kubeloginSelfRenewingEnv(login.clientId, login.tenantId) };
+}
+
 /** The command: `npm run e2e -- ...`. */
 export async function main(argv: string[], io: { stdout: Reporter; stderr: Reporter } = process): Promise<number> {
     const options = parseE2eArgs(argv);
@@ -513,8 +523,5 @@ export async function main(argv: string[], io: { stdout: Reporter; stderr: Repor
         return 2;
     }
     const login = federatedLoginFrom(process.env);
-    // In GitHub Actions the tools the run starts find the renewed token where the Azure SDK and
-    // kubelogin look for one.
-    const env = login === undefined ? process.env : { ...process.env, AZURE_FEDERATED_TOKEN_FILE: login.tokenFile, AZURE_CLIENT_ID: login.clientId, AZURE_TENANT_ID: login.tenantId };
-    return runE2e(options, processExec(path.join(__dirname, ".."), env), io.stdout, login);
+    return runE2e(options, processExec(path.join(__dirname, ".."), toolEnv(process.env, login)), io.stdout, login);
 }
