@@ -57,12 +57,33 @@ export interface NetworkConfig {
     vnetAddressSpace: string;
     aksSubnetPrefix: string;
     privateEndpointSubnetPrefix: string;
-    /** The API server's own subnet, used once etcd is encrypted with the stack's key (a workload syncs). */
+    /** The API server's own subnet, used when the API server is private or etcd is encrypted with the stack's key. */
     apiServerSubnetPrefix: string;
+    /** Azure Firewall's subnet (`AzureFirewallSubnet`), used when egress goes through the firewall. */
+    firewallSubnetPrefix: string;
+    /** Days the VNet's flow logs stay in their storage account. */
+    flowLogRetentionDays: number;
 }
 
 /** The smallest subnet AKS's API Server VNet Integration accepts: a /28 (AKS docs, api-server-vnet-integration). */
 export const API_SERVER_SUBNET_MIN_PREFIX = 28;
+/** The smallest `AzureFirewallSubnet`: a /26 (Azure Firewall FAQ). */
+export const FIREWALL_SUBNET_MIN_PREFIX = 26;
+
+export const API_SERVER_ACCESS_MODES = ["public", "private"] as const;
+/**
+ * Where the API server listens: `public` (a public address, optionally limited to authorized ranges)
+ * or `private` (API Server VNet Integration with public access off: an address in the VNet only).
+ */
+export type ApiServerAccess = (typeof API_SERVER_ACCESS_MODES)[number];
+
+export const EGRESS_MODES = ["loadBalancer", "natGateway", "firewall"] as const;
+/**
+ * How the nodes reach the internet: through the cluster's load balancer (`loadBalancer`), a NAT
+ * gateway on the AKS subnet (`natGateway`), or the stack's Azure Firewall, which admits only what AKS,
+ * the identity mode and the verifier need (`firewall`).
+ */
+export type Egress = (typeof EGRESS_MODES)[number];
 
 export const PRINCIPAL_TYPES = ["User", "ServicePrincipal", "Group"] as const;
 
@@ -86,8 +107,12 @@ export interface ClusterConfig {
     tier: ClusterTier;
     /** The Kubernetes minor version to create or upgrade to (`1.33`); empty follows the `stable` upgrade channel. */
     kubernetesVersion: string;
-    /** CIDRs allowed to reach the API server. Empty means reachable from anywhere (warned). */
+    /** CIDRs allowed to reach a public API server. Empty means reachable from anywhere (warned). */
     apiServerAuthorizedIpRanges: string[];
+    /** Whether the API server has a public address (`public`) or only one in the VNet (`private`). */
+    apiServerAccess: ApiServerAccess;
+    /** How the nodes reach the internet. */
+    egress: Egress;
     /** Kubernetes service address range; must not overlap the VNet. */
     serviceCidr: string;
     /** The cluster DNS service's address: the tenth address of `serviceCidr`. */
@@ -162,6 +187,8 @@ export const AVAILABILITY_ZONES = ["1", "2", "3"] as const;
 /** A Log Analytics workspace's retention on the PerGB2018 tier (operationalinsights Workspace, retentionInDays). */
 const MIN_LOG_RETENTION_DAYS = 30;
 const MAX_LOG_RETENTION_DAYS = 730;
+/** The longest retention a flow log's storage policy takes (Network Watcher docs, vnet-flow-logs-overview). */
+const MAX_FLOW_LOG_RETENTION_DAYS = 365;
 /** Ten years: longer lifetimes are not a lifecycle. */
 const MAX_LIFETIME_DAYS = 3650;
 /** When a key's rotation policy rotates it and notifies, in days before the version expires. */
@@ -526,10 +553,40 @@ const DECLARATIONS = {
     apiServerSubnetPrefix: declare({
         type: "string",
         default: "10.76.3.0/28",
-        description:
-            "Subnet the AKS API server joins (API Server VNet Integration) with etcdEncryption, so that etcd can be encrypted with the stack's key in a vault whose public access is off; inside vnetAddressSpace, apart from the other subnets.",
+        description: "Subnet the AKS API server joins (API Server VNet Integration) when apiServerAccess is private or etcdEncryption is on; inside vnetAddressSpace, apart from the other subnets.",
         allowed: `Inside the VNet, /${API_SERVER_SUBNET_MIN_PREFIX} or larger, not overlapping the AKS or the endpoint subnet.`,
         schema: cidrSchema,
+    }),
+    firewallSubnetPrefix: declare({
+        type: "string",
+        default: "10.76.0.0/26",
+        description: "Subnet of the stack's Azure Firewall (AzureFirewallSubnet) when egress is firewall; inside vnetAddressSpace, apart from the other subnets.",
+        allowed: `Inside the VNet, /${FIREWALL_SUBNET_MIN_PREFIX} or larger, not overlapping the other subnets.`,
+        schema: cidrSchema,
+    }),
+    apiServerAccess: declare<ApiServerAccess>({
+        type: "string",
+        default: "public",
+        description:
+            "Where the AKS API server listens: public (a public address; limit it with apiServerAuthorizedIpRanges) or private (API Server VNet Integration with public access off; pulumi up must then run from inside the VNet, docs/operations.md).",
+        allowed:
+            "`public` or `private`. `private` takes no apiServerAuthorizedIpRanges. Moving a cluster from `public` to `private` turns VNet Integration on for good, reimages the nodes and asks for `az aks stop` and `az aks start` right after; `private` to `public` turns only public access back on.",
+        schema: () => oneOf(API_SERVER_ACCESS_MODES),
+    }),
+    egress: declare<Egress>({
+        type: "string",
+        default: "loadBalancer",
+        description:
+            "How the nodes reach the internet: loadBalancer (AKS's load balancer, to anywhere), natGateway (a NAT gateway on the AKS subnet, to anywhere) or firewall (the stack's Azure Firewall, which admits only what AKS, the identity mode and the verifier need).",
+        allowed: "`loadBalancer`, `natGateway` or `firewall` (docs/operations.md says which a production stack should choose, docs/cost.md what each costs).",
+        schema: () => oneOf(EGRESS_MODES),
+    }),
+    flowLogRetentionDays: declare({
+        type: "integer",
+        default: 30,
+        description: "Days the VNet's flow logs stay in their storage account (traffic analytics keeps its own copy in the workspace).",
+        allowed: `Whole days from 1 to ${MAX_FLOW_LOG_RETENTION_DAYS}: the retention policy Network Watcher applies to the flow logs' storage account.`,
+        schema: () => wholeNumber(1, MAX_FLOW_LOG_RETENTION_DAYS),
     }),
     nodeCount: declare({
         type: "integer",
@@ -713,7 +770,7 @@ const DECLARATIONS = {
         type: "stringList",
         default: [],
         description: "IPv4 CIDRs allowed to reach the AKS API server; empty admits any address (the plan warns).",
-        allowed: "IPv4 CIDRs, at most 200; `0.0.0.0/0` is refused. Empty admits any address.",
+        allowed: "IPv4 CIDRs, at most 200; `0.0.0.0/0` is refused. Empty admits any address. Empty with apiServerAccess `private`.",
         schema: () =>
             z
                 .array(
@@ -876,6 +933,8 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
         aksSubnetPrefix: read("aksSubnetPrefix"),
         privateEndpointSubnetPrefix: read("privateEndpointSubnetPrefix"),
         apiServerSubnetPrefix: read("apiServerSubnetPrefix"),
+        firewallSubnetPrefix: read("firewallSubnetPrefix"),
+        flowLogRetentionDays: read("flowLogRetentionDays"),
     };
     const nodeCount = read("nodeCount");
     const nodeVmSize = read("nodeVmSize");
@@ -909,6 +968,15 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
     const logging = { retentionDays: read("logRetentionDays"), fullKubeAudit: read("fullKubeAudit") };
     const lifecycle = { secretLifetimeDays: read("secretLifetimeDays"), keyLifetimeDays: read("keyLifetimeDays") };
     const apiServerAuthorizedIpRanges = [...read("apiServerAuthorizedIpRanges")];
+    const apiServerAccess = read("apiServerAccess");
+    const egress = read("egress");
+    if (apiServerAccess === "private" && apiServerAuthorizedIpRanges.length > 0) {
+        fail(
+            projectKey("apiServerAuthorizedIpRanges"),
+            apiServerAuthorizedIpRanges,
+            'must be empty with apiServerAccess private: authorized ranges limit a public address, which a private API server does not have (AKS docs, api-server-authorized-ip-ranges: "You can\'t use this feature with private clusters")',
+        );
+    }
     const serviceCidr = read("serviceCidr");
     const deployerPrincipalType = read("deployerPrincipalType");
     const deployerObjectId = read("deployerObjectId");
@@ -930,7 +998,7 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
 
     checkReservedRanges("vnetAddressSpace", network.vnetAddressSpace, VNET_FORBIDDEN_RANGES, "Azure does not allow in a virtual network");
     checkReservedRanges("vnetAddressSpace", network.vnetAddressSpace, AKS_RESERVED_RANGES, "AKS reserves");
-    checkSubnets(network, etcdEncryption);
+    checkSubnets(network, { apiServer: etcdEncryption || apiServerAccess === "private", firewall: egress === "firewall" });
     checkReservedRanges("serviceCidr", serviceCidr, AKS_RESERVED_RANGES, "AKS reserves");
     if (cidrsOverlap(serviceCidr, network.vnetAddressSpace)) {
         fail(projectKey("serviceCidr"), serviceCidr, `must not overlap vnetAddressSpace ${network.vnetAddressSpace}: Kubernetes service addresses must not be routable in the VNet`);
@@ -995,6 +1063,8 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
             tier,
             kubernetesVersion,
             apiServerAuthorizedIpRanges,
+            apiServerAccess,
+            egress,
             serviceCidr,
             dnsServiceIp: cidrHost(serviceCidr, 10),
             deployerPrincipalType,
@@ -1023,21 +1093,32 @@ interface SubnetCheck {
 
 /**
  * The VNet's subnets, in order: each at least as large as it must be, inside the VNet, and apart
- * from the ones before it. The API server's joins them only with etcd encryption, which uses it.
+ * from the ones before it. The API server's and the firewall's join them only when the stack uses them.
  */
-function checkSubnets(network: NetworkConfig, etcdEncryption: boolean): void {
+function checkSubnets(network: NetworkConfig, uses: { apiServer: boolean; firewall: boolean }): void {
     const azureSmallest = { smallest: SMALLEST_SUBNET_PREFIX, why: `Azure's smallest IPv4 subnet is /${SMALLEST_SUBNET_PREFIX}` };
     const subnets: SubnetCheck[] = [
         { key: "aksSubnetPrefix", prefix: network.aksSubnetPrefix, ...azureSmallest },
         { key: "privateEndpointSubnetPrefix", prefix: network.privateEndpointSubnetPrefix, ...azureSmallest },
-        ...(etcdEncryption
+        ...(uses.apiServer
             ? [
                   {
                       key: "apiServerSubnetPrefix" as const,
                       prefix: network.apiServerSubnetPrefix,
                       smallest: API_SERVER_SUBNET_MIN_PREFIX,
                       why: `AKS's API Server VNet Integration needs at least a /${API_SERVER_SUBNET_MIN_PREFIX}`,
-                      insideNote: " (etcdEncryption is on, so the API server joins the VNet)",
+                      insideNote: " (the API server joins the VNet: apiServerAccess is private or etcdEncryption is on)",
+                  },
+              ]
+            : []),
+        ...(uses.firewall
+            ? [
+                  {
+                      key: "firewallSubnetPrefix" as const,
+                      prefix: network.firewallSubnetPrefix,
+                      smallest: FIREWALL_SUBNET_MIN_PREFIX,
+                      why: `Azure Firewall's subnet must be at least a /${FIREWALL_SUBNET_MIN_PREFIX}`,
+                      insideNote: " (egress is firewall)",
                   },
               ]
             : []),

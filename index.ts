@@ -6,6 +6,7 @@ import * as resources from "@pulumi/azure-native/resources";
 import * as pulumi from "@pulumi/pulumi";
 import { AksCluster } from "./components/aksCluster";
 import { DemoWorkloads } from "./components/demoWorkloads";
+import { EgressFirewall } from "./components/egressFirewall";
 import { Identity } from "./components/identity";
 import { ImpostorProof } from "./components/impostorProof";
 import { LogAnalytics } from "./components/logAnalytics";
@@ -37,9 +38,35 @@ const net = new Network("network", {
     addressSpace: config.network.vnetAddressSpace,
     aksSubnetPrefix: config.network.aksSubnetPrefix,
     privateEndpointSubnetPrefix: config.network.privateEndpointSubnetPrefix,
-    apiServerSubnetPrefix: etcdEncryption ? config.network.apiServerSubnetPrefix : undefined,
+    // The API server joins the VNet when it is private or reaches the private vault for etcd's key.
+    apiServerSubnetPrefix: etcdEncryption || config.cluster.apiServerAccess === "private" ? config.network.apiServerSubnetPrefix : undefined,
+    egress: config.cluster.egress,
+    firewallSubnetPrefix: config.network.firewallSubnetPrefix,
     protect,
 });
+
+// With egress `firewall`, the nodes' only way out: the firewall, its rules and the AKS subnet's
+// default route to it, all in place before the cluster is created.
+const modeDriver = identityModeDriver(config.identityMode);
+const firewall =
+    config.cluster.egress === "firewall" && net.firewallSubnetId !== undefined && net.aksRouteTable !== undefined
+        ? new EgressFirewall("egress", {
+              ...common,
+              firewallSubnetId: net.firewallSubnetId,
+              aksSubnetPrefix: config.network.aksSubnetPrefix,
+              routeTable: net.aksRouteTable,
+              availabilityZones: config.cluster.availabilityZones,
+              diagnostics: logs.diagnostics,
+              needs: {
+                  location: config.location,
+                  apiServerAccess: config.cluster.apiServerAccess,
+                  podsCallEntra: modeDriver.egress.podsCallEntra,
+                  podsCallApiServer: modeDriver.egress.podsCallApiServer,
+                  defender: config.cluster.defender,
+                  verifierImage: config.demo.enabled ? config.demo.verifierImage : undefined,
+              },
+          })
+        : undefined;
 
 const dns = new PrivateDns("dns", {
     resourceGroupName: resourceGroup.name,
@@ -104,6 +131,10 @@ const aks = new AksCluster("aks", {
     diagnostics: logs.diagnostics,
     fullKubeAudit: config.logging.fullKubeAudit,
     apiServerAuthorizedIpRanges: config.cluster.apiServerAuthorizedIpRanges,
+    apiServerAccess: config.cluster.apiServerAccess,
+    apiServerSubnetId: net.apiServerSubnetId,
+    egress: config.cluster.egress,
+    egressPath: [...net.egressPath, ...(firewall?.path ?? [])],
     serviceCidr: config.cluster.serviceCidr,
     dnsServiceIp: config.cluster.dnsServiceIp,
     identityMode: config.identityMode,
@@ -123,9 +154,14 @@ const aks = new AksCluster("aks", {
     protect,
 });
 
+// Pods outside kube-system that reach a public API server by its address pass the firewall by a rule
+// that names the cluster, so it is written once the cluster exists.
+const apiServerRules =
+    firewall !== undefined && config.cluster.apiServerAccess === "public" && modeDriver.egress.podsCallApiServer ? [firewall.admitApiServer("egress", aks.apiServerFqdn, [aks])] : [];
+
 // The identity mode's own resources: cluster-wide ones now, each workload's in its binding, and what
 // the mode writes once every workload is bound.
-const mode = identityModeDriver(config.identityMode).deploy({
+const mode = modeDriver.deploy({
     subscriptionId: client.subscriptionId,
     tenantId: client.tenantId,
     resourceGroupName: resourceGroup.name,
@@ -139,6 +175,7 @@ const mode = identityModeDriver(config.identityMode).deploy({
         kubeletObjectId: aks.kubeletIdentity.objectId,
         oidcIssuerUrl: aks.oidcIssuerUrl,
         provider: aks.provider,
+        egressReady: apiServerRules,
     },
 });
 const bindings = config.workloads.map(

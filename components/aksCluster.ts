@@ -10,7 +10,7 @@ import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { parse, stringify } from "yaml";
-import type { ClusterTier, KeyVaultAuthorization, PrincipalType } from "../config";
+import type { ApiServerAccess, ClusterTier, Egress, KeyVaultAuthorization, PrincipalType } from "../config";
 import { isRetired, retiringSeries } from "../azureCatalog";
 import { MAX_PODS_PER_NODE, vmSizeVcpus } from "../config";
 import type { AccessCheck } from "./clusterAccess";
@@ -35,8 +35,12 @@ export interface ClusterSpec {
     tier: ClusterTier;
     /** The Kubernetes minor version (`1.33`), kept on its patches; empty lets the `stable` upgrade channel choose. */
     kubernetesVersion: string;
-    /** CIDRs allowed to reach the API server; empty admits any address, with a warning. */
+    /** CIDRs allowed to reach a public API server; empty admits any address, with a warning. */
     apiServerAuthorizedIpRanges: string[];
+    /** `public`, or `private`: API Server VNet Integration with public access off. */
+    apiServerAccess: ApiServerAccess;
+    /** How the nodes reach the internet; it decides the cluster's `outboundType`. */
+    egress: Egress;
     /** Kubernetes service range, apart from the VNet. */
     serviceCidr: string;
     /** The cluster DNS service's address inside `serviceCidr`. */
@@ -94,6 +98,32 @@ export interface AksClusterArgs extends PlacementArgs, Omit<ClusterSpec, "secret
     fullKubeAudit: boolean;
     /** Encrypt etcd with a key of the stack's (when a workload mirrors its secret into etcd). Defaults to none. */
     etcdEncryption?: EtcdEncryptionArgs;
+    /**
+     * The API server's own subnet, delegated to AKS: API Server VNet Integration, which a private API
+     * server and etcd encryption with a private vault both need. Defaults to none.
+     */
+    apiServerSubnetId?: pulumi.Input<string>;
+    /**
+     * The nodes' way out, complete: with a firewall, its rules and the default route to it. AKS checks
+     * the outbound path while it provisions nodes, so the cluster is created after these.
+     */
+    egressPath?: pulumi.Resource[];
+}
+
+/**
+ * The cluster's `outboundType` for the stack's egress: AKS's load balancer; the stack's NAT gateway
+ * on the AKS subnet (`userAssignedNATGateway`: "managedNATGateway" is for AKS-made VNets); or the
+ * route table that sends the default route to the firewall (`userDefinedRouting`). Exported for testing.
+ */
+export function outboundTypeFor(egress: Egress): containerservice.OutboundType {
+    switch (egress) {
+        case "loadBalancer":
+            return containerservice.OutboundType.LoadBalancer;
+        case "natGateway":
+            return containerservice.OutboundType.UserAssignedNATGateway;
+        case "firewall":
+            return containerservice.OutboundType.UserDefinedRouting;
+    }
 }
 
 /**
@@ -238,10 +268,14 @@ export function clusterRevision(inputs: unknown, providerVersion: string): strin
  * (API Server VNet Integration, which a private vault requires: "KMS only supports API Server VNet
  * Integration for private key vault", AKS docs, use-kms-etcd-encryption). Exported for testing.
  */
-export function apiServerAccessProfile<T>(authorizedIpRanges: string[], subnetId: T | undefined) {
+export function apiServerAccessProfile<T>(authorizedIpRanges: string[], subnetId: T | undefined, access: ApiServerAccess = "public") {
     const ranges = authorizedIpRanges.length > 0 ? { authorizedIPRanges: authorizedIpRanges } : {};
     const integration = subnetId === undefined ? {} : { enableVnetIntegration: true, subnetId };
-    return Object.keys(ranges).length + Object.keys(integration).length > 0 ? { ...ranges, ...integration } : undefined;
+    // Private: public access off, the API server's name in a private DNS zone AKS makes and links to
+    // the VNet ("system"), and no public name for it either.
+    const privateAccess = access === "private" ? { enablePrivateCluster: true, privateDNSZone: "system", enablePrivateClusterPublicFQDN: false } : {};
+    const profile = { ...ranges, ...integration, ...privateAccess };
+    return Object.keys(profile).length > 0 ? profile : undefined;
 }
 
 /** The kubelogin arguments of a user kubeconfig, switched to reuse the Azure CLI's login. */
@@ -280,6 +314,8 @@ export class AksCluster extends pulumi.ComponentResource {
     public readonly nodeResourceGroup: pulumi.Output<string>;
     /** The cluster's OIDC issuer, which federated identity credentials trust. */
     public readonly oidcIssuerUrl: pulumi.Output<string>;
+    /** The API server's public name; empty when it has none (apiServerAccess private). */
+    public readonly apiServerFqdn: pulumi.Output<string>;
     /** See {@link clusterRevision}. */
     public readonly revision: pulumi.Output<string>;
     /** Kubernetes provider for the cluster, authenticating through Entra ID (kubelogin, Azure CLI). */
@@ -302,6 +338,8 @@ export class AksCluster extends pulumi.ComponentResource {
             tier: args.tier,
             kubernetesVersion: args.kubernetesVersion,
             apiServerAuthorizedIpRanges: args.apiServerAuthorizedIpRanges,
+            apiServerAccess: args.apiServerAccess,
+            egress: args.egress,
             serviceCidr: args.serviceCidr,
             dnsServiceIp: args.dnsServiceIp,
             identityMode: args.identityMode,
@@ -311,7 +349,7 @@ export class AksCluster extends pulumi.ComponentResource {
         if (kms !== undefined) {
             pulumi.log.warn(ETCD_ENCRYPTION_WARNING, this);
         }
-        if (spec.apiServerAuthorizedIpRanges.length === 0) {
+        if (spec.apiServerAccess === "public" && spec.apiServerAuthorizedIpRanges.length === 0) {
             pulumi.log.warn(
                 "apiServerAuthorizedIpRanges is empty: the AKS API server accepts connections from any address (Entra ID still authenticates every request). Set it to your operators' and pipelines' egress ranges.",
                 this,
@@ -377,26 +415,32 @@ export class AksCluster extends pulumi.ComponentResource {
             ),
         ];
 
-        // With etcd encrypted by the stack's key in its private vault, the control plane joins the API
-        // server's subnet, encrypts and decrypts with the key, and creates the private link AKS keeps
-        // to the vault: "Key Vault Crypto User" (or an access policy of encrypt and decrypt) and, "for
-        // private key vaults, the Key Vault Contributor role ... to create a private link" (AKS docs,
-        // use-kms-etcd-encryption); Network Contributor on the API server's subnet (AKS docs,
-        // api-server-vnet-integration).
+        // With the API server in the VNet (private, or etcd encrypted by a key in the private vault), the
+        // control plane joins it to its subnet: Network Contributor there (AKS docs,
+        // api-server-vnet-integration: "Lack of permissions at the API server subnet can cause a
+        // provisioning failure"). With etcd encrypted, it also encrypts and decrypts with the key and
+        // creates the private link AKS keeps to the vault: "Key Vault Crypto User" (or an access policy
+        // of encrypt and decrypt) and, "for private key vaults, the Key Vault Contributor role ... to
+        // create a private link" (AKS docs, use-kms-etcd-encryption).
+        const apiServerSubnetId = args.apiServerSubnetId ?? kms?.apiServerSubnetId;
         const kmsGrants: pulumi.CustomResource[] = [];
-        if (kms !== undefined) {
+        if (apiServerSubnetId !== undefined) {
             kmsGrants.push(
                 grantRole(
                     `${name}-control-plane-api-server-subnet`,
                     {
                         principalId: controlPlane.principalId,
                         role: "networkContributor",
-                        scope: kms.apiServerSubnetId,
+                        scope: apiServerSubnetId,
                         subscriptionId: args.subscriptionId,
                         description: "The AKS control plane joins the API server to its own subnet.",
                     },
                     { parent: this },
                 ),
+            );
+        }
+        if (kms !== undefined) {
+            kmsGrants.push(
                 grantRole(
                     `${name}-control-plane-vault-link`,
                     {
@@ -440,7 +484,9 @@ export class AksCluster extends pulumi.ComponentResource {
                 seconds: args.rolePropagationSeconds ?? ROLE_PROPAGATION_SECONDS,
                 reason:
                     kms === undefined
-                        ? "AKS uses the control-plane identity's grants on the kubelet identity and the subnet while it creates the cluster; Azure applies new grants later and cannot be asked when (Azure/azure-cli#22510)."
+                        ? apiServerSubnetId === undefined
+                            ? "AKS uses the control-plane identity's grants on the kubelet identity and the subnet while it creates the cluster; Azure applies new grants later and cannot be asked when (Azure/azure-cli#22510)."
+                            : "AKS uses the control-plane identity's grants on the kubelet identity and the subnets while it creates or updates the cluster; Azure applies new grants later and cannot be asked when (Azure/azure-cli#22510)."
                         : "AKS uses the control-plane identity's grants on the kubelet identity, the subnets, the vault and the etcd key while it creates or updates the cluster; Azure applies new grants later and cannot be asked when (Azure/azure-cli#22510).",
                 grants: [...controlPlaneGrants, ...kmsGrants].map((g) => g.id),
             },
@@ -467,14 +513,14 @@ export class AksCluster extends pulumi.ComponentResource {
                 upgradeChannel: spec.kubernetesVersion === "" ? containerservice.UpgradeChannel.Stable : containerservice.UpgradeChannel.Patch,
                 nodeOSUpgradeChannel: containerservice.NodeOSUpgradeChannel.NodeImage,
             },
-            apiServerAccessProfile: apiServerAccessProfile(spec.apiServerAuthorizedIpRanges, kms?.apiServerSubnetId),
+            apiServerAccessProfile: apiServerAccessProfile(spec.apiServerAuthorizedIpRanges, apiServerSubnetId, spec.apiServerAccess),
             networkProfile: {
                 networkPlugin: containerservice.NetworkPlugin.Azure,
                 networkPolicy: containerservice.NetworkPolicy.Calico,
                 serviceCidr: spec.serviceCidr,
                 dnsServiceIP: spec.dnsServiceIp,
                 loadBalancerSku: containerservice.LoadBalancerSku.Standard,
-                outboundType: containerservice.OutboundType.LoadBalancer,
+                outboundType: outboundTypeFor(spec.egress),
             },
             agentPoolProfiles: [
                 {
@@ -541,7 +587,7 @@ export class AksCluster extends pulumi.ComponentResource {
         };
         const cluster = new containerservice.ManagedCluster(`${name}-cluster`, clusterArgs, {
             parent: this,
-            dependsOn: [controlPlanePropagation],
+            dependsOn: [controlPlanePropagation, ...(args.egressPath ?? [])],
             protect: args.protect ?? true,
             ignoreChanges: clusterIgnoreChanges(spec.kubernetesVersion),
         });
@@ -613,6 +659,7 @@ export class AksCluster extends pulumi.ComponentResource {
         this.kubeletIdentity = { resourceId: kubelet.id, clientId: kubelet.clientId, objectId: kubelet.principalId };
         this.nodeResourceGroup = cluster.nodeResourceGroup.apply((rg) => rg ?? "");
         this.oidcIssuerUrl = cluster.oidcIssuerProfile.apply((profile) => profile?.issuerURL ?? "");
+        this.apiServerFqdn = cluster.fqdn.apply((fqdn) => fqdn ?? "");
         // Every input of the cluster's PUT, and the provider that sends it.
         this.revision = pulumi.output(clusterArgs).apply((inputs) => clusterRevision(inputs, AZURE_NATIVE_VERSION));
         this.registerOutputs({

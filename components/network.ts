@@ -1,7 +1,10 @@
-// The virtual network: one subnet for the AKS nodes and pods (Azure CNI), one for private endpoints.
+// The virtual network: one subnet for the AKS nodes and pods (Azure CNI), one for private endpoints,
+// and as the stack's choices ask, the API server's own, the firewall's, and the AKS subnet's way out
+// (a NAT gateway, or a route table whose default route the firewall takes).
 import * as network from "@pulumi/azure-native/network";
 import type * as inputs from "@pulumi/azure-native/types/input";
 import * as pulumi from "@pulumi/pulumi";
+import type { Egress } from "../config";
 import { PlacementArgs } from "./common";
 
 export interface NetworkArgs extends PlacementArgs {
@@ -16,6 +19,14 @@ export interface NetworkArgs extends PlacementArgs {
      * the stack asks for it when etcd is encrypted with its key in a private vault.
      */
     apiServerSubnetPrefix?: string;
+    /**
+     * How the AKS subnet reaches the internet. `natGateway` puts a NAT gateway with its own public IP on
+     * it; `firewall` adds `AzureFirewallSubnet` (`firewallSubnetPrefix`) and a route table on the AKS
+     * subnet, whose default route the firewall adds. Defaults to `loadBalancer`: nothing here.
+     */
+    egress?: Egress;
+    /** `AzureFirewallSubnet`'s prefix, with egress `firewall`. */
+    firewallSubnetPrefix?: string;
     /** Protect the VNet from deletion and replacement. Defaults to true. */
     protect?: boolean;
 }
@@ -105,6 +116,12 @@ export class Network extends pulumi.ComponentResource {
     public readonly privateEndpointSubnetId: pulumi.Output<string>;
     /** The API server's subnet, when one was asked for. */
     public readonly apiServerSubnetId: pulumi.Output<string> | undefined;
+    /** `AzureFirewallSubnet`, with egress `firewall`. */
+    public readonly firewallSubnetId: pulumi.Output<string> | undefined;
+    /** The AKS subnet's route table, with egress `firewall`: the firewall adds the default route. */
+    public readonly aksRouteTable: { id: pulumi.Output<string>; name: pulumi.Output<string> } | undefined;
+    /** What the AKS subnet's way out needs in place before the cluster is created (AKS checks it while it provisions nodes). */
+    public readonly egressPath: pulumi.Resource[];
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-identity-vault:network:Network", name, {}, opts);
@@ -146,6 +163,56 @@ export class Network extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        const egress = args.egress ?? "loadBalancer";
+        // A NAT gateway of the stack's own, with one static public IP: the nodes' only way out
+        // (outboundType userAssignedNATGateway needs it on the subnet before the cluster exists).
+        let natGateway: network.NatGateway | undefined;
+        if (egress === "natGateway") {
+            const natIp = new network.PublicIPAddress(
+                `${name}-nat-ip`,
+                {
+                    publicIpAddressName: `pip-${args.baseName}-nat`,
+                    resourceGroupName: args.resourceGroupName,
+                    location: args.location,
+                    sku: { name: network.PublicIPAddressSkuName.Standard, tier: network.PublicIPAddressSkuTier.Regional },
+                    publicIPAllocationMethod: network.IPAllocationMethod.Static,
+                    publicIPAddressVersion: network.IPVersion.IPv4,
+                    tags: args.tags,
+                },
+                { parent: this },
+            );
+            natGateway = new network.NatGateway(
+                `${name}-nat-gateway`,
+                {
+                    natGatewayName: `ng-${args.baseName}`,
+                    resourceGroupName: args.resourceGroupName,
+                    location: args.location,
+                    sku: { name: network.NatGatewaySkuName.Standard },
+                    publicIpAddresses: [{ id: natIp.id }],
+                    idleTimeoutInMinutes: 4,
+                    tags: args.tags,
+                },
+                { parent: this },
+            );
+        }
+        // With the firewall, the AKS subnet's route table; the firewall adds its default route, as a
+        // route of its own (the table declares none inline, so the two never fight over the list).
+        let routeTable: network.RouteTable | undefined;
+        if (egress === "firewall") {
+            routeTable = new network.RouteTable(
+                `${name}-aks-routes`,
+                {
+                    routeTableName: `rt-${args.baseName}-aks`,
+                    resourceGroupName: args.resourceGroupName,
+                    location: args.location,
+                    // Routes learned over a gateway must not take the nodes past the firewall.
+                    disableBgpRoutePropagation: true,
+                    tags: args.tags,
+                },
+                { parent: this },
+            );
+        }
+
         const aksSubnet = new network.Subnet(
             `${name}-aks-subnet`,
             {
@@ -154,6 +221,8 @@ export class Network extends pulumi.ComponentResource {
                 virtualNetworkName: vnet.name,
                 addressPrefix: args.aksSubnetPrefix,
                 networkSecurityGroup: { id: aksNsg.id },
+                natGateway: natGateway === undefined ? undefined : { id: natGateway.id },
+                routeTable: routeTable === undefined ? undefined : { id: routeTable.id },
             },
             { parent: this },
         );
@@ -204,9 +273,30 @@ export class Network extends pulumi.ComponentResource {
             );
         }
 
+        // Azure Firewall's subnet, named as Azure requires; it takes no security group (Azure Firewall FAQ).
+        let firewallSubnet: network.Subnet | undefined;
+        if (egress === "firewall") {
+            if (args.firewallSubnetPrefix === undefined) {
+                throw new Error("egress firewall needs firewallSubnetPrefix");
+            }
+            firewallSubnet = new network.Subnet(
+                `${name}-firewall-subnet`,
+                {
+                    subnetName: "AzureFirewallSubnet",
+                    resourceGroupName: args.resourceGroupName,
+                    virtualNetworkName: vnet.name,
+                    addressPrefix: args.firewallSubnetPrefix,
+                },
+                { parent: this, dependsOn: [apiServerSubnet ?? endpointSubnet] },
+            );
+        }
+
         this.vnetId = vnet.id;
         this.vnetName = vnet.name;
         this.apiServerSubnetId = apiServerSubnet?.id;
+        this.firewallSubnetId = firewallSubnet?.id;
+        this.aksRouteTable = routeTable === undefined ? undefined : { id: routeTable.id, name: routeTable.name };
+        this.egressPath = [aksSubnet];
         this.aksSubnetId = aksSubnet.id;
         this.privateEndpointSubnetId = endpointSubnet.id;
         this.registerOutputs({

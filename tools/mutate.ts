@@ -34,6 +34,7 @@ export const CHUNKS: Chunk[] = [
             "components/timestamp.ts",
             "components/creationRecord.ts",
             "components/network.ts",
+            "components/egressFirewall.ts",
             "components/privateDns.ts",
             "components/privateEndpoint.ts",
             "components/identity.ts",

@@ -41,6 +41,8 @@ export interface ModeCluster {
     oidcIssuerUrl: pulumi.Input<string>;
     /** Kubernetes provider of the cluster. */
     provider: k8s.Provider;
+    /** What the mode's own pods need outside the cluster before they start (the firewall's rule for them). Defaults to none. */
+    egressReady?: pulumi.Resource[];
 }
 
 /** What `deploy` needs of the stack. */
@@ -131,6 +133,12 @@ export interface IdentityModeDriver<Name extends string = string> {
     readonly warning: string | undefined;
     /** The cluster's identity machinery in this mode. */
     readonly cluster: { podIdentityAddon: boolean; workloadIdentity: boolean };
+    /**
+     * What the mode's pods reach outside the cluster themselves, which a firewall must admit: Entra ID's
+     * token endpoint (Workload ID's pods exchange their tokens there), and the API server by its
+     * address (pods outside kube-system, which AKS does not point at the API server's name).
+     */
+    readonly egress: { podsCallEntra: boolean; podsCallApiServer: boolean };
     /** Namespaces where the mode itself runs privileged pods, which the pod security initiative must leave alone. */
     readonly privilegedNamespaces: readonly string[];
     readonly pods: ModePods;

@@ -77,6 +77,8 @@ export const workloadIdentity: IdentityModeDriver<"workloadIdentity"> = {
     identityTypes: ["managedIdentity"],
     warning: undefined,
     cluster: { podIdentityAddon: false, workloadIdentity: true },
+    // Each workload's pods exchange their service account token with Entra ID.
+    egress: { podsCallEntra: true, podsCallApiServer: false },
     privilegedNamespaces: [],
     pods: PODS,
     deploy,

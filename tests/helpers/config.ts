@@ -52,7 +52,14 @@ describe("Config", () => {
         test("applies every default", () => {
             expect(config.identityMode).toBe("podIdentityAddon");
             expect(config.keyVaultAuthorization).toBe("rbac");
-            expect(config.network).toEqual({ vnetAddressSpace: "10.76.0.0/21", aksSubnetPrefix: "10.76.4.0/22", privateEndpointSubnetPrefix: "10.76.2.0/26", apiServerSubnetPrefix: "10.76.3.0/28" });
+            expect(config.network).toEqual({
+                vnetAddressSpace: "10.76.0.0/21",
+                aksSubnetPrefix: "10.76.4.0/22",
+                privateEndpointSubnetPrefix: "10.76.2.0/26",
+                apiServerSubnetPrefix: "10.76.3.0/28",
+                firewallSubnetPrefix: "10.76.0.0/26",
+                flowLogRetentionDays: 30,
+            });
             expect(config.cluster).toEqual({
                 nodeCount: 2,
                 nodeVmSize: "Standard_D4ds_v5",
@@ -62,6 +69,8 @@ describe("Config", () => {
                 tier: "Standard",
                 kubernetesVersion: "",
                 apiServerAuthorizedIpRanges: [],
+                apiServerAccess: "public",
+                egress: "loadBalancer",
                 serviceCidr: "10.0.0.0/16",
                 dnsServiceIp: "10.0.0.10",
                 deployerPrincipalType: "User",
@@ -122,6 +131,21 @@ describe("Config", () => {
         test("an API server subnet outside a custom VNet, without etcd encryption (it is then unused)", () => {
             const config = parse({ vnetAddressSpace: "10.50.0.0/16", aksSubnetPrefix: "10.50.1.0/24", privateEndpointSubnetPrefix: "10.50.2.0/26" });
             expect(config.network.apiServerSubnetPrefix).toBe("10.76.3.0/28");
+        });
+
+        test("a firewall subnet over the endpoints' subnet while egress is not firewall (it is then unused)", () => {
+            expect(parse({ firewallSubnetPrefix: "10.76.2.0/26" }).network.firewallSubnetPrefix).toBe("10.76.2.0/26");
+        });
+
+        test.each([
+            ["public", "loadBalancer"],
+            ["public", "natGateway"],
+            ["public", "firewall"],
+            ["private", "loadBalancer"],
+            ["private", "natGateway"],
+            ["private", "firewall"],
+        ])("apiServerAccess %s with egress %s", (access, egress) => {
+            expect(parse({ apiServerAccess: access, egress }).cluster).toMatchObject({ apiServerAccess: access, egress });
         });
 
         test.each(["podIdentityAddon", "podIdentityOss", "workloadIdentity"])("identityMode %s", (mode) => {
@@ -201,7 +225,7 @@ describe("Config", () => {
                     etcdEncryption: "true",
                 },
                 'aks-identity-vault:apiServerSubnetPrefix = "10.76.3.0/28"',
-                "must lie inside vnetAddressSpace 10.50.0.0/16 (etcdEncryption is on",
+                "must lie inside vnetAddressSpace 10.50.0.0/16 (the API server joins the VNet: apiServerAccess is private or etcdEncryption is on",
             ],
             [
                 "an API server subnet over the endpoints, with etcd encryption",
@@ -350,6 +374,33 @@ describe("Config", () => {
                 'aks-identity-vault:workloads[0].serviceAccount = "alpha-unbound"',
                 "unbound verification Job",
             ],
+            [
+                "authorized ranges with a private API server",
+                { apiServerAccess: "private", apiServerAuthorizedIpRanges: '["203.0.113.0/24"]' },
+                'aks-identity-vault:apiServerAuthorizedIpRanges = ["203.0.113.0/24"]',
+                "must be empty with apiServerAccess private",
+            ],
+            ["an API server access that is neither", { apiServerAccess: "internal" }, 'aks-identity-vault:apiServerAccess = "internal"', "must be one of public, private"],
+            ["an egress AKS has no outbound type for", { egress: "proxy" }, 'aks-identity-vault:egress = "proxy"', "must be one of loadBalancer, natGateway, firewall"],
+            [
+                "a firewall subnet smaller than a /26",
+                { egress: "firewall", firewallSubnetPrefix: "10.76.0.0/27" },
+                'aks-identity-vault:firewallSubnetPrefix = "10.76.0.0/27"',
+                "must be a /26 or larger: Azure Firewall's subnet must be at least a /26",
+            ],
+            [
+                "a firewall subnet over the endpoints' subnet",
+                { egress: "firewall", firewallSubnetPrefix: "10.76.2.0/26" },
+                'aks-identity-vault:firewallSubnetPrefix = "10.76.2.0/26"',
+                "must not overlap privateEndpointSubnetPrefix 10.76.2.0/26",
+            ],
+            [
+                "an API server subnet over the AKS subnet, with a private API server",
+                { apiServerAccess: "private", apiServerSubnetPrefix: "10.76.4.0/28" },
+                'aks-identity-vault:apiServerSubnetPrefix = "10.76.4.0/28"',
+                "must not overlap aksSubnetPrefix 10.76.4.0/22",
+            ],
+            ["a flow log kept for no days", { flowLogRetentionDays: "0" }, 'aks-identity-vault:flowLogRetentionDays = "0"', "must be a whole number from 1 to 365"],
             ["a B-series VM size", { nodeVmSize: "Standard_B4ms" }, 'aks-identity-vault:nodeVmSize = "Standard_B4ms"', "B-series or Av1"],
             ["an Av1 VM size", { nodeVmSize: "Standard_A4" }, 'aks-identity-vault:nodeVmSize = "Standard_A4"', "B-series or Av1"],
             ["a one-vCPU VM size", { nodeVmSize: "Standard_D1_v2" }, 'aks-identity-vault:nodeVmSize = "Standard_D1_v2"', "fewer than 2 vCPUs"],

@@ -21,6 +21,8 @@ describe("AksCluster", () => {
         diagnostics: DIAGNOSTICS,
         fullKubeAudit: false,
         apiServerAuthorizedIpRanges: ["203.0.113.0/24"],
+        apiServerAccess: "public",
+        egress: "loadBalancer",
         serviceCidr: "10.0.0.0/16",
         dnsServiceIp: "10.0.0.10",
         identityMode: "podIdentityAddon",

@@ -38,6 +38,11 @@ export const MOCK_TENANT_ID = guidFrom("tenant");
 export const MOCK_CREATED_UNIX = 1_767_225_600;
 /** The version AKS's stable channel picks for a cluster that names none. */
 export const MOCK_STABLE_KUBERNETES_VERSION = "1.36.2";
+/**
+ * The firewall's private address, as Azure gives it: the first AzureFirewallSubnet leaves free, the
+ * fourth after its network address in the default 10.76.0.0/26.
+ */
+export const MOCK_FIREWALL_PRIVATE_IP = "10.76.0.4";
 /** The principal running `pulumi up` (a user or a pipeline's service principal). */
 export const MOCK_DEPLOYER = { clientId: guidFrom("deployer-client"), objectId: guidFrom("deployer-object") };
 
@@ -63,6 +68,12 @@ interface AzureMock {
     outputs?: (inputs: Inputs, name: string, urnSeed: string) => State;
 }
 
+/** A cluster asked for with public access off. */
+function isPrivate(inputs: Inputs): boolean {
+    const access = inputs.apiServerAccessProfile as State | undefined;
+    return access?.enablePrivateCluster === true;
+}
+
 const azure: Record<string, AzureMock> = {
     "azure-native:resources:ResourceGroup": {
         nameKey: "resourceGroupName",
@@ -79,6 +90,45 @@ const azure: Record<string, AzureMock> = {
     "azure-native:network:NetworkSecurityGroup": {
         nameKey: "networkSecurityGroupName",
         id: (i, name) => `${provider(i, "Microsoft.Network")}/networkSecurityGroups/${name}`,
+    },
+    "azure-native:network:PublicIPAddress": {
+        nameKey: "publicIpAddressName",
+        id: (i, name) => `${provider(i, "Microsoft.Network")}/publicIPAddresses/${name}`,
+        // An address from the documentation range (RFC 5737), one per resource.
+        outputs: (_i, _name, seed) => ({ ipAddress: `203.0.113.${(createHash("sha256").update(seed).digest()[0] % 250) + 1}` }),
+    },
+    "azure-native:network:NatGateway": {
+        nameKey: "natGatewayName",
+        id: (i, name) => `${provider(i, "Microsoft.Network")}/natGateways/${name}`,
+    },
+    "azure-native:network:RouteTable": {
+        nameKey: "routeTableName",
+        id: (i, name) => `${provider(i, "Microsoft.Network")}/routeTables/${name}`,
+    },
+    "azure-native:network:Route": {
+        nameKey: "routeName",
+        id: (i, name) => `${provider(i, "Microsoft.Network")}/routeTables/${str(i, "routeTableName", "rt")}/routes/${name}`,
+    },
+    "azure-native:network:FirewallPolicy": {
+        nameKey: "firewallPolicyName",
+        id: (i, name) => `${provider(i, "Microsoft.Network")}/firewallPolicies/${name}`,
+    },
+    "azure-native:network:FirewallPolicyRuleCollectionGroup": {
+        nameKey: "ruleCollectionGroupName",
+        id: (i, name) => `${provider(i, "Microsoft.Network")}/firewallPolicies/${str(i, "firewallPolicyName", "policy")}/ruleCollectionGroups/${name}`,
+    },
+    "azure-native:network:AzureFirewall": {
+        nameKey: "azureFirewallName",
+        id: (i, name) => `${provider(i, "Microsoft.Network")}/azureFirewalls/${name}`,
+        // Azure gives the firewall the first address its subnet leaves free: the fifth (Azure keeps four).
+        outputs: (i) => ({
+            ipConfigurations: ((i.ipConfigurations as State[] | undefined) ?? []).map((c, index) => (index === 0 ? { ...c, privateIPAddress: MOCK_FIREWALL_PRIVATE_IP } : c)),
+        }),
+    },
+    "azure-native:network:FlowLog": {
+        nameKey: "flowLogName",
+        id: (i, name) =>
+            `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${str(i, "resourceGroupName", "rg")}/providers/Microsoft.Network/networkWatchers/${str(i, "networkWatcherName", "nw")}/flowLogs/${name}`,
     },
     "azure-native:network:PrivateEndpoint": {
         nameKey: "privateEndpointName",
@@ -171,7 +221,12 @@ const azure: Record<string, AzureMock> = {
             return {
                 kubernetesVersion,
                 agentPoolProfiles: pools.map((pool) => ({ ...pool, orchestratorVersion: poolVersion })),
-                fqdn: `${str(i, "dnsPrefix", name)}-${charsFrom(seed, 8, LOWER_ALNUM)}.hcp.${str(i, "location", "uksouth")}.azmk8s.io`,
+                // A private API server's name is in the private zone AKS makes; it has no public one
+                // unless asked for (enablePrivateClusterPublicFQDN).
+                ...(isPrivate(i) ? { privateFQDN: `${str(i, "dnsPrefix", name)}-${charsFrom(seed, 8, LOWER_ALNUM)}.private.${str(i, "location", "uksouth")}.azmk8s.io` } : {}),
+                ...(isPrivate(i) && (i.apiServerAccessProfile as State).enablePrivateClusterPublicFQDN !== true
+                    ? {}
+                    : { fqdn: `${str(i, "dnsPrefix", name)}-${charsFrom(seed, 8, LOWER_ALNUM)}.hcp.${str(i, "location", "uksouth")}.azmk8s.io` }),
                 nodeResourceGroup: str(i, "nodeResourceGroup", `MC_${str(i, "resourceGroupName", "rg")}_${name}`),
                 oidcIssuerProfile: oidc?.enabled
                     ? { enabled: true, issuerURL: `https://${str(i, "location", "uksouth")}.oic.prod-aks.azure.com/${MOCK_TENANT_ID}/${guidFrom(`${seed}:issuer`)}/` }

@@ -100,6 +100,8 @@ export const podIdentityAddon: IdentityModeDriver<"podIdentityAddon"> = {
         "identityMode podIdentityAddon uses the AKS pod-identity add-on, which Microsoft has deprecated (support ended September 2025) in favour of Microsoft Entra Workload ID; the subscription needs the EnablePodIdentityPreview feature. Plan the move to identityMode workloadIdentity.",
     cluster: { podIdentityAddon: true, workloadIdentity: false },
     // NMI runs on the host network with NET_ADMIN: the add-on's in kube-system, which the initiative already leaves alone.
+    // NMI (kube-system) asks the node's IMDS, which reaches Entra ID from the host.
+    egress: { podsCallEntra: false, podsCallApiServer: false },
     privilegedNamespaces: [],
     pods: PODS,
     deploy,

@@ -82,6 +82,8 @@ export interface AadPodIdentityArgs {
     /** Object id of the cluster's kubelet identity, which MIC acts as. */
     kubeletObjectId: pulumi.Input<string>;
     provider: k8s.Provider;
+    /** What MIC and NMI need outside the cluster before they start (the firewall's rule to the API server). Defaults to none. */
+    after?: pulumi.Resource[];
 }
 
 export class AadPodIdentity extends pulumi.ComponentResource {
@@ -151,7 +153,7 @@ export class AadPodIdentity extends pulumi.ComponentResource {
                 atomic: true,
                 cleanupOnFail: true,
             },
-            { parent: this, provider: args.provider, dependsOn: [this.nodeGrant] },
+            { parent: this, provider: args.provider, dependsOn: [this.nodeGrant, ...(args.after ?? [])] },
         );
 
         // NMI intercepts every pod's call to the metadata endpoint, AKS's own add-ons' too (Azure Policy,

@@ -60,6 +60,7 @@ function deploy(stack: ModeStackArgs): ModeDeployment {
         nodeResourceGroup: stack.cluster.nodeResourceGroup,
         kubeletObjectId: stack.cluster.kubeletObjectId,
         provider: stack.cluster.provider,
+        after: stack.cluster.egressReady,
     });
     const guarded: GuardedWorkloadInput[] = [];
     return {
@@ -101,6 +102,8 @@ export const podIdentityOss: IdentityModeDriver<"podIdentityOss"> = {
     identityTypes: ["managedIdentity", "servicePrincipal"],
     warning: "identityMode podIdentityOss installs the open-source aad-pod-identity, archived since October 2023 and no longer patched. Plan the move to identityMode workloadIdentity.",
     cluster: { podIdentityAddon: false, workloadIdentity: false },
+    // MIC and NMI watch the API server from aad-pod-identity; NMI asks the node's IMDS for tokens.
+    egress: { podsCallEntra: false, podsCallApiServer: true },
     // NMI runs on the host network with NET_ADMIN in aad-pod-identity.
     privilegedNamespaces: ["aad-pod-identity"],
     pods: PODS,
