@@ -63,6 +63,8 @@ export interface NetworkConfig {
     firewallSubnetPrefix: string;
     /** Days the VNet's flow logs stay in their storage account. */
     flowLogRetentionDays: number;
+    /** The region's Network Watcher, which holds the VNet's flow log. */
+    networkWatcher: { resourceGroupName: string; name: string };
 }
 
 /** The smallest subnet AKS's API Server VNet Integration accepts: a /28 (AKS docs, api-server-vnet-integration). */
@@ -581,6 +583,14 @@ const DECLARATIONS = {
         allowed: "`loadBalancer`, `natGateway` or `firewall` (docs/operations.md says which a production stack should choose, docs/cost.md what each costs).",
         schema: () => oneOf(EGRESS_MODES),
     }),
+    networkWatcher: declare({
+        type: "string",
+        default: "",
+        description:
+            "The region's Network Watcher, which holds the VNet's flow log, as `<resource group>/<name>`; empty names the one Azure enables itself (NetworkWatcherRG/NetworkWatcher_<region>).",
+        allowed: "Empty, or a resource group name and a Network Watcher name joined by `/` (a subscription has one Network Watcher per region).",
+        schema: () => z.string().regex(/^([-\w._()]{1,90}\/[-\w._]{1,80})?$/, "must be empty or <resource group>/<name>, such as NetworkWatcherRG/NetworkWatcher_uksouth"),
+    }),
     flowLogRetentionDays: declare({
         type: "integer",
         default: 30,
@@ -935,6 +945,7 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
         apiServerSubnetPrefix: read("apiServerSubnetPrefix"),
         firewallSubnetPrefix: read("firewallSubnetPrefix"),
         flowLogRetentionDays: read("flowLogRetentionDays"),
+        networkWatcher: networkWatcherOf(read("networkWatcher"), location),
     };
     const nodeCount = read("nodeCount");
     const nodeVmSize = read("nodeVmSize");
@@ -1136,6 +1147,15 @@ function checkSubnets(network: NetworkConfig, uses: { apiServer: boolean; firewa
             }
         }
     });
+}
+
+/**
+ * The Network Watcher a flow log goes under: the one named, or the one Azure enables in each region of a
+ * subscription, `NetworkWatcher_<region>` in `NetworkWatcherRG` (Network Watcher FAQ). Exported for testing.
+ */
+export function networkWatcherOf(value: string, location: string): { resourceGroupName: string; name: string } {
+    const [resourceGroupName, name] = value === "" ? ["NetworkWatcherRG", `NetworkWatcher_${location}`] : value.split("/");
+    return { resourceGroupName, name };
 }
 
 /** Refuses tag names that are the stack's own or that differ from another only in case (Azure compares tag names so). */

@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AksCluster } from "./components/aksCluster";
 import { DemoWorkloads } from "./components/demoWorkloads";
 import { EgressFirewall } from "./components/egressFirewall";
+import { FlowLogs } from "./components/flowLogs";
 import { Identity } from "./components/identity";
 import { ImpostorProof } from "./components/impostorProof";
 import { LogAnalytics } from "./components/logAnalytics";
@@ -67,6 +68,17 @@ const firewall =
               },
           })
         : undefined;
+
+// Every flow in and out of the VNet, kept in an account of its own and analysed into the workspace.
+new FlowLogs("flow-logs", {
+    ...common,
+    vnetId: net.vnetId,
+    after: [net],
+    networkWatcher: config.network.networkWatcher,
+    retentionDays: config.network.flowLogRetentionDays,
+    workspaceId: logs.workspaceId,
+    protect,
+});
 
 const dns = new PrivateDns("dns", {
     resourceGroupName: resourceGroup.name,

@@ -373,6 +373,25 @@ export interface PlanConfiguration {
     overrides: string[];
 }
 
+/**
+ * The network choices beside the default (a public API server, egress through the load balancer), each
+ * in every identity mode with Azure RBAC on the vault: the plans the egress, private API server and flow
+ * log policies meet their subjects in.
+ */
+export const NETWORK_PLAN_CONFIGURATIONS: readonly PlanConfiguration[] = IDENTITY_MODES.flatMap((identityMode) =>
+    (
+        [
+            ["public", "natGateway"],
+            ["public", "firewall"],
+            ["private", "loadBalancer"],
+            ["private", "firewall"],
+        ] as const
+    ).map(([access, egress]) => ({
+        label: `${identityMode}/rbac/${access}/${egress}`,
+        overrides: [`identityMode=${identityMode}`, "keyVaultAuthorization=rbac", `apiServerAccess=${access}`, `egress=${egress}`],
+    })),
+);
+
 /** Every identity mode (one per driver) crossed with every Key Vault authorization mode: the plans `npm run policy` checks. */
 export const PLAN_CONFIGURATIONS: readonly PlanConfiguration[] = IDENTITY_MODES.flatMap((identityMode) =>
     KEY_VAULT_AUTHORIZATIONS.map((authorization) => ({

@@ -15,7 +15,9 @@ import {
     deployTimeOffenders,
     displayEdges,
     escapeMermaid,
+    NETWORK_CHOICES,
     pathEdges,
+    renderChoices,
     renderMermaid,
     renderReport,
     totals,
@@ -349,9 +351,11 @@ const MODES = ["podIdentityAddon", "podIdentityOss", "workloadIdentity"] as cons
 const CONFIGURATIONS: Record<(typeof MODES)[number], string[]> = {
     // The default mode; the same overrides as tests/stack.test.ts, so the plan is computed once.
     podIdentityAddon: ['workloads=[{"name":"alpha","namespace":"alpha"},{"name":"beta","namespace":"team-beta"}]'],
-    podIdentityOss: ["identityMode=podIdentityOss", 'workloads=[{"name":"alpha","namespace":"alpha"},{"name":"legacy","namespace":"legacy","identityType":"servicePrincipal"}]'],
-    // Access policies, so that every type of the durations table is in one of the three plans.
-    workloadIdentity: ["identityMode=workloadIdentity", "keyVaultAuthorization=accessPolicy"],
+    // Egress through a NAT gateway, and through the firewall to a private API server, so that every type
+    // of the durations table is in one of the three plans.
+    podIdentityOss: ["identityMode=podIdentityOss", 'workloads=[{"name":"alpha","namespace":"alpha"},{"name":"legacy","namespace":"legacy","identityType":"servicePrincipal"}]', "egress=natGateway"],
+    // Access policies, for the same reason.
+    workloadIdentity: ["identityMode=workloadIdentity", "keyVaultAuthorization=accessPolicy", "apiServerAccess=private", "egress=firewall"],
 };
 
 describe("the real plans", () => {
@@ -411,9 +415,21 @@ describe("the real plans", () => {
         expect(vaultChains[0].ordered).toBe(true);
         expect(vaultChains[0].finish).toBeLessThan(cluster?.finish ?? 0);
         const types = path.map((s) => s.node.type);
-        expect(types).toEqual(expect.arrayContaining(["pulumi-nodejs:dynamic:RolePropagationDelay", "pulumi-nodejs:dynamic:ClusterAccessWait"]));
-        expect(types.indexOf("pulumi-nodejs:dynamic:RolePropagationDelay")).toBeLessThan(types.indexOf(MANAGED_CLUSTER_TYPE));
+        // Before the cluster, the slower of the grants' wait and (egress firewall) the firewall's path.
+        const before = mode === "workloadIdentity" ? "azure-native:network:AzureFirewall" : "pulumi-nodejs:dynamic:RolePropagationDelay";
+        expect(types).toEqual(expect.arrayContaining([before, "pulumi-nodejs:dynamic:ClusterAccessWait"]));
+        expect(types.indexOf(before)).toBeLessThan(types.indexOf(MANAGED_CLUSTER_TYPE));
         expect(types.indexOf("pulumi-nodejs:dynamic:ClusterAccessWait")).toBeGreaterThan(types.indexOf(MANAGED_CLUSTER_TYPE));
+    });
+
+    test("egress firewall: the cluster is created after the firewall's rules, the firewall and the default route, which set the critical path", () => {
+        const { graph, path, cluster } = of("workloadIdentity");
+        const onPath = path.map((s) => s.node.type);
+        const upToCluster = onPath.slice(0, onPath.indexOf(MANAGED_CLUSTER_TYPE));
+        expect(upToCluster).toEqual(expect.arrayContaining(["azure-native:network:FirewallPolicyRuleCollectionGroup", "azure-native:network:AzureFirewall", "azure-native:network:Route"]));
+        const firewall = graph.nodes.find((n) => n.type === "azure-native:network:AzureFirewall");
+        expect(cluster?.start).toBeGreaterThanOrEqual(DURATIONS["azure-native:network:AzureFirewall"].seconds);
+        expect(firewall).toBeDefined();
     });
 
     test("podIdentityAddon: the two workloads' pod identities are one cluster update, on the critical path after both grants apply", () => {
@@ -445,6 +461,20 @@ describe("docs/performance.md quotes what npm run graph prints", () => {
         const [ossM, ossS] = minutes(oss);
         const [wiM, wiS] = minutes(wi);
         expect(DOC).toContain(`\`podIdentityOss\` models ${ossM} against ${ossS} min and \`workloadIdentity\` ${wiM} against ${wiS} min.`);
+    });
+
+    test("each network choice: the table npm run graph prints", async () => {
+        const rows = await Promise.all(
+            NETWORK_CHOICES.map(async (choice) => {
+                const analysis = analyse((await planFor([`apiServerAccess=${choice.apiServerAccess}`, `egress=${choice.egress}`])).steps);
+                return { ...choice, totals: analysis.totals, clusterStart: analysis.cluster?.start };
+            }),
+        );
+        const table = renderChoices(rows).slice(2).join("\n");
+        expect(DOC).toContain(table);
+        // The firewall's path is what the cluster waits for in egress firewall.
+        const start = (egress: string) => rows.find((r) => r.apiServerAccess === "public" && r.egress === egress)?.clusterStart ?? 0;
+        expect(start("firewall") - start("loadBalancer")).toBeGreaterThan(DURATIONS["azure-native:network:AzureFirewall"].seconds);
     });
 
     test("fifty workloads: the totals, and where each vault chain ends against the cluster", async () => {

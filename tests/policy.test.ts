@@ -3,7 +3,18 @@
 // evaluation builds the analyzer's arguments faithfully; and the real plans of all six
 // configurations meet every mandatory policy.
 import type { Policies } from "@pulumi/policy";
-import { PLAN_CONFIGURATIONS, evaluatePlan, formatViolation, isResourcePolicy, isStackPolicy, resourceValidationArgs, summaryLine, validateResourceStep, validateStackSteps } from "../policy/offline";
+import {
+    NETWORK_PLAN_CONFIGURATIONS,
+    PLAN_CONFIGURATIONS,
+    evaluatePlan,
+    formatViolation,
+    isResourcePolicy,
+    isStackPolicy,
+    resourceValidationArgs,
+    summaryLine,
+    validateResourceStep,
+    validateStackSteps,
+} from "../policy/offline";
 import { dataItemOf, scopeLevel } from "../policy/lib/arm";
 import { isPinnedImage, selectorMatches } from "../policy/lib/k8s";
 import { admitsInternet, isNonPublicCidr } from "../policy/lib/net";
@@ -819,6 +830,134 @@ function withoutDependencies(fixtures: Fixture[]): Fixture[] {
     return fixtures.map((f) => ({ ...f, deps: {} }));
 }
 
+/** The firewall's stack: the AKS subnet's route table and default route, the firewall, its rules and logs, a cluster behind it. */
+const FIREWALL_IP = "10.76.0.4";
+const routeTable: Fixture = {
+    type: "azure-native:network:RouteTable",
+    name: "network-aks-routes",
+    inputs: { routeTableName: "rt-aiv-test-aks", resourceGroupName: "rg-aiv-test", disableBgpRoutePropagation: true },
+};
+const routedAksSubnet: Fixture = vary(
+    aksSubnet,
+    { routeTable: { id: `${RG}/providers/Microsoft.Network/routeTables/rt-aiv-test-aks` } },
+    { deps: { networkSecurityGroup: [aksNsg], routeTable: [routeTable] } },
+);
+const firewallRules: Fixture = {
+    type: "azure-native:network:FirewallPolicyRuleCollectionGroup",
+    name: "egress-rules",
+    inputs: {
+        ruleCollectionGroupName: "aks-egress",
+        firewallPolicyName: "afwp-aiv-test",
+        resourceGroupName: "rg-aiv-test",
+        priority: 200,
+        ruleCollections: [
+            {
+                ruleCollectionType: "FirewallPolicyFilterRuleCollection",
+                name: "aks-application",
+                priority: 200,
+                action: { type: "Allow" },
+                rules: [
+                    { ruleType: "ApplicationRule", name: "aks-required", sourceAddresses: ["10.76.4.0/22"], fqdnTags: ["AzureKubernetesService"], protocols: [{ protocolType: "Https", port: 443 }] },
+                    {
+                        ruleType: "NetworkRule",
+                        name: "aks-tunnel-udp",
+                        sourceAddresses: ["10.76.4.0/22"],
+                        destinationAddresses: ["AzureCloud.uksouth"],
+                        ipProtocols: ["UDP"],
+                        destinationPorts: ["1194"],
+                    },
+                ],
+            },
+        ],
+    },
+};
+const firewall: Fixture = {
+    type: "azure-native:network:AzureFirewall",
+    name: "egress-firewall",
+    dependsOn: [firewallRules],
+    inputs: {
+        azureFirewallName: "afw-aiv-test",
+        resourceGroupName: "rg-aiv-test",
+        sku: { name: "AZFW_VNet", tier: "Standard" },
+        ipConfigurations: [{ name: "egress", subnet: { id: `${VNET}/subnets/AzureFirewallSubnet` }, privateIPAddress: FIREWALL_IP }],
+    },
+};
+const defaultRoute: Fixture = {
+    type: "azure-native:network:Route",
+    name: "egress-default-route",
+    deps: { routeTableName: [routeTable], nextHopIpAddress: [firewall] },
+    inputs: {
+        routeName: "default-to-firewall",
+        routeTableName: "rt-aiv-test-aks",
+        resourceGroupName: "rg-aiv-test",
+        addressPrefix: "0.0.0.0/0",
+        nextHopType: "VirtualAppliance",
+        nextHopIpAddress: FIREWALL_IP,
+    },
+};
+const firewalledCluster: Fixture = vary(
+    cluster,
+    { networkProfile: { outboundType: "userDefinedRouting" } },
+    { deps: { agentPoolProfiles: [routedAksSubnet] }, dependsOn: [defaultRoute, firewallRules] },
+);
+const firewallDiagnostics: Fixture = {
+    ...diagnostics("egress-firewall-diagnostics", firewall, `${RG}/providers/Microsoft.Network/azureFirewalls/afw-aiv-test`, categories("AZFWApplicationRule", "AZFWNetworkRule")),
+};
+const dedicatedFirewallDiagnostics = vary(firewallDiagnostics, { logAnalyticsDestinationType: "Dedicated" });
+const firewallStack: Fixture[] = [aksNsg, routeTable, routedAksSubnet, firewallRules, firewall, defaultRoute, firewalledCluster, workspace, dedicatedFirewallDiagnostics];
+/** `firewallStack` with fixtures replaced (same type and name) or removed. */
+function firewallStackWith(replacements: Fixture[], removed: Fixture[] = []): Fixture[] {
+    const key = (f: Fixture) => `${f.type}::${f.name}`;
+    const replaced = new Map(replacements.map((f) => [key(f), f]));
+    const dropped = new Set(removed.map(key));
+    return [...firewallStack.filter((f) => !dropped.has(key(f))).map((f) => replaced.get(key(f)) ?? f), ...replacements.filter((f) => !firewallStack.some((g) => key(g) === key(f)))];
+}
+const privateCluster = vary(cluster, {
+    apiServerAccessProfile: {
+        authorizedIPRanges: undefined,
+        enablePrivateCluster: true,
+        enableVnetIntegration: true,
+        subnetId: `${VNET}/subnets/snet-apiserver`,
+        privateDNSZone: "system",
+        enablePrivateClusterPublicFQDN: false,
+    },
+});
+/** The VNet, its flow log and the flow logs' account. */
+const vnet: Fixture = {
+    type: "azure-native:network:VirtualNetwork",
+    name: "network-vnet",
+    protect: true,
+    inputs: { virtualNetworkName: "vnet-aiv-test", resourceGroupName: "rg-aiv-test", addressSpace: { addressPrefixes: ["10.76.0.0/21"] } },
+};
+const FLOW_ACCOUNT_ID = `${RG}/providers/Microsoft.Storage/storageAccounts/stflaivtestabc123`;
+const flowAccount: Fixture = vary(
+    account,
+    {
+        accountName: "stflaivtestabc123",
+        publicNetworkAccess: "Enabled",
+        networkRuleSet: { defaultAction: "Deny", bypass: "AzureServices", ipRules: [], virtualNetworkRules: [] },
+        tags: { purpose: "flow-logs" },
+    },
+    { name: "flow-logs-account" },
+);
+const flowLog: Fixture = {
+    type: "azure-native:network:FlowLog",
+    name: "flow-logs-vnet",
+    deps: { targetResourceId: [vnet], storageId: [flowAccount], flowAnalyticsConfiguration: [workspace] },
+    inputs: {
+        flowLogName: "fl-aiv-test-vnet",
+        networkWatcherName: "NetworkWatcher_uksouth",
+        resourceGroupName: "NetworkWatcherRG",
+        targetResourceId: VNET,
+        storageId: FLOW_ACCOUNT_ID,
+        enabled: true,
+        format: { type: "JSON", version: 2 },
+        retentionPolicy: { enabled: true, days: 30 },
+        flowAnalyticsConfiguration: { networkWatcherFlowAnalyticsConfiguration: { enabled: true, workspaceResourceId: WORKSPACE_ID, workspaceRegion: "uksouth", trafficAnalyticsInterval: 60 } },
+    },
+};
+const flowLogStack: Fixture[] = [vnet, flowAccount, flowLog, workspace];
+
 // ---------------------------------------------------------------------------------------------
 // Cases: for every policy, compliant and non-compliant subjects.
 
@@ -883,6 +1022,118 @@ const CASES: Case[] = [
         "an endpoint for another sub-resource",
         stackWith([vary(vaultEndpoint, { privateLinkServiceConnections: [{ name: "pe", privateLinkServiceId: VAULT_ID, groupIds: ["blob"] }] })]),
     ),
+    // Egress, the private API server and flow logs
+    pass("egress-default-route-to-firewall", "the default route to the firewall, which the cluster waits for with the rules", firewallStack),
+    pass("egress-default-route-to-firewall", "matched by names and addresses without recorded dependencies", withoutDependencies(firewallStack)),
+    fail(
+        "egress-default-route-to-firewall",
+        "no route table on the cluster's subnet",
+        firewallStackWith([vary(routedAksSubnet, { routeTable: undefined }, { deps: { networkSecurityGroup: [aksNsg] } })]),
+    ),
+    fail("egress-default-route-to-firewall", "the default route goes to the internet", firewallStackWith([vary(defaultRoute, { nextHopType: "Internet", nextHopIpAddress: undefined })])),
+    fail(
+        "egress-default-route-to-firewall",
+        "the default route's next hop is not the firewall",
+        firewallStackWith([vary(defaultRoute, { nextHopIpAddress: "10.76.0.100" }, { deps: { routeTableName: [routeTable] } })]),
+    ),
+    fail("egress-default-route-to-firewall", "the cluster is created before the route", firewallStackWith([{ ...firewalledCluster, dependsOn: [firewallRules] }])),
+    fail(
+        "egress-default-route-to-firewall",
+        "the cluster is created before the firewall's rules (its route names the firewall's address without waiting for it)",
+        firewallStackWith([
+            vary(defaultRoute, {}, { deps: { routeTableName: [routeTable] } }),
+            { ...firewalledCluster, dependsOn: [vary(defaultRoute, {}, { deps: { routeTableName: [routeTable] } })] },
+        ]),
+    ),
+    pass("egress-only-through-firewall", "no other way out", firewallStack),
+    fail(
+        "egress-only-through-firewall",
+        "a load balancer profile with outbound addresses",
+        firewallStackWith([vary(firewalledCluster, { networkProfile: { loadBalancerProfile: { managedOutboundIPs: { count: 1 } } } })]),
+    ),
+    fail(
+        "egress-only-through-firewall",
+        "a NAT gateway on the cluster's subnet",
+        firewallStackWith([vary(routedAksSubnet, { natGateway: { id: `${RG}/providers/Microsoft.Network/natGateways/ng-aiv-test` } })]),
+    ),
+    fail(
+        "egress-only-through-firewall",
+        "node public IPs",
+        firewallStackWith([vary(firewalledCluster, { agentPoolProfiles: [merge((cluster.inputs.agentPoolProfiles as JsonObject[])[0], { enableNodePublicIP: true })] })]),
+    ),
+    pass("egress-firewall-rules-narrow", "named sources and destinations", firewallRules),
+    fail(
+        "egress-firewall-rules-narrow",
+        "an application rule to every FQDN",
+        vary(firewallRules, {
+            ruleCollections: [
+                merge((firewallRules.inputs.ruleCollections as JsonObject[])[0], {
+                    rules: [{ ruleType: "ApplicationRule", name: "all", sourceAddresses: ["10.76.4.0/22"], targetFqdns: ["*"], protocols: [{ protocolType: "Https", port: 443 }] }],
+                }),
+            ],
+        }),
+    ),
+    fail(
+        "egress-firewall-rules-narrow",
+        "a network rule to 0.0.0.0/0",
+        vary(firewallRules, {
+            ruleCollections: [
+                merge((firewallRules.inputs.ruleCollections as JsonObject[])[0], {
+                    rules: [{ ruleType: "NetworkRule", name: "all", sourceAddresses: ["10.76.4.0/22"], destinationAddresses: ["0.0.0.0/0"], ipProtocols: ["Any"], destinationPorts: ["*"] }],
+                }),
+            ],
+        }),
+    ),
+    fail(
+        "egress-firewall-rules-narrow",
+        "a rule from anywhere",
+        vary(firewallRules, {
+            ruleCollections: [
+                merge((firewallRules.inputs.ruleCollections as JsonObject[])[0], {
+                    rules: [{ ruleType: "ApplicationRule", name: "any-source", sourceAddresses: ["*"], fqdnTags: ["AzureKubernetesService"], protocols: [{ protocolType: "Https", port: 443 }] }],
+                }),
+            ],
+        }),
+    ),
+    pass("aks-private-api-server", "VNet Integration, no public name, no ranges", privateCluster),
+    pass("aks-private-api-server", "a public API server, which aks-api-server-access-restricted looks at", cluster),
+    fail("aks-private-api-server", "a public name beside the private one", vary(privateCluster, { apiServerAccessProfile: { enablePrivateClusterPublicFQDN: true } })),
+    fail("aks-private-api-server", "authorized ranges on a private API server", vary(privateCluster, { apiServerAccessProfile: { authorizedIPRanges: ["203.0.113.0/24"] } })),
+    fail("aks-private-api-server", "a Private Link cluster without VNet Integration", vary(privateCluster, { apiServerAccessProfile: { enableVnetIntegration: undefined, subnetId: undefined } })),
+    pass("network-vnet-flow-logs", "an enabled version-2 flow log with retention and traffic analytics", flowLogStack),
+    pass("network-vnet-flow-logs", "matched by ids without recorded dependencies", withoutDependencies(flowLogStack)),
+    fail("network-vnet-flow-logs", "no flow log", [vnet, workspace]),
+    fail("network-vnet-flow-logs", "a disabled flow log", [vnet, flowAccount, vary(flowLog, { enabled: false }), workspace]),
+    fail("network-vnet-flow-logs", "format version 1", [vnet, flowAccount, vary(flowLog, { format: { version: 1 } }), workspace]),
+    fail("network-vnet-flow-logs", "no retention", [vnet, flowAccount, vary(flowLog, { retentionPolicy: { enabled: false, days: 0 } }), workspace]),
+    fail("network-vnet-flow-logs", "traffic analytics off", [
+        vnet,
+        flowAccount,
+        vary(flowLog, { flowAnalyticsConfiguration: { networkWatcherFlowAnalyticsConfiguration: { enabled: false } } }),
+        workspace,
+    ]),
+    pass("egress-firewall-logs", "rule logs to dedicated tables", firewallStack),
+    fail("egress-firewall-logs", "no diagnostic setting", firewallStackWith([], [dedicatedFirewallDiagnostics])),
+    fail("egress-firewall-logs", "to the shared AzureDiagnostics table", firewallStackWith([firewallDiagnostics], [dedicatedFirewallDiagnostics])),
+    fail("egress-firewall-logs", "without the network rule log", firewallStackWith([vary(dedicatedFirewallDiagnostics, { logs: categories("AZFWApplicationRule") })])),
+    pass("storage-flow-log-account-only", "the account a flow log writes to, holding nothing else", flowLogStack),
+    fail("storage-flow-log-account-only", "tagged for flow logs, but no flow log writes to it", [vnet, flowAccount, workspace]),
+    fail("storage-flow-log-account-only", "a container of the stack's in it", [
+        ...flowLogStack,
+        vary(container, { accountName: "stflaivtestabc123" }, { name: "flow-logs-container", deps: { accountName: [flowAccount] } }),
+    ]),
+    fail("storage-flow-log-account-only", "a role granted on it", [
+        ...flowLogStack,
+        {
+            type: T.role,
+            name: "flow-reader",
+            deps: { scope: [flowAccount] },
+            inputs: { scope: FLOW_ACCOUNT_ID, principalId: PRINCIPAL, roleDefinitionId: ROLE("2a2b9908-6ea1-4ae2-8e65-a410df84e7d1") },
+        },
+    ]),
+    pass("storage-public-network-disabled", "the flow logs' account, behind a firewall that admits Azure's trusted services only", flowAccount),
+    fail("storage-public-network-disabled", "the flow logs' account open to all networks", vary(flowAccount, { networkRuleSet: { defaultAction: "Allow" } })),
+    fail("storage-public-network-disabled", "the flow logs' account admitting an address range", vary(flowAccount, { networkRuleSet: { ipRules: [{ iPAddressOrRange: "203.0.113.0/24" }] } })),
     // Storage
     pass("storage-https-only", "HTTPS only", account),
     fail("storage-https-only", "HTTP allowed", vary(account, { enableHttpsTrafficOnly: false })),
@@ -1713,7 +1964,24 @@ describe("a stack without the demo", () => {
 
 describe("npm run policy on a reviewer's own stack", () => {
     test("takes the plan's flags: every mode combination of the stack given, or the ones its config names", () => {
-        expect(planRuns([]).map((r) => r.label)).toEqual(PLAN_CONFIGURATIONS.map((c) => c.label));
+        expect(planRuns([]).map((r) => r.label)).toEqual([...PLAN_CONFIGURATIONS, ...NETWORK_PLAN_CONFIGURATIONS].map((c) => c.label));
+        expect(planRuns([]).find((r) => r.label === "workloadIdentity/rbac/private/firewall")?.argv).toEqual([
+            "--json",
+            "--stack",
+            "dev",
+            "-c",
+            "identityMode=workloadIdentity",
+            "-c",
+            "keyVaultAuthorization=rbac",
+            "-c",
+            "apiServerAccess=private",
+            "-c",
+            "egress=firewall",
+        ]);
+        // A network choice of the reviewer's own is checked as given, in every mode combination.
+        const firewalled = planRuns(["-c", "egress=firewall"]);
+        expect(firewalled.map((r) => r.label)).toEqual(PLAN_CONFIGURATIONS.map((c) => c.label));
+        expect(firewalled.every((r) => r.argv.join(" ").includes("-c egress=firewall") && !r.argv.includes("apiServerAccess=private"))).toBe(true);
         expect(planRuns([])[0].argv).toEqual(["--json", "--stack", "dev", "-c", "identityMode=podIdentityAddon", "-c", "keyVaultAuthorization=rbac"]);
         const mine = planRuns(["--stack", "prod", "--config-file", "p.yaml", "-c", "identityMode=workloadIdentity", "-c", "nodeCount=3"]);
         expect(mine.map((r) => r.label)).toEqual(["workloadIdentity/rbac", "workloadIdentity/accessPolicy"]);

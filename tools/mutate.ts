@@ -35,6 +35,7 @@ export const CHUNKS: Chunk[] = [
             "components/creationRecord.ts",
             "components/network.ts",
             "components/egressFirewall.ts",
+            "components/flowLogs.ts",
             "components/privateDns.ts",
             "components/privateEndpoint.ts",
             "components/identity.ts",

@@ -1,10 +1,11 @@
 // `npm run policy`: checks the policy pack in policy/ offline against the plans of every identity
-// mode and Key Vault authorization mode (six plans, computed on two plan servers), prints one line
+// mode and Key Vault authorization mode (six plans) and of each network choice in every identity mode
+// (twelve more), computed on two plan servers; prints one line
 // per violation and a summary, and exits 1 when any mandatory policy is violated. It takes the plan's
 // flags (--stack, --config-file, -c key=value), so a reviewer checks their own stack: in every mode
 // combination, or only in the one their config names.
 import * as path from "path";
-import { PlanDocument, PLAN_CONFIGURATIONS, evaluatePlan, formatViolation, summaryLine } from "../policy/offline";
+import { NETWORK_PLAN_CONFIGURATIONS, PlanDocument, PLAN_CONFIGURATIONS, evaluatePlan, formatViolation, summaryLine } from "../policy/offline";
 import { policies } from "../policy/policies";
 import { PLAN_SERVERS, runPlan } from "./plan/client";
 import { parseArgs, UsageError } from "./plan/command";
@@ -39,15 +40,20 @@ export function planRuns(argv: string[]): PlanRun[] {
             ?.split("=")[1];
     const mode = chosen("identityMode");
     const authorization = chosen("keyVaultAuthorization");
-    return PLAN_CONFIGURATIONS.filter(
-        (c) => (mode === undefined || c.overrides[0] === `identityMode=${mode}`) && (authorization === undefined || c.overrides[1] === `keyVaultAuthorization=${authorization}`),
-    ).map((c) => ({
-        label: c.label,
-        argv: [
-            ...base,
-            ...c.overrides.filter((o) => !(mode !== undefined && o.startsWith("identityMode=")) && !(authorization !== undefined && o.startsWith("keyVaultAuthorization="))).flatMap((o) => ["-c", o]),
-        ],
-    }));
+    // The project's own stack is also checked in each network choice; a stack given by name, file or a
+    // choice of its own is checked as its config says.
+    const ownNetwork = args.stack !== "dev" || args.configFile !== undefined || chosen("apiServerAccess") !== undefined || chosen("egress") !== undefined;
+    return [...PLAN_CONFIGURATIONS, ...(ownNetwork ? [] : NETWORK_PLAN_CONFIGURATIONS)]
+        .filter((c) => (mode === undefined || c.overrides[0] === `identityMode=${mode}`) && (authorization === undefined || c.overrides[1] === `keyVaultAuthorization=${authorization}`))
+        .map((c) => ({
+            label: c.label,
+            argv: [
+                ...base,
+                ...c.overrides
+                    .filter((o) => !(mode !== undefined && o.startsWith("identityMode=")) && !(authorization !== undefined && o.startsWith("keyVaultAuthorization=")))
+                    .flatMap((o) => ["-c", o]),
+            ],
+        }));
 }
 
 /** Computes one plan, or throws with the plan command's one line. */

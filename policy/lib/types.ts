@@ -34,4 +34,10 @@ export const TYPES = {
     federatedIdentityCredential: "azure-native:managedidentity:FederatedIdentityCredential",
     accessPolicy: "azure-native:keyvault:AccessPolicy",
     helmRelease: "kubernetes:helm.sh/v3:Release",
+    flowLog: "azure-native:network:FlowLog",
+    routeTable: "azure-native:network:RouteTable",
+    route: "azure-native:network:Route",
+    azureFirewall: "azure-native:network:AzureFirewall",
+    firewallPolicyRuleCollectionGroup: "azure-native:network:FirewallPolicyRuleCollectionGroup",
+    natGateway: "azure-native:network:NatGateway",
 } as const;

@@ -4,6 +4,7 @@ import { Policies } from "@pulumi/policy";
 import { aksPolicies } from "./aks";
 import { azureBehaviourPolicies } from "./azureBehaviour";
 import { baselinePolicies } from "./baseline";
+import { egressPolicies } from "./egress";
 import { identityPolicies } from "./identity";
 import { keyVaultPolicies } from "./keyVault";
 import { kubernetesPolicies } from "./kubernetes";
@@ -18,6 +19,7 @@ export const policies: Policies = [
     ...keyVaultPolicies,
     ...storagePolicies,
     ...networkPolicies,
+    ...egressPolicies,
     ...rolePolicies,
     ...aksPolicies,
     ...kubernetesPolicies,

@@ -2,9 +2,22 @@
 // encryption, blob data protection, private containers and the account's private endpoint.
 import * as storage from "@pulumi/azure-native/storage";
 import { ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
-import { azureName, ofType, privateEndpointsFor, refersTo } from "../lib/graph";
+import { azureName, idNames, ofType, privateEndpointsFor, refersTo } from "../lib/graph";
 import { TYPES } from "../lib/types";
-import { field, sameText, text } from "../lib/values";
+import { field, sameText, stringMap, text } from "../lib/values";
+
+/**
+ * The `purpose` tag of the account the VNet's flow logs go to. Network Watcher writes to it from
+ * outside the VNet as a trusted Azure service, which a firewalled account admits ("you have to allow
+ * trusted Azure services to access your storage account", Network Watcher FAQ), so its public endpoint
+ * stays on behind a firewall that denies everything else.
+ */
+export const FLOW_LOG_ACCOUNT_PURPOSE = "flow-logs";
+
+/** Whether an account is tagged as the flow logs' account. */
+function taggedForFlowLogs(tags: Readonly<Record<string, string>> | undefined): boolean {
+    return tags?.purpose === FLOW_LOG_ACCOUNT_PURPOSE;
+}
 
 /** TLS versions a storage account may require at minimum. */
 const ACCEPTED_TLS: ReadonlySet<string> = new Set(["TLS1_2", "TLS1_3"]);
@@ -48,9 +61,18 @@ export const storageNoPublicBlobAccess: ResourceValidationPolicy = {
 /** The account's public endpoint is closed. */
 export const storagePublicNetworkDisabled: ResourceValidationPolicy = {
     name: "storage-public-network-disabled",
-    description: "Storage accounts disable public network access; clients reach them through a private endpoint. Checkov CKV_AZURE_59.",
+    description:
+        "Storage accounts disable public network access; clients reach them through a private endpoint. The flow logs' account (tagged purpose: flow-logs), which Network Watcher writes to as a trusted Azure service, keeps its endpoint behind a firewall that denies everything else: default action Deny, the AzureServices bypass, no IP or network rules (storage-flow-log-account-only checks it holds nothing else). Checkov CKV_AZURE_59.",
     enforcementLevel: "mandatory",
     validateResource: validateResourceOfType(storage.StorageAccount, (account, _args, reportViolation) => {
+        if (taggedForFlowLogs(account.tags)) {
+            const rules = account.networkRuleSet;
+            const bypass = (rules?.bypass ?? "").split(",").map((b) => b.trim());
+            if (!sameText(rules?.defaultAction, "Deny") || !bypass.includes("AzureServices") || (rules?.ipRules ?? []).length > 0 || (rules?.virtualNetworkRules ?? []).length > 0) {
+                reportViolation("The flow logs' account must deny everything but Azure's trusted services: networkRuleSet { defaultAction: Deny, bypass: AzureServices } with no IP or network rules.");
+            }
+            return;
+        }
         if (!sameText(account.publicNetworkAccess, "Disabled")) {
             reportViolation(`publicNetworkAccess is ${account.publicNetworkAccess ?? "unset (Enabled)"}; set it to Disabled.`);
         }
@@ -141,13 +163,46 @@ export const storageContainersPrivate: ResourceValidationPolicy = {
     }),
 };
 
+/**
+ * The flow logs' account holds flow logs only: a flow log of the stack writes to it, and the stack
+ * declares no container in it and grants no one a role on it, so its firewall's opening serves Network
+ * Watcher and nothing else.
+ */
+export const storageFlowLogAccountOnly: StackValidationPolicy = {
+    name: "storage-flow-log-account-only",
+    description:
+        "An account tagged purpose: flow-logs, whose public endpoint admits Azure's trusted services, is the storageId of a flow log in the stack and holds nothing the stack puts there: no blob container, no role assignment scoped to it. Microsoft cloud security benchmark LT-4 (network logging) without widening NS-2. No direct Checkov equivalent.",
+    enforcementLevel: "mandatory",
+    validateStack: (args, reportViolation) => {
+        const flowLogs = ofType(args.resources, TYPES.flowLog);
+        for (const account of ofType(args.resources, TYPES.storageAccount).filter((a) => taggedForFlowLogs(stringMap(field(a.props, "tags"))))) {
+            const name = azureName(account, "accountName");
+            if (!flowLogs.some((log) => refersTo(log, "storageId", account, () => idNames(text(field(log.props, "storageId")), account, "accountName")))) {
+                reportViolation("This account is tagged for flow logs, but no flow log of the stack writes to it.", account.urn);
+            }
+            for (const container of ofType(args.resources, TYPES.blobContainer)) {
+                if (refersTo(container, "accountName", account, () => sameText(text(field(container.props, "accountName")), name))) {
+                    reportViolation("The flow logs' account holds a container of the stack's; keep other data elsewhere.", container.urn);
+                }
+            }
+            for (const grant of ofType(args.resources, TYPES.roleAssignment)) {
+                const scope = text(field(grant.props, "scope")) ?? "";
+                if (refersTo(grant, "scope", account, () => name !== undefined && scope.toLowerCase().includes(`/storageaccounts/${name.toLowerCase()}`))) {
+                    reportViolation("A role is granted on the flow logs' account; only Network Watcher writes there.", grant.urn);
+                }
+            }
+        }
+    },
+};
+
 /** Every account is reachable through a private endpoint. */
 export const storagePrivateEndpoint: StackValidationPolicy = {
     name: "storage-private-endpoint",
-    description: "Every storage account has a private endpoint for its 'blob' sub-resource in the stack. Checkov CKV2_AZURE_33.",
+    description:
+        "Every storage account has a private endpoint for its 'blob' sub-resource in the stack, but the flow logs' account, which only Network Watcher writes to, from outside the VNet (storage-flow-log-account-only). Checkov CKV2_AZURE_33.",
     enforcementLevel: "mandatory",
     validateStack: (args, reportViolation) => {
-        for (const account of ofType(args.resources, TYPES.storageAccount)) {
+        for (const account of ofType(args.resources, TYPES.storageAccount).filter((a) => !taggedForFlowLogs(stringMap(field(a.props, "tags"))))) {
             if (privateEndpointsFor(args.resources, account, "accountName", "blob").length === 0) {
                 reportViolation("No private endpoint with group id 'blob' exposes this storage account.", account.urn);
             }
@@ -159,11 +214,11 @@ export const storagePrivateEndpoint: StackValidationPolicy = {
 export const storageBlobServiceManaged: StackValidationPolicy = {
     name: "storage-blob-service-managed",
     description:
-        "Every storage account has a BlobServiceProperties resource in the stack, so versioning and soft delete are declared (and checked by storage-blob-data-protection) rather than left at Azure's defaults, which keep neither. Checkov CKV2_AZURE_38.",
+        "Every storage account has a BlobServiceProperties resource in the stack, so versioning and soft delete are declared (and checked by storage-blob-data-protection) rather than left at Azure's defaults, which keep neither; but the flow logs' account, whose hourly blobs Network Watcher appends to every minute and deletes by its retention rule (versions would outlive it). Checkov CKV2_AZURE_38.",
     enforcementLevel: "mandatory",
     validateStack: (args, reportViolation) => {
         const services = ofType(args.resources, TYPES.blobServiceProperties);
-        for (const account of ofType(args.resources, TYPES.storageAccount)) {
+        for (const account of ofType(args.resources, TYPES.storageAccount).filter((a) => !taggedForFlowLogs(stringMap(field(a.props, "tags"))))) {
             const managed = services.some((service) => refersTo(service, "accountName", account, () => sameText(text(field(service.props, "accountName")), azureName(account, "accountName"))));
             if (!managed) {
                 reportViolation("No BlobServiceProperties resource configures this account's blob service.", account.urn);
@@ -186,4 +241,5 @@ export const storagePolicies = [
     storageContainersPrivate,
     storagePrivateEndpoint,
     storageBlobServiceManaged,
+    storageFlowLogAccountOnly,
 ];

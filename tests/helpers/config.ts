@@ -59,6 +59,8 @@ describe("Config", () => {
                 apiServerSubnetPrefix: "10.76.3.0/28",
                 firewallSubnetPrefix: "10.76.0.0/26",
                 flowLogRetentionDays: 30,
+                // Network Watcher's own, which Azure enables in each region of a subscription.
+                networkWatcher: { resourceGroupName: "NetworkWatcherRG", name: "NetworkWatcher_uksouth" },
             });
             expect(config.cluster).toEqual({
                 nodeCount: 2,
@@ -131,6 +133,10 @@ describe("Config", () => {
         test("an API server subnet outside a custom VNet, without etcd encryption (it is then unused)", () => {
             const config = parse({ vnetAddressSpace: "10.50.0.0/16", aksSubnetPrefix: "10.50.1.0/24", privateEndpointSubnetPrefix: "10.50.2.0/26" });
             expect(config.network.apiServerSubnetPrefix).toBe("10.76.3.0/28");
+        });
+
+        test("a Network Watcher of the subscription's own naming", () => {
+            expect(parse({ networkWatcher: "rg-network-watchers/nw-uksouth" }).network.networkWatcher).toEqual({ resourceGroupName: "rg-network-watchers", name: "nw-uksouth" });
         });
 
         test("a firewall subnet over the endpoints' subnet while egress is not firewall (it is then unused)", () => {
@@ -400,6 +406,7 @@ describe("Config", () => {
                 'aks-identity-vault:apiServerSubnetPrefix = "10.76.4.0/28"',
                 "must not overlap aksSubnetPrefix 10.76.4.0/22",
             ],
+            ["a Network Watcher without its resource group", { networkWatcher: "NetworkWatcher_uksouth" }, 'aks-identity-vault:networkWatcher = "NetworkWatcher_uksouth"', "<resource group>/<name>"],
             ["a flow log kept for no days", { flowLogRetentionDays: "0" }, 'aks-identity-vault:flowLogRetentionDays = "0"', "must be a whole number from 1 to 365"],
             ["a B-series VM size", { nodeVmSize: "Standard_B4ms" }, 'aks-identity-vault:nodeVmSize = "Standard_B4ms"', "B-series or Av1"],
             ["an Av1 VM size", { nodeVmSize: "Standard_A4" }, 'aks-identity-vault:nodeVmSize = "Standard_A4"', "B-series or Av1"],

@@ -656,8 +656,36 @@ export function renderReport(analysis: Analysis): string {
 
 const USAGE = `usage: npm run graph -- [--stack NAME] [--config-file FILE] [-c key=value ...]
   Computes the plan as \`npm run plan\` does (same flags) and prints the dependency graph, the
-  durations assumed, the critical path, each Key Vault's writes and the totals. Exits 1 when the
-  deploy-time rule is broken or two writes to one vault are not ordered.`;
+  durations assumed, the critical path, each Key Vault's writes and the totals, then the totals of the
+  same stack in each network choice (apiServerAccess and egress). Exits 1 when the deploy-time rule is
+  broken or two writes to one vault are not ordered.`;
+
+/** The network choices `npm run graph` times the stack in: every apiServerAccess with every egress. */
+export const NETWORK_CHOICES: ReadonlyArray<{ apiServerAccess: string; egress: string }> = ["public", "private"].flatMap((apiServerAccess) =>
+    ["loadBalancer", "natGateway", "firewall"].map((egress) => ({ apiServerAccess, egress })),
+);
+
+/** One network choice's modelled deploy: its totals and when the cluster starts. */
+export interface ChoiceTiming {
+    apiServerAccess: string;
+    egress: string;
+    totals: Totals;
+    clusterStart: number | undefined;
+}
+
+/** The table of each network choice's modelled time. */
+export function renderChoices(rows: readonly ChoiceTiming[]): string[] {
+    return [
+        "## Each network choice (apiServerAccess, egress)",
+        "",
+        "| apiServerAccess | egress | cluster starts at | modelled | sequential |",
+        "| --- | --- | --- | --- | --- |",
+        ...rows.map(
+            (r) =>
+                `| ${r.apiServerAccess} | ${r.egress} | ${r.clusterStart === undefined ? "-" : `${formatMinutes(r.clusterStart)} min`} | ${formatMinutes(r.totals.modelledSeconds)} min | ${formatMinutes(r.totals.sequentialSeconds)} min |`,
+        ),
+    ];
+}
 
 /** Runs the graph command and returns its exit code. */
 export async function main(argv: string[], io: Io = process): Promise<number> {
@@ -674,5 +702,20 @@ export async function main(argv: string[], io: Io = process): Promise<number> {
     }
     const analysis = analyse((JSON.parse(json) as { steps: PreviewStep[] }).steps);
     io.stdout.write(`${renderReport(analysis)}\n`);
+    // The same stack in each network choice: the choice's flags come last, so they win.
+    const rows: ChoiceTiming[] = [];
+    for (const choice of NETWORK_CHOICES) {
+        let choiceJson = "";
+        const choiceCode = await plan.main(["--json", ...argv, "-c", `apiServerAccess=${choice.apiServerAccess}`, "-c", `egress=${choice.egress}`], {
+            stdout: { write: (text: string) => (choiceJson += text) },
+            stderr: io.stderr,
+        });
+        if (choiceCode !== 0) {
+            return choiceCode;
+        }
+        const timed = analyse((JSON.parse(choiceJson) as { steps: PreviewStep[] }).steps);
+        rows.push({ ...choice, totals: timed.totals, clusterStart: timed.cluster?.start });
+    }
+    io.stdout.write(`\n${renderChoices(rows).join("\n")}\n`);
     return analysis.offenders.length === 0 && analysis.vaultChains.every((c) => c.ordered) ? 0 : 1;
 }
