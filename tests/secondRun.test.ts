@@ -50,6 +50,15 @@ describe("pulumi refresh, then pulumi preview, changes nothing", () => {
     });
 
     test.each([
+        ["podIdentityAddon", "private", "firewall"],
+        ["podIdentityOss", "public", "firewall"],
+        ["workloadIdentity", "private", "natGateway"],
+    ])("%s with apiServerAccess %s and egress %s: the firewall's route in its table, the flow log", async (mode, access, egress) => {
+        const run = await afterRefresh([`identityMode=${mode}`, `apiServerAccess=${access}`, `egress=${egress}`]);
+        expect(changed(run)).toEqual([]);
+    });
+
+    test.each([
         ["podIdentityOss", "rbac"],
         ["workloadIdentity", "accessPolicy"],
     ])("%s/%s without the demo", async (mode, auth) => {
@@ -167,6 +176,22 @@ describe("the model of a refresh", () => {
         expect(unset.get("azure-native:keyvault:Vault::v")?.inputs).toEqual({ properties: {} });
         const inline = refreshed(new Map([stored("azure-native:keyvault:Vault", "v", { properties: { accessPolicies: [] } }, { name: "kv", properties: { accessPolicies: [] } }), policy]));
         expect(inline.get("azure-native:keyvault:Vault::v")?.inputs).toEqual({ properties: { accessPolicies: [{ objectId: "o" }] } });
+    });
+
+    test("a route table's routes, left unset because the firewall writes its route on its own, stay out of its inputs; set inline, they come back", () => {
+        const route = stored(
+            "azure-native:network:Route",
+            "r",
+            { routeTableName: "rt" },
+            { name: "default-to-firewall", routeTableName: "rt", addressPrefix: "0.0.0.0/0", nextHopType: "VirtualAppliance", nextHopIpAddress: "10.76.0.4" },
+        );
+        const unset = refreshed(new Map([stored("azure-native:network:RouteTable", "t", { routeTableName: "rt" }, { name: "rt" }), route]));
+        expect(unset.get("azure-native:network:RouteTable::t")?.inputs).toEqual({ routeTableName: "rt" });
+        const inline = refreshed(new Map([stored("azure-native:network:RouteTable", "t", { routeTableName: "rt", routes: [] }, { name: "rt", routes: [] }), route]));
+        expect(inline.get("azure-native:network:RouteTable::t")?.inputs).toEqual({
+            routeTableName: "rt",
+            routes: [{ name: "default-to-firewall", addressPrefix: "0.0.0.0/0", nextHopType: "VirtualAppliance", nextHopIpAddress: "10.76.0.4" }],
+        });
     });
 
     test("ignoreChanges takes the old value, removes what the old inputs lack, and fails where a list element is on one side only", () => {

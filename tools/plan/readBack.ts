@@ -104,6 +104,15 @@ const virtualNetwork: LaterRead = (resource, state) => {
     return later;
 };
 
+/** A route table lists the routes written into it (the firewall's default route is a Route of its own). */
+const routeTable: LaterRead = (resource, state) => {
+    const later = clone(resource.outputs);
+    later.routes = resourcesOfType(state, "azure-native:network:Route")
+        .filter((r) => r.inputs.routeTableName === resource.outputs.name)
+        .map((r) => ({ name: r.outputs.name, addressPrefix: r.outputs.addressPrefix, nextHopType: r.outputs.nextHopType, nextHopIpAddress: r.outputs.nextHopIpAddress }));
+    return later;
+};
+
 /** How much later the version a rotation makes expires than the one before, in the model: 30 days. */
 const ROTATED_LATER_SECONDS = 30 * 24 * 3600;
 
@@ -122,6 +131,7 @@ const LATER_READS: Readonly<Record<string, LaterRead>> = {
     "azure-native:containerservice:ManagedCluster": managedCluster,
     "azure-native:keyvault:Vault": vault,
     "azure-native:network:VirtualNetwork": virtualNetwork,
+    "azure-native:network:RouteTable": routeTable,
     "azure-native:keyvault:Key": key,
 };
 
@@ -133,6 +143,7 @@ const MAINTAINED_SUB_RESOURCES: Readonly<Record<string, readonly (readonly strin
     "azure-native:keyvault:Vault": [["properties", "accessPolicies"]],
     "azure-native:network:VirtualNetwork": [["subnets"]],
     "azure-native:network:NetworkSecurityGroup": [["securityRules"]],
+    "azure-native:network:RouteTable": [["routes"]],
 };
 
 function has(value: unknown, path: readonly string[]): boolean {
