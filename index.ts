@@ -6,7 +6,7 @@ import * as resources from "@pulumi/azure-native/resources";
 import * as pulumi from "@pulumi/pulumi";
 import { AksCluster } from "./components/aksCluster";
 import { DemoWorkloads } from "./components/demoWorkloads";
-import { EgressFirewall } from "./components/egressFirewall";
+import { EGRESS_PROBE, EgressFirewall } from "./components/egressFirewall";
 import { FlowLogs } from "./components/flowLogs";
 import { Identity } from "./components/identity";
 import { ImpostorProof } from "./components/impostorProof";
@@ -166,6 +166,10 @@ const aks = new AksCluster("aks", {
     protect,
 });
 
+// With the firewall the only way out, each bound verification Job proves that a public address no rule
+// admits does not answer.
+const egressProbe = firewall !== undefined && config.demo.enabled ? EGRESS_PROBE : undefined;
+
 // Pods outside kube-system that reach a public API server by its address pass the firewall by a rule
 // that names the cluster, so it is written once the cluster exists.
 const apiServerRules =
@@ -198,6 +202,7 @@ const bindings = config.workloads.map(
             mode,
             vault: config.demo.enabled ? { vaultName: vault.vaultName, tenantId: client.tenantId, secretName: vault.secretNames[w.name], keyName: vault.keyNames[w.name] } : undefined,
             privateEndpointSubnetPrefix: config.network.privateEndpointSubnetPrefix,
+            egressProbe,
             provider: aks.provider,
         }),
 );
@@ -243,6 +248,7 @@ const demo = (() => {
             verifierFiles,
             verificationRun: config.demo.verificationRun,
             privateEndpointSubnetPrefix: config.network.privateEndpointSubnetPrefix,
+            egressProbe,
             nodeSelector: aks.workloadNodeSelector,
             canary,
             keyVaultAuthorization: config.keyVaultAuthorization,

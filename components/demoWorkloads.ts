@@ -25,6 +25,8 @@ export interface DemoWorkloadsArgs {
     container: pulumi.Input<string>;
     /** Pinned official Node.js image. */
     image: string;
+    /** With egress through the firewall, the public address the bound Job must not reach. Defaults to none. */
+    egressProbe?: { address: string; port: number };
     /** The verifier's files (verifier/*.js) by name, shipped in a ConfigMap; the Jobs run `verifier.js`. */
     verifierFiles: Readonly<Record<string, string>>;
     /** The canary secret and container, granted to nobody: the bound Job must be refused both. */
@@ -212,6 +214,7 @@ export class DemoWorkloads extends pulumi.ComponentResource {
                 KEYVAULT_AUTHORIZATION: args.keyVaultAuthorization,
                 PRIVATE_ENDPOINT_SUBNET: args.privateEndpointSubnetPrefix,
                 ...synced,
+                ...(args.egressProbe === undefined ? {} : { EGRESS_PROBE: `${args.egressProbe.address}:${args.egressProbe.port}` }),
             },
             [{ volume: secretsVolume, mount: secretsMount }, ...(workload.syncSecret ? [{ volume: syncedVolume, mount: syncedMount }] : [])],
         );

@@ -29,6 +29,13 @@ export const FIREWALL_DIAGNOSTICS: DiagnosticCategories = {
  */
 export const DOCKER_HUB_HOSTS = ["registry-1.docker.io", "auth.docker.io", "production.cloudflare.docker.com"] as const;
 
+/**
+ * The egress proof's address: Cloudflare's public resolver, which completes a TLS handshake on 443 for
+ * anyone who reaches it, so a reached address is unmistakable; no rule of the firewall names it. The
+ * bound verification Job must not reach it in egress firewall (verifier/egress.js).
+ */
+export const EGRESS_PROBE = { address: "1.1.1.1", port: 443 } as const;
+
 /** What the firewall must admit, as config decides it. */
 export interface EgressNeeds {
     /** The cluster's region: the service tag of Azure's addresses there (`AzureCloud.<region>`). */

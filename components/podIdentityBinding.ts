@@ -29,6 +29,8 @@ export interface PodIdentityBindingArgs {
     cloudName?: string;
     /** Subnet of the private endpoints: the only HTTPS destination inside the VNet the namespace's pods may reach. */
     privateEndpointSubnetPrefix: string;
+    /** With egress through the firewall, the egress proof's address, which the workload's pods may try. Defaults to none. */
+    egressProbe?: { address: string; port: number };
 }
 
 /** Labels every workload namespace carries: Pod Security Standards "restricted", enforced. */
@@ -68,12 +70,15 @@ export const DNS_EGRESS_RULE = {
  * mode's token path (`tokenEgress`: NMI where it redirects the metadata endpoint, or Microsoft Entra
  * ID). Exported for testing.
  */
-export function workloadEgressPolicySpec(args: { pods: ModePods; privateEndpointSubnetPrefix: string }) {
+export function workloadEgressPolicySpec(args: { pods: ModePods; privateEndpointSubnetPrefix: string; egressProbe?: { address: string; port: number } }) {
+    // With the firewall, the egress proof's address is admitted here so that the firewall, and only the
+    // firewall, is what refuses it.
+    const probe = args.egressProbe === undefined ? [] : [{ to: [{ ipBlock: { cidr: `${args.egressProbe.address}/32` } }], ports: [{ protocol: "TCP", port: args.egressProbe.port }] }];
     return {
         podSelector: {},
         policyTypes: ["Ingress", "Egress"],
         ingress: [],
-        egress: [DNS_EGRESS_RULE, { to: [{ ipBlock: { cidr: args.privateEndpointSubnetPrefix } }], ports: [{ protocol: "TCP", port: 443 }] }, ...args.pods.tokenEgress],
+        egress: [DNS_EGRESS_RULE, { to: [{ ipBlock: { cidr: args.privateEndpointSubnetPrefix } }], ports: [{ protocol: "TCP", port: 443 }] }, ...args.pods.tokenEgress, ...probe],
     };
 }
 
@@ -170,7 +175,7 @@ export class PodIdentityBinding extends pulumi.ComponentResource {
             `${name}-workload-egress`,
             {
                 metadata: { name: "workload-egress", namespace: namespace.metadata.name, labels: policyLabels },
-                spec: workloadEgressPolicySpec({ pods: mode.pods, privateEndpointSubnetPrefix: args.privateEndpointSubnetPrefix }),
+                spec: workloadEgressPolicySpec({ pods: mode.pods, privateEndpointSubnetPrefix: args.privateEndpointSubnetPrefix, egressProbe: args.egressProbe }),
             },
             k8sOpts,
         );

@@ -26,6 +26,7 @@ import {
     makeJwt,
     request,
     startAzurite,
+    startDenyingFirewall,
     startFakeServer,
     startRbacProxy,
     type Azurite,
@@ -734,6 +735,76 @@ describe("verifier.js in bound mode", () => {
             expect(s.imds.requests).toHaveLength(0);
         }),
     );
+});
+
+describe("verifier.js in bound mode: the egress proof behind the firewall", () => {
+    test.concurrent("passes with egress denied when the firewall resets the connection to the public address", () =>
+        withScenario(async (s) => {
+            const firewall = await startDenyingFirewall();
+            try {
+                const run = await runVerifier(boundEnv(s, { EGRESS_PROBE: firewall.target }));
+                expect(run.code).toBe(0);
+                expect(run.verdict).toMatchObject({ verdict: "pass", mode: "bound", egress: "denied", egressProbe: firewall.target, egressRefusal: "ECONNRESET" });
+                expect(firewall.connections()).toBe(1);
+                expect(run.stderr).toContain(`connecting to ${firewall.target}, a public address no firewall rule admits, which must not answer`);
+            } finally {
+                await firewall.close();
+            }
+        }),
+    );
+
+    test.concurrent("passes with egress denied when nothing answers at all", () =>
+        withScenario(async (s) => {
+            const run = await runVerifier(boundEnv(s, { EGRESS_PROBE: `127.0.0.1:${await closedPort()}` }));
+            expect(run.code).toBe(0);
+            expect(run.verdict).toMatchObject({ verdict: "pass", egress: "denied", egressRefusal: "ECONNREFUSED" });
+        }),
+    );
+
+    test.concurrent("fails at step egress when the public address completes the handshake: the firewall admits it", () =>
+        withScenario(async (s) => {
+            const open = await startFakeServer(tls);
+            try {
+                const target = open.url.replace("https://", "");
+                const run = await runVerifier(boundEnv(s, { EGRESS_PROBE: target }));
+                expect(run.code).toBe(1);
+                expect(run.verdict).toMatchObject({ verdict: "fail", mode: "bound", step: "egress" });
+                expect(run.verdict.error).toBe(`${target} answered: the cluster reaches a public address no firewall rule admits, so its egress is not limited to what the rules allow`);
+            } finally {
+                await open.close();
+            }
+        }),
+    );
+
+    test.concurrent("without EGRESS_PROBE the verdict says nothing of egress", () =>
+        withScenario(async (s) => {
+            const run = await runVerifier(boundEnv(s));
+            expect(run.code).toBe(0);
+            expect(run.verdict).not.toHaveProperty("egress");
+        }),
+    );
+
+    const boundConfigEnv = (): Record<string, string> => ({
+        VERIFY_MODE: "bound",
+        TOKEN_SOURCE: "imds",
+        WORKLOAD: "alpha",
+        KEYVAULT_URI: "https://kv.vault.azure.net/",
+        SECRET_NAME: "s",
+        SECRET_FILE: "/mnt/secrets/s",
+        BLOB_ENDPOINT: "https://st.blob.core.windows.net/",
+        BLOB_CONTAINER: "alpha",
+        CANARY_SECRET_NAME: "canary",
+        CANARY_CONTAINER: "canary",
+        KEYVAULT_AUTHORIZATION: "rbac",
+        PRIVATE_ENDPOINT_SUBNET: "10.76.2.0/26",
+    });
+
+    test("an EGRESS_PROBE that is not an IPv4 address and port is named in the config verdict", () => {
+        expect(verifier.readConfig(boundConfigEnv())).toMatchObject({ ok: true });
+        const result = verifier.readConfig({ ...boundConfigEnv(), EGRESS_PROBE: "one.one.one.one:443" });
+        expect(result).toMatchObject({ ok: false, error: expect.stringContaining("EGRESS_PROBE must be <IPv4 address>:<port> (got 'one.one.one.one:443')") });
+        expect(verifier.readConfig({ ...boundConfigEnv(), EGRESS_PROBE: "203.0.113.9:70000" })).toMatchObject({ ok: false });
+    });
 });
 
 describe("verifier.js: the private path, the synced Secret and the canary", () => {

@@ -42,6 +42,7 @@ const fs = require("fs");
 const http = require("http");
 const https = require("https");
 const net = require("net");
+const egress = require("./egress");
 const impostor = require("./impostor");
 
 /** Token audiences of the two data planes. */
@@ -82,7 +83,7 @@ const EXIT = Object.freeze({ pass: 0, fail: 1, config: 2 });
 /**
  * @typedef {"bound" | "unbound" | "impostor"} Mode
  * @typedef {"imds" | "workloadIdentity"} TokenSource
- * @typedef {"privatePath" | "token" | "keyvault" | "mount" | "synced" | "canary" | "blobWrite" | "blobRead" | "impostor" | "config"} Step
+ * @typedef {"privatePath" | "token" | "keyvault" | "mount" | "synced" | "canary" | "blobWrite" | "blobRead" | "egress" | "impostor" | "config"} Step
  * @typedef {"rbac" | "accessPolicy"} KeyVaultAuthorization
  *
  * @typedef {object} Budgets
@@ -104,6 +105,7 @@ const EXIT = Object.freeze({ pass: 0, fail: 1, config: 2 });
  * @property {string} privateEndpointSubnet   IPv4 CIDR
  * @property {string | undefined} syncedSecretFile   the Kubernetes Secret the CSI driver mirrors, mounted as a file; absent when the workload mirrors none
  * @property {string | undefined} dnsServer   `host:port` of the resolver to ask, instead of the system's
+ * @property {import("./egress").ProbeTarget | undefined} egressProbe   a public address no firewall rule admits, which must not answer; absent unless egress goes through the stack's firewall
  *
  * @typedef {object} Config
  * @property {Mode} mode
@@ -165,6 +167,7 @@ const EXIT = Object.freeze({ pass: 0, fail: 1, config: 2 });
  * @property {Clock} clock
  * @property {Reporter} reporter
  * @property {(request: HttpRequest, timeoutMs: number) => Promise<HttpResponse>} send
+ * @property {import("./egress").Probe} probe   opens a connection to the egress proof's address
  * @property {Map<string, string>} pinned   host name to the address checked on the private path
  * @property {{ step: Step }} progress   the step under way, for the verdict of an unexpected error
  */
@@ -679,7 +682,25 @@ function readBoundTargets(read) {
         privateEndpointSubnet: cidr("PRIVATE_ENDPOINT_SUBNET"),
         syncedSecretFile: read.optional("SYNCED_SECRET_FILE"),
         dnsServer: read.optional("DNS_SERVER"),
+        egressProbe: probeTarget(read),
     };
+}
+
+/**
+ * The egress proof's address, when EGRESS_PROBE names one.
+ * @param {ReturnType<typeof envReader>} read
+ */
+function probeTarget(read) {
+    const value = read.optional("EGRESS_PROBE");
+    if (value === undefined) {
+        return undefined;
+    }
+    const parsed = egress.parseProbeTarget(value);
+    if (!parsed.ok) {
+        read.invalid.push(parsed.error);
+        return undefined;
+    }
+    return parsed.target;
 }
 
 /**
@@ -1273,6 +1294,18 @@ async function runBound(ctx, targets) {
         return fail("canary", `Storage let this identity write ${canaryBlob} into the canary container, which nobody is granted: the identity reaches beyond its own container`);
     }
 
+    // The egress proof: with the firewall the only way out, a public address no rule admits must not answer.
+    /** @type {{ egress?: "denied" | "admitted", egressProbe?: string, egressRefusal?: string }} */
+    let egressFields = {};
+    if (targets.egressProbe !== undefined) {
+        const probe = `${targets.egressProbe.host}:${targets.egressProbe.port}`;
+        enter(ctx, "egress", `connecting to ${probe}, a public address no firewall rule admits, which must not answer`);
+        egressFields = egress.egressVerdict(targets.egressProbe, await ctx.probe(targets.egressProbe, config.budgets.requestTimeoutMs));
+        if (egressFields.egress === "admitted") {
+            return fail("egress", `${probe} answered: the cluster reaches a public address no firewall rule admits, so its egress is not limited to what the rules allow`);
+        }
+    }
+
     return {
         exitCode: EXIT.pass,
         verdict: {
@@ -1286,6 +1319,7 @@ async function runBound(ctx, targets) {
             privatePath,
             canary: { secret: canarySecretVerdict, containerRead: "refused", containerWrite: "refused" },
             blob: blobPath,
+            ...egressFields,
             attempts,
             elapsedSeconds: seconds(clock.now() - started),
         },
@@ -1510,7 +1544,7 @@ async function runImpostor(ctx, impostorConfig) {
  * @param {Record<string, string | undefined>} env
  * @param {Reporter} reporter
  * @param {{ step: Step }} progress
- * @param {{ clock?: Clock }} [options]   the clock to use instead of the system's (tests)
+ * @param {{ clock?: Clock, probe?: import("./egress").Probe }} [options]   the clock and the egress probe to use instead of the system's (tests)
  * @returns {Promise<Outcome>}
  */
 async function verify(env, reporter, progress, options = {}) {
@@ -1530,6 +1564,7 @@ async function verify(env, reporter, progress, options = {}) {
         clock: options.clock ?? systemClock,
         reporter,
         send: (request, timeoutMs) => sendHttp(request, timeoutMs, pinned),
+        probe: options.probe ?? egress.tlsProbe,
         pinned,
         progress,
     };

@@ -211,6 +211,22 @@ function listen(server: net.Server): Promise<number> {
     });
 }
 
+/**
+ * A firewall on the way to a public address that no rule admits, as Azure Firewall treats a TLS
+ * connection it cannot match: it takes the connection, reads the client's first bytes (the
+ * ClientHello, to match its server name) and resets it. Returns the `host:port` to aim at.
+ */
+export async function startDenyingFirewall(): Promise<{ target: string; connections: () => number; close: () => Promise<void> }> {
+    let connections = 0;
+    const server = net.createServer((socket) => {
+        connections++;
+        socket.once("data", () => socket.resetAndDestroy());
+        socket.on("error", () => undefined);
+    });
+    const port = await listen(server);
+    return { target: `127.0.0.1:${port}`, connections: () => connections, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
 /** A loopback port on which nothing listens: bound by the system, then released. */
 export async function closedPort(): Promise<number> {
     const server = net.createServer();
