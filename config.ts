@@ -65,6 +65,8 @@ export interface NetworkConfig {
     flowLogRetentionDays: number;
     /** The region's Network Watcher, which holds the VNet's flow log. */
     networkWatcher: { resourceGroupName: string; name: string };
+    /** The VNet of the runners that deploy a private stack, peered with the stack's; empty for none. */
+    runnerVnetId: string;
 }
 
 /** The smallest subnet AKS's API Server VNet Integration accepts: a /28 (AKS docs, api-server-vnet-integration). */
@@ -591,6 +593,20 @@ const DECLARATIONS = {
         allowed: "Empty, or a resource group name and a Network Watcher name joined by `/` (a subscription has one Network Watcher per region).",
         schema: () => z.string().regex(/^([-\w._()]{1,90}\/[-\w._]{1,80})?$/, "must be empty or <resource group>/<name>, such as NetworkWatcherRG/NetworkWatcher_uksouth"),
     }),
+    runnerVnetId: declare({
+        type: "string",
+        default: "",
+        description:
+            "ARM id of the VNet where the runners that deploy a private stack run (a hub, or a VNet of GitHub-hosted runners with Azure private networking): the stack peers it with its own and links the private API server's DNS zone to it, so that pulumi up reaches the API server from there (docs/operations.md).",
+        allowed: `Empty, or the ARM id of a virtual network in the stack's subscription whose address space does not overlap vnetAddressSpace; only with apiServerAccess \`private\`.`,
+        schema: () =>
+            z
+                .string()
+                .regex(
+                    /^(\/subscriptions\/[0-9a-fA-F-]{36}\/resourceGroups\/[-\w._()]{1,90}\/providers\/Microsoft\.Network\/virtualNetworks\/[-\w._]{2,64})?$/,
+                    "must be empty or a virtual network's ARM id, /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Network/virtualNetworks/<name>",
+                ),
+    }),
     flowLogRetentionDays: declare({
         type: "integer",
         default: 30,
@@ -946,6 +962,7 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
         firewallSubnetPrefix: read("firewallSubnetPrefix"),
         flowLogRetentionDays: read("flowLogRetentionDays"),
         networkWatcher: networkWatcherOf(read("networkWatcher"), location),
+        runnerVnetId: read("runnerVnetId"),
     };
     const nodeCount = read("nodeCount");
     const nodeVmSize = read("nodeVmSize");
@@ -1010,6 +1027,13 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
     checkReservedRanges("vnetAddressSpace", network.vnetAddressSpace, VNET_FORBIDDEN_RANGES, "Azure does not allow in a virtual network");
     checkReservedRanges("vnetAddressSpace", network.vnetAddressSpace, AKS_RESERVED_RANGES, "AKS reserves");
     checkSubnets(network, { apiServer: etcdEncryption || apiServerAccess === "private", firewall: egress === "firewall" });
+    if (network.runnerVnetId !== "" && apiServerAccess !== "private") {
+        fail(
+            projectKey("runnerVnetId"),
+            network.runnerVnetId,
+            "serves a private API server, which runners reach through the peering; with apiServerAccess public they reach it over the internet (set apiServerAccess private, or leave runnerVnetId empty)",
+        );
+    }
     checkReservedRanges("serviceCidr", serviceCidr, AKS_RESERVED_RANGES, "AKS reserves");
     if (cidrsOverlap(serviceCidr, network.vnetAddressSpace)) {
         fail(projectKey("serviceCidr"), serviceCidr, `must not overlap vnetAddressSpace ${network.vnetAddressSpace}: Kubernetes service addresses must not be routable in the VNet`);

@@ -43,6 +43,7 @@ const net = new Network("network", {
     apiServerSubnetPrefix: etcdEncryption || config.cluster.apiServerAccess === "private" ? config.network.apiServerSubnetPrefix : undefined,
     egress: config.cluster.egress,
     firewallSubnetPrefix: config.network.firewallSubnetPrefix,
+    runnerVnetId: config.network.runnerVnetId === "" ? undefined : config.network.runnerVnetId,
     protect,
 });
 
@@ -147,6 +148,7 @@ const aks = new AksCluster("aks", {
     apiServerSubnetId: net.apiServerSubnetId,
     egress: config.cluster.egress,
     egressPath: [...net.egressPath, ...(firewall?.path ?? [])],
+    runners: config.network.runnerVnetId === "" ? undefined : { vnetId: config.network.runnerVnetId, peerings: net.runnerPeerings },
     serviceCidr: config.cluster.serviceCidr,
     dnsServiceIp: config.cluster.dnsServiceIp,
     identityMode: config.identityMode,

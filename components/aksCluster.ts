@@ -7,6 +7,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
+import * as privatedns from "@pulumi/azure-native/privatedns";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { parse, stringify } from "yaml";
@@ -108,6 +109,24 @@ export interface AksClusterArgs extends PlacementArgs, Omit<ClusterSpec, "secret
      * the outbound path while it provisions nodes, so the cluster is created after these.
      */
     egressPath?: pulumi.Resource[];
+    /**
+     * With a private API server, the runners' VNet (peered with the stack's by `peerings`): the cluster
+     * links its API server's private DNS zone to it, and the wait for the deployer's access (the first
+     * call to the API server) comes after both. Defaults to none.
+     */
+    runners?: { vnetId: pulumi.Input<string>; peerings: pulumi.Resource[] };
+}
+
+/**
+ * The private DNS zone AKS keeps a private API server's name in: its FQDN without the first label
+ * (AKS docs, private-clusters: the `system` zone, created in the node resource group). Exported for testing.
+ */
+export function privateZoneOf(privateFqdn: string): string {
+    const dot = privateFqdn.indexOf(".");
+    if (dot < 0) {
+        throw new Error(`not a private API server name: ${privateFqdn}`);
+    }
+    return privateFqdn.slice(dot + 1);
 }
 
 /**
@@ -639,6 +658,27 @@ export class AksCluster extends pulumi.ComponentResource {
         );
         // The deployer's grant is honoured by the API server minutes after it is written; until then
         // every Kubernetes call is refused with 403. The provider waits until it is.
+        // The runners' VNet resolves the private API server's name once AKS's zone is linked to it.
+        const runnerReach: pulumi.Resource[] = [];
+        if (args.runners !== undefined && spec.apiServerAccess === "private") {
+            const zone = cluster.privateFQDN.apply((fqdn) => privateZoneOf(fqdn ?? ""));
+            runnerReach.push(
+                new privatedns.VirtualNetworkLink(
+                    `${name}-runner-dns-link`,
+                    {
+                        virtualNetworkLinkName: `runners-${args.baseName}`,
+                        privateZoneName: zone,
+                        resourceGroupName: cluster.nodeResourceGroup.apply((rg) => rg ?? ""),
+                        location: "global",
+                        virtualNetwork: { id: args.runners.vnetId },
+                        registrationEnabled: false,
+                        tags: args.tags,
+                    },
+                    { parent: this },
+                ),
+                ...args.runners.peerings,
+            );
+        }
         const deployerAccess = new ClusterAccessWait(
             `${name}-deployer-access`,
             {
@@ -647,7 +687,7 @@ export class AksCluster extends pulumi.ComponentResource {
                 grants: [deployerAdmin.id],
                 budgetSeconds: args.deployerAccessBudgetSeconds ?? DEPLOYER_ACCESS_BUDGET_SECONDS,
             },
-            { parent: this, additionalSecretOutputs: ["kubeconfig"] },
+            { parent: this, additionalSecretOutputs: ["kubeconfig"], dependsOn: runnerReach },
         );
         // Pods other than AKS's critical add-ons run only on the user pool, which AKS creates with the
         // cluster; the Kubernetes objects wait for the deployer's access.

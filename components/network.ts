@@ -27,6 +27,11 @@ export interface NetworkArgs extends PlacementArgs {
     egress?: Egress;
     /** `AzureFirewallSubnet`'s prefix, with egress `firewall`. */
     firewallSubnetPrefix?: string;
+    /**
+     * The VNet of the runners that deploy the stack when its API server is private: peered with this
+     * one both ways, so that they reach the API server's address in the VNet. Defaults to none.
+     */
+    runnerVnetId?: string;
     /** Protect the VNet from deletion and replacement. Defaults to true. */
     protect?: boolean;
 }
@@ -109,6 +114,15 @@ export function apiServerSubnetRules(aksSubnetPrefix: string, apiServerSubnetPre
     ];
 }
 
+/** The resource group and name in a VNet's ARM id. Exported for testing. */
+export function parseVnetId(id: string): { resourceGroupName: string; name: string } {
+    const match = /\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Network\/virtualNetworks\/([^/]+)$/i.exec(id);
+    if (match === null) {
+        throw new Error(`not a virtual network's ARM id: ${id}`);
+    }
+    return { resourceGroupName: match[1], name: match[2] };
+}
+
 export class Network extends pulumi.ComponentResource {
     public readonly vnetId: pulumi.Output<string>;
     public readonly vnetName: pulumi.Output<string>;
@@ -122,6 +136,8 @@ export class Network extends pulumi.ComponentResource {
     public readonly aksRouteTable: { id: pulumi.Output<string>; name: pulumi.Output<string> } | undefined;
     /** What the AKS subnet's way out needs in place before the cluster is created (AKS checks it while it provisions nodes). */
     public readonly egressPath: pulumi.Resource[];
+    /** The peerings with the runners' VNet, both ways; none without one. */
+    public readonly runnerPeerings: pulumi.Resource[];
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-identity-vault:network:Network", name, {}, opts);
@@ -289,6 +305,38 @@ export class Network extends pulumi.ComponentResource {
                 },
                 { parent: this, dependsOn: [apiServerSubnet ?? endpointSubnet] },
             );
+        }
+
+        // The runners' VNet, peered both ways: an address-space connection that forwards nothing and
+        // uses no gateway, so it reaches the API server's address and the runners reach nothing else of
+        // the VNet than its security groups admit.
+        this.runnerPeerings = [];
+        if (args.runnerVnetId !== undefined) {
+            const runner = parseVnetId(args.runnerVnetId);
+            const peering = { allowVirtualNetworkAccess: true, allowForwardedTraffic: false, allowGatewayTransit: false, useRemoteGateways: false };
+            const toRunners = new network.VirtualNetworkPeering(
+                `${name}-to-runners`,
+                {
+                    ...peering,
+                    virtualNetworkPeeringName: `to-${runner.name}`,
+                    virtualNetworkName: vnet.name,
+                    resourceGroupName: args.resourceGroupName,
+                    remoteVirtualNetwork: { id: args.runnerVnetId },
+                },
+                { parent: this },
+            );
+            const fromRunners = new network.VirtualNetworkPeering(
+                `${name}-from-runners`,
+                {
+                    ...peering,
+                    virtualNetworkPeeringName: pulumi.interpolate`to-vnet-${args.baseName}`,
+                    virtualNetworkName: runner.name,
+                    resourceGroupName: runner.resourceGroupName,
+                    remoteVirtualNetwork: { id: vnet.id },
+                },
+                { parent: this, dependsOn: [toRunners] },
+            );
+            this.runnerPeerings.push(toRunners, fromRunners);
         }
 
         this.vnetId = vnet.id;

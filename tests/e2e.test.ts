@@ -4,6 +4,7 @@
 // teardown after a failure, the refusal of a stack with someone else's resources, and the verdict
 // summary from sample Job logs.
 import { validateWorkflow } from "@action-validator/core";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -39,9 +40,18 @@ const WORKFLOW = fs.readFileSync(path.join(ROOT, ".github", "workflows", "e2e.ym
 
 describe("the e2e workflow", () => {
     const workflow = parse(WORKFLOW) as {
-        on: Record<string, unknown>;
+        on: Record<string, unknown> & { workflow_dispatch: { inputs: Record<string, { options: string[] }> } };
         permissions: Record<string, string>;
-        jobs: Record<string, { strategy: { matrix: { mode: string } }; concurrency: { group: string; "cancel-in-progress": boolean }; steps: Array<Record<string, unknown>> }>;
+        jobs: Record<
+            string,
+            {
+                "runs-on": string;
+                env: Record<string, string>;
+                strategy: { matrix: { mode: string } };
+                concurrency: { group: string; "cancel-in-progress": boolean };
+                steps: Array<Record<string, unknown>>;
+            }
+        >;
         env: Record<string, string>;
     };
     const job = workflow.jobs.e2e;
@@ -49,6 +59,12 @@ describe("the e2e workflow", () => {
     test("is a valid GitHub Actions workflow, and a broken copy is not", () => {
         expect(validateWorkflow(WORKFLOW).errors).toEqual([]);
         expect(validateWorkflow(WORKFLOW.replace("runs-on: ubuntu-latest", "runs_on: ubuntu-latest")).errors.length).toBeGreaterThan(0);
+    });
+
+    test("runs a private, firewalled stack on demand from the runner group inside the runners' VNet, and everything else on GitHub's hosted runners", () => {
+        expect(workflow.on.workflow_dispatch.inputs.network.options).toEqual(["public", "private-firewall"]);
+        expect(job["runs-on"]).toBe("${{ github.event_name == 'workflow_dispatch' && inputs.network == 'private-firewall' && fromJSON('{\"group\":\"aiv-e2e-private\"}') || 'ubuntu-latest' }}");
+        expect(job.env).toMatchObject({ E2E_RUNNER_VNET_ID: "${{ vars.E2E_RUNNER_VNET_ID }}" });
     });
 
     test("runs on demand and nightly, per mode, the add-on and Workload ID at least", () => {
@@ -65,7 +81,21 @@ describe("the e2e workflow", () => {
 
     test("runs the command for its mode in a stack of its own, and tears down even when a step failed", () => {
         const runs = job.steps.filter((s) => typeof s.run === "string").map((s) => ({ run: String(s.run), if: s.if }));
-        expect(runs).toContainEqual({ run: 'npm run e2e -- --mode "$E2E_MODE" --stack "$E2E_STACK" --principal-type ServicePrincipal', if: undefined });
+        const deploy = runs.find((r) => r.run.includes("--principal-type ServicePrincipal"));
+        expect(deploy?.if).toBeUndefined();
+        // The script as bash runs it, with npm recording its arguments: the network choice adds config.
+        const argsOf = (network: string): string[] => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aiv-e2e-step-"));
+            fs.writeFileSync(path.join(dir, "npm"), '#!/bin/sh\nfor a in "$@"; do echo "$a"; done\n', { mode: 0o755 });
+            const out = execFileSync("bash", ["-e", "-c", deploy?.run ?? "false"], {
+                env: { PATH: `${dir}${path.delimiter}/usr/bin${path.delimiter}/bin`, E2E_MODE: "workloadIdentity", E2E_STACK: "e2e-wi-1-1", E2E_NETWORK: network, E2E_RUNNER_VNET_ID: "/vnet/id" },
+                encoding: "utf8",
+            });
+            return out.trim().split("\n");
+        };
+        const base = ["run", "e2e", "--", "--mode", "workloadIdentity", "--stack", "e2e-wi-1-1", "--principal-type", "ServicePrincipal"];
+        expect(argsOf("public")).toEqual(base);
+        expect(argsOf("private-firewall")).toEqual([...base, "--config", "apiServerAccess=private", "--config", "egress=firewall", "--config", "runnerVnetId=/vnet/id"]);
         expect(runs[runs.length - 1]).toEqual({ run: 'npm run e2e -- --mode "$E2E_MODE" --stack "$E2E_STACK" --teardown-only', if: "always()" });
         expect(WORKFLOW).toMatch(/E2E_STACK: e2e-.*\$\{\{ github\.run_id \}\}-\$\{\{ github\.run_attempt \}\}/);
     });
@@ -171,6 +201,13 @@ describe("npm run e2e's arguments", () => {
             runId: "42-1",
             startedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
             sweep: false,
+            config: [],
+        });
+        expect(parseE2eArgs(["--mode", "workloadIdentity", "--config", "apiServerAccess=private", "--config", "runnerVnetId=/subscriptions/x/y=z"], {})).toMatchObject({
+            config: [
+                ["apiServerAccess", "private"],
+                ["runnerVnetId", "/subscriptions/x/y=z"],
+            ],
         });
         expect(parseE2eArgs(["--mode", "podIdentityAddon", "--stack", "e2e-x", "--yes", "--principal-type", "ServicePrincipal"], {})).toMatchObject({
             stack: "e2e-x",
@@ -186,6 +223,9 @@ describe("npm run e2e's arguments", () => {
         [["--mode", "workloadIdentity", "--force"], /^unknown argument "--force"/],
         [["--mode", "workloadIdentity", "--principal-type", "Robot"], /^--principal-type must be one of User, ServicePrincipal, Group \(got "Robot"\)/],
         [["--mode", "workloadIdentity", "--stack", "!!"], /^--stack: Invalid stack name "!!"/],
+        [["--mode", "workloadIdentity", "--config", "egress"], /^--config needs key=value with a key of the stack's config other than identityMode, deployerPrincipalType, tags \(got "egress"\)/],
+        [["--mode", "workloadIdentity", "--config", "nosuchkey=1"], /^--config needs key=value/],
+        [["--mode", "workloadIdentity", "--config", "identityMode=podIdentityOss"], /^--config needs key=value/],
     ])("%j is refused in one line", (argv, message) => {
         const result = parseE2eArgs(argv, {});
         expect("error" in result && result.error).toMatch(message);
@@ -289,6 +329,7 @@ async function runAgainstFakes(rules: Rule[], options: Partial<E2eOptions> = {},
             runId: "42-1",
             startedAt: STARTED,
             sweep: false,
+            config: [],
             ...options,
         },
         exec,
@@ -355,6 +396,26 @@ describe("npm run e2e against fake executables", () => {
         expect(run.output).toContain("| alpha | alpha-verify-unbound | pass | refused: HTTP 403 Forbidden (no AzureIdentityBinding) |");
         expect(run.output).toContain("| alpha | alpha-verify-impostor | pass | tokenExchange refused by Entra ID (AADSTS700213) |");
         expect(run.output).toMatch(/e2e workloadIdentity: passed\n$/);
+    });
+
+    test("a private, firewalled run sets its network choices and the runners' VNet before pulumi up, and its bound verdict says egress denied", async () => {
+        const runners = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-runners/providers/Microsoft.Network/virtualNetworks/vnet-runners";
+        const firewalled = JSON.stringify({ ...JSON.parse(BOUND_PASS), egress: "denied", egressProbe: "1.1.1.1:443", egressRefusal: "ECONNRESET" });
+        const run = await runAgainstFakes(world(`${firewalled}\n`, `${UNBOUND_PASS}\n`), {
+            config: [
+                ["apiServerAccess", "private"],
+                ["egress", "firewall"],
+                ["runnerVnetId", runners],
+            ],
+        });
+        const up = run.calls.indexOf(`pulumi up --yes --skip-preview ${S.join(" ")}`);
+        expect(run.calls.slice(up - 3, up)).toEqual([
+            `pulumi config set apiServerAccess private ${S.join(" ")}`,
+            `pulumi config set egress firewall ${S.join(" ")}`,
+            `pulumi config set runnerVnetId ${runners} ${S.join(" ")}`,
+        ]);
+        expect(run.output).toContain("egress denied (1.1.1.1:443: ECONNRESET) |");
+        expect(run.code).toBe(0);
     });
 
     test("a failed pulumi up still tears everything down, and the run fails", async () => {

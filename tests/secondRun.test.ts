@@ -53,8 +53,10 @@ describe("pulumi refresh, then pulumi preview, changes nothing", () => {
         ["podIdentityAddon", "private", "firewall"],
         ["podIdentityOss", "public", "firewall"],
         ["workloadIdentity", "private", "natGateway"],
-    ])("%s with apiServerAccess %s and egress %s: the firewall's route in its table, the flow log", async (mode, access, egress) => {
-        const run = await afterRefresh([`identityMode=${mode}`, `apiServerAccess=${access}`, `egress=${egress}`]);
+    ])("%s with apiServerAccess %s and egress %s: the firewall's route in its table, the peerings with the runners' VNet, the flow log", async (mode, access, egress) => {
+        const runners =
+            access === "private" ? ["runnerVnetId=/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-runners/providers/Microsoft.Network/virtualNetworks/vnet-runners"] : [];
+        const run = await afterRefresh([`identityMode=${mode}`, `apiServerAccess=${access}`, `egress=${egress}`, ...runners]);
         expect(changed(run)).toEqual([]);
     });
 

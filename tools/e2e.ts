@@ -13,7 +13,7 @@ import * as os from "os";
 import * as path from "path";
 import { gitHubOidcAssertion } from "../components/modes/podIdentityAddon/arm";
 import type { Environment } from "../components/modes/podIdentityAddon/arm";
-import { baseNameForStack, IDENTITY_MODES, PRINCIPAL_TYPES } from "../config";
+import { baseNameForStack, CONFIG_KEYS, IDENTITY_MODES, PRINCIPAL_TYPES } from "../config";
 import type { IdentityMode, PrincipalType } from "../config";
 import { kubeloginSelfRenewingEnv } from "./kubelogin";
 
@@ -33,7 +33,12 @@ export interface E2eOptions {
     startedAt: string;
     /** Only delete the e2e resource groups older than `SWEEP_AFTER_HOURS` (the workflow's scheduled sweep). */
     sweep: boolean;
+    /** More of the stack's config (`--config key=value`): a network choice, the runners' VNet. */
+    config: Array<[string, string]>;
 }
+
+/** The keys `npm run e2e` sets itself, which `--config` may not. */
+const E2E_OWN_KEYS = ["identityMode", "deployerPrincipalType", "tags"];
 
 /** How old a run's resource group may be before the sweep deletes it: a day, several runs' length. */
 export const SWEEP_AFTER_HOURS = 24;
@@ -71,7 +76,7 @@ const timerEvery: Every = (seconds, task) => {
     return () => clearInterval(timer);
 };
 
-export const E2E_USAGE = `usage: npm run e2e -- --mode <${IDENTITY_MODES.join("|")}> [--stack NAME] [--location REGION] [--principal-type ${PRINCIPAL_TYPES.join("|")}] [--yes] [--teardown-only] | npm run e2e -- --sweep`;
+export const E2E_USAGE = `usage: npm run e2e -- --mode <${IDENTITY_MODES.join("|")}> [--stack NAME] [--location REGION] [--principal-type ${PRINCIPAL_TYPES.join("|")}] [--config key=value ...] [--yes] [--teardown-only] | npm run e2e -- --sweep`;
 
 /** The config key that marks a stack as created by this command. */
 export const RUN_MARK = "e2e:run";
@@ -80,10 +85,19 @@ export const RUN_MARK = "e2e:run";
 export function parseE2eArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env, now: Date = new Date()): E2eOptions | { error: string } {
     const values = new Map<string, string>();
     const flags = new Set<string>();
+    const config: Array<[string, string]> = [];
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         if (arg === "--yes" || arg === "--teardown-only" || arg === "--sweep") {
             flags.add(arg);
+        } else if (arg === "--config") {
+            const pair = argv[i + 1] ?? "";
+            const [key, ...rest] = pair.split("=");
+            if (rest.length === 0 || !(CONFIG_KEYS as readonly string[]).includes(key) || E2E_OWN_KEYS.includes(key)) {
+                return { error: `--config needs key=value with a key of the stack's config other than ${E2E_OWN_KEYS.join(", ")} (got ${JSON.stringify(pair)}). ${E2E_USAGE}` };
+            }
+            config.push([key, rest.join("=")]);
+            i++;
         } else if (["--mode", "--stack", "--location", "--principal-type"].includes(arg)) {
             const value = argv[i + 1];
             if (value === undefined || value.startsWith("--")) {
@@ -126,6 +140,7 @@ export function parseE2eArgs(argv: readonly string[], env: Readonly<Record<strin
         runId,
         startedAt: now.toISOString().replace(/\.\d{3}Z$/, "Z"),
         sweep: flags.has("--sweep"),
+        config,
     };
 }
 
@@ -233,6 +248,7 @@ export function verdictDetail(verdict: Record<string, unknown>): string {
         `secret ${String(verdict.secretSha256Prefix)} mounted and synced`,
         `private path ${addresses.join(", ")}`,
         `canary secret ${canary?.secret?.startsWith("readable by design") === true ? "readable by design" : (canary?.secret ?? "?")}, container ${canary?.containerRead ?? "?"}/${canary?.containerWrite ?? "?"}`,
+        ...(verdict.egress === undefined ? [] : [`egress ${String(verdict.egress)} (${String(verdict.egressProbe)}: ${String(verdict.egressRefusal)})`]),
     ].join("; ");
 }
 
@@ -410,6 +426,7 @@ export async function runE2e(options: E2eOptions, exec: Exec, out: Reporter, log
             ["deployerPrincipalType", options.principalType],
             // The run's start on every resource, which the scheduled sweep reads.
             ["tags", JSON.stringify({ [STARTED_TAG]: options.startedAt, e2eRun: options.runId })],
+            ...options.config,
         ]) {
             if ((await run(`set ${key}`, "pulumi", ["config", "set", key, value, ...stackArgs])).code !== 0) {
                 failures.push(`config set ${key}`);

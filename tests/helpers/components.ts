@@ -1,8 +1,9 @@
 // Pure helpers of the components, tested without mocks.
-import { endpointSubnetRules } from "../../components/network";
+import { endpointSubnetRules, parseVnetId } from "../../components/network";
 import { PRIVATE_DNS_ZONES } from "../../components/privateDns";
 import { BUILT_IN_ROLES, roleDefinitionId } from "../../components/roles";
-import { clusterDiagnostics, SYSTEM_POOL_TAINT, USER_POOL_NODE_SELECTOR } from "../../components/aksCluster";
+import { clusterDiagnostics, privateZoneOf, SYSTEM_POOL_TAINT, USER_POOL_NODE_SELECTOR } from "../../components/aksCluster";
+import { egressRuleCollections, registryHosts } from "../../components/egressFirewall";
 import { diagnosticSettingArgs, DIAGNOSTIC_SETTING_NAME } from "../../components/diagnostics";
 import { workspaceName } from "../../components/logAnalytics";
 import { demoSecretName, keyCreationSettings, keyRotationPolicy, keySettingsWarning, keyVaultName, VAULT_DIAGNOSTICS } from "../../components/secureKeyVault";
@@ -188,5 +189,39 @@ describe("Components", () => {
             expect(SYSTEM_POOL_TAINT).toBe("CriticalAddonsOnly=true:NoSchedule");
             expect(USER_POOL_NODE_SELECTOR).toEqual({ "kubernetes.azure.com/mode": "user" });
         });
+    });
+});
+
+describe("the network choices' helpers", () => {
+    test("a private API server's zone is its name without the first label; a name without one is refused", () => {
+        expect(privateZoneOf("aiv-dev-abc12345.0f1e2d3c-4b5a-4c6d-8e7f-0a1b2c3d4e5f.private.uksouth.azmk8s.io")).toBe("0f1e2d3c-4b5a-4c6d-8e7f-0a1b2c3d4e5f.private.uksouth.azmk8s.io");
+        expect(() => privateZoneOf("")).toThrow("not a private API server name");
+    });
+
+    test("a VNet's id names its resource group and name, in any case of its type", () => {
+        expect(parseVnetId("/subscriptions/s/resourceGroups/rg-runners/providers/Microsoft.Network/virtualNetworks/vnet-runners")).toEqual({ resourceGroupName: "rg-runners", name: "vnet-runners" });
+        expect(parseVnetId("/subscriptions/s/resourcegroups/rg/providers/microsoft.network/virtualnetworks/v")).toEqual({ resourceGroupName: "rg", name: "v" });
+        expect(() => parseVnetId("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/x")).toThrow("not a virtual network's ARM id");
+    });
+
+    test("the verifier's registry: Docker Hub's hosts for its short names, none for AKS's own registry, else the mirror's host without its port", () => {
+        expect(registryHosts("node:22.14.0-alpine3.21@sha256:" + "a".repeat(64))).toEqual(["registry-1.docker.io", "auth.docker.io", "production.cloudflare.docker.com"]);
+        expect(registryHosts("docker.io/library/node:22")).toEqual(["registry-1.docker.io", "auth.docker.io", "production.cloudflare.docker.com"]);
+        expect(registryHosts("mcr.microsoft.com/mirror/docker/library/node:22")).toEqual([]);
+        expect(registryHosts("myregistry.example.com:5000/mirror/node:22")).toEqual(["myregistry.example.com"]);
+    });
+
+    const needs = { location: "uksouth", apiServerAccess: "public" as const, podsCallEntra: false, podsCallApiServer: false, defender: false };
+    const names = (collections: ReturnType<typeof egressRuleCollections>) => collections.map((c) => `${String(c.name)}: ${(c.rules as Array<{ name?: string }>).map((r) => r.name).join(",")}`);
+
+    test("the firewall's rules: a public API server's tunnel to the region's Azure addresses; AKS's FQDN tag and the policy add-on always; the rest as the stack needs it", () => {
+        expect(names(egressRuleCollections(needs, "10.76.4.0/22"))).toEqual(["aks-network: aks-tunnel-udp,aks-tunnel-tcp", "aks-application: aks-required,azure-policy-addon"]);
+        expect(names(egressRuleCollections({ ...needs, apiServerAccess: "private" }, "10.76.4.0/22"))).toEqual(["aks-application: aks-required,azure-policy-addon"]);
+        expect(names(egressRuleCollections({ ...needs, podsCallEntra: true, defender: true, verifierImage: "node:22.14.0" }, "10.76.4.0/22"))).toEqual([
+            "aks-network: aks-tunnel-udp,aks-tunnel-tcp",
+            "aks-application: aks-required,azure-policy-addon,workload-identity,defender,verifier-image",
+        ]);
+        const tunnel = (egressRuleCollections(needs, "10.76.4.0/22")[0].rules as unknown[])[0];
+        expect(tunnel).toMatchObject({ sourceAddresses: ["10.76.4.0/22"], destinationAddresses: ["AzureCloud.uksouth"], ipProtocols: ["UDP"], destinationPorts: ["1194"] });
     });
 });

@@ -61,6 +61,7 @@ describe("Config", () => {
                 flowLogRetentionDays: 30,
                 // Network Watcher's own, which Azure enables in each region of a subscription.
                 networkWatcher: { resourceGroupName: "NetworkWatcherRG", name: "NetworkWatcher_uksouth" },
+                runnerVnetId: "",
             });
             expect(config.cluster).toEqual({
                 nodeCount: 2,
@@ -407,6 +408,13 @@ describe("Config", () => {
                 "must not overlap aksSubnetPrefix 10.76.4.0/22",
             ],
             ["a Network Watcher without its resource group", { networkWatcher: "NetworkWatcher_uksouth" }, 'aks-identity-vault:networkWatcher = "NetworkWatcher_uksouth"', "<resource group>/<name>"],
+            [
+                "a runners' VNet for a public API server",
+                { runnerVnetId: "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-runners/providers/Microsoft.Network/virtualNetworks/vnet-runners" },
+                "aks-identity-vault:runnerVnetId",
+                "serves a private API server",
+            ],
+            ["a runners' VNet that is not a VNet's id", { apiServerAccess: "private", runnerVnetId: "vnet-runners" }, 'aks-identity-vault:runnerVnetId = "vnet-runners"', "virtual network's ARM id"],
             ["a flow log kept for no days", { flowLogRetentionDays: "0" }, 'aks-identity-vault:flowLogRetentionDays = "0"', "must be a whole number from 1 to 365"],
             ["a B-series VM size", { nodeVmSize: "Standard_B4ms" }, 'aks-identity-vault:nodeVmSize = "Standard_B4ms"', "B-series or Av1"],
             ["an Av1 VM size", { nodeVmSize: "Standard_A4" }, 'aks-identity-vault:nodeVmSize = "Standard_A4"', "B-series or Av1"],

@@ -135,6 +135,58 @@ describe("AksCluster", () => {
         });
     });
 
+    describe("a private API server and the nodes' way out", () => {
+        const API_SUBNET_ID = "/subscriptions/sub-unit/resourceGroups/rg-unit/providers/Microsoft.Network/virtualNetworks/vnet/subnets/snet-apiserver";
+        const RUNNERS = "/subscriptions/sub-unit/resourceGroups/rg-runners/providers/Microsoft.Network/virtualNetworks/vnet-runners";
+
+        test("private: VNet Integration in the API server's subnet, public access and the public name off, no ranges; the control plane may join the subnet", async () => {
+            const { cluster, plan } = await built({ ...ARGS, apiServerAuthorizedIpRanges: [], apiServerAccess: "private", apiServerSubnetId: API_SUBNET_ID });
+            expect(cluster.inputs.apiServerAccessProfile).toEqual({
+                enableVnetIntegration: true,
+                subnetId: API_SUBNET_ID,
+                enablePrivateCluster: true,
+                privateDNSZone: "system",
+                enablePrivateClusterPublicFQDN: false,
+            });
+            const grant = named(plan, ROLE, "aks-control-plane-api-server-subnet").newState.inputs;
+            expect([grant.scope, String(grant.roleDefinitionId).split("/").pop()]).toEqual([API_SUBNET_ID, "4d97b98b-1d4f-4787-a291-c67834d212e7"]);
+            expect(plan.diagnostics.map((d) => d.message).filter((m) => m.includes("apiServerAuthorizedIpRanges is empty"))).toEqual([]);
+        });
+
+        test("the runners' VNet: the API server's private zone is linked to it, and the first call to the API server waits for the link and the peerings", async () => {
+            const { plan } = await buildOne(() => {
+                const peering = new k8s.core.v1.ConfigMap("runner-peering", { metadata: { name: "p" } }, { provider: new k8s.Provider("k8s-unit", { kubeconfig: "unit" }) });
+                return new AksCluster("aks", {
+                    ...ARGS,
+                    apiServerAuthorizedIpRanges: [],
+                    apiServerAccess: "private",
+                    apiServerSubnetId: API_SUBNET_ID,
+                    runners: { vnetId: RUNNERS, peerings: [peering] },
+                });
+            });
+            const link = named(plan, "azure-native:privatedns:VirtualNetworkLink", "aks-runner-dns-link").newState;
+            expect(link.inputs).toMatchObject({ virtualNetwork: { id: RUNNERS }, registrationEnabled: false, resourceGroupName: "rg-unit-aks-nodes" });
+            expect(String(link.inputs.privateZoneName)).toMatch(/^[0-9a-f-]{36}\.private\.uksouth\.azmk8s\.io$/);
+            const wait = named(plan, ACCESS, "aks-deployer-access").newState;
+            expect(wait.dependencies).toEqual(expect.arrayContaining([urnOf(plan, "azure-native:privatedns:VirtualNetworkLink", "aks-runner-dns-link")]));
+            expect(wait.dependencies.some((d) => d.endsWith("::runner-peering"))).toBe(true);
+        });
+
+        test.each([
+            ["loadBalancer", "loadBalancer"],
+            ["natGateway", "userAssignedNATGateway"],
+            ["firewall", "userDefinedRouting"],
+        ] as const)("egress %s: outboundType %s, and the cluster is created after the egress path", async (egress, outboundType) => {
+            const { plan } = await buildOne(() => {
+                const path = new k8s.core.v1.ConfigMap(`egress-path-${egress}`, { metadata: { name: "p" } }, { provider: new k8s.Provider("k8s-unit", { kubeconfig: "unit" }) });
+                return new AksCluster("aks", { ...ARGS, egress, egressPath: [path] });
+            });
+            const cluster = named(plan, CLUSTER, "aks-cluster").newState;
+            expect(cluster.inputs.networkProfile).toMatchObject({ outboundType });
+            expect(cluster.dependencies.some((d) => d.endsWith(`::egress-path-${egress}`))).toBe(true);
+        });
+    });
+
     test("the tier and the Kubernetes minor version come from config; a pinned minor takes its patches only, an empty version is the stable channel's", async () => {
         const { cluster } = await built(ARGS);
         expect(cluster.inputs.sku).toEqual({ name: "Base", tier: "Standard" });

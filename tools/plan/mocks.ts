@@ -130,6 +130,10 @@ const azure: Record<string, AzureMock> = {
         id: (i, name) =>
             `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${str(i, "resourceGroupName", "rg")}/providers/Microsoft.Network/networkWatchers/${str(i, "networkWatcherName", "nw")}/flowLogs/${name}`,
     },
+    "azure-native:network:VirtualNetworkPeering": {
+        nameKey: "virtualNetworkPeeringName",
+        id: (i, name) => `${provider(i, "Microsoft.Network")}/virtualNetworks/${str(i, "virtualNetworkName", "vnet")}/virtualNetworkPeerings/${name}`,
+    },
     "azure-native:network:PrivateEndpoint": {
         nameKey: "privateEndpointName",
         id: (i, name) => `${provider(i, "Microsoft.Network")}/privateEndpoints/${name}`,
@@ -223,7 +227,9 @@ const azure: Record<string, AzureMock> = {
                 agentPoolProfiles: pools.map((pool) => ({ ...pool, orchestratorVersion: poolVersion })),
                 // A private API server's name is in the private zone AKS makes; it has no public one
                 // unless asked for (enablePrivateClusterPublicFQDN).
-                ...(isPrivate(i) ? { privateFQDN: `${str(i, "dnsPrefix", name)}-${charsFrom(seed, 8, LOWER_ALNUM)}.private.${str(i, "location", "uksouth")}.azmk8s.io` } : {}),
+                ...(isPrivate(i)
+                    ? { privateFQDN: `${str(i, "dnsPrefix", name)}-${charsFrom(seed, 8, LOWER_ALNUM)}.${guidFrom(`${seed}:zone`)}.private.${str(i, "location", "uksouth")}.azmk8s.io` }
+                    : {}),
                 ...(isPrivate(i) && (i.apiServerAccessProfile as State).enablePrivateClusterPublicFQDN !== true
                     ? {}
                     : { fqdn: `${str(i, "dnsPrefix", name)}-${charsFrom(seed, 8, LOWER_ALNUM)}.hcp.${str(i, "location", "uksouth")}.azmk8s.io` }),

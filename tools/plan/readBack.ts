@@ -101,6 +101,10 @@ const virtualNetwork: LaterRead = (resource, state) => {
     later.subnets = resourcesOfType(state, "azure-native:network:Subnet")
         .filter((s) => s.inputs.virtualNetworkName === resource.outputs.name)
         .map((s) => ({ name: s.outputs.name, addressPrefix: s.outputs.addressPrefix }));
+    // A peering written on either side appears on this VNet's list too.
+    later.virtualNetworkPeerings = resourcesOfType(state, "azure-native:network:VirtualNetworkPeering")
+        .filter((p) => p.inputs.virtualNetworkName === resource.outputs.name)
+        .map((p) => ({ name: p.outputs.name, remoteVirtualNetwork: p.outputs.remoteVirtualNetwork }));
     return later;
 };
 
@@ -141,7 +145,7 @@ const LATER_READS: Readonly<Record<string, LaterRead>> = {
  */
 const MAINTAINED_SUB_RESOURCES: Readonly<Record<string, readonly (readonly string[])[]>> = {
     "azure-native:keyvault:Vault": [["properties", "accessPolicies"]],
-    "azure-native:network:VirtualNetwork": [["subnets"]],
+    "azure-native:network:VirtualNetwork": [["subnets"], ["virtualNetworkPeerings"]],
     "azure-native:network:NetworkSecurityGroup": [["securityRules"]],
     "azure-native:network:RouteTable": [["routes"]],
 };
