@@ -582,7 +582,8 @@ const DECLARATIONS = {
         default: "loadBalancer",
         description:
             "How the nodes reach the internet: loadBalancer (AKS's load balancer, to anywhere), natGateway (a NAT gateway on the AKS subnet, to anywhere) or firewall (the stack's Azure Firewall, which admits only what AKS, the identity mode and the verifier need).",
-        allowed: "`loadBalancer`, `natGateway` or `firewall` (docs/operations.md says which a production stack should choose, docs/cost.md what each costs).",
+        allowed:
+            "`loadBalancer`, `natGateway` or `firewall` (docs/operations.md says which a production stack should choose, docs/cost.md what each costs). Chosen when the cluster is created: azure-native replaces a cluster whose outbound type changes, which its protection refuses; move an existing cluster with `az aks update --outbound-type` first (docs/operations.md).",
         schema: () => oneOf(EGRESS_MODES),
     }),
     networkWatcher: declare({
