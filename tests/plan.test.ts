@@ -80,6 +80,51 @@ describe("plan --json on the dev stack", () => {
     });
 });
 
+describe("a private API server with egress through the firewall, in every identity mode", () => {
+    const MODES = ["podIdentityAddon", "podIdentityOss", "workloadIdentity"] as const;
+    const plans = new Map<string, Plan>();
+    beforeAll(async () => {
+        const planned = await Promise.all(MODES.map((mode) => planFor([`identityMode=${mode}`, "apiServerAccess=private", "egress=firewall"])));
+        MODES.forEach((mode, i) => plans.set(mode, planned[i]));
+    }, 60000);
+    const of = (mode: string, type: string) => (plans.get(mode)?.steps ?? []).filter((s) => s.newState.type === type).map((s) => s.newState);
+
+    test.each(MODES)("%s: the AKS subnet's route table and its default route to the firewall, outboundType userDefinedRouting, the private API server", (mode) => {
+        const [table] = of(mode, "azure-native:network:RouteTable");
+        const aksSubnet = of(mode, "azure-native:network:Subnet").find((s) => s.inputs.subnetName === "snet-aks");
+        expect(aksSubnet?.inputs.routeTable).toEqual({ id: expect.stringMatching(new RegExp(`/routeTables/${String(table.inputs.routeTableName)}$`)) });
+        const [firewall] = of(mode, "azure-native:network:AzureFirewall");
+        const [route] = of(mode, "azure-native:network:Route");
+        expect(route.inputs).toMatchObject({ routeTableName: table.inputs.routeTableName, addressPrefix: "0.0.0.0/0", nextHopType: "VirtualAppliance" });
+        expect(route.propertyDependencies.nextHopIpAddress).toEqual([expect.stringMatching(/::egress-firewall$/)]);
+        expect(firewall.inputs).toMatchObject({ sku: { name: "AZFW_VNet", tier: "Standard" } });
+        const [cluster] = of(mode, "azure-native:containerservice:ManagedCluster");
+        expect(cluster.inputs.networkProfile).toMatchObject({ outboundType: "userDefinedRouting" });
+        expect(cluster.inputs.apiServerAccessProfile).toMatchObject({ enablePrivateCluster: true, enableVnetIntegration: true, enablePrivateClusterPublicFQDN: false });
+    });
+
+    test.each(MODES)("%s: the rule collections, the firewall's logs to the workspace, and the VNet's flow log", (mode) => {
+        const groups = of(mode, "azure-native:network:FirewallPolicyRuleCollectionGroup");
+        const rules = groups.flatMap((g) => (g.inputs.ruleCollections as Array<{ name: string; rules: Array<{ name: string }> }>).flatMap((c) => c.rules.map((r) => `${c.name}/${r.name}`)));
+        expect(rules).toContain("aks-application/aks-required");
+        expect(rules.includes("aks-application/workload-identity")).toBe(mode === "workloadIdentity");
+        // A private API server needs no tunnel through the firewall.
+        expect(rules.filter((r) => r.startsWith("aks-network/"))).toEqual([]);
+        const logs = of(mode, "azure-native:monitor:DiagnosticSetting").find((d) => String(d.inputs.resourceUri).includes("/azureFirewalls/"));
+        expect(logs?.inputs).toMatchObject({ logAnalyticsDestinationType: "Dedicated", workspaceId: expect.stringMatching(/\/workspaces\//) });
+        const [flowLog] = of(mode, "azure-native:network:FlowLog");
+        expect(flowLog.inputs).toMatchObject({ enabled: true, targetResourceId: expect.stringMatching(/\/virtualNetworks\//), format: { version: 2 } });
+    });
+
+    test.each(MODES)("%s: the bound verification Job tries the egress proof's address, which its namespace's policy lets it try", (mode) => {
+        const bound = of(mode, "kubernetes:batch/v1:Job").find((j) => String((j.inputs.metadata as { name: string }).name).endsWith("-verify-bound"));
+        const env = (bound?.inputs.spec as { template: { spec: { containers: Array<{ env: Array<{ name: string; value: string }> }> } } }).template.spec.containers[0].env;
+        expect(env).toContainEqual({ name: "EGRESS_PROBE", value: "1.1.1.1:443" });
+        const policy = of(mode, "kubernetes:networking.k8s.io/v1:NetworkPolicy").find((p) => (p.inputs.metadata as { name: string }).name === "workload-egress");
+        expect((policy?.inputs.spec as { egress: unknown[] }).egress).toContainEqual({ to: [{ ipBlock: { cidr: "1.1.1.1/32" } }], ports: [{ protocol: "TCP", port: 443 }] });
+    });
+});
+
 describe("plan refuses bad config with one line naming the key, and no stack trace", () => {
     const cases: Array<[string, string[], string]> = [
         ["unknown identityMode", ["-c", "identityMode=podIdentity"], "aks-identity-vault:identityMode"],
