@@ -5,23 +5,24 @@ import * as pulumi from "@pulumi/pulumi";
 import { AKS_OLDEST_MINOR, AKS_SUPPORTED_MINORS, AZURE_REGIONS, CATALOG_DATE, compareMinors, isRetired, retiringSeries, ZONE_REGIONS } from "./azureCatalog";
 import * as ipaddr from "ipaddr.js";
 import { z } from "zod";
-import { CANARY_NAME } from "./components/common";
-import { DEFAULT_IDENTITY_MODE, IDENTITY_MODES, identityModeDriver } from "./components/modes";
-import type { IdentityMode } from "./components/modes";
+import { DEFAULT_IDENTITY_MODE, IDENTITY_MODE_CATALOG, IDENTITY_MODES, IDENTITY_TYPES, modesAllowing } from "./identityModes";
+import type { IdentityMode, IdentityType } from "./identityModes";
 
 /** The project name, which is also the namespace of the project's config keys. */
 export const PROJECT = "aks-identity-vault";
 
-export { IDENTITY_MODES } from "./components/modes";
-export type { IdentityMode } from "./components/modes";
+export { IDENTITY_MODES, IDENTITY_TYPES } from "./identityModes";
+export type { IdentityMode, IdentityType } from "./identityModes";
+
+/**
+ * The name of the canary: a Key Vault secret and a blob container that no identity is granted, which
+ * every bound verification Job tries to read (and the container to write) and must be refused.
+ */
+export const CANARY_NAME = "canary";
 
 export const KEY_VAULT_AUTHORIZATIONS = ["rbac", "accessPolicy"] as const;
 /** How the Key Vault authorizes data-plane access: Azure RBAC or vault access policies. */
 export type KeyVaultAuthorization = (typeof KEY_VAULT_AUTHORIZATIONS)[number];
-
-export const IDENTITY_TYPES = ["managedIdentity", "servicePrincipal"] as const;
-/** What Azure identity a workload has: a user-assigned managed identity, or (open-source aad-pod-identity only) a service principal. */
-export type IdentityType = (typeof IDENTITY_TYPES)[number];
 
 /** One application team's slice of the stack. */
 export interface WorkloadConfig {
@@ -512,7 +513,7 @@ const WORKLOAD_FIELDS = {
     serviceAccount: "the service account the workload's pods run as; defaults to `<name>-workload` (not `default`, not `<name>-unbound`).",
     syncSecret:
         "`true` mirrors the workload's secret into a Kubernetes Secret (in etcd, readable by whoever may get Secrets in the namespace), and needs `etcdEncryption` true; defaults to `false`: the secret stays in Key Vault and reaches pods as a mounted file only.",
-    identityType: `\`managedIdentity\` (the default) or \`servicePrincipal\`, which only identityMode ${listOr(IDENTITY_MODES.filter((m) => identityModeDriver(m).identityTypes.includes("servicePrincipal")))} supports.`,
+    identityType: `\`managedIdentity\` (the default) or \`servicePrincipal\`, which only identityMode ${listOr(modesAllowing("servicePrincipal"))} supports.`,
 } as const;
 
 /** The project's config keys, each with its declaration. */
@@ -521,7 +522,7 @@ const DECLARATIONS = {
         type: "string",
         default: DEFAULT_IDENTITY_MODE,
         description: `How pods get their Azure identity: ${listOr(IDENTITY_MODES)}.`,
-        allowed: IDENTITY_MODES.map((m) => `\`${m}\`: ${identityModeDriver(m).summary}`).join("; ") + " (see docs/identity-modes.md).",
+        allowed: IDENTITY_MODES.map((m) => `\`${m}\`: ${IDENTITY_MODE_CATALOG[m].summary}`).join("; ") + " (see docs/identity-modes.md).",
         schema: () => oneOf(IDENTITY_MODES),
     }),
     keyVaultAuthorization: declare<KeyVaultAuthorization>({
@@ -1061,8 +1062,8 @@ export function parseConfig(raw: RawConfig, context: { stack: string; location: 
         syncSecret: w.syncSecret ?? false,
     }));
     workloads.forEach((w, index) => {
-        if (!identityModeDriver(identityMode).identityTypes.includes(w.identityType)) {
-            const supporting = IDENTITY_MODES.filter((m) => identityModeDriver(m).identityTypes.includes(w.identityType));
+        if (!modesAllowing(w.identityType).includes(identityMode)) {
+            const supporting = modesAllowing(w.identityType);
             fail(describePath("workloads", [index, "identityType"]), w.identityType, `needs identityMode ${supporting.join(" or ")} (identityMode is ${identityMode}); use managedIdentity`);
         }
     });

@@ -1,10 +1,12 @@
 // ESLint (flat config): the recommended JavaScript and typescript-eslint rules, Prettier's formatting
-// left to Prettier, and the import boundaries of the house: nothing outside tests/ imports tests/, and
-// tests/ does not import scripts/ (entry points), which sit on tools/.
+// left to Prettier, and the import boundaries of the house: nothing outside tests/ imports tests/;
+// tests/ does not import scripts/ (entry points), which sit on tools/; config imports no component;
+// the policy pack imports nothing of tools/; and no import circle anywhere (import-x/no-cycle).
 const js = require("@eslint/js");
 const prettier = require("eslint-config-prettier");
 const globals = require("globals");
 const tseslint = require("typescript-eslint");
+const importX = require("eslint-plugin-import-x");
 
 /** An import of `folder` from anywhere: a relative path through it, as `../folder/x` or `./folder`. */
 const through = (folder) => [`**/${folder}`, `**/${folder}/**`, `${folder}/**`];
@@ -45,6 +47,22 @@ module.exports = tseslint.config(
     {
         files: ["tests/**/*.{ts,js}"],
         rules: forbid("scripts", "Tests import tools/, not the entry points in scripts/."),
+    },
+    // Config depends on no component: the components read config, never the other way round.
+    {
+        files: ["config.ts", "azureCatalog.ts", "identityModes.ts"],
+        rules: forbid("components", "Config imports nothing of components/: what both need belongs in a leaf module such as identityModes.ts."),
+    },
+    // No import circles anywhere: a module is read after everything it imports.
+    {
+        files: ["**/*.{ts,js}"],
+        plugins: { "import-x": importX },
+        settings: {
+            "import-x/resolver-next": [importX.createNodeResolver({ extensions: [".ts", ".js", ".json"] })],
+            "import-x/parsers": { "@typescript-eslint/parser": [".ts"] },
+            "import-x/extensions": [".ts", ".js"],
+        },
+        rules: { "import-x/no-cycle": ["error", { ignoreExternal: true }] },
     },
     prettier,
 );

@@ -15,11 +15,7 @@ export interface PlacementArgs {
     tags: Record<string, string>;
 }
 
-/**
- * The name of the canary: a Key Vault secret and a blob container that no identity is granted, which
- * every bound verification Job tries to read (and the container to write) and must be refused.
- */
-export const CANARY_NAME = "canary";
+export { CANARY_NAME } from "../config";
 
 /** A workload's claim on a shared resource: its name and its identity's service principal. */
 export interface WorkloadGrantee {

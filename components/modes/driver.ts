@@ -6,7 +6,8 @@
 // workload is bound.
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import type { IdentityType, WorkloadConfig } from "../../config";
+import type { WorkloadConfig } from "../../config";
+import type { IdentityType } from "../../identityModes";
 
 /** The workload's Azure identity, as the mode binds it. */
 export interface BoundIdentity {

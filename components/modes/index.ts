@@ -1,25 +1,22 @@
-// The identity modes: one driver each (driver.ts says what a driver decides). The list of modes, the
-// `identityMode` values config accepts and what each allows all come from here; a new mode is one new
-// driver module added to DRIVERS.
+// The identity modes' drivers, one each (driver.ts says what a driver decides), for the modes
+// identityModes.ts names: a new mode is its entry there and its driver module here, in DRIVERS.
+import { IDENTITY_MODES } from "../../identityModes";
+import type { IdentityMode } from "../../identityModes";
 import type { IdentityModeDriver } from "./driver";
 import { podIdentityAddon } from "./podIdentityAddon";
 import { podIdentityOss } from "./podIdentityOss";
 import { workloadIdentity } from "./workloadIdentity";
 
-/** Every mode's driver, in the order the docs list them. */
-const DRIVERS = [podIdentityAddon, podIdentityOss, workloadIdentity] as const;
+/** Every mode's driver, one per mode of identityModes.ts. */
+const DRIVERS: readonly IdentityModeDriver<IdentityMode>[] = [podIdentityAddon, podIdentityOss, workloadIdentity];
 
-/** How workloads obtain their Azure identity: the name of a driver. */
-export type IdentityMode = (typeof DRIVERS)[number]["name"];
+const missing = IDENTITY_MODES.filter((mode) => !DRIVERS.some((d) => d.name === mode));
+if (missing.length > 0) {
+    throw new Error(`no driver for identity mode ${missing.join(", ")}`);
+}
 
-/** The mode names, as config accepts them. */
-export const IDENTITY_MODES: readonly [IdentityMode, ...IdentityMode[]] = [DRIVERS[0].name, ...DRIVERS.slice(1).map((d) => d.name)];
-
-/**
- * The mode of a stack that sets no `identityMode`: the add-on, what stacks ran before the setting
- * existed, so that leaving it unset never switches a deployed stack's mode.
- */
-export const DEFAULT_IDENTITY_MODE: IdentityMode = podIdentityAddon.name;
+export { DEFAULT_IDENTITY_MODE, IDENTITY_MODES } from "../../identityModes";
+export type { IdentityMode } from "../../identityModes";
 
 /** The driver of `mode`. */
 export function identityModeDriver(mode: IdentityMode): IdentityModeDriver<IdentityMode> {

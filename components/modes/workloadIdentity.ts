@@ -3,6 +3,7 @@
 // the cluster's OIDC issuer; the service account names the identity's client id, pods opt in with a
 // label, and AKS's webhook gives them the token file and the variables the Azure SDKs read. Pods get
 // their Entra token from Entra ID itself, which has public addresses only.
+import { IDENTITY_MODE_CATALOG } from "../../identityModes";
 import { createHash } from "crypto";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import type * as pulumi from "@pulumi/pulumi";
@@ -73,8 +74,7 @@ function deploy(stack: ModeStackArgs): ModeDeployment {
 
 export const workloadIdentity: IdentityModeDriver<"workloadIdentity"> = {
     name: "workloadIdentity",
-    summary: "Microsoft Entra Workload ID: a federated credential per workload trusts its service account's tokens; no identity machinery in the cluster",
-    identityTypes: ["managedIdentity"],
+    ...IDENTITY_MODE_CATALOG.workloadIdentity,
     warning: undefined,
     cluster: { podIdentityAddon: false, workloadIdentity: true },
     // Each workload's pods exchange their service account token with Entra ID.

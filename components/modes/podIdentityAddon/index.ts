@@ -4,6 +4,7 @@
 // bound, one PodIdentities resource writes all their entries in one cluster update
 // (podIdentities.ts over the ARM logic of arm.ts). Pods claim the identity with the aadpodidbinding
 // label, which the label guard reserves for the workload's own pods.
+import { IDENTITY_MODE_CATALOG } from "../../../identityModes";
 import { grantRole } from "../../roles";
 import { ROLE_PROPAGATION_SECONDS, RolePropagationDelay } from "../../waits";
 import { crdGuard } from "../crdGuard";
@@ -94,8 +95,7 @@ function deploy(stack: ModeStackArgs): ModeDeployment {
 
 export const podIdentityAddon: IdentityModeDriver<"podIdentityAddon"> = {
     name: "podIdentityAddon",
-    summary: "the AKS pod-identity add-on (deprecated): the cluster's control plane assigns each identity, one cluster update writes every workload's entry",
-    identityTypes: ["managedIdentity"],
+    ...IDENTITY_MODE_CATALOG.podIdentityAddon,
     warning:
         "identityMode podIdentityAddon uses the AKS pod-identity add-on, which Microsoft has deprecated (support ended September 2025) in favour of Microsoft Entra Workload ID; the subscription needs the EnablePodIdentityPreview feature. Plan the move to identityMode workloadIdentity.",
     cluster: { podIdentityAddon: true, workloadIdentity: false },

@@ -4,6 +4,7 @@
 // it; type 1 for a service principal, whose password NMI reads from a Secret) and its
 // AzureIdentityBinding. Pods claim the identity with the aadpodidbinding label, which the label guard
 // reserves for the workload's own pods.
+import { IDENTITY_MODE_CATALOG } from "../../../identityModes";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { grantRole } from "../../roles";
@@ -98,8 +99,7 @@ function deploy(stack: ModeStackArgs): ModeDeployment {
 
 export const podIdentityOss: IdentityModeDriver<"podIdentityOss"> = {
     name: "podIdentityOss",
-    summary: "the open-source aad-pod-identity (archived), installed from its Helm chart: MIC assigns each identity as the kubelet, namespaced; the only mode with service-principal workloads",
-    identityTypes: ["managedIdentity", "servicePrincipal"],
+    ...IDENTITY_MODE_CATALOG.podIdentityOss,
     warning: "identityMode podIdentityOss installs the open-source aad-pod-identity, archived since October 2023 and no longer patched. Plan the move to identityMode workloadIdentity.",
     cluster: { podIdentityAddon: false, workloadIdentity: false },
     // MIC and NMI watch the API server from aad-pod-identity; NMI asks the node's IMDS for tokens.
