@@ -53,6 +53,11 @@ module.exports = tseslint.config(
         files: ["config.ts", "azureCatalog.ts", "identityModes.ts"],
         rules: forbid("components", "Config imports nothing of components/: what both need belongs in a leaf module such as identityModes.ts."),
     },
+    // The policy pack is what `pulumi preview --policy-pack policy` loads: it stands on its own.
+    {
+        files: ["policy/**/*.{ts,js}"],
+        rules: forbid("tools", "The policy pack imports nothing of tools/: running it over offline plans is tools/policyOffline.ts."),
+    },
     // No import circles anywhere: a module is read after everything it imports.
     {
         files: ["**/*.{ts,js}"],

@@ -14,7 +14,7 @@ import {
     summaryLine,
     validateResourceStep,
     validateStackSteps,
-} from "../policy/offline";
+} from "../tools/policyOffline";
 import { dataItemOf, scopeLevel } from "../policy/lib/arm";
 import { isPinnedImage, selectorMatches } from "../policy/lib/k8s";
 import { admitsInternet, isNonPublicCidr } from "../policy/lib/net";

@@ -5,7 +5,7 @@
 // flags (--stack, --config-file, -c key=value), so a reviewer checks their own stack: in every mode
 // combination, or only in the one their config names.
 import * as path from "path";
-import { NETWORK_PLAN_CONFIGURATIONS, PlanDocument, PLAN_CONFIGURATIONS, evaluatePlan, formatViolation, summaryLine } from "../policy/offline";
+import { NETWORK_PLAN_CONFIGURATIONS, PlanDocument, PLAN_CONFIGURATIONS, evaluatePlan, formatViolation, summaryLine } from "./policyOffline";
 import { policies } from "../policy/policies";
 import { PLAN_SERVERS, runPlan } from "./plan/client";
 import { parseArgs, UsageError } from "./plan/command";

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { IDENTITY_MODES, identityModeDriver } from "../../components/modes";
 import { IDENTITY_TYPES } from "../../config";
-import { PLAN_CONFIGURATIONS } from "../../policy/offline";
+import { PLAN_CONFIGURATIONS } from "../../tools/policyOffline";
 
 describe("The identity-mode drivers", () => {
     const ROOT = path.join(__dirname, "..", "..");

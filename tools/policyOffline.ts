@@ -6,8 +6,8 @@
 // config, "not applicable" and values that are unknown during a preview.
 import * as policySdk from "@pulumi/policy";
 import { IDENTITY_MODES, KEY_VAULT_AUTHORIZATIONS } from "../config";
-import type { PreviewStep } from "../tools/plan/types";
-import { providerUrn, urnName } from "../tools/plan/urn";
+import type { PreviewStep } from "./plan/types";
+import { providerUrn, urnName } from "./plan/urn";
 import type {
     EnforcementLevel,
     Policies,
