@@ -1,7 +1,8 @@
 // Pulumi.yaml against the rules of the Pulumi project file (the CLI's project.json schema); its config
-// block is generated from config.ts's schema (tests/configReference.test.ts).
+// block is generated from config.ts's schema (tests/configReference.test.ts). And npm test's own flags.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { CONFIG_KEYS } from "../config";
@@ -79,4 +80,19 @@ describe("a Node.js older than the project supports", () => {
         });
         expect([result.status, result.stderr.trim()]).toEqual([1, expect.stringMatching(/^error: aks-identity-vault needs Node\.js 22 or later .* this is Node\.js 20\.1\.0\./)]);
     });
+});
+
+test("npm test fails on a snapshot it has not got, instead of writing it", () => {
+    const script = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts.test.split(" ");
+    expect(script[0]).toBe("jest");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aiv-ci-snapshot-"));
+    fs.writeFileSync(path.join(dir, "new.test.js"), 'test("a value never recorded", () => { expect({ recorded: false }).toMatchSnapshot(); });\n');
+    const run = spawnSync(process.execPath, [require.resolve("jest/bin/jest"), ...script.slice(1), "--rootDir", dir, "--config", JSON.stringify({ testEnvironment: "node" })], {
+        cwd: dir,
+        encoding: "utf8",
+        env: { ...process.env, CI: "" },
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("New snapshot was not written");
+    expect(fs.existsSync(path.join(dir, "__snapshots__"))).toBe(false);
 });
