@@ -38,6 +38,32 @@ export function references(cell: string): { files: Array<{ file: string; titles:
     return { files, policies: named };
 }
 
+/**
+ * What may stand just before a test's title: `test(`, `it(`, `describe(` (with `.concurrent`, `.only`
+ * or `.skip`) or the `)(` of `test.each(...)(`; a cell of a `test.each` table row; or the case
+ * helpers of the policy tests (`pass("policy-name", "title"`).
+ */
+const DECLARATION = [/(?:\b(?:test|it|describe)(?:\.(?:concurrent|only|skip))?|\))\(\s*$/, /\[\s*(?:(?:"[^"\n]*"|'[^'\n]*'|`[^`]*`),\s*)*$/, /\b(?:pass|fail|skip)\(\s*"[\w-]+",\s*$/];
+
+/** The placeholders a `test.each` title may open with before its words: `%s: `, `$file `. */
+const TEMPLATE_PREFIX = "(?:%[sdj]:? |\\$\\w+:? )?";
+
+/**
+ * Whether `text` declares a test, a describe block or a table row of a test whose title starts with
+ * `title` (after a placeholder of `test.each`): the title opens a string literal in one of those
+ * places. A comment, or any other string that holds the words, does not count.
+ */
+export function declaresTest(text: string, title: string): boolean {
+    const escaped = title.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    for (const match of text.matchAll(new RegExp(`["'\`]${TEMPLATE_PREFIX}${escaped}`, "g"))) {
+        const before = text.slice(Math.max(0, match.index - 300), match.index);
+        if (DECLARATION.some((pattern) => pattern.test(before))) {
+            return true;
+        }
+    }
+    return false;
+}
+
 const ROWS = rows(DOC);
 
 test("the document lists at least 20 behaviours, numbered once each, each with a source, a handling and a pin", () => {
@@ -60,9 +86,34 @@ test.each(ROWS.map((r) => [r.id, r] as const))("behaviour %s is pinned by tests 
         expect([file, fs.existsSync(full)]).toEqual([file, true]);
         const text = fs.readFileSync(full, "utf8");
         for (const title of titles) {
-            expect([file, title, text.includes(title)]).toEqual([file, title, true]);
+            expect([file, title, declaresTest(text, title)]).toEqual([file, title, true]);
         }
     }
+});
+
+test("a pin is a test's declaration: a comment or another string with the same words is not", () => {
+    const text = [
+        "// gives up within its budget",
+        'const label = "refuses a stale key";',
+        'test("passes end to end", () => {});',
+        "describe('the private path', () => {",
+        '    test.concurrent("waits for Entra", async () => {});',
+        '    test.each([1, 2])(\n        "%s: the row", (n) => {});',
+        '    test.each([\n        ["a table row", 1],\n    ])("%s", () => {});',
+        '    fail("some-policy",\n        "a policy case"),',
+        "});",
+    ].join("\n");
+    expect(["passes end to end", "the private path", "waits for Entra", "the row", "%s: the row", "passes", "a table row", "a policy case"].map((t) => declaresTest(text, t))).toEqual([
+        true,
+        true,
+        true,
+        true,
+        true,
+        true,
+        true,
+        true,
+    ]);
+    expect(["gives up within its budget", "refuses a stale key", "end to end"].map((t) => declaresTest(text, t))).toEqual([false, false, false]);
 });
 
 test("a Pinned by cell is read into files, titles and policies", () => {
