@@ -7,6 +7,7 @@ import type { IdentityMode } from "../../components/modes";
 import { NMI_ENDPOINT } from "../../components/modes/podIdentityCommon";
 import { FEDERATED_CREDENTIAL_NAME_PATTERN, federatedCredentialName } from "../../components/modes/workloadIdentity";
 import { defaultDenyPolicySpec, namespaceLabels, secretProviderClassSpec, secretProviderObjects, workloadEgressPolicySpec } from "../../components/podIdentityBinding";
+import { egressRuleAdmits } from "../../policy/policies/azureBehaviour";
 import { userKubeconfig } from "../../tools/plan/mocks";
 
 describe("The cluster, the binding and the demo workloads", () => {
@@ -185,13 +186,21 @@ describe("The cluster, the binding and the demo workloads", () => {
         // NMI DNATs pod traffic for 169.254.169.254:80 to 127.0.0.1:2579, and Calico applies the pod's egress
         // policy to the translated address: a rule for the metadata address never matches a redirected
         // request, and would admit a pod to the node's own identity when NMI is not redirecting.
+        /** A pod's token request, as Calico judges it: after NMI's DNAT (`redirected`), and straight to the metadata address (`direct`). */
+        const tokenPath = (egress: readonly unknown[]) => {
+            const admitted = (address: string, port: number) => egress.some((rule) => egressRuleAdmits(rule, address, port));
+            const translated = { address: NMI_ENDPOINT.cidr.replace(/\/32$/, ""), port: NMI_ENDPOINT.port };
+            return { redirected: admitted(translated.address, translated.port), direct: admitted("169.254.169.254", 80) };
+        };
         test.each(["podIdentityAddon", "podIdentityOss"] as const)("%s: a token request, as Calico sees it after NMI's DNAT, is admitted, and the metadata address itself is not", (identityMode) => {
             const policy = workloadEgressPolicySpec({ pods: podsOf(identityMode), privateEndpointSubnetPrefix: "10.76.2.0/26" });
-            const admits = (address: string, port: number) =>
-                policy.egress.some((rule) => rule.ports.some((p) => p.protocol === "TCP" && p.port === port) && rule.to.some((peer) => "ipBlock" in peer && peer.ipBlock.cidr === `${address}/32`));
-            expect(admits(NMI_ENDPOINT.cidr.replace("/32", ""), NMI_ENDPOINT.port)).toBe(true);
-            expect(NMI_ENDPOINT).toEqual({ cidr: "127.0.0.1/32", port: 2579 });
-            expect(admits("169.254.169.254", 80)).toBe(false);
+            expect(tokenPath(policy.egress)).toEqual({ redirected: true, direct: false });
+            // The check is the policy pack's own rule evaluation: a rule wide enough to take in the
+            // metadata address (all of link-local on port 80) is caught.
+            const widened = [...policy.egress, { to: [{ ipBlock: { cidr: "169.254.0.0/16" } }], ports: [{ protocol: "TCP", port: 80 }] }];
+            expect(tokenPath(widened)).toEqual({ redirected: true, direct: true });
+            // Without NMI's address, the redirected request is refused.
+            expect(tokenPath(policy.egress.filter((rule) => !egressRuleAdmits(rule, "127.0.0.1", NMI_ENDPOINT.port)))).toEqual({ redirected: false, direct: false });
         });
 
         test("with Workload ID, reaches Entra ID on public addresses instead of NMI", () => {
