@@ -1,13 +1,11 @@
 // Pure helpers of the components, tested without mocks.
 import { endpointSubnetRules, parseVnetId } from "../../components/network";
-import { PRIVATE_DNS_ZONES } from "../../components/privateDns";
 import { BUILT_IN_ROLES, roleDefinitionId } from "../../components/roles";
-import { clusterDiagnostics, privateZoneOf, SYSTEM_POOL_TAINT, USER_POOL_NODE_SELECTOR } from "../../components/aksCluster";
+import { clusterDiagnostics, privateZoneOf } from "../../components/aksCluster";
 import { egressRuleCollections, registryHosts } from "../../components/egressFirewall";
 import { diagnosticSettingArgs, DIAGNOSTIC_SETTING_NAME } from "../../components/diagnostics";
 import { workspaceName } from "../../components/logAnalytics";
-import { demoSecretName, keyCreationSettings, keyRotationPolicy, keySettingsWarning, keyVaultName, VAULT_DIAGNOSTICS } from "../../components/secureKeyVault";
-import { BLOB_DIAGNOSTICS } from "../../components/secureStorage";
+import { demoSecretName, keyCreationSettings, keyRotationPolicy, keySettingsWarning, keyVaultName } from "../../components/secureKeyVault";
 import { changedSettings, creationRecordProvider } from "../../components/creationRecord";
 import { createTimestampProvider, daysAfter, timestampAt } from "../../components/timestamp";
 import { storageAccountName } from "../../components/secureStorage";
@@ -62,10 +60,6 @@ describe("Components", () => {
         // Owner and Contributor are never granted.
         expect(Object.values(BUILT_IN_ROLES)).not.toContain("8e3af657-a8ff-443c-a75c-2fe8c4bcb635");
         expect(Object.values(BUILT_IN_ROLES)).not.toContain("b24988ac-6180-42a0-ab88-20f7382dd24c");
-    });
-
-    test("private DNS zone names are the public cloud's privatelink zones", () => {
-        expect(PRIVATE_DNS_ZONES).toEqual({ blob: "privatelink.blob.core.windows.net", vault: "privatelink.vaultcore.azure.net" });
     });
 
     describe("endpointSubnetRules", () => {
@@ -171,8 +165,6 @@ describe("Components", () => {
         });
 
         test("what each resource sends, by Azure's category names", () => {
-            expect(VAULT_DIAGNOSTICS).toEqual({ logs: ["AuditEvent"], metrics: ["AllMetrics"] });
-            expect(BLOB_DIAGNOSTICS).toEqual({ logs: ["StorageRead", "StorageWrite", "StorageDelete"], metrics: ["Transaction"] });
             expect(clusterDiagnostics(false).logs).toContain("kube-audit-admin");
             expect(clusterDiagnostics(false).logs).toContain("guard");
             expect(clusterDiagnostics(false).logs).not.toContain("kube-audit");
@@ -181,13 +173,6 @@ describe("Components", () => {
 
         test("the workspace is named after the stack", () => {
             expect(workspaceName("aiv-dev")).toBe("log-aiv-dev");
-        });
-    });
-
-    describe("node pools", () => {
-        test("the system pool's taint and the user pool's label are AKS's own", () => {
-            expect(SYSTEM_POOL_TAINT).toBe("CriticalAddonsOnly=true:NoSchedule");
-            expect(USER_POOL_NODE_SELECTOR).toEqual({ "kubernetes.azure.com/mode": "user" });
         });
     });
 });
