@@ -3,6 +3,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { IDENTITY_MODES, identityModeDriver } from "../../components/modes";
+import { aadPodIdentityValues } from "../../components/modes/podIdentityOss/aadPodIdentity";
 import { IDENTITY_TYPES } from "../../config";
 import { PLAN_CONFIGURATIONS } from "../../tools/policyOffline";
 
@@ -54,5 +55,42 @@ describe("The identity-mode drivers", () => {
             return IDENTITY_MODES.filter((mode) => new RegExp(`["'\`]${mode}["'\`]`).test(text)).map((mode) => `${file}: "${mode}"`);
         });
         expect(named).toEqual([]);
+    });
+});
+
+describe("the aad-pod-identity release's values", () => {
+    /**
+     * The defaults the pinned chart declares for the keys the stack sets: Azure/aad-pod-identity
+     * charts/aad-pod-identity/values.yaml at v1.8.17 (chart 4.1.18), lines 19, 26, 121, 250 and 263.
+     * The chart ships no values schema, so a key it does not declare would be ignored silently.
+     */
+    const CHART_DEFAULTS: Readonly<Record<string, unknown>> = {
+        forceNamespaced: "false",
+        installMICException: "true",
+        "mic.syncRetryDuration": "",
+        "nmi.allowNetworkPluginKubenet": false,
+        "rbac.enabled": true,
+    };
+
+    /** Every leaf of `value` by its dotted path. */
+    function leaves(value: unknown, prefix = ""): Array<[string, unknown]> {
+        return typeof value === "object" && value !== null && !Array.isArray(value)
+            ? Object.entries(value).flatMap(([key, inner]) => leaves(inner, prefix === "" ? key : `${prefix}.${key}`))
+            : [[prefix, value]];
+    }
+
+    test("every value the release sets is a key the chart declares, of the type of its default", () => {
+        const set = leaves(aadPodIdentityValues());
+        expect(set.length).toBeGreaterThan(0);
+        for (const [key, value] of set) {
+            expect([key, key in CHART_DEFAULTS, typeof value]).toEqual([key, true, typeof CHART_DEFAULTS[key]]);
+        }
+    });
+
+    test("a misspelt or mistyped value is caught", () => {
+        const declared = (values: unknown) => leaves(values).every(([key, value]) => key in CHART_DEFAULTS && typeof value === typeof CHART_DEFAULTS[key]);
+        expect(declared(aadPodIdentityValues())).toBe(true);
+        expect(declared({ ...aadPodIdentityValues(), forceNameSpaced: "true" })).toBe(false);
+        expect(declared({ ...aadPodIdentityValues(), forceNamespaced: true })).toBe(false);
     });
 });
