@@ -50,7 +50,7 @@ module.exports = tseslint.config(
     },
     // Config depends on no component: the components read config, never the other way round.
     {
-        files: ["config.ts", "azureCatalog.ts", "identityModes.ts"],
+        files: ["config.ts", "config/**/*.ts", "azureCatalog.ts", "identityModes.ts"],
         rules: forbid("components", "Config imports nothing of components/: what both need belongs in a leaf module such as identityModes.ts."),
     },
     // The policy pack is what `pulumi preview --policy-pack policy` loads: it stands on its own.

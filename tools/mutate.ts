@@ -1,4 +1,4 @@
-// `npm run mutate`: mutation testing of components/, config.ts, azureCatalog.ts and identityModes.ts with Stryker (stryker.config.json),
+// `npm run mutate`: mutation testing of components/, config.ts and config/, azureCatalog.ts and identityModes.ts with Stryker (stryker.config.json),
 // in chunks of files. Each chunk is its own Stryker run with its own incremental file, so a chunk that
 // finished keeps its results when a later one is stopped, and a re-run tests again only what changed
 // since. The score is computed over the reports of all chunks, as Stryker computes it, and the
@@ -23,7 +23,22 @@ export interface Chunk {
 
 /** The chunks, from the smallest to the largest; together they are every file stryker.config.json mutates. */
 export const CHUNKS: Chunk[] = [
-    { name: "config", files: ["config.ts", "azureCatalog.ts", "identityModes.ts"] },
+    {
+        name: "config",
+        files: [
+            "config.ts",
+            "config/cluster.ts",
+            "config/errors.ts",
+            "config/limits.ts",
+            "config/names.ts",
+            "config/network.ts",
+            "config/schema.ts",
+            "config/tags.ts",
+            "config/types.ts",
+            "azureCatalog.ts",
+            "identityModes.ts",
+        ],
+    },
     {
         name: "azure",
         files: [
@@ -64,13 +79,17 @@ export const CHUNKS: Chunk[] = [
     { name: "arm", files: ["components/modes/podIdentityAddon/arm.ts"] },
 ];
 
-/** The files stryker.config.json mutates: `components/**\/*.ts`, `config.ts`, `azureCatalog.ts` and `identityModes.ts`. */
+/** The files stryker.config.json mutates: `components/**\/*.ts`, `config.ts`, `config/*.ts`, `azureCatalog.ts` and `identityModes.ts`. */
 export function mutatedFiles(root: string = ROOT): string[] {
     const components = fs
         .readdirSync(path.join(root, "components"), { recursive: true, encoding: "utf8" })
         .filter((f) => f.endsWith(".ts"))
         .map((f) => `components/${f.split(path.sep).join("/")}`);
-    return ["config.ts", "azureCatalog.ts", "identityModes.ts", ...components].sort();
+    const config = fs
+        .readdirSync(path.join(root, "config"))
+        .filter((f) => f.endsWith(".ts"))
+        .map((f) => `config/${f}`);
+    return ["config.ts", ...config, "azureCatalog.ts", "identityModes.ts", ...components].sort();
 }
 
 /** Problems with `chunks` as a partition of `files`: files in no chunk, in two, or not mutated at all. */
