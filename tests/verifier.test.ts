@@ -3,6 +3,7 @@
 // fakes of the instance metadata endpoint, Microsoft Entra ID, Key Vault and the Kubernetes API
 // (and, where time matters, its `verify` in this process with an injected clock).
 import { spawn } from "child_process";
+import { builtinModules } from "module";
 import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
@@ -115,10 +116,44 @@ interface ImpostorHelpers {
 }
 
 const PROJECT_ROOT = path.resolve(__dirname, "..");
+/** The verifier's modules, each required on its own: the helpers are tested from the module that holds them. */
+const MODULES = ["report", "http", "retry", "config", "tokens", "privatePath", "dataPlane", "canary", "mount", "verifier"] as const;
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the verifier is plain JavaScript, typed here by VerifierHelpers
-const verifier: VerifierHelpers = require(path.join(PROJECT_ROOT, "verifier", "verifier.js"));
+const verifier: VerifierHelpers = Object.assign({}, ...MODULES.map((m) => require(path.join(PROJECT_ROOT, "verifier", `${m}.js`)) as Partial<VerifierHelpers>));
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- plain JavaScript, typed here by ImpostorHelpers
 const impostor: ImpostorHelpers = require(path.join(PROJECT_ROOT, "verifier", "impostor.js"));
+
+describe("the verifier's modules", () => {
+    const files = fs.readdirSync(path.join(PROJECT_ROOT, "verifier")).filter((f) => f.endsWith(".js"));
+    const requires = (file: string) => [...fs.readFileSync(path.join(PROJECT_ROOT, "verifier", file), "utf8").matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
+
+    test("each needs the Node standard library and its siblings only, so the Jobs run them from one ConfigMap", () => {
+        const builtins = new Set(builtinModules);
+        for (const file of files) {
+            for (const target of requires(file)) {
+                expect([file, target, builtins.has(target) || (target.startsWith("./") && files.includes(`${target.slice(2)}.js`))]).toEqual([file, target, true]);
+            }
+        }
+        expect(MODULES.every((m) => files.includes(`${m}.js`))).toBe(true);
+    });
+
+    test("no two require each other, directly or through others, and only verifier.js requires the flows' modules all", () => {
+        const graph = new Map(
+            files.map((f) => [
+                f.replace(/\.js$/, ""),
+                requires(f)
+                    .filter((t) => t.startsWith("./"))
+                    .map((t) => t.slice(2)),
+            ]),
+        );
+        const reaches = (from: string, to: string, seen = new Set<string>()): boolean =>
+            (graph.get(from) ?? []).some((next) => next === to || (!seen.has(next) && (seen.add(next), reaches(next, to, seen))));
+        for (const module of graph.keys()) {
+            expect([module, reaches(module, module)]).toEqual([module, false]);
+        }
+        expect([...graph].filter(([, targets]) => targets.includes("verifier")).map(([m]) => m)).toEqual([]);
+    });
+});
 
 describe("verifier helpers", () => {
     test("sha256Prefix is the first 12 hex characters of the sha256", () => {
