@@ -11,6 +11,7 @@ import type { ApiServerAccess } from "../config";
 import { parseImageReference } from "../config";
 import { PlacementArgs } from "./common";
 import { attachDiagnostics, DiagnosticCategories, DiagnosticsArgs } from "./diagnostics";
+import { staticPublicIp } from "./network";
 
 /**
  * The firewall's resource-specific logs (AZFW* tables; Azure Firewall docs, firewall-structured-logs:
@@ -192,20 +193,7 @@ export class EgressFirewall extends pulumi.ComponentResource {
         const zones = args.availabilityZones.length > 0 ? args.availabilityZones : undefined;
 
         // A firewall with zones needs an address made zone-redundant first (Azure Firewall docs, known issues).
-        const address = new network.PublicIPAddress(
-            `${name}-ip`,
-            {
-                publicIpAddressName: `pip-${args.baseName}-fw`,
-                resourceGroupName: args.resourceGroupName,
-                location: args.location,
-                sku: { name: network.PublicIPAddressSkuName.Standard, tier: network.PublicIPAddressSkuTier.Regional },
-                publicIPAllocationMethod: network.IPAllocationMethod.Static,
-                publicIPAddressVersion: network.IPVersion.IPv4,
-                zones,
-                tags: args.tags,
-            },
-            { parent: this },
-        );
+        const address = staticPublicIp(`${name}-ip`, "fw", args, this, zones);
         // Standard: FQDN tags, application rules and a DNS proxy, which FQDNs in network rules need
         // (Azure Firewall docs, fqdn-filtering-network-rules). Threat intelligence denies known-bad
         // addresses even where a rule would admit them.

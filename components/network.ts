@@ -123,6 +123,27 @@ export function parseVnetId(id: string): { resourceGroupName: string; name: stri
     return { resourceGroupName: match[1], name: match[2] };
 }
 
+/**
+ * A Standard, static IPv4 public address of the stack's, as NAT gateways and Azure Firewall take
+ * them: `pip-<base>-<role>`, in `zones` when given (zone-redundant before the resource that uses it).
+ */
+export function staticPublicIp(name: string, role: string, placement: PlacementArgs, parent: pulumi.Resource, zones?: string[]): network.PublicIPAddress {
+    return new network.PublicIPAddress(
+        name,
+        {
+            publicIpAddressName: `pip-${placement.baseName}-${role}`,
+            resourceGroupName: placement.resourceGroupName,
+            location: placement.location,
+            sku: { name: network.PublicIPAddressSkuName.Standard, tier: network.PublicIPAddressSkuTier.Regional },
+            publicIPAllocationMethod: network.IPAllocationMethod.Static,
+            publicIPAddressVersion: network.IPVersion.IPv4,
+            zones,
+            tags: placement.tags,
+        },
+        { parent },
+    );
+}
+
 export class Network extends pulumi.ComponentResource {
     public readonly vnetId: pulumi.Output<string>;
     public readonly vnetName: pulumi.Output<string>;
@@ -184,19 +205,7 @@ export class Network extends pulumi.ComponentResource {
         // (outboundType userAssignedNATGateway needs it on the subnet before the cluster exists).
         let natGateway: network.NatGateway | undefined;
         if (egress === "natGateway") {
-            const natIp = new network.PublicIPAddress(
-                `${name}-nat-ip`,
-                {
-                    publicIpAddressName: `pip-${args.baseName}-nat`,
-                    resourceGroupName: args.resourceGroupName,
-                    location: args.location,
-                    sku: { name: network.PublicIPAddressSkuName.Standard, tier: network.PublicIPAddressSkuTier.Regional },
-                    publicIPAllocationMethod: network.IPAllocationMethod.Static,
-                    publicIPAddressVersion: network.IPVersion.IPv4,
-                    tags: args.tags,
-                },
-                { parent: this },
-            );
+            const natIp = staticPublicIp(`${name}-nat-ip`, "nat", args, this);
             natGateway = new network.NatGateway(
                 `${name}-nat-gateway`,
                 {
