@@ -818,11 +818,16 @@ const goodStack: Fixture[] = [
 
 /** `goodStack` with fixtures replaced (same type and name) or removed. */
 function stackWith(replacements: Fixture[], removed: Fixture[] = []): Fixture[] {
+    return variantOf(goodStack, replacements, removed);
+}
+
+/** `base` with fixtures replaced (same type and name), added, or removed. */
+function variantOf(base: readonly Fixture[], replacements: Fixture[], removed: Fixture[]): Fixture[] {
     const key = (f: Fixture) => `${f.type}::${f.name}`;
     const replaced = new Map(replacements.map((f) => [key(f), f]));
     const dropped = new Set(removed.map(key));
-    const kept = goodStack.filter((f) => !dropped.has(key(f))).map((f) => replaced.get(key(f)) ?? f);
-    return [...kept, ...replacements.filter((f) => !goodStack.some((g) => key(g) === key(f)))];
+    const kept = base.filter((f) => !dropped.has(key(f))).map((f) => replaced.get(key(f)) ?? f);
+    return [...kept, ...replacements.filter((f) => !base.some((g) => key(g) === key(f)))];
 }
 
 /** Drops the recorded dependencies of fixtures, leaving only literal names and ids to match on. */
@@ -907,10 +912,7 @@ const dedicatedFirewallDiagnostics = vary(firewallDiagnostics, { logAnalyticsDes
 const firewallStack: Fixture[] = [aksNsg, routeTable, routedAksSubnet, firewallRules, firewall, defaultRoute, firewalledCluster, workspace, dedicatedFirewallDiagnostics];
 /** `firewallStack` with fixtures replaced (same type and name) or removed. */
 function firewallStackWith(replacements: Fixture[], removed: Fixture[] = []): Fixture[] {
-    const key = (f: Fixture) => `${f.type}::${f.name}`;
-    const replaced = new Map(replacements.map((f) => [key(f), f]));
-    const dropped = new Set(removed.map(key));
-    return [...firewallStack.filter((f) => !dropped.has(key(f))).map((f) => replaced.get(key(f)) ?? f), ...replacements.filter((f) => !firewallStack.some((g) => key(g) === key(f)))];
+    return variantOf(firewallStack, replacements, removed);
 }
 const privateCluster = vary(cluster, {
     apiServerAccessProfile: {

@@ -61,6 +61,12 @@ export const egressDefaultRouteToFirewall: StackValidationPolicy = {
             if (!sameText(text(field(cluster.props, "networkProfile", "outboundType")), "userDefinedRouting")) {
                 continue;
             }
+            const before = waits(cluster);
+            for (const rules of ofType(args.resources, TYPES.firewallPolicyRuleCollectionGroup).filter((g) => !waits(g).has(cluster))) {
+                if (!before.has(rules)) {
+                    reportViolation(`The cluster does not wait for the firewall's rules ${rules.name}.`, cluster.urn);
+                }
+            }
             for (const subnet of clusterSubnets(args.resources, cluster)) {
                 const table = routeTableOf(args.resources, subnet);
                 if (table === undefined) {
@@ -73,23 +79,13 @@ export const egressDefaultRouteToFirewall: StackValidationPolicy = {
                 const routes = ofType(args.resources, TYPES.route).filter((r) =>
                     refersTo(r, "routeTableName", table, () => sameText(text(field(r.props, "routeTableName")), azureName(table, "routeTableName"))),
                 );
-                const toFirewall = [
-                    ...list(field(table.props, "routes")).filter((r) => routesToFirewall(args.resources, r as PolicyResource["props"])),
-                    ...routes.filter((r) => routesToFirewall(args.resources, r.props, r)),
-                ];
-                if (toFirewall.length === 0) {
+                const standalone = routes.filter((r) => routesToFirewall(args.resources, r.props, r));
+                const inline = list(field(table.props, "routes")).filter((r) => routesToFirewall(args.resources, r as PolicyResource["props"]));
+                if (inline.length + standalone.length === 0) {
                     reportViolation(`Route table ${azureName(table, "routeTableName") ?? table.name} has no 0.0.0.0/0 route to the firewall's private address.`, cluster.urn);
                 }
-                const before = waits(cluster);
-                for (const route of routes.filter((r) => routesToFirewall(args.resources, r.props, r))) {
-                    if (!before.has(route)) {
-                        reportViolation(`The cluster does not wait for route ${route.name}: AKS checks the outbound path while it creates the nodes.`, cluster.urn);
-                    }
-                }
-                for (const rules of ofType(args.resources, TYPES.firewallPolicyRuleCollectionGroup).filter((g) => !waits(g).has(cluster))) {
-                    if (!before.has(rules)) {
-                        reportViolation(`The cluster does not wait for the firewall's rules ${rules.name}.`, cluster.urn);
-                    }
+                for (const route of standalone.filter((r) => !before.has(r))) {
+                    reportViolation(`The cluster does not wait for route ${route.name}: AKS checks the outbound path while it creates the nodes.`, cluster.urn);
                 }
             }
         }

@@ -695,25 +695,24 @@ export async function main(argv: string[], io: Io = process): Promise<number> {
     }
     // Loaded here so that importing this module for its graph logic does not load the program's SDKs.
     const plan = await import("../plan/command");
-    let json = "";
-    const code = await plan.main(["--json", ...argv], { stdout: { write: (text: string) => (json += text) }, stderr: io.stderr });
-    if (code !== 0) {
-        return code;
+    /** The plan of the stack under `overrides` analysed, or the plan command's exit code. */
+    const analysed = async (overrides: string[]): Promise<Analysis | number> => {
+        let json = "";
+        const code = await plan.main(["--json", ...argv, ...overrides], { stdout: { write: (text: string) => (json += text) }, stderr: io.stderr });
+        return code !== 0 ? code : analyse((JSON.parse(json) as { steps: PreviewStep[] }).steps);
+    };
+    const analysis = await analysed([]);
+    if (typeof analysis === "number") {
+        return analysis;
     }
-    const analysis = analyse((JSON.parse(json) as { steps: PreviewStep[] }).steps);
     io.stdout.write(`${renderReport(analysis)}\n`);
     // The same stack in each network choice: the choice's flags come last, so they win.
     const rows: ChoiceTiming[] = [];
     for (const choice of NETWORK_CHOICES) {
-        let choiceJson = "";
-        const choiceCode = await plan.main(["--json", ...argv, "-c", `apiServerAccess=${choice.apiServerAccess}`, "-c", `egress=${choice.egress}`], {
-            stdout: { write: (text: string) => (choiceJson += text) },
-            stderr: io.stderr,
-        });
-        if (choiceCode !== 0) {
-            return choiceCode;
+        const timed = await analysed(["-c", `apiServerAccess=${choice.apiServerAccess}`, "-c", `egress=${choice.egress}`]);
+        if (typeof timed === "number") {
+            return timed;
         }
-        const timed = analyse((JSON.parse(choiceJson) as { steps: PreviewStep[] }).steps);
         rows.push({ ...choice, totals: timed.totals, clusterStart: timed.cluster?.start });
     }
     io.stdout.write(`\n${renderChoices(rows).join("\n")}\n`);
