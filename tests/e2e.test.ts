@@ -13,10 +13,11 @@ import { kubeconfigForAzureCli } from "../components/aksCluster";
 import { BUILT_IN_ROLES } from "../components/roles";
 import { kubeloginCredential } from "../tools/kubelogin";
 import { userKubeconfig } from "../tools/plan/mocks";
-import { writeFakeTools, type Rule } from "./fakes/cli";
+import { FAKE_TOOLS, fakeExec, writeFakeTools, type Rule } from "./fakes/cli";
 import {
     E2eOptions,
     Every,
+    Exec,
     FederatedLogin,
     RENEW_LOGIN_SECONDS,
     federatedLoginFrom,
@@ -308,15 +309,38 @@ interface Run {
     output: string;
 }
 
-/** Runs the command with `options` against fake tools answering by `rules` (first match wins). */
-async function runAgainstFakes(rules: Rule[], options: Partial<E2eOptions> = {}, login?: FederatedLogin, tools?: string[], every?: Every): Promise<Run> {
+/** `text` with the run's kubeconfig, which lives in a temporary folder of its own, as `<kubeconfig>`. */
+const withoutKubeconfigFolder = (text: string): string => text.replace(/\/\S*aiv-e2e-[^/]+\/kubeconfig/g, "<kubeconfig>");
+
+/** How a test's tools are run: as processes on the PATH (the fake executables), or answered in this process. */
+type Tools = "processes" | "in-process";
+
+/**
+ * Runs the command with `options` against fake tools answering by `rules` (first match wins), in
+ * this process unless `how` asks for the fake executables, which processExec starts as the real
+ * command starts the real tools.
+ */
+async function runAgainstFakes(
+    rules: Rule[],
+    options: Partial<E2eOptions> = {},
+    login?: FederatedLogin,
+    tools: readonly string[] = FAKE_TOOLS,
+    every?: Every,
+    how: Tools = "in-process",
+): Promise<Run> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aiv-e2e-test-"));
     const bin = path.join(dir, "bin");
     const log = path.join(dir, "calls.log");
-    fs.writeFileSync(log, "");
-    writeFakeTools(bin, log, rules, tools);
-    // Only the fakes, and what a shell script needs: a tool left out is not on the PATH.
-    const exec = processExec(dir, { PATH: `${bin}${path.delimiter}/usr/bin${path.delimiter}/bin` });
+    const inProcess: string[] = [];
+    let exec: Exec;
+    if (how === "processes") {
+        fs.writeFileSync(log, "");
+        writeFakeTools(bin, log, rules, tools);
+        // Only the fakes, and what a shell script needs: a tool left out is not on the PATH.
+        exec = processExec(dir, { PATH: `${bin}${path.delimiter}/usr/bin${path.delimiter}/bin` });
+    } else {
+        exec = fakeExec(rules, inProcess, tools);
+    }
     let output = "";
     const code = await runE2e(
         {
@@ -338,12 +362,8 @@ async function runAgainstFakes(rules: Rule[], options: Partial<E2eOptions> = {},
         () => NOW,
         every,
     );
-    const calls = fs
-        .readFileSync(log, "utf8")
-        .split("\n")
-        .filter((l) => l !== "")
-        // The kubeconfig lives in a temporary folder of its own.
-        .map((l) => l.replace(/\/\S*aiv-e2e-[^/]+\/kubeconfig/g, "<kubeconfig>"));
+    const logged = how === "processes" ? fs.readFileSync(log, "utf8").split("\n") : inProcess;
+    const calls = logged.filter((l) => l !== "").map(withoutKubeconfigFolder);
     fs.rmSync(dir, { recursive: true, force: true });
     return { code, calls, output };
 }
@@ -367,6 +387,20 @@ describe("npm run e2e against fake executables", () => {
             ...HAPPY,
         ];
     }
+
+    test.each<[string, Rule[], readonly string[]]>([
+        ["a run that passes", world(`verifying\n${BOUND_PASS}\n`, `${UNBOUND_PASS}\n`), FAKE_TOOLS],
+        [
+            "a destroy that fails without the Azure CLI on the PATH",
+            world(BOUND_PASS, UNBOUND_PASS, [{ tool: "pulumi", args: ["destroy"], code: 255, stderr: "error: deleting failed" }]),
+            ["pulumi", "kubelogin", "kubectl"],
+        ],
+    ])("the fake executables, started by processExec as the command starts the real tools, answer %s as the in-process fakes do", async (_what, rules, tools) => {
+        const started = await runAgainstFakes(rules, {}, undefined, tools, undefined, "processes");
+        const answered = await runAgainstFakes(rules, {}, undefined, tools);
+        expect(started.calls.length).toBeGreaterThan(5);
+        expect({ ...answered, output: withoutKubeconfigFolder(answered.output) }).toEqual({ ...started, output: withoutKubeconfigFolder(started.output) });
+    });
 
     test("runs every step in order, reads each Job's verdict and tears down", async () => {
         const run = await runAgainstFakes(world(`verifying\n${BOUND_PASS}\n`, `${UNBOUND_PASS}\n`));
