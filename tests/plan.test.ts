@@ -211,6 +211,24 @@ test.concurrent(
     },
 );
 
+test.concurrent("a plan server's runs after a refresh start from the first run it already holds, which none of them changes", async () => {
+    const sockets = (process.env[PLAN_SERVERS] ?? "").split(path.delimiter);
+    // A config no other test plans, so that the last server computes its first run afresh.
+    const first = ["-c", "logRetentionDays=45"];
+    const then = ["--after-refresh", "--json", ...first, "--then", 'tags={"costCentre":"cc-1"}'];
+    const ask = (socket: string, key: string, argv: string[]) => askPlanServer(socket, { key: `plan.test:shared:${key}`, argv });
+    const [held, fresh] = await Promise.all([
+        (async () => {
+            await ask(sockets[0], "plan", ["--json", ...first]);
+            return [await ask(sockets[0], "then", then), await ask(sockets[0], "then again", then)];
+        })(),
+        ask(sockets[sockets.length - 1], "fresh", then),
+    ]);
+    expect(fresh.code).toBe(0);
+    expect((JSON.parse(fresh.stdout) as { changeSummary: { update: number } }).changeSummary.update).toBeGreaterThan(0);
+    expect(held).toEqual([fresh, fresh]);
+});
+
 test.concurrent("the tree names every resource with its settings and flags protection", async () => {
     const result = await runPlan([]);
     expect(result.code).toBe(0);

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { IDENTITY_MODES, KEY_VAULT_AUTHORIZATIONS } from "../config";
-import { runPlan } from "../tools/plan/client";
+import { planKey, runPlan } from "../tools/plan/client";
 import { applyOutputChange, refreshed } from "../tools/plan/readBack";
 import type { StoredResource } from "../tools/plan/readBack";
 import { applyIgnoreChanges, differingPaths } from "../tools/plan/secondRun";
@@ -17,7 +17,8 @@ const POD_IDENTITIES = "pulumi-nodejs:dynamic:PodIdentities";
 
 async function afterRefresh(overrides: string[], then: string[] = []): Promise<SecondRun> {
     const args = ["--after-refresh", "--json", ...overrides.flatMap((o) => ["-c", o]), ...then.flatMap((t) => ["--then", t])];
-    const result = await runPlan(args, `secondRun.test:${JSON.stringify(args)}`);
+    // Routed by the first run's config, so that the server that holds its first run computes it.
+    const result = await runPlan(args, `secondRun.test:${JSON.stringify(args)}`, planKey("dev", overrides));
     if (result.code !== 0) {
         throw new Error(`plan ${JSON.stringify(args)} exited ${result.code}: ${result.stderr.trim()}`);
     }

@@ -42,14 +42,16 @@ export function askPlanServer(socket: string, request: PlanRequest): Promise<Pla
 
 /**
  * Runs the plan command with `args` on one of the plan servers named by PLAN_SERVERS; a key always
- * goes to the same server, which computes it once.
+ * goes to the same server, which computes it once. The server is chosen by `route`, the key unless
+ * given: commands that start from the same first run (the plan of a config, and the runs after it,
+ * routed by its planKey) go to the server that holds it.
  */
-export function runPlan(args: string[], key = JSON.stringify(args)): Promise<PlanProcess> {
+export function runPlan(args: string[], key = JSON.stringify(args), route = key): Promise<PlanProcess> {
     const sockets = (process.env[PLAN_SERVERS] ?? "").split(path.delimiter).filter((s) => s !== "");
     if (sockets.length === 0) {
         throw new Error(`no plan servers: ${PLAN_SERVERS} is not set (jest's globalSetup starts them; see tools/plan/server.ts)`);
     }
-    const server = parseInt(createHash("sha256").update(key).digest("hex").slice(0, 8), 16) % sockets.length;
+    const server = parseInt(createHash("sha256").update(route).digest("hex").slice(0, 8), 16) % sockets.length;
     return askPlanServer(sockets[server], { key, argv: args });
 }
 

@@ -2,9 +2,8 @@
 // shared mocks and prints a tree for reviewers, or with --json one document in the shape of
 // `pulumi preview --json`. Flags follow the Pulumi CLI: --stack, --config-file, -c key=value.
 import { createHash } from "crypto";
-import { runProgram } from "./harness";
-import { secondRun } from "./secondRun";
-import type { SecondRun } from "./secondRun";
+import { recordedRun, secondRun } from "./secondRun";
+import type { RecordedRun, SecondRun } from "./secondRun";
 import { loadStackConfig } from "./stackConfig";
 import type { Plan, Step } from "./types";
 import { urnName } from "./urn";
@@ -182,8 +181,25 @@ export interface Io {
     stderr: { write(text: string): unknown };
 }
 
+/**
+ * First runs already computed, by stack and config: a plan server keeps them for the commands after,
+ * whose plans and second runs of the same config start from them. A run is never changed once
+ * recorded (secondRun and the printing only read it).
+ */
+export type FirstRuns = Map<string, Promise<RecordedRun>>;
+
+/** The key of a first run in FirstRuns: the stack and the config the program sees, in key order. */
+export function firstRunKey(stack: string, config: Record<string, string>): string {
+    return JSON.stringify([
+        stack,
+        Object.keys(config)
+            .sort()
+            .map((k) => [k, config[k]]),
+    ]);
+}
+
 /** Runs the plan command and returns its exit code. Exported for testing. */
-export async function main(argv: string[], io: Io = process): Promise<number> {
+export async function main(argv: string[], io: Io = process, firstRuns: FirstRuns = new Map()): Promise<number> {
     let args: Args;
     try {
         args = parseArgs(argv);
@@ -196,13 +212,21 @@ export async function main(argv: string[], io: Io = process): Promise<number> {
     }
     try {
         const config = loadStackConfig({ stack: args.stack, configFile: args.configFile, overrides: args.overrides });
+        const key = firstRunKey(args.stack, config);
+        let first = firstRuns.get(key);
+        if (first === undefined) {
+            first = recordedRun({ stack: args.stack, config });
+            firstRuns.set(key, first);
+            // A run that failed (bad config) is computed again, so that each command reports its own error.
+            first.catch(() => firstRuns.delete(key));
+        }
         if (args.afterRefresh) {
             const next = loadStackConfig({ stack: args.stack, configFile: args.configFile, overrides: [...args.overrides, ...args.then] });
-            const run = await secondRun({ stack: args.stack, config }, { stack: args.stack, config: next });
+            const run = await secondRun(await first, { stack: args.stack, config: next });
             io.stdout.write(args.json ? `${JSON.stringify(run, null, 2)}\n` : `${renderSecondRun(run, args.stack)}\n`);
             return 0;
         }
-        const plan = await runProgram({ stack: args.stack, config });
+        const { plan } = await first;
         io.stdout.write(args.json ? `${JSON.stringify(plan, null, 2)}\n` : `${renderTree(plan, args.stack)}\n`);
         return 0;
     } catch (err) {

@@ -19,21 +19,41 @@ type MockAnswer = { id: string | undefined; state: Record<string, unknown> };
 /** The mocks of a first run, which keep what they answered: the outputs a `pulumi up` would store. */
 class RecordingMocks implements pulumi.runtime.Mocks {
     readonly answers = new Map<string, MockAnswer>();
+    /** Resources that share a type and name with one before them: the state could not tell them apart. */
+    readonly duplicates: string[] = [];
     private readonly azure = new AzureMocks();
 
     newResource(args: pulumi.runtime.MockResourceArgs): MockAnswer {
         const answer = this.azure.newResource(args);
         const key = `${args.type}::${args.name}`;
         if (this.answers.has(key)) {
-            throw new Error(`two resources of type ${args.type} are named ${args.name}: the state could not tell them apart`);
+            this.duplicates.push(`two resources of type ${args.type} are named ${args.name}: the state could not tell them apart`);
+        } else {
+            this.answers.set(key, answer);
         }
-        this.answers.set(key, answer);
         return answer;
     }
 
     call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
         return this.azure.call(args);
     }
+}
+
+/**
+ * A first run of the program: its plan, as `npm run plan` prints it, and what the mocks answered,
+ * which is the state a `pulumi up` would leave.
+ */
+export interface RecordedRun {
+    plan: Plan;
+    answers: ReadonlyMap<string, MockAnswer>;
+    duplicates: readonly string[];
+}
+
+/** Runs the program as a first run, answered by the mocks as `runProgram` answers it, and records their answers. */
+export async function recordedRun(options: RunOptions): Promise<RecordedRun> {
+    const recording = new RecordingMocks();
+    const plan = await runProgram({ ...options, mocks: recording });
+    return { plan, answers: recording.answers, duplicates: recording.duplicates };
 }
 
 /**
@@ -197,14 +217,14 @@ function stateOf(plan: Plan, answers: ReadonlyMap<string, MockAnswer>): Map<stri
 }
 
 /**
- * Runs the program on `first`, models a refresh of the state it leaves, runs it again on `second`
- * (the same config unless the operator changed it) against that state, and says what the second
- * run would change.
+ * Models a refresh of the state the `first` run leaves, runs the program again on `second` (the same
+ * config unless the operator changed it) against that state, and says what the second run would change.
  */
-export async function secondRun(first: RunOptions, second: RunOptions): Promise<SecondRun> {
-    const recording = new RecordingMocks();
-    const firstPlan = await runProgram({ ...first, mocks: recording });
-    const state = refreshed(stateOf(firstPlan, recording.answers));
+export async function secondRun(first: RecordedRun, second: RunOptions): Promise<SecondRun> {
+    if (first.duplicates.length > 0) {
+        throw new Error(first.duplicates[0]);
+    }
+    const state = refreshed(stateOf(first.plan, first.answers));
     const secondPlan = await runProgram({ ...second, mocks: new StateMocks(state) });
 
     const steps: SecondRunStep[] = [];

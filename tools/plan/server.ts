@@ -14,6 +14,7 @@ import * as os from "os";
 import * as path from "path";
 import { describeFailure, UNEXPECTED_FAILURE } from "../cli";
 import type { PlanProcess, PlanRequest } from "./client";
+import type { FirstRuns } from "./command";
 
 const ROOT = path.join(__dirname, "..", "..");
 const READY = "listening\n";
@@ -24,8 +25,11 @@ function isProjectModule(file: string): boolean {
     return !relative.startsWith("..") && !relative.split(path.sep).includes("node_modules") && file !== __filename;
 }
 
-/** Runs one plan command in this process, with the project's modules loaded afresh. */
-async function runPlanCommand(argv: string[]): Promise<PlanProcess> {
+/**
+ * Runs one plan command in this process, with the project's modules loaded afresh; first runs of the
+ * program are shared with the commands before and after it (command.ts, FirstRuns).
+ */
+async function runPlanCommand(argv: string[], firstRuns: FirstRuns): Promise<PlanProcess> {
     for (const file of Object.keys(require.cache)) {
         if (isProjectModule(file)) {
             delete require.cache[file];
@@ -37,7 +41,7 @@ async function runPlanCommand(argv: string[]): Promise<PlanProcess> {
     let stderr = "";
     const io = { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) } };
     try {
-        const code = await main(argv, io);
+        const code = await main(argv, io, firstRuns);
         return { code, stdout, stderr };
     } catch (err) {
         return { code: UNEXPECTED_FAILURE, stdout, stderr: stderr + describeFailure(err) };
@@ -47,6 +51,7 @@ async function runPlanCommand(argv: string[]): Promise<PlanProcess> {
 /** Serves plan commands on a Unix socket until the parent closes this process's stdin. */
 export function serve(socket: string): void {
     const results = new Map<string, Promise<PlanProcess>>();
+    const firstRuns: FirstRuns = new Map();
     let latest: Promise<unknown> = Promise.resolve();
     const server = http.createServer((req, res) => {
         let body = "";
@@ -57,7 +62,7 @@ export function serve(socket: string): void {
             let result = results.get(request.key);
             if (result === undefined) {
                 // One command at a time: a plan runs in the process's one Pulumi runtime.
-                result = latest.then(() => runPlanCommand(request.argv));
+                result = latest.then(() => runPlanCommand(request.argv, firstRuns));
                 latest = result;
                 results.set(request.key, result);
             }
