@@ -27,6 +27,7 @@ import {
 } from "../tools/graph/graph";
 import type { PreviewStep } from "../tools/plan/types";
 import { planFor } from "./support";
+import { workloadsConfig } from "../tools/bench";
 
 // ---------------------------------------------------------------------------------------------------
 // Hand-made plans
@@ -445,7 +446,8 @@ describe("the real plans", () => {
 
 describe("docs/performance.md quotes what npm run graph prints", () => {
     const DOC = fs.readFileSync(path.join(__dirname, "..", "docs", "performance.md"), "utf8");
-    const FIFTY = `workloads=${JSON.stringify(Array.from({ length: 50 }, (_, i) => ({ name: `w${String(i).padStart(2, "0")}x`, namespace: `ns${String(i).padStart(2, "0")}` })))}`;
+    // The same fifty as tests/scale.test.ts and npm run bench, so that the plan servers compute their plans once.
+    const FIFTY = workloadsConfig(50);
     const report = async (overrides: string[]) => renderReport(analyse((await planFor(overrides)).steps));
     const minutes = (line: string) => /modelled: ([\d.]+) min, sequential: ([\d.]+) min/.exec(line)?.slice(1, 3) ?? [];
     const chain = (text: string) => text.split("\n").find((l) => l.startsWith("- keyvault-vault:")) ?? "";

@@ -3,9 +3,11 @@
 import { analyse, schedule } from "../tools/graph/graph";
 import type { Plan, Step } from "../tools/plan/types";
 import { inputAt, planFor, step, stepsOfType } from "./support";
+import { workloadsConfig } from "../tools/bench";
 
 const NAMES = Array.from({ length: 50 }, (_, i) => `team${String(i).padStart(2, "0")}`);
-const FIFTY = `workloads=${JSON.stringify(NAMES.map((name) => ({ name, namespace: name })))}`;
+/** Each workload in a namespace of its own name, as npm run bench plans them. */
+const FIFTY = workloadsConfig(50);
 
 /** Role-assignment scopes (last two ARM segments) granted to the principal of a resource. */
 function scopesGrantedTo(plan: Plan, principal: Step): string[] {
