@@ -2,7 +2,7 @@
 // non-compliant one, evaluated by the same offline logic `npm run policy` uses; the offline
 // evaluation builds the analyzer's arguments faithfully; and the real plans of all six
 // configurations meet every mandatory policy.
-import type { Policies } from "@pulumi/policy";
+import type { Policies, ResourceValidationPolicy } from "@pulumi/policy";
 import {
     NETWORK_PLAN_CONFIGURATIONS,
     PLAN_CONFIGURATIONS,
@@ -1744,6 +1744,21 @@ describe("the offline evaluation", () => {
                 message: expect.stringContaining("can't run policy 'keyvault-purge-protection' during preview"),
             },
         ]);
+    });
+
+    test("refuses a policy that writes to the properties it validates, at any depth, since the next policy reads the same ones", async () => {
+        const writers: Array<(props: Record<string, unknown>) => void> = [
+            (props) => (props.location = "westus"),
+            (props) => delete props.location,
+            (props) => ((props.properties as Record<string, unknown>).enablePurgeProtection = false),
+        ];
+        for (const write of writers) {
+            const writer: ResourceValidationPolicy = { name: "writes", description: "", enforcementLevel: "mandatory", validateResource: (args) => write(args.props) };
+            await expect(validateResourceStep(writer, badVault, only(badVault))).rejects.toThrow("policy writes failed on");
+        }
+        expect(badVault.newState.inputs?.properties).toMatchObject({ enablePurgeProtection: false, softDeleteRetentionInDays: 30 });
+        const reader: ResourceValidationPolicy = { name: "reads", description: "", enforcementLevel: "mandatory", validateResource: (args, report) => report(String(args.props.location)) };
+        expect((await validateResourceStep(reader, badVault, only(badVault))).violations.map((v) => v.message)).toEqual([String(badVault.newState.inputs?.location)]);
     });
 
     test("builds the analyzer's resource arguments from a plan step", () => {

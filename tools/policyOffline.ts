@@ -74,8 +74,15 @@ const proxyInternals: { unknownStringValue: string } = require("@pulumi/policy/p
 
 /** Thrown by `notApplicable`, as the analyzer's own NotApplicableError. */
 class NotApplicableError extends Error {
-    constructor(readonly reason?: string) {
+    readonly reason?: string;
+
+    constructor(reason?: string) {
+        // An outcome, not a failure: nobody reads its stack, which would cost more than the policy.
+        const limit = Error.stackTraceLimit;
+        Error.stackTraceLimit = 0;
         super(reason ?? "not applicable");
+        Error.stackTraceLimit = limit;
+        this.reason = reason;
     }
 }
 
@@ -149,10 +156,40 @@ function restoreUnknowns(value: unknown): unknown {
     return value;
 }
 
+/**
+ * Each step's inputs with their unknowns restored, made once per step and shared by the policies that
+ * read it. The analyzer gives each validation its own copy; a shared one stays faithful to that while
+ * no policy writes to what it reads, which `readOnly` enforces.
+ */
+const restoredInputs = new WeakMap<PreviewStep, Record<string, unknown>>();
+
+/** Refuses a write to a resource's properties: a policy reads them and may not change them for the next. */
+function refuseWrite(): never {
+    throw new TypeError("a policy may not change the properties it validates");
+}
+
+/** `value` behind a proxy that refuses writes at any depth (not frozen: the unknown-checking proxy wraps only what is writable). */
+function readOnly<T>(value: T): T {
+    if (typeof value !== "object" || value === null) {
+        return value;
+    }
+    return new Proxy(value, {
+        get: (target, key) => readOnly(Reflect.get(target, key)),
+        set: refuseWrite,
+        deleteProperty: refuseWrite,
+        defineProperty: refuseWrite,
+    });
+}
+
 /** A step's inputs as policies read them: unknowns restored, behind the unknown-checking proxy. */
 function propsOf(step: PreviewStep): Record<string, unknown> {
-    const restored = restoreUnknowns(step.newState.inputs ?? {});
-    return checkUnknowns(typeof restored === "object" && restored !== null && !Array.isArray(restored) ? (restored as Record<string, unknown>) : {});
+    let inputs = restoredInputs.get(step);
+    if (inputs === undefined) {
+        const restored = restoreUnknowns(step.newState.inputs ?? {});
+        inputs = readOnly(typeof restored === "object" && restored !== null && !Array.isArray(restored) ? (restored as Record<string, unknown>) : {});
+        restoredInputs.set(step, inputs);
+    }
+    return checkUnknowns(inputs);
 }
 
 /** The type part of a URN (the last type of its parent chain). */
