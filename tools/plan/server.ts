@@ -84,8 +84,15 @@ export interface PlanServers {
     stop(): void;
 }
 
+/**
+ * V8's young generation for a plan server, in MB per semi-space (the default is 16). A plan keeps most
+ * of what it allocates until it ends, so with the default each collection of the young generation
+ * copies much of it; with 128 the servers' CPU for a jest run's commands fell by about a third.
+ */
+const SEMI_SPACE_MB = 128;
+
 function startServer(socket: string): Promise<ChildProcess> {
-    const child = spawn(process.execPath, ["-r", path.join(ROOT, "tools", "register.js"), path.join(ROOT, "scripts", "planServer.ts"), socket], {
+    const child = spawn(process.execPath, [`--max-semi-space-size=${SEMI_SPACE_MB}`, "-r", path.join(ROOT, "tools", "register.js"), path.join(ROOT, "scripts", "planServer.ts"), socket], {
         cwd: ROOT,
         stdio: ["pipe", "pipe", "inherit"],
     });
