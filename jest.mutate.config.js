@@ -1,4 +1,5 @@
-/** The tests that mutation testing runs: those that execute components/ and config.ts in the jest
+/** The tests that mutation testing runs for the program's chunks (tools/mutate.ts names its own for
+ * the policy pack's and the verifier's): those that execute components/ and config.ts in the jest
  * process itself. Tests that read plans from the plan servers' processes are left out: a mutant lives
  * only in the jest process, so they could not see it (and they cost seconds per plan). So is
  * serialization.test.ts: serializing instrumented code would capture the mutation tester's own state. */

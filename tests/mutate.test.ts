@@ -1,7 +1,7 @@
 // npm run mutate: the chunks cover every mutated file once, a chunk's report counts only while it is
 // about the current sources, and the score is Stryker's.
 import type { FileResult, MutantStatus, MutationTestResult } from "mutation-testing-report-schema";
-import { CHUNKS, chunkConfig, countMutants, mutatedFiles, partitionProblems, scoreTable, staleness } from "../tools/mutate";
+import { CHUNKS, chunkConfig, countMutants, directoriesBelow, directoryOf, mutatedFiles, partitionProblems, scoreTable, staleness } from "../tools/mutate";
 import type { Chunk } from "../tools/mutate";
 
 const chunk: Chunk = { name: "pair", files: ["components/a.ts", "components/b.ts"] };
@@ -24,10 +24,14 @@ function report(files: Record<string, FileResult>): MutationTestResult {
     return { schemaVersion: "2", thresholds: { high: 90, low: 85 }, files };
 }
 
-test("the chunks cover every file of components/ and config.ts exactly once", () => {
+test("the chunks cover every file of the program, the policy pack and the verifier exactly once", () => {
     const files = mutatedFiles();
     expect(files).toContain("config.ts");
     expect(files).toContain("components/modes/podIdentityAddon/arm.ts");
+    expect(files).toContain("policy/lib/graph.ts");
+    expect(files).toContain("policy/policies/egress.ts");
+    expect(files).toContain("verifier/impostor.js");
+    expect(files.filter((f) => f.startsWith("verifier/")).every((f) => f.endsWith(".js"))).toBe(true);
     expect(partitionProblems(CHUNKS, files)).toEqual([]);
 });
 
@@ -54,7 +58,7 @@ test("a chunk's report counts only when it exists, is about its files and their 
     expect(staleness(chunk, current, read)).toBe("chunk pair is out of date (components/b.ts changed since): npm run mutate -- pair");
 });
 
-test("a chunk's Stryker config mutates only its files, with its own reports, and leaves the threshold to the whole", () => {
+test("a chunk's Stryker config mutates only its files, with its own reports, and leaves the threshold to the command, which holds each directory to it", () => {
     const base = { $schema: "schema.json", mutate: ["**/*.ts"], concurrency: 2, thresholds: { high: 90, low: 85, break: 85 }, reporters: ["clear-text"] };
     expect(chunkConfig(base, chunk)).toEqual({
         mutate: chunk.files,
@@ -66,6 +70,34 @@ test("a chunk's Stryker config mutates only its files, with its own reports, and
         thresholds: { high: 90, low: 85, break: null },
         $schema: undefined,
     });
+});
+
+test("a chunk that names its tests runs only those, keeping the jest config file; JavaScript goes unchecked by TypeScript", () => {
+    const base = { mutate: ["**/*.ts"], jest: { configFile: "jest.mutate.config.js", enableFindRelatedTests: true }, checkers: ["typescript"] };
+    const policy = chunkConfig(base, { name: "policy-lib", files: ["policy/lib/net.ts"], tests: ["tests/policy.test.ts"], planServers: true });
+    expect(policy.jest).toEqual({ configFile: "jest.mutate.config.js", enableFindRelatedTests: true, config: { testMatch: ["<rootDir>/tests/policy.test.ts"] } });
+    expect(policy.checkers).toEqual(["typescript"]);
+    const verifier = chunkConfig(base, { name: "verifier", files: ["verifier/http.js"], tests: ["tests/verifier.test.ts"], javascript: true });
+    expect(verifier.checkers).toEqual([]);
+    expect(chunkConfig(base, chunk).jest).toEqual(base.jest);
+    // Every chunk of the pack starts plan servers for its tests; no chunk of the program does, since they would run its unmutated files.
+    expect(CHUNKS.filter((c) => c.planServers === true).every((c) => c.files.every((f) => f.startsWith("policy/")))).toBe(true);
+    expect(CHUNKS.filter((c) => c.files.some((f) => f.endsWith(".js"))).every((c) => c.javascript === true)).toBe(true);
+});
+
+test("the score is counted for each directory too, and a directory below the threshold is named", () => {
+    expect([directoryOf("config.ts"), directoryOf("config/network.ts"), directoryOf("policy/lib/net.ts")]).toEqual([".", "config", "policy"]);
+    const { lines, directories } = scoreTable({
+        "policy/lib/a.ts": fileResult("a", ["Killed", "Survived"]),
+        "policy/policies/b.ts": fileResult("b", ["Killed", "Killed"]),
+        "verifier/c.js": fileResult("c", ["Killed", "Timeout", "Survived", "Survived"]),
+        "config.ts": fileResult("d", ["Killed"]),
+    });
+    expect(directories).toEqual({ ".": 100, policy: 75, verifier: 50 });
+    expect(lines).toContainEqual(expect.stringMatching(/^policy\/ \(all\)\s+4\s+3\s+0\s+1\s+0\s+0\s+75\.00 %$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^\.\/ \(all\)\s+1\s+1\s+/));
+    expect(directoriesBelow(directories, 85)).toEqual(["policy/ scores 75.00 %, below 85 %", "verifier/ scores 50.00 %, below 85 %"]);
+    expect(directoriesBelow(directories, 50)).toEqual([]);
 });
 
 test("the score is detected over valid mutants; compile errors are not counted", () => {

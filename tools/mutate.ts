@@ -1,8 +1,10 @@
-// `npm run mutate`: mutation testing of components/, config.ts and config/, azureCatalog.ts and identityModes.ts with Stryker (stryker.config.json),
-// in chunks of files. Each chunk is its own Stryker run with its own incremental file, so a chunk that
+// `npm run mutate`: mutation testing with Stryker (stryker.config.json) of the program (components/,
+// config.ts and config/, azureCatalog.ts, identityModes.ts), the policy pack (policy/) and the
+// verifier Jobs' scripts (verifier/), in chunks of files. Each chunk is its own Stryker run with its own incremental file, so a chunk that
 // finished keeps its results when a later one is stopped, and a re-run tests again only what changed
-// since. The score is computed over the reports of all chunks, as Stryker computes it, and the
-// command fails below the configured `thresholds.break` or when a chunk has no up-to-date report.
+// since. The score is computed over the reports of all chunks, as Stryker computes it, for each file
+// and each directory, and the command fails when a directory scores below the configured
+// `thresholds.break` or a chunk has no up-to-date report.
 //
 //   npm run mutate                  every chunk, then the score
 //   npm run mutate -- arm binding   only those chunks, then the score over all reports
@@ -11,6 +13,8 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import type { FileResult, MutantStatus, MutationTestResult } from "mutation-testing-report-schema";
+import { PLAN_SERVERS } from "./plan/client";
+import { startPlanServers } from "./plan/server";
 
 const ROOT = path.join(__dirname, "..");
 const OUT = "reports/mutation";
@@ -19,9 +23,21 @@ const OUT = "reports/mutation";
 export interface Chunk {
     name: string;
     files: string[];
+    /**
+     * The test files that run, when not jest.mutate.config.js's: those that execute these files in
+     * the jest process (a mutant lives only there, and in the processes a test spawns from it).
+     */
+    tests?: string[];
+    /** Whether the tests read plans from plan servers, which the command then starts for the run. */
+    planServers?: boolean;
+    /** Whether the files are plain JavaScript, which the TypeScript checker does not see. */
+    javascript?: boolean;
 }
 
-/** The chunks, from the smallest to the largest; together they are every file stryker.config.json mutates. */
+const POLICY_TESTS = { tests: ["tests/policy.test.ts", "tests/helpers/helpers.test.ts"], planServers: true } as const satisfies Partial<Chunk>;
+const VERIFIER_TESTS = { tests: ["tests/verifier.test.ts"], javascript: true } as const satisfies Partial<Chunk>;
+
+/** The chunks; together they are every file stryker.config.json mutates. */
 export const CHUNKS: Chunk[] = [
     {
         name: "config",
@@ -77,19 +93,37 @@ export const CHUNKS: Chunk[] = [
         ],
     },
     { name: "arm", files: ["components/modes/podIdentityAddon/arm.ts"] },
+    // The policy pack's tests evaluate it, in the jest process, over plans the plan servers compute.
+    {
+        name: "policy-lib",
+        files: ["policy/index.ts", "policy/lib/arm.ts", "policy/lib/graph.ts", "policy/lib/k8s.ts", "policy/lib/modes.ts", "policy/lib/net.ts", "policy/lib/types.ts", "policy/lib/values.ts"],
+        ...POLICY_TESTS,
+    },
+    {
+        name: "policy-network",
+        files: ["policy/policies/azureBehaviour.ts", "policy/policies/egress.ts", "policy/policies/index.ts", "policy/policies/network.ts", "policy/policies/roles.ts", "policy/policies/stack.ts"],
+        ...POLICY_TESTS,
+    },
+    { name: "policy-workloads", files: ["policy/policies/identity.ts", "policy/policies/kubernetes.ts", "policy/policies/proofs.ts"], ...POLICY_TESTS },
+    { name: "policy-resources", files: ["policy/policies/aks.ts", "policy/policies/baseline.ts", "policy/policies/keyVault.ts", "policy/policies/storage.ts"], ...POLICY_TESTS },
+    // Each verifier module's own tests, and the script run whole as a child process of the test, which
+    // inherits the active mutant (Stryker passes it in the environment).
+    { name: "verifier-paths", files: ["verifier/config.js", "verifier/http.js", "verifier/privatePath.js", "verifier/retry.js", "verifier/tokens.js", "verifier/types.js"], ...VERIFIER_TESTS },
+    { name: "verifier-checks", files: ["verifier/canary.js", "verifier/dataPlane.js", "verifier/egress.js", "verifier/mount.js", "verifier/report.js", "verifier/verifier.js"], ...VERIFIER_TESTS },
+    { name: "verifier-impostor", files: ["verifier/impostor.js"], ...VERIFIER_TESTS },
 ];
 
-/** The files stryker.config.json mutates: `components/**\/*.ts`, `config.ts`, `config/*.ts`, `azureCatalog.ts` and `identityModes.ts`. */
+/**
+ * The files stryker.config.json mutates: `components/**\/*.ts`, `config.ts`, `config/*.ts`,
+ * `azureCatalog.ts`, `identityModes.ts`, `policy/**\/*.ts` and `verifier/*.js`.
+ */
 export function mutatedFiles(root: string = ROOT): string[] {
-    const components = fs
-        .readdirSync(path.join(root, "components"), { recursive: true, encoding: "utf8" })
-        .filter((f) => f.endsWith(".ts"))
-        .map((f) => `components/${f.split(path.sep).join("/")}`);
-    const config = fs
-        .readdirSync(path.join(root, "config"))
-        .filter((f) => f.endsWith(".ts"))
-        .map((f) => `config/${f}`);
-    return ["config.ts", ...config, "azureCatalog.ts", "identityModes.ts", ...components].sort();
+    const under = (directory: string, extension: string): string[] =>
+        fs
+            .readdirSync(path.join(root, directory), { recursive: true, encoding: "utf8" })
+            .filter((f) => f.endsWith(extension))
+            .map((f) => `${directory}/${f.split(path.sep).join("/")}`);
+    return ["config.ts", ...under("config", ".ts"), "azureCatalog.ts", "identityModes.ts", ...under("components", ".ts"), ...under("policy", ".ts"), ...under("verifier", ".js")].sort();
 }
 
 /** Problems with `chunks` as a partition of `files`: files in no chunk, in two, or not mutated at all. */
@@ -140,13 +174,19 @@ export function staleness(chunk: Chunk, report: MutationTestResult | undefined, 
     return undefined;
 }
 
-/** The Stryker config of one chunk: the project's, mutating only its files, with its own reports. */
+/**
+ * The Stryker config of one chunk: the project's, mutating only its files, with its own reports,
+ * running the chunk's tests when it names them and no TypeScript checker over JavaScript.
+ */
 export function chunkConfig(base: Record<string, unknown>, chunk: Chunk): Record<string, unknown> {
     const thresholds = thresholdsOf(base);
+    const jest = typeof base.jest === "object" && base.jest !== null ? base.jest : {};
     return {
         ...base,
         $schema: undefined,
         mutate: chunk.files,
+        ...(chunk.tests === undefined ? {} : { jest: { ...jest, config: { testMatch: chunk.tests.map((t) => `<rootDir>/${t}`) } } }),
+        ...(chunk.javascript === true ? { checkers: [] } : {}),
         reporters: ["progress-append-only", "json", "html"],
         jsonReporter: { fileName: reportPath(chunk) },
         htmlReporter: { fileName: `${OUT}/${chunk.name}.html` },
@@ -209,16 +249,44 @@ function thresholdsOf(config: Record<string, unknown>): object {
     return typeof config.thresholds === "object" && config.thresholds !== null ? config.thresholds : {};
 }
 
-/** One line per file and one for all of them, named `total`. */
-export function scoreTable(files: Record<string, FileResult>, total = "all files"): { lines: string[]; score: number } {
+/** The directory a mutated file is counted under: its first path segment, `.` for the top level. */
+export function directoryOf(file: string): string {
+    const slash = file.indexOf("/");
+    return slash === -1 ? "." : file.slice(0, slash);
+}
+
+/** A score table: its lines, the score over all files and each directory's. */
+export interface ScoreTable {
+    lines: string[];
+    score: number;
+    directories: Record<string, number>;
+}
+
+/** One line per file, one per directory (`components/ (all)`), and one for all of them, named `total`. */
+export function scoreTable(files: Record<string, FileResult>, total = "all files"): ScoreTable {
     const line = (name: string, cells: Array<string | number>): string => name.padEnd(36) + cells.map((c) => String(c).padStart(10)).join("");
     const row = (name: string, c: Counts): string => line(name, [validMutants(c), c.killed, c.timeout, c.survived, c.noCoverage, c.compileErrors, `${mutationScore(c).toFixed(2)} %`]);
     const names = Object.keys(files).sort();
     const all = countMutants(names.map((n) => files[n]));
+    const directories: Record<string, number> = {};
+    const directoryLines: string[] = [];
+    for (const directory of [...new Set(names.map(directoryOf))].sort()) {
+        const counts = countMutants(names.filter((n) => directoryOf(n) === directory).map((n) => files[n]));
+        directories[directory] = mutationScore(counts);
+        directoryLines.push(row(`${directory}/ (all)`, counts));
+    }
     return {
-        lines: [line("file", ["valid", "killed", "timeout", "survived", "no cov.", "no comp.", "score"]), ...names.map((n) => row(n, countMutants([files[n]]))), row(total, all)],
+        lines: [line("file", ["valid", "killed", "timeout", "survived", "no cov.", "no comp.", "score"]), ...names.map((n) => row(n, countMutants([files[n]]))), ...directoryLines, row(total, all)],
         score: mutationScore(all),
+        directories,
     };
+}
+
+/** The directories whose score is below `threshold`, each as a line that says so. */
+export function directoriesBelow(directories: Record<string, number>, threshold: number): string[] {
+    return Object.entries(directories)
+        .filter(([, score]) => score < threshold)
+        .map(([directory, score]) => `${directory}/ scores ${score.toFixed(2)} %, below ${threshold} %`);
 }
 
 function readReport(chunk: Chunk): MutationTestResult | undefined {
@@ -244,7 +312,12 @@ export async function main(args: string[]): Promise<number> {
         const configFile = `${OUT}/${chunk.name}.stryker.json`;
         fs.writeFileSync(path.join(ROOT, configFile), `${JSON.stringify(chunkConfig(base, chunk), null, 2)}\n`);
         console.log(`== chunk ${chunk.name}: ${chunk.files.join(" ")}`);
-        const run = spawnSync("npx", ["--no-install", "stryker", "run", configFile], { cwd: ROOT, stdio: "inherit" });
+        // The plan servers run the program from this checkout, not Stryker's sandbox: a chunk that
+        // needs them mutates none of the program's files.
+        const servers = chunk.planServers === true ? await startPlanServers(1) : undefined;
+        const env = servers === undefined ? process.env : { ...process.env, [PLAN_SERVERS]: servers.sockets.join(path.delimiter) };
+        const run = spawnSync("npx", ["--no-install", "stryker", "run", configFile], { cwd: ROOT, stdio: "inherit", env });
+        servers?.stop();
         if (run.status !== 0) {
             console.error(`error: stryker exited ${String(run.status ?? run.signal)} on chunk ${chunk.name}`);
             return 1;
@@ -263,7 +336,7 @@ export async function main(args: string[]): Promise<number> {
         }
         Object.assign(files, report.files);
     }
-    const { lines, score } = scoreTable(files, missing.length === 0 ? "all files" : "files counted");
+    const { lines, score, directories } = scoreTable(files, missing.length === 0 ? "all files" : "files counted");
     console.log("");
     console.log(lines.join("\n"));
     const threshold = Number(Reflect.get(thresholdsOf(base), "break") ?? 0);
@@ -272,6 +345,8 @@ export async function main(args: string[]): Promise<number> {
         console.log(`Mutation score: incomplete (${missing.length} of ${CHUNKS.length} chunks without an up-to-date report)`);
         return 1;
     }
-    console.log(`Mutation score: ${score.toFixed(2)} % (break threshold ${threshold} %)`);
-    return score >= threshold ? 0 : 1;
+    const below = directoriesBelow(directories, threshold);
+    for (const b of below) console.log(`error: ${b}`);
+    console.log(`Mutation score: ${score.toFixed(2)} % (break threshold ${threshold} % for each directory)`);
+    return below.length === 0 ? 0 : 1;
 }
