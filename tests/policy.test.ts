@@ -2,7 +2,9 @@
 // non-compliant one, evaluated by the same offline logic `npm run policy` uses; the offline
 // evaluation builds the analyzer's arguments faithfully; and the real plans of all six
 // configurations meet every mandatory policy.
-import type { Policies, ResourceValidationPolicy } from "@pulumi/policy";
+import type { Policies, PolicyResource, ResourceValidationPolicy } from "@pulumi/policy";
+import { azureName, endpointConnections, endpointSubnet as subnetOfEndpoint, idNames, idNamesSubnet, linkedThrough, ofType, privateEndpointsFor, refersTo, waitsFor } from "../policy/lib/graph";
+import { field, firstText, isDict, list, sameText, stringMap, strings, text, whenKnown } from "../policy/lib/values";
 import {
     NETWORK_PLAN_CONFIGURATIONS,
     PLAN_CONFIGURATIONS,
@@ -1797,6 +1799,141 @@ describe("the offline evaluation", () => {
         const line = formatViolation({ policyName: "p", enforcementLevel: "mandatory", label: "workloadIdentity/rbac", urn: "urn:x", message: "first\n  second" });
         expect(line).toBe("mandatory p [workloadIdentity/rbac] urn:x: first second");
         expect(formatViolation({ policyName: "p", enforcementLevel: "advisory", label: "l", message: "m" })).toBe("advisory p [l] (stack): m");
+    });
+});
+
+describe("the pack's value and graph helpers", () => {
+    /** A resource as a stack validation receives it. */
+    const resource = (
+        type: string,
+        name: string,
+        props: Record<string, unknown> = {},
+        links: Partial<Pick<PolicyResource, "dependencies" | "propertyDependencies" | "provider">> = {},
+    ): PolicyResource => ({
+        type,
+        name,
+        urn: `urn:pulumi:dev::p::${type}::${name}`,
+        props,
+        opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
+        isType: () => false,
+        asType: () => undefined,
+        dependencies: links.dependencies ?? [],
+        propertyDependencies: links.propertyDependencies ?? {},
+        ...(links.provider === undefined ? {} : { provider: links.provider }),
+    });
+
+    test("reads values of any shape without throwing", () => {
+        expect([isDict({}), isDict(null), isDict([]), isDict("x")]).toEqual([true, false, false, false]);
+        expect(field({ a: { b: { c: 1 } } }, "a", "b", "c")).toBe(1);
+        expect(field({ a: { b: 1 } }, "a", "b", "c")).toBeUndefined();
+        expect(field({ a: [{ b: 1 }] }, "a", "b")).toBeUndefined();
+        expect(field(7)).toBe(7);
+        expect([text("x"), text(1)]).toEqual(["x", undefined]);
+        expect([list([1]), list({ 0: 1 })]).toEqual([[1], []]);
+        expect(strings(["a", 1, null, "b"])).toEqual(["a", "b"]);
+        expect(stringMap({ a: "1", b: 2, c: null })).toEqual({ a: "1" });
+        expect(stringMap(["a"])).toEqual({});
+        expect([sameText("Vault", "vault"), sameText("a", "b"), sameText(undefined, undefined), sameText("a", undefined), sameText(undefined, "a")]).toEqual([true, false, false, false, false]);
+        expect(firstText({ vaultName: 7, name: "kv" }, "vaultName", "name")).toBe("kv");
+        expect(firstText({ vaultName: "a", name: "b" }, "vaultName", "name")).toBe("a");
+        expect(firstText({}, "vaultName", "name")).toBeUndefined();
+    });
+
+    test("whenKnown turns a value unknown during preview into undefined and lets any other error through", () => {
+        expect(whenKnown(() => 3)).toBe(3);
+        const step = stepOf(vary(vault, { properties: { enablePurgeProtection: "[unknown]" } }));
+        const props = resourceValidationArgs(step, new Map([[step.urn, step]]), {}).props;
+        expect(whenKnown(() => field(props, "properties", "enablePurgeProtection"))).toBeUndefined();
+        expect(whenKnown(() => field(props, "properties", "enableRbacAuthorization"))).toBe(true);
+        expect(() =>
+            whenKnown(() => {
+                throw new RangeError("other");
+            }),
+        ).toThrow("other");
+    });
+
+    test("a reference is decided by the property's recorded dependencies on the target's type, and by value only without them", () => {
+        const vault = resource(T.vault, "v", { vaultName: "kv-a" });
+        const other = resource(T.vault, "w", { vaultName: "kv-b" });
+        const subnet = resource(T.subnet, "s", { subnetName: "snet" });
+        const linked = resource(T.endpoint, "e", {}, { propertyDependencies: { privateLinkServiceConnections: [vault, subnet], subnet: [subnet] } });
+        expect(ofType([vault, other, subnet], T.vault)).toEqual([vault, other]);
+        expect(linkedThrough(linked, "privateLinkServiceConnections", T.vault)).toEqual([vault]);
+        expect(linkedThrough(linked, "customDnsConfigs", T.vault)).toEqual([]);
+        const byValue = jest.fn(() => true);
+        expect(refersTo(linked, "privateLinkServiceConnections", vault, byValue)).toBe(true);
+        expect(refersTo(linked, "privateLinkServiceConnections", other, byValue)).toBe(false);
+        expect(byValue).not.toHaveBeenCalled();
+        expect(refersTo(resource(T.endpoint, "f"), "privateLinkServiceConnections", other, () => false)).toBe(false);
+        expect(refersTo(resource(T.endpoint, "f"), "privateLinkServiceConnections", other, () => true)).toBe(true);
+    });
+
+    test("names and ARM ids are matched case-insensitively by their last segment", () => {
+        const vault = resource(T.vault, "v", { vaultName: "KV-A", name: "other" });
+        expect(azureName(vault, "vaultName")).toBe("KV-A");
+        expect(azureName(resource(T.vault, "v", { name: "kv-out" }), "vaultName")).toBe("kv-out");
+        expect(idNames(`${RG}/providers/Microsoft.KeyVault/vaults/kv-a/`, vault, "vaultName")).toBe(true);
+        expect(idNames(`${RG}/providers/Microsoft.KeyVault/vaults/kv-b`, vault, "vaultName")).toBe(false);
+        expect(idNames(undefined, vault, "vaultName")).toBe(false);
+        expect(idNames("kv-a", resource(T.vault, "v"), "vaultName")).toBe(false);
+    });
+
+    test("an endpoint exposes a target for a sub-resource through either kind of connection, linked or named", () => {
+        const vault = resource(T.vault, "v", { vaultName: "kv-a" });
+        const account = resource(T.account, "a", { accountName: "sta" });
+        const auto = resource(T.endpoint, "auto", { privateLinkServiceConnections: [{ groupIds: ["Vault"], privateLinkServiceId: `${RG}/providers/Microsoft.KeyVault/vaults/kv-a` }] });
+        const manual = resource(T.endpoint, "manual", { manualPrivateLinkServiceConnections: [{ groupIds: ["vault", 3], privateLinkServiceId: `${RG}/providers/Microsoft.KeyVault/vaults/KV-A` }] });
+        const blob = resource(T.endpoint, "blob", { privateLinkServiceConnections: [{ groupIds: ["blob"], privateLinkServiceId: `${RG}/providers/Microsoft.Storage/storageAccounts/sta` }] });
+        const linkedElsewhere = resource(
+            T.endpoint,
+            "linked",
+            { privateLinkServiceConnections: [{ groupIds: ["vault"], privateLinkServiceId: `${RG}/providers/Microsoft.KeyVault/vaults/kv-a` }] },
+            { propertyDependencies: { privateLinkServiceConnections: [resource(T.vault, "w", { vaultName: "kv-b" })] } },
+        );
+        expect(endpointConnections(manual)).toHaveLength(1);
+        expect(endpointConnections(resource(T.endpoint, "both", { privateLinkServiceConnections: [1], manualPrivateLinkServiceConnections: [2, 3] }))).toEqual([1, 2, 3]);
+        const all = [vault, account, auto, manual, blob, linkedElsewhere];
+        expect(privateEndpointsFor(all, vault, "vaultName", "vault").map((e) => e.name)).toEqual(["auto", "manual"]);
+        expect(privateEndpointsFor(all, account, "accountName", "blob").map((e) => e.name)).toEqual(["blob"]);
+        expect(privateEndpointsFor(all, account, "accountName", "file")).toEqual([]);
+    });
+
+    test("an endpoint's subnet is the one its subnet property was computed from, or the one its id names in the same VNet", () => {
+        const aks = resource(T.subnet, "aks", { subnetName: "snet-aks", virtualNetworkName: "vnet-a" });
+        const endpoints = resource(T.subnet, "ep", { subnetName: "snet-ep", virtualNetworkName: "vnet-a" });
+        const elsewhere = resource(T.subnet, "ep-b", { subnetName: "snet-ep", virtualNetworkName: "vnet-b" });
+        const id = (vnet: string, subnet: string) => `${RG}/providers/Microsoft.Network/virtualNetworks/${vnet}/subnets/${subnet}`;
+        expect(idNamesSubnet(id("vnet-a", "snet-ep"), endpoints)).toBe(true);
+        expect(idNamesSubnet(id("VNET-A", "SNET-EP"), endpoints)).toBe(true);
+        expect(idNamesSubnet(id("vnet-b", "snet-ep"), endpoints)).toBe(false);
+        expect(idNamesSubnet(id("vnet-a", "snet-aks"), endpoints)).toBe(false);
+        expect(idNamesSubnet("snet-ep", endpoints)).toBe(true);
+        expect(idNamesSubnet(id("vnet-z", "snet-ep"), resource(T.subnet, "x", { subnetName: "snet-ep" }))).toBe(true);
+        expect(idNamesSubnet(undefined, endpoints)).toBe(false);
+        const named = resource(T.endpoint, "e", { subnet: { id: id("vnet-b", "snet-ep") } });
+        expect(subnetOfEndpoint([aks, endpoints, elsewhere], named)).toBe(elsewhere);
+        const linked = resource(T.endpoint, "e", { subnet: { id: id("vnet-b", "snet-ep") } }, { propertyDependencies: { subnet: [aks] } });
+        expect(subnetOfEndpoint([aks, endpoints, elsewhere], linked)).toBe(aks);
+        expect(subnetOfEndpoint([aks], resource(T.endpoint, "e"))).toBeUndefined();
+    });
+
+    test("what a resource waits for: its dependencies, theirs and its provider's, transitively, through cycles", () => {
+        const group = resource(T.resourceGroup, "rg");
+        const cluster = resource(T.cluster, "aks", {}, { dependencies: [group] });
+        const provider = resource("pulumi:providers:kubernetes", "k8s", {}, { dependencies: [cluster] });
+        const namespace = resource(T.namespace, "ns", {}, { provider: { type: provider.type, urn: provider.urn, name: provider.name, props: {} } });
+        const job = resource("kubernetes:batch/v1:Job", "job", {}, { dependencies: [namespace] });
+        const a = resource("azure-native:network:Route", "a");
+        const b = resource("azure-native:network:Route", "b", {}, { dependencies: [a] });
+        a.dependencies.push(b);
+        const wait = waitsFor([group, cluster, provider, namespace, job, a, b]);
+        expect(new Set(wait(job))).toEqual(new Set([namespace, provider, cluster, group]));
+        expect(wait(group).size).toBe(0);
+        expect(wait(job)).toBe(wait(job));
+        expect(new Set(wait(b))).toEqual(new Set([a, b]));
+        // A provider the stack does not hold is not waited for.
+        const stray = resource(T.namespace, "stray", {}, { provider: { type: provider.type, urn: "urn:elsewhere", name: "x", props: {} } });
+        expect(wait(stray).size).toBe(0);
     });
 });
 
