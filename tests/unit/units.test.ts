@@ -11,3 +11,35 @@ import "./aksCluster";
 import "./podIdentityBinding";
 import "./aadPodIdentity";
 import "./demoWorkloads";
+import { plainStackTrace, record } from "../../tools/plan/harness";
+
+describe("the harness", () => {
+    test("a plain stack trace is V8's own, without source maps", () => {
+        const saved = { prepare: Error.prepareStackTrace, limit: Error.stackTraceLimit };
+        const thrown = () => new RangeError("boom");
+        try {
+            Error.stackTraceLimit = 1;
+            Error.prepareStackTrace = undefined;
+            const v8 = thrown().stack;
+            Error.prepareStackTrace = plainStackTrace;
+            expect(thrown().stack).toBe(v8);
+            expect(v8).toMatch(/^RangeError: boom\n {4}at thrown \(/);
+        } finally {
+            Error.prepareStackTrace = saved.prepare;
+            Error.stackTraceLimit = saved.limit;
+        }
+    });
+
+    test("a run puts back the stack trace formatter and limit it found, also when the program throws", async () => {
+        const saved = { prepare: Error.prepareStackTrace, limit: Error.stackTraceLimit };
+        let during: unknown;
+        await expect(
+            record({ stack: "unit", config: {} }, () => {
+                during = Error.prepareStackTrace;
+                throw new Error("bad config");
+            }),
+        ).rejects.toThrow("bad config");
+        expect(during).toBe(plainStackTrace);
+        expect([Error.prepareStackTrace, Error.stackTraceLimit]).toEqual([saved.prepare, saved.limit]);
+    });
+});

@@ -26,6 +26,11 @@ const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 /** The stack frames an error keeps while the program runs: the one that says where it was thrown. */
 const PROGRAM_STACK_TRACE_LIMIT = 1;
 
+/** An error's stack as V8 writes it by default (`Error: message` and a line per frame), without source maps. */
+export function plainStackTrace(error: Error, frames: readonly NodeJS.CallSite[]): string {
+    return [`${error.name}: ${error.message}`, ...frames.map((frame) => `    at ${String(frame)}`)].join("\n");
+}
+
 export interface RunOptions {
     /** Stack name. */
     stack: string;
@@ -292,6 +297,11 @@ export async function record(options: RunOptions, program: () => Record<string, 
     // so the plan can leak none, and the traces are kept short while the program runs.
     const stackTraceLimit = Error.stackTraceLimit;
     Error.stackTraceLimit = PROGRAM_STACK_TRACE_LIMIT;
+    // The SDK reads each of those traces at once, so they are formatted plainly too: where a source-map
+    // formatter is installed (jest's), mapping one trace per promise costs more than the program.
+    // A stack read after the run, as a program's error's is, gets the formatter installed then.
+    const prepareStackTrace = Error.prepareStackTrace;
+    Error.prepareStackTrace = plainStackTrace;
     // The Node language host runs the program inside a Stack resource whose outputs are the
     // program's exports; this does the same. A program that throws (bad config) is caught inside
     // the Stack, so that the SDK's promises derived from the Stack's outputs do not reject
@@ -314,6 +324,7 @@ export async function record(options: RunOptions, program: () => Record<string, 
     } finally {
         stopNoting();
         Error.stackTraceLimit = stackTraceLimit;
+        Error.prepareStackTrace = prepareStackTrace;
         restoreConsole();
     }
     if (programError !== undefined) {
