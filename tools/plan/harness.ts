@@ -26,7 +26,7 @@ const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 /** The stack frames an error keeps while the program runs: the one that says where it was thrown. */
 const PROGRAM_STACK_TRACE_LIMIT = 1;
 
-/** An error's stack as V8 writes it by default (`Error: message` and a line per frame), without source maps. */
+/** An error's stack in the shape V8 writes by default (`Error: message` and a line per frame), where the code runs: no source map is read. */
 export function plainStackTrace(error: Error, frames: readonly NodeJS.CallSite[]): string {
     return [`${error.name}: ${error.message}`, ...frames.map((frame) => `    at ${String(frame)}`)].join("\n");
 }
