@@ -176,7 +176,8 @@ export function staleness(chunk: Chunk, report: MutationTestResult | undefined, 
 
 /**
  * The Stryker config of one chunk: the project's, mutating only its files, with its own reports,
- * running the chunk's tests when it names them and no TypeScript checker over JavaScript.
+ * running the chunk's tests when it names them (all of them, each mutant's covering tests chosen by
+ * Stryker's per-test coverage) and no TypeScript checker over JavaScript.
  */
 export function chunkConfig(base: Record<string, unknown>, chunk: Chunk): Record<string, unknown> {
     const thresholds = thresholdsOf(base);
@@ -185,7 +186,9 @@ export function chunkConfig(base: Record<string, unknown>, chunk: Chunk): Record
         ...base,
         $schema: undefined,
         mutate: chunk.files,
-        ...(chunk.tests === undefined ? {} : { jest: { ...jest, config: { testMatch: chunk.tests.map((t) => `<rootDir>/${t}`) } } }),
+        // A chunk's own tests run whole: jest's related-test search follows static imports, and
+        // verifier.test.ts loads the verifier's modules by a computed path.
+        ...(chunk.tests === undefined ? {} : { jest: { ...jest, enableFindRelatedTests: false, config: { testMatch: chunk.tests.map((t) => `<rootDir>/${t}`) } } }),
         ...(chunk.javascript === true ? { checkers: [] } : {}),
         reporters: ["progress-append-only", "json", "html"],
         jsonReporter: { fileName: reportPath(chunk) },
