@@ -17,8 +17,23 @@ import {
     validateResourceStep,
     validateStackSteps,
 } from "../tools/policyOffline";
-import { dataItemOf, scopeLevel } from "../policy/lib/arm";
-import { isPinnedImage, selectorMatches } from "../policy/lib/k8s";
+import { armName, DATA_ROLES, dataItemOf, PRIVATE_DNS_ZONE_BY_GROUP, PRIVILEGED_ROLES, roleGuid, scopeLevel } from "../policy/lib/arm";
+import {
+    containersOf,
+    effectiveRunAsNonRoot,
+    effectiveRunAsUser,
+    effectiveSeccompType,
+    imageReference,
+    isNamespacedKubernetesType,
+    isPinnedImage,
+    isReservedNamespace,
+    namespaceOf,
+    RESTRICTED_VOLUME_TYPES,
+    selectorMatches,
+    volumeTypes,
+    workloadPods,
+} from "../policy/lib/k8s";
+import { isAadPodIdentityChart, runsPodIdentity } from "../policy/lib/modes";
 import { admitsInternet, isNonPublicCidr } from "../policy/lib/net";
 import { policies } from "../policy/policies";
 import { azureBehaviourPolicies, cidrHolds, egressRuleAdmits } from "../policy/policies/azureBehaviour";
@@ -1802,26 +1817,26 @@ describe("the offline evaluation", () => {
     });
 });
 
-describe("the pack's value and graph helpers", () => {
-    /** A resource as a stack validation receives it. */
-    const resource = (
-        type: string,
-        name: string,
-        props: Record<string, unknown> = {},
-        links: Partial<Pick<PolicyResource, "dependencies" | "propertyDependencies" | "provider">> = {},
-    ): PolicyResource => ({
-        type,
-        name,
-        urn: `urn:pulumi:dev::p::${type}::${name}`,
-        props,
-        opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
-        isType: () => false,
-        asType: () => undefined,
-        dependencies: links.dependencies ?? [],
-        propertyDependencies: links.propertyDependencies ?? {},
-        ...(links.provider === undefined ? {} : { provider: links.provider }),
-    });
+/** A resource as a stack validation receives it. */
+const policyResource = (
+    type: string,
+    name: string,
+    props: Record<string, unknown> = {},
+    links: Partial<Pick<PolicyResource, "dependencies" | "propertyDependencies" | "provider">> = {},
+): PolicyResource => ({
+    type,
+    name,
+    urn: `urn:pulumi:dev::p::${type}::${name}`,
+    props,
+    opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
+    isType: () => false,
+    asType: () => undefined,
+    dependencies: links.dependencies ?? [],
+    propertyDependencies: links.propertyDependencies ?? {},
+    ...(links.provider === undefined ? {} : { provider: links.provider }),
+});
 
+describe("the pack's value and graph helpers", () => {
     test("reads values of any shape without throwing", () => {
         expect([isDict({}), isDict(null), isDict([]), isDict("x")]).toEqual([true, false, false, false]);
         expect(field({ a: { b: { c: 1 } } }, "a", "b", "c")).toBe(1);
@@ -1853,10 +1868,10 @@ describe("the pack's value and graph helpers", () => {
     });
 
     test("a reference is decided by the property's recorded dependencies on the target's type, and by value only without them", () => {
-        const vault = resource(T.vault, "v", { vaultName: "kv-a" });
-        const other = resource(T.vault, "w", { vaultName: "kv-b" });
-        const subnet = resource(T.subnet, "s", { subnetName: "snet" });
-        const linked = resource(T.endpoint, "e", {}, { propertyDependencies: { privateLinkServiceConnections: [vault, subnet], subnet: [subnet] } });
+        const vault = policyResource(T.vault, "v", { vaultName: "kv-a" });
+        const other = policyResource(T.vault, "w", { vaultName: "kv-b" });
+        const subnet = policyResource(T.subnet, "s", { subnetName: "snet" });
+        const linked = policyResource(T.endpoint, "e", {}, { propertyDependencies: { privateLinkServiceConnections: [vault, subnet], subnet: [subnet] } });
         expect(ofType([vault, other, subnet], T.vault)).toEqual([vault, other]);
         expect(linkedThrough(linked, "privateLinkServiceConnections", T.vault)).toEqual([vault]);
         expect(linkedThrough(linked, "customDnsConfigs", T.vault)).toEqual([]);
@@ -1864,34 +1879,36 @@ describe("the pack's value and graph helpers", () => {
         expect(refersTo(linked, "privateLinkServiceConnections", vault, byValue)).toBe(true);
         expect(refersTo(linked, "privateLinkServiceConnections", other, byValue)).toBe(false);
         expect(byValue).not.toHaveBeenCalled();
-        expect(refersTo(resource(T.endpoint, "f"), "privateLinkServiceConnections", other, () => false)).toBe(false);
-        expect(refersTo(resource(T.endpoint, "f"), "privateLinkServiceConnections", other, () => true)).toBe(true);
+        expect(refersTo(policyResource(T.endpoint, "f"), "privateLinkServiceConnections", other, () => false)).toBe(false);
+        expect(refersTo(policyResource(T.endpoint, "f"), "privateLinkServiceConnections", other, () => true)).toBe(true);
     });
 
     test("names and ARM ids are matched case-insensitively by their last segment", () => {
-        const vault = resource(T.vault, "v", { vaultName: "KV-A", name: "other" });
+        const vault = policyResource(T.vault, "v", { vaultName: "KV-A", name: "other" });
         expect(azureName(vault, "vaultName")).toBe("KV-A");
-        expect(azureName(resource(T.vault, "v", { name: "kv-out" }), "vaultName")).toBe("kv-out");
+        expect(azureName(policyResource(T.vault, "v", { name: "kv-out" }), "vaultName")).toBe("kv-out");
         expect(idNames(`${RG}/providers/Microsoft.KeyVault/vaults/kv-a/`, vault, "vaultName")).toBe(true);
         expect(idNames(`${RG}/providers/Microsoft.KeyVault/vaults/kv-b`, vault, "vaultName")).toBe(false);
         expect(idNames(undefined, vault, "vaultName")).toBe(false);
-        expect(idNames("kv-a", resource(T.vault, "v"), "vaultName")).toBe(false);
+        expect(idNames("kv-a", policyResource(T.vault, "v"), "vaultName")).toBe(false);
     });
 
     test("an endpoint exposes a target for a sub-resource through either kind of connection, linked or named", () => {
-        const vault = resource(T.vault, "v", { vaultName: "kv-a" });
-        const account = resource(T.account, "a", { accountName: "sta" });
-        const auto = resource(T.endpoint, "auto", { privateLinkServiceConnections: [{ groupIds: ["Vault"], privateLinkServiceId: `${RG}/providers/Microsoft.KeyVault/vaults/kv-a` }] });
-        const manual = resource(T.endpoint, "manual", { manualPrivateLinkServiceConnections: [{ groupIds: ["vault", 3], privateLinkServiceId: `${RG}/providers/Microsoft.KeyVault/vaults/KV-A` }] });
-        const blob = resource(T.endpoint, "blob", { privateLinkServiceConnections: [{ groupIds: ["blob"], privateLinkServiceId: `${RG}/providers/Microsoft.Storage/storageAccounts/sta` }] });
-        const linkedElsewhere = resource(
+        const vault = policyResource(T.vault, "v", { vaultName: "kv-a" });
+        const account = policyResource(T.account, "a", { accountName: "sta" });
+        const auto = policyResource(T.endpoint, "auto", { privateLinkServiceConnections: [{ groupIds: ["Vault"], privateLinkServiceId: `${RG}/providers/Microsoft.KeyVault/vaults/kv-a` }] });
+        const manual = policyResource(T.endpoint, "manual", {
+            manualPrivateLinkServiceConnections: [{ groupIds: ["vault", 3], privateLinkServiceId: `${RG}/providers/Microsoft.KeyVault/vaults/KV-A` }],
+        });
+        const blob = policyResource(T.endpoint, "blob", { privateLinkServiceConnections: [{ groupIds: ["blob"], privateLinkServiceId: `${RG}/providers/Microsoft.Storage/storageAccounts/sta` }] });
+        const linkedElsewhere = policyResource(
             T.endpoint,
             "linked",
             { privateLinkServiceConnections: [{ groupIds: ["vault"], privateLinkServiceId: `${RG}/providers/Microsoft.KeyVault/vaults/kv-a` }] },
-            { propertyDependencies: { privateLinkServiceConnections: [resource(T.vault, "w", { vaultName: "kv-b" })] } },
+            { propertyDependencies: { privateLinkServiceConnections: [policyResource(T.vault, "w", { vaultName: "kv-b" })] } },
         );
         expect(endpointConnections(manual)).toHaveLength(1);
-        expect(endpointConnections(resource(T.endpoint, "both", { privateLinkServiceConnections: [1], manualPrivateLinkServiceConnections: [2, 3] }))).toEqual([1, 2, 3]);
+        expect(endpointConnections(policyResource(T.endpoint, "both", { privateLinkServiceConnections: [1], manualPrivateLinkServiceConnections: [2, 3] }))).toEqual([1, 2, 3]);
         const all = [vault, account, auto, manual, blob, linkedElsewhere];
         expect(privateEndpointsFor(all, vault, "vaultName", "vault").map((e) => e.name)).toEqual(["auto", "manual"]);
         expect(privateEndpointsFor(all, account, "accountName", "blob").map((e) => e.name)).toEqual(["blob"]);
@@ -1899,32 +1916,32 @@ describe("the pack's value and graph helpers", () => {
     });
 
     test("an endpoint's subnet is the one its subnet property was computed from, or the one its id names in the same VNet", () => {
-        const aks = resource(T.subnet, "aks", { subnetName: "snet-aks", virtualNetworkName: "vnet-a" });
-        const endpoints = resource(T.subnet, "ep", { subnetName: "snet-ep", virtualNetworkName: "vnet-a" });
-        const elsewhere = resource(T.subnet, "ep-b", { subnetName: "snet-ep", virtualNetworkName: "vnet-b" });
+        const aks = policyResource(T.subnet, "aks", { subnetName: "snet-aks", virtualNetworkName: "vnet-a" });
+        const endpoints = policyResource(T.subnet, "ep", { subnetName: "snet-ep", virtualNetworkName: "vnet-a" });
+        const elsewhere = policyResource(T.subnet, "ep-b", { subnetName: "snet-ep", virtualNetworkName: "vnet-b" });
         const id = (vnet: string, subnet: string) => `${RG}/providers/Microsoft.Network/virtualNetworks/${vnet}/subnets/${subnet}`;
         expect(idNamesSubnet(id("vnet-a", "snet-ep"), endpoints)).toBe(true);
         expect(idNamesSubnet(id("VNET-A", "SNET-EP"), endpoints)).toBe(true);
         expect(idNamesSubnet(id("vnet-b", "snet-ep"), endpoints)).toBe(false);
         expect(idNamesSubnet(id("vnet-a", "snet-aks"), endpoints)).toBe(false);
         expect(idNamesSubnet("snet-ep", endpoints)).toBe(true);
-        expect(idNamesSubnet(id("vnet-z", "snet-ep"), resource(T.subnet, "x", { subnetName: "snet-ep" }))).toBe(true);
+        expect(idNamesSubnet(id("vnet-z", "snet-ep"), policyResource(T.subnet, "x", { subnetName: "snet-ep" }))).toBe(true);
         expect(idNamesSubnet(undefined, endpoints)).toBe(false);
-        const named = resource(T.endpoint, "e", { subnet: { id: id("vnet-b", "snet-ep") } });
+        const named = policyResource(T.endpoint, "e", { subnet: { id: id("vnet-b", "snet-ep") } });
         expect(subnetOfEndpoint([aks, endpoints, elsewhere], named)).toBe(elsewhere);
-        const linked = resource(T.endpoint, "e", { subnet: { id: id("vnet-b", "snet-ep") } }, { propertyDependencies: { subnet: [aks] } });
+        const linked = policyResource(T.endpoint, "e", { subnet: { id: id("vnet-b", "snet-ep") } }, { propertyDependencies: { subnet: [aks] } });
         expect(subnetOfEndpoint([aks, endpoints, elsewhere], linked)).toBe(aks);
-        expect(subnetOfEndpoint([aks], resource(T.endpoint, "e"))).toBeUndefined();
+        expect(subnetOfEndpoint([aks], policyResource(T.endpoint, "e"))).toBeUndefined();
     });
 
     test("what a resource waits for: its dependencies, theirs and its provider's, transitively, through cycles", () => {
-        const group = resource(T.resourceGroup, "rg");
-        const cluster = resource(T.cluster, "aks", {}, { dependencies: [group] });
-        const provider = resource("pulumi:providers:kubernetes", "k8s", {}, { dependencies: [cluster] });
-        const namespace = resource(T.namespace, "ns", {}, { provider: { type: provider.type, urn: provider.urn, name: provider.name, props: {} } });
-        const job = resource("kubernetes:batch/v1:Job", "job", {}, { dependencies: [namespace] });
-        const a = resource("azure-native:network:Route", "a");
-        const b = resource("azure-native:network:Route", "b", {}, { dependencies: [a] });
+        const group = policyResource(T.resourceGroup, "rg");
+        const cluster = policyResource(T.cluster, "aks", {}, { dependencies: [group] });
+        const provider = policyResource("pulumi:providers:kubernetes", "k8s", {}, { dependencies: [cluster] });
+        const namespace = policyResource(T.namespace, "ns", {}, { provider: { type: provider.type, urn: provider.urn, name: provider.name, props: {} } });
+        const job = policyResource("kubernetes:batch/v1:Job", "job", {}, { dependencies: [namespace] });
+        const a = policyResource("azure-native:network:Route", "a");
+        const b = policyResource("azure-native:network:Route", "b", {}, { dependencies: [a] });
         a.dependencies.push(b);
         const wait = waitsFor([group, cluster, provider, namespace, job, a, b]);
         expect(new Set(wait(job))).toEqual(new Set([namespace, provider, cluster, group]));
@@ -1932,8 +1949,117 @@ describe("the pack's value and graph helpers", () => {
         expect(wait(job)).toBe(wait(job));
         expect(new Set(wait(b))).toEqual(new Set([a, b]));
         // A provider the stack does not hold is not waited for.
-        const stray = resource(T.namespace, "stray", {}, { provider: { type: provider.type, urn: "urn:elsewhere", name: "x", props: {} } });
+        const stray = policyResource(T.namespace, "stray", {}, { provider: { type: provider.type, urn: "urn:elsewhere", name: "x", props: {} } });
         expect(wait(stray).size).toBe(0);
+    });
+});
+
+describe("the pack's Kubernetes, ARM, address and mode helpers", () => {
+    test("a pod spec's containers, and the security settings each runs with, its own before the pod's", () => {
+        const spec = {
+            securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: "RuntimeDefault" } },
+            initContainers: [{ name: "init", image: "i:1" }],
+            containers: [{ name: "main", image: "m:1", securityContext: { runAsNonRoot: false, runAsUser: 0, seccompProfile: { type: "Unconfined" } } }],
+            ephemeralContainers: [{ name: "debug", image: "d:1" }],
+        };
+        expect(containersOf(spec).map((c) => c.name)).toEqual(["init", "main", "debug"]);
+        expect(containersOf({ containers: [] })).toEqual([]);
+        const [init, main] = containersOf(spec);
+        expect([effectiveRunAsNonRoot(spec, init), effectiveRunAsUser(spec, init), effectiveSeccompType(spec, init)]).toEqual([true, 1000, "RuntimeDefault"]);
+        expect([effectiveRunAsNonRoot(spec, main), effectiveRunAsUser(spec, main), effectiveSeccompType(spec, main)]).toEqual([false, 0, "Unconfined"]);
+        const bare = { containers: [] };
+        expect([effectiveRunAsNonRoot(bare, init), effectiveRunAsUser(bare, init), effectiveSeccompType(bare, init)]).toEqual([undefined, undefined, undefined]);
+    });
+
+    test("an image reference's tag and digest, with a registry port and a path", () => {
+        expect(imageReference("registry:5000/team/app:1.2@sha256:abc")).toEqual({ tag: "1.2", digest: "sha256:abc" });
+        expect(imageReference("registry:5000/team/app")).toEqual({ tag: undefined, digest: undefined });
+        expect(imageReference("app:")).toEqual({ tag: "", digest: undefined });
+        expect(isPinnedImage("app:")).toBe(false);
+        expect(isPinnedImage(`app:1@sha256:${"A".repeat(64)}`)).toBe(false);
+        expect(isPinnedImage(`app@sha256:${"a".repeat(64)}x`)).toBe(false);
+    });
+
+    test("a selector's operators: Exists, and anything unknown selects nothing", () => {
+        const labels = { app: "demo" };
+        expect(selectorMatches({ matchExpressions: [{ key: "app", operator: "Exists" }] }, labels)).toBe(true);
+        expect(selectorMatches({ matchExpressions: [{ key: "tier", operator: "Exists" }] }, labels)).toBe(false);
+        expect(selectorMatches({ matchExpressions: [{ key: "app", operator: "DoesNotExist" }] }, labels)).toBe(false);
+        expect(selectorMatches({ matchExpressions: [{ key: "tier", operator: "In", values: ["web"] }] }, labels)).toBe(false);
+        expect(selectorMatches({ matchExpressions: [{ key: "tier", operator: "NotIn", values: ["web"] }] }, labels)).toBe(true);
+        expect(selectorMatches({ matchExpressions: [{ key: "app", operator: "Gt", values: ["1"] }] }, labels)).toBe(false);
+        expect(selectorMatches({ matchExpressions: [{ operator: "DoesNotExist" }] }, labels)).toBe(true);
+        expect(selectorMatches({ matchLabels: { app: "demo", tier: "web" } }, labels)).toBe(false);
+    });
+
+    test("volumes, namespaces and the kinds that have none", () => {
+        expect(volumeTypes({ name: "v", secret: { secretName: "s" }, hostPath: undefined })).toEqual(["secret"]);
+        expect(volumeTypes("v")).toEqual([]);
+        expect(RESTRICTED_VOLUME_TYPES.has("csi") && !RESTRICTED_VOLUME_TYPES.has("hostPath")).toBe(true);
+        expect(isNamespacedKubernetesType(T.job)).toBe(true);
+        expect(isNamespacedKubernetesType(T.namespace)).toBe(false);
+        expect(isNamespacedKubernetesType(T.admissionPolicy)).toBe(false);
+        expect(isNamespacedKubernetesType(T.release)).toBe(false);
+        expect(isNamespacedKubernetesType("kubernetes:yaml/v2:ConfigGroup")).toBe(false);
+        expect(isNamespacedKubernetesType(T.vault)).toBe(false);
+        expect(namespaceOf({ metadata: { namespace: "alpha" } })).toBe("alpha");
+        expect(namespaceOf({ metadata: {} })).toBe("default");
+        expect([isReservedNamespace("default"), isReservedNamespace("kube-system"), isReservedNamespace("alpha-kube")]).toEqual([true, true, false]);
+    });
+
+    test("the pods a workload creates: where its template is for each kind, and none for other types", () => {
+        const template = { metadata: { labels: { app: "a", n: 1 } }, spec: { containers: [] } };
+        expect(workloadPods(T.pod, { metadata: { namespace: "x", labels: { app: "p" } }, spec: { containers: [] } })).toEqual({ namespace: "x", labels: { app: "p" }, spec: { containers: [] } });
+        expect(workloadPods(T.job, { metadata: { namespace: "x" }, spec: { template } })).toEqual({ namespace: "x", labels: { app: "a" }, spec: { containers: [] } });
+        expect(workloadPods(T.cronJob, { spec: { jobTemplate: { spec: { template } } } })).toEqual({ namespace: "default", labels: { app: "a" }, spec: { containers: [] } });
+        expect(workloadPods(T.deployment, { spec: {} })).toEqual({ namespace: "default", labels: {}, spec: {} });
+        expect(workloadPods(T.configMap, {})).toBeUndefined();
+        expect(workloadPods("azure-native:compute:Pod", {})).toBeUndefined();
+    });
+
+    test("role ids, scopes and the single data items a scope names", () => {
+        expect(roleGuid("/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/4633458B-17DE-408A-B874-0445C86B69E6/")).toBe("4633458b-17de-408a-b874-0445c86b69e6");
+        expect(roleGuid("")).toBe("");
+        expect(DATA_ROLES.get("4633458b-17de-408a-b874-0445c86b69e6")).toEqual({ name: "Key Vault Secrets User", items: ["keyVaultSecret"] });
+        expect(PRIVILEGED_ROLES.get("8e3af657-a8ff-443c-a75c-2fe8c4bcb635")).toBe("Owner");
+        expect(scopeLevel("  ")).toBe("root");
+        expect(scopeLevel("/providers/Microsoft.Management/managementGroups/mg")).toBe("managementGroup");
+        expect(scopeLevel(`${SUB}/`)).toBe("subscription");
+        expect(scopeLevel(`${RG.toUpperCase()}//`)).toBe("resourceGroup");
+        expect(scopeLevel(`${SUB}/providers/Microsoft.Management/managementGroups/mg`)).toBe("resource");
+        const account = `${RG}/providers/Microsoft.Storage/storageAccounts/sta`;
+        expect(dataItemOf(`${account}/blobServices/default/containers/alpha/`)).toBe("blobContainer");
+        expect(dataItemOf(`${account}/blobServices/default/containers/alpha/blobs/b`)).toBeUndefined();
+        expect(dataItemOf(`${VAULT_ID}/secrets/s`)).toBe("keyVaultSecret");
+        expect(dataItemOf(`${VAULT_ID}/certificates/c`)).toBe("keyVaultCertificate");
+        expect(dataItemOf(`${VAULT_ID}/secrets`)).toBeUndefined();
+        expect([armName(`${VAULT_ID}/`), armName("")]).toEqual(["kv-aiv-test-abc123", ""]);
+        expect(PRIVATE_DNS_ZONE_BY_GROUP.get("vault")).toBe("privatelink.vaultcore.azure.net");
+    });
+
+    test("addresses and NSG sources: every non-public range, and what stands for the Internet", () => {
+        for (const cidr of ["10.1.0.0/16", "172.31.0.1", "192.168.1.0/24", "100.64.1.1", "169.254.169.254", "127.0.0.1", "fd00::1", "fe80::1/64", "::1"]) {
+            expect([cidr, isNonPublicCidr(cidr)]).toEqual([cidr, true]);
+        }
+        for (const cidr of ["172.32.0.1", "11.0.0.1", "100.128.0.1", "2001:db8::1", "10.0.0.0/7", "not an address", "fe80::/9"]) {
+            expect([cidr, isNonPublicCidr(cidr)]).toEqual([cidr, false]);
+        }
+        for (const source of ["*", " Any ", "0.0.0.0/0", "::/0", "0.0.0.0", "8.8.8.0/24", "2001:db8::/32"]) {
+            expect([source, admitsInternet(source)]).toEqual([source, true]);
+        }
+        for (const source of ["AzureLoadBalancer", "10.0.0.0/8", "fd00::/8", "VirtualNetwork"]) {
+            expect([source, admitsInternet(source)]).toEqual([source, false]);
+        }
+    });
+
+    test("pod identity runs with the add-on enabled on a cluster, or with the open-source chart by name or archive", () => {
+        expect(["aad-pod-identity", "aad-pod-identity/aad-pod-identity", "https://x/charts/aad-pod-identity-4.1.18.tgz"].map(isAadPodIdentityChart)).toEqual([true, true, true]);
+        expect(["aad-pod-identity-extra", "aad-pod-identity-4.1.tgz", undefined, "csi-secrets-store"].map(isAadPodIdentityChart)).toEqual([false, false, false, false]);
+        const of = (type: string, props: Record<string, unknown>) => policyResource(type, "r", props);
+        expect(runsPodIdentity([of(T.cluster, { podIdentityProfile: { enabled: true } })])).toBe(true);
+        expect(runsPodIdentity([of(T.cluster, { podIdentityProfile: { enabled: false } })])).toBe(false);
+        expect(runsPodIdentity([of(T.release, { chart: "aad-pod-identity" })])).toBe(true);
+        expect(runsPodIdentity([of(T.release, { chart: "csi-secrets-store-provider-azure" }), of(T.vault, { podIdentityProfile: { enabled: true } })])).toBe(false);
     });
 });
 
