@@ -1,7 +1,7 @@
 // npm run mutate: the chunks cover every mutated file once, a chunk's report counts only while it is
 // about the current sources, and the score is Stryker's.
 import type { FileResult, MutantStatus, MutationTestResult } from "mutation-testing-report-schema";
-import { CHUNKS, chunkConfig, countMutants, directoriesBelow, directoryOf, mutatedFiles, partitionProblems, scoreTable, staleness } from "../tools/mutate";
+import { CHUNKS, chunkConfig, countMutants, directoriesBelow, directoryOf, mutatedFiles, partitionProblems, scoreTable, sourceDigest, sourcesOf, staleness } from "../tools/mutate";
 import type { Chunk } from "../tools/mutate";
 
 const chunk: Chunk = { name: "pair", files: ["components/a.ts", "components/b.ts"] };
@@ -47,15 +47,20 @@ test("a file in no chunk, in two, or not mutated is named", () => {
     ]);
 });
 
-test("a chunk's report counts only when it exists, is about its files and their current sources", () => {
+test("a chunk's report counts only when it exists, is about its files, and the record of its sources matches them now", () => {
     const sources: Record<string, string> = { "components/a.ts": "a", "components/b.ts": "b" };
     const read = (file: string): string => sources[file];
-    const current = report({ "components/a.ts": fileResult("a", ["Killed"]), "components/b.ts": fileResult("b", ["Survived"]) });
-    expect(staleness(chunk, current, read)).toBeUndefined();
-    expect(staleness(chunk, undefined, read)).toBe("chunk pair has not run: npm run mutate -- pair");
-    expect(staleness(chunk, report({ "components/a.ts": fileResult("a", []) }), read)).toMatch(/^chunk pair's report is about components\/a.ts: /);
+    const recorded = sourcesOf(chunk, read);
+    expect(recorded).toEqual({ "components/a.ts": sourceDigest("a"), "components/b.ts": sourceDigest("b") });
+    // components/b.ts has no mutants, so the report has no entry for it; the record still holds it.
+    const current = report({ "components/a.ts": fileResult("a", ["Killed"]) });
+    expect(staleness(chunk, current, recorded, read)).toBeUndefined();
+    expect(staleness(chunk, undefined, recorded, read)).toBe("chunk pair has not run: npm run mutate -- pair");
+    expect(staleness(chunk, report({ "components/c.ts": fileResult("c", []) }), recorded, read)).toBe("chunk pair's report is about components/c.ts, outside the chunk: npm run mutate -- pair");
+    expect(staleness(chunk, current, undefined, read)).toBe("chunk pair's report has no record of the sources it was made from: npm run mutate -- pair");
     sources["components/b.ts"] = "b changed";
-    expect(staleness(chunk, current, read)).toBe("chunk pair is out of date (components/b.ts changed since): npm run mutate -- pair");
+    expect(staleness(chunk, current, recorded, read)).toBe("chunk pair is out of date (components/b.ts changed since): npm run mutate -- pair");
+    expect(staleness(chunk, current, sourcesOf(chunk, read), read)).toBeUndefined();
 });
 
 test("a chunk's Stryker config mutates only its files, with its own reports, and leaves the threshold to the command, which holds each directory to it", () => {

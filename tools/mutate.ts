@@ -10,6 +10,7 @@
 //   npm run mutate -- arm binding   only those chunks, then the score over all reports
 //   npm run mutate -- --score       no run: the score over the reports there are
 import { spawnSync } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import type { FileResult, MutantStatus, MutationTestResult } from "mutation-testing-report-schema";
@@ -155,21 +156,42 @@ export function reportPath(chunk: Chunk): string {
     return `${OUT}/${chunk.name}.json`;
 }
 
+/** Where the digests of a chunk's sources, as they were when its report was made, are kept. */
+export function sourcesPath(chunk: Chunk): string {
+    return `${OUT}/${chunk.name}.sources.json`;
+}
+
+/** The digest of a file's text, as a chunk's sources record keeps it. */
+export function sourceDigest(text: string): string {
+    return createHash("sha256").update(text).digest("hex");
+}
+
+/** The record of a chunk's sources: each of its files' digests, read now. */
+export function sourcesOf(chunk: Chunk, read: (file: string) => string): Record<string, string> {
+    return Object.fromEntries(chunk.files.map((f) => [f, sourceDigest(read(f))]));
+}
+
 /**
- * Why the report of `chunk` cannot be counted: missing, not about exactly its files, or made from
- * other sources than `read` returns now. Undefined when it can.
+ * Why the report of `chunk` cannot be counted: missing, about files outside the chunk, without a
+ * record of the sources it was made from, or made from other sources than `read` returns now.
+ * Undefined when it can. (A file without mutants has no entry in a report, so the record of sources,
+ * not the report, says what every file of the chunk was.)
  */
-export function staleness(chunk: Chunk, report: MutationTestResult | undefined, read: (file: string) => string): string | undefined {
+export function staleness(chunk: Chunk, report: MutationTestResult | undefined, sources: Record<string, string> | undefined, read: (file: string) => string): string | undefined {
+    const rerun = `npm run mutate -- ${chunk.name}`;
     if (report === undefined) {
-        return `chunk ${chunk.name} has not run: npm run mutate -- ${chunk.name}`;
+        return `chunk ${chunk.name} has not run: ${rerun}`;
     }
-    const reported = Object.keys(report.files).sort();
-    if (reported.join(",") !== [...chunk.files].sort().join(",")) {
-        return `chunk ${chunk.name}'s report is about ${reported.join(", ")}: npm run mutate -- ${chunk.name}`;
+    const outside = Object.keys(report.files).filter((f) => !chunk.files.includes(f));
+    if (outside.length > 0) {
+        return `chunk ${chunk.name}'s report is about ${outside.join(", ")}, outside the chunk: ${rerun}`;
     }
-    const changed = chunk.files.filter((f) => report.files[f].source !== read(f));
+    if (sources === undefined) {
+        return `chunk ${chunk.name}'s report has no record of the sources it was made from: ${rerun}`;
+    }
+    const changed = chunk.files.filter((f) => sources[f] !== sourceDigest(read(f)));
     if (changed.length > 0) {
-        return `chunk ${chunk.name} is out of date (${changed.join(", ")} changed since): npm run mutate -- ${chunk.name}`;
+        return `chunk ${chunk.name} is out of date (${changed.join(", ")} changed since): ${rerun}`;
     }
     return undefined;
 }
@@ -292,9 +314,9 @@ export function directoriesBelow(directories: Record<string, number>, threshold:
         .map(([directory, score]) => `${directory}/ scores ${score.toFixed(2)} %, below ${threshold} %`);
 }
 
-function readReport(chunk: Chunk): MutationTestResult | undefined {
-    const file = path.join(ROOT, reportPath(chunk));
-    return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as MutationTestResult) : undefined;
+function readJson<T>(relative: string): T | undefined {
+    const file = path.join(ROOT, relative);
+    return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as T) : undefined;
 }
 
 /** Runs the chunks named in `args` (all when none), or with --score only scores them; returns the exit code. */
@@ -311,7 +333,10 @@ export async function main(args: string[]): Promise<number> {
     const base = JSON.parse(fs.readFileSync(path.join(ROOT, "stryker.config.json"), "utf8")) as Record<string, unknown>;
     const selected = scoreOnly ? [] : names.length === 0 ? CHUNKS : CHUNKS.filter((c) => names.includes(c.name));
     fs.mkdirSync(path.join(ROOT, OUT), { recursive: true });
+    const read = (file: string): string => fs.readFileSync(path.join(ROOT, file), "utf8");
     for (const chunk of selected) {
+        // The sources as Stryker copies them now: a file edited during the run makes the report stale.
+        const sources = sourcesOf(chunk, read);
         const configFile = `${OUT}/${chunk.name}.stryker.json`;
         fs.writeFileSync(path.join(ROOT, configFile), `${JSON.stringify(chunkConfig(base, chunk), null, 2)}\n`);
         console.log(`== chunk ${chunk.name}: ${chunk.files.join(" ")}`);
@@ -325,14 +350,14 @@ export async function main(args: string[]): Promise<number> {
             console.error(`error: stryker exited ${String(run.status ?? run.signal)} on chunk ${chunk.name}`);
             return 1;
         }
+        fs.writeFileSync(path.join(ROOT, sourcesPath(chunk)), `${JSON.stringify(sources, null, 2)}\n`);
     }
 
-    const read = (file: string): string => fs.readFileSync(path.join(ROOT, file), "utf8");
     const files: Record<string, FileResult> = {};
     const missing: string[] = [];
     for (const chunk of CHUNKS) {
-        const report = readReport(chunk);
-        const stale = staleness(chunk, report, read);
+        const report = readJson<MutationTestResult>(reportPath(chunk));
+        const stale = staleness(chunk, report, readJson<Record<string, string>>(sourcesPath(chunk)), read);
         if (stale !== undefined || report === undefined) {
             missing.push(stale ?? chunk.name);
             continue;
