@@ -1971,6 +1971,29 @@ describe("the pack's Kubernetes, ARM, address and mode helpers", () => {
         expect([effectiveRunAsNonRoot(bare, init), effectiveRunAsUser(bare, init), effectiveSeccompType(bare, init)]).toEqual([undefined, undefined, undefined]);
     });
 
+    test.each<[string, string[]]>([
+        [T.pod, ["spec"]],
+        [T.job, ["spec", "template", "spec"]],
+        [T.cronJob, ["spec", "jobTemplate", "spec", "template", "spec"]],
+        [T.deployment, ["spec", "template", "spec"]],
+        ["kubernetes:apps/v1:StatefulSet", ["spec", "template", "spec"]],
+        ["kubernetes:apps/v1:DaemonSet", ["spec", "template", "spec"]],
+        ["kubernetes:apps/v1:ReplicaSet", ["spec", "template", "spec"]],
+        ["kubernetes:core/v1:ReplicationController", ["spec", "template", "spec"]],
+    ])("a pod-spec policy reads a %s's pod spec at %j, and does not apply to one without", async (type, path) => {
+        const policy = POLICIES.get("k8s-run-as-non-root");
+        if (policy === undefined || !isResourcePolicy(policy)) {
+            throw new Error("missing policy");
+        }
+        const rootSpec = { containers: [{ name: "root", image: "app:1", securityContext: { runAsNonRoot: true, runAsUser: 0 } }] };
+        const nested = path.reduceRight<JsonObject>((inner, key) => ({ [key]: inner }), rootSpec);
+        const withSpec = stepOf({ type, name: "w", inputs: { metadata: { namespace: "alpha" }, ...nested } });
+        const outcome = await validateResourceStep(policy, withSpec, new Map([[withSpec.urn, withSpec]]));
+        expect(outcome.violations.map((v) => v.message)).toEqual(["Container root runs as UID 0."]);
+        const without = stepOf({ type, name: "w", inputs: { metadata: { namespace: "alpha" }, spec: path.length > 1 ? {} : undefined } });
+        expect(await validateResourceStep(policy, without, new Map([[without.urn, without]]))).toEqual({ applied: false, violations: [] });
+    });
+
     test("an image reference's tag and digest, with a registry port and a path", () => {
         expect(imageReference("registry:5000/team/app:1.2@sha256:abc")).toEqual({ tag: "1.2", digest: "sha256:abc" });
         expect(imageReference("registry:5000/team/app")).toEqual({ tag: undefined, digest: undefined });
