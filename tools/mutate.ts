@@ -1,10 +1,10 @@
 // `npm run mutate`: mutation testing with Stryker (stryker.config.json) of the program (components/,
 // config.ts and config/, azureCatalog.ts, identityModes.ts), the policy pack (policy/) and the
-// verifier Jobs' scripts (verifier/), in chunks of files. Each chunk is its own Stryker run with its own incremental file, so a chunk that
-// finished keeps its results when a later one is stopped, and a re-run tests again only what changed
-// since. The score is computed over the reports of all chunks, as Stryker computes it, for each file
-// and each directory, and the command fails when a directory scores below the configured
-// `thresholds.break` or a chunk has no up-to-date report.
+// verifier Jobs' scripts (verifier/), in chunks of files. Each chunk is its own Stryker run with its
+// own incremental file, so a chunk that finished keeps its results when a later one is stopped, and a
+// re-run tests again only what changed since. The score is computed over the reports of all chunks,
+// as Stryker computes it, for each file and each directory, and the command fails when a directory
+// scores below the configured `thresholds.break` or a chunk has no up-to-date report.
 //
 //   npm run mutate                  every chunk, then the score
 //   npm run mutate -- arm binding   only those chunks, then the score over all reports
