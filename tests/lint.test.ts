@@ -1,5 +1,6 @@
 // The import boundaries of eslint.config.js: nothing outside tests/ imports tests/ (statically, with
-// import() or with require()), and tests do not import the entry points in scripts/.
+// import() or with require()), tests do not import the entry points in scripts/, config imports no
+// component, the policy pack imports nothing of tools/, and no import circle closes.
 import * as path from "path";
 import { ESLint } from "eslint";
 
@@ -30,6 +31,25 @@ test.each([
     ["tests/unit/x.test.ts", 'export const load = () => import("../../scripts/graph");\n'],
 ])("%s may not import scripts/", async (file, code) => {
     expect(await broken(file, code)).toEqual([expect.stringMatching(/^(@typescript-eslint\/no-restricted-imports|no-restricted-syntax): .*Tests import tools\/, not the entry points in scripts\//)]);
+});
+
+test.each([
+    ["config/x.ts", 'import { Network } from "../components/network";\nvoid Network;\n'],
+    ["identityModes.ts", 'export const load = () => import("./components/modes");\n'],
+])("%s, config, may not import components/", async (file, code) => {
+    // (identityModes.ts importing the mode drivers, which import it, also closes a circle.)
+    expect(await broken(file, code)).toContainEqual(expect.stringMatching(/^(@typescript-eslint\/no-restricted-imports|no-restricted-syntax): .*Config imports nothing of components\//));
+});
+
+test("the policy pack may not import tools/", async () => {
+    expect(await broken("policy/lib/x.ts", 'import { evaluatePlan } from "../../tools/policyOffline";\nvoid evaluatePlan;\n')).toEqual([
+        expect.stringMatching(/^@typescript-eslint\/no-restricted-imports: .*The policy pack imports nothing of tools\//),
+    ]);
+});
+
+test("an import that closes a circle is refused", async () => {
+    // config.ts imports config/errors.ts; config/errors.ts importing config.ts back closes the circle.
+    expect(await broken("config/errors.ts", 'import { CONFIG_KEYS } from "../config";\nexport const count = CONFIG_KEYS.length;\n')).toEqual([expect.stringMatching(/^import-x\/no-cycle: /)]);
 });
 
 test("the imports the house has are allowed", async () => {
