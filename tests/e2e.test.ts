@@ -328,12 +328,13 @@ async function runAgainstFakes(
     every?: Every,
     how: Tools = "in-process",
 ): Promise<Run> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aiv-e2e-test-"));
-    const bin = path.join(dir, "bin");
-    const log = path.join(dir, "calls.log");
+    // The fake executables, their answers and their log live in a folder of the run's own.
+    const dir = how === "processes" ? fs.mkdtempSync(path.join(os.tmpdir(), "aiv-e2e-test-")) : undefined;
+    const log = dir === undefined ? undefined : path.join(dir, "calls.log");
     const inProcess: string[] = [];
     let exec: Exec;
-    if (how === "processes") {
+    if (dir !== undefined && log !== undefined) {
+        const bin = path.join(dir, "bin");
         fs.writeFileSync(log, "");
         writeFakeTools(bin, log, rules, tools);
         // Only the fakes, and what a shell script needs: a tool left out is not on the PATH.
@@ -362,9 +363,11 @@ async function runAgainstFakes(
         () => NOW,
         every,
     );
-    const logged = how === "processes" ? fs.readFileSync(log, "utf8").split("\n") : inProcess;
+    const logged = log === undefined ? inProcess : fs.readFileSync(log, "utf8").split("\n");
     const calls = logged.filter((l) => l !== "").map(withoutKubeconfigFolder);
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (dir !== undefined) {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
     return { code, calls, output };
 }
 

@@ -3,7 +3,7 @@
 import { createHash } from "crypto";
 import * as http from "http";
 import * as path from "path";
-import { loadStackConfig } from "./stackConfig";
+import { configKey, loadStackConfig } from "./stackConfig";
 
 /** The environment variable that holds the sockets of a run's plan servers. */
 export const PLAN_SERVERS = "AIV_PLAN_SERVERS";
@@ -69,12 +69,8 @@ export async function planJson(stack: string, overrides: string[]): Promise<stri
  * `-c identityMode=podIdentityAddon` and no override at all (the default) share one plan.
  */
 export function planKey(stack: string, overrides: string[]): string {
-    const config = loadStackConfig({ stack, overrides });
-    const canonical = Object.keys(config)
-        .sort()
-        .map((k) => [k, config[k]]);
     return createHash("sha256")
-        .update(JSON.stringify([stack, canonical]))
+        .update(configKey(stack, loadStackConfig({ stack, overrides })))
         .digest("hex")
         .slice(0, 24);
 }

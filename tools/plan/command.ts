@@ -4,7 +4,7 @@
 import { createHash } from "crypto";
 import { recordedRun, secondRun } from "./secondRun";
 import type { RecordedRun, SecondRun } from "./secondRun";
-import { loadStackConfig } from "./stackConfig";
+import { configKey, loadStackConfig } from "./stackConfig";
 import type { Plan, Step } from "./types";
 import { urnName } from "./urn";
 
@@ -182,21 +182,11 @@ export interface Io {
 }
 
 /**
- * First runs already computed, by stack and config: a plan server keeps them for the commands after,
+ * First runs already computed, by stack and config (configKey): a plan server keeps them for the commands after,
  * whose plans and second runs of the same config start from them. A run is never changed once
  * recorded (secondRun and the printing only read it).
  */
 export type FirstRuns = Map<string, Promise<RecordedRun>>;
-
-/** The key of a first run in FirstRuns: the stack and the config the program sees, in key order. */
-export function firstRunKey(stack: string, config: Record<string, string>): string {
-    return JSON.stringify([
-        stack,
-        Object.keys(config)
-            .sort()
-            .map((k) => [k, config[k]]),
-    ]);
-}
 
 /** Runs the plan command and returns its exit code. Exported for testing. */
 export async function main(argv: string[], io: Io = process, firstRuns: FirstRuns = new Map()): Promise<number> {
@@ -212,7 +202,7 @@ export async function main(argv: string[], io: Io = process, firstRuns: FirstRun
     }
     try {
         const config = loadStackConfig({ stack: args.stack, configFile: args.configFile, overrides: args.overrides });
-        const key = firstRunKey(args.stack, config);
+        const key = configKey(args.stack, config);
         let first = firstRuns.get(key);
         if (first === undefined) {
             first = recordedRun({ stack: args.stack, config });

@@ -120,3 +120,17 @@ export function loadStackConfig(options: StackConfigOptions): Record<string, str
     }
     return config;
 }
+
+/**
+ * A stack and the config its program sees, as one text in key order: the same for every way of
+ * writing that config (an override equal to the stack file's value, or none). Plans and first runs
+ * are kept under it.
+ */
+export function configKey(stack: string, config: Record<string, string>): string {
+    return JSON.stringify([
+        stack,
+        Object.keys(config)
+            .sort()
+            .map((k) => [k, config[k]]),
+    ]);
+}
