@@ -1,13 +1,15 @@
 // Tests of verifier/verifier.js, the Job that proves a workload's Azure identity wiring: direct
-// tests of its pure helpers, then the real script as a child process against Azurite and loopback
-// fakes of the instance metadata endpoint, Microsoft Entra ID, Key Vault and the Kubernetes API
-// (and, where time matters, its `verify` in this process with an injected clock).
+// tests of its pure helpers, then the Job's whole run against Azurite and loopback fakes of the
+// instance metadata endpoint, Microsoft Entra ID, Key Vault and the Kubernetes API, in this process
+// (runVerifier; where time matters, with an injected clock), and the script itself as a child process
+// for what its entry point adds (runVerifierProcess).
 import { spawn } from "child_process";
 import { builtinModules } from "module";
 import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
+import * as nodeTls from "tls";
 import {
     CLUSTER_OIDC_ISSUER,
     KEYVAULT_FORBIDDEN,
@@ -90,6 +92,7 @@ interface VerifierHelpers {
     sendHttp(request: { method: string; url: string; headers: Record<string, string>; body?: string }, timeoutMs: number): Promise<{ status: number }>;
     createReporter(writeLine: (line: string) => void): Reporter;
     verify(env: Record<string, string | undefined>, reporter: Reporter, progress: { step: string }, options?: { clock?: Clock }): Promise<{ verdict: Record<string, unknown>; exitCode: number }>;
+    run(env: Record<string, string | undefined>, writeProgress: (line: string) => void, options?: { clock?: Clock; probe?: () => never }): Promise<{ exitCode: number; verdictLine: string }>;
 }
 
 interface Clock {
@@ -378,8 +381,17 @@ const WORKLOAD_SUBJECT = "system:serviceaccount:alpha:alpha";
 const UNBOUND_SUBJECT = "system:serviceaccount:alpha:verify-unbound";
 const FAST = { RETRY_INTERVAL_SECONDS: "0.1", REQUEST_TIMEOUT_SECONDS: "2" };
 
+/**
+ * Whether this Node.js can add the test CA to the certificates TLS clients trust by default
+ * (`tls.setDefaultCACertificates`, Node.js 22.19 and later), which a child process gets from
+ * NODE_EXTRA_CA_CERTS instead.
+ */
+const TRUST_IN_PROCESS = typeof nodeTls.setDefaultCACertificates === "function";
+
 let workDir: string;
 let tls: TlsMaterial;
+/** What TLS clients trust by default in this process before the tests add the test CA (TRUST_IN_PROCESS). */
+const systemCertificates = TRUST_IN_PROCESS ? nodeTls.getCACertificates("default") : [];
 /** The fake Kubernetes API's certificate: the cluster's CA, which only KUBE_CA_FILE makes trusted. */
 let kubeTls: TlsMaterial;
 let azurite: Azurite;
@@ -430,10 +442,30 @@ async function withScenario(body: (s: Scenario) => Promise<void>): Promise<void>
 }
 
 /**
+ * Runs the verifier's Job with exactly `env`, as `node verifier/verifier.js` would, but in this process:
+ * its `run` (the script's body) with the test CA trusted as the system's (TRUST_IN_PROCESS), so that
+ * a run costs no process and what it executes is seen here (jest's coverage, Stryker's mutants).
+ * `onStderr` sees the progress written so far each time a line arrives. Where this Node.js cannot
+ * change the trusted certificates, the script runs as a child process instead (runVerifierProcess).
+ */
+async function runVerifier<V = Verdict>(env: Record<string, string>, onStderr?: (stderrSoFar: string) => void): Promise<Run<V>> {
+    if (!TRUST_IN_PROCESS) {
+        return runVerifierProcess(env, onStderr);
+    }
+    const started = Date.now();
+    let stderr = "";
+    const { exitCode, verdictLine } = await verifier.run(env, (line) => {
+        stderr += `${line}\n`;
+        onStderr?.(stderr);
+    });
+    return { code: exitCode, stdout: `${verdictLine}\n`, stderr, verdict: JSON.parse(verdictLine) as V, durationMs: Date.now() - started };
+}
+
+/**
  * Runs `node verifier/verifier.js` with exactly `env` (plus PATH and the test CA), bounded in time;
  * `onStderr` sees the progress written so far each time more arrives.
  */
-function runVerifier<V = Verdict>(env: Record<string, string>, onStderr?: (stderrSoFar: string) => void): Promise<Run<V>> {
+function runVerifierProcess<V = Verdict>(env: Record<string, string>, onStderr?: (stderrSoFar: string) => void): Promise<Run<V>> {
     const started = Date.now();
     return new Promise((resolve, reject) => {
         const child = spawn(process.execPath, ["verifier/verifier.js"], {
@@ -563,9 +595,15 @@ beforeAll(async () => {
         expect(created.status).toBe(201);
     }
     storage = await startRbacProxy({ azurite, tls, denied: [CANARY] });
+    if (TRUST_IN_PROCESS) {
+        nodeTls.setDefaultCACertificates([...systemCertificates, tls.cert]);
+    }
 }, 30_000);
 
 afterAll(async () => {
+    if (TRUST_IN_PROCESS) {
+        nodeTls.setDefaultCACertificates(systemCertificates);
+    }
     await storage?.close();
     await azurite?.stop();
     if (workDir) {
@@ -768,6 +806,45 @@ describe("verifier.js in bound mode", () => {
             expect(run.verdict).toMatchObject({ verdict: "fail", mode: "bound", step: "config", missing: ["SECRET_NAME"] });
             expect(run.verdict.error).toContain("SECRET_NAME");
             expect(s.imds.requests).toHaveLength(0);
+        }),
+    );
+});
+
+describe("verifier.js as the Job runs it: node verifier/verifier.js", () => {
+    // The other cases run the script's body (`run`) in this process; these run the script itself, as the
+    // Job's container does, and hold what its entry point adds: one verdict line on stdout, the progress
+    // on stderr, and the exit code.
+    test.concurrent("passes end to end, printing one verdict line and exiting 0", () =>
+        withScenario(async (s) => {
+            const run = await runVerifierProcess(boundEnv(s));
+            expect(run.code).toBe(0);
+            expect(run.stdout.split("\n")).toEqual([expect.any(String), ""]);
+            expect(run.verdict).toMatchObject({ verdict: "pass", mode: "bound", tokenSource: "imds", secretMatchesMount: true, attempts: { token: 2, keyvault: 1, blobWrite: 1 } });
+            expect(run.stderr).toContain("token: requesting a Key Vault token from");
+            expectNothingSensitive(run, s);
+        }),
+    );
+
+    test.concurrent("prints and exits exactly as its body run in this process does", () =>
+        withScenario(async (s) => {
+            const { KEYVAULT_URI: _omitted, ...env } = boundEnv(s);
+            const [child, inProcess] = [await runVerifierProcess(env), await runVerifier(env)];
+            expect(child.code).toBe(2);
+            expect({ code: child.code, stdout: child.stdout, stderr: child.stderr }).toEqual({ code: inProcess.code, stdout: inProcess.stdout, stderr: inProcess.stderr });
+        }),
+    );
+
+    test.concurrent("an unexpected error is a failing verdict at the step it happened in, redacted", () =>
+        withScenario(async (s) => {
+            const lines: string[] = [];
+            const outcome = await verifier.run(boundEnv(s, { EGRESS_PROBE: "203.0.113.7:443" }), (line) => lines.push(line), {
+                probe: () => {
+                    throw new Error(`probe broke after reading ${SECRET}`);
+                },
+            });
+            expect(outcome.exitCode).toBe(1);
+            expect(JSON.parse(outcome.verdictLine)).toEqual({ verdict: "fail", mode: "bound", step: "egress", error: expect.stringContaining("unexpected error: probe broke after reading") });
+            expect(outcome.verdictLine).not.toContain(SECRET);
         }),
     );
 });

@@ -373,19 +373,33 @@ async function verify(env, reporter, progress, options = {}) {
     return runBound(ctx, config.targets);
 }
 
-async function main() {
-    const reporter = createReporter((line) => process.stderr.write(`${line}\n`));
+/**
+ * The Job's run: verifies `env`, writes the progress lines with `writeProgress`, and returns the exit
+ * code and the one line of the verdict. An unexpected error is a failing verdict at the step it
+ * happened in, redacted like every other line.
+ * @param {Record<string, string | undefined>} env
+ * @param {(line: string) => void} writeProgress
+ * @param {{ clock?: Clock, probe?: import("./egress").Probe }} [options]   as verify's
+ * @returns {Promise<{ exitCode: number, verdictLine: string }>}
+ */
+async function run(env, writeProgress, options = {}) {
+    const reporter = createReporter(writeProgress);
     /** @type {{ step: Step }} */
     const progress = { step: "config" };
     /** @type {Outcome} */
     let outcome;
     try {
-        outcome = await verify(process.env, reporter, progress);
+        outcome = await verify(env, reporter, progress, options);
     } catch (err) {
         const error = reporter.redact(`unexpected error: ${describeError(err)}`);
-        outcome = { exitCode: EXIT.fail, verdict: { verdict: "fail", mode: process.env.VERIFY_MODE ?? null, step: progress.step, error } };
+        outcome = { exitCode: EXIT.fail, verdict: { verdict: "fail", mode: env.VERIFY_MODE ?? null, step: progress.step, error } };
     }
-    process.stdout.write(`${formatVerdict(outcome.verdict)}\n`, () => process.exit(outcome.exitCode));
+    return { exitCode: outcome.exitCode, verdictLine: formatVerdict(outcome.verdict) };
+}
+
+async function main() {
+    const { exitCode, verdictLine } = await run(process.env, (line) => process.stderr.write(`${line}\n`));
+    process.stdout.write(`${verdictLine}\n`, () => process.exit(exitCode));
 }
 
 module.exports = {
@@ -414,6 +428,7 @@ module.exports = {
     sendHttp,
     createReporter,
     verify,
+    run,
 };
 
 if (require.main === module) {

@@ -187,7 +187,9 @@ export async function startFakeServer(tls?: TlsMaterial): Promise<FakeServer> {
             if (answer.delayMs === undefined) {
                 reply();
             } else {
-                setTimeout(reply, answer.delayMs);
+                // A client that gives up first gets no answer, and the fake holds no timer for it.
+                const held = setTimeout(reply, answer.delayMs);
+                res.on("close", () => clearTimeout(held));
             }
         });
     };
