@@ -77,15 +77,14 @@ test("a chunk's Stryker config mutates only its files, with its own reports, and
     });
 });
 
-test("a chunk that names its tests runs those, whether or not jest can trace their imports, keeping the jest config file; JavaScript goes unchecked by TypeScript and runs every test per mutant", () => {
+test("a chunk that names its tests runs those, whether or not jest can trace their imports, keeping the jest config file; JavaScript goes unchecked by TypeScript", () => {
     const base = { mutate: ["**/*.ts"], jest: { configFile: "jest.mutate.config.js", enableFindRelatedTests: true }, checkers: ["typescript"] };
     const policy = chunkConfig(base, { name: "policy-lib", files: ["policy/lib/net.ts"], tests: ["tests/policy.test.ts"], planServers: true });
     expect(policy.jest).toEqual({ configFile: "jest.mutate.config.js", enableFindRelatedTests: false, config: { testMatch: ["<rootDir>/tests/policy.test.ts"] } });
     expect(policy.checkers).toEqual(["typescript"]);
     const verifier = chunkConfig(base, { name: "verifier", files: ["verifier/http.js"], tests: ["tests/verifier.test.ts"], javascript: true });
     expect(verifier.checkers).toEqual([]);
-    expect(verifier.coverageAnalysis).toBe("off");
-    expect(policy.coverageAnalysis).toBeUndefined();
+    expect(verifier.coverageAnalysis).toBeUndefined();
     expect(chunkConfig(base, chunk).jest).toEqual(base.jest);
     // Every chunk of the pack starts plan servers for its tests; no chunk of the program does, since they would run its unmutated files.
     expect(CHUNKS.filter((c) => c.planServers === true).every((c) => c.files.every((f) => f.startsWith("policy/")))).toBe(true);

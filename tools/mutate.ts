@@ -31,10 +31,7 @@ export interface Chunk {
     tests?: string[];
     /** Whether the tests read plans from plan servers, which the command then starts for the run. */
     planServers?: boolean;
-    /**
-     * Whether the files are the verifier's plain JavaScript, which the TypeScript checker does not see
-     * and its tests also run in child processes.
-     */
+    /** Whether the files are the verifier's plain JavaScript, which the TypeScript checker does not see. */
     javascript?: boolean;
 }
 
@@ -110,8 +107,8 @@ export const CHUNKS: Chunk[] = [
     },
     { name: "policy-workloads", files: ["policy/policies/identity.ts", "policy/policies/kubernetes.ts", "policy/policies/proofs.ts"], ...POLICY_TESTS },
     { name: "policy-resources", files: ["policy/policies/aks.ts", "policy/policies/baseline.ts", "policy/policies/keyVault.ts", "policy/policies/storage.ts"], ...POLICY_TESTS },
-    // Each verifier module's own tests, and the script run whole as a child process of the test, which
-    // inherits the active mutant (Stryker passes it in the environment).
+    // Each verifier module's own tests, and the Job's body run whole in the jest process; only the
+    // script's entry point (main) runs in a child process alone.
     { name: "verifier-paths", files: ["verifier/config.js", "verifier/http.js", "verifier/privatePath.js", "verifier/retry.js", "verifier/tokens.js", "verifier/types.js"], ...VERIFIER_TESTS },
     { name: "verifier-checks", files: ["verifier/canary.js", "verifier/dataPlane.js", "verifier/egress.js", "verifier/mount.js", "verifier/report.js", "verifier/verifier.js"], ...VERIFIER_TESTS },
     { name: "verifier-impostor", files: ["verifier/impostor.js"], ...VERIFIER_TESTS },
@@ -202,7 +199,7 @@ export function staleness(chunk: Chunk, report: MutationTestResult | undefined, 
 /**
  * The Stryker config of one chunk: the project's, mutating only its files, with its own reports,
  * running the chunk's tests when it names them (all of them, each mutant's covering tests chosen by
- * Stryker's per-test coverage), and for JavaScript no TypeScript checker and every test per mutant.
+ * Stryker's per-test coverage), and for JavaScript no TypeScript checker.
  */
 export function chunkConfig(base: Record<string, unknown>, chunk: Chunk): Record<string, unknown> {
     const thresholds = thresholdsOf(base);
@@ -214,9 +211,7 @@ export function chunkConfig(base: Record<string, unknown>, chunk: Chunk): Record
         // A chunk's own tests run whole: jest's related-test search follows static imports, and
         // verifier.test.ts loads the verifier's modules by a computed path.
         ...(chunk.tests === undefined ? {} : { jest: { ...jest, enableFindRelatedTests: false, config: { testMatch: chunk.tests.map((t) => `<rootDir>/${t}`) } } }),
-        // The verifier's tests also run it as a child process, which per-test coverage cannot see: a
-        // mutant only a child reaches would count as not covered, so every test runs for every mutant.
-        ...(chunk.javascript === true ? { checkers: [], coverageAnalysis: "off" } : {}),
+        ...(chunk.javascript === true ? { checkers: [] } : {}),
         reporters: ["progress-append-only", "json", "html"],
         jsonReporter: { fileName: reportPath(chunk) },
         htmlReporter: { fileName: `${OUT}/${chunk.name}.html` },
