@@ -3,6 +3,8 @@
 import type { FileResult, MutantStatus, MutationTestResult } from "mutation-testing-report-schema";
 import { CHUNKS, chunkConfig, countMutants, directoriesBelow, directoryOf, mutatedFiles, partitionProblems, scoreTable, sourceDigest, sourcesOf, staleness } from "../tools/mutate";
 import type { Chunk } from "../tools/mutate";
+import * as fs from "fs";
+import * as path from "path";
 
 const chunk: Chunk = { name: "pair", files: ["components/a.ts", "components/b.ts"] };
 
@@ -82,13 +84,40 @@ test("a chunk that names its tests runs those, whether or not jest can trace the
     const policy = chunkConfig(base, { name: "policy-lib", files: ["policy/lib/net.ts"], tests: ["tests/policy.test.ts"], planServers: true });
     expect(policy.jest).toEqual({ configFile: "jest.mutate.config.js", enableFindRelatedTests: false, config: { testMatch: ["<rootDir>/tests/policy.test.ts"] } });
     expect(policy.checkers).toEqual(["typescript"]);
-    const verifier = chunkConfig(base, { name: "verifier", files: ["verifier/http.js"], tests: ["tests/verifier.test.ts"], javascript: true });
+    const verifier = chunkConfig(base, { name: "verifier", files: ["verifier/http.js"], tests: ["tests/verifier.test.ts"], javascript: true, concurrentTests: true });
     expect(verifier.checkers).toEqual([]);
-    expect(verifier.coverageAnalysis).toBeUndefined();
+    expect(verifier.coverageAnalysis).toBe("all");
+    expect(policy.coverageAnalysis).toBeUndefined();
     expect(chunkConfig(base, chunk).jest).toEqual(base.jest);
     // Every chunk of the pack starts plan servers for its tests; no chunk of the program does, since they would run its unmutated files.
     expect(CHUNKS.filter((c) => c.planServers === true).every((c) => c.files.every((f) => f.startsWith("policy/")))).toBe(true);
     expect(CHUNKS.filter((c) => c.files.some((f) => f.endsWith(".js"))).every((c) => c.javascript === true)).toBe(true);
+});
+
+test("a chunk whose tests run concurrently says so, since per-test coverage would give its mutants the wrong tests", () => {
+    const root = path.join(__dirname, "..");
+    const concurrent = (file: string) => /\b(?:test|it)\.concurrent\b/.test(fs.readFileSync(path.join(root, file), "utf8"));
+    // jest.mutate.config.js's patterns, `**/tests/unit/**/*.test.ts`, as regular expressions over paths from the root.
+    const pattern = (glob: string) =>
+        new RegExp(
+            `^${glob
+                .replace(/[.+?^${}()|[\]\\]/g, "\\$&")
+                .replace(/\*\*\//g, "(?:.*/)?")
+                .replace(/(?<!\.)\*/g, "[^/]*")}$`,
+        );
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest's config file is CommonJS
+    const { testMatch } = require(path.join(root, "jest.mutate.config.js")) as { testMatch: string[] };
+    const testFiles = fs
+        .readdirSync(path.join(root, "tests"), { recursive: true, encoding: "utf8" })
+        .map((f) => `tests/${f.split(path.sep).join("/")}`)
+        .filter((f) => f.endsWith(".test.ts"));
+    const programTests = testFiles.filter((f) => testMatch.some((glob) => pattern(glob).test(f)));
+    expect(programTests).toContain("tests/unit/units.test.ts");
+    expect(programTests.filter(concurrent)).toEqual([]);
+    for (const c of CHUNKS.filter((c) => c.tests !== undefined)) {
+        expect([c.name, c.concurrentTests === true]).toEqual([c.name, (c.tests ?? []).some(concurrent)]);
+    }
+    expect(concurrent("tests/verifier.test.ts")).toBe(true);
 });
 
 test("the score is counted for each directory too, and a directory below the threshold is named", () => {

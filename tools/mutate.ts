@@ -33,10 +33,17 @@ export interface Chunk {
     planServers?: boolean;
     /** Whether the files are the verifier's plain JavaScript, which the TypeScript checker does not see. */
     javascript?: boolean;
+    /**
+     * Whether the tests run concurrently (`test.concurrent`). Stryker's per-test coverage counts what
+     * runs as the test that started last, so with tests interleaved it gives a mutant the wrong tests
+     * and reports it survived though its own tests kill it; such a chunk runs every test for each
+     * mutant that some test reaches (`coverageAnalysis: "all"`).
+     */
+    concurrentTests?: boolean;
 }
 
 const POLICY_TESTS = { tests: ["tests/policy.test.ts", "tests/helpers/helpers.test.ts"], planServers: true } as const satisfies Partial<Chunk>;
-const VERIFIER_TESTS = { tests: ["tests/verifier.test.ts"], javascript: true } as const satisfies Partial<Chunk>;
+const VERIFIER_TESTS = { tests: ["tests/verifier.test.ts"], javascript: true, concurrentTests: true } as const satisfies Partial<Chunk>;
 
 /** The chunks; together they are every file stryker.config.json mutates. */
 export const CHUNKS: Chunk[] = [
@@ -199,7 +206,8 @@ export function staleness(chunk: Chunk, report: MutationTestResult | undefined, 
 /**
  * The Stryker config of one chunk: the project's, mutating only its files, with its own reports,
  * running the chunk's tests when it names them (all of them, each mutant's covering tests chosen by
- * Stryker's per-test coverage), and for JavaScript no TypeScript checker.
+ * Stryker's per-test coverage, or all of them for tests that run concurrently), and for JavaScript no
+ * TypeScript checker.
  */
 export function chunkConfig(base: Record<string, unknown>, chunk: Chunk): Record<string, unknown> {
     const thresholds = thresholdsOf(base);
@@ -212,6 +220,7 @@ export function chunkConfig(base: Record<string, unknown>, chunk: Chunk): Record
         // verifier.test.ts loads the verifier's modules by a computed path.
         ...(chunk.tests === undefined ? {} : { jest: { ...jest, enableFindRelatedTests: false, config: { testMatch: chunk.tests.map((t) => `<rootDir>/${t}`) } } }),
         ...(chunk.javascript === true ? { checkers: [] } : {}),
+        ...(chunk.concurrentTests === true ? { coverageAnalysis: "all" } : {}),
         reporters: ["progress-append-only", "json", "html"],
         jsonReporter: { fileName: reportPath(chunk) },
         htmlReporter: { fileName: `${OUT}/${chunk.name}.html` },
