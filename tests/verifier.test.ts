@@ -90,20 +90,12 @@ interface VerifierHelpers {
         clock?: { now: () => number; sleep: (ms: number) => Promise<void> };
     }): Promise<RetryResult<T>>;
     sendHttp(request: { method: string; url: string; headers: Record<string, string>; body?: string }, timeoutMs: number): Promise<{ status: number }>;
-    createReporter(writeLine: (line: string) => void): Reporter;
-    verify(env: Record<string, string | undefined>, reporter: Reporter, progress: { step: string }, options?: { clock?: Clock }): Promise<{ verdict: Record<string, unknown>; exitCode: number }>;
     run(env: Record<string, string | undefined>, writeProgress: (line: string) => void, options?: { clock?: Clock; probe?: () => never }): Promise<{ exitCode: number; verdictLine: string }>;
 }
 
 interface Clock {
     now: () => number;
     sleep: (ms: number) => Promise<void>;
-}
-
-interface Reporter {
-    remember(value: string): void;
-    redact(text: string): string;
-    log(line: string): void;
 }
 
 type AdmissionAnswer =
@@ -1411,16 +1403,11 @@ function virtualClock(): { clock: Clock; sleeps: number[] } {
     };
 }
 
-/** The verifier's `verify` in this process, with `clock`; its progress lines are returned with the verdict. */
+/** The Job's run (`run`) in this process, with `clock`; its progress lines are returned with the verdict. */
 async function verifyInProcess(env: Record<string, string>, clock: Clock): Promise<{ verdict: ImpostorVerdict; exitCode: number; lines: string[] }> {
     const lines: string[] = [];
-    const outcome = await verifier.verify(
-        env,
-        verifier.createReporter((line) => lines.push(line)),
-        { step: "config" },
-        { clock },
-    );
-    return { verdict: outcome.verdict as unknown as ImpostorVerdict, exitCode: outcome.exitCode, lines };
+    const { exitCode, verdictLine } = await verifier.run(env, (line) => lines.push(line), { clock });
+    return { verdict: JSON.parse(verdictLine) as ImpostorVerdict, exitCode, lines };
 }
 
 describe("verifier/impostor.js: how an answer of the API server reads", () => {
