@@ -43,7 +43,7 @@ export interface Chunk {
 }
 
 const POLICY_TESTS = { tests: ["tests/policy.test.ts", "tests/helpers/helpers.test.ts"], planServers: true } as const satisfies Partial<Chunk>;
-const VERIFIER_TESTS = { tests: ["tests/verifier.test.ts"], javascript: true, concurrentTests: true } as const satisfies Partial<Chunk>;
+const VERIFIER_TESTS = { tests: ["tests/verifier.test.ts", "tests/verifierModules.test.ts"], javascript: true, concurrentTests: true } as const satisfies Partial<Chunk>;
 
 /** The chunks; together they are every file stryker.config.json mutates. */
 export const CHUNKS: Chunk[] = [
