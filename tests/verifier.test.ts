@@ -36,6 +36,9 @@ import {
     type RbacProxy,
     type FakeServer,
     type TlsMaterial,
+    type FakeResponse,
+    type Handler,
+    type ReceivedRequest,
 } from "./fakes/azure";
 import { startFakeDns } from "./fakes/dns";
 import { IMPOSTOR_USER, startFakeKubeApi, type FakeKubeApi } from "./fakes/kubeApi";
@@ -798,6 +801,146 @@ describe("verifier.js in bound mode", () => {
             expect(run.verdict).toMatchObject({ verdict: "fail", mode: "bound", step: "config", missing: ["SECRET_NAME"] });
             expect(run.verdict.error).toContain("SECRET_NAME");
             expect(s.imds.requests).toHaveLength(0);
+        }),
+    );
+});
+
+/**
+ * A Blob service scripted for one case: the workload's container takes writes and gives them back,
+ * the canary container refuses both (403, as Azure RBAC does), unless `override` answers first.
+ */
+function scriptedStorage(override: (request: ReceivedRequest) => FakeResponse | undefined = () => undefined): Handler {
+    const blobs = new Map<string, string>();
+    const refused: FakeResponse = { status: 403, headers: { "x-ms-error-code": "AuthorizationPermissionMismatch" }, body: "<Error><Code>AuthorizationPermissionMismatch</Code></Error>" };
+    return (request) => {
+        const answer = override(request);
+        if (answer !== undefined) {
+            return answer;
+        }
+        if (request.url.pathname.startsWith(`/${CANARY}`)) {
+            return refused;
+        }
+        if (request.method === "PUT") {
+            blobs.set(request.url.pathname, request.body);
+            return { status: 201 };
+        }
+        const blob = blobs.get(request.url.pathname);
+        return blob === undefined ? { status: 404, headers: { "x-ms-error-code": "BlobNotFound" } } : { status: 200, body: blob };
+    };
+}
+
+describe("verifier.js in bound mode: each step's own failure", () => {
+    /** Runs the bound Job through IMDS with Storage answered by `storage`. */
+    async function runWithStorage(s: Scenario, storage: Handler, overrides: Record<string, string> = {}): Promise<Run> {
+        const blob = await startFakeServer(tls);
+        blob.reset(storage);
+        try {
+            return await runVerifier(boundEnv(s, { BLOB_ENDPOINT: `${blob.url}/`, ACCESS_BUDGET_SECONDS: "0.5", ...overrides }));
+        } finally {
+            await blob.close();
+        }
+    }
+
+    test.concurrent("a passing run's progress names each step and what it does, in order", () =>
+        withScenario(async (s) => {
+            const run = await runWithStorage(s, scriptedStorage());
+            expect(run.verdict).toMatchObject({ verdict: "pass", canary: { secret: "refused", containerRead: "refused", containerWrite: "refused" } });
+            const blob = run.verdict.blob ?? "";
+            expect(run.stderr.split("\n")).toEqual([
+                "verifier: privatePath: resolving the vault's and the blob endpoint's host names, expecting addresses in 127.0.0.0/8",
+                "verifier: token: requesting a Key Vault token from IMDS",
+                "verifier: keyvault: reading secret alpha-demo",
+                `verifier: mount: comparing ${s.secretFile} with Key Vault`,
+                `verifier: synced: comparing ${s.syncedFile}, the Kubernetes Secret the CSI driver mirrors, with Key Vault`,
+                "verifier: canary: trying the canary secret canary, which nobody is granted",
+                "verifier: token: requesting a Storage token from IMDS",
+                `verifier: blobWrite: writing ${blob}`,
+                `verifier: blobRead: reading ${blob} back`,
+                "verifier: canary: listing the canary container canary, which nobody is granted",
+                `verifier: canary: writing canary/${blob.slice(`${CONTAINER}/`.length)}, which must be refused`,
+                "",
+            ]);
+        }),
+    );
+
+    test.concurrent("fails at step token when IMDS gives a Key Vault token but no Storage token", () =>
+        withScenario(async (s) => {
+            const tokens = imdsHandler({ tokens: s.tokens, clientId: CLIENT_ID });
+            s.imds.reset((request) => (request.url.searchParams.get("resource") === "https://storage.azure.com" ? { status: 500, body: { error: "unknown_error" } } : tokens(request)));
+            const run = await runWithStorage(s, scriptedStorage(), { TOKEN_BUDGET_SECONDS: "0" });
+            expect(run.verdict).toMatchObject({ verdict: "fail", step: "token" });
+            expect(run.verdict.error).toMatch(/^IMDS refused a Storage token: HTTP 500 Internal Server Error \(unknown_error\) for [\d.]+s \(1 attempt\)$/);
+            expect(run.verdict.attempts).toEqual({ token: 2, keyvault: 1, blobWrite: 0 });
+            expectNothingSensitive(run, s);
+        }),
+    );
+
+    test.concurrent("fails at step keyvault when the secret's answer has no string value", () =>
+        withScenario(async (s) => {
+            s.keyVault.reset(() => ({ status: 200, body: { value: 42 } }));
+            const run = await runWithStorage(s, scriptedStorage());
+            expect(run.verdict).toMatchObject({ verdict: "fail", step: "keyvault", error: "Key Vault answered reading secret alpha-demo without a string value" });
+            expect(run.verdict.secretSha256Prefix).toBeUndefined();
+        }),
+    );
+
+    test.concurrent("fails at step canary when Key Vault gives the canary secret no answer but throttling", () =>
+        withScenario(async (s) => {
+            const secrets = keyVaultHandler({ baseUrl: s.keyVault.url, secretName: SECRET_NAME, value: SECRET });
+            s.keyVault.reset((request) => (request.url.pathname === `/secrets/${CANARY}` ? { status: 429, body: { error: { code: "Throttled" } } } : secrets(request)));
+            const run = await runWithStorage(s, scriptedStorage());
+            expect(run.verdict).toMatchObject({ verdict: "fail", step: "canary" });
+            expect(run.verdict.error).toMatch(/^Key Vault refused answering for the canary secret canary: HTTP 429 Too Many Requests \(Throttled\) for 0\.\d+s \(\d+ attempts\)$/);
+        }),
+    );
+
+    test.concurrent("fails at step blobRead, by name only, when the blob read back differs from what was written", () =>
+        withScenario(async (s) => {
+            const run = await runWithStorage(
+                s,
+                scriptedStorage((request) => (request.method === "GET" && request.url.pathname.startsWith(`/${CONTAINER}/`) ? { status: 200, body: "other" } : undefined)),
+            );
+            expect(run.verdict).toMatchObject({ verdict: "fail", step: "blobRead", error: `blob ${run.verdict.error?.split(" ")[1]} read back differs from what was written` });
+            expect(run.verdict.error).toMatch(/^blob alpha\/verify\/alpha-\S+\.txt read back/);
+        }),
+    );
+
+    test.concurrent("fails at step blobRead when Storage cannot find the blob it just took", () =>
+        withScenario(async (s) => {
+            const run = await runWithStorage(
+                s,
+                scriptedStorage((request) =>
+                    request.method === "GET" && request.url.pathname.startsWith(`/${CONTAINER}/`) ? { status: 404, headers: { "x-ms-error-code": "BlobNotFound" } } : undefined,
+                ),
+            );
+            expect(run.verdict).toMatchObject({ verdict: "fail", step: "blobRead" });
+            expect(run.verdict.error).toMatch(/^Storage refused reading blob alpha\/verify\/\S+: HTTP 404 Not Found \(BlobNotFound\) for [\d.]+s \(1 attempt\)$/);
+        }),
+    );
+
+    test.concurrent("fails at step canary when listing the canary container gets an answer that is neither access nor a refusal", () =>
+        withScenario(async (s) => {
+            const run = await runWithStorage(
+                s,
+                scriptedStorage((request) =>
+                    request.method === "GET" && request.url.pathname === `/${CANARY}` ? { status: 409, headers: { "x-ms-error-code": "ContainerBeingDeleted" } } : undefined,
+                ),
+            );
+            expect(run.verdict).toMatchObject({ verdict: "fail", step: "canary" });
+            expect(run.verdict.error).toMatch(/^Storage refused answering for the canary container canary: HTTP 409 Conflict \(ContainerBeingDeleted\) for [\d.]+s \(1 attempt\)$/);
+        }),
+    );
+
+    test.concurrent("fails at step canary when a write to the canary container gets an answer that is neither access nor a refusal", () =>
+        withScenario(async (s) => {
+            const run = await runWithStorage(
+                s,
+                scriptedStorage((request) =>
+                    request.method === "PUT" && request.url.pathname.startsWith(`/${CANARY}/`) ? { status: 409, headers: { "x-ms-error-code": "ContainerBeingDeleted" } } : undefined,
+                ),
+            );
+            expect(run.verdict).toMatchObject({ verdict: "fail", step: "canary" });
+            expect(run.verdict.error).toMatch(/^Storage refused answering for a write to the canary container canary: HTTP 409 Conflict \(ContainerBeingDeleted\) for [\d.]+s \(1 attempt\)$/);
         }),
     );
 });
