@@ -1,7 +1,7 @@
 // npm run mutate: the chunks cover every mutated file once, a chunk's report counts only while it is
 // about the current sources, and the score is Stryker's.
 import type { FileResult, MutantStatus, MutationTestResult } from "mutation-testing-report-schema";
-import { CHUNKS, chunkConfig, countMutants, directoriesBelow, directoryOf, mutatedFiles, partitionProblems, scoreTable, sourceDigest, sourcesOf, staleness } from "../tools/mutate";
+import { CHUNKS, chunkConfig, countMutants, directoriesBelow, directoryOf, mutatedFiles, partitionProblems, scoreTable, sourceDigest, sourcesOf, staleness, staticNotRun } from "../tools/mutate";
 import type { Chunk } from "../tools/mutate";
 import * as fs from "fs";
 import * as path from "path";
@@ -120,6 +120,23 @@ test("a chunk whose tests run concurrently says so, since per-test coverage woul
     expect(concurrent("tests/verifier.test.ts")).toBe(true);
 });
 
+test("a first pass may skip the static mutants where coverage is per test, and its report then counts only in part", () => {
+    const base = { mutate: ["**/*.ts"], coverageAnalysis: "perTest" };
+    expect(chunkConfig(base, chunk, { skipStatic: true }).ignoreStatic).toBe(true);
+    expect(chunkConfig(base, chunk).ignoreStatic).toBeUndefined();
+    // Without per-test coverage every covered mutant is static to Stryker: skipping them would skip all.
+    const concurrent = chunkConfig(base, { ...chunk, tests: ["tests/verifier.test.ts"], javascript: true, concurrentTests: true }, { skipStatic: true });
+    expect([concurrent.coverageAnalysis, concurrent.ignoreStatic]).toEqual(["all", undefined]);
+
+    const firstPass = report({ "components/a.ts": fileResult("a", ["Killed", "Ignored", "Survived", "Ignored"]) });
+    expect(staticNotRun(chunk, firstPass)).toBe("chunk pair: 2 static mutants not run (--skip-static): npm run mutate -- pair");
+    expect(staticNotRun(chunk, report({ "components/a.ts": fileResult("a", ["Killed", "Survived"]) }))).toBeUndefined();
+    const { lines, score } = scoreTable(firstPass.files);
+    expect(score).toBe(50);
+    expect(lines[0]).toMatch(/not run\s+score$/);
+    expect(lines).toContainEqual(expect.stringMatching(/^components\/a\.ts\s+2\s+1\s+0\s+1\s+0\s+0\s+2\s+50\.00 %$/));
+});
+
 test("the score is counted for each directory too, and a directory below the threshold is named", () => {
     expect([directoryOf("config.ts"), directoryOf("config/network.ts"), directoryOf("policy/lib/net.ts")]).toEqual([".", "config", "policy"]);
     const { lines, directories } = scoreTable({
@@ -129,7 +146,7 @@ test("the score is counted for each directory too, and a directory below the thr
         "config.ts": fileResult("d", ["Killed"]),
     });
     expect(directories).toEqual({ ".": 100, policy: 75, verifier: 50 });
-    expect(lines).toContainEqual(expect.stringMatching(/^policy\/ \(all\)\s+4\s+3\s+0\s+1\s+0\s+0\s+75\.00 %$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^policy\/ \(all\)\s+4\s+3\s+0\s+1\s+0\s+0\s+0\s+75\.00 %$/));
     expect(lines).toContainEqual(expect.stringMatching(/^\.\/ \(all\)\s+1\s+1\s+/));
     expect(directoriesBelow(directories, 85)).toEqual(["policy/ scores 75.00 %, below 85 %", "verifier/ scores 50.00 %, below 85 %"]);
     expect(directoriesBelow(directories, 50)).toEqual([]);
@@ -142,10 +159,10 @@ test("the score is detected over valid mutants; compile errors are not counted",
     });
     // detected: 3 killed + 1 timeout = 4; valid: 4 + 1 survived + 1 without coverage = 6.
     expect(score).toBeCloseTo((4 / 6) * 100, 5);
-    expect(lines[0]).toMatch(/^file\s+valid\s+killed\s+timeout\s+survived\s+no cov\.\s+no comp\.\s+score$/);
-    expect(lines).toContainEqual(expect.stringMatching(/^components\/a\.ts\s+4\s+2\s+1\s+1\s+0\s+0\s+75\.00 %$/));
-    expect(lines).toContainEqual(expect.stringMatching(/^components\/b\.ts\s+2\s+1\s+0\s+0\s+1\s+1\s+50\.00 %$/));
-    expect(lines[lines.length - 1]).toMatch(/^all files\s+6\s+3\s+1\s+1\s+1\s+1\s+66\.67 %$/);
+    expect(lines[0]).toMatch(/^file\s+valid\s+killed\s+timeout\s+survived\s+no cov\.\s+no comp\.\s+not run\s+score$/);
+    expect(lines).toContainEqual(expect.stringMatching(/^components\/a\.ts\s+4\s+2\s+1\s+1\s+0\s+0\s+0\s+75\.00 %$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^components\/b\.ts\s+2\s+1\s+0\s+0\s+1\s+1\s+0\s+50\.00 %$/));
+    expect(lines[lines.length - 1]).toMatch(/^all files\s+6\s+3\s+1\s+1\s+1\s+1\s+0\s+66\.67 %$/);
 });
 
 test("a pending mutant means the report is unfinished", () => {
