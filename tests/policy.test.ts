@@ -2001,6 +2001,13 @@ describe("the pack's Kubernetes, ARM, address and mode helpers", () => {
         expect(isPinnedImage("app:")).toBe(false);
         expect(isPinnedImage(`app:1@sha256:${"A".repeat(64)}`)).toBe(false);
         expect(isPinnedImage(`app@sha256:${"a".repeat(64)}x`)).toBe(false);
+        expect(isPinnedImage(`app@xsha256:${"a".repeat(64)}`)).toBe(false);
+        expect(isPinnedImage(`app@sha256:${"a".repeat(64)}`)).toBe(true);
+        // A name without a colon has no tag, with or without a registry path.
+        expect([imageReference("app"), imageReference("team/app")]).toEqual([
+            { tag: undefined, digest: undefined },
+            { tag: undefined, digest: undefined },
+        ]);
     });
 
     test("a selector's operators: Exists, and anything unknown selects nothing", () => {
@@ -2010,6 +2017,10 @@ describe("the pack's Kubernetes, ARM, address and mode helpers", () => {
         expect(selectorMatches({ matchExpressions: [{ key: "app", operator: "DoesNotExist" }] }, labels)).toBe(false);
         expect(selectorMatches({ matchExpressions: [{ key: "tier", operator: "In", values: ["web"] }] }, labels)).toBe(false);
         expect(selectorMatches({ matchExpressions: [{ key: "tier", operator: "NotIn", values: ["web"] }] }, labels)).toBe(true);
+        expect(selectorMatches({ matchExpressions: [{ key: "app", operator: "In", values: ["other"] }] }, labels)).toBe(false);
+        expect(selectorMatches({ matchExpressions: [{ key: "app", operator: "In", values: ["demo"] }] }, labels)).toBe(true);
+        expect(selectorMatches({ matchExpressions: [{ key: "app", operator: "NotIn", values: ["other"] }] }, labels)).toBe(true);
+        expect(selectorMatches({ matchExpressions: [{ key: "app", operator: "NotIn", values: ["demo"] }] }, labels)).toBe(false);
         expect(selectorMatches({ matchExpressions: [{ key: "app", operator: "Gt", values: ["1"] }] }, labels)).toBe(false);
         expect(selectorMatches({ matchExpressions: [{ operator: "DoesNotExist" }] }, labels)).toBe(true);
         expect(selectorMatches({ matchLabels: { app: "demo", tier: "web" } }, labels)).toBe(false);
@@ -2067,10 +2078,11 @@ describe("the pack's Kubernetes, ARM, address and mode helpers", () => {
         for (const cidr of ["172.32.0.1", "11.0.0.1", "100.128.0.1", "2001:db8::1", "10.0.0.0/7", "not an address", "fe80::/9"]) {
             expect([cidr, isNonPublicCidr(cidr)]).toEqual([cidr, false]);
         }
-        for (const source of ["*", " Any ", "0.0.0.0/0", "::/0", "0.0.0.0", "8.8.8.0/24", "2001:db8::/32"]) {
+        for (const source of ["*", " Any ", "Internet", "0.0.0.0/0", "::/0", "0.0.0.0", "8.8.8.0/24", "2001:db8::/32"]) {
             expect([source, admitsInternet(source)]).toEqual([source, true]);
         }
-        for (const source of ["AzureLoadBalancer", "10.0.0.0/8", "fd00::/8", "VirtualNetwork"]) {
+        // A regional service tag ends in letters an address may hold ("...WestEurope"): it is still a tag.
+        for (const source of ["AzureLoadBalancer", "10.0.0.0/8", "fd00::/8", "VirtualNetwork", "Storage.WestEurope"]) {
             expect([source, admitsInternet(source)]).toEqual([source, false]);
         }
     });
@@ -2078,6 +2090,11 @@ describe("the pack's Kubernetes, ARM, address and mode helpers", () => {
     test("pod identity runs with the add-on enabled on a cluster, or with the open-source chart by name or archive", () => {
         expect(["aad-pod-identity", "aad-pod-identity/aad-pod-identity", "https://x/charts/aad-pod-identity-4.1.18.tgz"].map(isAadPodIdentityChart)).toEqual([true, true, true]);
         expect(["aad-pod-identity-extra", "aad-pod-identity-4.1.tgz", undefined, "csi-secrets-store"].map(isAadPodIdentityChart)).toEqual([false, false, false, false]);
+        expect(["https://x/aad-pod-identity-14.12.0.tgz", "https://x/my-aad-pod-identity-4.1.18.tgz", "https://x/aad-pod-identity-4.1.18.tgz.prov"].map(isAadPodIdentityChart)).toEqual([
+            true,
+            false,
+            false,
+        ]);
         const of = (type: string, props: Record<string, unknown>) => policyResource(type, "r", props);
         expect(runsPodIdentity([of(T.cluster, { podIdentityProfile: { enabled: true } })])).toBe(true);
         expect(runsPodIdentity([of(T.cluster, { podIdentityProfile: { enabled: false } })])).toBe(false);
