@@ -23,7 +23,6 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import type { FileResult, MutantStatus, MutationTestResult } from "mutation-testing-report-schema";
-import { PLAN_SERVERS } from "./plan/client";
 import { startPlanServers } from "./plan/server";
 
 const ROOT = path.join(__dirname, "..");
@@ -375,7 +374,7 @@ export async function main(args: string[]): Promise<number> {
         // The plan servers run the program from this checkout, not Stryker's sandbox: a chunk that
         // needs them mutates none of the program's files.
         const servers = chunk.planServers === true ? await startPlanServers(1) : undefined;
-        const env = servers === undefined ? process.env : { ...process.env, [PLAN_SERVERS]: servers.sockets.join(path.delimiter) };
+        const env = servers === undefined ? process.env : { ...process.env, ...servers.env };
         const run = spawnSync("npx", ["--no-install", "stryker", "run", configFile], { cwd: ROOT, stdio: "inherit", env });
         servers?.stop();
         if (run.status !== 0) {

@@ -4,10 +4,9 @@
 // per violation and a summary, and exits 1 when any mandatory policy is violated. It takes the plan's
 // flags (--stack, --config-file, -c key=value), so a reviewer checks their own stack: in every mode
 // combination, or only in the one their config names.
-import * as path from "path";
 import { NETWORK_PLAN_CONFIGURATIONS, PlanDocument, PLAN_CONFIGURATIONS, evaluatePlan, formatViolation, summaryLine } from "./policyOffline";
 import { policies } from "../policy/policies";
-import { PLAN_SERVERS, runPlan } from "./plan/client";
+import { runPlan } from "./plan/client";
 import { parseArgs, UsageError } from "./plan/command";
 import { startPlanServers } from "./plan/server";
 
@@ -82,7 +81,7 @@ export async function main(argv: string[] = []): Promise<number> {
         return 1;
     }
     const servers = await startPlanServers(SERVERS);
-    process.env[PLAN_SERVERS] = servers.sockets.join(path.delimiter);
+    Object.assign(process.env, servers.env);
     let evaluations;
     try {
         evaluations = await Promise.all(runs.map(async (run) => evaluatePlan(policies, await planOf(run), { label: run.label }))).finally(servers.stop);

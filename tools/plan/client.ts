@@ -8,6 +8,9 @@ import { configKey, loadStackConfig } from "./stackConfig";
 /** The environment variable that holds the sockets of a run's plan servers. */
 export const PLAN_SERVERS = "AIV_PLAN_SERVERS";
 
+/** The environment variable that holds the socket of the servers' dispatcher (dispatcher.ts), when there is one. */
+export const PLAN_DISPATCHER = "AIV_PLAN_DISPATCHER";
+
 /** What a plan command printed and its exit code. */
 export interface PlanProcess {
     code: number;
@@ -19,6 +22,11 @@ export interface PlanProcess {
 export interface PlanRequest {
     key: string;
     argv: string[];
+    /**
+     * The first run the command starts from (the planKey of its config), for the dispatcher: commands
+     * with one route go to the server that holds it. The key when absent.
+     */
+    route?: string;
 }
 
 /**
@@ -32,7 +40,7 @@ export function askPlanServer(socket: string, request: PlanRequest): Promise<Pla
             let body = "";
             res.setEncoding("utf8");
             res.on("data", (chunk: string) => (body += chunk));
-            res.on("end", () => resolve(JSON.parse(body) as PlanProcess));
+            res.on("end", () => (res.statusCode === 200 ? resolve(JSON.parse(body) as PlanProcess) : reject(new Error(`the plan server on ${socket} answered ${String(res.statusCode)}: ${body}`))));
             res.on("error", reject);
         });
         req.on("error", reject);
@@ -41,12 +49,16 @@ export function askPlanServer(socket: string, request: PlanRequest): Promise<Pla
 }
 
 /**
- * Runs the plan command with `args` on one of the plan servers named by PLAN_SERVERS; a key always
- * goes to the same server, which computes it once. The server is chosen by `route`, the key unless
- * given: commands that start from the same first run (the plan of a config, and the runs after it,
- * routed by its planKey) go to the server that holds it.
+ * Runs the plan command with `args` on the plan servers, through their dispatcher (PLAN_DISPATCHER),
+ * which computes each key once on the first free server; commands that start from the same first run
+ * (the plan of a config, and the runs after it, routed by its planKey) go to the server that holds it.
+ * Without a dispatcher, a server named by PLAN_SERVERS is chosen by a hash of `route`, the key unless given.
  */
 export function runPlan(args: string[], key = JSON.stringify(args), route = key): Promise<PlanProcess> {
+    const dispatcher = process.env[PLAN_DISPATCHER];
+    if (dispatcher !== undefined && dispatcher !== "") {
+        return askPlanServer(dispatcher, { key, argv: args, route });
+    }
     const sockets = (process.env[PLAN_SERVERS] ?? "").split(path.delimiter).filter((s) => s !== "");
     if (sockets.length === 0) {
         throw new Error(`no plan servers: ${PLAN_SERVERS} is not set (jest's globalSetup starts them; see tools/plan/server.ts)`);

@@ -13,8 +13,9 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { describeFailure, UNEXPECTED_FAILURE } from "../cli";
-import type { PlanProcess, PlanRequest } from "./client";
+import { askPlanServer, PLAN_DISPATCHER, PLAN_SERVERS, type PlanProcess, type PlanRequest } from "./client";
 import type { FirstRuns } from "./command";
+import { startPlanDispatcher, type RunningDispatcher } from "./dispatcher";
 
 const ROOT = path.join(__dirname, "..", "..");
 const READY = "listening\n";
@@ -77,10 +78,14 @@ export function serve(socket: string): void {
     process.stdin.resume();
 }
 
-/** Running plan servers: their sockets, and how to stop them. */
+/** Running plan servers: their sockets, their dispatcher's, and how to stop them. */
 export interface PlanServers {
     sockets: string[];
-    /** Stops the servers and removes their sockets. */
+    /** The socket of the dispatcher that hands the servers their commands (dispatcher.ts). */
+    dispatcher: string;
+    /** PLAN_SERVERS and PLAN_DISPATCHER, for the processes that ask for plans. */
+    env: Record<string, string>;
+    /** Stops the servers and their dispatcher, and removes their sockets. */
     stop(): void;
 }
 
@@ -110,13 +115,18 @@ function startServer(socket: string): Promise<ChildProcess> {
     });
 }
 
-/** Starts `count` plan servers; they stop when told or when this process ends. */
+/**
+ * Starts `count` plan servers and, in this process, their dispatcher; they stop when told or when this
+ * process ends.
+ */
 export async function startPlanServers(count: number): Promise<PlanServers> {
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), "aiv-plans-"));
     const sockets = Array.from({ length: count }, (_, i) => path.join(directory, `plan-${i}.sock`));
     const started = await Promise.allSettled(sockets.map(startServer));
     const children = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+    let dispatcher: RunningDispatcher | undefined;
     const stop = (): void => {
+        dispatcher?.close();
         for (const child of children) {
             child.stdin?.end();
         }
@@ -127,5 +137,11 @@ export async function startPlanServers(count: number): Promise<PlanServers> {
         stop();
         throw failed.reason;
     }
-    return { sockets, stop };
+    try {
+        dispatcher = await startPlanDispatcher(path.join(directory, "dispatcher.sock"), sockets, askPlanServer);
+    } catch (err) {
+        stop();
+        throw err;
+    }
+    return { sockets, dispatcher: dispatcher.socket, env: { [PLAN_SERVERS]: sockets.join(path.delimiter), [PLAN_DISPATCHER]: dispatcher.socket }, stop };
 }
