@@ -2,7 +2,7 @@
 // handed to a server when it is free. Choosing a server by a hash of the command left one server
 // with both plans of fifty workloads while the other ran out of work; a queue keeps both busy until
 // the last command. It runs in the process that started the servers (jest's global setup, `npm run
-// policy`), and clients.ts sends it the commands.
+// policy`), and client.ts sends it the commands.
 import * as http from "http";
 import type { PlanProcess, PlanRequest } from "./client";
 

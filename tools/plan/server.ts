@@ -5,8 +5,9 @@
 // in a Pulumi runtime that the harness sets up anew; plan.test.ts checks that a plan computed after
 // another is byte-identical to the one `npm run plan` prints in a fresh process.
 //
-// jest's globalSetup starts one server per core and `npm run policy` two; client.ts sends them the
-// commands; scripts/planServer.ts is the process's entry point.
+// jest's globalSetup starts one server per core and `npm run policy` two, with a dispatcher that hands
+// each command to the first free server (dispatcher.ts); client.ts sends it the commands;
+// scripts/planServer.ts is the process's entry point.
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
