@@ -289,16 +289,21 @@ export function runExecPlugin(plugin: ExecPlugin, timeoutMs: number): Promise<Be
         for (const entry of plugin.env) {
             env[entry.name] = entry.value;
         }
-        const child = spawn(plugin.command, plugin.args, { env, stdio: ["ignore", "pipe", "pipe"], timeout: timeoutMs });
+        const child = spawn(plugin.command, plugin.args, { env, stdio: ["ignore", "pipe", "pipe"] });
+        // Stopped like spawn's own `timeout` would, but by a timer that also ends when the plugin
+        // could not start: spawn's is cleared only when a child exits, and kept the process alive.
+        const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
         let stdout = "";
         let stderr = "";
         child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
         child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
         child.on("error", (error: NodeJS.ErrnoException) => {
+            clearTimeout(timer);
             const hint = error.code === "ENOENT" ? ` (is ${plugin.command} on the PATH? AKS with Entra ID needs kubelogin)` : "";
             reject(new AccessReviewError(`the credential plugin ${plugin.command} could not be started: ${error.message}${hint}`));
         });
         child.on("close", (code, signal) => {
+            clearTimeout(timer);
             if (code !== 0) {
                 const why = signal === null ? `exited ${String(code)}` : `was stopped by ${signal}`;
                 const detail = stderr.trim().split("\n").slice(-1)[0] ?? "";

@@ -201,10 +201,18 @@ describe("running the credential plugin", () => {
         expect(api.reviews).toEqual([]);
     });
 
-    test("a plugin that is not installed says where to look", async () => {
+    test("a plugin that does not answer within the timeout is stopped, and says so", async () => {
+        const hanging = { apiVersion: "client.authentication.k8s.io/v1", command: process.execPath, args: ["-e", "setTimeout(() => undefined, 60_000)"], env: [] };
+        await expect(runExecPlugin(hanging, 200)).rejects.toThrow(`the credential plugin ${process.execPath} was stopped by SIGTERM`);
+    });
+
+    test("a plugin that is not installed says where to look, and leaves no timer behind to keep the process alive", async () => {
+        const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+        const before = timers();
         await expect(runExecPlugin({ apiVersion: "client.authentication.k8s.io/v1", command: "kubelogin-not-installed-here", args: [], env: [] }, 5_000)).rejects.toThrow(
             "the credential plugin kubelogin-not-installed-here could not be started: spawn kubelogin-not-installed-here ENOENT (is kubelogin-not-installed-here on the PATH? AKS with Entra ID needs kubelogin)",
         );
+        expect(timers()).toBe(before);
     });
 });
 
