@@ -845,6 +845,8 @@ describe("verifier.js in bound mode: each step's own failure", () => {
         withScenario(async (s) => {
             const run = await runWithStorage(s, scriptedStorage());
             expect(run.verdict).toMatchObject({ verdict: "pass", canary: { secret: "refused", containerRead: "refused", containerWrite: "refused" } });
+            // The run's own duration, not a sum of clock readings.
+            expect(run.verdict.elapsedSeconds).toBeLessThan(60);
             const blob = run.verdict.blob ?? "";
             expect(run.stderr.split("\n")).toEqual([
                 "verifier: privatePath: resolving the vault's and the blob endpoint's host names, expecting addresses in 127.0.0.0/8",
@@ -1114,7 +1116,7 @@ describe("verifier.js: the private path, the synced Secret and the canary", () =
                 expect(run.code).toBe(1);
                 expect(run.verdict).toMatchObject({ verdict: "fail", step: "privatePath" });
                 expect(run.verdict.error).toMatch(
-                    /^the private path is not in place: kv-aiv-test-abc123\.vault\.azure\.net resolved to 51\.140\.146\.56 \(via azkms-prod-uks\.vault\.azure\.net\); 51\.140\.146\.56 outside the private-endpoint subnet 127\.0\.0\.0\/8/,
+                    /^the private path is not in place: kv-aiv-test-abc123\.vault\.azure\.net resolved to 51\.140\.146\.56 \(via azkms-prod-uks\.vault\.azure\.net\); 51\.140\.146\.56 outside the private-endpoint subnet 127\.0\.0\.0\/8 for 0\.\d+s \([2-9]\d* attempts\)$/,
                 );
                 // Nothing was sent over the public path.
                 expect(s.keyVault.requests).toHaveLength(0);
@@ -1129,9 +1131,11 @@ describe("verifier.js: the private path, the synced Secret and the canary", () =
         withScenario(async (s) => {
             const resolver = await startFakeDns({});
             try {
-                const run = await runVerifier(boundEnv(s, { KEYVAULT_URI: "https://kv-missing.vault.azure.net/", DNS_SERVER: resolver.server, ACCESS_BUDGET_SECONDS: "0.3" }));
+                // No budget: one attempt, and the sentence says so in the singular.
+                const run = await runVerifier(boundEnv(s, { KEYVAULT_URI: "https://kv-missing.vault.azure.net/", DNS_SERVER: resolver.server, ACCESS_BUDGET_SECONDS: "0" }));
                 expect(run.verdict).toMatchObject({ verdict: "fail", step: "privatePath" });
-                expect(run.verdict.error).toMatch(/kv-missing\.vault\.azure\.net could not be resolved \(ENOTFOUND\)/);
+                expect(run.verdict.error).toMatch(/^the private path is not in place: kv-missing\.vault\.azure\.net could not be resolved \(ENOTFOUND\) for [\d.]+s \(1 attempt\)$/);
+                expect(run.verdict.elapsedSeconds).toBeLessThan(60);
             } finally {
                 await resolver.close();
             }
@@ -1268,6 +1272,8 @@ describe("verifier.js in unbound mode", () => {
             const run = await runVerifier(unboundImdsEnv(s));
             expect(run.code).toBe(0);
             expect(run.verdict).toMatchObject({ verdict: "pass", mode: "unbound", tokenSource: "imds", refusal: "HTTP 403 Forbidden", attempts: { token: 1 } });
+            expect(run.verdict.elapsedSeconds).toBeLessThan(60);
+            expect(run.stderr).toBe("verifier: token: requesting a Storage token from IMDS; it must be refused\n");
             expectNothingSensitive(run, s);
         }),
     );
