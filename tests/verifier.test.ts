@@ -1032,28 +1032,6 @@ describe("verifier.js in bound mode: the egress proof behind the firewall", () =
             expect(run.verdict).not.toHaveProperty("egress");
         }),
     );
-
-    const boundConfigEnv = (): Record<string, string> => ({
-        VERIFY_MODE: "bound",
-        TOKEN_SOURCE: "imds",
-        WORKLOAD: "alpha",
-        KEYVAULT_URI: "https://kv.vault.azure.net/",
-        SECRET_NAME: "s",
-        SECRET_FILE: "/mnt/secrets/s",
-        BLOB_ENDPOINT: "https://st.blob.core.windows.net/",
-        BLOB_CONTAINER: "alpha",
-        CANARY_SECRET_NAME: "canary",
-        CANARY_CONTAINER: "canary",
-        KEYVAULT_AUTHORIZATION: "rbac",
-        PRIVATE_ENDPOINT_SUBNET: "10.76.2.0/26",
-    });
-
-    test("an EGRESS_PROBE that is not an IPv4 address and port is named in the config verdict", () => {
-        expect(verifier.readConfig(boundConfigEnv())).toMatchObject({ ok: true });
-        const result = verifier.readConfig({ ...boundConfigEnv(), EGRESS_PROBE: "one.one.one.one:443" });
-        expect(result).toMatchObject({ ok: false, error: expect.stringContaining("EGRESS_PROBE must be <IPv4 address>:<port> (got 'one.one.one.one:443')") });
-        expect(verifier.readConfig({ ...boundConfigEnv(), EGRESS_PROBE: "203.0.113.9:70000" })).toMatchObject({ ok: false });
-    });
 });
 
 describe("verifier.js: the private path, the synced Secret and the canary", () => {

@@ -224,6 +224,14 @@ describe("config.js: what the Job is told, and what it refuses", () => {
         );
     });
 
+    test("an EGRESS_PROBE that is not an IPv4 address and port is named in the config verdict", () => {
+        expect(config.readConfig(BOUND)).toMatchObject({ ok: true });
+        const result = config.readConfig({ ...BOUND, EGRESS_PROBE: "one.one.one.one:443" });
+        expect(result).toMatchObject({ ok: false, error: "EGRESS_PROBE must be <IPv4 address>:<port> (got 'one.one.one.one:443')" });
+        const parsed = config.readConfig({ ...BOUND, EGRESS_PROBE: " 203.0.113.9:443 " });
+        expect(parsed.ok && parsed.config.targets).toMatchObject({ egressProbe: { host: "203.0.113.9", port: 443 } });
+    });
+
     test("one missing variable is named in the singular, several in the plural, before what is invalid", () => {
         const one = config.readConfig({ VERIFY_MODE: "unbound", TOKEN_SOURCE: "imds" });
         expect(one).toEqual({ ok: false, mode: "unbound", missing: ["WORKLOAD"], error: "missing environment variable WORKLOAD" });
