@@ -821,6 +821,10 @@ function scriptedStorage(override: (request: ReceivedRequest) => FakeResponse | 
             return refused;
         }
         if (request.method === "PUT") {
+            // Put Blob names the blob's type; without it the Blob service refuses the request.
+            if (request.headers["x-ms-blob-type"] !== "BlockBlob") {
+                return { status: 400, headers: { "x-ms-error-code": "MissingRequiredHeader" } };
+            }
             blobs.set(request.url.pathname, request.body);
             return { status: 201 };
         }
