@@ -82,7 +82,6 @@ interface Modules {
         accessWithRetry<T>(ctx: Context, label: string, request: HttpRequest, onSuccess: (response: HttpResponse) => T): Promise<RetryResult<T>>;
     };
     tokens: {
-        DEFAULT_IMDS_ENDPOINT: string;
         classifyUnboundTokenStatus(status: number): "granted" | "refused" | "retry";
         tokenServiceName(config: { tokenSource: string }): string;
         requestToken(ctx: Context, resource: string): Promise<{ kind: string; detail?: string; token?: string; permanent?: boolean }>;
@@ -209,8 +208,8 @@ describe("config.js: what the Job is told, and what it refuses", () => {
 
     test("IMDS is the link-local endpoint unless IMDS_ENDPOINT says otherwise", () => {
         const read = config.readConfig(BOUND);
-        expect(read.ok && read.config.imdsEndpoint).toBe(tokens.DEFAULT_IMDS_ENDPOINT);
-        expect(tokens.DEFAULT_IMDS_ENDPOINT).toBe("http://169.254.169.254");
+        // Azure's instance metadata endpoint, the address NMI intercepts on the node.
+        expect(read.ok && read.config.imdsEndpoint).toBe("http://169.254.169.254");
         const other = config.readConfig({ ...BOUND, IMDS_ENDPOINT: "http://127.0.0.1:8080" });
         expect(other.ok && other.config.imdsEndpoint).toBe("http://127.0.0.1:8080");
     });
