@@ -1665,6 +1665,18 @@ describe("verifier.js in impostor mode", () => {
             expect(binding.spec).toEqual({ azureIdentity: identity.metadata.name, selector: BINDING_SELECTOR });
             expect(exception.spec).toEqual({ podLabels: { app: "impostor" } });
             expect(s.entra.requests).toHaveLength(0);
+            // The log says what each write is and which guard must refuse it, then who did.
+            expect(run.stderr.split("\n")).toEqual([
+                `verifier: impostor: labelledPod: creating (dry run) pod impostor-alpha labelled aadpodidbinding=alpha in namespace ${IMPOSTOR_NAMESPACE}; ValidatingAdmissionPolicy '${LABEL_GUARD}' must refuse it`,
+                `verifier: impostor: labelledPod: refused by ValidatingAdmissionPolicy '${LABEL_GUARD}'`,
+                ...["azureIdentity", "azureIdentityBinding", "podIdentityException"].flatMap((attempt) => [
+                    expect.stringMatching(
+                        new RegExp(`^verifier: impostor: ${attempt}: creating \\(dry run\\) .+ in namespace ${IMPOSTOR_NAMESPACE}; ValidatingAdmissionPolicy '${CRD_GUARD}' must refuse it$`),
+                    ),
+                    `verifier: impostor: ${attempt}: refused by ValidatingAdmissionPolicy '${CRD_GUARD}'`,
+                ]),
+                "",
+            ]);
             expectNoImpostorSecrets(run, s);
         }),
     );
@@ -1806,6 +1818,51 @@ describe("verifier.js in impostor mode", () => {
         }),
     );
 
+    test.concurrent("fails, naming the file, when the service-account token file is empty or the cluster's CA cannot be read", () =>
+        withImpostorScenario(async (s) => {
+            const tried = "labelledPod was not refused as it must be: pod impostor-alpha labelled aadpodidbinding=alpha could not be tried";
+            const empty = path.join(s.dir, "empty-token");
+            fs.writeFileSync(empty, " \n");
+            const noToken = await runVerifier<ImpostorVerdict>(impostorEnv(s, { IMPOSTOR_CHECKS: "labelledPod", KUBE_TOKEN_FILE: empty }));
+            expect([noToken.code, noToken.verdict.error]).toEqual([1, `${tried}: the service-account token ${empty} is empty`]);
+            const absentCa = path.join(s.dir, "no-ca.crt");
+            const noCa = await runVerifier<ImpostorVerdict>(impostorEnv(s, { IMPOSTOR_CHECKS: "labelledPod", KUBE_CA_FILE: absentCa }));
+            expect([noCa.code, noCa.verdict.error]).toEqual([1, `${tried}: could not read the cluster's CA ${absentCa} (ENOENT)`]);
+            expect(s.kube.requests).toHaveLength(0);
+            expectNoImpostorSecrets(noCa, s);
+        }),
+    );
+
+    test.concurrent("fails tokenExchange, naming the file, when the impostor's own token is missing or empty, and asks Entra nothing", () =>
+        withImpostorScenario(async (s) => {
+            const absent = path.join(s.dir, "no-azure-identity-token");
+            const missing = await runVerifier<ImpostorVerdict>(tokenExchangeEnv(s, { IMPOSTOR_TOKEN_FILE: absent }));
+            expect([missing.code, missing.verdict.error]).toEqual([
+                1,
+                `tokenExchange was not refused as it must be: the exchange could not be tried: could not read the impostor's token ${absent} (ENOENT)`,
+            ]);
+            fs.writeFileSync(s.impostorTokenFile, "\n");
+            const empty = await runVerifier<ImpostorVerdict>(tokenExchangeEnv(s));
+            expect([empty.code, empty.verdict.error]).toEqual([
+                1,
+                `tokenExchange was not refused as it must be: the exchange could not be tried: the impostor's token ${s.impostorTokenFile} is empty`,
+            ]);
+            expect(empty.verdict.attempts).toEqual([{ attempt: "tokenExchange", status: null, error: expect.any(String) }]);
+            expect(s.entra.requests).toHaveLength(0);
+        }),
+    );
+
+    test.concurrent("tokenExchange is inconclusive, not passed, when Entra cannot be reached", () =>
+        withImpostorScenario(async (s) => {
+            const port = await closedPort();
+            const run = await runVerifier<ImpostorVerdict>(tokenExchangeEnv(s, { AZURE_AUTHORITY_HOST: `https://${UNUSED_HOST}:${port}/`, TOKEN_BUDGET_SECONDS: "0" }));
+            expect(run.code).toBe(1);
+            expect(run.verdict.error).toMatch(/^tokenExchange was not refused as it must be: inconclusive: Entra ID gave no definitive answer within [\d.]+s \(1 attempt; last: .*ECONNREFUSED.*\)$/);
+            expect(run.stderr).toContain("verifier: impostor: tokenExchange: NOT properly refused: inconclusive: ");
+            expectNoImpostorSecrets(run, s);
+        }),
+    );
+
     test("retries the API server's 500 and 503 within the access budget, honouring Retry-After, then passes", () =>
         withImpostorScenario(async (s) => {
             s.kube.answer(
@@ -1874,6 +1931,11 @@ describe("verifier.js in impostor mode", () => {
             const form = new URLSearchParams(s.entra.requests[0].body);
             expect([form.get("client_id"), form.get("client_assertion"), form.get("scope")]).toEqual([CLIENT_ID, IMPOSTOR_TOKEN, "https://vault.azure.net/.default"]);
             expect(s.kube.requests).toHaveLength(0);
+            expect(run.stderr.split("\n")).toEqual([
+                `verifier: impostor: tokenExchange: offering the impostor's own service-account token to Entra ID for client id ${CLIENT_ID}; it must be refused`,
+                "verifier: impostor: tokenExchange: refused by Entra ID (AADSTS70021)",
+                "",
+            ]);
             expectNoEntraFreeText(run);
             expectNoImpostorSecrets(run, s);
         }),

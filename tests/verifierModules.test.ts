@@ -93,6 +93,9 @@ interface Modules {
         compareFile(what: string, file: string, expected: string, secretName: string): string | undefined;
         MOUNTED_SECRET: string;
     };
+    impostor: {
+        readAdmissionAnswer(status: number, body: string, policy: string): { kind: string; message?: string; policy?: string };
+    };
     report: {
         failureSentence(service: string, doing: string, result: { failure: Failure; attempts: number; elapsedMs: number }): string;
         createReporter(writeLine: (line: string) => void): Reporter;
@@ -113,6 +116,7 @@ const dataPlane = load("dataPlane");
 const tokens = load("tokens");
 const mount = load("mount");
 const report = load("report");
+const impostor = load("impostor");
 
 const NOW = Date.parse("2024-05-01T10:00:00Z");
 const BOUND = {
@@ -241,6 +245,73 @@ describe("config.js: what the Job is told, and what it refuses", () => {
             missing: ["VERIFY_MODE", "WORKLOAD"],
             error: "missing environment variables VERIFY_MODE, WORKLOAD; RETRY_INTERVAL_SECONDS must be a non-negative number of seconds (got 'x')",
         });
+    });
+});
+
+describe("impostor.js: its configuration, and how an answer of the API server reads", () => {
+    const IMPOSTOR = {
+        VERIFY_MODE: "impostor",
+        TOKEN_SOURCE: "imds",
+        WORKLOAD: "alpha",
+        IMPOSTOR_CHECKS: "labelledPod",
+        IMPOSTOR_NAMESPACE: "tenant-b",
+        TARGET_NAMESPACE: "alpha",
+        BINDING_SELECTOR: "alpha",
+        LABEL_GUARD_POLICY: "aadpodidbinding-guard-alpha",
+        KUBERNETES_SERVICE_HOST: "10.0.0.1",
+        KUBERNETES_SERVICE_PORT: "443",
+    };
+    const impostorConfig = (env: Record<string, string>) => {
+        const read = config.readConfig(env);
+        return read.ok ? read.config.impostor : read.error;
+    };
+
+    test("in a pod, the API server is the service the kubelet names, an IPv6 address in brackets, with the pod's own token and CA", () => {
+        expect(impostorConfig(IMPOSTOR)).toMatchObject({
+            checks: ["labelledPod"],
+            kubeApi: { url: "https://10.0.0.1:443", tokenFile: "/var/run/secrets/kubernetes.io/serviceaccount/token", caFile: "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt" },
+            image: "registry.k8s.io/pause:3.10",
+        });
+        expect(impostorConfig({ ...IMPOSTOR, KUBERNETES_SERVICE_HOST: "fd00::1" })).toMatchObject({ kubeApi: { url: "https://[fd00::1]:443" } });
+        expect(impostorConfig({ ...IMPOSTOR, KUBE_API_URL: "https://127.0.0.1:6443" })).toMatchObject({ kubeApi: { url: "https://127.0.0.1:6443" } });
+    });
+
+    test("the API server's address is checked: a port is a number of at most five digits, a URL is http(s)", () => {
+        for (const port of ["https", "443x", "x443", "123456"]) {
+            expect(impostorConfig({ ...IMPOSTOR, KUBERNETES_SERVICE_PORT: port })).toBe(`KUBERNETES_SERVICE_PORT must be a port number (got '${port}')`);
+        }
+        expect(impostorConfig({ ...IMPOSTOR, KUBE_API_URL: "kubernetes.default.svc" })).toBe("KUBE_API_URL must be an http(s) URL");
+        expect(impostorConfig({ ...IMPOSTOR, KUBERNETES_SERVICE_HOST: "" })).toBe("missing environment variable KUBERNETES_SERVICE_HOST");
+    });
+
+    test("the checks are read trimmed, unknown ones named in the singular or plural, and a value a check does not need may be absent", () => {
+        const exchange = { ...IMPOSTOR, IMPOSTOR_CHECKS: " tokenExchange ", TARGET_CLIENT_ID: "c1", AZURE_TENANT_ID: "t1", IMPOSTOR_TOKEN_FILE: "/var/run/token" };
+        expect(impostorConfig(exchange)).toMatchObject({
+            checks: ["tokenExchange"],
+            bindingSelector: "alpha",
+            labelGuardPolicy: "aadpodidbinding-guard-alpha",
+            crdGuardPolicy: "",
+            kubeApi: undefined,
+            entra: { authorityHost: "https://login.microsoftonline.com/", tenantId: "t1", tokenFile: "/var/run/token" },
+        });
+        expect(impostorConfig({ ...IMPOSTOR, IMPOSTOR_CHECKS: "labelledPod,stealSecret,readKeys" })).toBe(
+            "IMPOSTOR_CHECKS names unknown checks 'stealSecret', 'readKeys' (allowed: 'labelledPod', 'azureIdentity', 'podIdentityException', 'tokenExchange')",
+        );
+    });
+
+    test("the impostor plays another tenant: its namespace may not be the workload's", () => {
+        expect(impostorConfig({ ...IMPOSTOR, IMPOSTOR_NAMESPACE: "alpha" })).toBe(
+            "IMPOSTOR_NAMESPACE must differ from TARGET_NAMESPACE (both 'alpha'): the impostor plays another tenant of the cluster",
+        );
+    });
+
+    test("an admitted write is a 2xx; a body that is not a Status has no message", () => {
+        const read = (status: number, body = "{}") => impostor.readAdmissionAnswer(status, body, "guard");
+        expect([199, 200, 299, 300].map((status) => read(status).kind)).toEqual(["other", "admitted", "admitted", "other"]);
+        for (const body of ["not json", "null", "[]", "7", JSON.stringify({ message: 42 })]) {
+            expect([body, read(422, body)]).toEqual([body, { kind: "other", message: "" }]);
+        }
+        expect(read(422, JSON.stringify({ message: "spec.containers: Required value" }))).toEqual({ kind: "other", message: "spec.containers: Required value" });
     });
 });
 
