@@ -1,7 +1,21 @@
 // npm run mutate: the chunks cover every mutated file once, a chunk's report counts only while it is
 // about the current sources, and the score is Stryker's.
 import type { FileResult, MutantStatus, MutationTestResult } from "mutation-testing-report-schema";
-import { CHUNKS, chunkConfig, countMutants, directoriesBelow, directoryOf, mutatedFiles, partitionProblems, scoreTable, sourceDigest, sourcesOf, staleness, staticNotRun } from "../tools/mutate";
+import {
+    CHUNKS,
+    chunkConfig,
+    countMutants,
+    directoriesBelow,
+    directoryOf,
+    mutatedFiles,
+    partitionProblems,
+    forgetSurvivors,
+    scoreTable,
+    sourceDigest,
+    sourcesOf,
+    staleness,
+    staticNotRun,
+} from "../tools/mutate";
 import type { Chunk } from "../tools/mutate";
 import * as fs from "fs";
 import * as path from "path";
@@ -135,6 +149,17 @@ test("a first pass may skip the static mutants where coverage is per test, and i
     expect(score).toBe(50);
     expect(lines[0]).toMatch(/not run\s+score$/);
     expect(lines).toContainEqual(expect.stringMatching(/^components\/a\.ts\s+2\s+1\s+0\s+1\s+0\s+0\s+2\s+50\.00 %$/));
+});
+
+test("testing the survivors again forgets only them: killed and timed-out mutants keep their results", () => {
+    const before = report({ "verifier/a.js": fileResult("a", ["Killed", "Survived", "NoCoverage", "Timeout"]), "verifier/b.js": fileResult("b", ["Survived"]) });
+    const { incremental, forgotten } = forgetSurvivors(before);
+    expect(forgotten).toBe(3);
+    expect(Object.fromEntries(Object.entries(incremental.files).map(([name, file]) => [name, file.mutants.map((m) => m.status)]))).toEqual({
+        "verifier/a.js": ["Killed", "Timeout"],
+        "verifier/b.js": [],
+    });
+    expect(before.files["verifier/a.js"].mutants).toHaveLength(4);
 });
 
 test("the score is counted for each directory too, and a directory below the threshold is named", () => {

@@ -10,6 +10,7 @@
 //   npm run mutate -- arm binding   only those chunks, then the score over all reports
 //   npm run mutate -- --score       no run: the score over the reports there are
 //   npm run mutate -- --skip-static a first pass: each chunk without its static mutants (below)
+//   npm run mutate -- --retest-survivors verifier-paths   its survivors tested again (below)
 //
 // A static mutant is one the code executes as its module loads (a table, a constant), before any
 // test: Stryker cannot tell which tests cover it, so it runs every test of the chunk for it, and such
@@ -18,6 +19,13 @@
 // chunks with per-test coverage, so that a pass over the whole tree fits in hours, not a day; the
 // score then says how many were not run and counts as incomplete, and a later run without the flag
 // tests only those, the others' results being reused from the chunk's incremental file.
+//
+// Stryker's incremental mode tests a surviving mutant again only when a test that covers it was added.
+// It cannot see that for a static mutant, nor in the chunks whose tests run concurrently, which have
+// no per-test coverage: there a survivor keeps its result however many tests are added.
+// --retest-survivors forgets the surviving and uncovered mutants of the chunks it runs, so that
+// Stryker tests them against today's tests; the killed ones keep their results while the tests that
+// killed them are unchanged.
 import { spawnSync } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
@@ -171,6 +179,11 @@ export function reportPath(chunk: Chunk): string {
     return `${OUT}/${chunk.name}.json`;
 }
 
+/** Where Stryker keeps a chunk's results for its next run. */
+export function incrementalPath(chunk: Chunk): string {
+    return `${OUT}/${chunk.name}.incremental.json`;
+}
+
 /** Where the digests of a chunk's sources, as they were when its report was made, are kept. */
 export function sourcesPath(chunk: Chunk): string {
     return `${OUT}/${chunk.name}.sources.json`;
@@ -218,6 +231,22 @@ export function staticNotRun(chunk: Chunk, report: MutationTestResult): string |
 }
 
 /**
+ * An incremental file without its surviving and uncovered mutants, which Stryker then tests again, and
+ * how many it left out.
+ */
+export function forgetSurvivors(incremental: MutationTestResult): { incremental: MutationTestResult; forgotten: number } {
+    let forgotten = 0;
+    const files = Object.fromEntries(
+        Object.entries(incremental.files).map(([name, file]) => {
+            const mutants = file.mutants.filter((m) => m.status !== "Survived" && m.status !== "NoCoverage");
+            forgotten += file.mutants.length - mutants.length;
+            return [name, { ...file, mutants }];
+        }),
+    );
+    return { incremental: { ...incremental, files }, forgotten };
+}
+
+/**
  * The Stryker config of one chunk: the project's, mutating only its files, with its own reports,
  * running the chunk's tests when it names them (all of them, each mutant's covering tests chosen by
  * Stryker's per-test coverage, or all of them for tests that run concurrently), and for JavaScript no
@@ -240,7 +269,7 @@ export function chunkConfig(base: Record<string, unknown>, chunk: Chunk, options
         reporters: ["progress-append-only", "json", "html"],
         jsonReporter: { fileName: reportPath(chunk) },
         htmlReporter: { fileName: `${OUT}/${chunk.name}.html` },
-        incrementalFile: `${OUT}/${chunk.name}.incremental.json`,
+        incrementalFile: incrementalPath(chunk),
         // The break threshold applies to the whole score, below.
         thresholds: { ...thresholds, break: null },
     };
@@ -353,7 +382,8 @@ function readJson<T>(relative: string): T | undefined {
 export async function main(args: string[]): Promise<number> {
     const scoreOnly = args.includes("--score");
     const skipStatic = args.includes("--skip-static");
-    const names = args.filter((a) => a !== "--score" && a !== "--skip-static");
+    const retestSurvivors = args.includes("--retest-survivors");
+    const names = args.filter((a) => a !== "--score" && a !== "--skip-static" && a !== "--retest-survivors");
     const problems = partitionProblems(CHUNKS, mutatedFiles());
     const unknown = names.filter((a) => !CHUNKS.some((c) => c.name === a));
     if (problems.length > 0 || unknown.length > 0) {
@@ -371,6 +401,12 @@ export async function main(args: string[]): Promise<number> {
         const configFile = `${OUT}/${chunk.name}.stryker.json`;
         fs.writeFileSync(path.join(ROOT, configFile), `${JSON.stringify(chunkConfig(base, chunk, { skipStatic }), null, 2)}\n`);
         console.log(`== chunk ${chunk.name}: ${chunk.files.join(" ")}${skipStatic && chunk.concurrentTests !== true ? " (static mutants skipped)" : ""}`);
+        const incremental = retestSurvivors ? readJson<MutationTestResult>(incrementalPath(chunk)) : undefined;
+        if (incremental !== undefined) {
+            const { incremental: rest, forgotten } = forgetSurvivors(incremental);
+            fs.writeFileSync(path.join(ROOT, incrementalPath(chunk)), JSON.stringify(rest));
+            console.log(`${forgotten} surviving or uncovered mutants to test again`);
+        }
         // The plan servers run the program from this checkout, not Stryker's sandbox: a chunk that
         // needs them mutates none of the program's files.
         const servers = chunk.planServers === true ? await startPlanServers(1) : undefined;
