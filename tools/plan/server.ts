@@ -82,9 +82,7 @@ export function serve(socket: string): void {
 /** Running plan servers: their sockets, their dispatcher's, and how to stop them. */
 export interface PlanServers {
     sockets: string[];
-    /** The socket of the dispatcher that hands the servers their commands (dispatcher.ts). */
-    dispatcher: string;
-    /** PLAN_SERVERS and PLAN_DISPATCHER, for the processes that ask for plans. */
+    /** PLAN_SERVERS, and PLAN_DISPATCHER with the socket of their dispatcher, for the processes that ask for plans. */
     env: Record<string, string>;
     /** Stops the servers and their dispatcher, and removes their sockets. */
     stop(): void;
@@ -144,5 +142,5 @@ export async function startPlanServers(count: number): Promise<PlanServers> {
         stop();
         throw err;
     }
-    return { sockets, dispatcher: dispatcher.socket, env: { [PLAN_SERVERS]: sockets.join(path.delimiter), [PLAN_DISPATCHER]: dispatcher.socket }, stop };
+    return { sockets, env: { [PLAN_SERVERS]: sockets.join(path.delimiter), [PLAN_DISPATCHER]: dispatcher.socket }, stop };
 }
