@@ -817,6 +817,10 @@ function scriptedStorage(override: (request: ReceivedRequest) => FakeResponse | 
         if (answer !== undefined) {
             return answer;
         }
+        // A bearer token needs a service version of 2017-11-09 or later.
+        if (!(String(request.headers["x-ms-version"]) >= "2017-11-09")) {
+            return { status: 400, headers: { "x-ms-error-code": "InvalidHeaderValue" } };
+        }
         if (request.url.pathname.startsWith(`/${CANARY}`)) {
             return refused;
         }
@@ -865,6 +869,36 @@ describe("verifier.js in bound mode: each step's own failure", () => {
                 "verifier: canary: listing the canary container canary, which nobody is granted",
                 `verifier: canary: writing canary/${blob.slice(`${CONTAINER}/`.length)}, which must be refused`,
                 "",
+            ]);
+        }),
+    );
+
+    test.concurrent("every step retries a transient answer, and its retry line names the step", () =>
+        withScenario(async (s) => {
+            const failedOnce = new Set<string>();
+            /** `answer` the first time a request of `kind` comes, and nothing after. */
+            const once = (kind: string, answer: FakeResponse): FakeResponse | undefined => (failedOnce.has(kind) ? undefined : (failedOnce.add(kind), answer));
+            const busy: FakeResponse = { status: 503 };
+            const secrets = keyVaultHandler({ baseUrl: s.keyVault.url, secretName: SECRET_NAME, value: SECRET, forbidden: [CANARY] });
+            s.keyVault.reset((request) => once(request.url.pathname, busy) ?? secrets(request));
+            const tokens = imdsHandler({ tokens: s.tokens, clientId: CLIENT_ID });
+            const storageToken = (request: ReceivedRequest) => request.url.searchParams.get("resource") === "https://storage.azure.com";
+            s.imds.reset((request) => (storageToken(request) ? once("storage token", { status: 500, body: { error: "unknown_error" } }) : undefined) ?? tokens(request));
+            const storage = scriptedStorage((request) => once(`${request.method} ${request.url.pathname.split("/")[1]}`, busy));
+            const run = await runWithStorage(s, storage, { ACCESS_BUDGET_SECONDS: "3" });
+            expect(run.verdict).toMatchObject({ verdict: "pass", attempts: { token: 3, keyvault: 2, blobWrite: 2 } });
+            const retried = run.stderr
+                .split("\n")
+                .filter((line) => line.includes(": attempt 1 failed ("))
+                .map((line) => line.replace(/^verifier: /, "").replace(/: attempt 1 failed \((.*)\); retrying in .*$/, " | $1"));
+            expect(retried).toEqual([
+                "keyvault | HTTP 503 Service Unavailable",
+                "canary | HTTP 503 Service Unavailable",
+                "Storage token | HTTP 500 Internal Server Error (unknown_error)",
+                "blobWrite | HTTP 503 Service Unavailable",
+                "blobRead | HTTP 503 Service Unavailable",
+                "canary | HTTP 503 Service Unavailable",
+                "canary | HTTP 503 Service Unavailable",
             ]);
         }),
     );
@@ -1263,6 +1297,15 @@ describe("verifier.js in unbound mode", () => {
     // NMI in standard mode (the open-source aad-pod-identity) searches for the pod's identity for 80 s
     // before it refuses a pod that has none (pkg/nmi/standard.go): the refusal outlasts a data-plane
     // request timeout, and must still be waited for.
+    test.concurrent("asks again after an answer that is no refusal (500), and passes on the refusal that follows", () =>
+        withScenario(async (s) => {
+            s.imds.reset(failingTimes(1, { status: 500, body: { error: "unknown_error" } }, () => ({ status: 403, body: "no AzureAssignedIdentity found" })));
+            const run = await runVerifier(unboundImdsEnv(s));
+            expect(run.verdict).toMatchObject({ verdict: "pass", mode: "unbound", refusal: "HTTP 403 Forbidden", attempts: { token: 2 } });
+            expect(run.stderr).toContain("verifier: token: attempt 1 failed (HTTP 500 Internal Server Error (unknown_error)); retrying in 0.1s");
+        }),
+    );
+
     test.concurrent("passes when IMDS refuses only after holding the request longer than a data-plane request may take", () =>
         withScenario(async (s) => {
             s.imds.reset(() => ({ status: 403, body: "getting assigned identities for pod alpha/verify-unbound in CREATED state failed after 16 attempts", delayMs: 2_500 }));
