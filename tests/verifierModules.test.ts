@@ -9,6 +9,9 @@ import * as os from "os";
 import * as path from "path";
 import * as nodeTls from "tls";
 import { createTlsMaterial, type TlsMaterial } from "./fakes/azure";
+import { policies } from "../policy/policies";
+import { isResourcePolicy, validateResourceStep } from "../tools/policyOffline";
+import type { PreviewStep } from "../tools/plan/types";
 
 interface Failure {
     kind: "refused" | "unreachable" | "local";
@@ -95,6 +98,7 @@ interface Modules {
     };
     impostor: {
         readAdmissionAnswer(status: number, body: string, policy: string): { kind: string; message?: string; policy?: string };
+        kubeAttempts(config: unknown, workload: string): Array<{ name: string; resource: string; object: Record<string, unknown> }>;
     };
     report: {
         failureSentence(service: string, doing: string, result: { failure: Failure; attempts: number; elapsedMs: number }): string;
@@ -304,6 +308,18 @@ describe("impostor.js: its configuration, and how an answer of the API server re
         expect(impostorConfig({ ...IMPOSTOR, IMPOSTOR_NAMESPACE: "alpha" })).toBe(
             "IMPOSTOR_NAMESPACE must differ from TARGET_NAMESPACE (both 'alpha'): the impostor plays another tenant of the cluster",
         );
+    });
+
+    test("the labelled pod meets every pod policy the stack's own pods meet, so that only the label guard has a reason to refuse it", async () => {
+        const [pod] = impostor.kubeAttempts(impostorConfig(IMPOSTOR), "alpha");
+        const step: PreviewStep = { op: "create", urn: "urn:pulumi:dev::aks-identity-vault::kubernetes:core/v1:Pod::impostor-alpha", newState: { type: "kubernetes:core/v1:Pod", inputs: pod.object } };
+        const violated: string[] = [];
+        for (const policy of policies.filter(isResourcePolicy)) {
+            const outcome = await validateResourceStep(policy, step, new Map([[step.urn, step]]));
+            violated.push(...outcome.violations.map((v) => `${policy.name}: ${v.message}`));
+        }
+        // It is created only as a dry run, as the namespace's default account: it needs no account of its own.
+        expect(violated).toEqual(["k8s-no-default-service-account: The pod runs as service account default."]);
     });
 
     test("an admitted write is a 2xx; a body that is not a Status has no message", () => {
