@@ -19,6 +19,7 @@ import {
     closedPort,
     UNUSED_HOST,
     createTlsMaterial,
+    entraError,
     entraHandler,
     entraNoMatchingFederatedIdentity,
     entraTooManyRequests,
@@ -1981,6 +1982,33 @@ describe("verifier.js in impostor mode", () => {
             ]);
             expectNoEntraFreeText(run);
             expectNoImpostorSecrets(run, s);
+        }),
+    );
+
+    test.concurrent.each([700211, 700212, 700213])("passes tokenExchange on the narrower refusal AADSTS%i, which Entra answers with 401", (code) =>
+        withImpostorScenario(async (s) => {
+            s.entra.reset(() => entraError(401, "invalid_client", code, "the assertion's issuer, audience or subject matches no federated credential"));
+            const run = await runVerifier<ImpostorVerdict>(tokenExchangeEnv(s));
+            expect([run.code, run.verdict.attempts]).toEqual([0, [{ attempt: "tokenExchange", status: 401, refusedBy: "Entra ID", code: `AADSTS${code}` }]]);
+        }),
+    );
+
+    test.concurrent("asks Entra again after an answer that is no refusal (503), naming its code, and passes on the refusal that follows", () =>
+        withImpostorScenario(async (s) => {
+            s.entra.reset(failingTimes(1, { status: 503, body: { error: "temporarily_unavailable" } }, () => entraNoMatchingFederatedIdentity(IMPOSTOR_SUBJECT)));
+            const run = await runVerifier<ImpostorVerdict>(tokenExchangeEnv(s));
+            expect([run.code, run.verdict.attempts]).toEqual([0, [{ attempt: "tokenExchange", status: 400, refusedBy: "Entra ID", code: "AADSTS70021" }]]);
+            expect(run.stderr).toContain("verifier: impostor: tokenExchange: attempt 1 failed (HTTP 503 (temporarily_unavailable)); retrying in 0.1s");
+            expect(s.entra.requests).toHaveLength(2);
+        }),
+    );
+
+    test.concurrent("tokenExchange that Entra keeps answering without a refusal is inconclusive, saying how often it asked", () =>
+        withImpostorScenario(async (s) => {
+            s.entra.reset(() => ({ status: 503, body: "busy" }));
+            const run = await runVerifier<ImpostorVerdict>(tokenExchangeEnv(s, { TOKEN_BUDGET_SECONDS: "0.3" }));
+            expect(run.code).toBe(1);
+            expect(run.verdict.error).toMatch(/^tokenExchange was not refused as it must be: inconclusive: Entra ID gave no definitive answer within 0\.\d+s \([2-9]\d* attempts; last: HTTP 503\)$/);
         }),
     );
 
