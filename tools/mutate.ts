@@ -26,7 +26,7 @@
 // --retest-survivors forgets the surviving and uncovered mutants of the chunks it runs, so that
 // Stryker tests them against today's tests; the killed ones keep their results while the tests that
 // killed them are unchanged.
-import { spawnSync } from "child_process";
+import { spawn } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -411,10 +411,15 @@ export async function main(args: string[]): Promise<number> {
         // needs them mutates none of the program's files.
         const servers = chunk.planServers === true ? await startPlanServers(1) : undefined;
         const env = servers === undefined ? process.env : { ...process.env, ...servers.env };
-        const run = spawnSync("npx", ["--no-install", "stryker", "run", configFile], { cwd: ROOT, stdio: "inherit", env });
+        // Waited for without blocking: the servers' dispatcher answers the tests from this process.
+        const exit = await new Promise<{ status: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+            const child = spawn("npx", ["--no-install", "stryker", "run", configFile], { cwd: ROOT, stdio: "inherit", env });
+            child.on("error", reject);
+            child.on("close", (status, signal) => resolve({ status, signal }));
+        });
         servers?.stop();
-        if (run.status !== 0) {
-            console.error(`error: stryker exited ${String(run.status ?? run.signal)} on chunk ${chunk.name}`);
+        if (exit.status !== 0) {
+            console.error(`error: stryker exited ${String(exit.status ?? exit.signal)} on chunk ${chunk.name}`);
             return 1;
         }
         fs.writeFileSync(path.join(ROOT, sourcesPath(chunk)), `${JSON.stringify(sources, null, 2)}\n`);
