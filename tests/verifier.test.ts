@@ -838,6 +838,11 @@ function scriptedStorage(override: (request: ReceivedRequest) => FakeResponse | 
     };
 }
 
+/** Whether a request to IMDS asks for a Storage token. */
+function asksStorageToken(request: ReceivedRequest): boolean {
+    return request.url.searchParams.get("resource") === "https://storage.azure.com";
+}
+
 describe("verifier.js in bound mode: each step's own failure", () => {
     /** Runs the bound Job through IMDS with Storage answered by `storage`. */
     async function runWithStorage(s: Scenario, storage: Handler, overrides: Record<string, string> = {}): Promise<Run> {
@@ -883,8 +888,7 @@ describe("verifier.js in bound mode: each step's own failure", () => {
             const secrets = keyVaultHandler({ baseUrl: s.keyVault.url, secretName: SECRET_NAME, value: SECRET, forbidden: [CANARY] });
             s.keyVault.reset((request) => once(request.url.pathname, busy) ?? secrets(request));
             const tokens = imdsHandler({ tokens: s.tokens, clientId: CLIENT_ID });
-            const storageToken = (request: ReceivedRequest) => request.url.searchParams.get("resource") === "https://storage.azure.com";
-            s.imds.reset((request) => (storageToken(request) ? once("storage token", { status: 500, body: { error: "unknown_error" } }) : undefined) ?? tokens(request));
+            s.imds.reset((request) => (asksStorageToken(request) ? once("storage token", { status: 500, body: { error: "unknown_error" } }) : undefined) ?? tokens(request));
             const storage = scriptedStorage((request) => once(`${request.method} ${request.url.pathname.split("/")[1]}`, busy));
             const run = await runWithStorage(s, storage, { ACCESS_BUDGET_SECONDS: "3" });
             expect(run.verdict).toMatchObject({ verdict: "pass", attempts: { token: 3, keyvault: 2, blobWrite: 2 } });
@@ -907,7 +911,7 @@ describe("verifier.js in bound mode: each step's own failure", () => {
     test.concurrent("fails at step token when IMDS gives a Key Vault token but no Storage token", () =>
         withScenario(async (s) => {
             const tokens = imdsHandler({ tokens: s.tokens, clientId: CLIENT_ID });
-            s.imds.reset((request) => (request.url.searchParams.get("resource") === "https://storage.azure.com" ? { status: 500, body: { error: "unknown_error" } } : tokens(request)));
+            s.imds.reset((request) => (asksStorageToken(request) ? { status: 500, body: { error: "unknown_error" } } : tokens(request)));
             const run = await runWithStorage(s, scriptedStorage(), { TOKEN_BUDGET_SECONDS: "0" });
             expect(run.verdict).toMatchObject({ verdict: "fail", step: "token" });
             expect(run.verdict.error).toMatch(/^IMDS refused a Storage token: HTTP 500 Internal Server Error \(unknown_error\) for [\d.]+s \(1 attempt\)$/);
@@ -941,8 +945,8 @@ describe("verifier.js in bound mode: each step's own failure", () => {
                 s,
                 scriptedStorage((request) => (request.method === "GET" && request.url.pathname.startsWith(`/${CONTAINER}/`) ? { status: 200, body: "other" } : undefined)),
             );
-            expect(run.verdict).toMatchObject({ verdict: "fail", step: "blobRead", error: `blob ${run.verdict.error?.split(" ")[1]} read back differs from what was written` });
-            expect(run.verdict.error).toMatch(/^blob alpha\/verify\/alpha-\S+\.txt read back/);
+            expect(run.verdict).toMatchObject({ verdict: "fail", step: "blobRead" });
+            expect(run.verdict.error).toMatch(/^blob alpha\/verify\/alpha-\S+\.txt read back differs from what was written$/);
         }),
     );
 
@@ -959,29 +963,18 @@ describe("verifier.js in bound mode: each step's own failure", () => {
         }),
     );
 
-    test.concurrent("fails at step canary when listing the canary container gets an answer that is neither access nor a refusal", () =>
+    test.concurrent.each([
+        ["listing", "GET", (path: string) => path === `/${CANARY}`, "the canary container canary"],
+        ["a write to", "PUT", (path: string) => path.startsWith(`/${CANARY}/`), "a write to the canary container canary"],
+    ] as const)("fails at step canary when %s the canary container gets an answer that is neither access nor a refusal", (_what, method, matches, answering) =>
         withScenario(async (s) => {
+            const conflict: FakeResponse = { status: 409, headers: { "x-ms-error-code": "ContainerBeingDeleted" } };
             const run = await runWithStorage(
                 s,
-                scriptedStorage((request) =>
-                    request.method === "GET" && request.url.pathname === `/${CANARY}` ? { status: 409, headers: { "x-ms-error-code": "ContainerBeingDeleted" } } : undefined,
-                ),
+                scriptedStorage((request) => (request.method === method && matches(request.url.pathname) ? conflict : undefined)),
             );
             expect(run.verdict).toMatchObject({ verdict: "fail", step: "canary" });
-            expect(run.verdict.error).toMatch(/^Storage refused answering for the canary container canary: HTTP 409 Conflict \(ContainerBeingDeleted\) for [\d.]+s \(1 attempt\)$/);
-        }),
-    );
-
-    test.concurrent("fails at step canary when a write to the canary container gets an answer that is neither access nor a refusal", () =>
-        withScenario(async (s) => {
-            const run = await runWithStorage(
-                s,
-                scriptedStorage((request) =>
-                    request.method === "PUT" && request.url.pathname.startsWith(`/${CANARY}/`) ? { status: 409, headers: { "x-ms-error-code": "ContainerBeingDeleted" } } : undefined,
-                ),
-            );
-            expect(run.verdict).toMatchObject({ verdict: "fail", step: "canary" });
-            expect(run.verdict.error).toMatch(/^Storage refused answering for a write to the canary container canary: HTTP 409 Conflict \(ContainerBeingDeleted\) for [\d.]+s \(1 attempt\)$/);
+            expect(run.verdict.error).toMatch(new RegExp(`^Storage refused answering for ${answering}: HTTP 409 Conflict \\(ContainerBeingDeleted\\) for [\\d.]+s \\(1 attempt\\)$`));
         }),
     );
 });
@@ -1295,9 +1288,6 @@ describe("verifier.js in unbound mode", () => {
         }),
     );
 
-    // NMI in standard mode (the open-source aad-pod-identity) searches for the pod's identity for 80 s
-    // before it refuses a pod that has none (pkg/nmi/standard.go): the refusal outlasts a data-plane
-    // request timeout, and must still be waited for.
     test.concurrent("asks again after an answer that is no refusal (500), and passes on the refusal that follows", () =>
         withScenario(async (s) => {
             s.imds.reset(failingTimes(1, { status: 500, body: { error: "unknown_error" } }, () => ({ status: 403, body: "no AzureAssignedIdentity found" })));
@@ -1307,6 +1297,9 @@ describe("verifier.js in unbound mode", () => {
         }),
     );
 
+    // NMI in standard mode (the open-source aad-pod-identity) searches for the pod's identity for 80 s
+    // before it refuses a pod that has none (pkg/nmi/standard.go): the refusal outlasts a data-plane
+    // request timeout, and must still be waited for.
     test.concurrent("passes when IMDS refuses only after holding the request longer than a data-plane request may take", () =>
         withScenario(async (s) => {
             s.imds.reset(() => ({ status: 403, body: "getting assigned identities for pod alpha/verify-unbound in CREATED state failed after 16 attempts", delayMs: 2_500 }));
@@ -1634,6 +1627,15 @@ describe("verifier/impostor.js: how an answer of the API server reads", () => {
         const podSecurity = JSON.stringify({ kind: "Status", code: 403, message: `pods "x" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false` });
         expect(impostor.readAdmissionAnswer(403, podSecurity, LABEL_GUARD).kind).toBe("other");
         expect(impostor.readAdmissionAnswer(400, "not json", LABEL_GUARD)).toEqual({ kind: "other", message: "" });
+    });
+
+    test("an admitted write is a 2xx; a body that is not a Status has no message", () => {
+        const read = (status: number, body = "{}") => impostor.readAdmissionAnswer(status, body, LABEL_GUARD);
+        expect([199, 200, 299, 300].map((status) => read(status).kind)).toEqual(["other", "admitted", "admitted", "other"]);
+        for (const body of ["null", "[]", "7", JSON.stringify({ message: 42 })]) {
+            expect([body, read(422, body)]).toEqual([body, { kind: "other", message: "" }]);
+        }
+        expect(read(422, JSON.stringify({ message: "spec.containers: Required value" }))).toEqual({ kind: "other", message: "spec.containers: Required value" });
     });
 
     test("readConfig asks for what the requested checks need, and only that", () => {

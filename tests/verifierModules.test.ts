@@ -97,7 +97,6 @@ interface Modules {
         MOUNTED_SECRET: string;
     };
     impostor: {
-        readAdmissionAnswer(status: number, body: string, policy: string): { kind: string; message?: string; policy?: string };
         kubeAttempts(config: unknown, workload: string): Array<{ name: string; resource: string; object: Record<string, unknown> }>;
     };
     report: {
@@ -253,7 +252,7 @@ describe("config.js: what the Job is told, and what it refuses", () => {
     });
 });
 
-describe("impostor.js: its configuration, and how an answer of the API server reads", () => {
+describe("impostor.js: its configuration, and the pod it writes", () => {
     const IMPOSTOR = {
         VERIFY_MODE: "impostor",
         TOKEN_SOURCE: "imds",
@@ -320,15 +319,6 @@ describe("impostor.js: its configuration, and how an answer of the API server re
         }
         // It is created only as a dry run, as the namespace's default account: it needs no account of its own.
         expect(violated).toEqual(["k8s-no-default-service-account: The pod runs as service account default."]);
-    });
-
-    test("an admitted write is a 2xx; a body that is not a Status has no message", () => {
-        const read = (status: number, body = "{}") => impostor.readAdmissionAnswer(status, body, "guard");
-        expect([199, 200, 299, 300].map((status) => read(status).kind)).toEqual(["other", "admitted", "admitted", "other"]);
-        for (const body of ["not json", "null", "[]", "7", JSON.stringify({ message: 42 })]) {
-            expect([body, read(422, body)]).toEqual([body, { kind: "other", message: "" }]);
-        }
-        expect(read(422, JSON.stringify({ message: "spec.containers: Required value" }))).toEqual({ kind: "other", message: "spec.containers: Required value" });
     });
 });
 
