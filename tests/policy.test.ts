@@ -202,6 +202,8 @@ const vault: Fixture = {
         },
     },
 };
+/** The vault with its properties left out, as a plan shows them when they are not known yet. */
+const vaultWithoutProperties: Fixture = vary(vault, { properties: undefined });
 const accessPolicy: Fixture = {
     type: T.accessPolicy,
     name: "keyvault-alpha-access-policy",
@@ -245,6 +247,8 @@ const key: Fixture = {
         },
     },
 };
+const rotateAction: JsonObject = { trigger: { timeBeforeExpiry: "P30D" }, action: { type: "rotate" } };
+const notifyAction: JsonObject = { trigger: { timeBeforeExpiry: "P37D" }, action: { type: "notify" } };
 const account: Fixture = {
     type: T.account,
     name: "storage-account",
@@ -1019,6 +1023,7 @@ const CASES: Case[] = [
     fail("keyvault-access-policy-read-only", "get certificates, which nothing mounts", vary(accessPolicy, { policy: { permissions: { certificates: ["get"] } } })),
     fail("keyvault-access-policy-read-only", "set and purge", vary(accessPolicy, { policy: { permissions: { secrets: ["get", "set", "purge"] } } })),
     fail("keyvault-access-policy-read-only", "all key permissions", vary(accessPolicy, { policy: { permissions: { keys: ["all"] } } })),
+    pass("keyvault-access-policy-read-only", "an empty list of certificate permissions", vary(accessPolicy, { policy: { permissions: { certificates: [] } } })),
     pass("keyvault-public-network-disabled", "disabled", vault),
     fail("keyvault-public-network-disabled", "enabled", vary(vault, { properties: { publicNetworkAccess: "Enabled" } })),
     fail("keyvault-public-network-disabled", "unset", vary(vault, { properties: { publicNetworkAccess: undefined } })),
@@ -1026,6 +1031,7 @@ const CASES: Case[] = [
     pass("keyvault-network-acls-deny", "default deny with a private rule", vary(vault, { properties: { networkAcls: { ipRules: [{ value: "10.1.0.0/16" }] } } })),
     fail("keyvault-network-acls-deny", "default allow", vary(vault, { properties: { networkAcls: { defaultAction: "Allow" } } })),
     fail("keyvault-network-acls-deny", "a public IP rule", vary(vault, { properties: { networkAcls: { ipRules: [{ value: "203.0.113.0/24" }] } } })),
+    fail("keyvault-network-acls-deny", "no network ACLs, which allow", vary(vault, { properties: { networkAcls: undefined } })),
     pass("keyvault-no-platform-access", "all off", vault),
     fail("keyvault-no-platform-access", "template deployment on", vary(vault, { properties: { enabledForTemplateDeployment: true } })),
     pass("keyvault-secret-content-type", "text/plain", secret),
@@ -1033,6 +1039,20 @@ const CASES: Case[] = [
     pass("keyvault-key-strength", "RSA 3072", key),
     pass("keyvault-key-strength", "an EC key", vary(key, { properties: { kty: "EC", keySize: undefined, curveName: "P-256" } })),
     fail("keyvault-key-strength", "RSA 1024", vary(key, { properties: { keySize: 1024 } })),
+    fail("keyvault-key-strength", "RSA-HSM 1024", vary(key, { properties: { kty: "RSA-HSM", keySize: 1024 } })),
+    fail("keyvault-key-strength", "RSA of no stated size", vary(key, { properties: { keySize: undefined } })),
+    // A resource whose properties are left out (or not known yet) is judged, not a crash of the pack.
+    fail("keyvault-purge-protection", "a vault without properties", vaultWithoutProperties),
+    pass("keyvault-soft-delete-retention", "a vault without properties, which Azure keeps 90 days", vaultWithoutProperties),
+    fail("keyvault-explicit-authorization-mode", "a vault without properties", vaultWithoutProperties),
+    pass("keyvault-no-inline-access-policies", "a vault without properties", vaultWithoutProperties),
+    fail("keyvault-rbac-authorization", "a vault without properties", vaultWithoutProperties),
+    fail("keyvault-public-network-disabled", "a vault without properties", vaultWithoutProperties),
+    fail("keyvault-network-acls-deny", "a vault without properties", vaultWithoutProperties),
+    pass("keyvault-no-platform-access", "a vault without properties", vaultWithoutProperties),
+    fail("keyvault-secret-content-type", "a secret without properties", vary(secret, { properties: undefined })),
+    pass("keyvault-key-strength", "a key without properties, of no stated type", vary(key, { properties: undefined })),
+    pass("keyvault-access-policy-read-only", "an access policy that grants nothing", vary(accessPolicy, { policy: undefined })),
     pass("keyvault-private-endpoint", "endpoint present", goodStack),
     pass("keyvault-private-endpoint", "matched by ARM id without recorded dependencies", withoutDependencies(goodStack)),
     fail("keyvault-private-endpoint", "no endpoint", stackWith([], [vaultEndpoint, vaultZoneGroup])),
@@ -1137,6 +1157,20 @@ const CASES: Case[] = [
     fail("egress-firewall-logs", "without the network rule log", firewallStackWith([vary(dedicatedFirewallDiagnostics, { logs: categories("AZFWApplicationRule") })])),
     pass("storage-flow-log-account-only", "the account a flow log writes to, holding nothing else", flowLogStack),
     fail("storage-flow-log-account-only", "tagged for flow logs, but no flow log writes to it", [vnet, flowAccount, workspace]),
+    pass("storage-flow-log-account-only", "matched by ARM id without recorded dependencies", withoutDependencies(flowLogStack)),
+    fail(
+        "storage-flow-log-account-only",
+        "a container of the stack's in it, matched by its account name",
+        withoutDependencies([...flowLogStack, vary(container, { accountName: "stflaivtestabc123" }, { name: "flow-logs-container" })]),
+    ),
+    fail(
+        "storage-flow-log-account-only",
+        "a role granted on it, matched by its scope",
+        withoutDependencies([
+            ...flowLogStack,
+            { type: T.role, name: "flow-reader", inputs: { scope: FLOW_ACCOUNT_ID, principalId: PRINCIPAL, roleDefinitionId: ROLE("2a2b9908-6ea1-4ae2-8e65-a410df84e7d1") } },
+        ]),
+    ),
     fail("storage-flow-log-account-only", "a container of the stack's in it", [
         ...flowLogStack,
         vary(container, { accountName: "stflaivtestabc123" }, { name: "flow-logs-container", deps: { accountName: [flowAccount] } }),
@@ -1153,17 +1187,28 @@ const CASES: Case[] = [
     pass("storage-public-network-disabled", "the flow logs' account, behind a firewall that admits Azure's trusted services only", flowAccount),
     fail("storage-public-network-disabled", "the flow logs' account open to all networks", vary(flowAccount, { networkRuleSet: { defaultAction: "Allow" } })),
     fail("storage-public-network-disabled", "the flow logs' account admitting an address range", vary(flowAccount, { networkRuleSet: { ipRules: [{ iPAddressOrRange: "203.0.113.0/24" }] } })),
+    fail(
+        "storage-public-network-disabled",
+        "the flow logs' account admitting a virtual network",
+        vary(flowAccount, { networkRuleSet: { virtualNetworkRules: [{ virtualNetworkResourceId: `${VNET}/subnets/snet-aks` }] } }),
+    ),
+    fail("storage-public-network-disabled", "the flow logs' account without network rules", vary(flowAccount, { networkRuleSet: undefined })),
+    fail("storage-public-network-disabled", "the flow logs' account bypassing for logging only", vary(flowAccount, { networkRuleSet: { bypass: "Logging" } })),
+    pass("storage-public-network-disabled", "the flow logs' account bypassing for logging and Azure's trusted services", vary(flowAccount, { networkRuleSet: { bypass: "Logging, AzureServices" } })),
     // Storage
     pass("storage-https-only", "HTTPS only", account),
     fail("storage-https-only", "HTTP allowed", vary(account, { enableHttpsTrafficOnly: false })),
     pass("storage-minimum-tls-1-2", "TLS 1.2", account),
     fail("storage-minimum-tls-1-2", "TLS 1.0", vary(account, { minimumTlsVersion: "TLS1_0" })),
+    fail("storage-minimum-tls-1-2", "unset", vary(account, { minimumTlsVersion: undefined })),
     pass("storage-no-public-blob-access", "off", account),
     fail("storage-no-public-blob-access", "unset", vary(account, { allowBlobPublicAccess: undefined })),
     pass("storage-public-network-disabled", "disabled", account),
     fail("storage-public-network-disabled", "enabled", vary(account, { publicNetworkAccess: "Enabled" })),
+    fail("storage-public-network-disabled", "unset, which is Enabled", vary(account, { publicNetworkAccess: undefined })),
     pass("storage-network-default-deny", "deny", account),
     fail("storage-network-default-deny", "allow", vary(account, { networkRuleSet: { defaultAction: "Allow" } })),
+    fail("storage-network-default-deny", "no network rules, which allow", vary(account, { networkRuleSet: undefined })),
     pass("storage-no-shared-key", "off", account),
     fail("storage-no-shared-key", "on", vary(account, { allowSharedKeyAccess: true })),
     pass("storage-no-cross-tenant-replication", "off", account),
@@ -1174,6 +1219,8 @@ const CASES: Case[] = [
     fail("storage-blob-data-protection", "no versioning", vary(blobService, { isVersioningEnabled: false })),
     fail("storage-blob-data-protection", "no container soft delete", vary(blobService, { containerDeleteRetentionPolicy: { enabled: false } })),
     fail("storage-blob-data-protection", "one day of blob soft delete", vary(blobService, { deleteRetentionPolicy: { days: 1 } })),
+    fail("storage-blob-data-protection", "blob soft delete of no stated length", vary(blobService, { deleteRetentionPolicy: { days: undefined } })),
+    pass("storage-blob-data-protection", "soft delete for exactly the minimum of 7 days", vary(blobService, { deleteRetentionPolicy: { days: 7 }, containerDeleteRetentionPolicy: { days: 7 } })),
     pass("storage-container-private", "None", container),
     pass("storage-container-private", "unset means None", vary(container, { publicAccess: undefined })),
     fail("storage-container-private", "Blob", vary(container, { publicAccess: "Blob" })),
@@ -1246,33 +1293,49 @@ const CASES: Case[] = [
     fail("aks-local-accounts-disabled", "unset", vary(cluster, { disableLocalAccounts: undefined })),
     pass("aks-network-policy", "calico", cluster),
     fail("aks-network-policy", "none", vary(cluster, { networkProfile: { networkPolicy: "none" } })),
+    fail("aks-network-policy", "unset", vary(cluster, { networkProfile: { networkPolicy: undefined } })),
     pass("aks-azure-cni", "azure", cluster),
     fail("aks-azure-cni", "kubenet", vary(cluster, { networkProfile: { networkPlugin: "kubenet" } })),
+    fail("aks-azure-cni", "unset, which is kubenet", vary(cluster, { networkProfile: { networkPlugin: undefined } })),
     pass("aks-api-server-access-restricted", "authorized ranges", cluster),
     pass("aks-api-server-access-restricted", "private cluster", vary(cluster, { apiServerAccessProfile: { authorizedIPRanges: undefined, enablePrivateCluster: true } })),
     fail("aks-api-server-access-restricted", "open to any address", vary(cluster, { apiServerAccessProfile: undefined })),
     fail("aks-api-server-access-restricted", "0.0.0.0/0 authorized", vary(cluster, { apiServerAccessProfile: { authorizedIPRanges: ["0.0.0.0/0"] } })),
+    fail("aks-api-server-access-restricted", "0.0.0.0/0 among narrower ranges", vary(cluster, { apiServerAccessProfile: { authorizedIPRanges: ["203.0.113.0/24", "0.0.0.0/0"] } })),
+    pass("aks-api-server-access-restricted", "public network access disabled", vary(cluster, { apiServerAccessProfile: undefined, publicNetworkAccess: "Disabled" })),
     pass("aks-upgrade-channel", "stable", cluster),
     fail("aks-upgrade-channel", "none", vary(cluster, { autoUpgradeProfile: { upgradeChannel: "none" } })),
+    fail("aks-upgrade-channel", "unset", vary(cluster, { autoUpgradeProfile: { upgradeChannel: undefined } })),
     pass("aks-node-os-upgrade-channel", "NodeImage", cluster),
     fail("aks-node-os-upgrade-channel", "Unmanaged", vary(cluster, { autoUpgradeProfile: { nodeOSUpgradeChannel: "Unmanaged" } })),
+    fail("aks-node-os-upgrade-channel", "unset", vary(cluster, { autoUpgradeProfile: { nodeOSUpgradeChannel: undefined } })),
     pass("aks-keyvault-secrets-provider-rotation", "rotation on", cluster),
     fail("aks-keyvault-secrets-provider-rotation", "rotation off", vary(cluster, { addonProfiles: { azureKeyvaultSecretsProvider: { config: { enableSecretRotation: "false" } } } })),
     fail("aks-keyvault-secrets-provider-rotation", "add-on missing", vary(cluster, { addonProfiles: { azureKeyvaultSecretsProvider: undefined } })),
     pass("aks-no-node-public-ip", "no public IPs", cluster),
     fail("aks-no-node-public-ip", "public node IPs", vary(cluster, { agentPoolProfiles: [{ name: "system", vnetSubnetID: `${VNET}/subnets/snet-aks`, enableNodePublicIP: true }] })),
     fail("aks-no-node-public-ip", "a standalone pool with public IPs", { type: T.agentPool, name: "pool", inputs: { agentPoolName: "user", enableNodePublicIP: true } }),
+    pass("aks-no-node-public-ip", "a standalone pool without public IPs", userPool),
     pass("aks-pod-identity-not-on-kubenet", "add-on on Azure CNI", cluster),
     pass("aks-pod-identity-not-on-kubenet", "the chart without kubenet", release),
     fail("aks-pod-identity-not-on-kubenet", "kubenet allowed", vary(cluster, { podIdentityProfile: { allowNetworkPluginKubenet: true } })),
     fail("aks-pod-identity-not-on-kubenet", "add-on on kubenet", vary(cluster, { networkProfile: { networkPlugin: "kubenet" } })),
     fail("aks-pod-identity-not-on-kubenet", "the chart allows kubenet", vary(release, { values: { nmi: { allowNetworkPluginKubenet: "true" } } })),
+    fail("aks-pod-identity-not-on-kubenet", "the chart allows kubenet, as a boolean", vary(release, { values: { nmi: { allowNetworkPluginKubenet: true } } })),
+    pass("aks-pod-identity-not-on-kubenet", "kubenet without pod identity", vary(cluster, { podIdentityProfile: undefined, networkProfile: { networkPlugin: "kubenet" } })),
+    skip("aks-pod-identity-not-on-kubenet", "another chart, whatever its values", vary(otherRelease, { values: { nmi: { allowNetworkPluginKubenet: true } } })),
     pass("aks-user-assigned-identities", "user-assigned control plane and kubelet", cluster),
     fail("aks-user-assigned-identities", "system-assigned", vary(cluster, { identity: { type: "SystemAssigned", userAssignedIdentities: undefined }, identityProfile: undefined })),
+    fail("aks-user-assigned-identities", "system-assigned control plane, user-assigned kubelet", vary(cluster, { identity: { type: "SystemAssigned", userAssignedIdentities: undefined } })),
+    fail("aks-user-assigned-identities", "identity left out", vary(cluster, { identity: undefined })),
+    fail("aks-user-assigned-identities", "no kubelet identity", vary(cluster, { identityProfile: undefined })),
+    fail("aks-user-assigned-identities", "a kubelet identity without its resource id", vary(cluster, { identityProfile: { kubeletidentity: { resourceId: undefined } } })),
+    fail("aks-user-assigned-identities", "a service principal besides", vary(cluster, { servicePrincipalProfile: { clientId: "msi" } })),
     pass("aks-cluster-protected", "protected", cluster),
     fail("aks-cluster-protected", "unprotected", vary(cluster, {}, { protect: false })),
     pass("aks-workload-identity-oidc-issuer", "issuer on", vary(cluster, { securityProfile: { workloadIdentity: { enabled: true } } })),
     fail("aks-workload-identity-oidc-issuer", "Workload ID without the issuer", vary(cluster, { securityProfile: { workloadIdentity: { enabled: true } }, oidcIssuerProfile: { enabled: false } })),
+    pass("aks-workload-identity-oidc-issuer", "neither Workload ID nor the issuer", vary(cluster, { oidcIssuerProfile: { enabled: false } })),
     pass("aks-workload-identity-preferred", "Workload ID", vary(cluster, { podIdentityProfile: { enabled: false }, securityProfile: { workloadIdentity: { enabled: true } } })),
     skip("aks-workload-identity-preferred", "another chart", otherRelease),
     fail("aks-workload-identity-preferred", "the pod-identity add-on", cluster),
@@ -1475,6 +1538,8 @@ const CASES: Case[] = [
     fail("keyvault-resource-logs", "no setting on the vault", baselineWith([], [vaultDiagnostics])),
     fail("keyvault-resource-logs", "AuditEvent disabled", baselineWith([diagnostics("keyvault-vault-diagnostics", vault, VAULT_ID, [{ category: "AuditEvent", enabled: false }])])),
     fail("keyvault-resource-logs", "a setting to no workspace of the stack", baselineWith([], [workspace])),
+    pass("keyvault-resource-logs", "matched by ARM ids without recorded dependencies", withoutDependencies(baselineStack)),
+    pass("keyvault-resource-logs", "AuditEvent sent by one of two settings", baselineWith([diagnostics("keyvault-vault-metrics", vault, VAULT_ID, [])])),
     pass("storage-blob-resource-logs", "reads, writes and deletes to the workspace", baselineStack),
     fail(
         "storage-blob-resource-logs",
@@ -1489,12 +1554,16 @@ const CASES: Case[] = [
     pass("keyvault-secret-expiration", "an expiry", secret),
     pass("keyvault-secret-expiration", "an expiry not known yet", vary(secret, { properties: { attributes: { expires: "[unknown]" } } })),
     fail("keyvault-secret-expiration", "no expiry", vary(secret, { properties: { attributes: undefined } })),
+    fail("keyvault-secret-expiration", "an expiry of 0, which is no date", vary(secret, { properties: { attributes: { expires: 0 } } })),
     pass("keyvault-key-expiration", "an expiry", key),
     fail("keyvault-key-expiration", "no expiry", vary(key, { properties: { attributes: { expires: undefined } } })),
     pass("keyvault-key-rotation-policy", "rotate and notify before expiry", key),
     fail("keyvault-key-rotation-policy", "no rotation policy", vary(key, { properties: { rotationPolicy: undefined } })),
     fail("keyvault-key-rotation-policy", "no expiry time for new versions", vary(key, { properties: { rotationPolicy: { attributes: undefined } } })),
     fail("keyvault-key-rotation-policy", "notify only", vary(key, { properties: { rotationPolicy: { lifetimeActions: [{ trigger: { timeBeforeExpiry: "P30D" }, action: { type: "notify" } }] } } })),
+    pass("keyvault-key-rotation-policy", "rotate without notify", vary(key, { properties: { rotationPolicy: { lifetimeActions: [rotateAction] } } })),
+    fail("keyvault-key-rotation-policy", "two rotate actions", vary(key, { properties: { rotationPolicy: { lifetimeActions: [rotateAction, rotateAction] } } })),
+    fail("keyvault-key-rotation-policy", "two notify actions", vary(key, { properties: { rotationPolicy: { lifetimeActions: [rotateAction, notifyAction, notifyAction] } } })),
     pass("aks-azure-policy-addon", "on", cluster),
     fail("aks-azure-policy-addon", "off", vary(cluster, { addonProfiles: { azurepolicy: { enabled: false } } })),
     fail("aks-azure-policy-addon", "absent", vary(cluster, { addonProfiles: { azurepolicy: undefined } })),
@@ -1506,16 +1575,20 @@ const CASES: Case[] = [
     ),
     fail("aks-defender-profile-stated", "left out", vary(cluster, { securityProfile: { defender: undefined } })),
     fail("aks-defender-profile-stated", "on without a workspace", vary(cluster, { securityProfile: { defender: { logAnalyticsWorkspaceResourceId: undefined } } })),
+    fail("aks-defender-profile-stated", "on with an empty workspace", vary(cluster, { securityProfile: { defender: { logAnalyticsWorkspaceResourceId: "" } } })),
     pass("aks-defender-enabled", "on", cluster),
     fail("aks-defender-enabled", "switched off", vary(cluster, { securityProfile: { defender: { securityMonitoring: { enabled: false } } } })),
     pass("aks-system-pool-tainted", "tainted system pool", cluster),
     fail("aks-system-pool-tainted", "an untainted system pool", vary(cluster, { agentPoolProfiles: [{ name: "system", mode: "System", count: 2, vmSize: "Standard_DS2_v2" }] })),
     fail("aks-system-pool-tainted", "a separate system pool without the taint", vary(userPool, { mode: "System" })),
+    pass("aks-system-pool-tainted", "a separate user pool without the taint", userPool),
     pass("aks-user-pool-autoscaled", "an autoscaled user pool", baselineStack),
     pass("aks-user-pool-autoscaled", "matched by the cluster's name", withoutDependencies(baselineStack)),
     fail("aks-user-pool-autoscaled", "no user pool", baselineWith([], [userPool])),
     fail("aks-user-pool-autoscaled", "a user pool of fixed size", baselineWith([vary(userPool, { enableAutoScaling: false })])),
     fail("aks-user-pool-autoscaled", "its minimum above its maximum", baselineWith([vary(userPool, { minCount: 5 })])),
+    pass("aks-user-pool-autoscaled", "its minimum equal to its maximum", baselineWith([vary(userPool, { minCount: 4 })])),
+    fail("aks-user-pool-autoscaled", "the autoscaled user pool is another cluster's", baselineWith([vary(userPool, { resourceName: "aks-aiv-other" }, { deps: {} })])),
     pass("aks-zone-redundant", "both pools over three zones", baselineStack),
     fail(
         "aks-zone-redundant",
@@ -1523,6 +1596,13 @@ const CASES: Case[] = [
         baselineWith([vary(cluster, { agentPoolProfiles: [{ name: "system", mode: "System" }] }), vary(userPool, { availabilityZones: [] })]),
     ),
     fail("aks-zone-redundant", "pools in different zones", baselineWith([vary(userPool, { availabilityZones: ["1", "2"] })])),
+    fail("aks-zone-redundant", "the user pool in one zone, the system pool in three", baselineWith([vary(userPool, { availabilityZones: ["1"] })])),
+    pass("aks-zone-redundant", "the same zones, listed in another order", baselineWith([vary(userPool, { availabilityZones: ["3", "1", "2"] })])),
+    pass(
+        "aks-zone-redundant",
+        "both pools over the same two zones",
+        baselineWith([vary(cluster, { agentPoolProfiles: [{ name: "system", mode: "System", availabilityZones: ["1", "2"] }] }), vary(userPool, { availabilityZones: ["2", "1"] })]),
+    ),
     // What the verification Jobs prove
     pass("canary-granted-to-nobody", "a canary secret and container, and a grant on the workload's own secret only", canaryStack),
     fail("canary-granted-to-nobody", "a grant on the canary secret", [
@@ -1584,6 +1664,8 @@ const CASES: Case[] = [
         "encrypt and decrypt on keys with secrets too",
         vary(accessPolicy, { policy: { permissions: { secrets: ["get", "list"], keys: ["encrypt", "decrypt"] } } }),
     ),
+    fail("keyvault-access-policy-read-only", "encrypt, decrypt and delete on keys", vary(accessPolicy, { policy: { permissions: { secrets: [], keys: ["encrypt", "decrypt", "delete"] } } })),
+    fail("keyvault-access-policy-read-only", "encrypt and decrypt named on secrets, not keys", vary(accessPolicy, { policy: { permissions: { secrets: ["encrypt", "decrypt"], keys: [] } } })),
     pass("canary-granted-to-nobody", "Key Vault Contributor on the vault, which reads nothing it holds", [
         ...canaryStack,
         grantOf("aks-control-plane-vault-link", ROLES.keyVaultContributor, workloadIdentity, vault, VAULT_ID),
@@ -1594,6 +1676,7 @@ const CASES: Case[] = [
         vary(podSecurityAssignment, { policyDefinitionId: "/providers/Microsoft.Authorization/policySetDefinitions/a8640138-9b0a-4a28-b8cb-1666c838647d" }),
     ]),
     fail("aks-pod-security-enforced", "no assignment", [cluster]),
+    pass("aks-pod-security-enforced", "matched by the cluster's ARM id without recorded dependencies", withoutDependencies([cluster, workloadNamespace, podSecurityAssignment])),
     fail("aks-pod-security-enforced", "the initiative only audits", [cluster, vary(podSecurityAssignment, { parameters: { effect: { value: "Audit" } } })]),
     fail("aks-pod-security-enforced", "enforcement off", [cluster, vary(podSecurityAssignment, { enforcementMode: "DoNotEnforce" })]),
     fail("aks-pod-security-enforced", "another initiative", [
@@ -1711,6 +1794,15 @@ describe("every policy", () => {
             const level = POLICIES.get(testCase.policy)?.enforcementLevel;
             expect(outcome.violations.every((v) => v.policyName === testCase.policy && v.enforcementLevel === level && v.message.length > 0)).toBe(true);
         }
+    });
+});
+
+describe("every failing case's messages", () => {
+    // What the reviewer reads, word for word, each on the resource it is reported on (by its name;
+    // none for the stack): tests/__snapshots__/policy.test.ts.snap. A missing entry fails under --ci.
+    test.each(CASES.filter((c) => c.verdict === "fail").map((c) => [`${c.policy}: ${c.why}`, c] as const))("%s", async (_title, testCase) => {
+        const outcome = await outcomeOf(testCase);
+        expect(outcome.violations.map((v) => (v.urn === undefined ? v.message : `${v.urn.slice(v.urn.lastIndexOf("::") + 2)}: ${v.message}`))).toMatchSnapshot();
     });
 });
 
