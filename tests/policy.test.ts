@@ -1834,15 +1834,6 @@ describe("every policy", () => {
     });
 });
 
-describe("every failing case's messages", () => {
-    // What the reviewer reads, word for word, each on the resource it is reported on (by its name;
-    // none for the stack): tests/__snapshots__/policy.test.ts.snap. A missing entry fails under --ci.
-    test.each(CASES.filter((c) => c.verdict === "fail").map((c) => [`${c.policy}: ${c.why}`, c] as const))("%s", async (_title, testCase) => {
-        const outcome = await outcomeOf(testCase);
-        expect(outcome.violations.map((v) => (v.urn === undefined ? v.message : `${v.urn.slice(v.urn.lastIndexOf("::") + 2)}: ${v.message}`))).toMatchSnapshot();
-    });
-});
-
 describe("the offline evaluation", () => {
     const purge = POLICIES.get("keyvault-purge-protection");
     const retention = POLICIES.get("keyvault-soft-delete-retention");
@@ -2435,5 +2426,14 @@ describe("npm run policy on a reviewer's own stack", () => {
         expect(() => planRuns(["--json"])).toThrow("npm run policy takes --stack, --config-file and -c only");
         expect(() => planRuns(["--after-refresh"])).toThrow("npm run policy takes --stack, --config-file and -c only");
         expect(() => planRuns(["--yes"])).toThrow("unknown argument --yes");
+    });
+});
+
+describe("every failing case's messages", () => {
+    // What the reviewer reads, word for word, each on the resource it is reported on (by its name;
+    // none for the stack): tests/__snapshots__/policy.test.ts.snap. A missing entry fails under --ci.
+    test.each(CASES.filter((c) => c.verdict === "fail").map((c) => [`${c.policy}: ${c.why}`, c] as const))("%s", async (_title, testCase) => {
+        const outcome = await outcomeOf(testCase);
+        expect(outcome.violations.map((v) => (v.urn === undefined ? v.message : `${v.urn.slice(v.urn.lastIndexOf("::") + 2)}: ${v.message}`))).toMatchSnapshot();
     });
 });
