@@ -38,6 +38,7 @@ import { admitsInternet, isNonPublicCidr } from "../policy/lib/net";
 import { policies } from "../policy/policies";
 import { azureBehaviourPolicies, cidrHolds, egressRuleAdmits } from "../policy/policies/azureBehaviour";
 import type { PreviewStep } from "../tools/plan/types";
+import { urnName } from "../tools/plan/urn";
 import { planRuns } from "../tools/policyCheck";
 import { planFor } from "./support";
 import { IDENTITY_MODES, KEY_VAULT_AUTHORIZATIONS } from "../config";
@@ -2434,6 +2435,6 @@ describe("every failing case's messages", () => {
     // none for the stack): tests/__snapshots__/policy.test.ts.snap. A missing entry fails under --ci.
     test.each(CASES.filter((c) => c.verdict === "fail").map((c) => [`${c.policy}: ${c.why}`, c] as const))("%s", async (_title, testCase) => {
         const outcome = await outcomeOf(testCase);
-        expect(outcome.violations.map((v) => (v.urn === undefined ? v.message : `${v.urn.slice(v.urn.lastIndexOf("::") + 2)}: ${v.message}`))).toMatchSnapshot();
+        expect(outcome.violations.map((v) => (v.urn === undefined ? v.message : `${urnName(v.urn)}: ${v.message}`))).toMatchSnapshot();
     });
 });
