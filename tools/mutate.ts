@@ -416,8 +416,7 @@ export async function main(args: string[]): Promise<number> {
             const child = spawn("npx", ["--no-install", "stryker", "run", configFile], { cwd: ROOT, stdio: "inherit", env });
             child.on("error", reject);
             child.on("close", (status, signal) => resolve({ status, signal }));
-        });
-        servers?.stop();
+        }).finally(() => servers?.stop());
         if (exit.status !== 0) {
             console.error(`error: stryker exited ${String(exit.status ?? exit.signal)} on chunk ${chunk.name}`);
             return 1;
