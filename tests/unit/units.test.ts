@@ -11,6 +11,8 @@ import "./aksCluster";
 import "./podIdentityBinding";
 import "./aadPodIdentity";
 import "./demoWorkloads";
+import "./flowLogs";
+import "./impostorProof";
 import { plainStackTrace, record } from "../../tools/plan/harness";
 
 describe("the harness", () => {
