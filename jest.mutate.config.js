@@ -13,6 +13,14 @@ process.env.AIV_FRESH_BUILDS = "1";
 
 module.exports = {
     ...base,
+    // A mutant's run takes only the tests jest relates to its file by imports (Stryker's
+    // enableFindRelatedTests), searched within these roots and the file's own directory. With only
+    // tests/ here, the chain through a file at the top (tests -> config.ts -> config/network.ts) was
+    // invisible: the run found no test and Stryker counted the mutant as surviving.
+    roots: ["<rootDir>"],
+    // Stryker's sandboxes, when a run leaves them, hold copies of the tests and sources.
+    modulePathIgnorePatterns: ["<rootDir>/.stryker-tmp/"],
+    testPathIgnorePatterns: ["/node_modules/", "<rootDir>/.stryker-tmp/"],
     testMatch: [
         "**/tests/unit/**/*.test.ts",
         "**/tests/helpers/helpers.test.ts",

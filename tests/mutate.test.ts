@@ -7,8 +7,11 @@ import {
     countMutants,
     directoriesBelow,
     directoryOf,
+    filesWithoutTests,
+    mutantRunRoots,
     mutatedFiles,
     partitionProblems,
+    relatedTests,
     forgetSurvivors,
     scoreTable,
     sourceDigest,
@@ -192,4 +195,26 @@ test("the score is detected over valid mutants; compile errors are not counted",
 
 test("a pending mutant means the report is unfinished", () => {
     expect(() => countMutants([fileResult("a", ["Killed", "Pending"])])).toThrow("mutant 1 is still pending");
+});
+
+test("a mutant's run searches for related tests in the config's roots and its file's directory, as Stryker's jest runner sets them", () => {
+    expect(mutantRunRoots(["<rootDir>/tests"], "/r", "config/network.ts")).toEqual(["/r/tests", "/r/config"]);
+    expect(mutantRunRoots(["<rootDir>"], "/r", "config.ts")).toEqual(["/r"]);
+    expect(mutantRunRoots(["<rootDir>"], "/r", "components/modes/podIdentityAddon/arm.ts")).toEqual(["/r", "/r/components/modes/podIdentityAddon"]);
+});
+
+test("a chunk with a file no test relates to by imports is refused, naming the file", () => {
+    const related = (file: string) => (file === "components/a.ts" ? ["tests/unit/units.test.ts"] : []);
+    const problems = filesWithoutTests(chunk, related);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^components\/b\.ts \(chunk pair\): jest finds no test related to it/);
+    expect(filesWithoutTests(chunk, () => ["tests/unit/units.test.ts"])).toEqual([]);
+});
+
+test("a mutant's run of a config module finds the config tests, though they import it through config.ts at the top", () => {
+    // With the roots at tests/ alone, jest listed nothing here, and every mutant of config/ survived.
+    const fresh = process.env.AIV_FRESH_BUILDS;
+    expect(relatedTests("config/network.ts")).toContain("tests/helpers/helpers.test.ts");
+    // Reading the config leaves this process's builds as they were (memoized, in a normal run).
+    expect(process.env.AIV_FRESH_BUILDS).toBe(fresh);
 });

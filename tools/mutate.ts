@@ -26,7 +26,7 @@
 // --retest-survivors forgets the surviving and uncovered mutants of the chunks it runs, so that
 // Stryker tests them against today's tests; the killed ones keep their results while the tests that
 // killed them are unchanged.
-import { spawn } from "child_process";
+import { execFileSync, spawn } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -275,6 +275,46 @@ export function chunkConfig(base: Record<string, unknown>, chunk: Chunk, options
     };
 }
 
+/**
+ * The roots jest searches in a mutant's run of `file`, as Stryker's jest runner gives them when it
+ * looks for the tests related to the file (`jest.enableFindRelatedTests`): the config's own roots and
+ * the file's directory.
+ */
+export function mutantRunRoots(configRoots: string[], rootDir: string, file: string): string[] {
+    const roots = configRoots.map((r) => r.replace("<rootDir>", rootDir));
+    return [...new Set([...roots, path.dirname(path.join(rootDir, file))])];
+}
+
+/**
+ * The problems of a chunk whose mutants' tests jest finds by imports: each of its files for which it
+ * finds none. Stryker would run no test for that file's mutants and count each as surviving.
+ */
+export function filesWithoutTests(chunk: Chunk, related: (file: string) => string[]): string[] {
+    return chunk.files
+        .filter((file) => related(file).length === 0)
+        .map(
+            (file) =>
+                `${file} (chunk ${chunk.name}): jest finds no test related to it by imports in a mutant's run, so every mutant of it would count as surviving; check the roots of jest.mutate.config.js`,
+        );
+}
+
+/** The test files jest.mutate.config.js relates to `file` by imports in a mutant's run of it, as Stryker runs jest. */
+export function relatedTests(file: string, root: string = ROOT): string[] {
+    // The config file sets AIV_FRESH_BUILDS for the tests it runs; this process keeps its own.
+    const fresh = process.env.AIV_FRESH_BUILDS;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest's config file is CommonJS
+    const config = require(path.join(root, "jest.mutate.config.js")) as { roots?: string[] };
+    if (fresh === undefined) delete process.env.AIV_FRESH_BUILDS;
+    else process.env.AIV_FRESH_BUILDS = fresh;
+    const roots = mutantRunRoots(config.roots ?? ["<rootDir>"], root, file).flatMap((r) => ["--roots", r]);
+    const jest = require.resolve("jest/bin/jest", { paths: [root] });
+    const listed = execFileSync(process.execPath, [jest, "-c", "jest.mutate.config.js", ...roots, "--findRelatedTests", path.join(root, file), "--listTests", "--json"], {
+        cwd: root,
+        encoding: "utf8",
+    });
+    return (JSON.parse(listed) as string[]).map((f) => path.relative(root, f).split(path.sep).join("/")).sort();
+}
+
 /** What a set of mutants came to. */
 export interface Counts {
     killed: number;
@@ -393,6 +433,12 @@ export async function main(args: string[]): Promise<number> {
     }
     const base = JSON.parse(fs.readFileSync(path.join(ROOT, "stryker.config.json"), "utf8")) as Record<string, unknown>;
     const selected = scoreOnly ? [] : names.length === 0 ? CHUNKS : CHUNKS.filter((c) => names.includes(c.name));
+    // A chunk without named tests runs, for each mutant, the tests jest finds by imports: each file needs some.
+    const untested = selected.filter((c) => c.tests === undefined).flatMap((c) => filesWithoutTests(c, (f) => relatedTests(f)));
+    if (untested.length > 0) {
+        for (const problem of untested) console.error(`error: ${problem}`);
+        return 2;
+    }
     fs.mkdirSync(path.join(ROOT, OUT), { recursive: true });
     const read = (file: string): string => fs.readFileSync(path.join(ROOT, file), "utf8");
     for (const chunk of selected) {
