@@ -540,6 +540,11 @@ const networkPolicy: Fixture = {
         },
     },
 };
+/** The label guard's check: only alpha's own service account in namespace alpha may carry the label. */
+const labelGuardValidation: JsonObject = {
+    expression:
+        "!(has(object.metadata.labels) && 'aadpodidbinding' in object.metadata.labels && object.metadata.labels['aadpodidbinding'] == 'alpha') || (request.namespace == 'alpha' && object.spec.serviceAccountName == 'alpha-workload')",
+};
 const labelGuard: Fixture = {
     type: T.admissionPolicy,
     name: "alpha-label-guard",
@@ -548,12 +553,7 @@ const labelGuard: Fixture = {
         spec: {
             failurePolicy: "Fail",
             matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["pods"] }] },
-            validations: [
-                {
-                    expression:
-                        "!(has(object.metadata.labels) && 'aadpodidbinding' in object.metadata.labels && object.metadata.labels['aadpodidbinding'] == 'alpha') || (request.namespace == 'alpha' && object.spec.serviceAccountName == 'alpha-workload')",
-                },
-            ],
+            validations: [labelGuardValidation],
         },
     },
 };
@@ -1480,6 +1480,32 @@ const CASES: Case[] = [
     pass("aad-pod-identity-force-namespaced", "forceNamespaced", release),
     fail("aad-pod-identity-force-namespaced", "cluster-wide matching", vary(release, { values: { forceNamespaced: undefined } })),
     skip("aad-pod-identity-force-namespaced", "another chart", otherRelease),
+    pass("aad-pod-identity-force-namespaced", "forceNamespaced as a YAML boolean", vary(release, { values: { forceNamespaced: true } })),
+    fail(
+        "secret-provider-class-pod-identity",
+        "the kubelet identity by useVMManagedIdentity alone, in any case",
+        vary(secretProviderClass, { spec: { parameters: { useVMManagedIdentity: "True" } } }),
+    ),
+    fail("secret-provider-class-pod-identity", "the kubelet identity by userAssignedIdentityID alone", vary(secretProviderClass, { spec: { parameters: { userAssignedIdentityID: PRINCIPAL } } })),
+    skip("secret-provider-class-pod-identity", "another kind whose spec names the azure provider", {
+        type: T.configMap,
+        name: "azure-config",
+        inputs: { metadata: { name: "azure-config", namespace: "alpha" }, spec: { provider: "azure", parameters: { useVMManagedIdentity: "true" } } },
+    }),
+    fail("federated-credential-scoped", "one audience, not the token exchange's", vary(federation, { audiences: ["api://other"] })),
+    fail("federated-credential-scoped", "an HTTP issuer with https:// further on", vary(federation, { issuer: "http://issuer.example/?next=https://issuer.example/" })),
+    skip("pod-identity-attachment-scoped", "another type with identities", {
+        type: T.configMap,
+        name: "identities",
+        inputs: { metadata: { name: "identities", namespace: "alpha" }, identities: { "alpha/alpha": { namespace: "kube-system" } } },
+    }),
+    pass("aadpodidbinding-label-guarded", "the guard's second validation checks the label", stackWith([vary(labelGuard, { spec: { validations: [{ expression: "true" }, labelGuardValidation] } })])),
+    pass("aadpodidbinding-label-guarded", "the binding names the guard, with no dependency recorded", stackWith([{ ...labelGuardBinding, deps: undefined }])),
+    fail(
+        "aadpodidbinding-label-guarded",
+        "a binding with no dependency recorded names another policy",
+        stackWith([{ ...vary(labelGuardBinding, { spec: { policyName: "another-guard" } }), deps: undefined }]),
+    ),
     pass("aadpodidbinding-label-guarded", "guard bound with Deny", goodStack),
     fail("aadpodidbinding-label-guarded", "guard not bound", stackWith([], [labelGuardBinding])),
     fail("aadpodidbinding-label-guarded", "binding only warns", stackWith([vary(labelGuardBinding, { spec: { validationActions: ["Warn"] } })])),
@@ -1758,6 +1784,27 @@ const CASES: Case[] = [
                 },
             },
         }),
+        crdGuardBinding,
+    ]),
+    pass("aadpodidentity-objects-guarded", "the guard's kinds split over two rules, one for every operation", [
+        cluster,
+        workloadNamespace,
+        vary(crdGuard, {
+            spec: {
+                matchConstraints: {
+                    resourceRules: [
+                        { apiGroups: ["aadpodidentity.k8s.io"], apiVersions: ["*"], operations: ["CREATE", "UPDATE"], resources: ["azureidentities", "azureidentitybindings"] },
+                        { apiGroups: ["aadpodidentity.k8s.io"], apiVersions: ["*"], operations: ["*"], resources: ["azurepodidentityexceptions", "azureassignedidentities"] },
+                    ],
+                },
+            },
+        }),
+        crdGuardBinding,
+    ]),
+    pass("aadpodidentity-objects-guarded", "the guard matches every API group", [
+        cluster,
+        workloadNamespace,
+        vary(crdGuard, { spec: { matchConstraints: { resourceRules: [{ apiGroups: ["*"], apiVersions: ["*"], operations: ["CREATE", "UPDATE"], resources: ["*"] }] } } }),
         crdGuardBinding,
     ]),
     fail("aadpodidentity-objects-guarded", "the guard only warns", [cluster, workloadNamespace, crdGuard, vary(crdGuardBinding, { spec: { validationActions: ["Warn"] } })]),
