@@ -53,6 +53,7 @@ describe("What Azure offers, as its docs list it", () => {
     test("minors compare by number, not as text; the oldest one served is just below the supported ones", () => {
         expect(compareMinors("1.9", "1.10")).toBeLessThan(0);
         expect(compareMinors("2.0", "1.37")).toBeGreaterThan(0);
+        expect(compareMinors("1.37", "2.0")).toBeLessThan(0);
         expect(compareMinors("1.35", "1.35")).toBe(0);
         expect(compareMinors(AKS_OLDEST_MINOR, AKS_SUPPORTED_MINORS[0])).toBe(-1);
     });

@@ -18,8 +18,10 @@ import {
     parseConfig,
     parseImageReference,
     parseIpv4Cidr,
+    RESERVED_NAMESPACES,
     vmSizeVcpus,
 } from "../../config";
+import { valueAt } from "../../config/schema";
 
 describe("Config", () => {
     const parse = (raw: RawConfig, stack = "dev", location: string | undefined = "uksouth"): StackConfig => parseConfig(raw, { stack, location });
@@ -791,6 +793,95 @@ describe("Config", () => {
         test("protectStatefulResources reads true and false", () => {
             expect(parse({ protectStatefulResources: "true" }).protectStatefulResources).toBe(true);
             expect(parse({ protectStatefulResources: "false" }).protectStatefulResources).toBe(false);
+        });
+    });
+
+    describe("edges the config's mutants showed untried", () => {
+        test("a refusal gives the whole reason, and an API server subnet or firewall subnet outside the VNet says why it is needed", () => {
+            expect(errorOf({ apiServerSubnetPrefix: "10.76.3.0/29", etcdEncryption: "true" })).toBe(
+                'Invalid config aks-identity-vault:apiServerSubnetPrefix = "10.76.3.0/29": must be a /28 or larger: AKS\'s API Server VNet Integration needs at least a /28.',
+            );
+            expect(errorOf({ egress: "firewall", firewallSubnetPrefix: "10.77.0.0/26" })).toBe(
+                'Invalid config aks-identity-vault:firewallSubnetPrefix = "10.77.0.0/26": must lie inside vnetAddressSpace 10.76.0.0/21 (egress is firewall).',
+            );
+            expect(errorOf({ aksSubnetPrefix: "10.77.1.0/24" })).toBe('Invalid config aks-identity-vault:aksSubnetPrefix = "10.77.1.0/24": must lie inside vnetAddressSpace 10.76.0.0/21.');
+        });
+
+        test("VM sizes: the whole name is a size, and 2 vCPUs are enough", () => {
+            expect(errorOf({ nodeVmSize: "Standard_D4ds_v5!" })).toMatch(/nodeVmSize = "Standard_D4ds_v5!": must be an Azure VM size such as Standard_D4ds_v5\.$/);
+            expect(errorOf({ nodeVmSize: "MyStandard_D4ds_v5" })).toMatch(/must be an Azure VM size such as Standard_D4ds_v5\.$/);
+            expect(parse({ nodeVmSize: "Standard_D2ds_v5" }).cluster.nodeVmSize).toBe("Standard_D2ds_v5");
+            expect(vmSizeVcpus("Standard_E64-16ds_v5")).toBe(16);
+            expect(vmSizeVcpus("Promo_Standard_D4ds_v5")).toBeUndefined();
+            expect(["Standard_A2_v2", "Promo_Standard_B2s"].map(isUnsupportedSystemPoolSize)).toEqual([false, false]);
+        });
+
+        test("a zone list that is not one says what it must be", () => {
+            expect(errorOf({ availabilityZones: '"1"' })).toMatch(/must be a JSON list of zones such as \["1","2","3"\]\.$/);
+        });
+
+        test("a minor version with a two-digit major is a minor version; a patch version is not", () => {
+            expect(errorOf({ kubernetesVersion: "1.34.1" })).toMatch(/must be empty or a minor version such as 1\.33\.$/);
+            expect(parse({ kubernetesVersion: "10.1" }).cluster.kubernetesVersion).toBe("10.1");
+        });
+
+        test("a reserved namespace is refused naming the reserved ones, default aside", () => {
+            const reserved = RESERVED_NAMESPACES.filter((n) => n !== "default");
+            expect(errorOf({ workloads: JSON.stringify([{ name: "alpha", namespace: reserved[0] }]) })).toContain(
+                `must not be a namespace AKS, its add-ons or this stack create for themselves (${reserved.join(", ")})`,
+            );
+        });
+
+        test("deployerObjectId: a GUID is taken, anything else of that shape is not", () => {
+            const guid = "0f8fad5b-d9cb-469f-a165-70867728950e";
+            expect(parse({ deployerObjectId: guid }).cluster.deployerObjectId).toBe(guid);
+            expect(parse({ deployerPrincipalType: "Group", deployerObjectId: guid }).cluster.deployerObjectId).toBe(guid);
+            for (const bad of [
+                "0f8fad5-d9cb-469f-a165-70867728950e",
+                "0f8fad5b-d9c-469f-a165-70867728950e",
+                "0f8fad5b-d9cb-469-a165-70867728950e",
+                "0f8fad5b-d9cb-469f-a16-70867728950e",
+                "0f8fad5b-d9cb-469f-a165-70867728950",
+            ]) {
+                expect(errorOf({ deployerObjectId: bad })).toMatch(/must be empty or an Entra object id \(a GUID\)\.$/);
+            }
+        });
+
+        test("a runner VNet is taken with a private API server", () => {
+            const runner = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-runners/providers/Microsoft.Network/virtualNetworks/vnet-runners";
+            expect(parse({ apiServerAccess: "private", runnerVnetId: runner }).network.runnerVnetId).toBe(runner);
+        });
+
+        test("a region is lower-case letters and digits, starting with a letter", () => {
+            expect(errorOf({}, "1uksouth")).toMatch(/^Invalid config azure-native:location = "1uksouth": /);
+        });
+
+        test("a workload's identity type its mode cannot serve names the modes that can", () => {
+            expect(errorOf({ identityMode: "podIdentityAddon", workloads: JSON.stringify([{ name: "alpha", namespace: "alpha", identityType: "servicePrincipal" }]) })).toMatch(
+                /needs identityMode podIdentityOss \(identityMode is podIdentityAddon\); use managedIdentity\.$/,
+            );
+        });
+
+        test("a key with a colon at its very start has an empty namespace, which the program does not read", () => {
+            expect(() => checkConfigKeys([":nodeCount"])).toThrow("Config key :nodeCount is ignored: nodeCount is this project's key");
+            expect(() => checkConfigKeys(["nodeCount"])).toThrow("Config key nodeCount is ignored: nodeCount is this project's key");
+        });
+
+        test("image references: a long name counts its registry, and parts left out are absent, not undefined", () => {
+            expect(parseImageReference(`registry.example.com/${"a".repeat(240)}:1`)).toBeUndefined();
+            expect(parseImageReference(`${"a".repeat(240)}:1`)).toStrictEqual({ path: "a".repeat(240), tag: "1" });
+            expect(parseImageReference("node")).toStrictEqual({ path: "node" });
+            expect(parseImageReference(`node@sha256:${"a".repeat(64)}`)).toStrictEqual({ path: "node", digest: `sha256:${"a".repeat(64)}` });
+        });
+
+        test("a stack name loses every hyphen it would start or end with", () => {
+            expect(baseNameForStack("--Dev--")).toBe("aiv-dev");
+        });
+
+        test("a path through a value that is not an object reads nothing", () => {
+            expect(valueAt({ a: "text" }, ["a", "length"])).toBeUndefined();
+            expect(valueAt({ a: null }, ["a", "b"])).toBeUndefined();
+            expect(valueAt({ a: { b: 1 } }, ["a", "b"])).toBe(1);
         });
     });
 
