@@ -3,7 +3,8 @@
 // mutation test of that code runs only the tests that can notice the change.
 import * as pulumi from "@pulumi/pulumi";
 import { record } from "../../tools/plan/harness";
-import type { Plan, Step } from "../../tools/plan/types";
+import type { Plan, Step, StepState } from "../../tools/plan/types";
+import { urnName } from "../../tools/plan/urn";
 
 /** Where unit-tested components place their resources. */
 export const PLACEMENT = { resourceGroupName: "rg-unit", location: "uksouth", baseName: "aiv-unit", tags: { stack: "unit" } };
@@ -89,9 +90,14 @@ export function settled<T>(output: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => output.apply((value) => resolve(value)));
 }
 
-/** Last segment of a URN: the resource's name. */
-function nameOf(urn: string): string {
-    return urn.slice(urn.lastIndexOf("::") + 2);
+/** The names of the resources a step's state depends on. */
+export function dependencyNames(state: StepState): string[] {
+    return state.dependencies.map(urnName);
+}
+
+/** The plain values of a pod's first container's environment (those from a source left out), by name. */
+export function containerEnv(pod: { containers: Array<{ env: Array<{ name: string; value?: string }> }> }): Record<string, string> {
+    return Object.fromEntries(pod.containers[0].env.flatMap((e) => (e.value === undefined ? [] : [[e.name, e.value]])));
 }
 
 /**
@@ -104,7 +110,7 @@ export function registrations(plan: Plan): Array<Record<string, unknown>> {
         .filter((s) => !s.newState.type.startsWith("pulumi:providers:") && s.newState.type !== "pulumi:pulumi:Stack")
         .map((s) => {
             const state = s.newState;
-            const entry: Record<string, unknown> = { resource: `${state.type} ${nameOf(s.urn)}`, parent: nameOf(state.parent) };
+            const entry: Record<string, unknown> = { resource: `${state.type} ${urnName(s.urn)}`, parent: urnName(state.parent) };
             if (Object.keys(state.inputs).length > 0) {
                 // The serialized provider's digest is the plan's business (npm run plan shows it);
                 // here it would only repeat the provider's source, which its own tests cover.
@@ -117,7 +123,7 @@ export function registrations(plan: Plan): Array<Record<string, unknown>> {
             // azure-native aliases every resource to its other API versions; only the program's own count.
             const aliases = state.aliases.filter((a) => typeof a !== "string" || !/azure-native:[a-zA-Z]+\/v\d/.test(a));
             if (aliases.length > 0) entry.aliases = aliases;
-            if (state.dependencies.length > 0) entry.dependsOn = state.dependencies.map(nameOf);
+            if (state.dependencies.length > 0) entry.dependsOn = state.dependencies.map(urnName);
             return entry;
         });
 }

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { DemoWorkloads, DemoWorkloadsArgs, verificationJobName } from "../../components/demoWorkloads";
 import { identityModeDriver } from "../../components/modes";
 import type { IdentityMode } from "../../components/modes";
-import { buildOne, named, registrations, settled } from "./build";
+import { buildOne, containerEnv, named, registrations, settled } from "./build";
 
 describe("DemoWorkloads", () => {
     const MODES: IdentityMode[] = ["podIdentityAddon", "podIdentityOss", "workloadIdentity"];
@@ -50,10 +50,6 @@ describe("DemoWorkloads", () => {
         return { demo, plan, job, inputs: (role: string) => job(role).newState.inputs as unknown as JobInputs };
     }
 
-    function env(spec: PodSpec): Record<string, string> {
-        return Object.fromEntries(spec.containers[0].env.flatMap((e) => (e.value === undefined ? [] : [[e.name, e.value]])));
-    }
-
     test.each(MODES)("registers exactly the reviewed script, account and Jobs (%s)", async (mode) => {
         expect(registrations((await built(mode)).plan)).toMatchSnapshot();
     });
@@ -66,7 +62,7 @@ describe("DemoWorkloads", () => {
         expect(bound.spec.template.metadata.labels).toMatchObject({ aadpodidbinding: "alpha-selector" });
         const pod = bound.spec.template.spec;
         expect(pod).toMatchObject({ serviceAccountName: "alpha-workload", automountServiceAccountToken: false });
-        expect(env(pod)).toEqual({
+        expect(containerEnv(pod)).toEqual({
             WORKLOAD: "alpha",
             TOKEN_SOURCE: "imds",
             KEYVAULT_URI: "https://kv-aiv-unit-abc123.vault.azure.net/",
@@ -91,7 +87,7 @@ describe("DemoWorkloads", () => {
     test("a workload that syncs: the bound Job reads the mirrored Kubernetes Secret as a file, never from its environment", async () => {
         const { inputs } = await built("podIdentityAddon", {}, true);
         const pod = inputs("verify-bound").spec.template.spec as PodSpec & { volumes: Array<{ name: string; secret?: unknown }> };
-        expect(env(pod)).toMatchObject({ SYNCED_SECRET_FILE: "/mnt/synced-secret/value" });
+        expect(containerEnv(pod)).toMatchObject({ SYNCED_SECRET_FILE: "/mnt/synced-secret/value" });
         expect(pod.containers[0].env.filter((e) => e.valueFrom !== undefined)).toEqual([]);
         expect(pod.volumes.find((v) => v.name === "synced-secret")).toEqual({ name: "synced-secret", secret: { secretName: "alpha-demo", items: [{ key: "value", path: "value" }] } });
         expect(pod.containers[0].volumeMounts.map((m) => m.mountPath)).toEqual(["/opt/verifier", "/mnt/secrets-store", "/mnt/synced-secret"]);
@@ -110,16 +106,16 @@ describe("DemoWorkloads", () => {
         const pod = unbound.spec.template.spec;
         expect(pod.serviceAccountName).toBe("alpha-unbound");
         expect(pod.volumes.map((v) => v.name)).toEqual(["verifier"]);
-        expect(env(pod)).toMatchObject({ VERIFY_MODE: "unbound", AZURE_CLIENT_ID: "client-alpha", TOKEN_SOURCE: "imds" });
-        expect(env(pod)).not.toHaveProperty("SECRET_NAME");
+        expect(containerEnv(pod)).toMatchObject({ VERIFY_MODE: "unbound", AZURE_CLIENT_ID: "client-alpha", TOKEN_SOURCE: "imds" });
+        expect(containerEnv(pod)).not.toHaveProperty("SECRET_NAME");
     });
 
     test("Workload ID: both Jobs claim the identity by label, the unbound one under an account no credential trusts", async () => {
         const { inputs, plan } = await built("workloadIdentity");
         for (const role of ["verify-bound", "verify-unbound"]) {
             expect(inputs(role).spec.template.metadata.labels).toMatchObject({ "azure.workload.identity/use": "true" });
-            expect(env(inputs(role).spec.template.spec)).toMatchObject({ TOKEN_SOURCE: "workloadIdentity" });
-            expect(env(inputs(role).spec.template.spec)).not.toHaveProperty("AZURE_CLIENT_ID");
+            expect(containerEnv(inputs(role).spec.template.spec)).toMatchObject({ TOKEN_SOURCE: "workloadIdentity" });
+            expect(containerEnv(inputs(role).spec.template.spec)).not.toHaveProperty("AZURE_CLIENT_ID");
         }
         expect(named(plan, "kubernetes:core/v1:ServiceAccount", "alpha-unbound-sa").newState.inputs).toMatchObject({
             metadata: { name: "alpha-unbound", annotations: { "azure.workload.identity/client-id": "client-alpha" } },

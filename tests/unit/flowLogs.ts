@@ -1,6 +1,6 @@
 import * as network from "@pulumi/azure-native/network";
 import { FlowLogs, flowLogAccountName, FLOW_LOG_PURPOSE, TRAFFIC_ANALYTICS_INTERVAL_MINUTES } from "../../components/flowLogs";
-import { buildOne, DIAGNOSTICS, named, PLACEMENT, registrations, settled } from "./build";
+import { buildOne, dependencyNames, DIAGNOSTICS, named, PLACEMENT, registrations, settled } from "./build";
 
 describe("FlowLogs", () => {
     const ACCOUNT = "azure-native:storage:StorageAccount";
@@ -69,7 +69,7 @@ describe("FlowLogs", () => {
             tags: { stack: "unit" },
         });
         expect(flowLog.inputs.storageId).toMatch(new RegExp(`/storageAccounts/${String(account.inputs.accountName)}$`));
-        expect(flowLog.dependencies.map((d) => d.slice(d.lastIndexOf("::") + 2)).sort()).toEqual(["flow-account", "subnet"]);
+        expect(dependencyNames(flowLog).sort()).toEqual(["flow-account", "subnet"]);
         expect(await settled(logs.accountName)).toBe(account.inputs.accountName);
         expect(await settled(logs.flowLogId)).toMatch(/\/flowLogs\/fl-aiv-unit-vnet$/);
     });

@@ -3,7 +3,7 @@ import { IMPOSTOR_NAMESPACE } from "../../config";
 import { ImpostorProof, ImpostorProofArgs, impostorEgressPolicySpec, impostorRules } from "../../components/impostorProof";
 import { identityModeDriver } from "../../components/modes";
 import type { IdentityMode } from "../../components/modes";
-import { buildOne, named, ofType, registrations, settled } from "./build";
+import { buildOne, containerEnv, dependencyNames, named, ofType, registrations, settled } from "./build";
 
 describe("ImpostorProof", () => {
     const MODES: IdentityMode[] = ["podIdentityAddon", "podIdentityOss", "workloadIdentity"];
@@ -50,7 +50,7 @@ describe("ImpostorProof", () => {
         return { proof, plan, job, inputs: job.newState.inputs as unknown as JobInputs };
     }
 
-    const env = (inputs: JobInputs): Record<string, string> => Object.fromEntries(inputs.spec.template.spec.containers[0].env.flatMap((e) => (e.value === undefined ? [] : [[e.name, e.value]])));
+    const env = (inputs: JobInputs): Record<string, string> => containerEnv(inputs.spec.template.spec);
 
     test.each(MODES)("registers exactly the reviewed namespace, policies, account, rights and Job (%s)", async (mode) => {
         expect(registrations((await built(mode)).plan)).toMatchSnapshot();
@@ -106,8 +106,7 @@ describe("ImpostorProof", () => {
         expect(env(inputs)).toHaveProperty("LABEL_GUARD_POLICY");
         expect(env(inputs)).toHaveProperty("CRD_GUARD_POLICY");
         expect(env(inputs)).not.toHaveProperty("AZURE_TENANT_ID");
-        const after = job.newState.dependencies.map((d) => d.slice(d.lastIndexOf("::") + 2));
-        expect(after).toEqual(expect.arrayContaining(["guard", "impostor-default-deny", "impostor-egress", "impostor-role-binding"]));
+        expect(dependencyNames(job.newState)).toEqual(expect.arrayContaining(["guard", "impostor-default-deny", "impostor-egress", "impostor-role-binding"]));
         expect(await settled(proof.namespace)).toBe(IMPOSTOR_NAMESPACE);
         expect(await settled(proof.jobNames.alpha)).toBe("alpha-verify-impostor");
     });
