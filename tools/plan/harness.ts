@@ -10,6 +10,7 @@ import type { RegisterResourceOutputsRequest, RegisterResourceRequest } from "@p
 import { AzureMocks } from "./mocks";
 import { installProviderCache } from "./providerCache";
 import type { Diagnostic, Plan, Step } from "./types";
+import { urnName } from "./urn";
 
 export const PROJECT_NAME = "aks-identity-vault";
 const ROOT = path.join(__dirname, "..", "..");
@@ -73,8 +74,8 @@ function noteDeclarationOrder(order: Map<string, number>): () => void {
  * after those that are in it. Exported for testing.
  */
 export function inDeclarationOrder(steps: readonly Step[], order: ReadonlyMap<string, number>): Step[] {
-    const isDefaultProvider = (s: Step) => s.newState.type.startsWith("pulumi:providers:") && !order.has(`${s.newState.type}::${s.urn.slice(s.urn.lastIndexOf("::") + 2)}`);
-    const rank = (s: Step, index: number) => order.get(`${s.newState.type}::${s.urn.slice(s.urn.lastIndexOf("::") + 2)}`) ?? order.size + index;
+    const isDefaultProvider = (s: Step) => s.newState.type.startsWith("pulumi:providers:") && !order.has(`${s.newState.type}::${urnName(s.urn)}`);
+    const rank = (s: Step, index: number) => order.get(`${s.newState.type}::${urnName(s.urn)}`) ?? order.size + index;
     const resources = steps
         .map((s, index) => ({ s, index }))
         .filter(({ s }) => !isDefaultProvider(s))
