@@ -1,4 +1,4 @@
-// `npm run mutate`: Stryker over components/ and config.ts, in chunks, and the score (tools/mutate.ts).
+// `npm run mutate`: Stryker over the program, the policy pack and the verifier, in chunks; their records and the score (tools/mutate.ts).
 import { runCommand } from "../tools/cli";
 import { main } from "../tools/mutate";
 

@@ -1,9 +1,10 @@
-// npm run mutate: the chunks cover every mutated file once, a chunk's report counts only while it is
+// npm run mutate: the chunks cover every mutated file once, a chunk's record counts only while it is
 // about the current sources, and the score is Stryker's.
 import type { FileResult, MutantStatus, MutationTestResult } from "mutation-testing-report-schema";
 import {
     CHUNKS,
     chunkConfig,
+    chunkRecord,
     countMutants,
     directoriesBelow,
     directoryOf,
@@ -11,6 +12,7 @@ import {
     mutantRunRoots,
     mutatedFiles,
     partitionProblems,
+    recordPath,
     relatedTests,
     forgetSurvivors,
     scoreTable,
@@ -18,6 +20,7 @@ import {
     sourcesOf,
     staleness,
     staticNotRun,
+    sumCounts,
 } from "../tools/mutate";
 import type { Chunk } from "../tools/mutate";
 import * as fs from "fs";
@@ -43,6 +46,11 @@ function report(files: Record<string, FileResult>): MutationTestResult {
     return { schemaVersion: "2", thresholds: { high: 90, low: 85 }, files };
 }
 
+/** The counts of one file with mutants of these statuses. */
+function counts(statuses: MutantStatus[]) {
+    return countMutants([fileResult("", statuses)]);
+}
+
 test("the chunks cover every file of the program, the policy pack and the verifier exactly once", () => {
     const files = mutatedFiles();
     expect(files).toContain("config.ts");
@@ -66,20 +74,59 @@ test("a file in no chunk, in two, or not mutated is named", () => {
     ]);
 });
 
-test("a chunk's report counts only when it exists, is about its files, and the record of its sources matches them now", () => {
+test("a chunk's record counts only when it exists, is its own and about its files, and the digests of its sources match them now", () => {
     const sources: Record<string, string> = { "components/a.ts": "a", "components/b.ts": "b" };
     const read = (file: string): string => sources[file];
     const recorded = sourcesOf(chunk, read);
     expect(recorded).toEqual({ "components/a.ts": sourceDigest("a"), "components/b.ts": sourceDigest("b") });
-    // components/b.ts has no mutants, so the report has no entry for it; the record still holds it.
-    const current = report({ "components/a.ts": fileResult("a", ["Killed"]) });
-    expect(staleness(chunk, current, recorded, read)).toBeUndefined();
-    expect(staleness(chunk, undefined, recorded, read)).toBe("chunk pair has not run: npm run mutate -- pair");
-    expect(staleness(chunk, report({ "components/c.ts": fileResult("c", []) }), recorded, read)).toBe("chunk pair's report is about components/c.ts, outside the chunk: npm run mutate -- pair");
-    expect(staleness(chunk, current, undefined, read)).toBe("chunk pair's report has no record of the sources it was made from: npm run mutate -- pair");
+    // components/b.ts has no mutants, so the report has no entry for it; the record's sources still hold it.
+    const current = chunkRecord(chunk, report({ "components/a.ts": fileResult("a", ["Killed"]) }), recorded);
+    expect(staleness(chunk, current, read)).toBeUndefined();
+    expect(staleness(chunk, undefined, read)).toBe("chunk pair has no record of a run: npm run mutate -- pair");
+    expect(staleness(chunk, { ...current, chunk: "other" }, read)).toBe("chunk pair's record is chunk other's: npm run mutate -- pair");
+    expect(staleness(chunk, chunkRecord(chunk, report({ "components/c.ts": fileResult("c", []) }), recorded), read)).toBe(
+        "chunk pair's record is about components/c.ts, outside the chunk: npm run mutate -- pair",
+    );
+    expect(staleness(chunk, { ...current, sources: { ...recorded, "components/d.ts": "d" } }, read)).toBe("chunk pair's record is about components/d.ts, outside the chunk: npm run mutate -- pair");
     sources["components/b.ts"] = "b changed";
-    expect(staleness(chunk, current, recorded, read)).toBe("chunk pair is out of date (components/b.ts changed since): npm run mutate -- pair");
-    expect(staleness(chunk, current, sourcesOf(chunk, read), read)).toBeUndefined();
+    expect(staleness(chunk, current, read)).toBe("chunk pair is out of date (components/b.ts changed since): npm run mutate -- pair");
+    expect(staleness(chunk, { ...current, sources: sourcesOf(chunk, read) }, read)).toBeUndefined();
+    expect(recordPath(chunk)).toBe("docs/mutation/pair.json");
+});
+
+test("a chunk's record keeps each file's counts and, in the file's order, each mutant no test detected, its replacement on one line", () => {
+    const mutant = (id: string, status: MutantStatus, line: number, column: number, replacement?: string) => ({
+        id,
+        mutatorName: "StringLiteral",
+        replacement,
+        status,
+        location: { start: { line, column }, end: { line, column: column + 2 } },
+    });
+    const long = `"${"x".repeat(100)}"`;
+    const result = report({
+        "components/b.ts": { language: "typescript", source: "b", mutants: [mutant("1", "Killed", 1, 1, '""')] },
+        "components/a.ts": {
+            language: "typescript",
+            source: "a",
+            mutants: [
+                mutant("1", "Survived", 9, 3, long),
+                mutant("2", "Killed", 2, 1, '""'),
+                mutant("3", "NoCoverage", 2, 5, "{\n  a;\n}"),
+                mutant("4", "Survived", 2, 4),
+                mutant("5", "Timeout", 1, 1, '""'),
+            ],
+        },
+    });
+    const record = chunkRecord(chunk, result, { "components/a.ts": "da", "components/b.ts": "db" });
+    expect(Object.keys(record.files)).toEqual(["components/a.ts", "components/b.ts"]);
+    expect(record.files["components/a.ts"]).toEqual({
+        counts: counts(["Survived", "Killed", "NoCoverage", "Survived", "Timeout"]),
+        undetected: ["2:4 Survived StringLiteral: ", "2:5 NoCoverage StringLiteral: { a; }", `9:3 Survived StringLiteral: "${"x".repeat(78)}…`],
+    });
+    expect(record.files["components/a.ts"].undetected[2]).toHaveLength("9:3 Survived StringLiteral: ".length + 80);
+    expect(record.files["components/b.ts"]).toEqual({ counts: counts(["Killed"]), undetected: [] });
+    expect(record.sources).toEqual({ "components/a.ts": "da", "components/b.ts": "db" });
+    expect(record.chunk).toBe("pair");
 });
 
 test("a chunk's Stryker config mutates only its files, with its own reports, and leaves the threshold to the command, which holds each directory to it", () => {
@@ -145,10 +192,10 @@ test("a first pass may skip the static mutants where coverage is per test, and i
     const concurrent = chunkConfig(base, { ...chunk, tests: ["tests/verifier.test.ts"], javascript: true, concurrentTests: true }, { skipStatic: true });
     expect([concurrent.coverageAnalysis, concurrent.ignoreStatic]).toEqual(["all", undefined]);
 
-    const firstPass = report({ "components/a.ts": fileResult("a", ["Killed", "Ignored", "Survived", "Ignored"]) });
-    expect(staticNotRun(chunk, firstPass)).toBe("chunk pair: 2 static mutants not run (--skip-static): npm run mutate -- pair");
-    expect(staticNotRun(chunk, report({ "components/a.ts": fileResult("a", ["Killed", "Survived"]) }))).toBeUndefined();
-    const { lines, score } = scoreTable(firstPass.files);
+    const firstPass = chunkRecord(chunk, report({ "components/a.ts": fileResult("a", ["Killed", "Ignored", "Survived"]), "components/b.ts": fileResult("b", ["Ignored"]) }), {});
+    expect(staticNotRun(firstPass)).toBe("chunk pair: 2 static mutants not run (--skip-static): npm run mutate -- pair");
+    expect(staticNotRun(chunkRecord(chunk, report({ "components/a.ts": fileResult("a", ["Killed", "Survived"]) }), {}))).toBeUndefined();
+    const { lines, score } = scoreTable({ "components/a.ts": counts(["Killed", "Ignored", "Survived", "Ignored"]) });
     expect(score).toBe(50);
     expect(lines[0]).toMatch(/not run\s+score$/);
     expect(lines).toContainEqual(expect.stringMatching(/^components\/a\.ts\s+2\s+1\s+0\s+1\s+0\s+0\s+2\s+50\.00 %$/));
@@ -168,10 +215,10 @@ test("testing the survivors again forgets only them: killed and timed-out mutant
 test("the score is counted for each directory too, and a directory below the threshold is named", () => {
     expect([directoryOf("config.ts"), directoryOf("config/network.ts"), directoryOf("policy/lib/net.ts")]).toEqual([".", "config", "policy"]);
     const { lines, directories } = scoreTable({
-        "policy/lib/a.ts": fileResult("a", ["Killed", "Survived"]),
-        "policy/policies/b.ts": fileResult("b", ["Killed", "Killed"]),
-        "verifier/c.js": fileResult("c", ["Killed", "Timeout", "Survived", "Survived"]),
-        "config.ts": fileResult("d", ["Killed"]),
+        "policy/lib/a.ts": counts(["Killed", "Survived"]),
+        "policy/policies/b.ts": counts(["Killed", "Killed"]),
+        "verifier/c.js": counts(["Killed", "Timeout", "Survived", "Survived"]),
+        "config.ts": counts(["Killed"]),
     });
     expect(directories).toEqual({ ".": 100, policy: 75, verifier: 50 });
     expect(lines).toContainEqual(expect.stringMatching(/^policy\/ \(all\)\s+4\s+3\s+0\s+1\s+0\s+0\s+0\s+75\.00 %$/));
@@ -182,8 +229,8 @@ test("the score is counted for each directory too, and a directory below the thr
 
 test("the score is detected over valid mutants; compile errors are not counted", () => {
     const { lines, score } = scoreTable({
-        "components/a.ts": fileResult("a", ["Killed", "Killed", "Timeout", "Survived"]),
-        "components/b.ts": fileResult("b", ["Killed", "NoCoverage", "CompileError"]),
+        "components/a.ts": counts(["Killed", "Killed", "Timeout", "Survived"]),
+        "components/b.ts": counts(["Killed", "NoCoverage", "CompileError"]),
     });
     // detected: 3 killed + 1 timeout = 4; valid: 4 + 1 survived + 1 without coverage = 6.
     expect(score).toBeCloseTo((4 / 6) * 100, 5);
@@ -195,6 +242,13 @@ test("the score is detected over valid mutants; compile errors are not counted",
 
 test("a pending mutant means the report is unfinished", () => {
     expect(() => countMutants([fileResult("a", ["Killed", "Pending"])])).toThrow("mutant 1 is still pending");
+});
+
+test("several files' counts add up status by status", () => {
+    const a = counts(["Killed", "Timeout", "Survived", "NoCoverage", "CompileError", "RuntimeError", "Ignored"]);
+    const b = counts(["Killed", "Killed", "Ignored"]);
+    expect(sumCounts([a, b])).toEqual({ killed: 3, timeout: 1, survived: 1, noCoverage: 1, compileErrors: 1, runtimeErrors: 1, ignored: 2 });
+    expect(sumCounts([])).toEqual(counts([]));
 });
 
 test("a mutant's run searches for related tests in the config's roots and its file's directory, as Stryker's jest runner sets them", () => {

@@ -2,9 +2,12 @@
 // config.ts and config/, azureCatalog.ts, identityModes.ts), the policy pack (policy/) and the
 // verifier Jobs' scripts (verifier/), in chunks of files. Each chunk is its own Stryker run with its
 // own incremental file, so a chunk that finished keeps its results when a later one is stopped, and a
-// re-run tests again only what changed since. The score is computed over the reports of all chunks,
-// as Stryker computes it, for each file and each directory, and the command fails when a directory
-// scores below the configured `thresholds.break` or a chunk has no up-to-date report.
+// re-run tests again only what changed since. Each run's results are kept in the repository
+// (docs/mutation/<chunk>.json: the digests of the chunk's files, each file's counts by status, and
+// the mutants no test detected), so that a fresh clone knows what was measured. The score is computed
+// over the records of all chunks, as Stryker computes it, for each file and each directory, and the
+// command fails when a directory scores below the configured `thresholds.break` or a chunk has no
+// record of its files as they are now.
 //
 //   npm run mutate                  every chunk, then the score
 //   npm run mutate -- arm binding   only those chunks, then the score over all reports
@@ -35,6 +38,8 @@ import { startPlanServers } from "./plan/server";
 
 const ROOT = path.join(__dirname, "..");
 const OUT = "reports/mutation";
+/** Where the chunks' records are kept, in the repository. */
+const RECORDS = "docs/mutation";
 
 /** A set of files mutated in one Stryker run. */
 export interface Chunk {
@@ -184,50 +189,91 @@ export function incrementalPath(chunk: Chunk): string {
     return `${OUT}/${chunk.name}.incremental.json`;
 }
 
-/** Where the digests of a chunk's sources, as they were when its report was made, are kept. */
-export function sourcesPath(chunk: Chunk): string {
-    return `${OUT}/${chunk.name}.sources.json`;
+/** Where the record of a chunk's last run is kept. */
+export function recordPath(chunk: Chunk): string {
+    return `${RECORDS}/${chunk.name}.json`;
 }
 
-/** The digest of a file's text, as a chunk's sources record keeps it. */
+/** The digest of a file's text, as a chunk's record keeps it. */
 export function sourceDigest(text: string): string {
     return createHash("sha256").update(text).digest("hex");
 }
 
-/** The record of a chunk's sources: each of its files' digests, read now. */
+/** The digests of a chunk's files, read now. */
 export function sourcesOf(chunk: Chunk, read: (file: string) => string): Record<string, string> {
     return Object.fromEntries(chunk.files.map((f) => [f, sourceDigest(read(f))]));
 }
 
+/** What a chunk's run came to for one file: its mutants' counts, and those no test detected. */
+export interface FileRecord {
+    counts: Counts;
+    /** Each surviving or uncovered mutant, as `line:column status mutator: replacement`, in the file's order. */
+    undetected: string[];
+}
+
 /**
- * Why the report of `chunk` cannot be counted: missing, about files outside the chunk, without a
- * record of the sources it was made from, or made from other sources than `read` returns now.
- * Undefined when it can. (A file without mutants has no entry in a report, so the record of sources,
- * not the report, says what every file of the chunk was.)
+ * The record of a chunk's run, kept in the repository: the digests of its files as Stryker copied
+ * them (a file without mutants has no entry in a report, so these, not the report, say what every
+ * file was), and each file's results.
  */
-export function staleness(chunk: Chunk, report: MutationTestResult | undefined, sources: Record<string, string> | undefined, read: (file: string) => string): string | undefined {
+export interface ChunkRecord {
+    chunk: string;
+    sources: Record<string, string>;
+    files: Record<string, FileRecord>;
+}
+
+/** The longest replacement a record quotes; a longer one is cut, ending in `…`. */
+const REPLACEMENT_SHOWN = 80;
+
+/** The record of a chunk's run, from Stryker's report of it and the digests of its files when it started. */
+export function chunkRecord(chunk: Chunk, report: MutationTestResult, sources: Record<string, string>): ChunkRecord {
+    const undetected = (file: FileResult): string[] =>
+        file.mutants
+            .filter((m) => m.status === "Survived" || m.status === "NoCoverage")
+            .sort((a, b) => a.location.start.line - b.location.start.line || a.location.start.column - b.location.start.column || a.mutatorName.localeCompare(b.mutatorName))
+            .map((m) => {
+                const replacement = (m.replacement ?? "").replace(/\s+/g, " ").trim();
+                const shown = replacement.length > REPLACEMENT_SHOWN ? `${replacement.slice(0, REPLACEMENT_SHOWN - 1)}…` : replacement;
+                return `${m.location.start.line}:${m.location.start.column} ${m.status} ${m.mutatorName}: ${shown}`;
+            });
+    return {
+        chunk: chunk.name,
+        sources,
+        files: Object.fromEntries(
+            Object.keys(report.files)
+                .sort()
+                .map((n) => [n, { counts: countMutants([report.files[n]]), undetected: undetected(report.files[n]) }]),
+        ),
+    };
+}
+
+/**
+ * Why the record of `chunk` cannot be counted: missing, of another chunk or of files outside it, or
+ * made from other sources than `read` returns now. Undefined when it can.
+ */
+export function staleness(chunk: Chunk, record: ChunkRecord | undefined, read: (file: string) => string): string | undefined {
     const rerun = `npm run mutate -- ${chunk.name}`;
-    if (report === undefined) {
-        return `chunk ${chunk.name} has not run: ${rerun}`;
+    if (record === undefined) {
+        return `chunk ${chunk.name} has no record of a run: ${rerun}`;
     }
-    const outside = Object.keys(report.files).filter((f) => !chunk.files.includes(f));
+    if (record.chunk !== chunk.name) {
+        return `chunk ${chunk.name}'s record is chunk ${record.chunk}'s: ${rerun}`;
+    }
+    const outside = [...new Set([...Object.keys(record.files), ...Object.keys(record.sources)])].filter((f) => !chunk.files.includes(f));
     if (outside.length > 0) {
-        return `chunk ${chunk.name}'s report is about ${outside.join(", ")}, outside the chunk: ${rerun}`;
+        return `chunk ${chunk.name}'s record is about ${outside.join(", ")}, outside the chunk: ${rerun}`;
     }
-    if (sources === undefined) {
-        return `chunk ${chunk.name}'s report has no record of the sources it was made from: ${rerun}`;
-    }
-    const changed = chunk.files.filter((f) => sources[f] !== sourceDigest(read(f)));
+    const changed = chunk.files.filter((f) => record.sources[f] !== sourceDigest(read(f)));
     if (changed.length > 0) {
         return `chunk ${chunk.name} is out of date (${changed.join(", ")} changed since): ${rerun}`;
     }
     return undefined;
 }
 
-/** What a chunk's report leaves out: its static mutants, when a --skip-static run did not run them. Undefined when none. */
-export function staticNotRun(chunk: Chunk, report: MutationTestResult): string | undefined {
-    const ignored = countMutants(Object.values(report.files)).ignored;
-    return ignored === 0 ? undefined : `chunk ${chunk.name}: ${ignored} static mutants not run (--skip-static): npm run mutate -- ${chunk.name}`;
+/** What a chunk's record leaves out: its static mutants, when a --skip-static run did not run them. Undefined when none. */
+export function staticNotRun(record: ChunkRecord): string | undefined {
+    const ignored = sumCounts(Object.values(record.files).map((f) => f.counts)).ignored;
+    return ignored === 0 ? undefined : `chunk ${record.chunk}: ${ignored} static mutants not run (--skip-static): npm run mutate -- ${record.chunk}`;
 }
 
 /**
@@ -349,6 +395,22 @@ export function countMutants(results: FileResult[]): Counts {
     return counts;
 }
 
+/** The counts of several files together. */
+export function sumCounts(counts: Counts[]): Counts {
+    return counts.reduce(
+        (sum, c) => ({
+            killed: sum.killed + c.killed,
+            timeout: sum.timeout + c.timeout,
+            survived: sum.survived + c.survived,
+            noCoverage: sum.noCoverage + c.noCoverage,
+            compileErrors: sum.compileErrors + c.compileErrors,
+            runtimeErrors: sum.runtimeErrors + c.runtimeErrors,
+            ignored: sum.ignored + c.ignored,
+        }),
+        { killed: 0, timeout: 0, survived: 0, noCoverage: 0, compileErrors: 0, runtimeErrors: 0, ignored: 0 },
+    );
+}
+
 /**
  * Stryker's mutation score: the mutants a test detected (killed or timed out) over the valid ones
  * (detected, survived or not covered); compile and runtime errors and ignored mutants do not count.
@@ -382,25 +444,20 @@ export interface ScoreTable {
 }
 
 /** One line per file, one per directory (`components/ (all)`), and one for all of them, named `total`. */
-export function scoreTable(files: Record<string, FileResult>, total = "all files"): ScoreTable {
+export function scoreTable(files: Record<string, Counts>, total = "all files"): ScoreTable {
     const line = (name: string, cells: Array<string | number>): string => name.padEnd(36) + cells.map((c) => String(c).padStart(10)).join("");
     const row = (name: string, c: Counts): string => line(name, [validMutants(c), c.killed, c.timeout, c.survived, c.noCoverage, c.compileErrors, c.ignored, `${mutationScore(c).toFixed(2)} %`]);
     const names = Object.keys(files).sort();
-    const all = countMutants(names.map((n) => files[n]));
+    const all = sumCounts(names.map((n) => files[n]));
     const directories: Record<string, number> = {};
     const directoryLines: string[] = [];
     for (const directory of [...new Set(names.map(directoryOf))].sort()) {
-        const counts = countMutants(names.filter((n) => directoryOf(n) === directory).map((n) => files[n]));
+        const counts = sumCounts(names.filter((n) => directoryOf(n) === directory).map((n) => files[n]));
         directories[directory] = mutationScore(counts);
         directoryLines.push(row(`${directory}/ (all)`, counts));
     }
     return {
-        lines: [
-            line("file", ["valid", "killed", "timeout", "survived", "no cov.", "no comp.", "not run", "score"]),
-            ...names.map((n) => row(n, countMutants([files[n]]))),
-            ...directoryLines,
-            row(total, all),
-        ],
+        lines: [line("file", ["valid", "killed", "timeout", "survived", "no cov.", "no comp.", "not run", "score"]), ...names.map((n) => row(n, files[n])), ...directoryLines, row(total, all)],
         score: mutationScore(all),
         directories,
     };
@@ -411,6 +468,13 @@ export function directoriesBelow(directories: Record<string, number>, threshold:
     return Object.entries(directories)
         .filter(([, score]) => score < threshold)
         .map(([directory, score]) => `${directory}/ scores ${score.toFixed(2)} %, below ${threshold} %`);
+}
+
+/** Keeps a chunk's record in the repository, one mutant a line, so that its diff shows what changed. */
+function writeRecord(record: ChunkRecord): void {
+    const file = path.join(ROOT, recordPath({ name: record.chunk, files: [] }));
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
 }
 
 function readJson<T>(relative: string): T | undefined {
@@ -467,22 +531,29 @@ export async function main(args: string[]): Promise<number> {
             console.error(`error: stryker exited ${String(exit.status ?? exit.signal)} on chunk ${chunk.name}`);
             return 1;
         }
-        fs.writeFileSync(path.join(ROOT, sourcesPath(chunk)), `${JSON.stringify(sources, null, 2)}\n`);
+        const report = readJson<MutationTestResult>(reportPath(chunk));
+        if (report === undefined) {
+            console.error(`error: stryker wrote no report of chunk ${chunk.name} (${reportPath(chunk)})`);
+            return 1;
+        }
+        writeRecord(chunkRecord(chunk, report, sources));
     }
 
-    const files: Record<string, FileResult> = {};
+    const files: Record<string, Counts> = {};
     const missing: string[] = [];
-    /** Chunks whose reports count without their static mutants. */
+    /** Chunks whose records count without their static mutants. */
     const partial: string[] = [];
     for (const chunk of CHUNKS) {
-        const report = readJson<MutationTestResult>(reportPath(chunk));
-        const stale = staleness(chunk, report, readJson<Record<string, string>>(sourcesPath(chunk)), read);
-        if (stale !== undefined || report === undefined) {
+        const record = readJson<ChunkRecord>(recordPath(chunk));
+        const stale = staleness(chunk, record, read);
+        if (stale !== undefined || record === undefined) {
             missing.push(stale ?? chunk.name);
             continue;
         }
-        Object.assign(files, report.files);
-        const notRun = staticNotRun(chunk, report);
+        for (const [name, file] of Object.entries(record.files)) {
+            files[name] = file.counts;
+        }
+        const notRun = staticNotRun(record);
         if (notRun !== undefined) {
             partial.push(notRun);
         }
