@@ -190,3 +190,27 @@ describe("operations against the fake", () => {
         );
     });
 });
+
+describe("decisions at their edges", () => {
+    const inputs = stateOf("alpha", "gamma");
+
+    test("diff: an entry given another namespace or name under its key changes; identities not known yet change even none; another cluster alone is a change", () => {
+        for (const field of ["namespace", "name"] as const) {
+            const moved = { ...inputs, identities: { ...inputs.identities, "alpha/alpha": { ...entry("alpha"), [field]: "other" } } };
+            expect(diffPodIdentities(inputs, moved).changes).toBe(true);
+        }
+        expect(diffPodIdentities(stateOf(), { ...stateOf(), identities: UNKNOWN })).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+        expect(diffPodIdentities(inputs, { ...inputs, clusterName: "aks-other" })).toEqual({ changes: true, replaces: ["clusterName"], deleteBeforeReplace: false });
+    });
+
+    test("check: a null entry is named; an entry whose namespace or name is not known yet is not held to its key", () => {
+        expect(checkPodIdentitiesInputs({ ...inputs, identities: { "alpha/alpha": null } })).toEqual([{ property: 'identities["alpha/alpha"]', reason: 'identities["alpha/alpha"] must be an entry' }]);
+        for (const field of ["namespace", "name"] as const) {
+            expect(checkPodIdentitiesInputs({ ...inputs, identities: { "alpha/alpha": { ...entry("alpha"), [field]: UNKNOWN } } })).toEqual([]);
+        }
+    });
+
+    test("the changes of an update detach in the order of their keys, whatever order the state holds them in", () => {
+        expect(podIdentityChanges(entries("zeta", "gamma"), {})).toEqual([{ detach: { namespace: "gamma", name: "gamma" } }, { detach: { namespace: "zeta", name: "zeta" } }]);
+    });
+});

@@ -203,6 +203,12 @@ describe("The cluster, the binding and the demo workloads", () => {
             expect(tokenPath(policy.egress.filter((rule) => !egressRuleAdmits(rule, "127.0.0.1", NMI_ENDPOINT.port)))).toEqual({ redirected: false, direct: false });
         });
 
+        test("with the firewall's egress proof, admits its probe's address and port alone, after the others, so that only the firewall refuses it", () => {
+            const withProbe = workloadEgressPolicySpec({ pods: podsOf("podIdentityAddon"), privateEndpointSubnetPrefix: "10.76.2.0/26", egressProbe: { address: "1.1.1.1", port: 443 } });
+            expect(withProbe.egress.slice(0, 3)).toEqual(spec.egress);
+            expect(withProbe.egress.slice(3)).toEqual([{ to: [{ ipBlock: { cidr: "1.1.1.1/32" } }], ports: [{ protocol: "TCP", port: 443 }] }]);
+        });
+
         test("with Workload ID, reaches Entra ID on public addresses instead of NMI", () => {
             const wi = workloadEgressPolicySpec({ pods: podsOf("workloadIdentity"), privateEndpointSubnetPrefix: "10.76.2.0/26" });
             expect(wi.egress).toHaveLength(3);

@@ -224,6 +224,13 @@ describe("The guard on aad-pod-identity's objects", () => {
         expect(guard.validations.every((v) => v.reason === "Forbidden")).toBe(true);
     });
 
+    test("with two controllers, each may write the assigned identities and nobody else may", () => {
+        const second = "system:serviceaccount:kube-system:second-controller";
+        const guard = crdGuardPolicySpec({ workloads, exceptions: [], controllers: [MIC_SERVICE_ACCOUNT, second] });
+        const assigned = { resource: "azureassignedidentities", namespace: "alpha", object: { metadata: { name: "x", namespace: "alpha" }, spec: {} } };
+        expect([MIC_SERVICE_ACCOUNT, second, tenant].map((user) => admit(guard, { ...assigned, user }).allowed)).toEqual([true, true, false]);
+    });
+
     test("a quote in a namespace or selector stays inside its CEL string literal", () => {
         const guard = crdGuardPolicySpec({
             workloads: [{ namespace: "a'b", bindingSelector: "s'x", identityType: "managedIdentity", clientId: ALPHA_CLIENT, resourceId: ALPHA_ID }],

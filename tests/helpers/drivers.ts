@@ -3,6 +3,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { IDENTITY_MODES, identityModeDriver } from "../../components/modes";
+import type { IdentityMode } from "../../components/modes";
 import { aadPodIdentityValues } from "../../components/modes/podIdentityOss/aadPodIdentity";
 import { IDENTITY_TYPES } from "../../config";
 import { PLAN_CONFIGURATIONS } from "../../tools/policyOffline";
@@ -28,6 +29,12 @@ describe("The identity-mode drivers", () => {
             expect(identityModeDriver(mode).name).toBe(mode);
         }
         expect(PLAN_CONFIGURATIONS.map((c) => c.label.split("/")[0])).toEqual(IDENTITY_MODES.flatMap((m) => [m, m]));
+    });
+
+    test("asking for the driver of a mode there is none for fails, naming the mode", () => {
+        // Config refuses such a mode before any driver is asked; the lookup fails on its own too.
+        const unknownMode: string = "nextMode";
+        expect(() => identityModeDriver(unknownMode as IdentityMode)).toThrow("no driver for identity mode nextMode");
     });
 
     test.each(IDENTITY_MODES)("%s: a driver with every part a component asks for", (mode) => {
