@@ -240,6 +240,15 @@ test("the score is detected over valid mutants; compile errors are not counted",
     expect(lines[lines.length - 1]).toMatch(/^all files\s+6\s+3\s+1\s+1\s+1\s+1\s+0\s+66\.67 %$/);
 });
 
+test("a long file name widens the first column, so that every row's cells line up", () => {
+    const long = "components/modes/podIdentityAddon/podIdentities.ts";
+    const { lines } = scoreTable({ [long]: counts(["Killed"]), "config.ts": counts(["Survived"]) });
+    const scoreAt = lines.map((l) => l.length);
+    expect(new Set(scoreAt).size).toBe(1);
+    expect(lines[1].startsWith(`${long} `)).toBe(true);
+    expect(scoreAt[0]).toBe(long.length + 1 + 8 * 10);
+});
+
 test("a pending mutant means the report is unfinished", () => {
     expect(() => countMutants([fileResult("a", ["Killed", "Pending"])])).toThrow("mutant 1 is still pending");
 });

@@ -445,9 +445,11 @@ export interface ScoreTable {
 
 /** One line per file, one per directory (`components/ (all)`), and one for all of them, named `total`. */
 export function scoreTable(files: Record<string, Counts>, total = "all files"): ScoreTable {
-    const line = (name: string, cells: Array<string | number>): string => name.padEnd(36) + cells.map((c) => String(c).padStart(10)).join("");
-    const row = (name: string, c: Counts): string => line(name, [validMutants(c), c.killed, c.timeout, c.survived, c.noCoverage, c.compileErrors, c.ignored, `${mutationScore(c).toFixed(2)} %`]);
     const names = Object.keys(files).sort();
+    // The first column as wide as the longest file's name, so that every row's cells line up.
+    const width = Math.max(36, ...names.map((n) => n.length + 1));
+    const line = (name: string, cells: Array<string | number>): string => name.padEnd(width) + cells.map((c) => String(c).padStart(10)).join("");
+    const row = (name: string, c: Counts): string => line(name, [validMutants(c), c.killed, c.timeout, c.survived, c.noCoverage, c.compileErrors, c.ignored, `${mutationScore(c).toFixed(2)} %`]);
     const all = sumCounts(names.map((n) => files[n]));
     const directories: Record<string, number> = {};
     const directoryLines: string[] = [];
