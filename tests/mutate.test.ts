@@ -22,7 +22,7 @@ import {
     staticNotRun,
     sumCounts,
 } from "../tools/mutate";
-import type { Chunk } from "../tools/mutate";
+import type { Chunk, ChunkRecord } from "../tools/mutate";
 import * as fs from "fs";
 import * as path from "path";
 
@@ -280,4 +280,20 @@ test("a mutant's run of a config module finds the config tests, though they impo
     expect(relatedTests("config/network.ts")).toContain("tests/helpers/helpers.test.ts");
     // Reading the config leaves this process's builds as they were (memoized, in a normal run).
     expect(process.env.AIV_FRESH_BUILDS).toBe(fresh);
+});
+
+test("each record kept in docs/mutation is a chunk's, about its files only, and lists exactly the mutants its counts say went undetected", () => {
+    const directory = path.join(__dirname, "..", "docs", "mutation");
+    const records = fs.existsSync(directory) ? fs.readdirSync(directory) : [];
+    for (const name of records) {
+        const record = JSON.parse(fs.readFileSync(path.join(directory, name), "utf8")) as ChunkRecord;
+        const owner = CHUNKS.find((c) => `${c.name}.json` === name);
+        expect(owner?.name).toBe(record.chunk);
+        expect(Object.keys(record.sources).sort()).toEqual([...(owner?.files ?? [])].sort());
+        for (const [file, result] of Object.entries(record.files)) {
+            expect(owner?.files).toContain(file);
+            expect(result.undetected).toHaveLength(result.counts.survived + result.counts.noCoverage);
+            expect(result.undetected.every((u) => /^\d+:\d+ (Survived|NoCoverage) \w+: /.test(u))).toBe(true);
+        }
+    }
 });
