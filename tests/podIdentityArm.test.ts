@@ -16,6 +16,7 @@ import {
     readPodIdentities,
     retryAfterMs,
     retryDelayMs,
+    sameEntry,
     sameIdentity,
     withEntry,
     withoutEntry,
@@ -563,5 +564,45 @@ describe("how the retry loop gives up", () => {
         fake.arm.reset();
         fake.arm.addCluster(SUB, RG, CLUSTER, [{ name: "alpha", namespace: "alpha", identity: identityOf("alpha"), provisioningState: undefined }]);
         expect(await readPodIdentities(fake.client(), cluster, FAST)).toStrictEqual([{ name: "alpha", namespace: "alpha", bindingSelector: "", identity: identityOf("alpha") }]);
+    });
+});
+
+describe("the comparisons, the wait headers and the retry loop's deadline at their edges", () => {
+    test("sameEntry: the same namespace, name, selector and identity; a selector left out reads as empty", () => {
+        const wanted = entry("alpha");
+        expect(sameEntry({ ...wanted }, wanted)).toBe(true);
+        expect(sameEntry({ ...wanted, name: "other" }, wanted)).toBe(false);
+        expect(sameEntry({ ...wanted, bindingSelector: "other" }, wanted)).toBe(false);
+        expect(sameEntry({ ...wanted, identity: identityOf("beta") }, wanted)).toBe(false);
+        expect(sameEntry({ name: wanted.name, namespace: wanted.namespace, identity: wanted.identity }, { ...wanted, bindingSelector: "" })).toBe(true);
+    });
+
+    test("an entry read without its identity's ids reads them as empty", async () => {
+        fake.arm.addCluster(SUB, RG, CLUSTER, [{ name: "bare", namespace: "bare", identity: {} }]);
+        expect(await readPodIdentities(fake.client(), cluster, FAST)).toEqual([
+            { name: "bare", namespace: "bare", bindingSelector: "", identity: { resourceId: "", clientId: "", objectId: "" }, provisioningState: "Assigned" },
+        ]);
+    });
+
+    test("a wait of Infinity milliseconds is skipped for the next header", async () => {
+        expect(retryAfterMs(await throttled({ "retry-after-ms": "Infinity", "retry-after": "7" }))).toBe(7_000);
+    });
+
+    test("giving up names a budget of a second as 1s and a minute's wait as 1m00s; a wait no longer than the longest delay is not called Azure's", async () => {
+        fake.arm.script("PUT", { status: 409, code: "OperationNotAllowed", headers: { "retry-after": "2" }, times: 1 });
+        const policy: RetryPolicy = { budgetMs: 1_000, initialDelayMs: 5, maxDelayMs: 2_000, pollIntervalMs: 5 };
+        await expect(attach(fake.client(), cluster, entry("alpha"), policy)).rejects.toThrow(/after 1 attempt in \d+ ms \(retry budget 1s\); last answer: HTTP 409 OperationNotAllowed/);
+        fake.arm.script("PUT", { status: 409, code: "OperationNotAllowed", headers: { "retry-after": "60" }, times: 1 });
+        await expect(attach(fake.client(), cluster, entry("alpha"), FAST)).rejects.toThrow(/\(retry budget 5s; Azure asked to wait 1m00s\); last answer: HTTP 409 OperationNotAllowed/);
+    });
+
+    test("a request Azure never answers is cut off at the deadline, and the failure says no answer came", async () => {
+        fake.arm.script("GET", { status: 0, code: "", unanswered: true, times: 1 });
+        const policy: RetryPolicy = { budgetMs: 300, initialDelayMs: 5, maxDelayMs: 20, pollIntervalMs: 5 };
+        const failure = await rejection(readPodIdentities(fake.client(), cluster, policy));
+        expect(failure.message).toMatch(
+            /^Gave up trying to read the pod identities of AKS cluster "aks-dev" in resource group "rg-aks" after 1 attempt in \d+ ms \(retry budget 300 ms; the last request was cut off at the deadline\); last answer: none$/,
+        );
+        expect(fake.arm.count("GET")).toBe(1);
     });
 });

@@ -29,6 +29,8 @@ export interface ScriptedAnswer {
     times: number;
     /** Only requests for this cluster get it; any cluster when absent. */
     clusterName?: string;
+    /** The request gets no answer at all, as one Azure never answers, until the client gives up on it. */
+    unanswered?: boolean;
 }
 
 /** One request the fake received. */
@@ -343,6 +345,9 @@ export class FakeArm {
             scripted.times -= 1;
             if (scripted.times <= 0) {
                 queue.splice(index, 1);
+            }
+            if (scripted.unanswered === true) {
+                return;
             }
             fail(scripted.status, scripted.code, scripted.message ?? `Scripted ${scripted.code}.`, scripted.headers);
             return;
