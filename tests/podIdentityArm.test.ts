@@ -2,6 +2,7 @@
 // against a loopback HTTPS fake of Azure Resource Manager (tests/fakes/arm.ts). Nothing here loads
 // Pulumi.
 import { RestError } from "@azure/arm-containerservice";
+import * as http from "http";
 import { ClientAssertionCredential, ClientSecretCredential, DefaultAzureCredential } from "@azure/identity";
 import {
     armSettingsFromEnv,
@@ -604,5 +605,36 @@ describe("the comparisons, the wait headers and the retry loop's deadline at the
             /^Gave up trying to read the pod identities of AKS cluster "aks-dev" in resource group "rg-aks" after 1 attempt in \d+ ms \(retry budget 300 ms; the last request was cut off at the deadline\); last answer: none$/,
         );
         expect(fake.arm.count("GET")).toBe(1);
+    });
+});
+
+describe("GitHub's ID token for the token exchange, at its edges", () => {
+    test("a request URL without a query gets one; an answer other than 200, or an empty token, is no token", async () => {
+        const asked: string[] = [];
+        const answer = (status: number, body: string) => async (url: string, bearer: string) => {
+            asked.push(`${url} ${bearer}`);
+            return { status, body };
+        };
+        expect(await gitHubOidcAssertion({ ACTIONS_ID_TOKEN_REQUEST_URL: "https://gh.example/token", ACTIONS_ID_TOKEN_REQUEST_TOKEN: "req" }, answer(200, '{"value":"jwt"}'))()).toBe("jwt");
+        await expect(gitHubOidcAssertion({}, answer(500, '{"value":"jwt"}'))()).rejects.toThrow("GitHub Actions gave no ID token (HTTP 500)");
+        await expect(gitHubOidcAssertion({}, answer(200, '{"value":""}'))()).rejects.toThrow("GitHub Actions gave no ID token (HTTP 200)");
+        expect(asked).toEqual(["https://gh.example/token?audience=api%3A%2F%2FAzureADTokenExchange req", "?audience=api%3A%2F%2FAzureADTokenExchange ", "?audience=api%3A%2F%2FAzureADTokenExchange "]);
+    });
+
+    test("by default the token is asked for over HTTP with the request token as a bearer", async () => {
+        const server = http.createServer((req, res) => {
+            const ok = req.headers.authorization === "bearer req" && req.url === "/token?audience=api%3A%2F%2FAzureADTokenExchange";
+            res.writeHead(ok ? 200 : 401, { "content-type": "application/json" }).end(ok ? '{"value":"jwt-from-github"}' : "{}");
+        });
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        try {
+            const address = server.address();
+            const port = typeof address === "object" && address !== null ? address.port : 0;
+            const assertion = gitHubOidcAssertion({ ACTIONS_ID_TOKEN_REQUEST_URL: `http://127.0.0.1:${port}/token`, ACTIONS_ID_TOKEN_REQUEST_TOKEN: "req" });
+            expect(await assertion()).toBe("jwt-from-github");
+        } finally {
+            server.closeAllConnections();
+            await new Promise<void>((resolve) => server.close(() => resolve()));
+        }
     });
 });
