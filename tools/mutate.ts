@@ -567,7 +567,7 @@ export async function main(args: string[]): Promise<number> {
     if (missing.length > 0 || partial.length > 0) {
         for (const m of missing) console.log(`not counted: ${m}`);
         for (const p of partial) console.log(`counted in part: ${p}`);
-        console.log(`Mutation score: incomplete (${missing.length + partial.length} of ${CHUNKS.length} chunks without an up-to-date report of all their mutants)`);
+        console.log(`Mutation score: incomplete (${missing.length + partial.length} of ${CHUNKS.length} chunks without an up-to-date record of all their mutants)`);
         return 1;
     }
     const below = directoriesBelow(directories, threshold);
