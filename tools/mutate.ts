@@ -10,8 +10,8 @@
 // record of its files as they are now.
 //
 //   npm run mutate                  every chunk, then the score
-//   npm run mutate -- arm binding   only those chunks, then the score over all reports
-//   npm run mutate -- --score       no run: the score over the reports there are
+//   npm run mutate -- arm binding   only those chunks, then the score over all records
+//   npm run mutate -- --score       no run: the score over the records there are
 //   npm run mutate -- --skip-static a first pass: each chunk without its static mutants (below)
 //   npm run mutate -- --retest-survivors verifier-paths   its survivors tested again (below)
 //
