@@ -2,7 +2,6 @@
 // against a loopback HTTPS fake of Azure Resource Manager (tests/fakes/arm.ts). Nothing here loads
 // Pulumi.
 import { RestError } from "@azure/arm-containerservice";
-import * as http from "http";
 import { ClientAssertionCredential, ClientSecretCredential, DefaultAzureCredential } from "@azure/identity";
 import {
     armSettingsFromEnv,
@@ -24,6 +23,7 @@ import {
 } from "../components/modes/podIdentityAddon/arm";
 import type { PodIdentityEntry, RetryPolicy } from "../components/modes/podIdentityAddon/arm";
 import { FAKE_TOKEN, FakeArm } from "./fakes/arm";
+import { startFakeServer } from "./fakes/azure";
 import { attach, beta, CLUSTER, cluster, detach, entry, FAST, identityOf, keys, RG, SUB, useFakeArm } from "./fakes/podIdentityFixture";
 
 const fake = useFakeArm();
@@ -622,19 +622,15 @@ describe("GitHub's ID token for the token exchange, at its edges", () => {
     });
 
     test("by default the token is asked for over HTTP with the request token as a bearer", async () => {
-        const server = http.createServer((req, res) => {
-            const ok = req.headers.authorization === "bearer req" && req.url === "/token?audience=api%3A%2F%2FAzureADTokenExchange";
-            res.writeHead(ok ? 200 : 401, { "content-type": "application/json" }).end(ok ? '{"value":"jwt-from-github"}' : "{}");
-        });
-        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        const github = await startFakeServer();
         try {
-            const address = server.address();
-            const port = typeof address === "object" && address !== null ? address.port : 0;
-            const assertion = gitHubOidcAssertion({ ACTIONS_ID_TOKEN_REQUEST_URL: `http://127.0.0.1:${port}/token`, ACTIONS_ID_TOKEN_REQUEST_TOKEN: "req" });
-            expect(await assertion()).toBe("jwt-from-github");
+            github.reset(() => ({ status: 200, body: { value: "jwt-from-github" } }));
+            expect(await gitHubOidcAssertion({ ACTIONS_ID_TOKEN_REQUEST_URL: `${github.url}/token`, ACTIONS_ID_TOKEN_REQUEST_TOKEN: "req" })()).toBe("jwt-from-github");
+            expect(github.requests.map((r) => [r.method, `${r.url.pathname}${r.url.search}`, r.headers.authorization])).toEqual([
+                ["GET", "/token?audience=api%3A%2F%2FAzureADTokenExchange", "bearer req"],
+            ]);
         } finally {
-            server.closeAllConnections();
-            await new Promise<void>((resolve) => server.close(() => resolve()));
+            await github.close();
         }
     });
 });
