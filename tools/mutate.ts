@@ -473,8 +473,8 @@ export function directoriesBelow(directories: Record<string, number>, threshold:
 }
 
 /** Keeps a chunk's record in the repository, one mutant a line, so that its diff shows what changed. */
-function writeRecord(record: ChunkRecord): void {
-    const file = path.join(ROOT, recordPath({ name: record.chunk, files: [] }));
+function writeRecord(chunk: Chunk, record: ChunkRecord): void {
+    const file = path.join(ROOT, recordPath(chunk));
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
 }
@@ -538,7 +538,7 @@ export async function main(args: string[]): Promise<number> {
             console.error(`error: stryker wrote no report of chunk ${chunk.name} (${reportPath(chunk)})`);
             return 1;
         }
-        writeRecord(chunkRecord(chunk, report, sources));
+        writeRecord(chunk, chunkRecord(chunk, report, sources));
     }
 
     const files: Record<string, Counts> = {};
