@@ -46,6 +46,11 @@ interface ResourceRuntime {
     registerResource: (res: unknown, parent: unknown, type: string, name: string, ...rest: unknown[]) => void;
 }
 
+/** How the declaration order knows a resource: its type and name. */
+function declarationKey(type: string, name: string): string {
+    return `${type}::${name}`;
+}
+
 /**
  * Notes, until the returned function is called, the order in which resources are declared (type and
  * name): the program's own order. The order registrations reach the engine is not: a resource is
@@ -57,7 +62,7 @@ function noteDeclarationOrder(order: Map<string, number>): () => void {
     const runtime = require("@pulumi/pulumi/runtime/resource") as ResourceRuntime;
     const original = runtime.registerResource;
     runtime.registerResource = function (this: unknown, res, parent, type, name, ...rest) {
-        const key = `${type}::${name}`;
+        const key = declarationKey(type, name);
         if (!order.has(key)) {
             order.set(key, order.size);
         }
@@ -74,8 +79,9 @@ function noteDeclarationOrder(order: Map<string, number>): () => void {
  * after those that are in it. Exported for testing.
  */
 export function inDeclarationOrder(steps: readonly Step[], order: ReadonlyMap<string, number>): Step[] {
-    const isDefaultProvider = (s: Step) => s.newState.type.startsWith("pulumi:providers:") && !order.has(`${s.newState.type}::${urnName(s.urn)}`);
-    const rank = (s: Step, index: number) => order.get(`${s.newState.type}::${urnName(s.urn)}`) ?? order.size + index;
+    const key = (s: Step) => declarationKey(s.newState.type, urnName(s.urn));
+    const isDefaultProvider = (s: Step) => s.newState.type.startsWith("pulumi:providers:") && !order.has(key(s));
+    const rank = (s: Step, index: number) => order.get(key(s)) ?? order.size + index;
     const resources = steps
         .map((s, index) => ({ s, index }))
         .filter(({ s }) => !isDefaultProvider(s))
