@@ -2502,3 +2502,34 @@ describe("every failing case's messages", () => {
         expect(outcome.violations.map((v) => (v.urn === undefined ? v.message : `${urnName(v.urn)}: ${v.message}`))).toMatchSnapshot();
     });
 });
+
+describe("every stack policy without recorded dependencies", () => {
+    // A stack policy finds what a resource refers to through the dependencies Pulumi recorded, and
+    // when there are none (a value typed as a literal, an id from outside the program), through the
+    // names and ARM ids in its inputs. Each case decides the same with its dependencies dropped, but
+    // for these, where no literal can stand in for the dependency:
+    const needsDependencies: Record<string, string> = {
+        "addon-pod-identity-control-plane-operator: the control plane's grant, waited for": "a grant's principalId is the identity's principal id, an output only the dependency ties to it",
+        "addon-pod-identity-control-plane-operator: an identity id not known yet, computed from one granted identity": "likewise",
+        "k8s-waits-for-effective-cluster-admin: the provider waits for the access review, which waits for the grant": "the wait is the dependency itself",
+        "secret-provider-class-identity-matches-mode: Workload ID with a credential trusting the identity":
+            "the class's clientID is the identity's client id, an output only the dependency ties to it",
+        "aks-resource-logs: the full kube-audit besides": "the fixture's resourceUri is a placeholder that names no cluster",
+        "aks-etcd-encrypted-when-secrets-sync: a workload syncs; etcd is encrypted with the stack's key through the API server's subnet":
+            "the cluster's keyId is the key's versioned URI, an output only the dependency ties to the key",
+    };
+    const cases = CASES.filter((c) => Array.isArray(c.subject) && c.verdict !== "skip");
+    test("the cases set aside are cases of the table", () => {
+        expect(Object.keys(needsDependencies).filter((title) => !cases.some((c) => `${c.policy}: ${c.why}` === title))).toEqual([]);
+    });
+    test.each(cases.filter((c) => !(`${c.policy}: ${c.why}` in needsDependencies)).map((c) => [`${c.policy} ${c.verdict}s: ${c.why}`, c] as const))("%s", async (_title, testCase) => {
+        const outcome = await outcomeOf({ ...testCase, subject: withoutDependencies(testCase.subject as Fixture[]) });
+        expect(outcome.applied).toBe(true);
+        if (testCase.verdict === "pass") {
+            expect(outcome.violations).toEqual([]);
+        } else {
+            expect(outcome.violations.length).toBeGreaterThan(0);
+            expect(outcome.violations.every((v) => v.policyName === testCase.policy)).toBe(true);
+        }
+    });
+});

@@ -4,7 +4,7 @@
 // proof away. docs/operations.md says what each Job checks.
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { roleGuid } from "../lib/arm";
-import { linkedThrough, ofType } from "../lib/graph";
+import { idNames, ofType, refersTo } from "../lib/graph";
 import { workloadPods } from "../lib/k8s";
 import { runsPodIdentity } from "../lib/modes";
 import { TYPES } from "../lib/types";
@@ -20,6 +20,8 @@ const VAULT_MANAGEMENT_ONLY: ReadonlySet<string> = new Set(["f25e0fa2-a7c8-4377-
 
 /** The canary's name: the Key Vault secret and the blob container granted to nobody. */
 const CANARY = "canary";
+/** The name input of each resource type that holds a canary, for a scope given as its ARM id. */
+const HOLDER_NAME_INPUTS: Readonly<Record<string, string>> = { [TYPES.vault]: "vaultName", [TYPES.storageAccount]: "accountName" };
 
 /** The canary secret and container of a plan, by their name inputs. */
 function canaries(resources: readonly PolicyResource[]): PolicyResource[] {
@@ -59,8 +61,9 @@ export const canaryGrantedToNobody: StackValidationPolicy = {
             if (VAULT_MANAGEMENT_ONLY.has(roleGuid(text(field(grant.props, "roleDefinitionId")) ?? ""))) {
                 continue;
             }
-            const scopes = holders.filter((h) => linkedThrough(grant, "scope", h.type).some((r) => r.urn === h.urn));
             const literal = text(field(grant.props, "scope")) ?? "";
+            // Without a recorded dependency, a scope names the vault or account by its ARM id; the canaries themselves by the pattern below.
+            const scopes = holders.filter((h) => refersTo(grant, "scope", h, () => h.type in HOLDER_NAME_INPUTS && idNames(literal, h, HOLDER_NAME_INPUTS[h.type])));
             if (scopes.length > 0 || new RegExp(`/(secrets|containers)/${CANARY}$`).test(literal)) {
                 reportViolation(`This role assignment is scoped to ${scopes.length > 0 ? scopes.map((s) => s.name).join(", ") : literal}, which grants the canary.`, grant.urn);
             }
