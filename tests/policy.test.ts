@@ -1827,6 +1827,13 @@ const CASES: Case[] = [
     fail("aadpodidentity-objects-guarded", "the guard only warns", [cluster, workloadNamespace, crdGuard, vary(crdGuardBinding, { spec: { validationActions: ["Warn"] } })]),
     fail("aadpodidentity-objects-guarded", "the guard fails open", [cluster, workloadNamespace, vary(crdGuard, { spec: { failurePolicy: "Ignore" } }), crdGuardBinding]),
     fail("aadpodidentity-objects-guarded", "the guard does not name the workload's namespace", [cluster, vary(workloadNamespace, { metadata: { name: "team-beta" } }), crdGuard, crdGuardBinding]),
+    pass("pod-identity-egress-reaches-nmi", "a policy of another namespace restricts other pods", [pod, vary(egressPolicy(dnsAndEndpoints.slice(0, 2)), { metadata: { namespace: "beta" } })]),
+    pass("pod-identity-egress-reaches-nmi", "a policy selecting other pods restricts only them", [
+        pod,
+        vary(egressPolicy(dnsAndEndpoints.slice(0, 2)), { spec: { podSelector: { matchLabels: { "aks-identity-vault/workload": "beta" } } } }),
+    ]),
+    pass("pod-identity-egress-reaches-nmi", "a policy of ingress alone leaves egress open", [pod, vary(networkPolicy, { spec: { policyTypes: ["Ingress"], egress: undefined } })]),
+    fail("pod-identity-egress-reaches-nmi", "egress rules without policyTypes restrict egress too", [pod, vary(egressPolicy(dnsAndEndpoints.slice(0, 2)), { spec: { policyTypes: undefined } })]),
 ];
 
 const POLICIES = new Map(policies.map((p) => [p.name, p]));
