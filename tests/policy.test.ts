@@ -1003,6 +1003,8 @@ const podWith = (spec: JsonObject): Fixture => vary(pod, { spec });
 /** A container variant applied to a pod's only container. */
 const containerWith = (patch: JsonObject): Fixture => podWith({ containers: [merge(mainContainer, patch)] });
 
+/** `firewallRules` with its one collection's rules replaced. */
+const narrowRulesWith = (rules: Json[]): Fixture => vary(firewallRules, { ruleCollections: [merge((firewallRules.inputs.ruleCollections as JsonObject[])[0], { rules })] });
 const CASES: Case[] = [
     // Key Vault
     pass("keyvault-purge-protection", "purge protection on", vault),
@@ -1834,6 +1836,62 @@ const CASES: Case[] = [
     ]),
     pass("pod-identity-egress-reaches-nmi", "a policy of ingress alone leaves egress open", [pod, vary(networkPolicy, { spec: { policyTypes: ["Ingress"], egress: undefined } })]),
     fail("pod-identity-egress-reaches-nmi", "egress rules without policyTypes restrict egress too", [pod, vary(egressPolicy(dnsAndEndpoints.slice(0, 2)), { spec: { policyTypes: undefined } })]),
+    fail(
+        "egress-firewall-rules-narrow",
+        "one named source beside the internet, words in any case",
+        narrowRulesWith([{ ruleType: "NetworkRule", name: "mixed", sourceAddresses: ["10.76.4.0/22", "Internet"], destinationAddresses: ["10.76.8.4"], destinationPorts: ["443"] }]),
+    ),
+    fail(
+        "egress-firewall-rules-narrow",
+        "a named destination beside Any, and a tag",
+        narrowRulesWith([
+            { ruleType: "NetworkRule", name: "mixed", sourceAddresses: ["10.76.4.0/22"], destinationAddresses: ["10.76.8.4", "Any"], fqdnTags: ["AzureKubernetesService"], destinationPorts: ["443"] },
+        ]),
+    ),
+    fail(
+        "egress-firewall-rules-narrow",
+        "a network rule to every FQDN",
+        narrowRulesWith([{ ruleType: "NetworkRule", name: "fqdns", sourceAddresses: ["10.76.4.0/22"], destinationFqdns: ["*"], destinationPorts: ["443"] }]),
+    ),
+    pass(
+        "egress-firewall-rules-narrow",
+        "one FQDN and one tag",
+        narrowRulesWith([
+            {
+                ruleType: "ApplicationRule",
+                name: "both",
+                sourceAddresses: ["10.76.4.0/22"],
+                targetFqdns: ["mcr.microsoft.com"],
+                fqdnTags: ["AzureKubernetesService"],
+                protocols: [{ protocolType: "Https", port: 443 }],
+            },
+        ]),
+    ),
+    fail("aks-private-api-server", "a subnet without VNet Integration", vary(privateCluster, { apiServerAccessProfile: { enableVnetIntegration: false } })),
+    fail("network-vnet-flow-logs", "retention off, whatever its days", [vnet, flowAccount, vary(flowLog, { retentionPolicy: { enabled: false, days: 7 } }), workspace]),
+    fail("network-vnet-flow-logs", "retention of no day", [vnet, flowAccount, vary(flowLog, { retentionPolicy: { enabled: true, days: 0 } }), workspace]),
+    pass("network-vnet-flow-logs", "retention of one day", [vnet, flowAccount, vary(flowLog, { retentionPolicy: { enabled: true, days: 1 } }), workspace]),
+    fail("network-vnet-flow-logs", "disabled, in version 1", [vnet, flowAccount, vary(flowLog, { enabled: false, format: { version: 1 } }), workspace]),
+    pass("network-vnet-flow-logs", "traffic analytics into the second of two workspaces", [
+        vnet,
+        flowAccount,
+        flowLog,
+        vary(workspace, { workspaceName: "log-aiv-other" }, { name: "other-workspace" }),
+        workspace,
+    ]),
+    fail(
+        "egress-firewall-logs",
+        "the rule logs of another resource",
+        firewallStackWith([
+            vary(dedicatedFirewallDiagnostics, { resourceUri: `${RG}/providers/Microsoft.Network/routeTables/rt-aiv-test-aks` }, { deps: { resourceUri: [routeTable], workspaceId: [workspace] } }),
+        ]),
+    ),
+    fail(
+        "egress-firewall-logs",
+        "the network rule log named but not enabled",
+        firewallStackWith([vary(dedicatedFirewallDiagnostics, { logs: [...categories("AZFWApplicationRule"), { category: "AZFWNetworkRule", enabled: false }] })]),
+    ),
+    fail("egress-firewall-logs", "dedicated tables of no workspace", firewallStackWith([vary(dedicatedFirewallDiagnostics, { workspaceId: undefined })])),
 ];
 
 const POLICIES = new Map(policies.map((p) => [p.name, p]));
