@@ -1943,6 +1943,80 @@ const CASES: Case[] = [
         withoutDependencies(stackWith([vary(cluster, { agentPoolProfiles: [merge((cluster.inputs.agentPoolProfiles as JsonObject[])[0], { podSubnetID: `${VNET}/subnets/snet-endpoints` })] })])),
     ),
     fail("nsg-no-internet-inbound", "an unnamed rule from two open sources", { type: T.rule, name: "rule", inputs: { ...httpsFromAks, name: undefined, sourceAddressPrefixes: ["*", "Internet"] } }),
+    fail(
+        "addon-pod-identity-control-plane-operator",
+        "the grant's principal not recorded, which no literal id can stand for",
+        behaviourWith([{ ...controlPlaneOperator, deps: { scope: [workloadIdentity] } }]),
+    ),
+    pass(
+        "addon-pod-identity-control-plane-operator",
+        "the grant's scope, the cluster's identity and its name matched by ids and names",
+        behaviourWith([
+            { ...controlPlaneOperator, deps: { principalId: [controlPlaneIdentity] } },
+            { ...behaviourCluster, deps: cluster.deps },
+            { ...waitingPodIdentities, deps: { identities: [workloadIdentity] } },
+        ]),
+    ),
+    fail(
+        "addon-pod-identity-control-plane-operator",
+        "a grant recorded on another identity, whatever its scope's text says",
+        behaviourWith([
+            userIdentity("beta-identity", "id-aiv-test-beta"),
+            { ...controlPlaneOperator, deps: { principalId: [controlPlaneIdentity], scope: [userIdentity("beta-identity", "id-aiv-test-beta")] } },
+        ]),
+    ),
+    fail(
+        "addon-pod-identity-control-plane-operator",
+        "the write waits for one identity's grant, not the other's",
+        behaviourWith([
+            userIdentity("beta-identity", "id-aiv-test-beta"),
+            grantOf(
+                "beta-control-plane-operator",
+                ROLES.managedIdentityOperator,
+                controlPlaneIdentity,
+                userIdentity("beta-identity", "id-aiv-test-beta"),
+                `${RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aiv-test-beta`,
+            ),
+            {
+                ...vary(waitingPodIdentities, {
+                    identities: {
+                        "beta/beta": {
+                            name: "beta",
+                            namespace: "beta",
+                            bindingSelector: "beta",
+                            identity: { resourceId: `${RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aiv-test-beta`, clientId: PRINCIPAL, objectId: PRINCIPAL },
+                        },
+                    },
+                }),
+                deps: { identities: [workloadIdentity, userIdentity("beta-identity", "id-aiv-test-beta")], clusterName: [behaviourCluster] },
+            },
+        ]),
+    ),
+    pass(
+        "addon-pod-identity-control-plane-operator",
+        "two grants for the identity, one waited for",
+        behaviourWith([{ ...controlPlaneOperator, name: "alpha-control-plane-operator-again", deps: { principalId: [controlPlaneIdentity], scope: [workloadIdentity] } }]),
+    ),
+    fail(
+        "addon-pod-identity-control-plane-operator",
+        "an identity id not known yet, from two granted identities, one grant not waited for",
+        behaviourWith([
+            userIdentity("beta-identity", "id-aiv-test-beta"),
+            grantOf(
+                "beta-control-plane-operator",
+                ROLES.managedIdentityOperator,
+                controlPlaneIdentity,
+                userIdentity("beta-identity", "id-aiv-test-beta"),
+                `${RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aiv-test-beta`,
+            ),
+            previewPodIdentities([workloadIdentity, userIdentity("beta-identity", "id-aiv-test-beta")]),
+        ]),
+    ),
+    pass("secret-provider-class-identity-matches-mode", "a class of another provider is not its business", [
+        cluster,
+        vary(secretProviderClass, { spec: { provider: "gcp", parameters: { usePodIdentity: undefined } } }),
+    ]),
+    fail("federated-credential-name-valid", "no name", vary(federation, { federatedIdentityCredentialResourceName: undefined })),
 ];
 
 const POLICIES = new Map(policies.map((p) => [p.name, p]));
@@ -2627,6 +2701,8 @@ describe("every stack policy without recorded dependencies", () => {
     const needsDependencies: Record<string, string> = {
         "addon-pod-identity-control-plane-operator: the control plane's grant, waited for": "a grant's principalId is the identity's principal id, an output only the dependency ties to it",
         "addon-pod-identity-control-plane-operator: an identity id not known yet, computed from one granted identity": "likewise",
+        "addon-pod-identity-control-plane-operator: the grant's scope, the cluster's identity and its name matched by ids and names": "likewise",
+        "addon-pod-identity-control-plane-operator: two grants for the identity, one waited for": "likewise",
         "k8s-waits-for-effective-cluster-admin: the provider waits for the access review, which waits for the grant": "the wait is the dependency itself",
         "secret-provider-class-identity-matches-mode: Workload ID with a credential trusting the identity":
             "the class's clientID is the identity's client id, an output only the dependency ties to it",
