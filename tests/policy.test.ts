@@ -2012,6 +2012,41 @@ const CASES: Case[] = [
             previewPodIdentities([workloadIdentity, userIdentity("beta-identity", "id-aiv-test-beta")]),
         ]),
     ),
+    pass(
+        "addon-pod-identity-control-plane-operator",
+        "an entry names the granted one of two recorded identities",
+        behaviourWith([
+            userIdentity("beta-identity", "id-aiv-test-beta"),
+            { ...waitingPodIdentities, deps: { identities: [workloadIdentity, userIdentity("beta-identity", "id-aiv-test-beta")], clusterName: [behaviourCluster] } },
+        ]),
+    ),
+    pass(
+        "addon-pod-identity-control-plane-operator",
+        "an entry names an identity the write was not computed from: the recorded one is checked",
+        behaviourWith([
+            userIdentity("gamma-identity", "id-aiv-test-gamma"),
+            vary(waitingPodIdentities, { identities: { "alpha/alpha": { identity: { resourceId: `${RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aiv-test-gamma` } } } }),
+        ]),
+    ),
+    pass(
+        "addon-pod-identity-control-plane-operator",
+        "no identity recorded: the one the entry names by id is checked",
+        behaviourWith([{ ...waitingPodIdentities, deps: { clusterName: [behaviourCluster] } }]),
+    ),
+    fail("k8s-waits-for-effective-cluster-admin", "the access review waits for a grant of another role", behaviourWith([vary(deployerAdmin, { roleDefinitionId: ROLE(ROLES.networkContributor) })])),
+    fail("k8s-waits-for-effective-cluster-admin", "the access review waits for a cluster-admin grant that is not the cluster's", behaviourWith([{ ...deployerAdmin, deps: {} }])),
+    pass("secret-provider-class-identity-matches-mode", "pod identity on one of two clusters", [
+        cluster,
+        vary(cluster, { podIdentityProfile: { enabled: false } }, { name: "aks-cluster-two" }),
+        secretProviderClass,
+    ]),
+    pass("secret-provider-class-identity-matches-mode", "Workload ID on one of two clusters", [
+        wiCluster,
+        vary(wiCluster, { securityProfile: { workloadIdentity: { enabled: false } } }, { name: "aks-cluster-two" }),
+        workloadIdentity,
+        wiClass,
+        wiFederation,
+    ]),
     pass("secret-provider-class-identity-matches-mode", "a class of another provider is not its business", [
         cluster,
         vary(secretProviderClass, { spec: { provider: "gcp", parameters: { usePodIdentity: undefined } } }),
@@ -2703,6 +2738,10 @@ describe("every stack policy without recorded dependencies", () => {
         "addon-pod-identity-control-plane-operator: an identity id not known yet, computed from one granted identity": "likewise",
         "addon-pod-identity-control-plane-operator: the grant's scope, the cluster's identity and its name matched by ids and names": "likewise",
         "addon-pod-identity-control-plane-operator: two grants for the identity, one waited for": "likewise",
+        "addon-pod-identity-control-plane-operator: an entry names the granted one of two recorded identities": "likewise",
+        "addon-pod-identity-control-plane-operator: an entry names an identity the write was not computed from: the recorded one is checked": "likewise",
+        "addon-pod-identity-control-plane-operator: no identity recorded: the one the entry names by id is checked": "likewise",
+        "secret-provider-class-identity-matches-mode: Workload ID on one of two clusters": "likewise: the class's clientID",
         "k8s-waits-for-effective-cluster-admin: the provider waits for the access review, which waits for the grant": "the wait is the dependency itself",
         "secret-provider-class-identity-matches-mode: Workload ID with a credential trusting the identity":
             "the class's clientID is the identity's client id, an output only the dependency ties to it",
