@@ -1005,6 +1005,8 @@ const containerWith = (patch: JsonObject): Fixture => podWith({ containers: [mer
 
 /** `firewallRules` with its one collection's rules replaced. */
 const narrowRulesWith = (rules: Json[]): Fixture => vary(firewallRules, { ruleCollections: [merge((firewallRules.inputs.ruleCollections as JsonObject[])[0], { rules })] });
+/** A NAT gateway, whose id a subnet takes as an output. */
+const natGateway: Fixture = { type: "azure-native:network:NatGateway", name: "nat-gateway", inputs: { natGatewayName: "ng-aiv-test", resourceGroupName: "rg-aiv-test" } };
 const CASES: Case[] = [
     // Key Vault
     pass("keyvault-purge-protection", "purge protection on", vault),
@@ -2052,6 +2054,85 @@ const CASES: Case[] = [
         vary(secretProviderClass, { spec: { provider: "gcp", parameters: { usePodIdentity: undefined } } }),
     ]),
     fail("federated-credential-name-valid", "no name", vary(federation, { federatedIdentityCredentialResourceName: undefined })),
+    fail("egress-default-route-to-firewall", "the firewall's route is not the default route", firewallStackWith([vary(defaultRoute, { addressPrefix: "10.0.0.0/8" })])),
+    pass("egress-default-route-to-firewall", "the next hop is the firewall's address, not known yet", firewallStackWith([vary(defaultRoute, { nextHopIpAddress: "[unknown]" })])),
+    fail(
+        "egress-default-route-to-firewall",
+        "no next-hop address, beside a firewall whose address is not known",
+        firewallStackWith([
+            vary(defaultRoute, { nextHopIpAddress: undefined }, { deps: { routeTableName: [routeTable] } }),
+            vary(firewall, { ipConfigurations: [{ name: "egress", subnet: { id: `${VNET}/subnets/AzureFirewallSubnet` } }] }),
+        ]),
+    ),
+    pass(
+        "egress-default-route-to-firewall",
+        "the firewall's second address, on the second of two firewalls",
+        withoutDependencies(
+            firewallStackWith([
+                { ...firewall, name: "other-firewall", inputs: merge(firewall.inputs, { azureFirewallName: "afw-aiv-other", ipConfigurations: [{ name: "other", privateIPAddress: "10.77.0.4" }] }) },
+                vary(firewall, {
+                    ipConfigurations: [
+                        { name: "first", privateIPAddress: "10.76.0.5" },
+                        { name: "egress", privateIPAddress: FIREWALL_IP },
+                    ],
+                }),
+            ]),
+        ),
+    ),
+    pass(
+        "egress-default-route-to-firewall",
+        "the subnet's table is the second of two, by its id",
+        withoutDependencies([{ ...routeTable, name: "other-routes", inputs: merge(routeTable.inputs, { routeTableName: "rt-aiv-other" }) }, ...firewallStack]),
+    ),
+    pass(
+        "egress-default-route-to-firewall",
+        "a rule collection group created after the cluster is not one it waits for",
+        firewallStackWith([{ ...firewallRules, name: "later-rules", inputs: merge(firewallRules.inputs, { ruleCollectionGroupName: "later" }), dependsOn: [firewalledCluster] }]),
+    ),
+    pass(
+        "egress-default-route-to-firewall",
+        "another table's default route is not one the cluster waits for",
+        firewallStackWith([
+            { ...routeTable, name: "other-routes", inputs: merge(routeTable.inputs, { routeTableName: "rt-aiv-other" }) },
+            {
+                ...defaultRoute,
+                name: "other-default-route",
+                inputs: merge(defaultRoute.inputs, { routeTableName: "rt-aiv-other" }),
+                deps: { routeTableName: [{ ...routeTable, name: "other-routes" }] },
+            },
+        ]),
+    ),
+    pass(
+        "egress-default-route-to-firewall",
+        "an inline default route to the firewall",
+        firewallStackWith(
+            [vary(routeTable, { routes: [{ name: "default-to-firewall", addressPrefix: "0.0.0.0/0", nextHopType: "VirtualAppliance", nextHopIpAddress: FIREWALL_IP }] })],
+            [defaultRoute],
+        ),
+    ),
+    pass(
+        "egress-default-route-to-firewall",
+        "an inline and a standalone default route",
+        firewallStackWith([vary(routeTable, { routes: [{ name: "default-to-firewall", addressPrefix: "0.0.0.0/0", nextHopType: "VirtualAppliance", nextHopIpAddress: FIREWALL_IP }] })]),
+    ),
+    fail(
+        "egress-default-route-to-firewall",
+        "only an inline route to the VNet",
+        firewallStackWith([vary(routeTable, { routes: [{ name: "vnet", addressPrefix: "10.76.0.0/16", nextHopType: "VnetLocal" }] })], [defaultRoute]),
+    ),
+    pass("egress-only-through-firewall", "a cluster that leaves through its load balancer may set its profile", [
+        vary(cluster, { networkProfile: { outboundType: "loadBalancer", loadBalancerProfile: { managedOutboundIPs: { count: 1 } } } }),
+    ]),
+    fail(
+        "egress-only-through-firewall",
+        "an unnamed pool with node public IPs",
+        firewallStackWith([vary(firewalledCluster, { agentPoolProfiles: [merge((cluster.inputs.agentPoolProfiles as JsonObject[])[0], { name: undefined, enableNodePublicIP: true })] })]),
+    ),
+    fail(
+        "egress-only-through-firewall",
+        "a NAT gateway recorded on the cluster's subnet, its id not known yet",
+        firewallStackWith([natGateway, { ...routedAksSubnet, deps: { ...routedAksSubnet.deps, natGateway: [natGateway] } }]),
+    ),
 ];
 
 const POLICIES = new Map(policies.map((p) => [p.name, p]));
@@ -2742,6 +2823,8 @@ describe("every stack policy without recorded dependencies", () => {
         "addon-pod-identity-control-plane-operator: an entry names an identity the write was not computed from: the recorded one is checked": "likewise",
         "addon-pod-identity-control-plane-operator: no identity recorded: the one the entry names by id is checked": "likewise",
         "secret-provider-class-identity-matches-mode: Workload ID on one of two clusters": "likewise: the class's clientID",
+        "egress-default-route-to-firewall: the next hop is the firewall's address, not known yet": "the address is not known yet: only the dependency names the firewall",
+        "egress-only-through-firewall: a NAT gateway recorded on the cluster's subnet, its id not known yet": "the gateway's id is not known yet: only the dependency names it",
         "k8s-waits-for-effective-cluster-admin: the provider waits for the access review, which waits for the grant": "the wait is the dependency itself",
         "secret-provider-class-identity-matches-mode: Workload ID with a credential trusting the identity":
             "the class's clientID is the identity's client id, an output only the dependency ties to it",
