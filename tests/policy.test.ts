@@ -2133,6 +2133,26 @@ const CASES: Case[] = [
         "a NAT gateway recorded on the cluster's subnet, its id not known yet",
         firewallStackWith([natGateway, { ...routedAksSubnet, deps: { ...routedAksSubnet.deps, natGateway: [natGateway] } }]),
     ),
+    fail(
+        "egress-default-route-to-firewall",
+        "a second pool's subnet without a route table, matched by ids",
+        withoutDependencies(
+            firewallStackWith([
+                vary(aksSubnet, { subnetName: "snet-aks-user", addressPrefix: "10.76.5.0/24" }, { name: "network-aks-user-subnet" }),
+                vary(firewalledCluster, {
+                    agentPoolProfiles: [
+                        (cluster.inputs.agentPoolProfiles as JsonObject[])[0],
+                        merge((cluster.inputs.agentPoolProfiles as JsonObject[])[0], { name: "user", mode: "User", vnetSubnetID: `${VNET}/subnets/snet-aks-user` }),
+                    ],
+                }),
+            ]),
+        ),
+    ),
+    fail(
+        "network-vnet-flow-logs",
+        "a second VNet without a flow log, matched by ids",
+        withoutDependencies([...flowLogStack, vary(vnet, { virtualNetworkName: "vnet-aiv-other" }, { name: "other-vnet" })]),
+    ),
 ];
 
 const POLICIES = new Map(policies.map((p) => [p.name, p]));
