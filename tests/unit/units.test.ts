@@ -13,6 +13,7 @@ import "./aadPodIdentity";
 import "./demoWorkloads";
 import "./flowLogs";
 import "./impostorProof";
+import "./egressFirewall";
 import { plainStackTrace, record } from "../../tools/plan/harness";
 
 describe("the harness", () => {
