@@ -74,4 +74,9 @@ describe("Network", () => {
         expect(await settled(net.aksSubnetId)).toMatch(/\/subnets\/snet-aks$/);
         expect(await settled(net.privateEndpointSubnetId)).toMatch(/\/subnets\/snet-endpoints$/);
     });
+
+    test("with an API server subnet: registers exactly the reviewed subnet, its NSG and the endpoints' rule for it", async () => {
+        const plan = await build(() => new Network("net", { ...ARGS, apiServerSubnetPrefix: "10.76.3.0/28" }));
+        expect(registrations(plan)).toMatchSnapshot();
+    });
 });
