@@ -47,6 +47,8 @@ describe("Components", () => {
             // 24 characters leave 17 for the stem, which here ends on the hyphen before "xyz".
             expect(keyVaultName("aiv-abcdefghi-xyz", "abc123")).toBe("kv-aiv-abcdefghi-abc123");
             expect(keyVaultName("aiv-abcdefghijklmnop", "abc123")).toBe("kv-aiv-abcdefghij-abc123");
+            // A cut that ends on two hyphens drops both.
+            expect(keyVaultName("abcdefghijkl--mnop", "abc123")).toBe("kv-abcdefghijkl-abc123");
         });
     });
 

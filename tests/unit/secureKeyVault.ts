@@ -226,4 +226,17 @@ describe("SecureKeyVault", () => {
         expect(await settled(vault.keyNames.beta)).toBe("beta-demo-key");
         expect(pulumi.Output.isInstance(vault.vaultUri)).toBe(true);
     });
+
+    test("accessPolicy: the plan says what sharing one vault means, in the words for one workload and for several; rbac says nothing of it", async () => {
+        const warnings = async (args: ConstructorParameters<typeof SecureKeyVault>[1]) =>
+            (await built(args)).plan.diagnostics.map((d) => d.message).filter((m) => m.startsWith("keyVaultAuthorization"));
+        const advice = "not only its own. Use keyVaultAuthorization rbac to confine each identity to its own secret and key.";
+        expect(await warnings({ ...ARGS, authorization: "accessPolicy" })).toEqual([
+            `keyVaultAuthorization is accessPolicy: access policies apply to the whole vault, so each of its 2 workloads can get every secret and key in it, the other workloads' and the canary's included, ${advice}`,
+        ]);
+        expect(await warnings({ ...ARGS, authorization: "accessPolicy", workloads: ARGS.workloads.slice(0, 1) })).toEqual([
+            `keyVaultAuthorization is accessPolicy: access policies apply to the whole vault, so its one workload can get every secret and key in it, the canary's included, ${advice}`,
+        ]);
+        expect(await warnings(ARGS)).toEqual([]);
+    });
 });
