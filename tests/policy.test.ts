@@ -1837,6 +1837,7 @@ const CASES: Case[] = [
         vary(egressPolicy(dnsAndEndpoints.slice(0, 2)), { spec: { podSelector: { matchLabels: { "aks-identity-vault/workload": "beta" } } } }),
     ]),
     pass("pod-identity-egress-reaches-nmi", "a policy of ingress alone leaves egress open", [pod, vary(networkPolicy, { spec: { policyTypes: ["Ingress"], egress: undefined } })]),
+    fail("pod-identity-egress-reaches-nmi", "all egress denied by policyTypes alone, with no egress rules", [pod, vary(networkPolicy, { spec: { policyTypes: ["Egress"], egress: undefined } })]),
     fail("pod-identity-egress-reaches-nmi", "egress rules without policyTypes restrict egress too", [pod, vary(egressPolicy(dnsAndEndpoints.slice(0, 2)), { spec: { policyTypes: undefined } })]),
     fail(
         "egress-firewall-rules-narrow",
