@@ -2843,12 +2843,12 @@ describe("every stack policy without recorded dependencies", () => {
         "addon-pod-identity-control-plane-operator: an entry names the granted one of two recorded identities": "likewise",
         "addon-pod-identity-control-plane-operator: an entry names an identity the write was not computed from: the recorded one is checked": "likewise",
         "addon-pod-identity-control-plane-operator: no identity recorded: the one the entry names by id is checked": "likewise",
-        "secret-provider-class-identity-matches-mode: Workload ID on one of two clusters": "likewise: the class's clientID",
         "egress-default-route-to-firewall: the next hop is the firewall's address, not known yet": "the address is not known yet: only the dependency names the firewall",
         "egress-only-through-firewall: a NAT gateway recorded on the cluster's subnet, its id not known yet": "the gateway's id is not known yet: only the dependency names it",
         "k8s-waits-for-effective-cluster-admin: the provider waits for the access review, which waits for the grant": "the wait is the dependency itself",
         "secret-provider-class-identity-matches-mode: Workload ID with a credential trusting the identity":
             "the class's clientID is the identity's client id, an output only the dependency ties to it",
+        "secret-provider-class-identity-matches-mode: Workload ID on one of two clusters": "likewise",
         "aks-resource-logs: the full kube-audit besides": "the fixture's resourceUri is a placeholder that names no cluster",
         "private-endpoint-dns-zone-group: a zone id not known yet, its zone recorded as a dependency": "the zone's id is not known yet: only the dependency names the zone",
         "aks-etcd-encrypted-when-secrets-sync: a workload syncs; etcd is encrypted with the stack's key through the API server's subnet":
