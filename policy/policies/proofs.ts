@@ -21,7 +21,10 @@ const VAULT_MANAGEMENT_ONLY: ReadonlySet<string> = new Set(["f25e0fa2-a7c8-4377-
 /** The canary's name: the Key Vault secret and the blob container granted to nobody. */
 const CANARY = "canary";
 /** The name input of each resource type that holds a canary, for a scope given as its ARM id. */
-const HOLDER_NAME_INPUTS: Readonly<Record<string, string>> = { [TYPES.vault]: "vaultName", [TYPES.storageAccount]: "accountName" };
+const HOLDER_NAME_INPUTS: ReadonlyMap<string, string> = new Map([
+    [TYPES.vault, "vaultName"],
+    [TYPES.storageAccount, "accountName"],
+]);
 
 /** The canary secret and container of a plan, by their name inputs. */
 function canaries(resources: readonly PolicyResource[]): PolicyResource[] {
@@ -63,7 +66,12 @@ export const canaryGrantedToNobody: StackValidationPolicy = {
             }
             const literal = text(field(grant.props, "scope")) ?? "";
             // Without a recorded dependency, a scope names the vault or account by its ARM id; the canaries themselves by the pattern below.
-            const scopes = holders.filter((h) => refersTo(grant, "scope", h, () => h.type in HOLDER_NAME_INPUTS && idNames(literal, h, HOLDER_NAME_INPUTS[h.type])));
+            const scopes = holders.filter((h) =>
+                refersTo(grant, "scope", h, () => {
+                    const nameInput = HOLDER_NAME_INPUTS.get(h.type);
+                    return nameInput !== undefined && idNames(literal, h, nameInput);
+                }),
+            );
             if (scopes.length > 0 || new RegExp(`/(secrets|containers)/${CANARY}$`).test(literal)) {
                 reportViolation(`This role assignment is scoped to ${scopes.length > 0 ? scopes.map((s) => s.name).join(", ") : literal}, which grants the canary.`, grant.urn);
             }
