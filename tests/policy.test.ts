@@ -1005,6 +1005,10 @@ const containerWith = (patch: JsonObject): Fixture => podWith({ containers: [mer
 
 /** `firewallRules` with its one collection's rules replaced. */
 const narrowRulesWith = (rules: Json[]): Fixture => vary(firewallRules, { ruleCollections: [merge((firewallRules.inputs.ruleCollections as JsonObject[])[0], { rules })] });
+/** A second workload's identity, and the control plane's grant on it. */
+const betaIdentity = userIdentity("beta-identity", "id-aiv-test-beta");
+const BETA_IDENTITY_ID = `${RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aiv-test-beta`;
+const betaOperator = grantOf("beta-control-plane-operator", ROLES.managedIdentityOperator, controlPlaneIdentity, betaIdentity, BETA_IDENTITY_ID);
 /** A NAT gateway, whose id a subnet takes as an output. */
 const natGateway: Fixture = { type: "azure-native:network:NatGateway", name: "nat-gateway", inputs: { natGatewayName: "ng-aiv-test", resourceGroupName: "rg-aiv-test" } };
 const CASES: Case[] = [
@@ -1963,23 +1967,14 @@ const CASES: Case[] = [
     fail(
         "addon-pod-identity-control-plane-operator",
         "a grant recorded on another identity, whatever its scope's text says",
-        behaviourWith([
-            userIdentity("beta-identity", "id-aiv-test-beta"),
-            { ...controlPlaneOperator, deps: { principalId: [controlPlaneIdentity], scope: [userIdentity("beta-identity", "id-aiv-test-beta")] } },
-        ]),
+        behaviourWith([betaIdentity, { ...controlPlaneOperator, deps: { principalId: [controlPlaneIdentity], scope: [betaIdentity] } }]),
     ),
     fail(
         "addon-pod-identity-control-plane-operator",
         "the write waits for one identity's grant, not the other's",
         behaviourWith([
-            userIdentity("beta-identity", "id-aiv-test-beta"),
-            grantOf(
-                "beta-control-plane-operator",
-                ROLES.managedIdentityOperator,
-                controlPlaneIdentity,
-                userIdentity("beta-identity", "id-aiv-test-beta"),
-                `${RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aiv-test-beta`,
-            ),
+            betaIdentity,
+            betaOperator,
             {
                 ...vary(waitingPodIdentities, {
                     identities: {
@@ -1987,11 +1982,11 @@ const CASES: Case[] = [
                             name: "beta",
                             namespace: "beta",
                             bindingSelector: "beta",
-                            identity: { resourceId: `${RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aiv-test-beta`, clientId: PRINCIPAL, objectId: PRINCIPAL },
+                            identity: { resourceId: BETA_IDENTITY_ID, clientId: PRINCIPAL, objectId: PRINCIPAL },
                         },
                     },
                 }),
-                deps: { identities: [workloadIdentity, userIdentity("beta-identity", "id-aiv-test-beta")], clusterName: [behaviourCluster] },
+                deps: { identities: [workloadIdentity, betaIdentity], clusterName: [behaviourCluster] },
             },
         ]),
     ),
@@ -2003,25 +1998,12 @@ const CASES: Case[] = [
     fail(
         "addon-pod-identity-control-plane-operator",
         "an identity id not known yet, from two granted identities, one grant not waited for",
-        behaviourWith([
-            userIdentity("beta-identity", "id-aiv-test-beta"),
-            grantOf(
-                "beta-control-plane-operator",
-                ROLES.managedIdentityOperator,
-                controlPlaneIdentity,
-                userIdentity("beta-identity", "id-aiv-test-beta"),
-                `${RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aiv-test-beta`,
-            ),
-            previewPodIdentities([workloadIdentity, userIdentity("beta-identity", "id-aiv-test-beta")]),
-        ]),
+        behaviourWith([betaIdentity, betaOperator, previewPodIdentities([workloadIdentity, betaIdentity])]),
     ),
     pass(
         "addon-pod-identity-control-plane-operator",
         "an entry names the granted one of two recorded identities",
-        behaviourWith([
-            userIdentity("beta-identity", "id-aiv-test-beta"),
-            { ...waitingPodIdentities, deps: { identities: [workloadIdentity, userIdentity("beta-identity", "id-aiv-test-beta")], clusterName: [behaviourCluster] } },
-        ]),
+        behaviourWith([betaIdentity, { ...waitingPodIdentities, deps: { identities: [workloadIdentity, betaIdentity], clusterName: [behaviourCluster] } }]),
     ),
     pass(
         "addon-pod-identity-control-plane-operator",
