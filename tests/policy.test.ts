@@ -2619,6 +2619,44 @@ describe("helpers", () => {
         expect(egressRuleAdmits({ to: [{ podSelector: {} }] }, "127.0.0.1", 2579)).toBe(false);
     });
 
+    test("an address is four decimal octets of at most 255, and a CIDR's prefix is 0 to 32", () => {
+        // Each malformed address is refused on either side, where a looser reading would put it in 0.0.0.0/0.
+        for (const bad of ["127.0.0", "127.0.0.1.5", "127.0.0.256", "127.0.0.x1", "127.0.0.1x", "127.0.0.1234", "-1.0.0.1", "+1.0.0.1", "1e2.0.0.1"]) {
+            expect([bad, cidrHolds("0.0.0.0/0", bad)]).toEqual([bad, false]);
+            expect([bad, cidrHolds(`${bad}/0`, "127.0.0.1")]).toEqual([bad, false]);
+        }
+        expect(cidrHolds("0.0.0.0/0", "255.255.255.255")).toBe(true);
+        expect(cidrHolds("0.0.0.0/0", "0.0.0.0")).toBe(true);
+        // Without a prefix a CIDR is one address, not every address.
+        expect(cidrHolds("127.0.0.2", "127.0.0.1")).toBe(false);
+        expect(cidrHolds("127.0.0.1/32", "127.0.0.1")).toBe(true);
+        expect(cidrHolds("127.0.0.0/-1", "127.0.0.1")).toBe(false);
+        expect(cidrHolds("127.0.0.1/33", "127.0.0.1")).toBe(false);
+        expect(cidrHolds("127.0.0.0/8.5", "127.0.0.1")).toBe(false);
+    });
+
+    test("a rule admits the port when one of its ports does, the range's ends included, TCP only", () => {
+        const admits = (ports: Json[]) => egressRuleAdmits({ ports }, "127.0.0.1", 2579);
+        expect(admits([{ port: 80 }, { port: 2579 }])).toBe(true);
+        expect(admits([{ port: 2579, endPort: 2600 }])).toBe(true);
+        expect(admits([{ port: 2500, endPort: 2579 }])).toBe(true);
+        expect(admits([{ port: 2580, endPort: 2600 }])).toBe(false);
+        expect(admits([{ port: 2500, endPort: 2578 }])).toBe(false);
+        expect(admits([{ port: 2500 }])).toBe(false);
+        expect(admits([{ protocol: "UDP", port: 2579 }])).toBe(false);
+        expect(admits([{ protocol: "TCP" }])).toBe(true);
+        expect(admits([{ port: "2579" }])).toBe(false);
+    });
+
+    test("a rule admits the address when one of its peers holds it, less its exceptions", () => {
+        const admits = (to: Json[]) => egressRuleAdmits({ to }, "127.0.0.1", 2579);
+        expect(admits([{ ipBlock: { cidr: "10.0.0.0/8" } }, { ipBlock: { cidr: "127.0.0.0/8" } }])).toBe(true);
+        expect(admits([{ ipBlock: { cidr: "127.0.0.0/8", except: ["127.0.0.1/32"] } }])).toBe(false);
+        expect(admits([{ ipBlock: { cidr: "127.0.0.0/8", except: ["127.0.0.2/32"] } }])).toBe(true);
+        expect(admits([{ ipBlock: {} }])).toBe(false);
+        expect(egressRuleAdmits({ to: [{ ipBlock: { cidr: "127.0.0.0/8" } }], ports: [{ port: 80 }] }, "127.0.0.1", 2579)).toBe(false);
+    });
+
     test("label selectors match labels and expressions", () => {
         const labels = { app: "demo", tier: "web" };
         expect(selectorMatches({}, labels)).toBe(true);
@@ -2853,44 +2891,4 @@ describe("every stack policy without recorded dependencies", () => {
             }
         },
     );
-});
-
-describe("the NMI egress rule's address and port edges", () => {
-    test("an address is four decimal octets of at most 255, and a CIDR's prefix is 0 to 32", () => {
-        // Each malformed address is refused on either side, where a looser reading would put it in 0.0.0.0/0.
-        for (const bad of ["127.0.0", "127.0.0.1.5", "127.0.0.256", "127.0.0.x1", "127.0.0.1x", "127.0.0.1234", "-1.0.0.1", "+1.0.0.1", "1e2.0.0.1"]) {
-            expect([bad, cidrHolds("0.0.0.0/0", bad)]).toEqual([bad, false]);
-            expect([bad, cidrHolds(`${bad}/0`, "127.0.0.1")]).toEqual([bad, false]);
-        }
-        expect(cidrHolds("0.0.0.0/0", "255.255.255.255")).toBe(true);
-        expect(cidrHolds("0.0.0.0/0", "0.0.0.0")).toBe(true);
-        // Without a prefix a CIDR is one address, not every address.
-        expect(cidrHolds("127.0.0.2", "127.0.0.1")).toBe(false);
-        expect(cidrHolds("127.0.0.1/32", "127.0.0.1")).toBe(true);
-        expect(cidrHolds("127.0.0.0/-1", "127.0.0.1")).toBe(false);
-        expect(cidrHolds("127.0.0.1/33", "127.0.0.1")).toBe(false);
-        expect(cidrHolds("127.0.0.0/8.5", "127.0.0.1")).toBe(false);
-    });
-
-    test("a rule admits the port when one of its ports does, the range's ends included, TCP only", () => {
-        const admits = (ports: Json[]) => egressRuleAdmits({ ports }, "127.0.0.1", 2579);
-        expect(admits([{ port: 80 }, { port: 2579 }])).toBe(true);
-        expect(admits([{ port: 2579, endPort: 2600 }])).toBe(true);
-        expect(admits([{ port: 2500, endPort: 2579 }])).toBe(true);
-        expect(admits([{ port: 2580, endPort: 2600 }])).toBe(false);
-        expect(admits([{ port: 2500, endPort: 2578 }])).toBe(false);
-        expect(admits([{ port: 2500 }])).toBe(false);
-        expect(admits([{ protocol: "UDP", port: 2579 }])).toBe(false);
-        expect(admits([{ protocol: "TCP" }])).toBe(true);
-        expect(admits([{ port: "2579" }])).toBe(false);
-    });
-
-    test("a rule admits the address when one of its peers holds it, less its exceptions", () => {
-        const admits = (to: Json[]) => egressRuleAdmits({ to }, "127.0.0.1", 2579);
-        expect(admits([{ ipBlock: { cidr: "10.0.0.0/8" } }, { ipBlock: { cidr: "127.0.0.0/8" } }])).toBe(true);
-        expect(admits([{ ipBlock: { cidr: "127.0.0.0/8", except: ["127.0.0.1/32"] } }])).toBe(false);
-        expect(admits([{ ipBlock: { cidr: "127.0.0.0/8", except: ["127.0.0.2/32"] } }])).toBe(true);
-        expect(admits([{ ipBlock: {} }])).toBe(false);
-        expect(egressRuleAdmits({ to: [{ ipBlock: { cidr: "127.0.0.0/8" } }], ports: [{ port: 80 }] }, "127.0.0.1", 2579)).toBe(false);
-    });
 });
