@@ -5,20 +5,18 @@ import { buildOne, dependencyNames, DIAGNOSTICS, named, ofType, PLACEMENT, regis
 describe("EgressFirewall", () => {
     const FIREWALL_SUBNET_ID = "/subscriptions/sub-unit/resourceGroups/rg-unit/providers/Microsoft.Network/virtualNetworks/vnet-aiv-unit/subnets/AzureFirewallSubnet";
     const NEEDS = { location: "uksouth", apiServerAccess: "public", podsCallEntra: true, podsCallApiServer: false, defender: false, verifierImage: "ghcr.io/example/verifier:1.0.0" } as const;
+    const ARGS = {
+        ...PLACEMENT,
+        firewallSubnetId: FIREWALL_SUBNET_ID,
+        aksSubnetPrefix: "10.76.4.0/22",
+        routeTable: { name: "rt-aiv-unit-aks" },
+        needs: NEEDS,
+        availabilityZones: ["1", "2", "3"],
+        diagnostics: DIAGNOSTICS,
+    };
 
-    async function built(availabilityZones: string[] = ["1", "2", "3"]) {
-        const { component: firewall, plan } = await buildOne(
-            () =>
-                new EgressFirewall("egress", {
-                    ...PLACEMENT,
-                    firewallSubnetId: FIREWALL_SUBNET_ID,
-                    aksSubnetPrefix: "10.76.4.0/22",
-                    routeTable: { name: "rt-aiv-unit-aks" },
-                    needs: NEEDS,
-                    availabilityZones,
-                    diagnostics: DIAGNOSTICS,
-                }),
-        );
+    async function built(availabilityZones: string[] = ARGS.availabilityZones) {
+        const { component: firewall, plan } = await buildOne(() => new EgressFirewall("egress", { ...ARGS, availabilityZones }));
         return { firewall, plan };
     }
 
@@ -73,15 +71,7 @@ describe("EgressFirewall", () => {
 
     test("the public API server's rules are a group of their own, written after the firewall's path and what it is told to wait for", async () => {
         const { plan } = await buildOne(() => {
-            const firewall = new EgressFirewall("egress", {
-                ...PLACEMENT,
-                firewallSubnetId: FIREWALL_SUBNET_ID,
-                aksSubnetPrefix: "10.76.4.0/22",
-                routeTable: { name: "rt-aiv-unit-aks" },
-                needs: NEEDS,
-                availabilityZones: [],
-                diagnostics: DIAGNOSTICS,
-            });
+            const firewall = new EgressFirewall("egress", { ...ARGS, availabilityZones: [] });
             return firewall.admitApiServer(
                 "aks",
                 firewall.publicIp.apply(() => "aks-aiv-unit.hcp.uksouth.azmk8s.io"),
