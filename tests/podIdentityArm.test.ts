@@ -382,12 +382,11 @@ describe("ARM operations through the SDK against a fake Azure Resource Manager",
             message: "The client 'deployer' does not have authorization to perform action 'Microsoft.ContainerService/managedClusters/write'.",
             times: Infinity,
         });
-        const started = Date.now();
         await expect(attach(fake.client(), cluster, entry("alpha"), FAST)).rejects.toThrow(
             /^Could not attach pod identity "alpha\/alpha" to AKS cluster "aks-dev" in resource group "rg-aks": HTTP 403 AuthorizationFailed: The client 'deployer'/,
         );
-        expect(fake.arm.count("PUT")).toBe(1);
-        expect(Date.now() - started).toBeLessThan(1_000);
+        // One read and one write: the loop waits only before another attempt, so none means no wait.
+        expect(fake.arm.requests.map((r) => `${r.method} ${r.status}`)).toEqual(["GET 200", "PUT 403"]);
     });
 
     test("upsert on a missing cluster fails at once", async () => {
@@ -400,12 +399,20 @@ describe("ARM operations through the SDK against a fake Azure Resource Manager",
         fake.arm.script("PUT", { status: 409, code: "OperationNotAllowed", message: "Another operation is in progress.", times: Infinity });
         // A budget that fits many quick retries even on a busy machine, and far less than the test's time.
         const policy: RetryPolicy = { budgetMs: 500, initialDelayMs: 5, maxDelayMs: 20, pollIntervalMs: 5 };
-        const started = Date.now();
-        await expect(attach(fake.client(), cluster, entry("alpha"), policy)).rejects.toThrow(
+        const failure = await attach(fake.client(), cluster, entry("alpha"), policy).then(
+            () => new Error("attached"),
+            (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+        );
+        expect(failure.message).toMatch(
             /^Gave up trying to attach pod identity "alpha\/alpha" to AKS cluster "aks-dev" in resource group "rg-aks" after \d+ attempts in \d+ ms \(retry budget 500 ms.*\); last answer: HTTP 409 OperationNotAllowed: Another operation is in progress\./,
         );
-        expect(Date.now() - started).toBeLessThan(5_000);
-        expect(fake.arm.count("PUT", 409)).toBeGreaterThanOrEqual(1);
+        // The waits between attempts, each at least half the first delay, all fit in the budget: however
+        // fast or slow the machine, no more attempts than that. The message counts each attempt; the
+        // last may have been cut off at the deadline before its write.
+        const attempts = Number(/after (\d+) attempts/.exec(failure.message)?.[1]);
+        expect([attempts - 1, attempts]).toContain(fake.arm.count("PUT", 409));
+        expect(attempts).toBeGreaterThan(1);
+        expect(attempts).toBeLessThanOrEqual(1 + policy.budgetMs / (policy.initialDelayMs / 2));
         expect(keys(fake.arm.podIdentities(SUB, RG, CLUSTER))).toEqual(["beta/beta", "delta/delta"]);
     });
 });
