@@ -2,7 +2,7 @@
 import { endpointSubnetRules, parseVnetId } from "../../components/network";
 import { BUILT_IN_ROLES, roleDefinitionId } from "../../components/roles";
 import { clusterDiagnostics, privateZoneOf } from "../../components/aksCluster";
-import { egressRuleCollections, registryHosts } from "../../components/egressFirewall";
+import { apiServerRuleCollections, egressRuleCollections, registryHosts } from "../../components/egressFirewall";
 import { diagnosticSettingArgs, DIAGNOSTIC_SETTING_NAME } from "../../components/diagnostics";
 import { workspaceName } from "../../components/logAnalytics";
 import { demoSecretName, keyCreationSettings, keyRotationPolicy, keySettingsWarning, keyVaultName } from "../../components/secureKeyVault";
@@ -127,6 +127,7 @@ describe("Components", () => {
             const warning = keySettingsWarning("k", ["keyLifetimeDays 90 -> 120"]);
             expect(warning).toContain("Key k keeps what it was created with (keyLifetimeDays 90 -> 120)");
             expect(warning).toContain(`docs/operations.md says under "Changing a key's lifetime, rotation or tags"`);
+            expect(keySettingsWarning("k", ["keyLifetimeDays 90 -> 120", 'tags {} -> {"a":"1"}'])).toContain('(keyLifetimeDays 90 -> 120; tags {} -> {"a":"1"})');
         });
 
         test("a key's rotation policy: its lifetime for each version, rotate 30 days before it ends, notify a week earlier", () => {
@@ -194,6 +195,7 @@ describe("the network choices' helpers", () => {
     test("the verifier's registry: Docker Hub's hosts for its short names, none for AKS's own registry, else the mirror's host without its port", () => {
         expect(registryHosts("node:22.14.0-alpine3.21@sha256:" + "a".repeat(64))).toEqual(["registry-1.docker.io", "auth.docker.io", "production.cloudflare.docker.com"]);
         expect(registryHosts("docker.io/library/node:22")).toEqual(["registry-1.docker.io", "auth.docker.io", "production.cloudflare.docker.com"]);
+        expect(registryHosts("index.docker.io/library/node:22")).toEqual(["registry-1.docker.io", "auth.docker.io", "production.cloudflare.docker.com"]);
         expect(registryHosts("mcr.microsoft.com/mirror/docker/library/node:22")).toEqual([]);
         expect(registryHosts("myregistry.example.com:5000/mirror/node:22")).toEqual(["myregistry.example.com"]);
     });
@@ -210,5 +212,39 @@ describe("the network choices' helpers", () => {
         ]);
         const tunnel = (egressRuleCollections(needs, "10.76.4.0/22")[0].rules as unknown[])[0];
         expect(tunnel).toMatchObject({ sourceAddresses: ["10.76.4.0/22"], destinationAddresses: ["AzureCloud.uksouth"], ipProtocols: ["UDP"], destinationPorts: ["1194"] });
+    });
+
+    test("Defender's sensor reaches Entra ID and the workspace's ingestion and Defender's own hosts, over HTTPS, from the AKS subnet", () => {
+        const rules = egressRuleCollections({ ...needs, defender: true }, "10.76.4.0/22").flatMap((c) => c.rules as Array<{ name?: string }>);
+        expect(rules.find((r) => r.name === "defender")).toEqual({
+            ruleType: "ApplicationRule",
+            name: "defender",
+            description: "Microsoft Defender for Containers' sensor reports to the workspace.",
+            sourceAddresses: ["10.76.4.0/22"],
+            protocols: [{ protocolType: "Https", port: 443 }],
+            targetFqdns: ["login.microsoftonline.com", "*.ods.opinsights.azure.com", "*.oms.opinsights.azure.com", "*.cloud.defender.microsoft.com"],
+        });
+    });
+
+    test("pods outside kube-system reach a public API server by its name on TCP 443, from the AKS subnet, in a collection of their own", () => {
+        expect(apiServerRuleCollections("10.76.4.0/22", "aks-aiv-unit.hcp.uksouth.azmk8s.io")).toEqual([
+            {
+                ruleCollectionType: "FirewallPolicyFilterRuleCollection",
+                name: "api-server",
+                priority: 100,
+                action: { type: "Allow" },
+                rules: [
+                    {
+                        ruleType: "NetworkRule",
+                        name: "api-server",
+                        description: "Pods outside kube-system reach the public API server.",
+                        sourceAddresses: ["10.76.4.0/22"],
+                        ipProtocols: ["TCP"],
+                        destinationPorts: ["443"],
+                        destinationFqdns: ["aks-aiv-unit.hcp.uksouth.azmk8s.io"],
+                    },
+                ],
+            },
+        ]);
     });
 });
