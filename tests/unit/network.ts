@@ -79,4 +79,35 @@ describe("Network", () => {
         const plan = await build(() => new Network("net", { ...ARGS, apiServerSubnetPrefix: "10.76.3.0/28" }));
         expect(registrations(plan)).toMatchSnapshot();
     });
+
+    test("the runners' VNet: peered both ways, each side named for the other, forwarding nothing and using no gateway; the way back after the way there", async () => {
+        const RUNNERS = "/subscriptions/sub-unit/resourceGroups/rg-runners/providers/Microsoft.Network/virtualNetworks/vnet-runners";
+        const { component: net, plan } = await buildOne(() => new Network("net", { ...ARGS, runnerVnetId: RUNNERS }));
+        expect(registrations(plan)).toMatchSnapshot();
+        const PEERING = "azure-native:network:VirtualNetworkPeering";
+        const flags = { allowVirtualNetworkAccess: true, allowForwardedTraffic: false, allowGatewayTransit: false, useRemoteGateways: false };
+        const there = named(plan, PEERING, "net-to-runners");
+        expect(there.newState.inputs).toEqual({
+            ...flags,
+            virtualNetworkPeeringName: "to-vnet-runners",
+            virtualNetworkName: "vnet-aiv-unit",
+            resourceGroupName: "rg-unit",
+            remoteVirtualNetwork: { id: RUNNERS },
+        });
+        const back = named(plan, PEERING, "net-from-runners");
+        expect(back.newState.inputs).toEqual({
+            ...flags,
+            virtualNetworkPeeringName: "to-vnet-aiv-unit",
+            virtualNetworkName: "vnet-runners",
+            resourceGroupName: "rg-runners",
+            remoteVirtualNetwork: { id: await settled(net.vnetId) },
+        });
+        expect(back.newState.dependencies).toContain(there.urn);
+        expect(await Promise.all(net.runnerPeerings.map((p) => settled(p.urn)))).toEqual([there.urn, back.urn]);
+    });
+
+    test("the nodes' way out is the AKS subnet, which carries whatever egress it routes through", async () => {
+        const { component: net, plan } = await buildOne(() => new Network("net", ARGS));
+        expect(await Promise.all(net.egressPath.map((r) => settled(r.urn)))).toEqual([named(plan, SUBNET, "net-aks-subnet").urn]);
+    });
 });

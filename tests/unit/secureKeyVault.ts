@@ -239,4 +239,13 @@ describe("SecureKeyVault", () => {
         ]);
         expect(await warnings(ARGS)).toEqual([]);
     });
+
+    test("the vault's last write is what a later writer waits for: the last workload's key, or its access policy", async () => {
+        const lastWrite = async (authorization: "rbac" | "accessPolicy") => {
+            const { vault } = await built({ ...ARGS, authorization });
+            return (await settled(vault.lastWrite.urn)).split("::").pop();
+        };
+        expect(await lastWrite("rbac")).toBe("keyvault-beta-key");
+        expect(await lastWrite("accessPolicy")).toBe("keyvault-beta-access-policy");
+    });
 });
