@@ -86,22 +86,17 @@ describe("Network", () => {
         expect(registrations(plan)).toMatchSnapshot();
         const PEERING = "azure-native:network:VirtualNetworkPeering";
         const flags = { allowVirtualNetworkAccess: true, allowForwardedTraffic: false, allowGatewayTransit: false, useRemoteGateways: false };
+        const side = (virtualNetworkPeeringName: string, virtualNetworkName: string, resourceGroupName: string, remote: string) => ({
+            ...flags,
+            virtualNetworkPeeringName,
+            virtualNetworkName,
+            resourceGroupName,
+            remoteVirtualNetwork: { id: remote },
+        });
         const there = named(plan, PEERING, "net-to-runners");
-        expect(there.newState.inputs).toEqual({
-            ...flags,
-            virtualNetworkPeeringName: "to-vnet-runners",
-            virtualNetworkName: "vnet-aiv-unit",
-            resourceGroupName: "rg-unit",
-            remoteVirtualNetwork: { id: RUNNERS },
-        });
+        expect(there.newState.inputs).toEqual(side("to-vnet-runners", "vnet-aiv-unit", "rg-unit", RUNNERS));
         const back = named(plan, PEERING, "net-from-runners");
-        expect(back.newState.inputs).toEqual({
-            ...flags,
-            virtualNetworkPeeringName: "to-vnet-aiv-unit",
-            virtualNetworkName: "vnet-runners",
-            resourceGroupName: "rg-runners",
-            remoteVirtualNetwork: { id: await settled(net.vnetId) },
-        });
+        expect(back.newState.inputs).toEqual(side("to-vnet-aiv-unit", "vnet-runners", "rg-runners", await settled(net.vnetId)));
         expect(back.newState.dependencies).toContain(there.urn);
         expect(await Promise.all(net.runnerPeerings.map((p) => settled(p.urn)))).toEqual([there.urn, back.urn]);
     });
