@@ -3,6 +3,7 @@
 // mutation test of that code runs only the tests that can notice the change.
 import * as pulumi from "@pulumi/pulumi";
 import { record } from "../../tools/plan/harness";
+import { AzureMocks } from "../../tools/plan/mocks";
 import type { Plan, Step, StepState } from "../../tools/plan/types";
 import { urnName } from "../../tools/plan/urn";
 
@@ -24,19 +25,23 @@ export const SHARED_SERVICE = {
     ],
 };
 
-/** Builds what `program` declares under the mocks and returns every registration, settled. */
-export function build(program: () => void, config: Record<string, string> = {}): Promise<Plan> {
-    return record({ stack: "unit", config }, () => {
+/** Builds what `program` declares under the mocks (Azure as `AzureMocks` models it, unless given) and returns every registration, settled. */
+export function build(program: () => void, config: Record<string, string> = {}, mocks?: pulumi.runtime.Mocks): Promise<Plan> {
+    return record({ stack: "unit", config, ...(mocks === undefined ? {} : { mocks }) }, () => {
         program();
     });
 }
 
 /** Builds the component `create` returns, and returns it with what was registered. */
-export async function buildOne<T>(create: () => T, config: Record<string, string> = {}): Promise<{ component: T; plan: Plan }> {
+export async function buildOne<T>(create: () => T, config: Record<string, string> = {}, mocks?: pulumi.runtime.Mocks): Promise<{ component: T; plan: Plan }> {
     let component: T | undefined;
-    const plan = await build(() => {
-        component = create();
-    }, config);
+    const plan = await build(
+        () => {
+            component = create();
+        },
+        config,
+        mocks,
+    );
     if (component === undefined) {
         throw new Error("the component was not built");
     }
@@ -63,6 +68,22 @@ export function memoized<A, R>(build: (args: A) => Promise<R>): (args: A) => Pro
             results.set(key, result);
         }
         return result;
+    };
+}
+
+/**
+ * `AzureMocks`, except that the resource of `type` named `name` comes back as `answer` makes it from
+ * what the program sent: Azure answering other than the shared mocks do, or a state a resource
+ * already has on a later run.
+ */
+export function answering(type: string, name: string, answer: (state: Record<string, unknown>) => Record<string, unknown>): pulumi.runtime.Mocks {
+    const azure = new AzureMocks();
+    return {
+        newResource: (args) => {
+            const created = azure.newResource(args);
+            return args.type === type && args.name === name ? { ...created, state: answer(created.state) } : created;
+        },
+        call: (args) => azure.call(args),
     };
 }
 

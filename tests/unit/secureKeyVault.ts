@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { SecureKeyVault, VaultWrites } from "../../components/secureKeyVault";
+import { keySettingsWarning, SecureKeyVault, VaultWrites } from "../../components/secureKeyVault";
 import { MOCK_CREATED_UNIX } from "../../tools/plan/mocks";
-import { buildOne, memoized, DIAGNOSTICS, named, ofType, registrations, settled, SHARED_SERVICE } from "./build";
+import { answering, buildOne, memoized, DIAGNOSTICS, named, ofType, registrations, settled, SHARED_SERVICE } from "./build";
 
 describe("SecureKeyVault", () => {
     const ARGS = {
@@ -247,5 +247,18 @@ describe("SecureKeyVault", () => {
         };
         expect(await lastWrite("rbac")).toBe("keyvault-beta-key");
         expect(await lastWrite("accessPolicy")).toBe("keyvault-beta-access-policy");
+    });
+
+    test("a key whose recorded settings are no longer today's: the plan warns, naming the key and what changed; a key whose record matches says nothing", async () => {
+        const recorded = answering("pulumi-nodejs:dynamic:CreationRecord", "keyvault-alpha-key-settings", (state) => ({
+            ...state,
+            settings: { ...(state.settings as Record<string, unknown>), keyLifetimeDays: 90 },
+        }));
+        const { plan } = await buildOne(() => new SecureKeyVault("keyvault", ARGS), {}, recorded);
+        // The warning's words are keySettingsWarning's, which the helpers' tests read.
+        expect(plan.diagnostics.filter((d) => d.message.startsWith("Key ")).map((d) => [d.severity, d.message])).toEqual([
+            ["warning", keySettingsWarning("alpha-demo-key", ["keyLifetimeDays 90 -> 180"])],
+        ]);
+        expect((await built(ARGS)).plan.diagnostics.filter((d) => d.message.startsWith("Key "))).toEqual([]);
     });
 });
