@@ -34,6 +34,8 @@ describe("The cluster, the binding and the demo workloads", () => {
         test("refuses a kubelogin entry without a server id", () => {
             const broken = userKubeconfig("x").replace("      - --server-id\n      - 6dae42f8-4368-4678-94ff-3960e28e3630\n", "");
             expect(() => kubeconfigForAzureCli(broken)).toThrow("--server-id");
+            const flagless = userKubeconfig("x").replace("      - --server-id\n", "");
+            expect(() => kubeconfigForAzureCli(flagless)).toThrow("--server-id");
         });
     });
 
@@ -69,6 +71,17 @@ describe("The cluster, the binding and the demo workloads", () => {
 
         test("changes with the provider that sends the PUT", () => {
             expect(clusterRevision(inputs, "3.29.0")).not.toBe(clusterRevision(inputs, "3.28.0"));
+        });
+
+        test("reads inputs as the PUT's JSON: keys in any order at any depth, undefined left out, null kept, arrays in order and apart from objects", () => {
+            const revision = (value: unknown) => clusterRevision(value, "3.28.0");
+            expect(revision({ d: 4, c: { z: 1, y: 2, x: 3 }, b: 2, a: 1 })).toBe(revision({ a: 1, b: 2, c: { x: 3, y: 2, z: 1 }, d: 4 }));
+            expect(revision({ ...inputs, linuxProfile: undefined })).toBe(revision(inputs));
+            expect(revision({ ...inputs, linuxProfile: null })).not.toBe(revision(inputs));
+            expect(revision({ x: [undefined] })).toBe(revision({ x: [null] }));
+            expect(revision({ x: [1, 2] })).not.toBe(revision({ x: [2, 1] }));
+            expect(revision({ x: [1, 2] })).not.toBe(revision({ x: [12] }));
+            expect(revision({ x: [1, 2] })).not.toBe(revision({ x: { 0: 1, 1: 2 } }));
         });
     });
 
