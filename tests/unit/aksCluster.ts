@@ -402,4 +402,67 @@ describe("AksCluster", () => {
         expect(await other({ diagnostics: { ...DIAGNOSTICS, workspaceId: `${DIAGNOSTICS.workspaceId}-2` } })).not.toBe(revision);
         expect(await other({ subnetId: `${SUBNET}-2` })).not.toBe(revision);
     });
+
+    test("with a minor pinned, later updates leave alone exactly what they do on the stable channel, but the version", async () => {
+        expect(clusterIgnoreChanges("1.35")).toEqual(clusterIgnoreChanges("").filter((path) => path !== "kubernetesVersion"));
+    });
+
+    test.each(["rbac", "accessPolicy"] as const)("with etcd encryption: registers exactly the reviewed grants, access policy and wait (%s)", async (authorization) => {
+        const VAULT = "/subscriptions/sub-unit/resourceGroups/rg-unit/providers/Microsoft.KeyVault/vaults/kv-aiv-unit-abc123";
+        const { plan } = await buildOne(() => {
+            const lastWrite = new k8s.core.v1.ConfigMap("last-vault-write", { metadata: { name: "w" } }, { provider: new k8s.Provider("k8s-unit", { kubeconfig: "unit" }) });
+            return new AksCluster("aks", {
+                ...ARGS,
+                etcdEncryption: {
+                    keyId: "https://kv-aiv-unit-abc123.vault.azure.net/keys/aks-etcd-encryption/0123456789abcdef0123456789abcdef",
+                    keyResourceId: `${VAULT}/keys/aks-etcd-encryption`,
+                    vaultId: VAULT,
+                    vaultName: "kv-aiv-unit-abc123",
+                    authorization,
+                    afterVaultWrites: lastWrite,
+                    apiServerSubnetId: "/subscriptions/sub-unit/resourceGroups/rg-unit/providers/Microsoft.Network/virtualNetworks/vnet/subnets/snet-apiserver",
+                },
+            });
+        });
+        expect(registrations(plan)).toMatchSnapshot();
+    });
+
+    test("private: registers exactly the reviewed grants, wait and cluster", async () => {
+        const apiServerSubnetId = "/subscriptions/sub-unit/resourceGroups/rg-unit/providers/Microsoft.Network/virtualNetworks/vnet/subnets/snet-apiserver";
+        const { plan } = await built({ ...ARGS, apiServerAuthorizedIpRanges: [], apiServerAccess: "private", apiServerSubnetId });
+        expect(registrations(plan)).toMatchSnapshot();
+    });
+
+    test("the runners' zone link is named for the stack and global; with a public API server there is none to link", async () => {
+        const RUNNERS = "/subscriptions/sub-unit/resourceGroups/rg-runners/providers/Microsoft.Network/virtualNetworks/vnet-runners";
+        const API_SUBNET_ID = "/subscriptions/sub-unit/resourceGroups/rg-unit/providers/Microsoft.Network/virtualNetworks/vnet/subnets/snet-apiserver";
+        const LINK = "azure-native:privatedns:VirtualNetworkLink";
+        const withRunners = async (apiServerAccess: "public" | "private") =>
+            (
+                await buildOne(
+                    () =>
+                        new AksCluster("aks", {
+                            ...ARGS,
+                            apiServerAuthorizedIpRanges: apiServerAccess === "public" ? ARGS.apiServerAuthorizedIpRanges : [],
+                            apiServerAccess,
+                            apiServerSubnetId: API_SUBNET_ID,
+                            runners: { vnetId: RUNNERS, peerings: [] },
+                        }),
+                )
+            ).plan;
+        const link = named(await withRunners("private"), LINK, "aks-runner-dns-link").newState;
+        expect(link.inputs).toMatchObject({ virtualNetworkLinkName: "runners-aiv-unit", location: "global", tags: PLACEMENT.tags });
+        expect(link.parent).toMatch(/::aks$/);
+        expect(ofType(await withRunners("public"), LINK)).toEqual([]);
+    });
+
+    test("exposes the public API server's name, which the firewall's rule for it names", async () => {
+        const { aks } = await built(ARGS);
+        expect(await settled(aks.apiServerFqdn)).toMatch(/^aiv-unit-[a-z0-9]{8}\.hcp\.uksouth\.azmk8s\.io$/);
+    });
+
+    test("a pool size Azure retires later is warned about in the plan", async () => {
+        const { plan } = await built({ ...ARGS, nodeVmSize: "Standard_DS3_v2" });
+        expect(plan.diagnostics.map((d) => d.message)).toContainEqual(expect.stringMatching(/^nodeVmSize Standard_DS3_v2 is of the Dsv2 series, which Azure retires on /));
+    });
 });

@@ -91,6 +91,8 @@ describe("DemoWorkloads", () => {
         expect(pod.containers[0].env.filter((e) => e.valueFrom !== undefined)).toEqual([]);
         expect(pod.volumes.find((v) => v.name === "synced-secret")).toEqual({ name: "synced-secret", secret: { secretName: "alpha-demo", items: [{ key: "value", path: "value" }] } });
         expect(pod.containers[0].volumeMounts.map((m) => m.mountPath)).toEqual(["/opt/verifier", "/mnt/secrets-store", "/mnt/synced-secret"]);
+        // The mirror's volume, read-only: the Job can read the Secret, never change what the workload reads.
+        expect(pod.containers[0].volumeMounts[2]).toEqual({ name: "synced-secret", mountPath: "/mnt/synced-secret", readOnly: true });
     });
 
     test("ships every verifier file in the ConfigMap", async () => {
@@ -145,5 +147,11 @@ describe("DemoWorkloads", () => {
         const { demo } = await built("podIdentityAddon");
         expect(await settled(demo.boundJobName)).toBe("alpha-verify-bound");
         expect(await settled(demo.unboundJobName)).toBe("alpha-verify-unbound");
+    });
+
+    test("with an egress probe, the bound Job is told the address and port to try; without one, nothing", async () => {
+        const probed = await built("podIdentityAddon", { egressProbe: { address: "1.1.1.1", port: 443 } });
+        expect(containerEnv(probed.inputs("verify-bound").spec.template.spec)).toMatchObject({ EGRESS_PROBE: "1.1.1.1:443" });
+        expect(containerEnv((await built("podIdentityAddon")).inputs("verify-bound").spec.template.spec)).not.toHaveProperty("EGRESS_PROBE");
     });
 });
