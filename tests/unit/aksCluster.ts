@@ -92,6 +92,10 @@ describe("AksCluster", () => {
                 });
             }).then(({ plan }) => ({ plan, cluster: named(plan, CLUSTER, "aks-cluster").newState }));
 
+        test.each(["rbac", "accessPolicy"] as const)("registers exactly the reviewed grants, access policy and wait (%s)", async (authorization) => {
+            expect(registrations((await withKms(authorization)).plan)).toMatchSnapshot();
+        });
+
         test("KMS names the key's version and the private vault, and the API server joins its own subnet", async () => {
             const { cluster } = await withKms("rbac");
             expect(cluster.inputs.securityProfile).toMatchObject({
@@ -151,6 +155,32 @@ describe("AksCluster", () => {
             const grant = named(plan, ROLE, "aks-control-plane-api-server-subnet").newState.inputs;
             expect([grant.scope, String(grant.roleDefinitionId).split("/").pop()]).toEqual([API_SUBNET_ID, "4d97b98b-1d4f-4787-a291-c67834d212e7"]);
             expect(plan.diagnostics.map((d) => d.message).filter((m) => m.includes("apiServerAuthorizedIpRanges is empty"))).toEqual([]);
+        });
+
+        test("private: registers exactly the reviewed grants, wait and cluster", async () => {
+            const { plan } = await built({ ...ARGS, apiServerAuthorizedIpRanges: [], apiServerAccess: "private", apiServerSubnetId: API_SUBNET_ID });
+            expect(registrations(plan)).toMatchSnapshot();
+        });
+
+        test("the runners' zone link is named for the stack and global; with a public API server there is none to link", async () => {
+            const LINK = "azure-native:privatedns:VirtualNetworkLink";
+            const withRunners = async (apiServerAccess: "public" | "private") =>
+                (
+                    await buildOne(
+                        () =>
+                            new AksCluster("aks", {
+                                ...ARGS,
+                                apiServerAuthorizedIpRanges: apiServerAccess === "public" ? ARGS.apiServerAuthorizedIpRanges : [],
+                                apiServerAccess,
+                                apiServerSubnetId: API_SUBNET_ID,
+                                runners: { vnetId: RUNNERS, peerings: [] },
+                            }),
+                    )
+                ).plan;
+            const link = named(await withRunners("private"), LINK, "aks-runner-dns-link").newState;
+            expect(link.inputs).toMatchObject({ virtualNetworkLinkName: "runners-aiv-unit", location: "global", tags: PLACEMENT.tags });
+            expect(link.parent).toMatch(/::aks$/);
+            expect(ofType(await withRunners("public"), LINK)).toEqual([]);
         });
 
         test("the runners' VNet: the API server's private zone is linked to it, and the first call to the API server waits for the link and the peerings", async () => {
@@ -405,55 +435,6 @@ describe("AksCluster", () => {
 
     test("with a minor pinned, later updates leave alone exactly what they do on the stable channel, but the version", async () => {
         expect(clusterIgnoreChanges("1.35")).toEqual(clusterIgnoreChanges("").filter((path) => path !== "kubernetesVersion"));
-    });
-
-    test.each(["rbac", "accessPolicy"] as const)("with etcd encryption: registers exactly the reviewed grants, access policy and wait (%s)", async (authorization) => {
-        const VAULT = "/subscriptions/sub-unit/resourceGroups/rg-unit/providers/Microsoft.KeyVault/vaults/kv-aiv-unit-abc123";
-        const { plan } = await buildOne(() => {
-            const lastWrite = new k8s.core.v1.ConfigMap("last-vault-write", { metadata: { name: "w" } }, { provider: new k8s.Provider("k8s-unit", { kubeconfig: "unit" }) });
-            return new AksCluster("aks", {
-                ...ARGS,
-                etcdEncryption: {
-                    keyId: "https://kv-aiv-unit-abc123.vault.azure.net/keys/aks-etcd-encryption/0123456789abcdef0123456789abcdef",
-                    keyResourceId: `${VAULT}/keys/aks-etcd-encryption`,
-                    vaultId: VAULT,
-                    vaultName: "kv-aiv-unit-abc123",
-                    authorization,
-                    afterVaultWrites: lastWrite,
-                    apiServerSubnetId: "/subscriptions/sub-unit/resourceGroups/rg-unit/providers/Microsoft.Network/virtualNetworks/vnet/subnets/snet-apiserver",
-                },
-            });
-        });
-        expect(registrations(plan)).toMatchSnapshot();
-    });
-
-    test("private: registers exactly the reviewed grants, wait and cluster", async () => {
-        const apiServerSubnetId = "/subscriptions/sub-unit/resourceGroups/rg-unit/providers/Microsoft.Network/virtualNetworks/vnet/subnets/snet-apiserver";
-        const { plan } = await built({ ...ARGS, apiServerAuthorizedIpRanges: [], apiServerAccess: "private", apiServerSubnetId });
-        expect(registrations(plan)).toMatchSnapshot();
-    });
-
-    test("the runners' zone link is named for the stack and global; with a public API server there is none to link", async () => {
-        const RUNNERS = "/subscriptions/sub-unit/resourceGroups/rg-runners/providers/Microsoft.Network/virtualNetworks/vnet-runners";
-        const API_SUBNET_ID = "/subscriptions/sub-unit/resourceGroups/rg-unit/providers/Microsoft.Network/virtualNetworks/vnet/subnets/snet-apiserver";
-        const LINK = "azure-native:privatedns:VirtualNetworkLink";
-        const withRunners = async (apiServerAccess: "public" | "private") =>
-            (
-                await buildOne(
-                    () =>
-                        new AksCluster("aks", {
-                            ...ARGS,
-                            apiServerAuthorizedIpRanges: apiServerAccess === "public" ? ARGS.apiServerAuthorizedIpRanges : [],
-                            apiServerAccess,
-                            apiServerSubnetId: API_SUBNET_ID,
-                            runners: { vnetId: RUNNERS, peerings: [] },
-                        }),
-                )
-            ).plan;
-        const link = named(await withRunners("private"), LINK, "aks-runner-dns-link").newState;
-        expect(link.inputs).toMatchObject({ virtualNetworkLinkName: "runners-aiv-unit", location: "global", tags: PLACEMENT.tags });
-        expect(link.parent).toMatch(/::aks$/);
-        expect(ofType(await withRunners("public"), LINK)).toEqual([]);
     });
 
     test("exposes the public API server's name, which the firewall's rule for it names", async () => {
