@@ -2171,6 +2171,25 @@ async function outcomeOf(testCase: Case) {
     return validateResourceStep(policy, step, new Map([[step.urn, step]]));
 }
 
+const TITLES: Record<Verdict, string> = { pass: "passes", fail: "fails", skip: "does not apply to" };
+
+/** A case as its test is named: the policy, what it does with the subject, and why. */
+function titleOf(testCase: Case): string {
+    return `${testCase.policy} ${TITLES[testCase.verdict]}: ${testCase.why}`;
+}
+
+/** The case's verdict holds: it applies unless skipped, and a failing case's violations are its policy's own, at its level, each with a message. */
+function expectVerdict(testCase: Case, outcome: Awaited<ReturnType<typeof outcomeOf>>): void {
+    expect(outcome.applied).toBe(testCase.verdict !== "skip");
+    if (testCase.verdict !== "fail") {
+        expect(outcome.violations).toEqual([]);
+    } else {
+        expect(outcome.violations.length).toBeGreaterThan(0);
+        const level = POLICIES.get(testCase.policy)?.enforcementLevel;
+        expect(outcome.violations.every((v) => v.policyName === testCase.policy && v.enforcementLevel === level && v.message.length > 0)).toBe(true);
+    }
+}
+
 describe("every policy", () => {
     test("the pack has at least 40 uniquely named policies, each mandatory unless it says why not", () => {
         expect(policies.length).toBeGreaterThanOrEqual(40);
@@ -2194,17 +2213,8 @@ describe("every policy", () => {
         expect(CASES.filter((c) => !POLICIES.has(c.policy)).map((c) => c.policy)).toEqual([]);
     });
 
-    const titles: Record<Verdict, string> = { pass: "passes", fail: "fails", skip: "does not apply to" };
-    test.each(CASES.map((c) => [`${c.policy} ${titles[c.verdict]}: ${c.why}`, c] as const))("%s", async (_title, testCase) => {
-        const outcome = await outcomeOf(testCase);
-        expect(outcome.applied).toBe(testCase.verdict !== "skip");
-        if (testCase.verdict !== "fail") {
-            expect(outcome.violations).toEqual([]);
-        } else {
-            expect(outcome.violations.length).toBeGreaterThan(0);
-            const level = POLICIES.get(testCase.policy)?.enforcementLevel;
-            expect(outcome.violations.every((v) => v.policyName === testCase.policy && v.enforcementLevel === level && v.message.length > 0)).toBe(true);
-        }
+    test.each(CASES.map((c) => [titleOf(c), c] as const))("%s", async (_title, testCase) => {
+        expectVerdict(testCase, await outcomeOf(testCase));
     });
 });
 
@@ -2878,17 +2888,7 @@ describe("every stack policy without recorded dependencies", () => {
     test("the cases set aside are cases of the table", () => {
         expect(Object.keys(needsDependencies).filter((title) => !cases.some((c) => `${c.policy}: ${c.why}` === title))).toEqual([]);
     });
-    test.each(cases.filter((c) => !(`${c.policy}: ${c.why}` in needsDependencies)).map((c) => [`${c.policy} ${c.verdict === "pass" ? "passes" : "fails"}: ${c.why}`, c] as const))(
-        "%s",
-        async (_title, testCase) => {
-            const outcome = await outcomeOf({ ...testCase, subject: withoutDependencies(testCase.subject as Fixture[]) });
-            expect(outcome.applied).toBe(true);
-            if (testCase.verdict === "pass") {
-                expect(outcome.violations).toEqual([]);
-            } else {
-                expect(outcome.violations.length).toBeGreaterThan(0);
-                expect(outcome.violations.every((v) => v.policyName === testCase.policy)).toBe(true);
-            }
-        },
-    );
+    test.each(cases.filter((c) => !(`${c.policy}: ${c.why}` in needsDependencies)).map((c) => [titleOf(c), c] as const))("%s", async (_title, testCase) => {
+        expectVerdict(testCase, await outcomeOf({ ...testCase, subject: withoutDependencies(testCase.subject as Fixture[]) }));
+    });
 });
