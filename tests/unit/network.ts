@@ -101,8 +101,46 @@ describe("Network", () => {
         expect(await Promise.all(net.runnerPeerings.map((p) => settled(p.urn)))).toEqual([there.urn, back.urn]);
     });
 
-    test("the nodes' way out is the AKS subnet, which carries whatever egress it routes through", async () => {
-        const { component: net, plan } = await buildOne(() => new Network("net", ARGS));
-        expect(await Promise.all(net.egressPath.map((r) => settled(r.urn)))).toEqual([named(plan, SUBNET, "net-aks-subnet").urn]);
+    describe("egress choices", () => {
+        test("the nodes' way out is the AKS subnet, which carries whatever egress it routes through", async () => {
+            const { component: net, plan } = await buildOne(() => new Network("net", ARGS));
+            expect(await Promise.all(net.egressPath.map((r) => settled(r.urn)))).toEqual([named(plan, SUBNET, "net-aks-subnet").urn]);
+        });
+
+        test("natGateway: registers exactly the reviewed gateway and its static address, on the AKS subnet alone", async () => {
+            const { plan } = await buildOne(() => new Network("net", { ...ARGS, egress: "natGateway" }));
+            expect(registrations(plan)).toMatchSnapshot();
+            const gateway = named(plan, "azure-native:network:NatGateway", "net-nat-gateway").newState.inputs;
+            expect(gateway).toMatchObject({ natGatewayName: "ng-aiv-unit", sku: { name: "Standard" }, idleTimeoutInMinutes: 4 });
+            expect(named(plan, "azure-native:network:PublicIPAddress", "net-nat-ip").newState.inputs).toMatchObject({ publicIpAddressName: "pip-aiv-unit-nat", publicIPAllocationMethod: "Static" });
+            expect(named(plan, SUBNET, "net-aks-subnet").newState.inputs.natGateway).toEqual({ id: expect.stringContaining("ng-aiv-unit") });
+            expect(named(plan, SUBNET, "net-endpoints-subnet").newState.inputs.natGateway).toBeUndefined();
+        });
+
+        test("firewall: registers exactly the reviewed route table and AzureFirewallSubnet, the table on the AKS subnet", async () => {
+            const { component: net, plan } = await buildOne(() => new Network("net", { ...ARGS, egress: "firewall", firewallSubnetPrefix: "10.76.8.0/26" }));
+            expect(registrations(plan)).toMatchSnapshot();
+            expect(named(plan, "azure-native:network:RouteTable", "net-aks-routes").newState.inputs).toMatchObject({ routeTableName: "rt-aiv-unit-aks", disableBgpRoutePropagation: true });
+            expect(named(plan, SUBNET, "net-aks-subnet").newState.inputs.routeTable).toEqual({ id: expect.stringContaining("rt-aiv-unit-aks") });
+            const firewallSubnet = named(plan, SUBNET, "net-firewall-subnet").newState.inputs;
+            expect(firewallSubnet).toMatchObject({ subnetName: "AzureFirewallSubnet", addressPrefix: "10.76.8.0/26" });
+            expect(firewallSubnet.networkSecurityGroup).toBeUndefined();
+            if (net.firewallSubnetId === undefined || net.aksRouteTable === undefined) {
+                throw new Error("the firewall's subnet and route table are outputs of the firewall choice");
+            }
+            expect(await settled(net.firewallSubnetId)).toMatch(/\/subnets\/AzureFirewallSubnet$/);
+            expect(await settled(net.aksRouteTable.name)).toBe("rt-aiv-unit-aks");
+        });
+
+        test("firewall without its subnet's prefix is refused", async () => {
+            await expect(buildOne(() => new Network("net", { ...ARGS, egress: "firewall" }))).rejects.toThrow("egress firewall needs firewallSubnetPrefix");
+        });
+
+        test("loadBalancer: no gateway, no route table, no firewall subnet", async () => {
+            const { plan } = await buildOne(() => new Network("net", ARGS));
+            expect(ofType(plan, "azure-native:network:NatGateway")).toEqual([]);
+            expect(ofType(plan, "azure-native:network:RouteTable")).toEqual([]);
+            expect(named(plan, SUBNET, "net-aks-subnet").newState.inputs.routeTable).toBeUndefined();
+        });
     });
 });
