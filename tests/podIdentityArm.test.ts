@@ -399,10 +399,7 @@ describe("ARM operations through the SDK against a fake Azure Resource Manager",
         fake.arm.script("PUT", { status: 409, code: "OperationNotAllowed", message: "Another operation is in progress.", times: Infinity });
         // A budget that fits many quick retries even on a busy machine, and far less than the test's time.
         const policy: RetryPolicy = { budgetMs: 500, initialDelayMs: 5, maxDelayMs: 20, pollIntervalMs: 5 };
-        const failure = await attach(fake.client(), cluster, entry("alpha"), policy).then(
-            () => new Error("attached"),
-            (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
-        );
+        const failure = await rejection(attach(fake.client(), cluster, entry("alpha"), policy));
         expect(failure.message).toMatch(
             /^Gave up trying to attach pod identity "alpha\/alpha" to AKS cluster "aks-dev" in resource group "rg-aks" after \d+ attempts in \d+ ms \(retry budget 500 ms.*\); last answer: HTTP 409 OperationNotAllowed: Another operation is in progress\./,
         );
