@@ -390,11 +390,14 @@ export async function waitForAccess(
     for (;;) {
         rounds += 1;
         let pending: string | undefined;
+        // The check being asked when a request fails: the first until the token is in hand.
+        let asking = checks[0];
         try {
             if (token === undefined || (token.expiresAt !== undefined && token.expiresAt - run.now() < 60_000)) {
                 token = await run.token(endpoint, policy.requestTimeoutMs);
             }
             for (const check of checks) {
+                asking = check;
                 const outcome = await run.review(endpoint, token.token, check, policy.requestTimeoutMs);
                 if (!outcome.allowed) {
                     pending = describeCheck(check);
@@ -409,7 +412,7 @@ export async function waitForAccess(
             if (error.status === 401) {
                 token = undefined;
             }
-            pending = pending ?? describeCheck(checks[0]);
+            pending = describeCheck(asking);
             last = error.message;
         }
         if (pending === undefined) {

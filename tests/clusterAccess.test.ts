@@ -280,6 +280,37 @@ describe("waiting for the deployer's access, against the fake API server", () =>
         expect(api.reviews).toHaveLength(8);
     });
 
+    test("a review that keeps failing is named in the give-up, not the check before it that was allowed", async () => {
+        const admission: AccessCheck = { verb: "create", group: "admissionregistration.k8s.io", resource: "validatingadmissionpolicies" };
+        let now = 0;
+        const asked: string[] = [];
+        const failure = waitForAccess(
+            { server: "https://cluster.example:443", credential: { token: "t" } },
+            [NAMESPACES, admission],
+            { budgetMs: 100, intervalMs: 50, requestTimeoutMs: 1_000 },
+            {
+                now: () => now,
+                sleep: async (ms) => void (now += ms),
+                review: async (_endpoint, _token, check) => {
+                    asked.push(describeCheck(check));
+                    if (check === admission) {
+                        throw new AccessReviewError("the API server answered HTTP 503: busy", 503, true);
+                    }
+                    return { allowed: true };
+                },
+            },
+        );
+        await expect(failure).rejects.toThrow(
+            "the API server https://cluster.example:443 still does not let this principal create validatingadmissionpolicies.admissionregistration.k8s.io after 50 ms and 2 rounds (budget 100 ms); last answer: the API server answered HTTP 503: busy.",
+        );
+        expect(asked).toEqual([
+            "create namespaces",
+            "create validatingadmissionpolicies.admissionregistration.k8s.io",
+            "create namespaces",
+            "create validatingadmissionpolicies.admissionregistration.k8s.io",
+        ]);
+    });
+
     test("a server it cannot verify is a network failure: asked again, then given up on", async () => {
         const other = await FakeKubernetesApi.start();
         try {
