@@ -23,11 +23,6 @@ function digestOf(values: readonly string[]): string {
     return createHash("sha256").update(JSON.stringify(values)).digest("hex").slice(0, 16);
 }
 
-/** The strings of a list input, or undefined when it is not one (or not known yet). */
-function stringList(value: unknown): string[] | undefined {
-    return Array.isArray(value) && value.every((v): v is string => typeof v === "string") ? value : undefined;
-}
-
 // ---------------------------------------------------------------------------------------------------
 // RolePropagationDelay
 // ---------------------------------------------------------------------------------------------------
@@ -237,7 +232,7 @@ export function createAccessWaitProvider(options: AccessWaitProviderOptions = {}
             intervalMs: options.intervalMs ?? 10_000,
             requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
         });
-        return { server: endpoint.server, checks: inputs.checks, grants: stringList(inputs.grants) ?? [], budgetSeconds: inputs.budgetSeconds };
+        return { server: endpoint.server, checks: inputs.checks, grants: inputs.grants, budgetSeconds: inputs.budgetSeconds };
     };
     return {
         check: async (_olds, news) => {
