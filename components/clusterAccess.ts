@@ -343,7 +343,10 @@ export function sendAccessReview(endpoint: ClusterEndpoint, token: string, check
                 response.on("data", (chunk: string) => {
                     text += chunk;
                     if (text.length > MAX_RESPONSE_BYTES) {
-                        response.destroy(new Error("the answer is too large"));
+                        // Said here: the request's error, which destroying the answer also raises, would
+                        // call the API server unreachable.
+                        reject(new AccessReviewError(`the API server's answer is larger than ${MAX_RESPONSE_BYTES} bytes`, undefined, true));
+                        request.destroy();
                     }
                 });
                 response.on("error", (error) => reject(new AccessReviewError(`the API server's answer broke off: ${error.message}`, undefined, true)));

@@ -8,12 +8,14 @@ import { kubeconfigForAzureCli } from "../components/aksCluster";
 import {
     AccessCheck,
     AccessReviewError,
+    ExecPlugin,
     accessReviewBody,
     describeCheck,
     endpointFromKubeconfig,
     isRetryableStatus,
     reviewOutcome,
     runExecPlugin,
+    sendAccessReview,
     tokenFromExecCredential,
     waitForAccess,
 } from "../components/clusterAccess";
@@ -99,9 +101,55 @@ describe("reading the kubeconfig", () => {
         });
     });
 
+    test("the current context among several, each with its own cluster and user; an empty current-context is none", () => {
+        const config = (current: string) =>
+            [
+                `current-context: "${current}"`,
+                "contexts:",
+                "- {name: x, context: {cluster: c1, user: u1}}",
+                "- {name: y, context: {cluster: c2, user: u2}}",
+                "clusters:",
+                "- {name: c1, cluster: {server: 'https://one.example:443'}}",
+                "- {name: c2, cluster: {server: 'https://two.example:443'}}",
+                "users:",
+                "- {name: u1, user: {token: first}}",
+                "- {name: u2, user: {token: second}}",
+                "",
+            ].join("\n");
+        expect(endpointFromKubeconfig(config("y"))).toEqual({ server: "https://two.example:443", credential: { token: "second" } });
+        expect(endpointFromKubeconfig(config(""))).toEqual({ server: "https://one.example:443", credential: { token: "first" } });
+    });
+
+    test("an exec plugin's args and env keep their strings only; without them, none, and the v1 ExecCredential", () => {
+        const withExec = (exec: string) =>
+            `current-context: x\ncontexts:\n- {name: x, context: {cluster: c, user: u}}\nclusters:\n- {name: c, cluster: {server: 'https://api'}}\nusers:\n- name: u\n  user: {exec: ${exec}}\n`;
+        expect(endpointFromKubeconfig(withExec("{command: k, args: [a, 1, b], env: [{name: A, value: '1'}, {name: B}, {value: x}, {name: C, value: 2}]}")).credential).toEqual({
+            exec: { apiVersion: "client.authentication.k8s.io/v1", command: "k", args: ["a", "b"], env: [{ name: "A", value: "1" }] },
+        });
+        expect(endpointFromKubeconfig(withExec("{command: k}")).credential).toEqual({ exec: { apiVersion: "client.authentication.k8s.io/v1", command: "k", args: [], env: [] } });
+    });
+
+    test("YAML that does not parse is named by the first line of the parser's error", () => {
+        expect(() => endpointFromKubeconfig("a: [")).toThrow(
+            new AccessReviewError("the kubeconfig is not YAML: Flow sequence in block collection must be sufficiently indented and end with a ] at line 1, column 5:"),
+        );
+    });
+
     test.each([
         ["not YAML", "a: [", "the kubeconfig is not YAML"],
         ["not a mapping", "- a", "the kubeconfig is not a YAML mapping"],
+        ["empty", "", "the kubeconfig is not a YAML mapping"],
+        ["a context with no cluster", "current-context: x\ncontexts:\n- name: x\n  context: {user: u}\n", 'the kubeconfig has no cluster named ""'],
+        [
+            "a context with no user",
+            "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c}\nclusters:\n- name: c\n  cluster: {server: 'https://api'}\n",
+            'the kubeconfig has no user named ""',
+        ],
+        [
+            "a cluster without a server",
+            "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\nclusters:\n- name: c\n  cluster: {}\nusers:\n- name: u\n  user: {token: t}\n",
+            'the kubeconfig\'s server "" is not an https URL',
+        ],
         ["no context", "clusters: []", "the kubeconfig has no context"],
         ["a context naming no cluster", "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\n", 'the kubeconfig has no cluster named "c"'],
         [
@@ -130,7 +178,9 @@ describe("the credential plugin's answer and the review", () => {
     test("an ExecCredential's token and expiry", () => {
         const text = JSON.stringify({ kind: "ExecCredential", apiVersion: v1, status: { token: "abc", expirationTimestamp: "2030-01-01T00:00:00Z" } });
         expect(tokenFromExecCredential(text, v1)).toEqual({ token: "abc", expiresAt: Date.parse("2030-01-01T00:00:00Z") });
-        expect(tokenFromExecCredential(JSON.stringify({ kind: "ExecCredential", apiVersion: v1, status: { token: "abc" } }), v1)).toEqual({ token: "abc" });
+        expect(tokenFromExecCredential(JSON.stringify({ kind: "ExecCredential", apiVersion: v1, status: { token: "abc" } }), v1)).toStrictEqual({ token: "abc" });
+        const unreadable = JSON.stringify({ kind: "ExecCredential", apiVersion: v1, status: { token: "abc", expirationTimestamp: "tomorrow" } });
+        expect(tokenFromExecCredential(unreadable, v1)).toStrictEqual({ token: "abc" });
     });
 
     test.each([
@@ -140,13 +190,14 @@ describe("the credential plugin's answer and the review", () => {
             JSON.stringify({ kind: "ExecCredential", apiVersion: "client.authentication.k8s.io/v1beta1", status: { token: "a" } }),
             "no ExecCredential of client.authentication.k8s.io/v1",
         ],
+        ["another kind", JSON.stringify({ kind: "Credential", apiVersion: "client.authentication.k8s.io/v1", status: { token: "a" } }), "no ExecCredential of client.authentication.k8s.io/v1"],
         ["a client certificate", JSON.stringify({ kind: "ExecCredential", apiVersion: "client.authentication.k8s.io/v1", status: { clientCertificateData: "x" } }), "has no status.token"],
     ])("refuses %s", (_label, text, message) => {
         expect(() => tokenFromExecCredential(text, v1)).toThrow(message);
     });
 
     test("the review asks about one verb on one resource, cluster-wide or in a namespace", () => {
-        expect(accessReviewBody(NAMESPACES)).toEqual({
+        expect(accessReviewBody(NAMESPACES)).toStrictEqual({
             apiVersion: "authorization.k8s.io/v1",
             kind: "SelfSubjectAccessReview",
             spec: { resourceAttributes: { verb: "create", group: "", resource: "namespaces" } },
@@ -171,6 +222,9 @@ describe("the credential plugin's answer and the review", () => {
         };
         expect(error(403, JSON.stringify({ kind: "Status", message: "forbidden: propagating" }))).toEqual(["the API server answered HTTP 403: forbidden: propagating", 403, true]);
         expect(error(404, "not here")).toEqual(["the API server answered HTTP 404: not here", 404, false]);
+        expect(error(502, "  bad gateway\n")).toEqual(["the API server answered HTTP 502: bad gateway", 502, true]);
+        expect(error(503, "")).toEqual(["the API server answered HTTP 503", 503, true]);
+        expect(error(500, "x".repeat(400))).toEqual([`the API server answered HTTP 500: ${"x".repeat(300)}`, 500, true]);
         expect(error(201, "{")).toEqual(["the API server's answer is not JSON", 201, false]);
         expect(error(201, "{}")).toEqual(["the API server's answer has no status.allowed", 201, false]);
         expect([401, 403, 408, 429, 500, 503].map(isRetryableStatus)).toEqual([true, true, true, true, true, true]);
@@ -214,13 +268,42 @@ describe("running the credential plugin", () => {
         );
         expect(timers()).toBe(before);
     });
+
+    /** A plugin that runs this Node script. */
+    const script = (code: string): ExecPlugin => ({ apiVersion: "client.authentication.k8s.io/v1", command: process.execPath, args: ["-e", code], env: [] });
+
+    test("its standard input is closed, so a plugin that reads it is not left waiting for a person", async () => {
+        const reader = script(
+            `let text = ""; process.stdin.on("data", (c) => (text += c)).on("end", () => console.log(JSON.stringify({ kind: "ExecCredential", apiVersion: "client.authentication.k8s.io/v1", status: { token: "read-" + text.length } })));`,
+        );
+        await expect(runExecPlugin(reader, 5_000)).resolves.toEqual({ token: "read-0" });
+    });
+
+    test("a failure is told by its exit code alone when the plugin said nothing, else by its last line", async () => {
+        await expect(runExecPlugin(script("process.exit(3)"), 5_000)).rejects.toThrow(new AccessReviewError(`the credential plugin ${process.execPath} exited 3`));
+        await expect(runExecPlugin(script(`process.stderr.write("one\\ntwo\\nthree\\n"); process.exit(2)`), 5_000)).rejects.toThrow(
+            new AccessReviewError(`the credential plugin ${process.execPath} exited 2: three`),
+        );
+    });
+
+    test("a plugin that succeeds without an ExecCredential fails", async () => {
+        await expect(runExecPlugin(script(`console.log("hello")`), 5_000)).rejects.toThrow(new AccessReviewError("the credential plugin printed no JSON ExecCredential"));
+    });
+
+    test("a plugin that cannot be started for another reason than its absence gets no hint", async () => {
+        const file = path.join(dir, "kubelogin");
+        fs.writeFileSync(file, "#!/bin/sh\n", { mode: 0o644 });
+        await expect(runExecPlugin({ apiVersion: "client.authentication.k8s.io/v1", command: file, args: [], env: [] }, 5_000)).rejects.toThrow(
+            new AccessReviewError(`the credential plugin ${file} could not be started: spawn ${file} EACCES`),
+        );
+    });
 });
 
 describe("waiting for the deployer's access, against the fake API server", () => {
     test("ends at the first review that allows, asked as the deployer with its bearer token", async () => {
         const granted = await waitForAccess(endpointFromKubeconfig(kubeconfig()), [NAMESPACES], FAST);
         expect(granted.rounds).toBe(1);
-        expect(api.reviews).toEqual([{ authorization: `Bearer ${FAKE_KUBE_TOKEN}`, contentType: "application/json", body: accessReviewBody(NAMESPACES), status: 201 }]);
+        expect(api.reviews).toEqual([{ authorization: `Bearer ${FAKE_KUBE_TOKEN}`, contentType: "application/json", accept: "application/json", body: accessReviewBody(NAMESPACES), status: 201 }]);
     });
 
     test("asks again while the grant propagates, and ends when it applies; the token is fetched once", async () => {
@@ -238,11 +321,13 @@ describe("waiting for the deployer's access, against the fake API server", () =>
         expect(api.reviews.map((r) => r.body)).toEqual(checks.map(accessReviewBody));
     });
 
-    test("throttling, server errors and a 403 on the review itself are asked again", async () => {
+    test("throttling, server errors and a 403 on the review itself are asked again, with the same token", async () => {
         api.script = [{ status: 429 }, { status: 503 }, { status: 403, body: "selfsubjectaccessreviews is forbidden" }];
-        const granted = await waitForAccess(endpointFromKubeconfig(kubeconfig()), [NAMESPACES], FAST);
+        const log = path.join(dir, "runs.log");
+        const granted = await waitForAccess(endpointFromKubeconfig(kubeconfig({ FAKE_EXEC_LOG: log })), [NAMESPACES], FAST);
         expect(granted.rounds).toBe(4);
         expect(api.reviews.map((r) => r.status)).toEqual([429, 503, 403, 201]);
+        expect(pluginRuns(log)).toHaveLength(1);
     });
 
     test("a 401 fetches a new token before the next round", async () => {
@@ -311,6 +396,74 @@ describe("waiting for the deployer's access, against the fake API server", () =>
         ]);
     });
 
+    test("a review left without an answer is given up after the request's timeout, and asked again", async () => {
+        api.script = [{ status: 0, hang: true }];
+        const endpoint = endpointFromKubeconfig(kubeconfig());
+        const granted = await waitForAccess(endpoint, [NAMESPACES], { budgetMs: 5_000, intervalMs: 20, requestTimeoutMs: 200 });
+        expect(granted.rounds).toBe(2);
+        expect(api.reviews.map((r) => r.status)).toEqual([0, 201]);
+        api.script = [{ status: 0, hang: true }];
+        await expect(sendAccessReview(endpoint, FAKE_KUBE_TOKEN, NAMESPACES, 200)).rejects.toThrow(new AccessReviewError(`the API server ${api.url} could not be reached: no answer within 200 ms`));
+    });
+
+    test("an answer over 1 MiB is cut off and asked again; one of exactly 1 MiB is read; one broken off is asked again", async () => {
+        /** An allowed review padded to `length` characters of JSON. */
+        const padded = (length: number) => {
+            const review = { status: { allowed: true }, pad: "" };
+            return { ...review, pad: "x".repeat(length - JSON.stringify(review).length) };
+        };
+        const endpoint = endpointFromKubeconfig(kubeconfig());
+        api.script = [{ status: 201, body: padded(1024 * 1024 + 1) }];
+        await expect(sendAccessReview(endpoint, FAKE_KUBE_TOKEN, NAMESPACES, 2_000)).rejects.toMatchObject({ message: "the API server's answer is larger than 1048576 bytes", retryable: true });
+        api.script = [
+            { status: 201, body: padded(1024 * 1024 + 1) },
+            { status: 201, body: padded(1024 * 1024) },
+        ];
+        const granted = await waitForAccess(endpoint, [NAMESPACES], FAST);
+        expect(granted.rounds).toBe(2);
+        api.script = [{ status: 201, breakOff: true }];
+        await expect(sendAccessReview(endpoint, FAKE_KUBE_TOKEN, NAMESPACES, 2_000)).rejects.toMatchObject({ message: "the API server's answer broke off: aborted", retryable: true });
+    });
+
+    test("a denial without a reason, given up after one round; the times are those of this wait", async () => {
+        let now = 1_000_000;
+        const clock = { now: () => now, sleep: async (ms: number) => void (now += ms) };
+        const denied = { token: async () => ({ token: "t" }), review: async () => ({ allowed: false }) };
+        const endpoint = { server: "https://cluster.example:443", credential: { token: "t" } };
+        await expect(waitForAccess(endpoint, [NAMESPACES], { budgetMs: 50, intervalMs: 50, requestTimeoutMs: 1_000 }, { ...clock, ...denied })).rejects.toThrow(
+            "still does not let this principal create namespaces after 0 ms and 1 round (budget 50 ms); last answer: not allowed yet. Check",
+        );
+        let reviews = 0;
+        const secondAllows = { review: async () => ({ allowed: (reviews += 1) > 1 }) };
+        await expect(waitForAccess(endpoint, [NAMESPACES], { budgetMs: 1_000, intervalMs: 50, requestTimeoutMs: 1_000 }, { ...clock, ...secondAllows })).resolves.toEqual({ rounds: 2, elapsedMs: 50 });
+    });
+
+    test.each([
+        [{ budgetMs: 1_000, intervalMs: 500 }, "after 500 ms and 2 rounds (budget 1s)"],
+        [{ budgetMs: 5_500, intervalMs: 5_000 }, "after 5s and 2 rounds (budget 6s)"],
+        [{ budgetMs: 65_000, intervalMs: 20_000 }, "after 1m00s and 4 rounds (budget 1m05s)"],
+    ])("times are told in ms below a second, then in seconds, then in minutes and seconds: %j", async (policy, told) => {
+        let now = 0;
+        const clock = { now: () => now, sleep: async (ms: number) => void (now += ms), review: async () => ({ allowed: false }) };
+        await expect(waitForAccess({ server: "https://cluster.example:443", credential: { token: "t" } }, [NAMESPACES], { ...policy, requestTimeoutMs: 1_000 }, clock)).rejects.toThrow(told);
+    });
+
+    test("a token is fetched again once it has less than a minute left, not before", async () => {
+        let now = 0;
+        const fetchedAt: number[] = [];
+        const run = {
+            now: () => now,
+            sleep: async (ms: number) => void (now += ms),
+            token: async () => (fetchedAt.push(now), { token: "t", expiresAt: now + 60_050 }),
+            review: async () => ({ allowed: false }),
+        };
+        await expect(
+            waitForAccess({ server: "https://cluster.example:443", credential: { token: "t" } }, [NAMESPACES], { budgetMs: 150, intervalMs: 50, requestTimeoutMs: 1_000 }, run),
+        ).rejects.toThrow("after 100 ms and 3 rounds");
+        // 60 050 ms left at 0, exactly a minute at 50, less at 100.
+        expect(fetchedAt).toEqual([0, 100]);
+    });
+
     test("a server it cannot verify is a network failure: asked again, then given up on", async () => {
         const other = await FakeKubernetesApi.start();
         try {
@@ -364,7 +517,25 @@ describe("the ClusterAccessWait provider", () => {
         expect(checkAccessWaitInputs({ ...inputs(), grants: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" })).toEqual([]);
         expect(checkAccessWaitInputs({ kubeconfig: "", checks: [], grants: "x", budgetSeconds: 0 }).map((f) => f.property)).toEqual(["kubeconfig", "checks", "grants", "budgetSeconds"]);
         expect(checkAccessWaitInputs({ ...inputs(), checks: [{ verb: "create", resource: "namespaces" }] }).map((f) => f.property)).toEqual(["checks"]);
-        expect(checkAccessWaitInputs(null).map((f) => f.property)).toEqual(["kubeconfig", "checks", "grants", "budgetSeconds"]);
+        expect(checkAccessWaitInputs(null)).toEqual([
+            { property: "kubeconfig", reason: "kubeconfig must be a non-empty string" },
+            { property: "checks", reason: "checks must list at least one {verb, group, resource}" },
+            { property: "grants", reason: "grants must be a list of role assignment ids" },
+            { property: "budgetSeconds", reason: "budgetSeconds must be a number above 0 and at most 7200" },
+        ]);
+        for (const checks of [[NAMESPACES, { ...NAMESPACES, verb: "" }], [{ ...NAMESPACES, resource: 3 }], [{ ...NAMESPACES, resource: "" }]]) {
+            expect(checkAccessWaitInputs({ ...inputs(), checks }).map((f) => f.property)).toEqual(["checks"]);
+        }
+        expect(checkAccessWaitInputs({ ...inputs(), budgetSeconds: 7200 })).toEqual([]);
+        expect(checkAccessWaitInputs({ ...inputs(), budgetSeconds: 7201 }).map((f) => f.property)).toEqual(["budgetSeconds"]);
+    });
+
+    test("the provider's check passes good inputs on and names what is wrong with the others; read keeps the state as it is", async () => {
+        await expect(provider.check?.(inputs(), inputs())).resolves.toEqual({ inputs: inputs() });
+        const bad = { ...inputs(), budgetSeconds: 0 };
+        await expect(provider.check?.(inputs(), bad)).resolves.toEqual({ inputs: bad, failures: [{ property: "budgetSeconds", reason: "budgetSeconds must be a number above 0 and at most 7200" }] });
+        const outs = { server: api.url, checks: [NAMESPACES], grants: ["grant-1"], budgetSeconds: 5 };
+        await expect(provider.read?.("id", outs)).resolves.toEqual({ id: "id", props: outs });
     });
 });
 
@@ -389,17 +560,31 @@ describe("the RolePropagationDelay provider", () => {
         }
         await update("id", delay, { ...delay, reason: "reworded" });
         expect(slept).toEqual([]);
-        await update("id", delay, { ...delay, grants: ["grant-2"] });
+        await expect(update("id", delay, { ...delay, grants: ["grant-2"] })).resolves.toEqual({ outs: { ...delay, grants: ["grant-2"] } });
         expect(slept).toEqual([30_000]);
+    });
+
+    test("the provider's check passes good inputs on and names what is wrong with the others; read keeps the state as it is", async () => {
+        await expect(provider.check?.(delay, delay)).resolves.toEqual({ inputs: delay });
+        const bad = { ...delay, reason: "" };
+        await expect(provider.check?.(delay, bad)).resolves.toEqual({ inputs: bad, failures: [{ property: "reason", reason: "reason must say why the delay exists" }] });
+        await expect(provider.read?.("id", delay)).resolves.toEqual({ id: "id", props: delay });
     });
 
     test("diff and check", () => {
         expect(diffDelay(delay, delay)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
         expect(diffDelay(delay, { ...delay, grants: ["grant-1", "grant-2"] }).changes).toBe(true);
         expect(diffDelay(delay, { ...delay, seconds: 60 }).changes).toBe(true);
+        expect(diffDelay(delay, { ...delay, reason: "reworded" }).changes).toBe(true);
+        expect(diffDelay({ ...delay, grants: ["grant-1", "grant-2"] }, { ...delay, grants: ["grant-1", "grant-3"] }).changes).toBe(true);
         expect(checkDelayInputs(delay)).toEqual([]);
         expect(checkDelayInputs({ ...delay, grants: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" })).toEqual([]);
-        expect(checkDelayInputs({ seconds: -1, reason: " ", grants: 3 }).map((f) => f.property)).toEqual(["seconds", "reason", "grants"]);
+        expect(checkDelayInputs({ seconds: -1, reason: " ", grants: 3 })).toEqual([
+            { property: "seconds", reason: "seconds must be a number from 0 to 3600" },
+            { property: "reason", reason: "reason must say why the delay exists" },
+            { property: "grants", reason: "grants must be a list of role assignment ids" },
+        ]);
+        expect([0, 3600].map((seconds) => checkDelayInputs({ ...delay, seconds }))).toEqual([[], []]);
         expect(checkDelayInputs({ ...delay, seconds: 3601 }).map((f) => f.property)).toEqual(["seconds"]);
     });
 

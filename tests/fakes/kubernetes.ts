@@ -2,7 +2,7 @@
 // authorization.k8s.io/v1 SelfSubjectAccessReview. It answers as an API server with a webhook
 // authorizer does while a role assignment propagates: 201 with `status.allowed` false (and the
 // authorizer's reason) until it is told the grant applies, then true. Scripted answers (401, 403,
-// 429, 500, a body that is not a review) come first, in order. Requests without the expected bearer
+// 429, 500, a body that is not a review, no answer, half an answer) come first, in order. Requests without the expected bearer
 // token get 401, as the API server's authenticator answers.
 import type { IncomingMessage, ServerResponse } from "http";
 import * as https from "https";
@@ -16,13 +16,19 @@ export interface ScriptedKubeAnswer {
     status: number;
     /** The body; a Kubernetes Status object with this message when it is a string. */
     body?: string | Record<string, unknown>;
+    /** Takes the request and never answers, as behind a connection that went dead; `status` is ignored. */
+    hang?: boolean;
+    /** Sends the status and the start of the body, then drops the connection. */
+    breakOff?: boolean;
 }
 
 /** One review the fake received. */
 export interface ReceivedReview {
     authorization: string | undefined;
     contentType: string | undefined;
+    accept: string | undefined;
     body: unknown;
+    /** The status answered; 0 for a request left without an answer. */
     status: number;
 }
 
@@ -125,8 +131,11 @@ export class FakeKubernetesApi {
         } catch {
             body = text;
         }
+        const record = (status: number): void => {
+            this.reviews.push({ authorization: req.headers.authorization, contentType: req.headers["content-type"], accept: req.headers.accept, body, status });
+        };
         const answer = (status: number, payload: Record<string, unknown>): void => {
-            this.reviews.push({ authorization: req.headers.authorization, contentType: req.headers["content-type"], body, status });
+            record(status);
             res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(payload));
         };
         if (req.method !== "POST" || req.url !== "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews") {
@@ -134,6 +143,15 @@ export class FakeKubernetesApi {
             return;
         }
         const scripted = this.script.shift();
+        if (scripted?.hang === true) {
+            record(0);
+            return;
+        }
+        if (scripted?.breakOff === true) {
+            record(scripted.status);
+            res.writeHead(scripted.status, { "content-type": "application/json", "content-length": "1000" }).write('{"status":', () => res.socket?.destroy());
+            return;
+        }
         if (scripted !== undefined) {
             const payload =
                 typeof scripted.body === "object"
