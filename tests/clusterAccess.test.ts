@@ -61,6 +61,20 @@ function pluginRuns(log: string): Array<{ info: Record<string, unknown>; args: s
         : [];
 }
 
+/**
+ * A kubeconfig whose current context `x` has these fields, with a cluster `c` and a user `u` of these
+ * fields (YAML flow mappings), each list left out when its entry is.
+ */
+function oneContext(context: string, cluster?: string, user?: string): string {
+    return [
+        "current-context: x",
+        `contexts: [{name: x, context: ${context}}]`,
+        ...(cluster === undefined ? [] : [`clusters: [{name: c, cluster: ${cluster}}]`]),
+        ...(user === undefined ? [] : [`users: [{name: u, user: ${user}}]`]),
+        "",
+    ].join("\n");
+}
+
 describe("reading the kubeconfig", () => {
     test("the AKS kubeconfig, switched to the Azure CLI, names the server, its CA and kubelogin", () => {
         const endpoint = endpointFromKubeconfig(kubeconfigForAzureCli(userKubeconfig("aks-aiv-dev")));
@@ -121,8 +135,7 @@ describe("reading the kubeconfig", () => {
     });
 
     test("an exec plugin's args and env keep their strings only; without them, none, and the v1 ExecCredential", () => {
-        const withExec = (exec: string) =>
-            `current-context: x\ncontexts:\n- {name: x, context: {cluster: c, user: u}}\nclusters:\n- {name: c, cluster: {server: 'https://api'}}\nusers:\n- name: u\n  user: {exec: ${exec}}\n`;
+        const withExec = (exec: string) => oneContext("{cluster: c, user: u}", "{server: 'https://api'}", `{exec: ${exec}}`);
         expect(endpointFromKubeconfig(withExec("{command: k, args: [a, 1, b], env: [{name: A, value: '1'}, {name: B}, {value: x}, {name: C, value: 2}]}")).credential).toEqual({
             exec: { apiVersion: "client.authentication.k8s.io/v1", command: "k", args: ["a", "b"], env: [{ name: "A", value: "1" }] },
         });
@@ -139,34 +152,14 @@ describe("reading the kubeconfig", () => {
         ["not YAML", "a: [", "the kubeconfig is not YAML"],
         ["not a mapping", "- a", "the kubeconfig is not a YAML mapping"],
         ["empty", "", "the kubeconfig is not a YAML mapping"],
-        ["a context with no cluster", "current-context: x\ncontexts:\n- name: x\n  context: {user: u}\n", 'the kubeconfig has no cluster named ""'],
-        [
-            "a context with no user",
-            "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c}\nclusters:\n- name: c\n  cluster: {server: 'https://api'}\n",
-            'the kubeconfig has no user named ""',
-        ],
-        [
-            "a cluster without a server",
-            "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\nclusters:\n- name: c\n  cluster: {}\nusers:\n- name: u\n  user: {token: t}\n",
-            'the kubeconfig\'s server "" is not an https URL',
-        ],
+        ["a context with no cluster", oneContext("{user: u}"), 'the kubeconfig has no cluster named ""'],
+        ["a context with no user", oneContext("{cluster: c}", "{server: 'https://api'}"), 'the kubeconfig has no user named ""'],
+        ["a cluster without a server", oneContext("{cluster: c, user: u}", "{}", "{token: t}"), 'the kubeconfig\'s server "" is not an https URL'],
         ["no context", "clusters: []", "the kubeconfig has no context"],
-        ["a context naming no cluster", "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\n", 'the kubeconfig has no cluster named "c"'],
-        [
-            "a plain HTTP server",
-            "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\nclusters:\n- name: c\n  cluster: {server: 'http://api'}\nusers:\n- name: u\n  user: {token: t}\n",
-            'the kubeconfig\'s server "http://api" is not an https URL',
-        ],
-        [
-            "a user without credentials",
-            "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\nclusters:\n- name: c\n  cluster: {server: 'https://api'}\nusers:\n- name: u\n  user: {}\n",
-            "neither an exec plugin nor a token",
-        ],
-        [
-            "an exec plugin without a command",
-            "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\nclusters:\n- name: c\n  cluster: {server: 'https://api'}\nusers:\n- name: u\n  user: {exec: {args: []}}\n",
-            "names no command",
-        ],
+        ["a context naming no cluster", oneContext("{cluster: c, user: u}"), 'the kubeconfig has no cluster named "c"'],
+        ["a plain HTTP server", oneContext("{cluster: c, user: u}", "{server: 'http://api'}", "{token: t}"), 'the kubeconfig\'s server "http://api" is not an https URL'],
+        ["a user without credentials", oneContext("{cluster: c, user: u}", "{server: 'https://api'}", "{}"), "neither an exec plugin nor a token"],
+        ["an exec plugin without a command", oneContext("{cluster: c, user: u}", "{server: 'https://api'}", "{exec: {args: []}}"), "names no command"],
     ])("refuses %s", (_label, text, message) => {
         expect(() => endpointFromKubeconfig(text)).toThrow(message);
     });
