@@ -505,6 +505,20 @@ describe("the ClusterAccessWait provider", () => {
         expect(serverOf("not: [yaml")).toBeUndefined();
     });
 
+    test("a change of the provider's code alone asks nothing again", () => {
+        // The SDK hands a dynamic resource's diff to the new code, old and new inputs each with their
+        // serialized provider (`__provider`), and takes no action of its own when only that changed.
+        const olds = { server: api.url, checks: [NAMESPACES], grants: ["grant-1"], budgetSeconds: 5, __provider: "exports.handler = the old code" };
+        const news = { ...inputs(), __provider: "exports.handler = the new code" };
+        expect(diffAccessWait(olds, news)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+        const delay = { seconds: 30, reason: "AKS uses the grant during the update", grants: ["grant-1"] };
+        const [oldDelay, newDelay] = [
+            { ...delay, __provider: "exports.handler = the old code" },
+            { ...delay, __provider: "exports.handler = the new code" },
+        ];
+        expect(diffDelay(oldDelay, newDelay)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+    });
+
     test("check refuses inputs that cannot work, and lets values unknown in preview through", () => {
         expect(checkAccessWaitInputs(inputs())).toEqual([]);
         expect(checkAccessWaitInputs({ ...inputs(), grants: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" })).toEqual([]);
