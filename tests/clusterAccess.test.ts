@@ -7,7 +7,9 @@ import * as path from "path";
 import { kubeconfigForAzureCli } from "../components/aksCluster";
 import {
     AccessCheck,
+    AccessDependencies,
     AccessReviewError,
+    ClusterEndpoint,
     ExecPlugin,
     accessReviewBody,
     describeCheck,
@@ -27,6 +29,19 @@ const PLUGIN = path.join(__dirname, "fakes", "execCredential.js");
 const NAMESPACES: AccessCheck = { verb: "create", group: "", resource: "namespaces" };
 /** Fast rounds for the fake; the budget is reached only where a test waits it out. */
 const FAST = { budgetMs: 3_000, intervalMs: 20, requestTimeoutMs: 2_000 };
+/** An API server no request reaches, for the waits whose reviews a test answers itself. */
+const ANSWERED_HERE: ClusterEndpoint = { server: "https://cluster.example:443", credential: { token: "t" } };
+/** Reviews that never allow. */
+const DENY_ALL: Pick<AccessDependencies, "review"> = { review: async () => ({ allowed: false }) };
+
+/**
+ * Time that passes only when the wait sleeps, from `start`, so that the rounds do not depend on how
+ * fast this machine answers.
+ */
+function virtualClock(start = 0): Pick<AccessDependencies, "now" | "sleep"> {
+    let now = start;
+    return { now: () => now, sleep: async (ms) => void (now += ms) };
+}
 
 let api: FakeKubernetesApi;
 let dir: string;
@@ -345,11 +360,8 @@ describe("waiting for the deployer's access, against the fake API server", () =>
 
     test("gives up within its budget, naming the server, what is still refused and the authorizer's last reason", async () => {
         api.deniedRounds = Infinity;
-        // Time comes from a virtual clock that only the waits move, so the rounds do not depend on how
-        // fast this machine answers: 8 rounds 50 ms apart fit in 400 ms, a ninth would not.
-        let now = 0;
-        const clock = { now: () => now, sleep: async (ms: number) => void (now += ms) };
-        const failure = waitForAccess(endpointFromKubeconfig(kubeconfig()), [NAMESPACES], { budgetMs: 400, intervalMs: 50, requestTimeoutMs: 2_000 }, clock);
+        // On a virtual clock, 8 rounds 50 ms apart fit in 400 ms, a ninth would not.
+        const failure = waitForAccess(endpointFromKubeconfig(kubeconfig()), [NAMESPACES], { budgetMs: 400, intervalMs: 50, requestTimeoutMs: 2_000 }, virtualClock());
         await expect(failure).rejects.toThrow(
             new RegExp(
                 `^the API server ${api.url.replace(/\./g, "\\.")} still does not let this principal create namespaces after 350 ms and 8 rounds \\(budget 400 ms\\); last answer: not allowed yet \\(Azure RBAC: the principal has no role on this cluster\\)\\. Check the role assignment`,
@@ -360,15 +372,13 @@ describe("waiting for the deployer's access, against the fake API server", () =>
 
     test("a review that keeps failing is named in the give-up, not the check before it that was allowed", async () => {
         const admission: AccessCheck = { verb: "create", group: "admissionregistration.k8s.io", resource: "validatingadmissionpolicies" };
-        let now = 0;
         const asked: string[] = [];
         const failure = waitForAccess(
-            { server: "https://cluster.example:443", credential: { token: "t" } },
+            ANSWERED_HERE,
             [NAMESPACES, admission],
             { budgetMs: 100, intervalMs: 50, requestTimeoutMs: 1_000 },
             {
-                now: () => now,
-                sleep: async (ms) => void (now += ms),
+                ...virtualClock(),
                 review: async (_endpoint, _token, check) => {
                     asked.push(describeCheck(check));
                     if (check === admission) {
@@ -419,16 +429,16 @@ describe("waiting for the deployer's access, against the fake API server", () =>
     });
 
     test("a denial without a reason, given up after one round; the times are those of this wait", async () => {
-        let now = 1_000_000;
-        const clock = { now: () => now, sleep: async (ms: number) => void (now += ms) };
-        const denied = { token: async () => ({ token: "t" }), review: async () => ({ allowed: false }) };
-        const endpoint = { server: "https://cluster.example:443", credential: { token: "t" } };
-        await expect(waitForAccess(endpoint, [NAMESPACES], { budgetMs: 50, intervalMs: 50, requestTimeoutMs: 1_000 }, { ...clock, ...denied })).rejects.toThrow(
+        const clock = virtualClock(1_000_000);
+        await expect(waitForAccess(ANSWERED_HERE, [NAMESPACES], { budgetMs: 50, intervalMs: 50, requestTimeoutMs: 1_000 }, { ...clock, ...DENY_ALL })).rejects.toThrow(
             "still does not let this principal create namespaces after 0 ms and 1 round (budget 50 ms); last answer: not allowed yet. Check",
         );
         let reviews = 0;
         const secondAllows = { review: async () => ({ allowed: (reviews += 1) > 1 }) };
-        await expect(waitForAccess(endpoint, [NAMESPACES], { budgetMs: 1_000, intervalMs: 50, requestTimeoutMs: 1_000 }, { ...clock, ...secondAllows })).resolves.toEqual({ rounds: 2, elapsedMs: 50 });
+        await expect(waitForAccess(ANSWERED_HERE, [NAMESPACES], { budgetMs: 1_000, intervalMs: 50, requestTimeoutMs: 1_000 }, { ...clock, ...secondAllows })).resolves.toEqual({
+            rounds: 2,
+            elapsedMs: 50,
+        });
     });
 
     test.each([
@@ -436,23 +446,16 @@ describe("waiting for the deployer's access, against the fake API server", () =>
         [{ budgetMs: 5_500, intervalMs: 5_000 }, "after 5s and 2 rounds (budget 6s)"],
         [{ budgetMs: 65_000, intervalMs: 20_000 }, "after 1m00s and 4 rounds (budget 1m05s)"],
     ])("times are told in ms below a second, then in seconds, then in minutes and seconds: %j", async (policy, told) => {
-        let now = 0;
-        const clock = { now: () => now, sleep: async (ms: number) => void (now += ms), review: async () => ({ allowed: false }) };
-        await expect(waitForAccess({ server: "https://cluster.example:443", credential: { token: "t" } }, [NAMESPACES], { ...policy, requestTimeoutMs: 1_000 }, clock)).rejects.toThrow(told);
+        await expect(waitForAccess(ANSWERED_HERE, [NAMESPACES], { ...policy, requestTimeoutMs: 1_000 }, { ...virtualClock(), ...DENY_ALL })).rejects.toThrow(told);
     });
 
     test("a token is fetched again once it has less than a minute left, not before", async () => {
-        let now = 0;
+        const clock = virtualClock();
         const fetchedAt: number[] = [];
-        const run = {
-            now: () => now,
-            sleep: async (ms: number) => void (now += ms),
-            token: async () => (fetchedAt.push(now), { token: "t", expiresAt: now + 60_050 }),
-            review: async () => ({ allowed: false }),
-        };
-        await expect(
-            waitForAccess({ server: "https://cluster.example:443", credential: { token: "t" } }, [NAMESPACES], { budgetMs: 150, intervalMs: 50, requestTimeoutMs: 1_000 }, run),
-        ).rejects.toThrow("after 100 ms and 3 rounds");
+        const token = async () => (fetchedAt.push(clock.now()), { token: "t", expiresAt: clock.now() + 60_050 });
+        await expect(waitForAccess(ANSWERED_HERE, [NAMESPACES], { budgetMs: 150, intervalMs: 50, requestTimeoutMs: 1_000 }, { ...clock, ...DENY_ALL, token })).rejects.toThrow(
+            "after 100 ms and 3 rounds",
+        );
         // 60 050 ms left at 0, exactly a minute at 50, less at 100.
         expect(fetchedAt).toEqual([0, 100]);
     });

@@ -2,8 +2,8 @@
 // authorization.k8s.io/v1 SelfSubjectAccessReview. It answers as an API server with a webhook
 // authorizer does while a role assignment propagates: 201 with `status.allowed` false (and the
 // authorizer's reason) until it is told the grant applies, then true. Scripted answers (401, 403,
-// 429, 500, a body that is not a review, no answer, half an answer) come first, in order. Requests without the expected bearer
-// token get 401, as the API server's authenticator answers.
+// 429, 500, a body that is not a review, no answer, half an answer) come first, in order. Requests
+// without the expected bearer token get 401, as the API server's authenticator answers.
 import type { IncomingMessage, ServerResponse } from "http";
 import * as https from "https";
 import { generate } from "selfsigned";
