@@ -1359,6 +1359,17 @@ describe("verifier.js in unbound mode", () => {
         }),
     );
 
+    test.concurrent("honours Entra's Retry-After when throttled (429), then passes on the refusal that follows", () =>
+        withScenario(async (s) => {
+            s.entra.reset(failingTimes(1, entraTooManyRequests(1), () => entraNoMatchingFederatedIdentity(UNBOUND_SUBJECT, "invalid_request")));
+            const run = await runVerifier(unboundWorkloadIdentityEnv(s));
+            expect(run.verdict).toMatchObject({ verdict: "pass", mode: "unbound", tokenSource: "workloadIdentity", attempts: { token: 2 } });
+            expect(s.entra.requests[1].receivedAt - s.entra.requests[0].receivedAt).toBeGreaterThanOrEqual(950);
+            expect(run.stderr).toContain("verifier: token: attempt 1 failed (HTTP 429 Too Many Requests); retrying in 1s");
+            expectNothingSensitive(run, s);
+        }),
+    );
+
     test.concurrent("fails when Entra grants a Workload ID token without the binding", () =>
         withScenario(async (s) => {
             const run = await runVerifier(unboundWorkloadIdentityEnv(s));
