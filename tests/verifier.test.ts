@@ -1076,6 +1076,8 @@ describe("verifier.js: the private path, the synced Secret and the canary", () =
                 privatePath: { subnet: "127.0.0.0/8", hosts: { "127.0.0.1": { addresses: ["127.0.0.1"] } } },
                 canary: { secret: "refused", containerRead: "refused", containerWrite: "refused" },
             });
+            // A name that resolved without an alias lists no `via`, not an empty one.
+            expect(run.verdict.privatePath).toEqual({ subnet: "127.0.0.0/8", hosts: { "127.0.0.1": { addresses: ["127.0.0.1"] } } });
             expect(s.keyVault.requests.map((r) => r.url.pathname)).toEqual([`/secrets/${SECRET_NAME}`, `/secrets/${CANARY}`]);
             expectNothingSensitive(run, s);
         }),
