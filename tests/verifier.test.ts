@@ -2017,6 +2017,29 @@ describe("verifier.js in impostor mode", () => {
         }),
     );
 
+    test.concurrent("asks Entra again after throttling (429, waiting as Retry-After asks), a timeout (408) and a 500, and passes on the refusal that follows", () =>
+        withImpostorScenario(async (s) => {
+            s.entra.reset(
+                failingTimes(
+                    1,
+                    entraTooManyRequests(1),
+                    failingTimes(
+                        1,
+                        { status: 408, body: "" },
+                        failingTimes(1, { status: 500, body: { error: "server_error" } }, () => entraNoMatchingFederatedIdentity(IMPOSTOR_SUBJECT)),
+                    ),
+                ),
+            );
+            const run = await runVerifier<ImpostorVerdict>(tokenExchangeEnv(s));
+            expect([run.code, run.verdict.attempts]).toEqual([0, [{ attempt: "tokenExchange", status: 400, refusedBy: "Entra ID", code: "AADSTS70021" }]]);
+            expect(s.entra.requests).toHaveLength(4);
+            expect(s.entra.requests[1].receivedAt - s.entra.requests[0].receivedAt).toBeGreaterThanOrEqual(950);
+            for (const line of ["attempt 1 failed (HTTP 429); retrying in 1s", "attempt 2 failed (HTTP 408); retrying in 0.1s", "attempt 3 failed (HTTP 500 (server_error)); retrying in 0.1s"]) {
+                expect(run.stderr).toContain(`verifier: impostor: tokenExchange: ${line}`);
+            }
+        }),
+    );
+
     test.concurrent("tokenExchange that Entra keeps answering without a refusal is inconclusive, saying how often it asked", () =>
         withImpostorScenario(async (s) => {
             s.entra.reset(() => ({ status: 503, body: "busy" }));
