@@ -25,6 +25,7 @@ import {
     entraTooManyRequests,
     failingFor,
     failingTimes,
+    inTurn,
     imdsHandler,
     keyVaultHandler,
     makeJwt,
@@ -1073,10 +1074,9 @@ describe("verifier.js: the private path, the synced Secret and the canary", () =
             expect(run.verdict).toMatchObject({
                 verdict: "pass",
                 syncedSecretMatches: true,
-                privatePath: { subnet: "127.0.0.0/8", hosts: { "127.0.0.1": { addresses: ["127.0.0.1"] } } },
                 canary: { secret: "refused", containerRead: "refused", containerWrite: "refused" },
             });
-            // A name that resolved without an alias lists no `via`, not an empty one.
+            // Whole: a name that resolved without an alias lists no `via`, not an empty one.
             expect(run.verdict.privatePath).toEqual({ subnet: "127.0.0.0/8", hosts: { "127.0.0.1": { addresses: ["127.0.0.1"] } } });
             expect(s.keyVault.requests.map((r) => r.url.pathname)).toEqual([`/secrets/${SECRET_NAME}`, `/secrets/${CANARY}`]);
             expectNothingSensitive(run, s);
@@ -2019,17 +2019,7 @@ describe("verifier.js in impostor mode", () => {
 
     test.concurrent("asks Entra again after throttling (429, waiting as Retry-After asks), a timeout (408) and a 500, and passes on the refusal that follows", () =>
         withImpostorScenario(async (s) => {
-            s.entra.reset(
-                failingTimes(
-                    1,
-                    entraTooManyRequests(1),
-                    failingTimes(
-                        1,
-                        { status: 408, body: "" },
-                        failingTimes(1, { status: 500, body: { error: "server_error" } }, () => entraNoMatchingFederatedIdentity(IMPOSTOR_SUBJECT)),
-                    ),
-                ),
-            );
+            s.entra.reset(inTurn([entraTooManyRequests(1), { status: 408, body: "" }, { status: 500, body: { error: "server_error" } }], () => entraNoMatchingFederatedIdentity(IMPOSTOR_SUBJECT)));
             const run = await runVerifier<ImpostorVerdict>(tokenExchangeEnv(s));
             expect([run.code, run.verdict.attempts]).toEqual([0, [{ attempt: "tokenExchange", status: 400, refusedBy: "Entra ID", code: "AADSTS70021" }]]);
             expect(s.entra.requests).toHaveLength(4);

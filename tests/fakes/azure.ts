@@ -263,8 +263,16 @@ export function failingFor(ms: number, response: FakeResponse, then: Handler): H
 
 /** A handler that answers `response` to the first `count` requests and defers to `then` afterwards. */
 export function failingTimes(count: number, response: FakeResponse, then: Handler): Handler {
+    return inTurn(
+        Array.from({ length: count }, () => response),
+        then,
+    );
+}
+
+/** A handler that answers the first requests with `responses`, one each in turn, and defers to `then` afterwards. */
+export function inTurn(responses: readonly FakeResponse[], then: Handler): Handler {
     let seen = 0;
-    return (request) => (++seen <= count ? response : then(request));
+    return (request) => (seen < responses.length ? responses[seen++] : then(request));
 }
 
 /** Key Vault's answer when a role assignment has not reached the data plane. */
