@@ -515,10 +515,8 @@ describe("the ClusterAccessWait provider", () => {
         const news = { ...inputs(), __provider: "exports.handler = the new code" };
         expect(diffAccessWait(olds, news)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
         const delay = { seconds: 30, reason: "AKS uses the grant during the update", grants: ["grant-1"] };
-        const [oldDelay, newDelay] = [
-            { ...delay, __provider: "exports.handler = the old code" },
-            { ...delay, __provider: "exports.handler = the new code" },
-        ];
+        const oldDelay = { ...delay, __provider: "exports.handler = the old code" };
+        const newDelay = { ...delay, __provider: "exports.handler = the new code" };
         expect(diffDelay(oldDelay, newDelay)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
     });
 
