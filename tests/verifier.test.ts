@@ -1003,6 +1003,21 @@ describe("verifier.js as the Job runs it: node verifier/verifier.js", () => {
         }),
     );
 
+    test.concurrent("names a name that does not resolve by the resolver's code alone", () =>
+        withScenario(async (s) => {
+            // Here, not in this process: Node's own errors are not the test realm's Error, so how the
+            // script reads one (its code alone, or its message) shows only where the script runs.
+            const resolver = await startFakeDns({});
+            try {
+                const run = await runVerifierProcess(boundEnv(s, { KEYVAULT_URI: "https://kv-missing.vault.azure.net/", DNS_SERVER: resolver.server, ACCESS_BUDGET_SECONDS: "0" }));
+                expect(run.code).toBe(1);
+                expect(run.verdict.error).toMatch(/^the private path is not in place: kv-missing\.vault\.azure\.net could not be resolved \(ENOTFOUND\) for [\d.]+s \(1 attempt\)$/);
+            } finally {
+                await resolver.close();
+            }
+        }),
+    );
+
     test.concurrent("an unexpected error is a failing verdict at the step it happened in, redacted", () =>
         withScenario(async (s) => {
             const lines: string[] = [];

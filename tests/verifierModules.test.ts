@@ -2,6 +2,7 @@
 // retried, which inputs are refused and with what words, what a request carries. The Job's whole
 // run is tests/verifier.test.ts; here a run's context is scripted (its clock, its requests'
 // answers), and only the HTTP and TLS clients meet a loopback server.
+import * as dgram from "dgram";
 import * as fs from "fs";
 import * as http from "http";
 import * as net from "net";
@@ -9,6 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import * as nodeTls from "tls";
 import { createTlsMaterial, type TlsMaterial } from "./fakes/azure";
+import { startFakeDns } from "./fakes/dns";
 import { policies } from "../policy/policies";
 import { isResourcePolicy, validateResourceStep } from "../tools/policyOffline";
 import type { PreviewStep } from "../tools/plan/types";
@@ -44,6 +46,13 @@ interface Context {
     send(request: HttpRequest, timeoutMs: number): Promise<HttpResponse>;
     progress: { step: string };
 }
+/** What the private path reads of the `bound` mode's targets (config.js's readBoundTargets). */
+interface BoundTargets {
+    keyVaultUri: string;
+    blobEndpoint: string;
+    privateEndpointSubnet: string;
+    dnsServer?: string;
+}
 type ProbeAnswer = { reached: true } | { reached: false; error: string };
 
 /** The modules' exports these tests call (the modules are plain JavaScript, typed here). */
@@ -69,6 +78,7 @@ interface Modules {
         parseIpv4Cidr(cidr: string): { network: number; prefix: number } | undefined;
         ipv4Number(address: string): number | undefined;
         checkPrivatePath(resolutions: Array<{ host: string; addresses: string[]; cnames: string[] }>, subnet: string): { ok: true } | { ok: false; detail: string };
+        checkPrivatePathWithRetry(ctx: Context, targets: BoundTargets): Promise<RetryResult<Array<{ host: string; addresses: string[]; cnames: string[] }>>>;
     };
     egress: {
         parseProbeTarget(value: string): { ok: true; target: { host: string; port: number } } | { ok: false; error: string };
@@ -388,6 +398,13 @@ describe("http.js: sendHttp on the wire", () => {
                 received.push({ method: req.method, url: req.url, headers: req.headers, body, local: req.socket.localAddress });
                 if (req.url === "/large") {
                     res.writeHead(200).end("x".repeat(httpModule.MAX_RESPONSE_BYTES + 1));
+                } else if (req.url === "/limit") {
+                    res.writeHead(200).end("x".repeat(httpModule.MAX_RESPONSE_BYTES));
+                } else if (req.url === "/stalled") {
+                    res.writeHead(200, { "content-length": "100" }).write("0123456789");
+                } else if (req.url === "/broken") {
+                    // A tenth of the body promised, then the connection is gone.
+                    res.writeHead(200, { "content-length": "100" }).write("0123456789", () => req.socket.destroy());
                 } else {
                     res.writeHead(201, "Made").end("fine");
                 }
@@ -411,6 +428,43 @@ describe("http.js: sendHttp on the wire", () => {
         const response = await httpModule.sendHttp({ method: "GET", url: `http://kv.vault.azure.net:${port}/secrets/s`, headers: {} }, 2000, new Map([["kv.vault.azure.net", "127.0.0.1"]]));
         expect(response.status).toBe(201);
         expect(received).toMatchObject([{ url: "/secrets/s", headers: { host: `kv.vault.azure.net:${port}` } }]);
+    });
+
+    test("a host name that is not pinned is resolved as any other", async () => {
+        received.length = 0;
+        const port = (server.address() as net.AddressInfo).port;
+        expect((await httpModule.sendHttp({ method: "GET", url: `http://localhost:${port}/token`, headers: {} }, 2000)).status).toBe(201);
+        expect(received).toMatchObject([{ url: "/token", headers: { host: `localhost:${port}` } }]);
+    });
+
+    test("a pinned host name is connected to at its address also where Node asks for one address, not all", async () => {
+        // Node asks a lookup for every address when it may try each family in turn (its default
+        // since 20), and for one when that is turned off.
+        const autoSelect = net.getDefaultAutoSelectFamily();
+        net.setDefaultAutoSelectFamily(false);
+        try {
+            received.length = 0;
+            const port = (server.address() as net.AddressInfo).port;
+            const response = await httpModule.sendHttp({ method: "GET", url: `http://st.blob.core.windows.net:${port}/c`, headers: {} }, 2000, new Map([["st.blob.core.windows.net", "127.0.0.1"]]));
+            expect(response.status).toBe(201);
+            expect(received).toMatchObject([{ url: "/c", headers: { host: `st.blob.core.windows.net:${port}` } }]);
+        } finally {
+            net.setDefaultAutoSelectFamily(autoSelect);
+        }
+    });
+
+    test("an answer of exactly the limit comes back whole", async () => {
+        const response = await httpModule.sendHttp({ method: "GET", url: `${base}/limit`, headers: {} }, 2000);
+        expect([response.status, response.body.length]).toEqual([200, httpModule.MAX_RESPONSE_BYTES]);
+    });
+
+    test("an answer broken off in its body is an error when it breaks, not a wait until the timeout", async () => {
+        // The timer cannot end it: it destroys a connection the break has already closed.
+        await expect(httpModule.sendHttp({ method: "GET", url: `${base}/broken`, headers: {} }, 5000)).rejects.toMatchObject({ message: "aborted", code: "ECONNRESET" });
+    });
+
+    test("an answer that stops in its body is given up at the timeout too, which bounds the request to its end", async () => {
+        await expect(httpModule.sendHttp({ method: "GET", url: `${base}/stalled`, headers: {} }, 50)).rejects.toThrow("no response within 0.05s");
     });
 
     test("an answer larger than the limit is refused, and so is a scheme other than http(s)", async () => {
@@ -443,6 +497,57 @@ describe("privatePath.js: a CIDR is an IPv4 network and a prefix of 0 to 32", ()
             ok: false,
             detail: "st.blob.core.windows.net resolved to 20.150.1.1 (via st.privatelink.blob.core.windows.net, blob.x.store.core.windows.net); 20.150.1.1 outside the private-endpoint subnet 10.76.2.0/26",
         });
+    });
+});
+
+describe("privatePath.js: the names asked of the VNet's resolver", () => {
+    const VAULT = "kv.vault.azure.net";
+    const BLOB = "st.blob.core.windows.net";
+
+    test("a name with addresses and no alias resolves without one; every address outside is named, and each attempt is logged", async () => {
+        const resolver = await startFakeDns({ [VAULT]: { addresses: ["10.76.2.4"] }, [BLOB]: { addresses: ["10.76.2.5"] } });
+        try {
+            const run = scriptedContext({ ...BOUND, DNS_SERVER: resolver.server }, []);
+            const targets = run.ctx.config.targets as BoundTargets;
+            expect(await privatePath.checkPrivatePathWithRetry(run.ctx, targets)).toEqual({
+                ok: true,
+                value: [
+                    { host: VAULT, addresses: ["10.76.2.4"], cnames: [] },
+                    { host: BLOB, addresses: ["10.76.2.5"], cnames: [] },
+                ],
+                attempts: 1,
+                elapsedMs: 0,
+            });
+            // The blob endpoint's public addresses, as where no privatelink record is in the VNet's zones.
+            resolver.zone.set(BLOB, { addresses: ["20.150.1.1", "20.150.1.2"] });
+            const publicPath = scriptedContext({ ...BOUND, DNS_SERVER: resolver.server, ACCESS_BUDGET_SECONDS: "1", RETRY_INTERVAL_SECONDS: "1" }, []);
+            const detail = `${BLOB} resolved to 20.150.1.1, 20.150.1.2; 20.150.1.1, 20.150.1.2 outside the private-endpoint subnet 10.76.2.0/26`;
+            expect(await privatePath.checkPrivatePathWithRetry(publicPath.ctx, targets)).toEqual({ ok: false, failure: { kind: "refused", detail }, attempts: 2, elapsedMs: 1000 });
+            expect(publicPath.lines).toEqual([`verifier: privatePath: attempt 1 failed (${detail}); retrying in 1s, 1s left`]);
+        } finally {
+            await resolver.close();
+        }
+    });
+
+    test("a resolver that does not answer is asked once per attempt, for no longer than a request's timeout", async () => {
+        const silent = dgram.createSocket("udp4");
+        let queries = 0;
+        silent.on("message", () => queries++);
+        await new Promise<void>((resolve) => silent.bind(0, "127.0.0.1", resolve));
+        try {
+            const run = scriptedContext({ ...BOUND, DNS_SERVER: `127.0.0.1:${silent.address().port}`, ACCESS_BUDGET_SECONDS: "0", REQUEST_TIMEOUT_SECONDS: "0.2" }, []);
+            const targets = run.ctx.config.targets as BoundTargets;
+            expect(await privatePath.checkPrivatePathWithRetry(run.ctx, targets)).toEqual({
+                ok: false,
+                failure: { kind: "unreachable", detail: `${VAULT} could not be resolved (ETIMEOUT)` },
+                attempts: 1,
+                elapsedMs: 0,
+            });
+            // Node's resolver asks four times, five seconds and more apart, unless told otherwise.
+            expect(queries).toBe(1);
+        } finally {
+            await new Promise<void>((resolve) => silent.close(() => resolve()));
+        }
     });
 });
 
@@ -593,6 +698,32 @@ describe("tokens.js: one token request, and retrying it", () => {
         expect(await tokens.requestToken(noAuthority.ctx, "https://vault.azure.net")).toMatchObject({ detail: "no federated identity in this pod (AZURE_AUTHORITY_HOST not set)", permanent: true });
     });
 
+    test("each of Workload ID's four variables is needed on its own", async () => {
+        const all = { AZURE_CLIENT_ID: "c1", AZURE_TENANT_ID: "t1", AZURE_FEDERATED_TOKEN_FILE: "/var/run/token", AZURE_AUTHORITY_HOST: "https://login.microsoftonline.com/" };
+        for (const name of Object.keys(all)) {
+            const run = scriptedContext({ ...WORKLOAD_ID, ...all, [name]: "" }, []);
+            expect([name, await tokens.requestToken(run.ctx, "https://vault.azure.net")]).toEqual([
+                name,
+                { kind: "noIdentity", detail: `no federated identity in this pod (${name} not set)`, permanent: true },
+            ]);
+            expect(run.sent).toEqual([]);
+        }
+    });
+
+    test("the federated token is sent as the file holds it, without the line end a file may add", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "federated-token-"));
+        try {
+            const file = path.join(dir, "azure-identity-token");
+            fs.writeFileSync(file, "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzYSJ9.c2ln\n");
+            const env = { ...WORKLOAD_ID, AZURE_CLIENT_ID: "c1", AZURE_TENANT_ID: "t1", AZURE_FEDERATED_TOKEN_FILE: file, AZURE_AUTHORITY_HOST: "https://login.microsoftonline.com/" };
+            const run = scriptedContext(env, [{ status: 200, body: JSON.stringify({ access_token: "tok" }) }]);
+            expect(await tokens.requestToken(run.ctx, "https://vault.azure.net")).toEqual({ kind: "token", token: "tok" });
+            expect(new URLSearchParams(run.sent[0].request.body).get("client_assertion")).toBe("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzYSJ9.c2ln");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     test("a federated token file not there yet is retried, as the kubelet may still be writing it", async () => {
         const missing = path.join(os.tmpdir(), "no-such-dir-aiv", "azure-identity-token");
         const env = {
@@ -615,15 +746,17 @@ describe("tokens.js: one token request, and retrying it", () => {
     });
 
     test("a success without a token is an HTTP failure; a token is remembered", async () => {
-        const run = scriptedContext(BOUND, [
-            { status: 200, body: "{}" },
-            { status: 299, body: JSON.stringify({ access_token: "tok-123" }) },
-        ]);
-        const empty = await tokens.requestToken(run.ctx, "https://vault.azure.net");
-        expect(empty).toMatchObject({ kind: "http", detail: "HTTP 200 without an access_token" });
+        const withoutToken = [{ body: "{}" }, { body: JSON.stringify({ access_token: "" }) }, { body: JSON.stringify({ access_token: 7 }) }, { body: "not json" }];
+        const run = scriptedContext(BOUND, [...withoutToken.map((answer) => ({ status: 200, ...answer })), { status: 299, body: JSON.stringify({ access_token: "tok-123" }) }]);
+        for (const answer of withoutToken) {
+            expect([answer.body, await tokens.requestToken(run.ctx, "https://vault.azure.net")]).toEqual([
+                answer.body,
+                expect.objectContaining({ kind: "http", detail: "HTTP 200 without an access_token" }),
+            ]);
+        }
         expect(await tokens.requestToken(run.ctx, "https://vault.azure.net")).toEqual({ kind: "token", token: "tok-123" });
         expect(run.ctx.reporter.redact("tok-123")).toBe("[redacted]");
-        expect(run.sent.map((s) => s.timeoutMs)).toEqual([110_000, 110_000]);
+        expect(run.sent.map((s) => s.timeoutMs)).toEqual([110_000, 110_000, 110_000, 110_000, 110_000]);
     });
 
     test("a 3xx is no token; a network failure is retried as unreachable, and so is a refusal, as long as Retry-After asks", async () => {
@@ -640,6 +773,23 @@ describe("tokens.js: one token request, and retrying it", () => {
             "verifier: Key Vault token: attempt 2 failed (connect ECONNREFUSED 169.254.169.254:80); retrying in 1s, 299s left",
             "verifier: Key Vault token: attempt 3 failed (HTTP 429 Too Many Requests); retrying in 9s, 298s left",
         ]);
+    });
+    test("a token never got ends on its last failure: a service that could not be reached, or one that refused", async () => {
+        const once = { ...BOUND, TOKEN_BUDGET_SECONDS: "0" };
+        const unreachable = scriptedContext(once, [Object.assign(new Error("connect ECONNREFUSED 169.254.169.254:80"), { code: "ECONNREFUSED" })]);
+        expect(await tokens.acquireToken(unreachable.ctx, "https://vault.azure.net", "Key Vault")).toEqual({
+            ok: false,
+            failure: { kind: "unreachable", detail: "connect ECONNREFUSED 169.254.169.254:80" },
+            attempts: 1,
+            elapsedMs: 0,
+        });
+        const refused = scriptedContext(once, [{ status: 400, statusText: "Bad Request", body: JSON.stringify({ error: "invalid_request" }) }]);
+        expect(await tokens.acquireToken(refused.ctx, "https://vault.azure.net", "Key Vault")).toEqual({
+            ok: false,
+            failure: { kind: "refused", detail: "HTTP 400 Bad Request (invalid_request)" },
+            attempts: 1,
+            elapsedMs: 0,
+        });
     });
 });
 
