@@ -1684,6 +1684,23 @@ describe("verifier/impostor.js: how an answer of the API server reads", () => {
         expect(!same.ok && same.error).toBe("IMPOSTOR_NAMESPACE must differ from TARGET_NAMESPACE (both 'tenant-b'): the impostor plays another tenant of the cluster");
     });
 
+    test("a variable that is missing is named as missing, not also as invalid; spaces in the list of checks are no part of a name", () => {
+        const env = {
+            VERIFY_MODE: "impostor",
+            TOKEN_SOURCE: "imds",
+            WORKLOAD,
+            IMPOSTOR_CHECKS: " labelledPod , podIdentityException ",
+            BINDING_SELECTOR,
+            LABEL_GUARD_POLICY: LABEL_GUARD,
+            CRD_GUARD_POLICY: CRD_GUARD,
+            KUBERNETES_SERVICE_HOST: "10.0.0.1",
+        };
+        const missing = verifier.readConfig(env);
+        expect(!missing.ok && missing.error).toBe("missing environment variables IMPOSTOR_NAMESPACE, TARGET_NAMESPACE, KUBERNETES_SERVICE_PORT");
+        const complete = verifier.readConfig({ ...env, IMPOSTOR_NAMESPACE, TARGET_NAMESPACE: WORKLOAD, KUBERNETES_SERVICE_PORT: "443" });
+        expect(complete.ok && (complete.config as unknown as { impostor: { checks: string[] } }).impostor.checks).toEqual(["labelledPod", "podIdentityException"]);
+    });
+
     test("the API server is reached at KUBERNETES_SERVICE_HOST and _PORT over https, unless KUBE_API_URL says otherwise", () => {
         const env = {
             VERIFY_MODE: "impostor",
@@ -1751,6 +1768,16 @@ describe("verifier.js in impostor mode", () => {
                 "",
             ]);
             expectNoImpostorSecrets(run, s);
+        }),
+    );
+
+    test.concurrent("reads its token without the file's line end, and the API server's URL without its trailing slashes", () =>
+        withImpostorScenario(async (s) => {
+            fs.writeFileSync(s.kubeTokenFile, `${s.kubeTokens[0]}\n`);
+            const run = await runVerifier<ImpostorVerdict>(impostorEnv(s, { IMPOSTOR_CHECKS: "labelledPod", KUBE_API_URL: `${s.kube.url}//` }));
+            expect([run.code, run.verdict.error]).toEqual([0, undefined]);
+            expect(s.kube.requests.map((r) => [r.method, r.path])).toEqual([["POST", `/api/v1/namespaces/${IMPOSTOR_NAMESPACE}/pods`]]);
+            expect(run.verdict.elapsedSeconds).toBeLessThan(60);
         }),
     );
 
@@ -2082,6 +2109,21 @@ describe("verifier.js in impostor mode", () => {
             );
             expect(run.verdict.attempts?.[0]).toMatchObject({ attempt: "tokenExchange", status: 400, code: "AADSTS700016" });
             expectNoEntraFreeText(run);
+        }),
+    );
+
+    test.concurrent.each([
+        { status: 403, refused: "HTTP 403" },
+        { status: 300, refused: "HTTP 300" },
+    ])("fails tokenExchange, saying it proves nothing, when Entra answers $status with no code", ({ status, refused }) =>
+        withImpostorScenario(async (s) => {
+            s.entra.reset(() => ({ status, body: "" }));
+            const run = await runVerifier<ImpostorVerdict>(tokenExchangeEnv(s));
+            expect(run.code).toBe(1);
+            expect(run.verdict.error).toBe(
+                `tokenExchange was not refused as it must be: Entra ID refused the exchange with ${refused}, but not for want of a matching federated credential (AADSTS70021): the attempt proves nothing`,
+            );
+            expect(run.verdict.attempts).toEqual([{ attempt: "tokenExchange", status, error: expect.any(String) }]);
         }),
     );
 
