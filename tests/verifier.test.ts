@@ -1980,6 +1980,32 @@ describe("verifier.js in impostor mode", () => {
             expect(result.lines).toContain("verifier: impostor: labelledPod: attempt 1 failed (HTTP 500: Internal error occurred: etcdserver: request timed out); retrying in 5s, 60s left");
         }));
 
+    test.concurrent("fails when another admission than the guard refuses the labelled pod, quoting it and saying the guard did not", () =>
+        withImpostorScenario(async (s) => {
+            const violation = 'runAsNonRoot != true (pod or container "impostor" must set securityContext.runAsNonRoot=true)';
+            s.kube.answer("pods", { kind: "podSecurity", violation });
+            const run = await runVerifier<ImpostorVerdict>(impostorEnv(s, { IMPOSTOR_CHECKS: "labelledPod" }));
+            const error = `the API server refused pod impostor-alpha labelled aadpodidbinding=alpha with HTTP 403, but not through ValidatingAdmissionPolicy '${LABEL_GUARD}' (LABEL_GUARD_POLICY)`;
+            expect([run.code, run.verdict.error]).toEqual([1, `labelledPod was not refused as it must be: ${error}`]);
+            expect(run.verdict.attempts).toEqual([
+                { attempt: "labelledPod", status: 403, error, message: `pods "impostor-alpha" is forbidden: violates PodSecurity "restricted:latest": ${violation}` },
+            ]);
+            expect(run.stderr).toContain(`verifier: impostor: labelledPod: NOT properly refused: ${error}\n`);
+        }),
+    );
+
+    test("fails as inconclusive after one attempt when a proxy before the API server answers without a Status, and says so in the singular", () =>
+        withImpostorScenario(async (s) => {
+            s.kube.answer("pods", { kind: "proxyError", status: 502 });
+            const { clock } = virtualClock();
+            const result = await verifyInProcess(impostorEnv(s, { IMPOSTOR_CHECKS: "labelledPod", ACCESS_BUDGET_SECONDS: "0" }), clock);
+            expect([result.exitCode, result.verdict.error]).toEqual([
+                1,
+                "labelledPod was not refused as it must be: inconclusive: the API server gave no answer to pod impostor-alpha labelled aadpodidbinding=alpha within 0s (1 attempt; last: HTTP 502)",
+            ]);
+            expect(result.verdict.attempts).toEqual([{ attempt: "labelledPod", status: 502, error: expect.any(String) }]);
+        }));
+
     test("fails as inconclusive when the API server answers 500 for the whole access budget, and still tries the other writes", () =>
         withImpostorScenario(async (s) => {
             s.kube.answer("pods", { kind: "serverError", status: 500 });

@@ -1,7 +1,7 @@
 // A loopback HTTPS fake of the Kubernetes API as the impostor meets it: namespaced creates of pods
 // and of aad-pod-identity's objects, each answered as scripted per resource (a
-// ValidatingAdmissionPolicy's denial, an RBAC refusal, admission, 404, or a server error), in the
-// real API server's Status format. It authenticates the bearer token, records every request, and
+// ValidatingAdmissionPolicy's denial, an RBAC refusal, Pod Security admission's refusal, admission,
+// 404, or a server error), in the real API server's Status format, or a proxy's plain-text error. It authenticates the bearer token, records every request, and
 // refuses any write that is not a server-side dry run (`dryRun=All`) with 400, so a test proves the
 // verifier never writes for real.
 import { randomUUID } from "crypto";
@@ -17,6 +17,10 @@ export type KubeAnswer =
     | { kind: "admit" }
     /** The resource is not served (its CRD is not installed). */
     | { kind: "notFound" }
+    /** Pod Security admission's refusal of a pod that breaks the namespace's level. */
+    | { kind: "podSecurity"; violation: string }
+    /** A proxy's answer in the path to the API server, not a Kubernetes Status: a plain-text 502 or 504. */
+    | { kind: "proxyError"; status: 502 | 504 }
     /** 500 InternalError, 503 ServiceUnavailable or 429 TooManyRequests (with `Retry-After` when given). */
     | { kind: "serverError"; status?: 429 | 500 | 503; retryAfterSeconds?: number };
 
@@ -207,6 +211,14 @@ export class FakeKubeApi {
                 };
             case "notFound":
                 return status(404, "NotFound", "the server could not find the requested resource", {});
+            case "podSecurity":
+                // pod-security-admission: `violates PodSecurity "<level>:<version>": <what each check forbids>`.
+                return status(403, "Forbidden", `${resource} "${target.name}" is forbidden: violates PodSecurity "restricted:latest": ${answer.violation}`, {
+                    name: target.name,
+                    kind: target.resource,
+                });
+            case "proxyError":
+                return { status: answer.status, headers: { "Content-Type": "text/plain" }, body: answer.status === 502 ? "Bad Gateway" : "Gateway Timeout" };
             case "serverError": {
                 const code = answer.status ?? 500;
                 const headers = answer.retryAfterSeconds === undefined ? undefined : { "Retry-After": String(answer.retryAfterSeconds) };
