@@ -1754,6 +1754,9 @@ describe("verifier.js in impostor mode", () => {
             expect(identity.spec).toEqual({ type: 0, resourceID: IDENTITY_RESOURCE_ID, clientID: CLIENT_ID });
             expect(binding.spec).toEqual({ azureIdentity: identity.metadata.name, selector: BINDING_SELECTOR });
             expect(exception.spec).toEqual({ podLabels: { app: "impostor" } });
+            expect([identity, binding, exception].map((o) => o.metadata)).toEqual(
+                ["impostor-alpha", "impostor-alpha-binding", "impostor-alpha-exception"].map((name) => ({ name, namespace: IMPOSTOR_NAMESPACE, labels: { app: "impostor" } })),
+            );
             expect(s.entra.requests).toHaveLength(0);
             // The log says what each write is and which guard must refuse it, then who did.
             expect(run.stderr.split("\n")).toEqual([
@@ -1785,15 +1788,26 @@ describe("verifier.js in impostor mode", () => {
         withImpostorScenario(async (s) => {
             const run = await runVerifier<ImpostorVerdict>(impostorEnv(s, { IMPOSTOR_CHECKS: "labelledPod", VERIFIER_IMAGE: "mcr.microsoft.com/azurelinux/base/nodejs:20" }));
             expect(run.code).toBe(0);
-            const pod = s.kube.requestsFor("pods")[0].body as {
-                spec: { securityContext: Record<string, unknown>; containers: Array<{ image: string; securityContext: Record<string, unknown> }>; automountServiceAccountToken: boolean };
-            };
-            expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
-            expect(pod.spec.automountServiceAccountToken).toBe(false);
-            for (const container of pod.spec.containers) {
-                expect(container.image).toBe("mcr.microsoft.com/azurelinux/base/nodejs:20");
-                expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
-            }
+            // The whole pod: restricted's every control, and nothing a guard other than the label's could refuse.
+            const seccompProfile = { type: "RuntimeDefault" };
+            expect(s.kube.requestsFor("pods")[0].body).toEqual({
+                apiVersion: "v1",
+                kind: "Pod",
+                metadata: { name: "impostor-alpha", namespace: IMPOSTOR_NAMESPACE, labels: { app: "impostor", aadpodidbinding: BINDING_SELECTOR } },
+                spec: {
+                    automountServiceAccountToken: false,
+                    restartPolicy: "Never",
+                    securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile },
+                    containers: [
+                        {
+                            name: "impostor",
+                            image: "mcr.microsoft.com/azurelinux/base/nodejs:20",
+                            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true, runAsNonRoot: true, seccompProfile },
+                            resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "50m", memory: "32Mi" } },
+                        },
+                    ],
+                },
+            });
         }),
     );
 
