@@ -1648,6 +1648,8 @@ describe("verifier/impostor.js: how an answer of the API server reads", () => {
             message: `pods is forbidden: User "${IMPOSTOR_USER}" cannot create resource "pods" in API group "" in the namespace "tenant-b"`,
         });
         expect(impostor.readAdmissionAnswer(403, rbac, LABEL_GUARD).kind).toBe("rbac");
+        // The authorizer answers 403 only: its wording under another status is something else's.
+        expect(impostor.readAdmissionAnswer(400, rbac, LABEL_GUARD).kind).toBe("other");
         expect(impostor.readAdmissionAnswer(404, JSON.stringify({ kind: "Status", code: 404, message: "the server could not find the requested resource" }), LABEL_GUARD).kind).toBe("notServed");
         expect(impostor.readAdmissionAnswer(201, "{}", LABEL_GUARD).kind).toBe("admitted");
         expect([408, 429, 500, 503].map((status) => impostor.readAdmissionAnswer(status, "", LABEL_GUARD).kind)).toEqual(["retry", "retry", "retry", "retry"]);
@@ -1928,6 +1930,8 @@ describe("verifier.js in impostor mode", () => {
                 `labelledPod was not refused as it must be: pod impostor-alpha labelled aadpodidbinding=alpha could not be tried: could not read the service-account token ${absent} (ENOENT)`,
             );
             expect(run.verdict.attempts).toEqual([{ attempt: "labelledPod", status: null, error: expect.any(String) }]);
+            // A file that is not there is not asked for again within the budget.
+            expect(run.stderr).not.toContain("retrying");
             expect(s.kube.requests).toHaveLength(0);
         }),
     );
@@ -1939,6 +1943,7 @@ describe("verifier.js in impostor mode", () => {
             fs.writeFileSync(empty, " \n");
             const noToken = await runVerifier<ImpostorVerdict>(impostorEnv(s, { IMPOSTOR_CHECKS: "labelledPod", KUBE_TOKEN_FILE: empty }));
             expect([noToken.code, noToken.verdict.error]).toEqual([1, `${tried}: the service-account token ${empty} is empty`]);
+            expect(noToken.stderr).not.toContain("retrying");
             const absentCa = path.join(s.dir, "no-ca.crt");
             const noCa = await runVerifier<ImpostorVerdict>(impostorEnv(s, { IMPOSTOR_CHECKS: "labelledPod", KUBE_CA_FILE: absentCa }));
             expect([noCa.code, noCa.verdict.error]).toEqual([1, `${tried}: could not read the cluster's CA ${absentCa} (ENOENT)`]);
@@ -1962,6 +1967,8 @@ describe("verifier.js in impostor mode", () => {
                 `tokenExchange was not refused as it must be: the exchange could not be tried: the impostor's token ${s.impostorTokenFile} is empty`,
             ]);
             expect(empty.verdict.attempts).toEqual([{ attempt: "tokenExchange", status: null, error: expect.any(String) }]);
+            // Neither is read again within the budget.
+            expect([missing.stderr, empty.stderr]).toEqual([expect.not.stringContaining("retrying"), expect.not.stringContaining("retrying")]);
             expect(s.entra.requests).toHaveLength(0);
         }),
     );
@@ -2005,6 +2012,20 @@ describe("verifier.js in impostor mode", () => {
                 { attempt: "labelledPod", status: 403, error, message: `pods "impostor-alpha" is forbidden: violates PodSecurity "restricted:latest": ${violation}` },
             ]);
             expect(run.stderr).toContain(`verifier: impostor: labelledPod: NOT properly refused: ${error}\n`);
+        }),
+    );
+
+    test.concurrent("quotes a refusal on one line, whole up to 300 characters", () =>
+        withImpostorScenario(async (s) => {
+            const said = `pods "impostor-alpha" is forbidden: violates PodSecurity "restricted:latest": `;
+            const violation = 'runAsNonRoot != true  (pod or container\n"impostor" must set securityContext.runAsNonRoot=true), ';
+            const oneLine = `${said}${violation}`.replace(/\s+/g, " ");
+            const pad = "x".repeat(300 - oneLine.length);
+            s.kube.answer("pods", { kind: "podSecurity", violation: `${violation}${pad}` }, { kind: "podSecurity", violation: `${violation}${pad}y` });
+            const whole = await runVerifier<ImpostorVerdict>(impostorEnv(s, { IMPOSTOR_CHECKS: "labelledPod" }));
+            expect(whole.verdict.attempts?.[0].message).toBe(`${oneLine}${pad}`);
+            const cut = await runVerifier<ImpostorVerdict>(impostorEnv(s, { IMPOSTOR_CHECKS: "labelledPod" }));
+            expect(cut.verdict.attempts?.[0].message).toBe(`${oneLine}${pad.slice(0, -3)}...`);
         }),
     );
 
