@@ -456,15 +456,20 @@ async function runVerifier<V = Verdict>(env: Record<string, string>, onStderr?: 
     return { code: exitCode, stdout: `${verdictLine}\n`, stderr, verdict: JSON.parse(verdictLine) as V };
 }
 
+/** The variable by which mutation testing names the mutant it runs (`npm run mutate`), unset otherwise. */
+const ACTIVE_MUTANT = "__STRYKER_ACTIVE_MUTANT__";
+
 /**
- * Runs `node verifier/verifier.js` with exactly `env` (plus PATH and the test CA), bounded in time;
+ * Runs `node verifier/verifier.js` with exactly `env` (plus PATH, the test CA and, under mutation
+ * testing, the mutant it runs, so that the script's own process runs it too), bounded in time;
  * `onStderr` sees the progress written so far each time more arrives.
  */
 function runVerifierProcess<V = Verdict>(env: Record<string, string>, onStderr?: (stderrSoFar: string) => void): Promise<Run<V>> {
+    const mutant = process.env[ACTIVE_MUTANT];
     return new Promise((resolve, reject) => {
         const child = spawn(process.execPath, ["verifier/verifier.js"], {
             cwd: PROJECT_ROOT,
-            env: { PATH: process.env.PATH ?? "", NODE_EXTRA_CA_CERTS: tls.certPath, ...env },
+            env: { PATH: process.env.PATH ?? "", NODE_EXTRA_CA_CERTS: tls.certPath, ...(mutant === undefined ? {} : { [ACTIVE_MUTANT]: mutant }), ...env },
             stdio: ["ignore", "pipe", "pipe"],
         });
         let stdout = "";
