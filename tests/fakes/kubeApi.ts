@@ -1,9 +1,10 @@
 // A loopback HTTPS fake of the Kubernetes API as the impostor meets it: namespaced creates of pods
 // and of aad-pod-identity's objects, each answered as scripted per resource (a
 // ValidatingAdmissionPolicy's denial, an RBAC refusal, Pod Security admission's refusal, admission,
-// 404, or a server error), in the real API server's Status format, or a proxy's plain-text error. It authenticates the bearer token, records every request, and
-// refuses any write that is not a server-side dry run (`dryRun=All`) with 400, so a test proves the
-// verifier never writes for real.
+// 404, or a server error) in the real API server's Status format, or as a proxy in its path answers,
+// in plain text. It authenticates the bearer token, records every request, and refuses any write
+// that is not a server-side dry run (`dryRun=All`) with 400, so a test proves the verifier never
+// writes for real.
 import { randomUUID } from "crypto";
 import { startFakeServer, type FakeResponse, type FakeServer, type ReceivedRequest, type TlsMaterial } from "./azure";
 
