@@ -125,6 +125,22 @@ describe("a private API server with egress through the firewall, in every identi
     });
 });
 
+describe("a public API server with egress through the firewall: the API server's rule for the pods that call it", () => {
+    // Only aad-pod-identity's MIC and NMI are pods outside kube-system that reach the API server
+    // (components/modes/driver.ts, `egress`); the add-on's run in kube-system, which AKS points at the
+    // API server itself. Two of the argv are those graph.test.ts and secondRun.test.ts plan.
+    test.each([
+        ["podIdentityAddon", ["apiServerAccess=public", "egress=firewall"], false],
+        ["podIdentityOss", ["identityMode=podIdentityOss", "apiServerAccess=public", "egress=firewall"], true],
+        ["workloadIdentity", ["identityMode=workloadIdentity", "apiServerAccess=public", "egress=firewall"], false],
+    ] as const)("%s", async (_mode, argv, admitted) => {
+        const plan = await planFor([...argv]);
+        const groups = plan.steps.filter((s) => s.newState.type === "azure-native:network:FirewallPolicyRuleCollectionGroup").map((s) => s.newState.inputs.ruleCollectionGroupName);
+        expect(groups.includes("api-server")).toBe(admitted);
+        expect(groups).toContain("aks-egress");
+    });
+});
+
 describe("plan refuses bad config with one line naming the key, and no stack trace", () => {
     const cases: Array<[string, string[], string]> = [
         ["unknown identityMode", ["-c", "identityMode=podIdentity"], "aks-identity-vault:identityMode"],
