@@ -7,7 +7,7 @@ import * as path from "path";
 import { isClosedPipe, onStdoutError } from "../tools/cli";
 import type { Plan } from "../tools/plan/types";
 import { PLAN_SERVERS, PlanProcess, askPlanServer, runPlan } from "../tools/plan/client";
-import { capture, planFor } from "./support";
+import { capture, planFor, stepsOfType } from "./support";
 
 /** Runs `npm run plan -- <args>` exactly as a user would, in its own process. */
 function npmPlan(args: string[], env: Record<string, string> = {}): Promise<PlanProcess> {
@@ -135,7 +135,7 @@ describe("a public API server with egress through the firewall: the API server's
         ["workloadIdentity", ["identityMode=workloadIdentity", "apiServerAccess=public", "egress=firewall"], false],
     ] as const)("%s", async (_mode, argv, admitted) => {
         const plan = await planFor([...argv]);
-        const groups = plan.steps.filter((s) => s.newState.type === "azure-native:network:FirewallPolicyRuleCollectionGroup").map((s) => s.newState.inputs.ruleCollectionGroupName);
+        const groups = stepsOfType(plan, "azure-native:network:FirewallPolicyRuleCollectionGroup").map((s) => s.newState.inputs.ruleCollectionGroupName);
         expect(groups.includes("api-server")).toBe(admitted);
         expect(groups).toContain("aks-egress");
     });
