@@ -678,6 +678,8 @@ describe("the data plane's and the canary's answers, status by status", () => {
 
 describe("tokens.js: one token request, and retrying it", () => {
     const WORKLOAD_ID = { ...BOUND, TOKEN_SOURCE: "workloadIdentity" };
+    /** The four variables Workload ID's webhook injects. */
+    const FEDERATED = { AZURE_CLIENT_ID: "c1", AZURE_TENANT_ID: "t1", AZURE_FEDERATED_TOKEN_FILE: "/var/run/token", AZURE_AUTHORITY_HOST: "https://login.microsoftonline.com/" };
 
     test("the token service is named after the token source", () => {
         expect(tokens.tokenServiceName({ tokenSource: "imds" })).toBe("IMDS");
@@ -699,9 +701,8 @@ describe("tokens.js: one token request, and retrying it", () => {
     });
 
     test("each of Workload ID's four variables is needed on its own", async () => {
-        const all = { AZURE_CLIENT_ID: "c1", AZURE_TENANT_ID: "t1", AZURE_FEDERATED_TOKEN_FILE: "/var/run/token", AZURE_AUTHORITY_HOST: "https://login.microsoftonline.com/" };
-        for (const name of Object.keys(all)) {
-            const run = scriptedContext({ ...WORKLOAD_ID, ...all, [name]: "" }, []);
+        for (const name of Object.keys(FEDERATED)) {
+            const run = scriptedContext({ ...WORKLOAD_ID, ...FEDERATED, [name]: "" }, []);
             expect([name, await tokens.requestToken(run.ctx, "https://vault.azure.net")]).toEqual([
                 name,
                 { kind: "noIdentity", detail: `no federated identity in this pod (${name} not set)`, permanent: true },
@@ -715,8 +716,7 @@ describe("tokens.js: one token request, and retrying it", () => {
         try {
             const file = path.join(dir, "azure-identity-token");
             fs.writeFileSync(file, "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzYSJ9.c2ln\n");
-            const env = { ...WORKLOAD_ID, AZURE_CLIENT_ID: "c1", AZURE_TENANT_ID: "t1", AZURE_FEDERATED_TOKEN_FILE: file, AZURE_AUTHORITY_HOST: "https://login.microsoftonline.com/" };
-            const run = scriptedContext(env, [{ status: 200, body: JSON.stringify({ access_token: "tok" }) }]);
+            const run = scriptedContext({ ...WORKLOAD_ID, ...FEDERATED, AZURE_FEDERATED_TOKEN_FILE: file }, [{ status: 200, body: JSON.stringify({ access_token: "tok" }) }]);
             expect(await tokens.requestToken(run.ctx, "https://vault.azure.net")).toEqual({ kind: "token", token: "tok" });
             expect(new URLSearchParams(run.sent[0].request.body).get("client_assertion")).toBe("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzYSJ9.c2ln");
         } finally {
@@ -726,16 +726,7 @@ describe("tokens.js: one token request, and retrying it", () => {
 
     test("a federated token file not there yet is retried, as the kubelet may still be writing it", async () => {
         const missing = path.join(os.tmpdir(), "no-such-dir-aiv", "azure-identity-token");
-        const env = {
-            ...WORKLOAD_ID,
-            AZURE_CLIENT_ID: "c1",
-            AZURE_TENANT_ID: "t1",
-            AZURE_FEDERATED_TOKEN_FILE: missing,
-            AZURE_AUTHORITY_HOST: "https://login.microsoftonline.com/",
-            TOKEN_BUDGET_SECONDS: "2",
-            RETRY_INTERVAL_SECONDS: "1",
-        };
-        const run = scriptedContext(env, []);
+        const run = scriptedContext({ ...WORKLOAD_ID, ...FEDERATED, AZURE_FEDERATED_TOKEN_FILE: missing, TOKEN_BUDGET_SECONDS: "2", RETRY_INTERVAL_SECONDS: "1" }, []);
         expect(await tokens.acquireToken(run.ctx, "https://vault.azure.net", "Key Vault")).toEqual({
             ok: false,
             failure: { kind: "local", detail: `no federated token file at ${missing} (ENOENT)` },
