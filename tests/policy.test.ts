@@ -135,6 +135,7 @@ const ROLES = {
     managedIdentityOperator: "f1a07417-d97a-45cb-824c-7a7467783830",
     clusterAdmin: "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
     keyVaultContributor: "f25e0fa2-a7c8-4377-a976-54943a77a395",
+    keyVaultReader: "21090545-7ca7-4776-b22c-e363652d74d2",
 };
 const T = {
     resourceGroup: "azure-native:resources:ResourceGroup",
@@ -1277,6 +1278,9 @@ const CASES: Case[] = [
     fail("private-endpoint-subnet-network-policies", "no NSG", stackWith([vary(endpointSubnet, { networkSecurityGroup: undefined }, { deps: {} })])),
     pass("subnet-nsg", "NSG attached", aksSubnet),
     pass("subnet-nsg", "GatewaySubnet is exempt", vary(aksSubnet, { subnetName: "GatewaySubnet", networkSecurityGroup: undefined })),
+    pass("subnet-nsg", "AzureFirewallSubnet, which takes no NSG, is exempt", vary(aksSubnet, { subnetName: "AzureFirewallSubnet", networkSecurityGroup: undefined })),
+    pass("subnet-nsg", "AzureFirewallManagementSubnet is exempt", vary(aksSubnet, { subnetName: "AzureFirewallManagementSubnet", networkSecurityGroup: undefined })),
+    pass("subnet-nsg", "RouteServerSubnet is exempt", vary(aksSubnet, { subnetName: "RouteServerSubnet", networkSecurityGroup: undefined })),
     fail("subnet-nsg", "no NSG", vary(aksSubnet, { networkSecurityGroup: undefined })),
     pass("nsg-no-internet-inbound", "HTTPS from the AKS subnet, deny the rest", endpointNsg),
     fail("nsg-no-internet-inbound", "SSH from anywhere", vary(endpointNsg, { securityRules: [{ ...httpsFromAks, name: "ssh", sourceAddressPrefix: "*", destinationPortRange: "22" }] })),
@@ -1305,6 +1309,12 @@ const CASES: Case[] = [
     pass("role-assignment-data-role-item-scope", "a control-plane role is out of scope", vary(secretsUser, { roleDefinitionId: ROLE(ROLES.networkContributor), scope: `${VNET}/subnets/snet-aks` })),
     fail("role-assignment-data-role-item-scope", "secrets user on the whole vault", vary(secretsUser, { scope: VAULT_ID })),
     fail("role-assignment-data-role-item-scope", "blob contributor on the account", vary(secretsUser, { roleDefinitionId: ROLE(ROLES.blobContributor), scope: ACCOUNT_ID })),
+    pass("role-assignment-data-role-item-scope", "Key Vault Reader on one key", vary(secretsUser, { roleDefinitionId: ROLE(ROLES.keyVaultReader), scope: `${VAULT_ID}/keys/alpha-demo` })),
+    fail(
+        "role-assignment-data-role-item-scope",
+        "Key Vault Reader on the whole vault, named with each item it may take",
+        vary(secretsUser, { roleDefinitionId: ROLE(ROLES.keyVaultReader), scope: VAULT_ID }),
+    ),
     pass("role-assignment-resource-scope", "a resource", secretsUser),
     fail("role-assignment-resource-scope", "the node resource group", vary(secretsUser, { roleDefinitionId: ROLE(ROLES.vmContributor), scope: `${SUB}/resourceGroups/rg-aiv-test-aks-nodes` })),
     // AKS
@@ -1609,6 +1619,12 @@ const CASES: Case[] = [
     pass("stateful-resources-protected", "all protected", goodStack),
     fail("stateful-resources-protected", "an unprotected vault", stackWith([vary(vault, {}, { protect: false })])),
     fail("stateful-resources-protected", "an unprotected container", stackWith([vary(container, {}, { protect: false })])),
+    fail("stateful-resources-protected", "an unprotected resource group", stackWith([vary(resourceGroup, {}, { protect: false })])),
+    fail("stateful-resources-protected", "an unprotected secret", stackWith([vary(secret, {}, { protect: false })])),
+    fail("stateful-resources-protected", "an unprotected key", stackWith([vary(key, {}, { protect: false })])),
+    fail("stateful-resources-protected", "an unprotected storage account", stackWith([vary(account, {}, { protect: false })])),
+    fail("stateful-resources-protected", "an unprotected cluster", stackWith([vary(cluster, {}, { protect: false })])),
+    fail("stateful-resources-protected", "an unprotected workspace", stackWith([vary(workspace, {}, { protect: false })])),
     // The production baseline: logs, lifecycle, the cluster
     pass("keyvault-resource-logs", "AuditEvent to the workspace", baselineStack),
     pass(
@@ -1853,6 +1869,20 @@ const CASES: Case[] = [
         "a named destination beside Any, and a tag",
         narrowRulesWith([
             { ruleType: "NetworkRule", name: "mixed", sourceAddresses: ["10.76.4.0/22"], destinationAddresses: ["10.76.8.4", "Any"], fqdnTags: ["AzureKubernetesService"], destinationPorts: ["443"] },
+        ]),
+    ),
+    fail(
+        "egress-firewall-rules-narrow",
+        "every FQDN beside a tag, as many of each",
+        narrowRulesWith([
+            {
+                ruleType: "ApplicationRule",
+                name: "all-and-tag",
+                sourceAddresses: ["10.76.4.0/22"],
+                targetFqdns: ["*"],
+                fqdnTags: ["AzureKubernetesService"],
+                protocols: [{ protocolType: "Https", port: 443 }],
+            },
         ]),
     ),
     fail(
