@@ -1285,6 +1285,9 @@ const CASES: Case[] = [
     pass("nsg-no-internet-inbound", "HTTPS from the AKS subnet, deny the rest", endpointNsg),
     fail("nsg-no-internet-inbound", "SSH from anywhere", vary(endpointNsg, { securityRules: [{ ...httpsFromAks, name: "ssh", sourceAddressPrefix: "*", destinationPortRange: "22" }] })),
     fail("nsg-no-internet-inbound", "a standalone rule from the Internet tag", { type: T.rule, name: "rule", inputs: { ...httpsFromAks, sourceAddressPrefix: "Internet" } }),
+    ...["0.0.0.0", "0.0.0.0/0", "::/0"].map((source) =>
+        fail("nsg-no-internet-inbound", `every address as ${source}`, vary(endpointNsg, { securityRules: [{ ...httpsFromAks, sourceAddressPrefix: source }] })),
+    ),
     fail("nsg-no-internet-inbound", "a public source range", vary(endpointNsg, { securityRules: [{ ...httpsFromAks, sourceAddressPrefix: undefined, sourceAddressPrefixes: ["198.51.100.0/24"] }] })),
     // Role assignments
     pass("role-assignment-principal-type", "ServicePrincipal", secretsUser),
@@ -1293,6 +1296,8 @@ const CASES: Case[] = [
     pass("role-assignment-no-vm-contributor", "Key Vault Secrets User", secretsUser),
     fail("role-assignment-no-vm-contributor", "Virtual Machine Contributor", vary(secretsUser, { roleDefinitionId: ROLE(ROLES.vmContributor) })),
     fail("role-assignment-no-privileged-roles", "Owner", vary(secretsUser, { roleDefinitionId: ROLE(ROLES.owner) })),
+    fail("role-assignment-no-privileged-roles", "Contributor", vary(secretsUser, { roleDefinitionId: ROLE("b24988ac-6180-42a0-ab88-20f7382dd24c") })),
+    fail("role-assignment-no-privileged-roles", "User Access Administrator", vary(secretsUser, { roleDefinitionId: ROLE("18d7d88d-d35e-4fb5-a5c3-7773c20a72d9") })),
     pass("role-assignment-no-broad-scope", "a secret", secretsUser),
     fail("role-assignment-no-broad-scope", "a subscription", vary(secretsUser, { roleDefinitionId: ROLE(ROLES.networkContributor), scope: SUB })),
     fail(
@@ -1315,6 +1320,22 @@ const CASES: Case[] = [
         "Key Vault Reader on the whole vault, named with each item it may take",
         vary(secretsUser, { roleDefinitionId: ROLE(ROLES.keyVaultReader), scope: VAULT_ID }),
     ),
+    // The other data-plane roles Azure defines for blobs and Key Vault items, each on one item of its kind and on the whole account or vault.
+    ...(
+        [
+            ["b7e6dc6d-f1e8-4753-8033-0f276bb0955b", "Storage Blob Data Owner", `${ACCOUNT_ID}/blobServices/default/containers/alpha`, ACCOUNT_ID],
+            ["2a2b9908-6ea1-4ae2-8e65-a410df84e7d1", "Storage Blob Data Reader", `${ACCOUNT_ID}/blobServices/default/containers/alpha`, ACCOUNT_ID],
+            ["b86a8fe4-44ce-4948-aee5-eccb2c155cd7", "Key Vault Secrets Officer", `${VAULT_ID}/secrets/alpha-demo`, VAULT_ID],
+            ["12338af0-0e69-4776-bea7-57ae8d297424", "Key Vault Crypto User", `${VAULT_ID}/keys/alpha-demo`, VAULT_ID],
+            ["14b46e9e-c2b7-41b4-b07b-48a6ebf60603", "Key Vault Crypto Officer", `${VAULT_ID}/keys/alpha-demo`, VAULT_ID],
+            ["e147488a-f6f5-4113-8e2d-b22465e65bf6", "Key Vault Crypto Service Encryption User", `${VAULT_ID}/keys/alpha-demo`, VAULT_ID],
+            ["db79e9a7-68ee-4b58-9aeb-b90e7c24fcba", "Key Vault Certificate User", `${VAULT_ID}/certificates/alpha-demo`, VAULT_ID],
+            ["a4417e6f-fecd-4de8-b567-7b0420556985", "Key Vault Certificates Officer", `${VAULT_ID}/certificates/alpha-demo`, VAULT_ID],
+        ] as const
+    ).flatMap(([role, name, item, whole]) => [
+        pass("role-assignment-data-role-item-scope", `${name} on one item`, vary(secretsUser, { roleDefinitionId: ROLE(role), scope: item })),
+        fail("role-assignment-data-role-item-scope", `${name} on the whole account or vault`, vary(secretsUser, { roleDefinitionId: ROLE(role), scope: whole })),
+    ]),
     pass("role-assignment-resource-scope", "a resource", secretsUser),
     fail("role-assignment-resource-scope", "the node resource group", vary(secretsUser, { roleDefinitionId: ROLE(ROLES.vmContributor), scope: `${SUB}/resourceGroups/rg-aiv-test-aks-nodes` })),
     // AKS
@@ -1397,6 +1418,22 @@ const CASES: Case[] = [
     fail("k8s-not-privileged", "privileged", containerWith({ securityContext: { privileged: true } })),
     pass("k8s-restricted-volume-types", "configMap and csi", pod),
     fail("k8s-restricted-volume-types", "hostPath", podWith({ volumes: [{ name: "docker", hostPath: { path: "/var/run/docker.sock" } }] })),
+    pass(
+        "k8s-restricted-volume-types",
+        "each of the eight types the restricted profile allows",
+        podWith({
+            volumes: [
+                { name: "a", configMap: { name: "c" } },
+                { name: "b", csi: { driver: "secrets-store.csi.k8s.io" } },
+                { name: "c", downwardAPI: { items: [] } },
+                { name: "d", emptyDir: {} },
+                { name: "e", ephemeral: { volumeClaimTemplate: { spec: {} } } },
+                { name: "f", persistentVolumeClaim: { claimName: "claim" } },
+                { name: "g", projected: { sources: [] } },
+                { name: "h", secret: { secretName: "s" } },
+            ],
+        }),
+    ),
     pass("k8s-read-only-root-filesystem", "read-only", pod),
     fail("k8s-read-only-root-filesystem", "writable", containerWith({ securityContext: { readOnlyRootFilesystem: false } })),
     pass("k8s-image-pinned", "version tag", pod),
@@ -2580,6 +2617,12 @@ describe("the pack's Kubernetes, ARM, address and mode helpers", () => {
         expect(workloadPods(T.pod, { metadata: { namespace: "x", labels: { app: "p" } }, spec: { containers: [] } })).toEqual({ namespace: "x", labels: { app: "p" }, spec: { containers: [] } });
         expect(workloadPods(T.job, { metadata: { namespace: "x" }, spec: { template } })).toEqual({ namespace: "x", labels: { app: "a" }, spec: { containers: [] } });
         expect(workloadPods(T.cronJob, { spec: { jobTemplate: { spec: { template } } } })).toEqual({ namespace: "default", labels: { app: "a" }, spec: { containers: [] } });
+        for (const kind of ["apps/v1:Deployment", "apps/v1:StatefulSet", "apps/v1:DaemonSet", "apps/v1:ReplicaSet", "core/v1:ReplicationController"]) {
+            expect([kind, workloadPods(`kubernetes:${kind}`, { metadata: { namespace: "x" }, spec: { template } })]).toEqual([
+                kind,
+                { namespace: "x", labels: { app: "a" }, spec: { containers: [] } },
+            ]);
+        }
         expect(workloadPods(T.deployment, { spec: {} })).toEqual({ namespace: "default", labels: {}, spec: {} });
         expect(workloadPods(T.configMap, {})).toBeUndefined();
         expect(workloadPods("azure-native:compute:Pod", {})).toBeUndefined();
