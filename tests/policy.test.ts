@@ -128,6 +128,8 @@ const ZONE_ID = (zone: string) => `${RG}/providers/Microsoft.Network/privateDnsZ
 const ROLE = (guid: string) => `${SUB}/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
 const ROLES = {
     owner: "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+    contributor: "b24988ac-6180-42a0-ab88-20f7382dd24c",
+    userAccessAdministrator: "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
     secretsUser: "4633458b-17de-408a-b874-0445c86b69e6",
     blobContributor: "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
     networkContributor: "4d97b98b-1d4f-4787-a291-c67834d212e7",
@@ -1296,8 +1298,8 @@ const CASES: Case[] = [
     pass("role-assignment-no-vm-contributor", "Key Vault Secrets User", secretsUser),
     fail("role-assignment-no-vm-contributor", "Virtual Machine Contributor", vary(secretsUser, { roleDefinitionId: ROLE(ROLES.vmContributor) })),
     fail("role-assignment-no-privileged-roles", "Owner", vary(secretsUser, { roleDefinitionId: ROLE(ROLES.owner) })),
-    fail("role-assignment-no-privileged-roles", "Contributor", vary(secretsUser, { roleDefinitionId: ROLE("b24988ac-6180-42a0-ab88-20f7382dd24c") })),
-    fail("role-assignment-no-privileged-roles", "User Access Administrator", vary(secretsUser, { roleDefinitionId: ROLE("18d7d88d-d35e-4fb5-a5c3-7773c20a72d9") })),
+    fail("role-assignment-no-privileged-roles", "Contributor", vary(secretsUser, { roleDefinitionId: ROLE(ROLES.contributor) })),
+    fail("role-assignment-no-privileged-roles", "User Access Administrator", vary(secretsUser, { roleDefinitionId: ROLE(ROLES.userAccessAdministrator) })),
     pass("role-assignment-no-broad-scope", "a secret", secretsUser),
     fail("role-assignment-no-broad-scope", "a subscription", vary(secretsUser, { roleDefinitionId: ROLE(ROLES.networkContributor), scope: SUB })),
     fail(
