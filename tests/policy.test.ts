@@ -2640,10 +2640,15 @@ describe("the pack's Kubernetes, ARM, address and mode helpers", () => {
         expect(scopeLevel(`${SUB}/`)).toBe("subscription");
         expect(scopeLevel(`${RG.toUpperCase()}//`)).toBe("resourceGroup");
         expect(scopeLevel(`${SUB}/providers/Microsoft.Management/managementGroups/mg`)).toBe("resource");
+        // Ids that end or start as a wider scope does, under another parent: an API Management
+        // subscription and a policy definition of a management group are resources.
+        expect(scopeLevel(`${RG}/providers/Microsoft.ApiManagement/service/apim/subscriptions/starter`)).toBe("resource");
+        expect(scopeLevel("/providers/Microsoft.Management/managementGroups/mg/providers/Microsoft.Authorization/policyDefinitions/p")).toBe("resource");
         const account = `${RG}/providers/Microsoft.Storage/storageAccounts/sta`;
         expect(dataItemOf(`${account}/blobServices/default/containers/alpha/`)).toBe("blobContainer");
         expect(dataItemOf(`${account}/blobServices/default/containers/alpha/blobs/b`)).toBeUndefined();
         expect(dataItemOf(`${VAULT_ID}/secrets/s`)).toBe("keyVaultSecret");
+        expect(dataItemOf(` ${VAULT_ID}/keys/k// `)).toBe("keyVaultKey");
         expect(dataItemOf(`${VAULT_ID}/certificates/c`)).toBe("keyVaultCertificate");
         expect(dataItemOf(`${VAULT_ID}/secrets`)).toBeUndefined();
         expect([armName(`${VAULT_ID}/`), armName("")]).toEqual(["kv-aiv-test-abc123", ""]);
