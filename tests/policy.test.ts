@@ -1034,6 +1034,7 @@ const CASES: Case[] = [
     pass("keyvault-access-policy-read-only", "Get in capitals, read as get", vary(accessPolicy, { policy: { permissions: { secrets: ["Get"], keys: ["GET"] } } })),
     fail("keyvault-access-policy-read-only", "list secrets, which enumerates the whole vault", vary(accessPolicy, { policy: { permissions: { secrets: ["get", "list"] } } })),
     fail("keyvault-access-policy-read-only", "get certificates, which nothing mounts", vary(accessPolicy, { policy: { permissions: { certificates: ["get"] } } })),
+    fail("keyvault-access-policy-read-only", "get and list certificates: one message for the kind", vary(accessPolicy, { policy: { permissions: { certificates: ["get", "list"] } } })),
     fail("keyvault-access-policy-read-only", "set and purge", vary(accessPolicy, { policy: { permissions: { secrets: ["get", "set", "purge"] } } })),
     fail("keyvault-access-policy-read-only", "all key permissions", vary(accessPolicy, { policy: { permissions: { keys: ["all"] } } })),
     pass("keyvault-access-policy-read-only", "an empty list of certificate permissions", vary(accessPolicy, { policy: { permissions: { certificates: [] } } })),
