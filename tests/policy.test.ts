@@ -1431,6 +1431,19 @@ const CASES: Case[] = [
     pass("k8s-no-host-namespaces", "none", pod),
     fail("k8s-no-host-namespaces", "hostNetwork", podWith({ hostNetwork: true })),
     fail("k8s-no-host-namespaces", "hostIPC", podWith({ hostIPC: true })),
+    fail("k8s-drop-all-capabilities", "adds NET_ADMIN and SYS_TIME", containerWith({ securityContext: { capabilities: { drop: ["ALL"], add: ["NET_ADMIN", "SYS_TIME"] } } })),
+    fail(
+        "k8s-no-secret-in-env",
+        "two variables from Secrets",
+        containerWith({
+            env: [
+                { name: "A", valueFrom: { secretKeyRef: { name: "s", key: "a" } } },
+                { name: "B", valueFrom: { secretKeyRef: { name: "s", key: "b" } } },
+            ],
+        }),
+    ),
+    pass("k8s-no-secret-in-env", "everything of a ConfigMap through envFrom", containerWith({ envFrom: [{ configMapRef: { name: "settings" } }] })),
+    fail("k8s-no-default-service-account", "an empty name", podWith({ serviceAccountName: "" })),
     fail("k8s-no-host-namespaces", "hostPID in a Deployment", vary(deployment, { spec: { template: { spec: { hostPID: true } } } })),
     pass("k8s-no-host-ports", "none", pod),
     fail("k8s-no-host-ports", "hostPort 8080", containerWith({ ports: [{ containerPort: 8080, hostPort: 8080 }] })),
@@ -1502,6 +1515,11 @@ const CASES: Case[] = [
     ),
     fail(
         "k8s-network-policy-private-egress",
+        "a public address on every UDP port",
+        vary(networkPolicy, { spec: { egress: [{ to: [{ ipBlock: { cidr: "203.0.113.0/24" } }], ports: [{ protocol: "UDP" }] }] } }),
+    ),
+    fail(
+        "k8s-network-policy-private-egress",
         "a public address on every port, and on a port of no stated protocol",
         vary(networkPolicy, { spec: { egress: [{ to: [{ ipBlock: { cidr: "203.0.113.0/24" } }] }, { to: [{ ipBlock: { cidr: "198.51.100.0/24" } }], ports: [{ port: 443 }] }] } }),
     ),
@@ -1509,6 +1527,8 @@ const CASES: Case[] = [
     fail("k8s-helm-chart-pinned", "a version range", vary(release, { version: "^4.1.0" })),
     pass("k8s-helm-chart-pinned", "a v-prefixed pre-release with build metadata", vary(release, { version: "v4.1.19-rc.1+build.7" })),
     fail("k8s-helm-chart-pinned", "major and minor only", vary(release, { version: "4.1" })),
+    pass("k8s-helm-chart-pinned", "a two-digit major and minor", vary(release, { version: "10.12.3" })),
+    fail("k8s-helm-chart-pinned", "a hyphen range from an exact version", vary(release, { version: "4.1.18 - 4.2.0" })),
     fail("k8s-helm-chart-pinned", "no version", vary(release, { version: undefined })),
     fail("k8s-helm-chart-pinned", "plain HTTP repository", vary(release, { repositoryOpts: { repo: "http://charts.example/" } })),
     pass("k8s-helm-chart-pinned", "a named chart from an HTTPS repository", vary(release, { chart: "aad-pod-identity", repositoryOpts: { repo: "https://charts.example/" } })),
@@ -1549,10 +1569,23 @@ const CASES: Case[] = [
     fail("federated-credential-scoped", "no audience", vary(federation, { audiences: undefined })),
     fail("federated-credential-scoped", "no subject", vary(federation, { subject: undefined })),
     fail("federated-credential-scoped", "no issuer", vary(federation, { issuer: undefined })),
+    fail("federated-credential-scoped", "a subject with a prefix", vary(federation, { subject: "x-system:serviceaccount:alpha:alpha-workload" })),
+    fail("federated-credential-scoped", "a subject with a further segment", vary(federation, { subject: "system:serviceaccount:alpha:alpha-workload:extra" })),
+    pass("federated-credential-scoped", "a one-letter namespace and account", vary(federation, { subject: "system:serviceaccount:a:b" })),
     pass("pod-identity-attachment-scoped", "namespace alpha", podIdentities),
     fail("pod-identity-attachment-scoped", "kube-system", vary(podIdentities, { identities: { "alpha/alpha": { namespace: "kube-system" } } })),
     fail("pod-identity-attachment-scoped", "no selector and no identity", vary(podIdentities, { identities: { "alpha/alpha": { bindingSelector: "", identity: { resourceId: "" } } } })),
     fail("pod-identity-attachment-scoped", "no namespace", vary(podIdentities, { identities: { "alpha/alpha": { namespace: undefined } } })),
+    fail(
+        "pod-identity-attachment-scoped",
+        "an identity id under another resource's",
+        vary(podIdentities, { identities: { "alpha/alpha": { identity: { resourceId: `${VAULT_ID}${IDENTITY_ID}` } } } }),
+    ),
+    fail(
+        "pod-identity-attachment-scoped",
+        "the id of a credential under the identity",
+        vary(podIdentities, { identities: { "alpha/alpha": { identity: { resourceId: `${IDENTITY_ID}/federatedIdentityCredentials/alpha` } } } }),
+    ),
     fail(
         "pod-identity-attachment-scoped",
         "selector and identity left out",
@@ -1564,6 +1597,11 @@ const CASES: Case[] = [
     fail("aad-pod-identity-objects-namespaced", "binding without a selector", vary(azureIdentityBinding, { spec: { selector: undefined } })),
     fail("aad-pod-identity-objects-namespaced", "AzureIdentity without a namespace", vary(azureIdentity, { metadata: { namespace: undefined } })),
     fail("aad-pod-identity-objects-namespaced", "binding in kube-system", vary(azureIdentityBinding, { metadata: { namespace: "kube-system" } })),
+    skip("aad-pod-identity-objects-namespaced", "a ConfigMap in the workload's namespace", {
+        type: T.configMap,
+        name: "config",
+        inputs: { metadata: { name: "config", namespace: "alpha" }, data: {} },
+    }),
     pass("aad-pod-identity-force-namespaced", "forceNamespaced", release),
     fail("aad-pod-identity-force-namespaced", "cluster-wide matching", vary(release, { values: { forceNamespaced: undefined } })),
     skip("aad-pod-identity-force-namespaced", "another chart", otherRelease),
@@ -1785,6 +1823,15 @@ const CASES: Case[] = [
     fail("canary-granted-to-nobody", "a grant on the vault that holds it", [...canaryStack, grantOf("keyvault-alpha-vault", ROLES.secretsUser, workloadIdentity, vault, VAULT_ID)]),
     fail(
         "canary-granted-to-nobody",
+        "a grant on the storage account that holds it, matched by its id",
+        withoutDependencies([...canaryStack, grantOf("storage-alpha-account", ROLES.blobContributor, workloadIdentity, account, ACCOUNT_ID)]),
+    ),
+    pass("canary-granted-to-nobody", "no canary container, where only a Deployment is told VERIFY_MODE", [
+        ...canaryStack.filter((f) => f !== canaryContainer),
+        { ...boundJobWith(boundEnv), type: T.deployment },
+    ]),
+    fail(
+        "canary-granted-to-nobody",
         "a grant on the canary container, matched by its id",
         withoutDependencies([...canaryStack, grantOf("storage-alpha-canary", ROLES.blobContributor, workloadIdentity, canaryContainer, `${ACCOUNT_ID}/blobServices/default/containers/canary`)]),
     ),
@@ -1796,6 +1843,7 @@ const CASES: Case[] = [
     ),
     pass("bound-jobs-prove-canary-path-and-sync", "a bound Job told everything", [boundJobWith(boundEnv)]),
     pass("bound-jobs-prove-canary-path-and-sync", "an unbound Job needs none of it", [boundJobWith([{ name: "VERIFY_MODE", value: "unbound" }])]),
+    pass("bound-jobs-prove-canary-path-and-sync", "a Deployment told VERIFY_MODE bound is no verification Job", [{ ...boundJobWith([{ name: "VERIFY_MODE", value: "bound" }]), type: T.deployment }]),
     fail("bound-jobs-prove-canary-path-and-sync", "no endpoint subnet", [boundJobWith(boundEnv.filter((e) => JSON.stringify(e).includes("PRIVATE_ENDPOINT_SUBNET") === false))]),
     pass("bound-jobs-prove-canary-path-and-sync", "a workload that syncs: the Job mounts the mirror and is told its file", [syncingClass, syncedBoundJob]),
     fail("bound-jobs-prove-canary-path-and-sync", "a workload that syncs: the Job does not mount the mirror", [syncingClass, boundJobWith(boundEnv)]),
@@ -1819,6 +1867,7 @@ const CASES: Case[] = [
     fail("k8s-namespace-default-deny", "the default deny lists only Egress", stackWith([workloadNamespace, vary(defaultDeny, { spec: { policyTypes: ["Egress"] } })])),
     fail("k8s-namespace-default-deny", "the default deny lists only Ingress", stackWith([workloadNamespace, vary(defaultDeny, { spec: { policyTypes: ["Ingress"] } })])),
     fail("k8s-namespace-default-deny", "the default deny allows egress somewhere", stackWith([vary(defaultDeny, { spec: { egress: [{ ports: [{ port: 53 }] }] } })])),
+    fail("k8s-namespace-default-deny", "the default deny admits ingress from somewhere", stackWith([workloadNamespace, vary(defaultDeny, { spec: { ingress: [{ from: [{ podSelector: {} }] }] } })])),
     pass("aks-etcd-encrypted-when-secrets-sync", "a workload syncs; etcd is encrypted with the stack's key through the API server's subnet", [syncingClass, etcdKey, kmsCluster]),
     pass("aks-etcd-encrypted-when-secrets-sync", "nothing syncs: nothing asked", [secretProviderClass, cluster]),
     fail("aks-etcd-encrypted-when-secrets-sync", "a workload syncs; etcd is not encrypted", [syncingClass, cluster]),
@@ -1883,12 +1932,37 @@ const CASES: Case[] = [
     fail("impostor-proves-isolation", "no impostor, where a bound Job runs", [cluster, workloadNamespace, boundJobWith(boundEnv)]),
     pass("impostor-proves-isolation", "no verification Job at all (demo false)", [cluster, workloadNamespace]),
     fail("impostor-proves-isolation", "pod identity: the impostor tries the label only", [cluster, workloadNamespace, impostorJob("labelledPod")]),
+    pass("impostor-proves-isolation", "pod identity: two impostor Jobs share the checks", [
+        cluster,
+        workloadNamespace,
+        impostorJob("labelledPod"),
+        { ...impostorJob("azureIdentity,podIdentityException"), name: "alpha-verify-impostor-objects" },
+    ]),
+    fail("impostor-proves-isolation", "a Deployment, not a Job, tries the impostor's checks", [
+        cluster,
+        workloadNamespace,
+        boundJobWith(boundEnv),
+        { ...impostorJob("labelledPod,azureIdentity,podIdentityException"), type: T.deployment },
+    ]),
     fail("impostor-proves-isolation", "Workload ID: the impostor tries no token exchange", [vary(cluster, { podIdentityProfile: { enabled: false } }), workloadNamespace, impostorJob("labelledPod")]),
     fail("impostor-proves-isolation", "the impostor runs in the workload's own namespace", [cluster, workloadNamespace, impostorJob("labelledPod,azureIdentity,podIdentityException", "alpha")]),
     fail("impostor-proves-isolation", "the impostor attacks another namespace", [cluster, workloadNamespace, impostorJob("labelledPod,azureIdentity,podIdentityException", "aiv-impostor", "beta")]),
     pass("aadpodidentity-objects-guarded", "pod identity on, the guard covers every kind and names the namespace", [cluster, workloadNamespace, crdGuard, crdGuardBinding]),
     pass("aadpodidentity-objects-guarded", "no pod identity: nothing to guard", [vary(cluster, { podIdentityProfile: { enabled: false } }), workloadNamespace]),
     fail("aadpodidentity-objects-guarded", "pod identity on, no guard", [cluster, workloadNamespace]),
+    fail("aadpodidentity-objects-guarded", "the guard covers another API group", [
+        cluster,
+        workloadNamespace,
+        vary(crdGuard, { spec: { matchConstraints: { resourceRules: [{ apiGroups: ["secrets-store.csi.x-k8s.io"], apiVersions: ["*"], operations: ["CREATE", "UPDATE"], resources: ["*"] }] } } }),
+        crdGuardBinding,
+    ]),
+    pass("aadpodidentity-objects-guarded", "a namespace that is no workload's is not named", [
+        cluster,
+        workloadNamespace,
+        vary(namespace, { metadata: { name: "aiv-impostor" } }, { name: "impostor-namespace" }),
+        crdGuard,
+        crdGuardBinding,
+    ]),
     fail("aadpodidentity-objects-guarded", "the open-source chart, no guard", [vary(cluster, { podIdentityProfile: { enabled: false } }), release, workloadNamespace]),
     fail("aadpodidentity-objects-guarded", "the guard covers creates only", [
         cluster,
@@ -2606,7 +2680,11 @@ describe("the pack's Kubernetes, ARM, address and mode helpers", () => {
         const outcome = await validateResourceStep(policy, withSpec, new Map([[withSpec.urn, withSpec]]));
         expect(outcome.violations.map((v) => v.message)).toEqual(["Container root runs as UID 0."]);
         const without = stepOf({ type, name: "w", inputs: { metadata: { namespace: "alpha" }, spec: path.length > 1 ? {} : undefined } });
-        expect(await validateResourceStep(policy, without, new Map([[without.urn, without]]))).toEqual({ applied: false, violations: [] });
+        expect(await validateResourceStep(policy, without, new Map([[without.urn, without]]))).toEqual({
+            applied: false,
+            violations: [],
+            notApplicable: expect.arrayContaining(["the workload declares no pod spec"]) as unknown,
+        });
     });
 
     test("an image reference's tag and digest, with a registry port and a path", () => {
@@ -2980,6 +3058,12 @@ describe("every failing case's messages", () => {
         const outcome = await outcomeOf(testCase);
         expect(outcome.violations.map((v) => (v.urn === undefined ? v.message : `${urnName(v.urn)}: ${v.message}`))).toMatchSnapshot();
     });
+});
+
+test("why each skipped case does not apply, as its policy says", async () => {
+    const skipped = CASES.filter((c) => c.verdict === "skip");
+    const reasons = await Promise.all(skipped.map(async (c) => [`${c.policy}: ${c.why}`, (await outcomeOf(c)).notApplicable ?? "none"] as const));
+    expect(Object.fromEntries(reasons)).toMatchSnapshot();
 });
 
 describe("every stack policy without recorded dependencies", () => {

@@ -42,6 +42,8 @@ export interface PolicyOutcome {
     /** False when the policy was disabled, filtered by type, or declared itself not applicable. */
     applied: boolean;
     violations: Violation[];
+    /** The reasons the policy, or each of its validations that did, gave for not applying (`notApplicable`). */
+    notApplicable?: string[];
 }
 
 /** Settings of an evaluation. */
@@ -322,7 +324,7 @@ async function runValidation(
         return { applied: true, violations };
     } catch (err) {
         if (err instanceof NotApplicableError) {
-            return { applied: false, violations };
+            return { applied: false, violations, notApplicable: [err.reason ?? ""] };
         }
         if (err instanceof UnknownValueError) {
             violations.push({ policyName: policy.name, enforcementLevel: "advisory", label, urn, message: `can't run policy '${policy.name}' during preview: ${err.message}` });
@@ -350,6 +352,9 @@ export async function validateResourceStep(policy: ResourceValidationPolicy, ste
         const result = await runValidation(policy, level, options.label ?? "", step.urn, (report) => validation(resourceValidationArgs(step, steps, config, options), report));
         outcome.applied = outcome.applied || result.applied;
         outcome.violations.push(...result.violations);
+        if (result.notApplicable !== undefined) {
+            outcome.notApplicable = [...(outcome.notApplicable ?? []), ...result.notApplicable];
+        }
     }
     return outcome;
 }
