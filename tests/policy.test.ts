@@ -1550,6 +1550,11 @@ const CASES: Case[] = [
         "a GitHub branch named like a commit with more after it",
         vary(release, { chart: "https://raw.githubusercontent.com/Azure/aad-pod-identity/d17ea6a41aed5284fda895d6d48f50cc5f9f175f-rc/charts/aad-pod-identity-4.1.18.tgz" }),
     ),
+    fail(
+        "k8s-helm-chart-pinned",
+        "a GitHub branch named like a commit with more before it",
+        vary(release, { chart: "https://raw.githubusercontent.com/Azure/aad-pod-identity/rc-d17ea6a41aed5284fda895d6d48f50cc5f9f175f/charts/aad-pod-identity-4.1.18.tgz" }),
+    ),
     // Workload identity
     pass("secret-provider-class-pod-identity", "usePodIdentity", secretProviderClass),
     pass("secret-provider-class-pod-identity", "Workload ID client id", vary(secretProviderClass, { spec: { parameters: { usePodIdentity: "false", clientID: PRINCIPAL } } })),
