@@ -1847,6 +1847,9 @@ const CASES: Case[] = [
         canaryStack.filter((f) => f !== canaryContainer),
     ),
     pass("bound-jobs-prove-canary-path-and-sync", "a bound Job told everything", [boundJobWith(boundEnv)]),
+    pass("bound-jobs-prove-canary-path-and-sync", "a bound Job told the canary's secret from a ConfigMap", [
+        boundJobWith(boundEnv.map((e) => (JSON.stringify(e).includes("CANARY_SECRET_NAME") ? { name: "CANARY_SECRET_NAME", valueFrom: { configMapKeyRef: { name: "canary", key: "secret" } } } : e))),
+    ]),
     pass("bound-jobs-prove-canary-path-and-sync", "an unbound Job needs none of it", [boundJobWith([{ name: "VERIFY_MODE", value: "unbound" }])]),
     pass("bound-jobs-prove-canary-path-and-sync", "a Deployment told VERIFY_MODE bound is no verification Job", [{ ...boundJobWith([{ name: "VERIFY_MODE", value: "bound" }]), type: T.deployment }]),
     fail("bound-jobs-prove-canary-path-and-sync", "no endpoint subnet", [boundJobWith(boundEnv.filter((e) => JSON.stringify(e).includes("PRIVATE_ENDPOINT_SUBNET") === false))]),
