@@ -1201,6 +1201,11 @@ const CASES: Case[] = [
         ...flowLogStack,
         vary(container, { accountName: "stflaivtestabc123" }, { name: "flow-logs-container", deps: { accountName: [flowAccount] } }),
     ]),
+    pass("storage-flow-log-account-only", "the flow log's storage id not known yet, its account recorded as a dependency", [vnet, flowAccount, vary(flowLog, { storageId: "[unknown]" }), workspace]),
+    fail("storage-flow-log-account-only", "a container of the stack's in it, its account name not known yet", [
+        ...flowLogStack,
+        vary(container, { accountName: "[unknown]" }, { name: "flow-logs-container", deps: { accountName: [flowAccount] } }),
+    ]),
     fail("storage-flow-log-account-only", "a role granted on it", [
         ...flowLogStack,
         {
@@ -1219,6 +1224,7 @@ const CASES: Case[] = [
         vary(flowAccount, { networkRuleSet: { virtualNetworkRules: [{ virtualNetworkResourceId: `${VNET}/subnets/snet-aks` }] } }),
     ),
     fail("storage-public-network-disabled", "the flow logs' account without network rules", vary(flowAccount, { networkRuleSet: undefined })),
+    pass("storage-public-network-disabled", "the flow logs' account, its firewall without rule lists", vary(flowAccount, { networkRuleSet: { ipRules: undefined, virtualNetworkRules: undefined } })),
     fail("storage-public-network-disabled", "the flow logs' account bypassing for logging only", vary(flowAccount, { networkRuleSet: { bypass: "Logging" } })),
     pass("storage-public-network-disabled", "the flow logs' account bypassing for logging and Azure's trusted services", vary(flowAccount, { networkRuleSet: { bypass: "Logging, AzureServices" } })),
     // Storage
@@ -1256,6 +1262,7 @@ const CASES: Case[] = [
     fail("storage-private-endpoint", "no endpoint", stackWith([], [blobEndpoint, blobZoneGroup])),
     pass("storage-blob-service-managed", "blob service declared", goodStack),
     pass("storage-blob-service-managed", "matched by account name without recorded dependencies", withoutDependencies(goodStack)),
+    pass("storage-blob-service-managed", "the blob service's account name not known yet, its account recorded as a dependency", stackWith([vary(blobService, { accountName: "[unknown]" })])),
     fail("storage-blob-service-managed", "blob service left at Azure's defaults", stackWith([], [blobService])),
     // Network
     pass("private-dns-zone-name", "vaultcore", vaultZone),
@@ -3095,6 +3102,9 @@ describe("every stack policy without recorded dependencies", () => {
         "secret-provider-class-identity-matches-mode: Workload ID on one of two clusters": "likewise",
         "aks-resource-logs: the full kube-audit besides": "the fixture's resourceUri is a placeholder that names no cluster",
         "private-endpoint-dns-zone-group: a zone id not known yet, its zone recorded as a dependency": "the zone's id is not known yet: only the dependency names the zone",
+        "storage-flow-log-account-only: the flow log's storage id not known yet, its account recorded as a dependency": "the account's id is not known yet: only the dependency names it",
+        "storage-flow-log-account-only: a container of the stack's in it, its account name not known yet": "the account's name is not known yet: only the dependency names it",
+        "storage-blob-service-managed: the blob service's account name not known yet, its account recorded as a dependency": "the account's name is not known yet: only the dependency names it",
         "aks-etcd-encrypted-when-secrets-sync: a workload syncs; etcd is encrypted with the stack's key through the API server's subnet":
             "the cluster's keyId is the key's versioned URI, an output only the dependency ties to the key",
     };
