@@ -1522,8 +1522,15 @@ const CASES: Case[] = [
     ),
     fail(
         "k8s-network-policy-private-egress",
-        "a public address on every UDP port",
-        vary(networkPolicy, { spec: { egress: [{ to: [{ ipBlock: { cidr: "203.0.113.0/24" } }], ports: [{ protocol: "UDP" }] }] } }),
+        "a public address on every UDP port, and on two TCP ports",
+        vary(networkPolicy, {
+            spec: {
+                egress: [
+                    { to: [{ ipBlock: { cidr: "203.0.113.0/24" } }], ports: [{ protocol: "UDP" }] },
+                    { to: [{ ipBlock: { cidr: "198.51.100.0/24" } }], ports: [{ port: 80 }, { port: 443 }] },
+                ],
+            },
+        }),
     ),
     fail(
         "k8s-network-policy-private-egress",
