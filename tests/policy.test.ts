@@ -1215,6 +1215,28 @@ const CASES: Case[] = [
             inputs: { scope: FLOW_ACCOUNT_ID, principalId: PRINCIPAL, roleDefinitionId: ROLE("2a2b9908-6ea1-4ae2-8e65-a410df84e7d1") },
         },
     ]),
+    fail("storage-flow-log-account-only", "a role granted on it, its scope not known yet", [
+        ...flowLogStack,
+        {
+            type: T.role,
+            name: "flow-reader",
+            deps: { scope: [flowAccount] },
+            inputs: { scope: "[unknown]", principalId: PRINCIPAL, roleDefinitionId: ROLE("2a2b9908-6ea1-4ae2-8e65-a410df84e7d1") },
+        },
+    ]),
+    fail("storage-flow-log-account-only", "before the first deployment: the account's name and id not known yet, a container recorded in it", [
+        vnet,
+        vary(flowAccount, { accountName: "[unknown]" }),
+        vary(flowLog, { storageId: "[unknown]" }),
+        workspace,
+        vary(container, { accountName: "[unknown]" }, { name: "flow-logs-container", deps: { accountName: [flowAccount] } }),
+    ]),
+    pass("storage-flow-log-account-only", "before the first deployment: the account's name and id not known yet, nothing else in it", [
+        vnet,
+        vary(flowAccount, { accountName: "[unknown]" }),
+        vary(flowLog, { storageId: "[unknown]" }),
+        workspace,
+    ]),
     pass("storage-public-network-disabled", "the flow logs' account, behind a firewall that admits Azure's trusted services only", flowAccount),
     fail("storage-public-network-disabled", "the flow logs' account open to all networks", vary(flowAccount, { networkRuleSet: { defaultAction: "Allow" } })),
     fail("storage-public-network-disabled", "the flow logs' account admitting an address range", vary(flowAccount, { networkRuleSet: { ipRules: [{ iPAddressOrRange: "203.0.113.0/24" }] } })),
@@ -3111,6 +3133,9 @@ describe("every stack policy without recorded dependencies", () => {
         "private-endpoint-dns-zone-group: a zone id not known yet, its zone recorded as a dependency": "the zone's id is not known yet: only the dependency names the zone",
         "storage-flow-log-account-only: the flow log's storage id not known yet, its account recorded as a dependency": "the account's id is not known yet: only the dependency names it",
         "storage-flow-log-account-only: a container of the stack's in it, its account name not known yet": "the account's name is not known yet: only the dependency names it",
+        "storage-flow-log-account-only: a role granted on it, its scope not known yet": "the account's id is not known yet: only the dependency names it",
+        "storage-flow-log-account-only: before the first deployment: the account's name and id not known yet, a container recorded in it": "likewise",
+        "storage-flow-log-account-only: before the first deployment: the account's name and id not known yet, nothing else in it": "likewise",
         "storage-blob-service-managed: the blob service's account name not known yet, its account recorded as a dependency": "the account's name is not known yet: only the dependency names it",
         "aks-etcd-encrypted-when-secrets-sync: a workload syncs; etcd is encrypted with the stack's key through the API server's subnet":
             "the cluster's keyId is the key's versioned URI, an output only the dependency ties to the key",

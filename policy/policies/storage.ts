@@ -176,18 +176,24 @@ export const storageFlowLogAccountOnly: StackValidationPolicy = {
     validateStack: (args, reportViolation) => {
         const flowLogs = ofType(args.resources, TYPES.flowLog);
         for (const account of ofType(args.resources, TYPES.storageAccount).filter((a) => taggedForFlowLogs(stringMap(field(a.props, "tags"))))) {
-            const name = azureName(account, "accountName");
+            // Read only where no dependency decides: before the first deployment the account's name
+            // (a random suffix) and its id are not known yet, and reading them would skip the policy.
+            const name = (): string | undefined => azureName(account, "accountName");
             if (!flowLogs.some((log) => refersTo(log, "storageId", account, () => idNames(text(field(log.props, "storageId")), account, "accountName")))) {
                 reportViolation("This account is tagged for flow logs, but no flow log of the stack writes to it.", account.urn);
             }
             for (const container of ofType(args.resources, TYPES.blobContainer)) {
-                if (refersTo(container, "accountName", account, () => sameText(text(field(container.props, "accountName")), name))) {
+                if (refersTo(container, "accountName", account, () => sameText(text(field(container.props, "accountName")), name()))) {
                     reportViolation("The flow logs' account holds a container of the stack's; keep other data elsewhere.", container.urn);
                 }
             }
             for (const grant of ofType(args.resources, TYPES.roleAssignment)) {
-                const scope = text(field(grant.props, "scope")) ?? "";
-                if (refersTo(grant, "scope", account, () => name !== undefined && scope.toLowerCase().includes(`/storageaccounts/${name.toLowerCase()}`))) {
+                const onAccount = (): boolean => {
+                    const accountName = name();
+                    const scope = text(field(grant.props, "scope")) ?? "";
+                    return accountName !== undefined && scope.toLowerCase().includes(`/storageaccounts/${accountName.toLowerCase()}`);
+                };
+                if (refersTo(grant, "scope", account, onAccount)) {
                     reportViolation("A role is granted on the flow logs' account; only Network Watcher writes there.", grant.urn);
                 }
             }
