@@ -78,7 +78,7 @@ const VERIFIER_TESTS = { tests: ["tests/verifier.test.ts", "tests/verifierModule
 export const CHUNKS: Chunk[] = [
     // The configuration in three chunks. Its tables and its schema are nearly all static mutants
     // (azureCatalog.ts 282 of 297, config/schema.ts 228 of 472), each of which Stryker runs against
-    // every test of its chunk: with the program's tests, about 20 s each and over three hours for the
+    // every test of its chunk: with the program's tests, about 20 s each and nearly three hours for the
     // two files. They run instead against the tests that read them (CONFIG_TESTS); the rest of config/
     // keeps the program's tests.
     { name: "config-catalog", files: ["azureCatalog.ts", "identityModes.ts"], ...CONFIG_TESTS },
