@@ -1394,6 +1394,7 @@ const CASES: Case[] = [
     fail("aks-api-server-access-restricted", "0.0.0.0/0 authorized", vary(cluster, { apiServerAccessProfile: { authorizedIPRanges: ["0.0.0.0/0"] } })),
     fail("aks-api-server-access-restricted", "0.0.0.0/0 among narrower ranges", vary(cluster, { apiServerAccessProfile: { authorizedIPRanges: ["203.0.113.0/24", "0.0.0.0/0"] } })),
     pass("aks-api-server-access-restricted", "public network access disabled", vary(cluster, { apiServerAccessProfile: undefined, publicNetworkAccess: "Disabled" })),
+    fail("aks-api-server-access-restricted", "0.0.0.0/0 with a space after it", vary(cluster, { apiServerAccessProfile: { authorizedIPRanges: ["203.0.113.0/24", "0.0.0.0/0 "] } })),
     pass("aks-upgrade-channel", "stable", cluster),
     fail("aks-upgrade-channel", "none", vary(cluster, { autoUpgradeProfile: { upgradeChannel: "none" } })),
     fail("aks-upgrade-channel", "unset", vary(cluster, { autoUpgradeProfile: { upgradeChannel: undefined } })),
@@ -1789,6 +1790,8 @@ const CASES: Case[] = [
     pass("aks-resource-logs", "the full kube-audit besides", baselineWith([diagnostics("aks-cluster-diagnostics", cluster, "x", categories("kube-audit-admin", "kube-audit", "guard"))])),
     fail("aks-resource-logs", "no guard", baselineWith([diagnostics("aks-cluster-diagnostics", cluster, "x", categories("kube-audit-admin"))])),
     fail("aks-resource-logs", "no setting on the cluster", baselineWith([], [clusterDiagnostics])),
+    fail("aks-resource-logs", "neither kube-audit-admin nor guard", baselineWith([diagnostics("aks-cluster-diagnostics", cluster, "x", categories("kube-audit"))])),
+    pass("aks-resource-logs", "the workspace's id not known yet, the workspace recorded as a dependency", baselineWith([vary(clusterDiagnostics, { workspaceId: "[unknown]" })])),
     pass("keyvault-secret-expiration", "an expiry", secret),
     pass("keyvault-secret-expiration", "an expiry not known yet", vary(secret, { properties: { attributes: { expires: "[unknown]" } } })),
     fail("keyvault-secret-expiration", "no expiry", vary(secret, { properties: { attributes: undefined } })),
@@ -1841,6 +1844,7 @@ const CASES: Case[] = [
     fail("aks-user-pool-autoscaled", "its minimum above its maximum", baselineWith([vary(userPool, { minCount: 5 })])),
     pass("aks-user-pool-autoscaled", "its minimum equal to its maximum", baselineWith([vary(userPool, { minCount: 4 })])),
     fail("aks-user-pool-autoscaled", "the autoscaled user pool is another cluster's", baselineWith([vary(userPool, { resourceName: "aks-aiv-other" }, { deps: {} })])),
+    pass("aks-user-pool-autoscaled", "the pool's cluster name not known yet, the cluster recorded as a dependency", baselineWith([vary(userPool, { resourceName: "[unknown]" })])),
     pass("aks-zone-redundant", "both pools over three zones", baselineStack),
     fail(
         "aks-zone-redundant",
@@ -1926,6 +1930,16 @@ const CASES: Case[] = [
         { ...vary(kmsCluster, { apiServerAccessProfile: { enableVnetIntegration: false } }), deps: kmsCluster.deps },
     ]),
     fail("aks-etcd-encrypted-when-secrets-sync", "a key that never expires, which no cluster encrypts etcd with", [etcdKey, cluster]),
+    pass("aks-etcd-encrypted-when-secrets-sync", "a key that never expires, which one of two clusters encrypts etcd with", [
+        etcdKey,
+        kmsCluster,
+        vary(cluster, { resourceName: "aks-aiv-other" }, { name: "aks-cluster-other" }),
+    ]),
+    fail("aks-etcd-encrypted-when-secrets-sync", "two workloads sync; etcd is not encrypted", [
+        syncingClass,
+        vary(syncingClass, { metadata: { name: "beta-keyvault", namespace: "beta" } }, { name: "beta-secret-provider" }),
+        cluster,
+    ]),
     skip("keyvault-key-expiration", "the etcd key, which must never expire", etcdKey),
     skip("keyvault-key-rotation-policy", "the etcd key, whose version the cluster names", etcdKey),
     pass(
@@ -1958,6 +1972,14 @@ const CASES: Case[] = [
     pass("aks-pod-security-enforced", "matched by the cluster's ARM id without recorded dependencies", withoutDependencies([cluster, workloadNamespace, podSecurityAssignment])),
     fail("aks-pod-security-enforced", "the initiative only audits", [cluster, vary(podSecurityAssignment, { parameters: { effect: { value: "Audit" } } })]),
     fail("aks-pod-security-enforced", "enforcement off", [cluster, vary(podSecurityAssignment, { enforcementMode: "DoNotEnforce" })]),
+    pass("aks-pod-security-enforced", "enforcement mode unset, which is Default", [cluster, vary(podSecurityAssignment, { enforcementMode: undefined })]),
+    pass("aks-pod-security-enforced", "the assignment's scope not known yet, the cluster recorded as a dependency", [cluster, workloadNamespace, vary(podSecurityAssignment, { scope: "[unknown]" })]),
+    fail("aks-pod-security-enforced", "two workload namespaces excluded", [
+        cluster,
+        workloadNamespace,
+        vary(workloadNamespace, { metadata: { name: "beta", labels: { "aks-identity-vault/workload": "beta" } } }, { name: "beta-namespace" }),
+        vary(podSecurityAssignment, { parameters: { excludedNamespaces: { value: ["kube-system", "alpha", "beta"] } } }),
+    ]),
     fail("aks-pod-security-enforced", "another initiative", [
         cluster,
         vary(podSecurityAssignment, { policyDefinitionId: "/providers/Microsoft.Authorization/policySetDefinitions/00000000-0000-0000-0000-000000000000" }),
@@ -3137,7 +3159,12 @@ describe("every stack policy without recorded dependencies", () => {
         "storage-flow-log-account-only: before the first deployment: the account's name and id not known yet, a container recorded in it": "likewise",
         "storage-flow-log-account-only: before the first deployment: the account's name and id not known yet, nothing else in it": "likewise",
         "storage-blob-service-managed: the blob service's account name not known yet, its account recorded as a dependency": "the account's name is not known yet: only the dependency names it",
+        "aks-resource-logs: the workspace's id not known yet, the workspace recorded as a dependency": "the workspace's id is not known yet: only the dependency names it",
+        "aks-user-pool-autoscaled: the pool's cluster name not known yet, the cluster recorded as a dependency": "the cluster's name is not known yet: only the dependency names it",
+        "aks-pod-security-enforced: the assignment's scope not known yet, the cluster recorded as a dependency": "the cluster's id is not known yet: only the dependency names it",
         "aks-etcd-encrypted-when-secrets-sync: a workload syncs; etcd is encrypted with the stack's key through the API server's subnet":
+            "the cluster's keyId is the key's versioned URI, an output only the dependency ties to the key",
+        "aks-etcd-encrypted-when-secrets-sync: a key that never expires, which one of two clusters encrypts etcd with":
             "the cluster's keyId is the key's versioned URI, an output only the dependency ties to the key",
     };
     const cases = CASES.filter((c) => Array.isArray(c.subject) && c.verdict !== "skip");
