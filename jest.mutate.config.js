@@ -1,10 +1,10 @@
-/** The tests that mutation testing runs for the components' chunks (tools/mutate.ts names its own for
- * the configuration's, the policy pack's and the verifier's): those that execute components/ and config.ts in the jest
- * process itself, and the config reference's, which holds the generated Pulumi.yaml config block and
- * docs/configuration.md to the schema. Tests that read plans from the plan servers' processes are
- * left out: a mutant lives only in the jest process, so they could not see it (and they cost seconds
- * per plan). So is serialization.test.ts: serializing instrumented code would capture the mutation
- * tester's own state. */
+/** The tests that mutation testing runs for the components' chunks (tools/mutate.ts names its own
+ * for the configuration's, the policy pack's and the verifier's): those that execute components/ and
+ * config.ts in the jest process itself, and the config reference's, which holds the generated
+ * Pulumi.yaml config block and docs/configuration.md to the schema. Tests that read plans from the
+ * plan servers' processes are left out: a mutant lives only in the jest process, so they could not
+ * see it (and they cost seconds per plan). So is serialization.test.ts: serializing instrumented
+ * code would capture the mutation tester's own state. */
 const base = require("./jest.config");
 
 // Every unit test builds its component afresh (tests/unit/build.ts, memoized): Stryker's per-test

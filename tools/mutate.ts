@@ -48,7 +48,7 @@ export interface Chunk {
     /**
      * The test files that run, when not jest.mutate.config.js's: those that execute these files in
      * the jest process (a mutant lives only there, and in the processes a test spawns from it), or,
-     * for files that are mostly tables, the tests that read the tables (CATALOG_TESTS).
+     * for the configuration, its own tests (CATALOG_TESTS, CONFIG_TESTS).
      */
     tests?: string[];
     /** Whether the tests read plans from plan servers, which the command then starts for the run. */
