@@ -445,7 +445,7 @@ describe("Config", () => {
         });
 
         test("a display-name location is refused", () => {
-            expect(errorOf({}, "UK South")).toContain('azure-native:location = "UK South"');
+            expect(errorOf({}, "UK South")).toContain('azure-native:location = "UK South": must be an Azure region name such as uksouth (lower case, no spaces)');
         });
 
         test("a location that is not a region of Azure's public cloud is refused, naming examples and where to look", () => {
@@ -782,6 +782,10 @@ describe("Config", () => {
             ["an Av2 VM size", { nodeVmSize: "Standard_A2_v2" }],
             ["a workload whose name only starts like the cluster's identity", { workloads: '[{"name":"aks-team","namespace":"a"}]' }],
             ["another workload's unbound account", { workloads: '[{"name":"alpha","namespace":"a","serviceAccount":"beta-unbound"}]' }],
+            ["a service account with a dot between two words", { workloads: '[{"name":"alpha","namespace":"a","serviceAccount":"alpha.workload"}]' }],
+            ["a verification run of one character", { verificationRun: "a" }],
+            ["a verification run of two", { verificationRun: "ab" }],
+            ["a verification run with a hyphen inside", { verificationRun: "run-12" }],
         ])("accepts %s", (_case, raw) => {
             expect(() => parse(raw)).not.toThrow();
         });
@@ -823,6 +827,10 @@ describe("Config", () => {
         test("a minor version with a two-digit major is a minor version; a patch version is not", () => {
             expect(errorOf({ kubernetesVersion: "1.34.1" })).toMatch(/must be empty or a minor version such as 1\.33\.$/);
             expect(parse({ kubernetesVersion: "10.1" }).cluster.kubernetesVersion).toBe("10.1");
+        });
+
+        test("the impostor's namespace is reserved: no workload may live where the stack plays another tenant", () => {
+            expect(errorOf({ workloads: JSON.stringify([{ name: "alpha", namespace: "aiv-impostor" }]) })).toContain('workloads[0].namespace = "aiv-impostor": must not be a namespace');
         });
 
         test("a reserved namespace is refused naming the reserved ones, default aside", () => {
@@ -870,6 +878,7 @@ describe("Config", () => {
         test("image references: a long name counts its registry, and parts left out are absent, not undefined", () => {
             expect(parseImageReference(`registry.example.com/${"a".repeat(240)}:1`)).toBeUndefined();
             expect(parseImageReference(`${"a".repeat(240)}:1`)).toStrictEqual({ path: "a".repeat(240), tag: "1" });
+            expect(parseImageReference("a".repeat(255))).toStrictEqual({ path: "a".repeat(255) });
             expect(parseImageReference("node")).toStrictEqual({ path: "node" });
             expect(parseImageReference(`node@sha256:${"a".repeat(64)}`)).toStrictEqual({ path: "node", digest: `sha256:${"a".repeat(64)}` });
         });
