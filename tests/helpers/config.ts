@@ -21,7 +21,7 @@ import {
     RESERVED_NAMESPACES,
     vmSizeVcpus,
 } from "../../config";
-import { valueAt } from "../../config/schema";
+import { listOr, valueAt } from "../../config/schema";
 
 describe("Config", () => {
     const parse = (raw: RawConfig, stack = "dev", location: string | undefined = "uksouth"): StackConfig => parseConfig(raw, { stack, location });
@@ -818,6 +818,17 @@ describe("Config", () => {
             expect(vmSizeVcpus("Standard_E64-16ds_v5")).toBe(16);
             expect(vmSizeVcpus("Promo_Standard_D4ds_v5")).toBeUndefined();
             expect(["Standard_A2_v2", "Promo_Standard_B2s"].map(isUnsupportedSystemPoolSize)).toEqual([false, false]);
+        });
+
+        test("the user pool's VM size: the whole name is a size, and 2 vCPUs are enough", () => {
+            for (const size of ["Standard_D4ds_v5!", "MyStandard_D4ds_v5"]) {
+                expect(errorOf({ userNodeVmSize: size })).toBe(`Invalid config aks-identity-vault:userNodeVmSize = "${size}": must be an Azure VM size such as Standard_D4ds_v5.`);
+            }
+            expect(parse({ userNodeVmSize: "Standard_D2ds_v5" }).cluster.userPool.vmSize).toBe("Standard_D2ds_v5");
+        });
+
+        test("a list of choices in words: one, two, or more", () => {
+            expect([[], ["a"], ["a", "b"], ["a", "b", "c"]].map(listOr)).toEqual(["", "a", "a or b", "a, b or c"]);
         });
 
         test("a zone list that is not one says what it must be", () => {
