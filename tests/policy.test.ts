@@ -984,6 +984,8 @@ const flowLog: Fixture = {
     },
 };
 const flowLogStack: Fixture[] = [vnet, flowAccount, flowLog, workspace];
+/** The same at a first preview: the account's name, and so its id, not known yet. */
+const flowLogStackBeforeDeployment: Fixture[] = [vnet, vary(flowAccount, { accountName: "[unknown]" }), vary(flowLog, { storageId: "[unknown]" }), workspace];
 
 // ---------------------------------------------------------------------------------------------
 // Cases: for every policy, compliant and non-compliant subjects.
@@ -1225,18 +1227,10 @@ const CASES: Case[] = [
         },
     ]),
     fail("storage-flow-log-account-only", "before the first deployment: the account's name and id not known yet, a container recorded in it", [
-        vnet,
-        vary(flowAccount, { accountName: "[unknown]" }),
-        vary(flowLog, { storageId: "[unknown]" }),
-        workspace,
+        ...flowLogStackBeforeDeployment,
         vary(container, { accountName: "[unknown]" }, { name: "flow-logs-container", deps: { accountName: [flowAccount] } }),
     ]),
-    pass("storage-flow-log-account-only", "before the first deployment: the account's name and id not known yet, nothing else in it", [
-        vnet,
-        vary(flowAccount, { accountName: "[unknown]" }),
-        vary(flowLog, { storageId: "[unknown]" }),
-        workspace,
-    ]),
+    pass("storage-flow-log-account-only", "before the first deployment: the account's name and id not known yet, nothing else in it", flowLogStackBeforeDeployment),
     pass("storage-public-network-disabled", "the flow logs' account, behind a firewall that admits Azure's trusted services only", flowAccount),
     fail("storage-public-network-disabled", "the flow logs' account open to all networks", vary(flowAccount, { networkRuleSet: { defaultAction: "Allow" } })),
     fail("storage-public-network-disabled", "the flow logs' account admitting an address range", vary(flowAccount, { networkRuleSet: { ipRules: [{ iPAddressOrRange: "203.0.113.0/24" }] } })),
