@@ -2197,6 +2197,20 @@ describe("verifier.js in impostor mode", () => {
         }),
     );
 
+    test.concurrent("fails tokenExchange, saying it proves nothing, when Entra names the federation code with a status it does not refuse with", () =>
+        withImpostorScenario(async (s) => {
+            s.entra.reset(() => ({ status: 403, body: JSON.stringify({ error: "invalid_client", error_description: "AADSTS70021: free text", error_codes: [70021] }) }));
+            const run = await runVerifier<ImpostorVerdict>(tokenExchangeEnv(s));
+            expect(run.code).toBe(1);
+            expect(run.verdict.error).toBe(
+                "tokenExchange was not refused as it must be: Entra ID refused the exchange with HTTP 403 (invalid_client, AADSTS70021), " +
+                    "but not for want of a matching federated credential (AADSTS70021): the attempt proves nothing",
+            );
+            expect(run.verdict.attempts).toEqual([{ attempt: "tokenExchange", status: 403, code: "AADSTS70021", error: expect.any(String) }]);
+            expectNoEntraFreeText(run);
+        }),
+    );
+
     test.concurrent("exits 2 when IMPOSTOR_CHECKS is missing", () =>
         withImpostorScenario(async (s) => {
             const { IMPOSTOR_CHECKS: _omitted, ...env } = impostorEnv(s);
