@@ -1908,6 +1908,23 @@ describe("verifier.js in impostor mode", () => {
         }),
     );
 
+    test.concurrent("when RBAC refuses every write, each attempt names the resource it could not create and its guard's variable", () =>
+        withImpostorScenario(async (s) => {
+            for (const resource of ["pods", "azureidentities", "azureidentitybindings", "azurepodidentityexceptions"]) {
+                s.kube.answer(resource, { kind: "rbacDenial" });
+            }
+            const run = await runVerifier<ImpostorVerdict>(impostorEnv(s));
+            expect(run.code).toBe(1);
+            const guardAndResource = (run.verdict.attempts ?? []).map((a) => [a.attempt, /\(([A-Z_]+)\): the impostor lacks the right to create (\S+) in namespace/.exec(a.error ?? "")?.slice(1)]);
+            expect(guardAndResource).toEqual([
+                ["labelledPod", ["LABEL_GUARD_POLICY", "pods"]],
+                ["azureIdentity", ["CRD_GUARD_POLICY", "azureidentities.aadpodidentity.k8s.io"]],
+                ["azureIdentityBinding", ["CRD_GUARD_POLICY", "azureidentitybindings.aadpodidentity.k8s.io"]],
+                ["podIdentityException", ["CRD_GUARD_POLICY", "azurepodidentityexceptions.aadpodidentity.k8s.io"]],
+            ]);
+        }),
+    );
+
     test.concurrent("fails when a different ValidatingAdmissionPolicy refuses the labelled pod", () =>
         withImpostorScenario(async (s) => {
             s.kube.answer("pods", { kind: "policyDenial", policy: "aadpodidbinding-guard-beta", message: `mentions ${LABEL_GUARD} but is not it` });
@@ -2227,6 +2244,21 @@ describe("verifier.js in impostor mode", () => {
             expect(run.code).toBe(2);
             expect(run.verdict).toMatchObject({ verdict: "fail", mode: "impostor", step: "config", missing: [] });
             expect(run.verdict.error).toBe("IMPOSTOR_CHECKS names unknown check 'stealSecret' (allowed: 'labelledPod', 'azureIdentity', 'podIdentityException', 'tokenExchange')");
+            expect(s.kube.requests).toHaveLength(0);
+        }),
+    );
+
+    test.concurrent("exits 2 when a check asked alone lacks the CRD guard's policy or the API server's address", () =>
+        withImpostorScenario(async (s) => {
+            const without = async (check: string, variable: "CRD_GUARD_POLICY" | "KUBE_API_URL") => {
+                const { [variable]: _omitted, ...env } = impostorEnv(s, { IMPOSTOR_CHECKS: check });
+                const run = await runVerifier<ImpostorVerdict>(env);
+                return [run.code, run.verdict.missing];
+            };
+            expect(await without("azureIdentity", "CRD_GUARD_POLICY")).toEqual([2, ["CRD_GUARD_POLICY"]]);
+            expect(await without("podIdentityException", "CRD_GUARD_POLICY")).toEqual([2, ["CRD_GUARD_POLICY"]]);
+            expect(await without("azureIdentity", "KUBE_API_URL")).toEqual([2, ["KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT"]]);
+            expect(await without("podIdentityException", "KUBE_API_URL")).toEqual([2, ["KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT"]]);
             expect(s.kube.requests).toHaveLength(0);
         }),
     );
